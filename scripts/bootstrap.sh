@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cloakroom needs to build, test and benchmark.
+# Idempotent: when every package is already installed it only runs dpkg-query.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+  libboost1.81-dev libboost-json1.81-dev
+  libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
+  googletest libgtest-dev libbenchmark-dev
+  python3 wrk nginx-light procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,162 @@
+#include "api/auth_routes.h"
+
+#include "api/json_body.h"
+#include "auth/credentials_policy.h"
+#include "core/log.h"
+#include "http/offload.h"
+
+namespace cloakroom::api {
+
+using http::error_response;
+using http::Response;
+
+namespace {
+
+Response no_store(Response r) {
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Result<void> check_choice(const json::Value& body, std::string_view field, std::initializer_list<std::string_view> allowed) {
+  const json::Value* v = body.find(field);
+  if (!v) return {};
+  for (auto a : allowed)
+    if (v->text == a) return {};
+  std::string list;
+  for (auto a : allowed) list += (list.empty() ? "\"" : " or \"") + std::string(a) + "\"";
+  return Error{ErrorCode::invalid_field, std::string(field) + " must be " + list + "."};
+}
+
+}  // namespace
+
+void write_user(json::Writer& w, const User& user) {
+  w.begin_object();
+  w.key("id"); w.string(user.id);
+  w.key("username"); w.string(user.username);
+  w.key("roles");
+  w.begin_array();
+  for (const auto& r : user.roles) w.string(r);
+  w.end_array();
+  w.end_object();
+}
+
+Result<User> make_user(Random& random, const Clock& clock, std::string username, std::string password_hash,
+                       std::vector<std::string> roles) {
+  if (auto r = check_username(username); !r) return r.error();
+  for (const auto& role : roles)
+    if (auto r = check_role(role); !r) return r.error();
+  User u;
+  u.id = random_token(random, 16);
+  u.username = std::move(username);
+  u.password_hash = std::move(password_hash);
+  u.roles = std::move(roles);
+  u.created_at = unix_seconds(clock.now());
+  return u;
+}
+
+http::Task AuthApi::register_user(http::Request& req) {
+  if (!d_.config.auth.registration) co_return error_response(ErrorCode::registration_closed);
+  auto body = read_json_object(req, {{"username", json::Type::string, true}, {"password", json::Type::string, true}});
+  if (!body) co_return error_response(body.error());
+  const std::string& username = body->find("username")->text;
+  const std::string& password = body->find("password")->text;
+  if (auto r = check_username(username); !r) co_return error_response(r.error());
+  if (auto r = check_password(password, d_.config.auth.password_min); !r) co_return error_response(r.error());
+
+  // Fail fast on a taken name before spending a hash on it.
+  auto existing = d_.users.find_by_name(username);
+  if (existing) co_return error_response(ErrorCode::username_taken);
+  if (existing.error().code != ErrorCode::not_found) co_return error_response(existing.error());
+
+  Result<std::string> hash = Error{ErrorCode::internal};
+  bool ran = co_await http::offload(d_.pool, [&] { hash = d_.hasher.hash(password); });
+  if (!ran) co_return error_response(ErrorCode::overloaded);
+  if (!hash) co_return error_response(hash.error());
+
+  auto user = make_user(d_.random, d_.clock, username, std::move(*hash), {});
+  if (!user) co_return error_response(user.error());
+  if (auto r = d_.users.create(*user); !r) co_return error_response(r.error());
+  d_.metrics.inc(Counter::users_registered);
+  log_line("info", "user_registered", {{"user_id", user->id}, {"request_id", req.request_id}});
+
+  json::Writer w;
+  w.begin_object();
+  w.key("user");
+  write_user(w, *user);
+  w.end_object();
+  co_return no_store(http::json_response(201, w.take()));
+}
+
+http::Task AuthApi::login(http::Request& req) {
+  auto body = read_json_object(req, {{"username", json::Type::string, true},
+                                     {"password", json::Type::string, true},
+                                     {"mode", json::Type::string, false},
+                                     {"transport", json::Type::string, false},
+                                     {"remember", json::Type::boolean, false}});
+  if (!body) co_return error_response(body.error());
+  if (auto r = check_choice(*body, "mode", {"session", "token"}); !r) co_return error_response(r.error());
+  if (auto r = check_choice(*body, "transport", {"cookie", "body"}); !r) co_return error_response(r.error());
+  const std::string& username = body->find("username")->text;
+  const std::string& password = body->find("password")->text;
+  // Size bounds only: a too-short password is simply wrong, but both fields
+  // are capped so nobody can make us hash megabytes.
+  if (username.empty() || username.size() > kUsernameMax)
+    co_return error_response(Error{ErrorCode::invalid_field, "username must be 1 to 128 bytes."});
+  if (password.empty() || password.size() > kPasswordMax)
+    co_return error_response(Error{ErrorCode::invalid_field, "password must be 1 to 1024 bytes."});
+
+  const SystemTime now = d_.clock.now();
+  const std::string ip(req.remote_ip);
+  const std::string account = username_key(username);
+  auto wait = d_.throttle_by_ip.blocked(ip, now);
+  if (auto w2 = d_.throttle_by_account.blocked(account, now); w2 && (!wait || *w2 > *wait)) wait = w2;
+  if (wait) {
+    d_.metrics.inc(Counter::login_throttled);
+    co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
+  }
+
+  auto user = d_.users.find_by_name(username);
+  if (!user && user.error().code != ErrorCode::not_found) {
+    d_.metrics.inc(Counter::login_store_error);
+    co_return error_response(user.error());  // fail closed
+  }
+
+  bool ok = false;
+  std::optional<std::string> rehashed;
+  const std::string* stored = user ? &user->password_hash : nullptr;
+  bool ran = co_await http::offload(d_.pool, [&] {
+    ok = d_.hasher.verify_or_dummy(stored, password);
+    if (ok && d_.hasher.needs_rehash(*stored))
+      if (auto h = d_.hasher.hash(password)) rehashed = std::move(*h);
+  });
+  if (!ran) {
+    d_.metrics.inc(Counter::login_overloaded);
+    co_return error_response(ErrorCode::overloaded);
+  }
+  if (!ok) {
+    d_.throttle_by_ip.record_failure(ip, d_.clock.now());
+    d_.throttle_by_account.record_failure(account, d_.clock.now());
+    d_.metrics.inc(Counter::login_invalid);
+    co_return error_response(ErrorCode::invalid_credentials);
+  }
+  if (user->disabled) {
+    d_.metrics.inc(Counter::login_disabled);
+    co_return error_response(ErrorCode::account_disabled);
+  }
+  d_.throttle_by_account.reset(account);
+  if (rehashed) {
+    // A failed upgrade is not a failed login: the old hash still verifies.
+    if (d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
+  }
+  d_.metrics.inc(Counter::login_success);
+  log_line("info", "login", {{"user_id", user->id}, {"request_id", req.request_id}});
+
+  json::Writer w;
+  w.begin_object();
+  w.key("user");
+  write_user(w, *user);
+  w.end_object();
+  co_return no_store(http::json_response(200, w.take()));
+}
+
+}  // namespace cloakroom::api

@@ -1,0 +1,54 @@
+#pragma once
+// POST /auth/register and POST /auth/login.
+//
+//   AuthApi api(deps);
+//   router.add("POST", "/auth/login", [&](http::Request& r) { return api.login(r); });
+//
+// Login order of work (cheap checks first, the hash last): body → throttle
+// (per address, per username) → user lookup → one Argon2id verify on the
+// HashPool (a dummy hash for unknown users, so both answers take the same
+// time) → rehash when parameters changed → answer.
+#include "auth/login_throttle.h"
+#include "core/json.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "http/router.h"
+#include "metrics/metrics.h"
+#include "password/hash_pool.h"
+#include "password/password_hasher.h"
+#include "store/user_store.h"
+
+namespace cloakroom::api {
+
+struct AuthDeps {
+  const Config& config;
+  UserStore& users;
+  const PasswordHasher& hasher;
+  HashPool& pool;
+  LoginThrottle& throttle_by_ip;
+  LoginThrottle& throttle_by_account;
+  Metrics& metrics;
+  const Clock& clock;
+  Random& random;
+};
+
+class AuthApi {
+ public:
+  explicit AuthApi(AuthDeps deps) : d_(deps) {}
+
+  http::Task register_user(http::Request& req);
+  http::Task login(http::Request& req);
+
+ private:
+  AuthDeps d_;
+};
+
+// {"id","username","roles"}: the public shape of a user (never the hash).
+void write_user(json::Writer& w, const User& user);
+
+// Creates a user with a fresh random id; shared by the API and the CLI.
+Result<User> make_user(Random& random, const Clock& clock, std::string username, std::string password_hash,
+                       std::vector<std::string> roles);
+
+}  // namespace cloakroom::api

@@ -1,0 +1,18 @@
+#include "api/health_routes.h"
+
+namespace cloakroom::api {
+
+http::Task HealthApi::healthz(http::Request&) { co_return http::json_response(200, "{\"status\":\"ok\"}"); }
+
+http::Task HealthApi::readyz(http::Request&) {
+  if (auto r = users_.ping(); !r) co_return http::error_response(r.error());
+  co_return http::json_response(200, "{\"status\":\"ready\"}");
+}
+
+http::Task HealthApi::metrics(http::Request&) {
+  http::Response r = http::json_response(200, metrics_.prometheus(gauges_()));
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  co_return r;
+}
+
+}  // namespace cloakroom::api

@@ -1,0 +1,48 @@
+#include "api/json_body.h"
+
+namespace cloakroom::api {
+namespace {
+
+std::string_view type_name(json::Type t) {
+  switch (t) {
+    case json::Type::null: return "null";
+    case json::Type::boolean: return "a boolean";
+    case json::Type::number: return "a number";
+    case json::Type::string: return "a string";
+    case json::Type::array: return "an array";
+    case json::Type::object: return "an object";
+  }
+  return "a value";
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return http::iequals(media, "application/json");
+}
+
+}  // namespace
+
+Result<json::Value> read_json_object(const http::Request& req, std::initializer_list<FieldSpec> fields) {
+  if (!is_json_media_type(req.header("content-type"))) return ErrorCode::unsupported_media_type;
+  if (req.body.empty()) return Error{ErrorCode::malformed_json, "The request body is empty; send a JSON object."};
+  auto doc = json::parse(req.body, {.max_bytes = req.body.size(), .max_depth = 8});
+  if (!doc) return doc.error();
+  if (!doc->is_object()) return Error{ErrorCode::malformed_json, "The request body must be a JSON object."};
+  for (const auto& [name, value] : doc->members) {
+    const FieldSpec* spec = nullptr;
+    for (const auto& f : fields)
+      if (f.name == name) spec = &f;
+    // Why: the name is client-controlled; cap what we echo back.
+    std::string shown = name.size() > 64 ? name.substr(0, 64) + "..." : name;
+    if (!spec) return Error{ErrorCode::unknown_field, "Unknown field \"" + shown + "\"."};
+    if (value.type != spec->type)
+      return Error{ErrorCode::invalid_field, std::string(name) + " must be " + std::string(type_name(spec->type)) + "."};
+  }
+  for (const auto& f : fields)
+    if (f.required && !doc->find(f.name))
+      return Error{ErrorCode::missing_field, std::string(f.name) + " is required."};
+  return doc;
+}
+
+}  // namespace cloakroom::api

@@ -1,0 +1,27 @@
+#pragma once
+// Reads a request body as a JSON object whose fields are declared up front:
+// wrong media type, malformed JSON, unknown fields, missing required fields
+// and wrong types each get their own error code and a sentence naming the field.
+//
+//   auto body = read_json_object(req, {{"username", json::Type::string, true},
+//                                      {"remember", json::Type::boolean, false}});
+//   if (!body) return error_response(body.error());
+//   const std::string& name = body->find("username")->text;
+#include <initializer_list>
+#include <string_view>
+
+#include "core/json.h"
+#include "core/result.h"
+#include "http/request.h"
+
+namespace cloakroom::api {
+
+struct FieldSpec {
+  std::string_view name;
+  json::Type type;
+  bool required;
+};
+
+Result<json::Value> read_json_object(const http::Request& req, std::initializer_list<FieldSpec> fields);
+
+}  // namespace cloakroom::api

@@ -1,0 +1,47 @@
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace cloakroom::cli {
+namespace {
+
+constexpr const char* kUsage = R"(cloakroom — sessions, cookies and JWTs in one authentication server
+
+usage: cloakroom [--config FILE] [--data-dir DIR] COMMAND ...
+
+commands:
+  serve [--listen HOST:PORT]                 run the server (default 127.0.0.1:8080, ./cloakroom-data)
+  user add NAME [--role R]... [--password-stdin]
+  user list
+  user disable NAME | enable NAME
+  user passwd NAME [--password-stdin]
+  user roles NAME --set a,b
+  password calibrate [--target 500ms] [--memory-kib 19456]
+  version
+
+Global options go before or after the command. Exit status: 0 success,
+1 the answer is no (unknown user, failure), 2 usage or configuration error.
+)";
+
+}  // namespace
+
+int run(int argc, const char* const* argv) {
+  auto args = parse_args(argc, argv);
+  if (!args) return fail(kExitUsage, args.error().text());
+  if (args->positional.empty()) {
+    if (args->has("help")) { std::cout << kUsage; return kExitOk; }
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  const std::string& command = args->positional[0];
+  if (command == "help" || args->has("help")) { std::cout << kUsage; return kExitOk; }
+  if (command == "serve") return serve_command(*args);
+  if (command == "user") return user_command(*args);
+  if (command == "password") return password_command(*args);
+  if (command == "version") { std::cout << "cloakroom 0.1.0\n"; return kExitOk; }
+  if (command == "session" || command == "key" || command == "token")
+    return fail(kExitUsage, "the \"" + command + "\" commands are not in this build yet");
+  return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
+}
+
+}  // namespace cloakroom::cli

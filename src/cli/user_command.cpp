@@ -1,0 +1,172 @@
+#include <termios.h>
+#include <unistd.h>
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "api/auth_routes.h"
+#include "auth/credentials_policy.h"
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "password/password_hasher.h"
+#include "store/store_url.h"
+
+namespace cloakroom::cli {
+namespace {
+
+// One line from the terminal with echo off.
+std::optional<std::string> prompt_hidden(const char* prompt) {
+  std::cerr << prompt << std::flush;
+  termios old{};
+  tcgetattr(STDIN_FILENO, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  bool ok = static_cast<bool>(std::getline(std::cin, line));
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::cerr << "\n";
+  if (!ok) return std::nullopt;
+  return line;
+}
+
+// The new password from stdin (--password-stdin: the first line) or a
+// terminal prompt asked twice.
+Result<std::string> read_new_password(const Args& args, const Config& cfg) {
+  std::string password;
+  if (args.has("password-stdin")) {
+    // Why: bound the read; a password is at most 1024 bytes.
+    std::string line;
+    char c;
+    while (std::cin.get(c) && c != '\n' && line.size() <= kPasswordMax) line += c;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    password = std::move(line);
+  } else if (isatty(STDIN_FILENO)) {
+    auto first = prompt_hidden("New password: ");
+    auto second = prompt_hidden("Repeat password: ");
+    if (!first || !second) return Error{ErrorCode::invalid_field, "no password was entered"};
+    if (*first != *second) return Error{ErrorCode::invalid_field, "the two passwords do not match"};
+    password = std::move(*first);
+  } else {
+    return Error{ErrorCode::invalid_field, "stdin is not a terminal; pass --password-stdin to read the password from it"};
+  }
+  if (auto r = check_password(password, cfg.auth.password_min); !r) return r.error();
+  return password;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string format_time(long long unix) {
+  std::time_t t = static_cast<std::time_t>(unix);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int store_failure(const Error& e) { return fail(kExitNo, e.text()); }
+
+}  // namespace
+
+int user_command(const Args& args) {
+  const auto& pos = args.positional;
+  if (pos.size() < 2) return fail(kExitUsage, "usage: cloakroom user add|list|disable|enable|passwd|roles ...");
+  const std::string& verb = pos[1];
+  const bool needs_name = verb != "list";
+  if (needs_name && pos.size() != 3) return fail(kExitUsage, "usage: cloakroom user " + verb + " NAME");
+  if (!needs_name && pos.size() != 2) return fail(kExitUsage, "usage: cloakroom user list");
+
+  Result<void> flags_ok = verb == "add"      ? args.only({"role", "password-stdin"})
+                          : verb == "passwd" ? args.only({"password-stdin"})
+                          : verb == "roles"  ? args.only({"set"})
+                                             : args.only({});
+  if (!flags_ok) return fail(kExitUsage, flags_ok.error().text());
+  if (verb != "add" && verb != "list" && verb != "disable" && verb != "enable" && verb != "passwd" && verb != "roles")
+    return fail(kExitUsage, "unknown command \"user " + verb + "\"");
+
+  auto config = config_from(args);
+  if (!config) return fail(kExitUsage, config.error().text());
+  auto stores = open_stores(*config);
+  if (!stores) return store_failure(stores.error());
+  UserStore& users = *stores->users;
+  SystemClock clock;
+  OsRandom random;
+  Argon2Params params{config->password.memory_kib, config->password.iterations};
+
+  if (verb == "list") {
+    auto all = users.list();
+    if (!all) return store_failure(all.error());
+    std::cout << std::left << std::setw(24) << "ID" << std::setw(24) << "USERNAME" << std::setw(10) << "STATUS"
+              << std::setw(22) << "CREATED" << "ROLES\n";
+    for (const auto& u : *all) {
+      std::string roles;
+      for (const auto& r : u.roles) roles += (roles.empty() ? "" : ",") + r;
+      std::cout << std::setw(24) << u.id << std::setw(24) << u.username << std::setw(10)
+                << (u.disabled ? "disabled" : "active") << std::setw(22) << format_time(u.created_at) << roles << "\n";
+    }
+    return kExitOk;
+  }
+
+  const std::string& name = pos[2];
+  if (verb == "add") {
+    if (auto r = check_username(name); !r) return fail(kExitUsage, r.error().text());
+    std::vector<std::string> roles;
+    for (const auto& r : args.all("role"))
+      for (auto& role : split_commas(r)) roles.push_back(role);
+    for (const auto& role : roles)
+      if (auto r = check_role(role); !r) return fail(kExitUsage, r.error().text());
+    auto password = read_new_password(args, *config);
+    if (!password) return fail(kExitUsage, password.error().text());
+    auto hash = PasswordHasher(params).hash(*password);
+    if (!hash) return store_failure(hash.error());
+    auto user = api::make_user(random, clock, name, std::move(*hash), roles);
+    if (!user) return fail(kExitUsage, user.error().text());
+    if (auto r = users.create(*user); !r) {
+      if (r.error().code == ErrorCode::username_taken) return fail(kExitNo, "user \"" + name + "\" already exists");
+      return store_failure(r.error());
+    }
+    std::cout << "created user " << user->username << " (id " << user->id << ")\n";
+    return kExitOk;
+  }
+
+  auto user = users.find_by_name(name);
+  if (!user) {
+    if (user.error().code == ErrorCode::not_found) return fail(kExitNo, "no user named \"" + name + "\"");
+    return store_failure(user.error());
+  }
+  Result<void> done;
+  std::string message;
+  if (verb == "disable" || verb == "enable") {
+    done = users.set_disabled(user->id, verb == "disable");
+    message = (verb == "disable" ? "disabled user " : "enabled user ") + user->username;
+  } else if (verb == "passwd") {
+    auto password = read_new_password(args, *config);
+    if (!password) return fail(kExitUsage, password.error().text());
+    auto hash = PasswordHasher(params).hash(*password);
+    if (!hash) return store_failure(hash.error());
+    done = users.set_password_hash(user->id, *hash);
+    message = "changed the password of " + user->username;
+  } else {  // roles
+    auto set = args.get("set");
+    if (!set) return fail(kExitUsage, "usage: cloakroom user roles NAME --set a,b (use --set \"\" for none)");
+    auto roles = split_commas(*set);
+    for (const auto& role : roles)
+      if (auto r = check_role(role); !r) return fail(kExitUsage, r.error().text());
+    done = users.set_roles(user->id, roles);
+    message = "roles of " + user->username + ": " + (set->empty() ? "(none)" : *set);
+  }
+  if (!done) return store_failure(done.error());
+  std::cout << message << "\n";
+  return kExitOk;
+}
+
+}  // namespace cloakroom::cli

@@ -1,0 +1,369 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "config/config_keys.h"
+
+extern char** environ;
+
+namespace cloakroom {
+namespace {
+
+using config_detail::RawValue;
+using Typed = std::variant<std::string, long long, bool, Millis, std::vector<std::string>>;
+
+enum class Kind { string, integer, boolean, duration, string_list };
+
+struct KeySpec {
+  std::string_view section;
+  std::string_view name;
+  Kind kind;
+  long long min = 0, max = 0;     // integer range
+  std::string_view help;
+  // Validates and stores an already-typed value; the message names no key
+  // (the caller adds it).
+  Result<void> (*set)(Config&, const Typed&);
+  std::string (*show)(const Config&);  // current value, for docs
+};
+
+Error invalid(std::string message) { return Error{ErrorCode::config_invalid, std::move(message)}; }
+
+Result<void> check_listen(const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) return invalid("must be HOST:PORT, like 127.0.0.1:8080");
+  std::string_view port = std::string_view(v).substr(colon + 1);
+  int p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc{} || end != port.data() + port.size() || p < 0 || p > 65535)
+    return invalid("must end with a port number from 0 to 65535");
+  return {};
+}
+
+Result<void> check_origin_url(const std::string& v) {
+  if (!(v.starts_with("http://") || v.starts_with("https://")))
+    return invalid("must be an http:// or https:// URL");
+  std::string_view rest = std::string_view(v).substr(v.find("//") + 2);
+  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos)
+    return invalid("must be an origin like https://auth.example.com (no path, query or user info)");
+  return {};
+}
+
+Result<void> check_store_url(const std::string& v) {
+  if (v == "memory://") return {};
+  if (v.starts_with("sqlite://") && v.size() > 9) return {};
+  if (v.starts_with("redis://") || v.starts_with("postgres://") || v.starts_with("postgresql://"))
+    return invalid("names a backend this build does not have yet; use sqlite://PATH or memory://");
+  return invalid("must be sqlite://PATH or memory://");
+}
+
+Result<void> check_positive(Millis d) {
+  if (d.count() <= 0) return invalid("must be longer than zero");
+  return {};
+}
+
+std::string show_bool(bool b) { return b ? "true" : "false"; }
+std::string show_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", \"" : "\"") + v[i] + "\"";
+  return out + "]";
+}
+
+#define STRING_KEY(SEC, NAME, FIELD, CHECK, HELP)                                             \
+  KeySpec{SEC, NAME, Kind::string, 0, 0, HELP,                                                \
+          [](Config& c, const Typed& t) -> Result<void> {                                    \
+            const auto& text_ = std::get<std::string>(t);                                    \
+            if (auto r = CHECK(text_); !r) return r;                                          \
+            c.FIELD = text_;                                                                  \
+            return {};                                                                        \
+          },                                                                                  \
+          [](const Config& c) { return "\"" + c.FIELD + "\""; }}
+#define INT_KEY(SEC, NAME, FIELD, MIN, MAX, HELP)                                             \
+  KeySpec{SEC, NAME, Kind::integer, MIN, MAX, HELP,                                           \
+          [](Config& c, const Typed& t) -> Result<void> {                                    \
+            c.FIELD = static_cast<decltype(c.FIELD)>(std::get<long long>(t));                 \
+            return {};                                                                        \
+          },                                                                                  \
+          [](const Config& c) { return std::to_string(c.FIELD); }}
+#define BOOL_KEY(SEC, NAME, FIELD, HELP)                                                      \
+  KeySpec{SEC, NAME, Kind::boolean, 0, 0, HELP,                                               \
+          [](Config& c, const Typed& t) -> Result<void> {                                    \
+            c.FIELD = std::get<bool>(t);                                                      \
+            return {};                                                                        \
+          },                                                                                  \
+          [](const Config& c) { return show_bool(c.FIELD); }}
+#define DURATION_KEY(SEC, NAME, FIELD, HELP)                                                  \
+  KeySpec{SEC, NAME, Kind::duration, 0, 0, HELP,                                              \
+          [](Config& c, const Typed& t) -> Result<void> {                                    \
+            Millis d = std::get<Millis>(t);                                                   \
+            if (auto r = check_positive(d); !r) return r;                                     \
+            c.FIELD = d;                                                                      \
+            return {};                                                                        \
+          },                                                                                  \
+          [](const Config& c) { return "\"" + format_duration(c.FIELD) + "\""; }}
+
+// Every config key. Order is the order of docs/configuration.md.
+const std::vector<KeySpec>& keys() {
+  static const std::vector<KeySpec> k = {
+      STRING_KEY("", "listen", listen, check_listen, "Address and port to listen on."),
+      STRING_KEY("", "data_dir", data_dir, [](const std::string& s) -> Result<void> {
+        if (s.empty()) return invalid("must not be empty");
+        return {};
+      }, "Directory for the SQLite database and generated keys."),
+      STRING_KEY("", "public_url", public_url, check_origin_url,
+                 "Origin users reach cloakroom at: issuer, redirects and Origin checks."),
+      STRING_KEY("store", "users", store.users, check_store_url,
+                 "User store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
+      STRING_KEY("store", "sessions", store.sessions, check_store_url,
+                 "Session store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
+      BOOL_KEY("auth", "registration", auth.registration, "Whether POST /auth/register is open."),
+      INT_KEY("auth", "password_min", auth.password_min, 1, 1024, "Minimum password length in bytes (max is 1024)."),
+      DURATION_KEY("session", "idle_timeout", session.idle_timeout, "A session unused this long ends."),
+      DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
+      INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
+              "Sessions per user; the oldest is evicted (0 = unlimited)."),
+      BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
+      KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& s = std::get<std::string>(t);
+                if (s == "Strict") c.cookie.same_site = SameSite::strict;
+                else if (s == "Lax") c.cookie.same_site = SameSite::lax;
+                else if (s == "None") c.cookie.same_site = SameSite::none;
+                else return invalid("must be Strict, Lax or None");
+                return {};
+              },
+              [](const Config& c) -> std::string {
+                switch (c.cookie.same_site) {
+                  case SameSite::strict: return "\"Strict\"";
+                  case SameSite::lax: return "\"Lax\"";
+                  case SameSite::none: return "\"None\"";
+                }
+                return "";
+              }},
+      STRING_KEY("jwt", "keys", jwt.keys, [](const std::string& s) -> Result<void> {
+        if (s.empty()) return invalid("must not be empty");
+        return {};
+      }, "JWKS file with private keys (default <data_dir>/keys.jwks.json)."),
+      STRING_KEY("jwt", "signing_kid", jwt.signing_kid, [](const std::string&) -> Result<void> { return {}; },
+                 "kid of the signing key (default: first key in the file)."),
+      STRING_KEY("jwt", "issuer", jwt.issuer, [](const std::string& s) -> Result<void> {
+        if (s.empty()) return invalid("must not be empty");
+        return {};
+      }, "iss claim of issued tokens (default public_url)."),
+      KeySpec{"jwt", "audience", Kind::string_list, 0, 0, "aud claim: a string or a list of strings.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& v = std::get<std::vector<std::string>>(t);
+                if (v.empty() || std::any_of(v.begin(), v.end(), [](auto& s) { return s.empty(); }))
+                  return invalid("must be a non-empty string or list of non-empty strings");
+                c.jwt.audience = v;
+                return {};
+              },
+              [](const Config& c) { return show_list(c.jwt.audience); }},
+      DURATION_KEY("jwt", "access_ttl", jwt.access_ttl, "Lifetime of access tokens."),
+      DURATION_KEY("jwt", "refresh_ttl", jwt.refresh_ttl, "Lifetime of refresh token families."),
+      KeySpec{"jwt", "leeway", Kind::duration, 0, 0, "Clock skew allowed on exp, nbf and iat.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                c.jwt.leeway = std::get<Millis>(t);
+                return {};
+              },
+              [](const Config& c) { return "\"" + format_duration(c.jwt.leeway) + "\""; }},
+      INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
+      INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
+              "Open connections beyond this get 503 and are closed."),
+      INT_KEY("http", "max_header_bytes", http.max_header_bytes, 1024, 1024 * 1024,
+              "Request line plus headers; larger requests get 431."),
+      INT_KEY("http", "max_body_bytes", http.max_body_bytes, 256, 16 * 1024 * 1024,
+              "Request body; larger requests get 413."),
+      DURATION_KEY("http", "read_timeout", http.read_timeout,
+                   "A request's headers, then its body, must each arrive within this."),
+      DURATION_KEY("http", "idle_timeout", http.idle_timeout, "A keep-alive connection with no request is closed."),
+      DURATION_KEY("http", "shutdown_timeout", http.shutdown_timeout,
+                   "On SIGTERM, in-flight requests get this long to finish."),
+      BOOL_KEY("http", "access_log", http.access_log, "One JSON line per request on stderr."),
+      INT_KEY("password", "memory_kib", password.memory_kib, 8, 4 * 1024 * 1024,
+              "Argon2id memory in KiB (OWASP: 19456)."),
+      INT_KEY("password", "iterations", password.iterations, 1, 100, "Argon2id passes (OWASP: 2)."),
+      INT_KEY("password", "workers", password.workers, 0, 256, "Hashing threads (0 = one per core)."),
+      INT_KEY("password", "queue", password.queue, 0, 100'000,
+              "Hashes waiting beyond the workers before login answers 503."),
+      INT_KEY("throttle", "per_account", throttle.per_account, 1, 1'000'000,
+              "Failed logins per username per window before 429."),
+      INT_KEY("throttle", "per_ip", throttle.per_ip, 1, 1'000'000,
+              "Failed logins per client address per window before 429."),
+      DURATION_KEY("throttle", "window", throttle.window, "Window over which failed logins are counted."),
+      INT_KEY("throttle", "max_tracked", throttle.max_tracked, 100, 100'000'000,
+              "Addresses and usernames remembered per table (memory bound)."),
+  };
+  return k;
+}
+
+#undef STRING_KEY
+#undef INT_KEY
+#undef BOOL_KEY
+#undef DURATION_KEY
+
+std::string dotted(std::string_view section, std::string_view name) {
+  return section.empty() ? std::string(name) : std::string(section) + "." + std::string(name);
+}
+
+std::string env_name(std::string_view section, std::string_view name) {
+  std::string out = "CLOAKROOM_";
+  for (char c : dotted(section, name)) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const KeySpec* find_key(std::string_view section, std::string_view name) {
+  for (const auto& k : keys())
+    if (k.section == section && k.name == name) return &k;
+  return nullptr;
+}
+
+// Gives a source's raw value the key's type. Environment variables and flags
+// arrive as strings and are parsed here; TOML values must already match.
+Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
+  const std::string* text = std::get_if<std::string>(&raw);
+  switch (k.kind) {
+    case Kind::string:
+      if (!text) return invalid("must be a string");
+      return Typed{*text};
+    case Kind::integer: {
+      long long n = 0;
+      if (auto* i = std::get_if<long long>(&raw)) n = *i;
+      else if (text) {
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+        if (text->empty() || ec != std::errc{} || end != text->data() + text->size()) return invalid("must be an integer");
+      } else return invalid("must be an integer");
+      if (n < k.min || n > k.max)
+        return invalid("must be between " + std::to_string(k.min) + " and " + std::to_string(k.max));
+      return Typed{n};
+    }
+    case Kind::boolean:
+      if (auto* b = std::get_if<bool>(&raw)) return Typed{*b};
+      if (text && (*text == "true" || *text == "1")) return Typed{true};
+      if (text && (*text == "false" || *text == "0")) return Typed{false};
+      return invalid("must be true or false");
+    case Kind::duration: {
+      if (!text) return invalid("must be a duration string like \"15m\"");
+      auto d = parse_duration(*text);
+      if (!d) return invalid(std::string(d.error().text()));
+      return Typed{*d};
+    }
+    case Kind::string_list:
+      if (auto* v = std::get_if<std::vector<std::string>>(&raw)) return Typed{*v};
+      if (text) {
+        // Env and flags: comma-separated.
+        std::vector<std::string> out;
+        std::stringstream ss(*text);
+        for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+        return Typed{out};
+      }
+      return invalid("must be a string or a list of strings");
+  }
+  return invalid("has an unsupported type");
+}
+
+// Fills the defaults that depend on other keys, then checks cross-key rules.
+Result<void> finish(Config& c) {
+  if (c.store.users.empty()) c.store.users = "sqlite://" + c.data_dir + "/cloakroom.db";
+  if (c.store.sessions.empty()) c.store.sessions = "sqlite://" + c.data_dir + "/cloakroom.db";
+  if (c.jwt.keys.empty()) c.jwt.keys = c.data_dir + "/keys.jwks.json";
+  if (c.jwt.issuer.empty()) c.jwt.issuer = c.public_url;
+  if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
+    return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
+  return {};
+}
+
+}  // namespace
+
+namespace config_detail {
+
+Result<void> apply_key(Config& cfg, std::string_view section, std::string_view key, const RawValue& value,
+                       std::string_view origin) {
+  const KeySpec* k = find_key(section, key);
+  if (!k) return invalid("Unknown config key " + dotted(section, key) + " in " + std::string(origin) + ".");
+  auto named = [&](const Error& e) {
+    return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) + ") " + std::string(e.text()) + ".");
+  };
+  auto typed = to_typed(*k, value);
+  if (!typed) return named(typed.error());
+  if (auto r = k->set(cfg, *typed); !r) return named(r.error());
+  return {};
+}
+
+Result<AccessRule> make_access_rule(const std::string& prefix, std::vector<std::string> methods,
+                                    std::vector<std::string> roles, std::string_view origin) {
+  auto bad = [&](const std::string& why) {
+    return invalid("Config key access.rule (" + std::string(origin) + ") " + why + ".");
+  };
+  if (!prefix.starts_with("/")) return bad("needs a prefix that starts with '/'");
+  for (auto& m : methods) {
+    for (char& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (m.empty() || m.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+      return bad("has a method that is not an HTTP method name");
+  }
+  for (auto& r : roles)
+    if (r.empty()) return bad("has an empty role name");
+  return AccessRule{prefix, std::move(methods), std::move(roles)};
+}
+
+}  // namespace config_detail
+
+std::vector<std::pair<std::string, std::string>> cloakroom_environment() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (!kv.starts_with("CLOAKROOM_")) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return out;
+}
+
+Result<Config> load_config(const ConfigSources& sources) {
+  Config cfg;
+  if (sources.file) {
+    std::ifstream in(*sources.file, std::ios::binary);
+    if (!in) return invalid("Cannot read the config file " + *sources.file + ".");
+    // Why: a config file is small; a multi-megabyte one is a mistake.
+    std::string text;
+    text.resize(1024 * 1024 + 1);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > 1024 * 1024) return invalid("The config file " + *sources.file + " is larger than 1 MiB.");
+    if (auto r = apply_toml(cfg, text, *sources.file); !r) return r.error();
+  }
+  for (const auto& [name, value] : sources.env) {
+    if (name == "CLOAKROOM_CONFIG") continue;  // names the file, handled by the caller
+    const KeySpec* match = nullptr;
+    for (const auto& k : keys())
+      if (env_name(k.section, k.name) == name) match = &k;
+    if (!match) return invalid("Unknown environment variable " + name + " (no such config key).");
+    if (auto r = config_detail::apply_key(cfg, match->section, match->name, value, "environment variable " + name); !r)
+      return r.error();
+  }
+  for (const auto& [name, value] : sources.flags) {
+    std::string flag = name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (auto r = config_detail::apply_key(cfg, "", name, value, "flag --" + flag); !r) return r.error();
+  }
+  if (auto r = finish(cfg); !r) return r.error();
+  return cfg;
+}
+
+std::string config_reference_markdown() {
+  Config defaults;
+  std::string out = "| key | environment variable | default | meaning |\n|---|---|---|---|\n";
+  for (const auto& k : keys()) {
+    std::string def = k.show(defaults);
+    if (def == "\"\"") def = "(derived)";
+    out += "| `" + dotted(k.section, k.name) + "` | `" + env_name(k.section, k.name) + "` | `" + def + "` | " +
+           std::string(k.help) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace cloakroom

@@ -1,0 +1,114 @@
+#pragma once
+// The whole configuration, built once at startup and then shared read-only.
+//
+//   ConfigSources src{.file = "cloakroom.toml", .env = environment(), .flags = {{"listen", "0.0.0.0:8080"}}};
+//   Result<Config> cfg = load_config(src);
+//   if (!cfg) { std::cerr << cfg.error().text() << "\n"; return 2; }
+//
+// Precedence: flag > env (CLOAKROOM_<SECTION>_<KEY>) > file (TOML) > default.
+// Every key lives in one table (config.cpp, kKeys) that drives the file, the
+// environment and docs/configuration.md alike; an unknown key or a bad value
+// is an error whose message names the key.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/result.h"
+
+namespace cloakroom {
+
+enum class SameSite { strict, lax, none };
+
+struct AccessRule {
+  std::string prefix;                 // path prefix, starts with '/'
+  std::vector<std::string> methods;   // empty: any method
+  std::vector<std::string> roles;     // all required
+};
+
+struct HttpConfig {
+  int threads = 0;                       // 0: one per core
+  int max_connections = 10'000;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  Millis read_timeout{10'000};           // a request's headers and body must arrive within this
+  Millis idle_timeout{60'000};           // keep-alive connection with no request
+  Millis shutdown_timeout{10'000};       // in-flight requests get this long on SIGTERM
+  bool access_log = true;
+};
+
+struct PasswordConfig {
+  std::uint64_t memory_kib = 19 * 1024;  // OWASP Argon2id: m=19 MiB
+  std::uint64_t iterations = 2;          // t=2 (p=1 is fixed by libsodium)
+  int workers = 0;                       // 0: one per core
+  int queue = 64;                        // pending hashes beyond workers before 503
+};
+
+struct ThrottleConfig {
+  int per_account = 5;                   // failed logins per window per username
+  int per_ip = 20;                       // failed logins per window per client address
+  Millis window{900'000};                // 15m
+  std::size_t max_tracked = 100'000;     // keys remembered per table (memory bound)
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./cloakroom-data";
+  std::string public_url = "http://127.0.0.1:8080";
+  struct {
+    std::string users;     // default derived from data_dir
+    std::string sessions;
+  } store;
+  struct {
+    bool registration = true;
+    std::size_t password_min = 8;
+  } auth;
+  struct {
+    Millis idle_timeout{30 * 60'000};
+    Millis absolute_timeout{7LL * 86'400'000};
+    int max_per_user = 0;
+  } session;
+  struct {
+    bool secure = true;
+    SameSite same_site = SameSite::lax;
+  } cookie;
+  struct {
+    std::string keys;        // default derived from data_dir
+    std::string signing_kid;
+    std::string issuer;      // default public_url
+    std::vector<std::string> audience{"cloakroom"};
+    Millis access_ttl{15 * 60'000};
+    Millis refresh_ttl{30LL * 86'400'000};
+    Millis leeway{60'000};
+  } jwt;
+  std::vector<AccessRule> access_rules;
+  HttpConfig http;
+  PasswordConfig password;
+  ThrottleConfig throttle;
+};
+
+// The maximum password length the SPEC fixes (bytes).
+inline constexpr std::size_t kPasswordMax = 1024;
+
+struct ConfigSources {
+  std::optional<std::string> file;                       // TOML path
+  std::vector<std::pair<std::string, std::string>> env;  // CLOAKROOM_* variables
+  std::map<std::string, std::string> flags;              // "listen", "data_dir"
+};
+
+Result<Config> load_config(const ConfigSources& sources);
+
+// Parses TOML text (the file source) on top of `cfg`. Exposed for tests.
+Result<void> apply_toml(Config& cfg, std::string_view toml_text, std::string_view origin);
+
+// The process environment's CLOAKROOM_* variables.
+std::vector<std::pair<std::string, std::string>> cloakroom_environment();
+
+// Markdown table of every key with its env name and default (for docs).
+std::string config_reference_markdown();
+
+}  // namespace cloakroom

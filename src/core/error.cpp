@@ -1,0 +1,40 @@
+#include "core/error.h"
+
+namespace cloakroom {
+
+const WireError& wire_error(ErrorCode code) {
+  // One exhaustive switch: adding an ErrorCode without a wire form fails to
+  // compile under -Werror=switch.
+  switch (code) {
+#define W(c, s, m) \
+  case ErrorCode::c: { static const WireError w{s, #c, m}; return w; }
+    W(bad_request, 400, "The request could not be parsed as HTTP/1.1.")
+    W(malformed_json, 400, "The request body is not valid JSON.")
+    W(invalid_field, 400, "A field has an invalid value.")
+    W(missing_field, 400, "A required field is missing.")
+    W(unknown_field, 400, "The request has a field this endpoint does not accept.")
+    W(unsupported_media_type, 415, "The request body must be application/json.")
+    W(body_too_large, 413, "The request body is larger than this server accepts.")
+    W(headers_too_large, 431, "The request headers are larger than this server accepts.")
+    W(not_found, 404, "Nothing is here.")
+    W(method_not_allowed, 405, "This method is not allowed on this path.")
+    W(invalid_credentials, 401, "The username or password is incorrect.")
+    W(unauthenticated, 401, "A valid credential is required.")
+    W(account_disabled, 403, "This account is disabled.")
+    W(registration_closed, 403, "Registration is closed on this server.")
+    W(username_taken, 409, "That username is already taken.")
+    W(too_many_attempts, 429, "Too many failed attempts; try again later.")
+    W(overloaded, 503, "The server is busy; try again shortly.")
+    W(too_many_connections, 503, "The server has too many open connections; try again shortly.")
+    W(store_unavailable, 503, "A data store is unavailable; try again shortly.")
+    W(internal, 500, "An internal error occurred.")
+    W(config_invalid, 500, "The configuration is invalid.")
+    W(not_a_user, 404, "No such user.")
+    W(io_error, 500, "A file could not be read or written.")
+#undef W
+  }
+  static const WireError fallback{500, "internal", "An internal error occurred."};
+  return fallback;
+}
+
+}  // namespace cloakroom

@@ -1,0 +1,63 @@
+#pragma once
+// Every failure cloakroom can report, as a closed set of codes.
+//
+//   Error e{ErrorCode::invalid_credentials};          // default message
+//   Error e{ErrorCode::invalid_field, "password must be a string"};
+//   const WireError& w = wire_error(e.code);          // status + snake_case code
+//
+// The message is a sentence safe to show a client; internal detail (SQLite
+// text, errno) goes to logs only, never into `message`.
+#include <string>
+#include <string_view>
+
+namespace cloakroom {
+
+enum class ErrorCode {
+  bad_request,            // HTTP framing the parser rejected
+  malformed_json,         // body is not a single valid JSON document
+  invalid_field,          // a field has the wrong type or an unacceptable value
+  missing_field,          // a required field is absent
+  unknown_field,          // a field we do not define (typos must not pass silently)
+  unsupported_media_type, // body is not application/json
+  body_too_large,         // body over the configured limit
+  headers_too_large,      // request line + headers over the configured limit
+  not_found,              // no route, or no such resource
+  method_not_allowed,     // route exists, method does not
+  invalid_credentials,    // unknown user or wrong password (deliberately the same)
+  unauthenticated,        // no valid credential on the request
+  account_disabled,       // correct password, but the account is disabled
+  registration_closed,    // auth.registration = false
+  username_taken,         // register: the name exists
+  too_many_attempts,      // login throttle tripped
+  overloaded,             // a bounded queue is full: shed load
+  too_many_connections,   // http.max_connections reached
+  store_unavailable,      // a store cannot be reached: fail closed
+  internal,               // a bug or an unexpected library failure
+  // Non-HTTP errors (CLI, config, stores).
+  config_invalid,         // a config key or value is wrong
+  not_a_user,             // CLI: no such user
+  io_error,               // filesystem trouble
+};
+
+struct WireError {
+  int status;
+  std::string_view code;
+  std::string_view default_message;
+};
+
+// The one place an ErrorCode becomes an HTTP status and snake_case code.
+const WireError& wire_error(ErrorCode code);
+
+struct Error {
+  ErrorCode code;
+  std::string message;  // empty: use wire_error(code).default_message
+
+  Error(ErrorCode c) : code(c) {}  // NOLINT: implicit on purpose, `return ErrorCode::x;`
+  Error(ErrorCode c, std::string m) : code(c), message(std::move(m)) {}
+
+  std::string_view text() const {
+    return message.empty() ? wire_error(code).default_message : std::string_view(message);
+  }
+};
+
+}  // namespace cloakroom

@@ -1,0 +1,81 @@
+#pragma once
+// A strict JSON reader and a small writer, shared by request bodies and (later)
+// JOSE headers and claims.
+//
+//   Result<json::Value> v = json::parse(body, {.max_bytes = 65536, .max_depth = 16});
+//   if (!v) return v.error();                    // malformed_json, with a reason
+//   const json::Value* name = v->find("username");
+//
+//   json::Writer w;  w.begin_object(); w.key("id"); w.string(id); w.end_object();
+//
+// The reader accepts RFC 8259 JSON only: one value, no comments, no trailing
+// commas, valid UTF-8 with no lone surrogates, and it rejects duplicate object
+// members (RFC 8725 §3.x: parsers disagree on which duplicate wins). It does
+// not decide what fields mean; callers do.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+
+namespace cloakroom::json {
+
+enum class Type { null, boolean, number, string, array, object };
+
+class Value {
+ public:
+  Type type = Type::null;
+  bool boolean = false;
+  std::string text;  // string contents, or a number's literal text
+  std::vector<Value> items;
+  std::vector<std::pair<std::string, Value>> members;
+
+  bool is_string() const { return type == Type::string; }
+  bool is_object() const { return type == Type::object; }
+  // The member named `key`, or nullptr (members are unique, see above).
+  const Value* find(std::string_view key) const;
+  // An integer number that fits int64 exactly; nullopt for 1.5, 1e3, strings.
+  std::optional<std::int64_t> as_int64() const;
+};
+
+struct Limits {
+  std::size_t max_bytes = 64 * 1024;
+  int max_depth = 16;
+};
+
+Result<Value> parse(std::string_view text, Limits limits = {});
+
+// Appends JSON to a string. The caller keeps the structure balanced.
+class Writer {
+ public:
+  void begin_object() { comma(); out_ += '{'; first_ = true; }
+  void end_object() { out_ += '}'; first_ = false; }
+  void begin_array() { comma(); out_ += '['; first_ = true; }
+  void end_array() { out_ += ']'; first_ = false; }
+  void key(std::string_view k) { comma(); quote(k); out_ += ':'; first_ = true; }
+  void string(std::string_view s) { comma(); quote(s); }
+  void number(long long n) { comma(); out_ += std::to_string(n); }
+  void number(double d);
+  void boolean(bool b) { comma(); out_ += b ? "true" : "false"; }
+  void null() { comma(); out_ += "null"; }
+
+  std::string& str() { return out_; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void comma() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  void quote(std::string_view s);
+  std::string out_;
+  bool first_ = true;
+};
+
+// Appends `s` as a quoted JSON string (escaping quotes, backslashes, controls).
+void append_quoted(std::string& out, std::string_view s);
+
+}  // namespace cloakroom::json

@@ -1,0 +1,32 @@
+#include "http/offload.h"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+
+namespace cloakroom::http {
+
+namespace asio = boost::asio;
+
+asio::awaitable<bool> offload(HashPool& pool, std::function<void()> job) {
+  auto executor = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(bool)>(
+      [&pool, &job, executor](auto handler) {
+        using H = decltype(handler);
+        // shared_ptr: std::function needs a copyable callable; the handler is move-only.
+        auto shared = std::make_shared<H>(std::move(handler));
+        // The guard keeps the io_context running while the job is away.
+        auto guard = std::make_shared<asio::executor_work_guard<decltype(executor)>>(executor);
+        bool accepted = pool.try_submit([shared, guard, job = std::move(job), executor] {
+          job();
+          asio::post(executor, [shared, guard] { (*shared)(true); });
+        });
+        if (!accepted) asio::post(executor, [shared] { (*shared)(false); });
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace cloakroom::http

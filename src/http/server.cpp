@@ -1,0 +1,458 @@
+// The only translation unit that includes Beast's HTTP code (heavy templates).
+#include "http/server.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <unordered_set>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/random.h"
+
+namespace cloakroom::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+using BeastRequest = bhttp::request<bhttp::string_body>;
+
+// A caller-supplied X-Request-ID is kept only when short and plain, since it
+// is echoed into logs and responses.
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") ==
+         std::string_view::npos;
+}
+
+// Escapes everything outside printable ASCII so a hostile path cannot break
+// the JSON of a log line.
+void append_log_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : s.substr(0, 512)) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') { out += '\\'; out += ch; }
+    else if (c < 0x20 || c >= 0x7F) { out += "\\u00"; out += kHex[c >> 4]; out += kHex[c & 15]; }
+    else out += ch;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+struct Server::Impl {
+  struct Worker {
+    asio::io_context ioc{1};
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::unordered_set<beast::tcp_stream*> idle;  // connections waiting for a request
+    bool stopping = false;
+    std::string id_prefix;
+    std::uint64_t next_id = 0;
+    std::string log_buffer;
+  };
+
+  Impl(const HttpConfig& c, const Router& r, Metrics& m, std::atomic<int>& a)
+      : config(c), router(r), metrics(m), active(a) {}
+
+  const HttpConfig& config;
+  const Router& router;
+  Metrics& metrics;
+  std::atomic<int>& active;
+  std::vector<std::unique_ptr<Worker>> workers;
+  tcp::endpoint endpoint;
+  asio::io_context control{1};
+  std::atomic<bool> stop_requested{false};
+
+  // ---- accepting ----------------------------------------------------------
+
+  asio::awaitable<void> accept_loop(Worker& w) {
+    for (;;) {
+      auto [ec, socket] = co_await w.acceptor->async_accept(use_tuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || w.stopping) co_return;
+        // EMFILE and friends: back off briefly instead of spinning.
+        asio::steady_timer t(w.ioc, std::chrono::milliseconds(50));
+        co_await t.async_wait(use_tuple);
+        continue;
+      }
+      if (active.load(std::memory_order_relaxed) >= config.max_connections) {
+        metrics.inc(Counter::connections_rejected);
+        asio::co_spawn(w.ioc, refuse_busy(std::move(socket)), asio::detached);
+        continue;
+      }
+      asio::co_spawn(w.ioc, connection(w, std::move(socket)), asio::detached);
+    }
+  }
+
+  // Over max_connections: a fixed 503 and a lingering close, without
+  // parsing anything. Bounded by the lingering close's own limits.
+  static asio::awaitable<void> refuse_busy(tcp::socket socket) {
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: 105\r\n\r\n"
+        "{\"error\":\"too_many_connections\",\"message\":\"The server has too many open connections; try again shortly.\"}";
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    stream.expires_after(std::chrono::seconds(2));
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kBusy), use_tuple);
+    (void)n;
+    if (ec) co_return;
+    co_await lingering_close(stream, buffer);
+  }
+
+  // ---- one connection -----------------------------------------------------
+
+  struct ActiveGuard {
+    std::atomic<int>& n;
+    explicit ActiveGuard(std::atomic<int>& a) : n(a) { n.fetch_add(1, std::memory_order_relaxed); }
+    ~ActiveGuard() { n.fetch_sub(1, std::memory_order_relaxed); }
+  };
+
+  struct IdleMark {
+    Worker& w;
+    beast::tcp_stream* s;
+    IdleMark(Worker& worker, beast::tcp_stream* stream) : w(worker), s(stream) { w.idle.insert(s); }
+    ~IdleMark() { w.idle.erase(s); }
+  };
+
+  asio::awaitable<void> connection(Worker& w, tcp::socket socket) {
+    ActiveGuard guard(active);
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+
+    while (!w.stopping) {
+      // Wait for the first byte of the next request under idle_timeout.
+      if (buffer.size() == 0) {
+        IdleMark mark(w, &stream);
+        stream.expires_after(config.idle_timeout);
+        auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+        if (rec) co_return;  // closed, idle timeout, or shutdown
+        buffer.commit(n);
+      }
+      bool keep_going = co_await one_request(w, stream, buffer, remote_ip);
+      if (!keep_going) co_return;
+    }
+  }
+
+  // Reads, handles and answers one request. Returns false when the
+  // connection must end (it is closed here).
+  asio::awaitable<bool> one_request(Worker& w, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    const std::string& remote_ip) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+    parser.body_limit(config.max_body_bytes);
+
+    stream.expires_after(config.read_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    (void)hn;
+    auto started = std::chrono::steady_clock::now();
+    if (hec) {
+      if (hec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
+      if (hec == bhttp::error::end_of_stream || hec == beast::error::timeout || hec == asio::error::eof ||
+          hec == asio::error::connection_reset || hec == asio::error::operation_aborted) {
+        stream.close();
+        co_return false;
+      }
+      ErrorCode code = hec == bhttp::error::header_limit ? ErrorCode::headers_too_large
+                       : hec == bhttp::error::body_limit ? ErrorCode::body_too_large
+                                                         : ErrorCode::bad_request;
+      Response res = error_response(code);
+      res.close = true;
+      co_await send(w, stream, buffer, parser.get(), res, router.unmatched_route(), started, remote_ip, "");
+      co_return false;
+    }
+
+    BeastRequest& msg = parser.get();
+    std::string_view target = msg.target();
+    std::string_view path = target.substr(0, target.find('?'));
+    std::string_view method = msg.method_string();
+    RouteMatch match = router.match(method, path);
+
+    std::string request_id(msg["X-Request-ID"]);
+    if (!acceptable_request_id(request_id)) {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%s-%llx", w.id_prefix.c_str(), static_cast<unsigned long long>(++w.next_id));
+      request_id = buf;
+    }
+
+    // Read the body (bounded by body_limit and read_timeout) unless the
+    // request is already refused; a refusal closes the connection instead.
+    if (!parser.is_done()) {
+      if (match.kind != RouteMatch::Kind::found) {
+        Response res = route_error(match);
+        res.close = true;
+        co_await send(w, stream, buffer, msg, res, match.route, started, remote_ip, request_id);
+        co_return false;
+      }
+      if (bhttp::token_list(msg[bhttp::field::expect]).exists("100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
+        (void)wn;
+        if (wec) { stream.close(); co_return false; }
+      }
+      stream.expires_after(config.read_timeout);
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      (void)bn;
+      if (bec) {
+        if (bec != bhttp::error::body_limit) {
+          if (bec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
+          stream.close();
+          co_return false;
+        }
+        Response res = error_response(ErrorCode::body_too_large);
+        res.close = true;
+        co_await send(w, stream, buffer, msg, res, match.route, started, remote_ip, request_id);
+        co_return false;
+      }
+    }
+
+    Response res;
+    if (match.kind != RouteMatch::Kind::found) {
+      res = route_error(match);
+    } else {
+      Request req;
+      req.method = method;
+      req.target = target;
+      req.path = path;
+      req.body = msg.body();
+      req.headers.reserve(16);
+      for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
+      req.params = std::move(match.params);
+      req.remote_ip = remote_ip;
+      req.request_id = request_id;
+      try {
+        res = co_await (*match.handler)(req);
+      } catch (const std::exception& e) {
+        log_line("error", "handler_exception", {{"request_id", request_id}, {"detail", e.what()}});
+        res = error_response(ErrorCode::internal);
+      }
+    }
+    if (!msg.keep_alive() || w.stopping) res.close = true;
+    co_return co_await send(w, stream, buffer, msg, res, match.route, started, remote_ip, request_id);
+  }
+
+  static Response route_error(const RouteMatch& match) {
+    if (match.kind == RouteMatch::Kind::method_not_allowed)
+      return error_response(ErrorCode::method_not_allowed).header("Allow", match.allow);
+    return error_response(ErrorCode::not_found);
+  }
+
+  // Writes `res`, records metrics and the access log line. Returns whether
+  // the connection stays open; when not, it is closed (lingering when the
+  // request may still have unread bytes).
+  asio::awaitable<bool> send(Worker& w, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                             const BeastRequest& req, Response& res, std::size_t route,
+                             std::chrono::steady_clock::time_point started, const std::string& remote_ip,
+                             std::string_view request_id) {
+    bhttp::response<bhttp::string_body> out;
+    out.version(11);
+    out.result(static_cast<unsigned>(res.status));
+    out.set(bhttp::field::content_type, res.content_type);
+    if (!request_id.empty()) out.set("X-Request-ID", request_id);
+    for (auto& [k, v] : res.headers) out.set(k, v);
+    bool head = req.method() == bhttp::verb::head;
+    out.content_length(res.body.size());
+    if (!head) out.body() = std::move(res.body);
+    out.keep_alive(!res.close);
+
+    stream.expires_after(config.read_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, out, use_tuple);
+    (void)n;
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    metrics.observe_request(route, res.status, elapsed);
+    if (config.access_log) access_log(w, req, res.status, elapsed, remote_ip, request_id);
+
+    if (ec) { stream.close(); co_return false; }
+    if (!res.close) co_return true;
+    co_await lingering_close(stream, buffer);
+    co_return false;
+  }
+
+  // Half-close, then discard what the client still sends (bounded in bytes
+  // and time) so the kernel does not answer unread data with a RST that
+  // would destroy our response before the client reads it.
+  static asio::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::size_t discarded = 0;
+    buffer.clear();
+    while (!ec && discarded < 1024 * 1024) {
+      stream.expires_after(std::chrono::seconds(2));
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), use_tuple);
+      if (rec) break;
+      discarded += n;
+    }
+    stream.close();
+  }
+
+  void access_log(Worker& w, const BeastRequest& req, int status, std::chrono::steady_clock::duration elapsed,
+                  const std::string& remote_ip, std::string_view request_id) {
+    std::string& line = w.log_buffer;
+    line.clear();
+    line += "{\"ts\":\"";
+    line += iso8601_now();
+    line += "\",\"level\":\"info\",\"event\":\"request\",\"method\":";
+    append_log_string(line, req.method_string());
+    line += ",\"path\":";
+    // The query string is left out: it may carry tokens we must never log.
+    std::string_view target = req.target();
+    append_log_string(line, target.substr(0, target.find('?')));
+    line += ",\"status\":" + std::to_string(status);
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", std::chrono::duration<double, std::milli>(elapsed).count());
+    line += ",\"duration_ms\":";
+    line += ms;
+    line += ",\"remote\":";
+    append_log_string(line, remote_ip);
+    line += ",\"request_id\":";
+    append_log_string(line, request_id);
+    line += "}\n";
+    write_stderr_line(line);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  // Runs on each worker's own thread.
+  void begin_stop(Worker& w) {
+    w.stopping = true;
+    boost::system::error_code ec;
+    if (w.acceptor) w.acceptor->close(ec);
+    for (beast::tcp_stream* s : w.idle) s->socket().cancel(ec);
+  }
+};
+
+Server::Server(const HttpConfig& config, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, router, metrics, active_)) {}
+
+Server::~Server() = default;
+
+Result<void> Server::bind(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string port = listen.substr(colon + 1);
+  boost::system::error_code ec;
+  asio::io_context resolver_ctx;
+  tcp::resolver resolver(resolver_ctx);
+  auto results = resolver.resolve(host, port, tcp::resolver::numeric_service, ec);
+  if (ec || results.empty())
+    return Error{ErrorCode::config_invalid, "Cannot resolve listen address " + listen + ": " + ec.message() + "."};
+  impl_->endpoint = results.begin()->endpoint();
+
+  // SO_REUSEPORT would let us share a port another process already serves;
+  // a plain bind first makes "address in use" an error, as users expect.
+  if (impl_->endpoint.port() != 0) {
+    tcp::acceptor probe(resolver_ctx);
+    probe.open(impl_->endpoint.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(impl_->endpoint, ec);
+    if (ec) return Error{ErrorCode::config_invalid, "Cannot listen on " + listen + ": " + ec.message() + "."};
+  }
+
+  int threads = impl_->config.threads > 0 ? impl_->config.threads
+                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  OsRandom rng;
+  for (int i = 0; i < threads; ++i) {
+    auto w = std::make_unique<Impl::Worker>();
+    w->id_prefix = random_token(rng, 6);
+    w->acceptor = std::make_unique<tcp::acceptor>(w->ioc);
+    auto& a = *w->acceptor;
+    a.open(impl_->endpoint.protocol(), ec);
+    if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) {
+      int one = 1;
+      // Each worker has its own listening socket; the kernel spreads connections.
+      if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+    if (!ec) a.bind(impl_->endpoint, ec);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error{ErrorCode::config_invalid, "Cannot listen on " + listen + ": " + ec.message() + "."};
+    // Port 0: every later acceptor must share the port the first one got.
+    if (i == 0) impl_->endpoint = a.local_endpoint();
+    impl_->workers.push_back(std::move(w));
+  }
+  return {};
+}
+
+std::string Server::bound_address() const {
+  const auto& e = impl_->endpoint;
+  std::string host = e.address().to_string();
+  if (e.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(e.port());
+}
+
+void Server::stop() {
+  asio::post(impl_->control, [this] {
+    if (impl_->stop_requested.exchange(true)) return;
+    for (auto& w : impl_->workers) asio::post(w->ioc, [this, wp = w.get()] { impl_->begin_stop(*wp); });
+  });
+}
+
+void Server::run(const std::function<void()>& on_listening) {
+  Impl& im = *impl_;
+  asio::signal_set signals(im.control, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log_line("info", "shutdown", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    stop();
+  });
+  asio::steady_timer deadline(im.control);
+  std::atomic<std::size_t> running{im.workers.size()};
+  std::vector<std::thread> threads;
+  for (auto& w : im.workers) {
+    asio::co_spawn(w->ioc, im.accept_loop(*w), asio::detached);
+    threads.emplace_back([&im, &running, &signals, &deadline, wp = w.get()] {
+      wp->ioc.run();
+      // The last worker to finish ends the control loop.
+      if (running.fetch_sub(1) == 1) asio::post(im.control, [&] {
+        signals.cancel();
+        deadline.cancel();
+      });
+    });
+  }
+  if (on_listening) on_listening();
+  // Once shutdown begins, give in-flight requests shutdown_timeout to finish.
+  std::function<void()> arm_deadline = [&] {
+    if (im.stop_requested) {
+      deadline.expires_after(im.config.shutdown_timeout);
+      deadline.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        log_line("warn", "shutdown_timeout", {});
+        for (auto& w : im.workers) w->ioc.stop();
+      });
+      return;
+    }
+    deadline.expires_after(std::chrono::milliseconds(100));
+    deadline.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) arm_deadline();
+    });
+  };
+  arm_deadline();
+  im.control.run();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace cloakroom::http

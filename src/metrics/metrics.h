@@ -1,0 +1,84 @@
+#pragma once
+// Process metrics, exported in Prometheus text format at /metrics.
+//
+//   metrics.inc(Counter::login_success);
+//   metrics.observe_request(route_index, 200, elapsed);
+//   std::string text = metrics.prometheus(gauges);
+//
+// Every counter is declared once, in CLOAKROOM_COUNTERS below: the list
+// generates the enum, the exported names and help, and the docs table.
+// Lock-free: relaxed atomics, readers may see a slightly stale mix.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cloakroom {
+
+// X(enum name, metric family, label set, help)
+#define CLOAKROOM_COUNTERS(X)                                                                          \
+  X(login_success, "cloakroom_logins_total", "outcome=\"success\"", "Login attempts by outcome.")     \
+  X(login_invalid, "cloakroom_logins_total", "outcome=\"invalid_credentials\"", "")                    \
+  X(login_disabled, "cloakroom_logins_total", "outcome=\"disabled\"", "")                              \
+  X(login_throttled, "cloakroom_logins_total", "outcome=\"throttled\"", "")                            \
+  X(login_overloaded, "cloakroom_logins_total", "outcome=\"overloaded\"", "")                          \
+  X(login_store_error, "cloakroom_logins_total", "outcome=\"store_unavailable\"", "")                  \
+  X(password_rehashed, "cloakroom_password_rehashes_total", "",                                        \
+    "Stored hashes upgraded at login because the Argon2id parameters changed.")                        \
+  X(users_registered, "cloakroom_users_registered_total", "", "Users created through /auth/register.") \
+  X(connections_rejected, "cloakroom_connections_rejected_total", "",                                  \
+    "Connections refused because http.max_connections was reached.")                                  \
+  X(requests_timed_out, "cloakroom_requests_timed_out_total", "",                                      \
+    "Connections closed because a request did not arrive within http.read_timeout.")
+
+enum class Counter {
+#define CLOAKROOM_ENUM(name, family, labels, help) name,
+  CLOAKROOM_COUNTERS(CLOAKROOM_ENUM)
+#undef CLOAKROOM_ENUM
+      count_
+};
+
+// Gauges are read at scrape time from whoever owns the value.
+struct Gauge {
+  std::string_view name;
+  std::string_view help;
+  std::function<double()> read;
+};
+
+class Metrics {
+ public:
+  static constexpr std::size_t kMaxRoutes = 32;  // routes are registered once at startup
+  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                      0.025,  0.05,    0.1,    0.25,  0.5,   1.0,   2.5};
+
+  // `route_names[i]` labels route index i; the last index is "unmatched".
+  explicit Metrics(std::vector<std::string> route_names);
+
+  void inc(Counter c) { counters_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t get(Counter c) const { return counters_[static_cast<std::size_t>(c)].load(std::memory_order_relaxed); }
+  void observe_request(std::size_t route, int status, std::chrono::nanoseconds elapsed);
+  std::uint64_t requests(std::size_t route, int status) const;
+
+  std::string prometheus(const std::vector<Gauge>& gauges) const;
+
+  // Markdown table of every metric (for docs/operations.md).
+  static std::string reference_markdown();
+
+ private:
+  struct RouteStats {
+    std::array<std::atomic<std::uint64_t>, 600> by_status{};   // index = HTTP status
+    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> buckets{};
+    std::atomic<std::uint64_t> sum_ns{0};
+    std::atomic<std::uint64_t> count{0};
+  };
+  std::vector<std::string> route_names_;
+  std::unique_ptr<RouteStats[]> routes_;
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Counter::count_)> counters_{};
+};
+
+}  // namespace cloakroom

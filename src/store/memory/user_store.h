@@ -1,0 +1,31 @@
+#pragma once
+// memory:// users: a map behind a mutex. For tests and throwaway servers;
+// everything is gone when the process exits.
+#include <mutex>
+#include <unordered_map>
+
+#include "store/user_store.h"
+
+namespace cloakroom::memory {
+
+class UserStore final : public cloakroom::UserStore {
+ public:
+  Result<void> create(const User& user) override;
+  Result<User> find_by_name(const std::string& username) override;
+  Result<User> find_by_id(const std::string& id) override;
+  Result<std::vector<User>> list() override;
+  Result<void> set_disabled(const std::string& id, bool disabled) override;
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
+  Result<void> ping() override { return {}; }
+
+ private:
+  template <class F>
+  Result<void> update(const std::string& id, F&& change);
+
+  std::mutex mu_;
+  std::unordered_map<std::string, User> by_id_;
+  std::unordered_map<std::string, std::string> id_by_key_;  // username_key -> id
+};
+
+}  // namespace cloakroom::memory

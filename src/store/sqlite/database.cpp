@@ -1,0 +1,157 @@
+#include "store/sqlite/database.h"
+
+#include <vector>
+
+#include "core/log.h"
+
+namespace cloakroom::sqlite {
+namespace {
+
+// Schema migrations, applied in order; index + 1 is the version they reach
+// (PRAGMA user_version). Append only: never edit a migration that shipped.
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> m = {
+      // 1: users
+      R"sql(
+        CREATE TABLE users (
+          id            TEXT PRIMARY KEY,
+          username      TEXT NOT NULL,
+          username_key  TEXT NOT NULL UNIQUE,
+          password_hash TEXT NOT NULL,
+          roles         TEXT NOT NULL DEFAULT '',
+          disabled      INTEGER NOT NULL DEFAULT 0,
+          created_at    INTEGER NOT NULL
+        ) STRICT;
+      )sql",
+  };
+  return m;
+}
+
+Error unavailable(sqlite3* db, std::string_view what) {
+  log_line("error", "sqlite_error", {{"op", what}, {"detail", db ? sqlite3_errmsg(db) : "out of memory"}});
+  return Error{ErrorCode::store_unavailable};
+}
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(migrations().size()); }
+
+Statement::~Statement() {
+  if (stmt_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+void Statement::bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+void Statement::bind(int index, long long value) { sqlite3_bind_int64(stmt_, index, value); }
+
+Result<bool> Statement::step() {
+  if (!stmt_) return ErrorCode::store_unavailable;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ||
+      sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return ErrorCode::username_taken;
+  return unavailable(db, "step");
+}
+
+std::string Statement::text(int column) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
+}
+long long Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  // Why: a clean close checkpoints the WAL so the .db file alone is complete.
+  sqlite3_close_v2(db_);
+}
+
+Statement Connection::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Statement(it->second);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    (void)unavailable(db_, "prepare");
+    return Statement(nullptr);
+  }
+  cache_.emplace(sql, stmt);
+  return Statement(stmt);
+}
+
+Result<void> Connection::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    return unavailable(db_, "exec");
+  }
+  return {};
+}
+
+Result<void> Database::transaction(const std::function<Result<void>(Connection&)>& f) {
+  std::lock_guard lock(mu_);
+  if (auto r = conn_.exec("BEGIN IMMEDIATE"); !r) return r;
+  auto r = f(conn_);
+  if (!r) {
+    (void)conn_.exec("ROLLBACK");
+    return r;
+  }
+  return conn_.exec("COMMIT");
+}
+
+int Database::schema_version() {
+  return run([](Connection& c) {
+    auto st = c.prepare("PRAGMA user_version");
+    auto row = st.step();
+    return row && *row ? static_cast<int>(st.integer(0)) : -1;
+  });
+}
+
+Result<std::shared_ptr<Database>> Database::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
+    std::string detail = raw ? sqlite3_errmsg(raw) : "out of memory";
+    sqlite3_close_v2(raw);
+    return Error{ErrorCode::store_unavailable, "Cannot open the SQLite database " + path + ": " + detail + "."};
+  }
+  auto db = std::make_shared<Database>(raw, path);
+  // Why: the CLI and the server may write at once; wait instead of failing.
+  sqlite3_busy_timeout(raw, 5000);
+  auto fail = [&](std::string_view what) {
+    return Error{ErrorCode::store_unavailable,
+                 "Cannot prepare the SQLite database " + path + " (" + std::string(what) + "): " + sqlite3_errmsg(raw) + "."};
+  };
+  if (sqlite3_exec(raw, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
+                   nullptr, nullptr) != SQLITE_OK)
+    return fail("pragmas");
+  int version = db->schema_version();
+  if (version < 0) return fail("reading the schema version");
+  if (version > latest_schema_version())
+    return Error{ErrorCode::store_unavailable,
+                 "The database " + path + " has schema version " + std::to_string(version) +
+                     ", newer than this cloakroom understands (" + std::to_string(latest_schema_version()) +
+                     "); upgrade cloakroom."};
+  for (int v = version; v < latest_schema_version(); ++v) {
+    std::string sql = std::string("BEGIN IMMEDIATE;") + migrations()[static_cast<std::size_t>(v)] +
+                      "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
+    char* err = nullptr;
+    if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string detail = err ? err : "unknown error";
+      sqlite3_free(err);
+      sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr);
+      // Another process may have migrated concurrently: re-read and continue.
+      if (db->schema_version() > v) continue;
+      return Error{ErrorCode::store_unavailable,
+                   "Migrating " + path + " to schema version " + std::to_string(v + 1) + " failed: " + detail + "."};
+    }
+  }
+  return db;
+}
+
+}  // namespace cloakroom::sqlite

@@ -1,0 +1,90 @@
+#pragma once
+// One SQLite database file in WAL mode, shared by every sqlite:// store that
+// names the same path, with versioned schema migrations.
+//
+//   auto db = sqlite::Database::open("data/cloakroom.db");   // migrates to the latest schema
+//   (*db)->run([&](sqlite::Connection& c) -> Result<void> {
+//     auto st = c.prepare("SELECT id FROM users WHERE username_key = ?1");
+//     st.bind(1, key);
+//     ...
+//   });
+//
+// Access is serialised by a mutex: writes are rare (logins, revocations) and
+// hot reads are meant to be served from in-process caches, not SQL.
+// synchronous=FULL: a write that returned survives kill -9 and power loss.
+#include <sqlite3.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/result.h"
+
+namespace cloakroom::sqlite {
+
+// A prepared statement borrowed from the connection's cache; reset on destruction.
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  void bind(int index, std::string_view text);
+  void bind(int index, long long value);
+  // true: a row is ready; false: done. Errors map to store_unavailable,
+  // or username_taken for a UNIQUE violation (the caller may remap it).
+  Result<bool> step();
+  std::string text(int column) const;
+  long long integer(int column) const;
+  bool ok() const { return stmt_ != nullptr; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection();
+  // Statements are prepared once per SQL text and cached.
+  Statement prepare(const char* sql);
+  Result<void> exec(const char* sql);
+  sqlite3* raw() { return db_; }
+  int changes() const { return sqlite3_changes(db_); }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+class Database {
+ public:
+  static Result<std::shared_ptr<Database>> open(const std::string& path);
+  explicit Database(sqlite3* db, std::string path) : conn_(db), path_(std::move(path)) {}
+
+  // Runs `f(Connection&)` with the database to itself.
+  template <class F>
+  auto run(F&& f) {
+    std::lock_guard lock(mu_);
+    return f(conn_);
+  }
+  // Runs `f` inside BEGIN IMMEDIATE ... COMMIT; rolls back when f fails.
+  Result<void> transaction(const std::function<Result<void>(Connection&)>& f);
+
+  const std::string& path() const { return path_; }
+  int schema_version();
+
+ private:
+  std::mutex mu_;
+  Connection conn_;
+  std::string path_;
+};
+
+// The latest schema version this build knows.
+int latest_schema_version();
+
+}  // namespace cloakroom::sqlite

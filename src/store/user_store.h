@@ -1,0 +1,49 @@
+#pragma once
+// Where users live. One interface, one implementation per backend
+// (store/memory/user_store.h, store/sqlite/user_store.h), chosen by URL in
+// store/store_url.h, so handlers never know which backend they talk to.
+//
+//   Result<User> u = users.find_by_name("alice");
+//   if (!u && u.error().code == ErrorCode::not_found) ...   // no such user
+//
+// Usernames are unique ignoring ASCII case ("Alice" and "alice" are one
+// user); the stored spelling is the one given at registration.
+// Every method is safe to call from several threads at once.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace cloakroom {
+
+struct User {
+  std::string id;             // opaque, random, never reused
+  std::string username;
+  std::string password_hash;  // PHC string; never leaves the process
+  std::vector<std::string> roles;
+  bool disabled = false;
+  long long created_at = 0;   // unix seconds
+};
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+
+  // username_taken if the name exists (ignoring ASCII case).
+  virtual Result<void> create(const User& user) = 0;
+  // not_found when absent; store_unavailable when the backend fails.
+  virtual Result<User> find_by_name(const std::string& username) = 0;
+  virtual Result<User> find_by_id(const std::string& id) = 0;
+  virtual Result<std::vector<User>> list() = 0;
+  virtual Result<void> set_disabled(const std::string& id, bool disabled) = 0;
+  virtual Result<void> set_password_hash(const std::string& id, const std::string& hash) = 0;
+  virtual Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) = 0;
+  // Cheap round trip for /readyz.
+  virtual Result<void> ping() = 0;
+};
+
+// "Alice" -> "alice": the uniqueness key for usernames.
+std::string username_key(const std::string& username);
+
+}  // namespace cloakroom

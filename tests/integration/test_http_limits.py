@@ -1,0 +1,195 @@
+"""Bad input at the HTTP layer: each gets a clear error, and the server keeps serving others."""
+import socket
+import time
+import unittest
+
+from cloakroom_server import CloakroomServer
+
+
+class HttpLimitsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = CloakroomServer(env={
+            "CLOAKROOM_HTTP_READ_TIMEOUT": "1s",
+            "CLOAKROOM_HTTP_MAX_HEADER_BYTES": "4096",
+        }).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.__exit__(None, None, None)
+
+    def assert_error(self, result, status, code):
+        got_status, headers, body = result
+        self.assertEqual(got_status, status, body)
+        self.assertEqual(body["error"], code)
+        self.assertIsInstance(body["message"], str)
+        self.assertTrue(body["message"])
+        self.assertEqual(set(body), {"error", "message"})
+        return headers
+
+    def test_malformed_json_is_400(self):
+        """Truncated, trailing-garbage, non-object and empty bodies are malformed_json."""
+        for raw in [b"{", b'{"username":"a"} x', b"[]", b"", b"\xff\xfe", b'{"username":"a","username":"b"}']:
+            with self.subTest(raw=raw):
+                r = self.srv.request("POST", "/auth/login", raw_body=raw, headers={"Content-Type": "application/json"})
+                self.assert_error(r, 400, "malformed_json")
+
+    def test_wrong_types_are_400(self):
+        """A field of the wrong JSON type names the field."""
+        for body, field in [({"username": 1, "password": "x"}, "username"),
+                            ({"username": "a", "password": ["x"]}, "password"),
+                            ({"username": "a", "password": "x", "remember": "yes"}, "remember")]:
+            with self.subTest(body=body):
+                _, _, b = self.srv.request("POST", "/auth/login", body)
+                self.assertEqual(b["error"], "invalid_field")
+                self.assertIn(field, b["message"])
+
+    def test_unknown_fields_are_400(self):
+        """A misspelt field is an error, not silently ignored."""
+        self.assert_error(self.srv.request("POST", "/auth/login", {"username": "a", "passwrd": "x"}), 400, "unknown_field")
+        self.assert_error(self.srv.request("POST", "/auth/register", {"username": "a", "password": "12345678", "role": "admin"}),
+                          400, "unknown_field")
+
+    def test_missing_fields_and_media_type(self):
+        """Missing required fields are 400; a non-JSON media type is 415."""
+        self.assert_error(self.srv.request("POST", "/auth/login", {"username": "a"}), 400, "missing_field")
+        r = self.srv.request("POST", "/auth/login", raw_body=b'{"username":"a","password":"b"}',
+                             headers={"Content-Type": "text/plain"})
+        self.assert_error(r, 415, "unsupported_media_type")
+
+    def test_oversize_body_is_413_and_connection_closed(self):
+        """A Content-Length over 64 KiB is refused before the body is read, and the connection closes."""
+        body = b"x" * (64 * 1024 + 1)
+        req = (b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body +
+               b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        out = self.srv.raw(req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 413"), out[:200])
+        self.assertIn(b"body_too_large", out)
+        self.assertIn(b"Connection: close", out)
+        # The leftover body was never parsed as a second request.
+        self.assertEqual(out.count(b"HTTP/1.1"), 1)
+
+    def test_oversize_chunked_body_is_413(self):
+        """A chunked body that grows past the limit is cut off with 413."""
+        chunk = b"x" * 40000
+        part = hex(len(chunk))[2:].encode() + b"\r\n" + chunk + b"\r\n"
+        req = (b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n" + part + part + part + b"0\r\n\r\n")
+        out = self.srv.raw(req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 413"), out[:200])
+
+    def test_oversize_headers_are_431(self):
+        """Headers over the limit get 431 and a clean close."""
+        req = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 8000 + b"\r\n\r\n"
+        out = self.srv.raw(req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 431"), out[:200])
+        self.assertIn(b"headers_too_large", out)
+
+    def test_64k_header_is_431_not_reset(self):
+        """A 64 KiB Authorization header is answered, never a reset."""
+        req = b"GET /healthz HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + b"a" * 65536 + b"\r\n\r\n"
+        out = self.srv.raw(req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 431"), out[:200])
+
+    def test_garbage_request_line_is_400(self):
+        """Bytes that are not HTTP get 400 and a close."""
+        out = self.srv.raw(b"\x16\x03\x01 hello\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 400"), out[:200])
+
+    def test_refused_request_body_is_not_parsed_as_next_request(self):
+        """A 404 for a POST with a body closes the connection: the body's bytes never become a request."""
+        smuggled = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+        req = (b"POST /nope HTTP/1.1\r\nHost: t\r\nContent-Length: " + str(len(smuggled)).encode() +
+               b"\r\n\r\n" + smuggled)
+        out = self.srv.raw(req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 404"), out[:200])
+        self.assertEqual(out.count(b"HTTP/1.1 "), 1, out)
+
+    def test_keep_alive_serves_many_requests(self):
+        """One connection carries several requests, including error answers that consumed their body."""
+        conn = self.srv.connection()
+        for _ in range(3):
+            status, _, _ = self.srv.request("GET", "/healthz", conn=conn)
+            self.assertEqual(status, 200)
+            status, _, body = self.srv.request("POST", "/auth/login", {"username": "x"}, conn=conn)
+            self.assertEqual(status, 400)
+        conn.close()
+
+    def test_slow_client_is_cut_off_and_others_are_served(self):
+        """A client that never finishes its headers is disconnected after read_timeout; others are served meanwhile."""
+        s = socket.create_connection(("127.0.0.1", self.srv.port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        start = time.time()
+        status, _, _ = self.srv.request("GET", "/healthz")
+        self.assertEqual(status, 200)
+        s.settimeout(10)
+        self.assertEqual(s.recv(1024), b"")  # closed by the server
+        self.assertLess(time.time() - start, 8)
+        s.close()
+
+    def test_slow_body_is_cut_off(self):
+        """A body that never arrives ends the connection after read_timeout."""
+        s = socket.create_connection(("127.0.0.1", self.srv.port))
+        s.sendall(b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        s.settimeout(10)
+        self.assertEqual(s.recv(1024), b"")
+        s.close()
+
+    def test_not_found_and_method_not_allowed(self):
+        """Unknown paths are 404; a known path with the wrong method is 405 with Allow."""
+        self.assert_error(self.srv.request("GET", "/nope"), 404, "not_found")
+        headers = self.assert_error(self.srv.request("DELETE", "/healthz"), 405, "method_not_allowed")
+        self.assertEqual(headers["allow"], "GET, HEAD")
+        headers = self.assert_error(self.srv.request("GET", "/auth/login"), 405, "method_not_allowed")
+        self.assertEqual(headers["allow"], "POST")
+
+    def test_head_has_no_body(self):
+        """HEAD on a GET route answers headers only."""
+        conn = self.srv.connection()
+        conn.request("HEAD", "/healthz")
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.read(), b"")
+        conn.close()
+
+    def test_expect_100_continue(self):
+        """curl-style Expect: 100-continue gets an interim 100 before the body is sent."""
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=5) as s:
+            body = b'{"username":"nobody","password":"x"}'
+            s.sendall(b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                      b"Expect: 100-continue\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            self.assertTrue(s.recv(1024).startswith(b"HTTP/1.1 100 Continue"))
+            s.sendall(body)
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 401"))
+
+    def test_request_id_is_echoed_or_generated(self):
+        """A plain X-Request-ID is echoed; a hostile one is replaced."""
+        _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "abc-123"})
+        self.assertEqual(h["x-request-id"], "abc-123")
+        _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "a\"b{}"})
+        self.assertNotEqual(h["x-request-id"], "a\"b{}")
+        self.assertTrue(h["x-request-id"])
+
+
+class MaxConnectionsTest(unittest.TestCase):
+    def test_connections_over_the_limit_get_503(self):
+        """Past http.max_connections a new connection gets 503 + Retry-After and is closed; the others still work."""
+        with CloakroomServer(env={"CLOAKROOM_HTTP_MAX_CONNECTIONS": "2", "CLOAKROOM_HTTP_THREADS": "1"}) as srv:
+            held = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(2)]
+            time.sleep(0.3)
+            out = srv.raw(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertTrue(out.startswith(b"HTTP/1.1 503"), out[:200])
+            self.assertIn(b"Retry-After: 1", out)
+            self.assertIn(b"too_many_connections", out)
+            held[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertTrue(held[0].recv(4096).startswith(b"HTTP/1.1 200"))
+            for s in held:
+                s.close()
+            time.sleep(0.3)
+            self.assertEqual(srv.request("GET", "/healthz")[0], 200)
+            self.assertEqual(srv.metric("cloakroom_connections_rejected_total"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

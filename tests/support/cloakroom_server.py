@@ -1,0 +1,176 @@
+"""Starts the real cloakroom binary on 127.0.0.1 with a free port, for integration tests.
+
+    with CloakroomServer() as srv:
+        status, headers, body = srv.request("POST", "/auth/register", {"username": "a", "password": "pw123456"})
+
+The server gets `--listen 127.0.0.1:0` and reports the port it bound in its
+"listening" log line, so there is no race for a free port. It is stopped by
+its pid (SIGTERM, then SIGKILL). Stderr lines are kept in `srv.log_lines`.
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("CLOAKROOM_BIN", os.path.join(os.path.dirname(__file__), "../../build/cloakroom"))
+
+# Argon2id parameters small enough to keep most tests fast; tests about
+# hashing cost pass their own.
+FAST_HASHING = {"CLOAKROOM_PASSWORD_MEMORY_KIB": "64", "CLOAKROOM_PASSWORD_ITERATIONS": "1"}
+
+
+def run_cli(args, data_dir, stdin=None, env=None, cwd=None):
+    """Runs `cloakroom ARGS --data-dir DATA_DIR`; returns CompletedProcess with text output."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
+    full_env.update(FAST_HASHING)
+    full_env.update(env or {})
+    cmd = [BIN] + list(args)
+    if data_dir is not None:
+        cmd += ["--data-dir", data_dir]
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60)
+
+
+class CloakroomServer:
+    def __init__(self, env=None, args=None, data_dir=None, fast_hashing=True, cwd=None, config_text=None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-it-")
+        self.data_dir = data_dir or os.path.join(self._tmp.name, "data")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
+        if fast_hashing:
+            self.env.update(FAST_HASHING)
+        self.env.update(env or {})
+        self.args = list(args or [])
+        self.cwd = cwd or self._tmp.name
+        if config_text is not None:
+            path = os.path.join(self._tmp.name, "cloakroom.toml")
+            with open(path, "w") as f:
+                f.write(config_text)
+            self.args += ["--config", path]
+        self.proc = None
+        self.log_lines = []
+        self.port = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self, timeout=15):
+        cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir] + self.args
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=self.env,
+                                     cwd=self.cwd, text=True)
+        listening = threading.Event()
+
+        def pump():
+            for line in self.proc.stderr:
+                self.log_lines.append(line.rstrip("\n"))
+                if '"event":"listening"' in line:
+                    self.port = int(json.loads(line)["address"].rsplit(":", 1)[1])
+                    listening.set()
+
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+        deadline = time.time() + timeout
+        while not listening.wait(0.05):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self._pump.join(1)
+                raise RuntimeError("cloakroom did not start:\n" + "\n".join(self.log_lines))
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Stops the server by pid; returns its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._pump.join(2)
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def restart(self):
+        self.stop()
+        self.log_lines = []
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        self._tmp.cleanup()
+
+    # -- requests ----------------------------------------------------------
+
+    def connection(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, conn=None, raw_body=None):
+        """Returns (status, headers as a lower-cased dict, parsed JSON or text)."""
+        own = conn is None
+        conn = conn or self.connection()
+        hdrs = dict(headers or {})
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = resp.read()
+        result_headers = {k.lower(): v for k, v in resp.getheaders()}
+        if own:
+            conn.close()
+        text = payload.decode("utf-8", "replace")
+        if result_headers.get("content-type", "").startswith("application/json") and text:
+            return resp.status, result_headers, json.loads(text)
+        return resp.status, result_headers, text
+
+    def raw(self, data, read_timeout=5, shutdown_write=False):
+        """Sends raw bytes; returns everything read until the server closes or times out."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=read_timeout) as s:
+            s.sendall(data)
+            if shutdown_write:
+                s.shutdown(socket.SHUT_WR)
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            except socket.timeout:
+                pass
+            return b"".join(chunks)
+
+    def register(self, username="alice", password="correct horse"):
+        return self.request("POST", "/auth/register", {"username": username, "password": password})
+
+    def login(self, username="alice", password="correct horse", **extra):
+        body = {"username": username, "password": password}
+        body.update(extra)
+        return self.request("POST", "/auth/login", body)
+
+    def logs(self, event=None):
+        out = []
+        for line in self.log_lines:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if event is None or obj.get("event") == event:
+                out.append(obj)
+        return out
+
+    def metric(self, name_and_labels):
+        _, _, text = self.request("GET", "/metrics")
+        for line in text.splitlines():
+            if line.startswith(name_and_labels + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return None

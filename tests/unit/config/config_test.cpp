@@ -1,0 +1,167 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace cloakroom {
+namespace {
+
+Result<Config> from_toml(std::string_view text) {
+  Config c;
+  if (auto r = apply_toml(c, text, "test.toml"); !r) return r.error();
+  return c;
+}
+
+// No file, no env, no flags: the SPEC's defaults, with derived paths.
+TEST(Config, DefaultsMatchSpec) {
+  auto c = load_config({});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->data_dir, "./cloakroom-data");
+  EXPECT_EQ(c->store.users, "sqlite://./cloakroom-data/cloakroom.db");
+  EXPECT_EQ(c->jwt.keys, "./cloakroom-data/keys.jwks.json");
+  EXPECT_EQ(c->jwt.issuer, "http://127.0.0.1:8080");
+  EXPECT_EQ(c->session.idle_timeout, std::chrono::minutes(30));
+  EXPECT_EQ(c->jwt.audience, std::vector<std::string>{"cloakroom"});
+  EXPECT_EQ(c->auth.password_min, 8u);
+  EXPECT_EQ(c->password.memory_kib, 19456u);
+  EXPECT_EQ(c->http.max_body_bytes, 65536u);
+}
+
+// Every kind of value reads from TOML, including [[access.rule]] tables.
+TEST(Config, ReadsToml) {
+  auto c = from_toml(R"(
+listen = "0.0.0.0:9000"
+[auth]
+registration = false
+password_min = 12
+[session]
+idle_timeout = "90s"
+[cookie]
+same_site = "Strict"
+[jwt]
+audience = ["a", "b"]
+[[access.rule]]
+prefix = "/admin"
+roles = ["admin"]
+methods = ["post"]
+[[access.rule]]
+prefix = "/"
+roles = []
+)");
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->listen, "0.0.0.0:9000");
+  EXPECT_FALSE(c->auth.registration);
+  EXPECT_EQ(c->auth.password_min, 12u);
+  EXPECT_EQ(c->session.idle_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(c->cookie.same_site, SameSite::strict);
+  EXPECT_EQ(c->jwt.audience, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(c->access_rules.size(), 2u);
+  EXPECT_EQ(c->access_rules[0].methods, std::vector<std::string>{"POST"});
+}
+
+// An unknown key stops startup with a sentence naming it.
+TEST(Config, UnknownKeyIsNamed) {
+  auto c = from_toml("[session]\nidle_timout = \"5m\"\n");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(c.error().text().find("session.idle_timout"), std::string_view::npos);
+  EXPECT_FALSE(from_toml("[nosuch]\nkey = 1\n"));
+  EXPECT_FALSE(from_toml("[[access.rule]]\nprefix = \"/a\"\nrole = [\"x\"]\n"));
+}
+
+// A bad value names the key and says what is expected.
+TEST(Config, BadValuesAreNamed) {
+  struct Case { std::string_view toml, key; };
+  for (auto [toml, key] : {Case{"listen = \"nope\"", "listen"}, Case{"listen = 8080", "listen"},
+                           Case{"[auth]\npassword_min = 0", "auth.password_min"},
+                           Case{"[auth]\npassword_min = 2000", "auth.password_min"},
+                           Case{"[auth]\nregistration = \"yes\"", "auth.registration"},
+                           Case{"[session]\nidle_timeout = \"5 minutes\"", "session.idle_timeout"},
+                           Case{"[session]\nidle_timeout = \"0s\"", "session.idle_timeout"},
+                           Case{"[cookie]\nsame_site = \"lax\"", "cookie.same_site"},
+                           Case{"public_url = \"ftp://x\"", "public_url"},
+                           Case{"public_url = \"https://x/path\"", "public_url"},
+                           Case{"[store]\nusers = \"redis://localhost\"", "store.users"},
+                           Case{"[jwt]\naudience = []", "jwt.audience"},
+                           Case{"[[access.rule]]\nprefix = \"admin\"", "access.rule"}}) {
+    auto c = from_toml(toml);
+    ASSERT_FALSE(c) << toml;
+    EXPECT_NE(c.error().text().find(key), std::string_view::npos) << c.error().text();
+  }
+}
+
+// Broken TOML reports the line.
+TEST(Config, SyntaxErrorNamesLine) {
+  auto c = from_toml("listen = \"a:1\"\n[auth\n");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().text().find("line 2"), std::string_view::npos) << c.error().text();
+}
+
+// flag > env > file > default.
+TEST(Config, PrecedenceFlagEnvFile) {
+  std::string path = ::testing::TempDir() + "/precedence.toml";
+  std::ofstream(path) << "listen = \"127.0.0.1:1111\"\ndata_dir = \"/from-file\"\n[http]\nthreads = 3\n";
+  ConfigSources src;
+  src.file = path;
+  src.env = {{"CLOAKROOM_LISTEN", "127.0.0.1:2222"}, {"CLOAKROOM_HTTP_THREADS", "4"}};
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->listen, "127.0.0.1:2222");
+  EXPECT_EQ(c->data_dir, "/from-file");
+  EXPECT_EQ(c->http.threads, 4);
+  src.flags["listen"] = "127.0.0.1:3333";
+  src.flags["data_dir"] = "/from-flag";
+  c = load_config(src);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->listen, "127.0.0.1:3333");
+  EXPECT_EQ(c->store.users, "sqlite:///from-flag/cloakroom.db");
+  std::remove(path.c_str());
+}
+
+// Environment values are parsed per type; unknown CLOAKROOM_* names are errors.
+TEST(Config, EnvironmentIsTypedAndStrict) {
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_JWT_AUDIENCE", "a,b"}, {"CLOAKROOM_AUTH_REGISTRATION", "false"},
+             {"CLOAKROOM_SESSION_IDLE_TIMEOUT", "2h"}};
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->jwt.audience, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(c->auth.registration);
+  src.env = {{"CLOAKROOM_HTTP_THREADZ", "2"}};
+  auto bad = load_config(src);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().text().find("CLOAKROOM_HTTP_THREADZ"), std::string_view::npos);
+  src.env = {{"CLOAKROOM_HTTP_THREADS", "two"}};
+  bad = load_config(src);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().text().find("http.threads"), std::string_view::npos);
+}
+
+// SameSite=None without Secure is refused (browsers drop such cookies).
+TEST(Config, SameSiteNoneNeedsSecure) {
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_COOKIE_SAME_SITE", "None"}, {"CLOAKROOM_COOKIE_SECURE", "false"}};
+  EXPECT_FALSE(load_config(src));
+}
+
+// A missing config file is an error, not silently ignored.
+TEST(Config, MissingFileIsAnError) {
+  ConfigSources src;
+  src.file = "/nonexistent/cloakroom.toml";
+  auto c = load_config(src);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().text().find("/nonexistent/cloakroom.toml"), std::string_view::npos);
+}
+
+// The docs table lists every key with its env name.
+TEST(Config, ReferenceListsKeys) {
+  std::string md = config_reference_markdown();
+  EXPECT_NE(md.find("`session.idle_timeout` | `CLOAKROOM_SESSION_IDLE_TIMEOUT`"), std::string::npos);
+  EXPECT_NE(md.find("`listen` | `CLOAKROOM_LISTEN`"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cloakroom

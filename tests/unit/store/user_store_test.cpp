@@ -1,0 +1,142 @@
+#include "store/user_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/memory/user_store.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/user_store.h"
+
+namespace cloakroom {
+namespace {
+
+// Each backend behind the same interface; TYPED_TEST runs every case on each.
+struct MemoryBackend {
+  std::unique_ptr<UserStore> make() { return std::make_unique<memory::UserStore>(); }
+};
+
+struct SqliteBackend {
+  std::string path;
+  std::unique_ptr<UserStore> make() {
+    path = ::testing::TempDir() + "/users-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    std::filesystem::remove(path);
+    auto db = sqlite::Database::open(path);
+    EXPECT_TRUE(db);
+    return std::make_unique<sqlite::UserStore>(*db);
+  }
+  ~SqliteBackend() {
+    if (!path.empty()) {
+      std::filesystem::remove(path);
+      std::filesystem::remove(path + "-wal");
+      std::filesystem::remove(path + "-shm");
+    }
+  }
+};
+
+template <class Backend>
+class UserStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store = backend.make(); }
+  User alice() { return User{"id-alice", "Alice", "$argon2id$hash", {"admin", "ops"}, false, 1700000000}; }
+  Backend backend;
+  std::unique_ptr<UserStore> store;
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+TYPED_TEST_SUITE(UserStoreTest, Backends);
+
+// A created user is found by name (any ASCII case) and by id, fields intact.
+TYPED_TEST(UserStoreTest, CreateThenFind) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  for (auto name : {"Alice", "alice", "ALICE"}) {
+    auto u = this->store->find_by_name(name);
+    ASSERT_TRUE(u) << name;
+    EXPECT_EQ(u->username, "Alice");
+    EXPECT_EQ(u->roles, (std::vector<std::string>{"admin", "ops"}));
+    EXPECT_EQ(u->password_hash, "$argon2id$hash");
+    EXPECT_EQ(u->created_at, 1700000000);
+  }
+  EXPECT_TRUE(this->store->find_by_id("id-alice"));
+}
+
+// Names are unique ignoring case.
+TYPED_TEST(UserStoreTest, DuplicateNameIsTaken) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  User other = this->alice();
+  other.id = "id-2";
+  other.username = "ALICE";
+  EXPECT_EQ(this->store->create(other).error().code, ErrorCode::username_taken);
+}
+
+// Unknown names and ids are not_found.
+TYPED_TEST(UserStoreTest, MissingIsNotFound) {
+  EXPECT_EQ(this->store->find_by_name("nobody").error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->find_by_id("nope").error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->set_disabled("nope", true).error().code, ErrorCode::not_found);
+}
+
+// Updates change only what they name.
+TYPED_TEST(UserStoreTest, UpdatesApply) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->set_disabled("id-alice", true));
+  ASSERT_TRUE(this->store->set_password_hash("id-alice", "$argon2id$new"));
+  ASSERT_TRUE(this->store->set_roles("id-alice", {}));
+  auto u = this->store->find_by_id("id-alice");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->disabled);
+  EXPECT_EQ(u->password_hash, "$argon2id$new");
+  EXPECT_TRUE(u->roles.empty());
+  EXPECT_EQ(u->username, "Alice");
+}
+
+// list() returns every user, oldest first.
+TYPED_TEST(UserStoreTest, ListsInCreationOrder) {
+  User b = this->alice();
+  b.id = "id-b";
+  b.username = "bob";
+  b.created_at = 1800000000;
+  ASSERT_TRUE(this->store->create(b));
+  ASSERT_TRUE(this->store->create(this->alice()));
+  auto all = this->store->list();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].username, "Alice");
+  EXPECT_TRUE(this->store->ping());
+}
+
+// The SQLite file is migrated to the latest schema and survives reopening.
+TEST(SqliteDatabase, MigratesAndPersists) {
+  std::string path = ::testing::TempDir() + "/migrate-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(path);
+  {
+    auto db = sqlite::Database::open(path);
+    ASSERT_TRUE(db);
+    EXPECT_EQ((*db)->schema_version(), sqlite::latest_schema_version());
+    sqlite::UserStore users(*db);
+    ASSERT_TRUE(users.create(User{"i", "carol", "h", {}, false, 1}));
+  }
+  auto again = sqlite::Database::open(path);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(sqlite::UserStore(*again).find_by_name("carol"));
+  std::filesystem::remove(path);
+}
+
+// A database from a newer cloakroom is refused, not silently downgraded.
+TEST(SqliteDatabase, RefusesNewerSchema) {
+  std::string path = ::testing::TempDir() + "/newer-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(path);
+  {
+    auto db = sqlite::Database::open(path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->run([](sqlite::Connection& c) { return c.exec("PRAGMA user_version = 999"); }));
+  }
+  auto db = sqlite::Database::open(path);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().text().find("newer"), std::string_view::npos);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace cloakroom
