@@ -1,5 +1,7 @@
 #include "http/response.h"
 
+#include <ctime>
+
 #include "core/json.h"
 #include "http/request.h"
 
@@ -27,6 +29,71 @@ Response json_response(int status, std::string body) {
   r.status = status;
   r.body = std::move(body);
   return r;
+}
+
+namespace {
+
+std::string_view reason(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+void header_line(std::string& out, std::string_view name, std::string_view value) {
+  if (value.find_first_of("\r\n") != std::string_view::npos || name.find_first_of("\r\n: ") != std::string_view::npos)
+    return;
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+}  // namespace
+
+void serialize(std::string& out, const Response& res, const WireOptions& options) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  out += reason(res.status);
+  out += "\r\n";
+  header_line(out, "Content-Type", res.content_type);
+  header_line(out, "Content-Length", std::to_string(res.body.size()));
+  if (!options.date.empty()) header_line(out, "Date", options.date);
+  if (!options.request_id.empty()) header_line(out, "X-Request-ID", options.request_id);
+  for (const auto& [name, value] : res.headers) header_line(out, name, value);
+  if (options.close) out += "Connection: close\r\n";
+  else if (options.http10_keep_alive) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (!options.head) out += res.body;
+}
+
+std::string imf_fixdate(long long unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
 }
 
 Response error_response(const Error& error) {

@@ -30,6 +30,21 @@ struct Response {
 };
 
 Response json_response(int status, std::string body);
+
+struct WireOptions {
+  std::string_view request_id;  // echoed as X-Request-ID when not empty
+  std::string_view date;        // IMF-fixdate for the Date header
+  bool head = false;            // HEAD: headers only, Content-Length of the body
+  bool close = false;           // Connection: close
+  bool http10_keep_alive = false;  // HTTP/1.0 client that asked for keep-alive
+};
+
+// Appends the HTTP/1.1 wire form of `res` to `out`. Header values holding CR
+// or LF are dropped (no response splitting, whatever a handler put there).
+void serialize(std::string& out, const Response& res, const WireOptions& options);
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" for the given Unix time (RFC 9110 §5.6.7).
+std::string imf_fixdate(long long unix_seconds);
 // {"error": code, "message": sentence} with the status wire_error() gives.
 // 503s carry Retry-After: 1 unless the caller sets another.
 Response error_response(const Error& error);

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 #include <unordered_set>
 
@@ -68,6 +69,37 @@ struct Server::Impl {
     std::string id_prefix;
     std::uint64_t next_id = 0;
     std::string log_buffer;
+    long long date_second = 0;
+    std::string date_text;
+    // ISO 8601 with milliseconds; the part up to the second is cached.
+    long long log_second = 0;
+    std::string log_second_text;
+    void append_log_time(std::string& out) {
+      auto now = std::chrono::system_clock::now().time_since_epoch();
+      long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+      if (ms / 1000 != log_second) {
+        log_second = ms / 1000;
+        std::time_t t = static_cast<std::time_t>(log_second);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.", &tm);
+        log_second_text = buf;
+      }
+      out += log_second_text;
+      int frac = static_cast<int>(ms % 1000);
+      out += static_cast<char>('0' + frac / 100);
+      out += static_cast<char>('0' + frac / 10 % 10);
+      out += static_cast<char>('0' + frac % 10);
+      out += 'Z';
+    }
+    const std::string& date(long long now) {
+      if (now != date_second) {
+        date_second = now;
+        date_text = imf_fixdate(now);
+      }
+      return date_text;
+    }
   };
 
   Impl(const HttpConfig& c, const Router& r, Metrics& m, std::atomic<int>& a)
@@ -121,6 +153,16 @@ struct Server::Impl {
 
   // ---- one connection -----------------------------------------------------
 
+  // Per-connection state. The write buffer is per connection, not per worker:
+  // a write may stay pending while other connections of the worker run.
+  struct Conn {
+    explicit Conn(tcp::socket socket) : stream(std::move(socket)) {}
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::string remote_ip;
+    std::string write_buffer;
+  };
+
   struct ActiveGuard {
     std::atomic<int>& n;
     explicit ActiveGuard(std::atomic<int>& a) : n(a) { n.fetch_add(1, std::memory_order_relaxed); }
@@ -139,27 +181,28 @@ struct Server::Impl {
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
+    Conn c(std::move(socket));
+    c.remote_ip = std::move(remote_ip);
 
     while (!w.stopping) {
       // Wait for the first byte of the next request under idle_timeout.
-      if (buffer.size() == 0) {
-        IdleMark mark(w, &stream);
-        stream.expires_after(config.idle_timeout);
-        auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      if (c.buffer.size() == 0) {
+        IdleMark mark(w, &c.stream);
+        c.stream.expires_after(config.idle_timeout);
+        auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(4096), use_tuple);
         if (rec) co_return;  // closed, idle timeout, or shutdown
-        buffer.commit(n);
+        c.buffer.commit(n);
       }
-      bool keep_going = co_await one_request(w, stream, buffer, remote_ip);
+      bool keep_going = co_await one_request(w, c);
       if (!keep_going) co_return;
     }
   }
 
   // Reads, handles and answers one request. Returns false when the
   // connection must end (it is closed here).
-  asio::awaitable<bool> one_request(Worker& w, beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                    const std::string& remote_ip) {
+  asio::awaitable<bool> one_request(Worker& w, Conn& c) {
+    beast::tcp_stream& stream = c.stream;
+    beast::flat_buffer& buffer = c.buffer;
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
     parser.body_limit(config.max_body_bytes);
@@ -180,7 +223,7 @@ struct Server::Impl {
                                                          : ErrorCode::bad_request;
       Response res = error_response(code);
       res.close = true;
-      co_await send(w, stream, buffer, parser.get(), res, router.unmatched_route(), started, remote_ip, "");
+      co_await send(w, c, parser.get(), res, router.unmatched_route(), started, "");
       co_return false;
     }
 
@@ -203,7 +246,7 @@ struct Server::Impl {
       if (match.kind != RouteMatch::Kind::found) {
         Response res = route_error(match);
         res.close = true;
-        co_await send(w, stream, buffer, msg, res, match.route, started, remote_ip, request_id);
+        co_await send(w, c, msg, res, match.route, started, request_id);
         co_return false;
       }
       if (bhttp::token_list(msg[bhttp::field::expect]).exists("100-continue")) {
@@ -223,7 +266,7 @@ struct Server::Impl {
         }
         Response res = error_response(ErrorCode::body_too_large);
         res.close = true;
-        co_await send(w, stream, buffer, msg, res, match.route, started, remote_ip, request_id);
+        co_await send(w, c, msg, res, match.route, started, request_id);
         co_return false;
       }
     }
@@ -240,7 +283,7 @@ struct Server::Impl {
       req.headers.reserve(16);
       for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
       req.params = std::move(match.params);
-      req.remote_ip = remote_ip;
+      req.remote_ip = c.remote_ip;
       req.request_id = request_id;
       try {
         res = co_await (*match.handler)(req);
@@ -250,7 +293,7 @@ struct Server::Impl {
       }
     }
     if (!msg.keep_alive() || w.stopping) res.close = true;
-    co_return co_await send(w, stream, buffer, msg, res, match.route, started, remote_ip, request_id);
+    co_return co_await send(w, c, msg, res, match.route, started, request_id);
   }
 
   static Response route_error(const RouteMatch& match) {
@@ -262,31 +305,30 @@ struct Server::Impl {
   // Writes `res`, records metrics and the access log line. Returns whether
   // the connection stays open; when not, it is closed (lingering when the
   // request may still have unread bytes).
-  asio::awaitable<bool> send(Worker& w, beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                             const BeastRequest& req, Response& res, std::size_t route,
-                             std::chrono::steady_clock::time_point started, const std::string& remote_ip,
-                             std::string_view request_id) {
-    bhttp::response<bhttp::string_body> out;
-    out.version(11);
-    out.result(static_cast<unsigned>(res.status));
-    out.set(bhttp::field::content_type, res.content_type);
-    if (!request_id.empty()) out.set("X-Request-ID", request_id);
-    for (auto& [k, v] : res.headers) out.set(k, v);
-    bool head = req.method() == bhttp::verb::head;
-    out.content_length(res.body.size());
-    if (!head) out.body() = std::move(res.body);
-    out.keep_alive(!res.close);
+  asio::awaitable<bool> send(Worker& w, Conn& c, const BeastRequest& req, Response& res, std::size_t route,
+                             std::chrono::steady_clock::time_point started, std::string_view request_id) {
+    beast::tcp_stream& stream = c.stream;
+    // Our own serializer: one contiguous buffer, one write, no per-field allocations.
+    std::string& out = c.write_buffer;
+    out.clear();
+    WireOptions options;
+    options.request_id = request_id;
+    options.date = w.date(std::time(nullptr));
+    options.head = req.method() == bhttp::verb::head;
+    options.close = res.close;
+    options.http10_keep_alive = req.version() == 10 && !res.close;
+    serialize(out, res, options);
 
     stream.expires_after(config.read_timeout);
-    auto [ec, n] = co_await bhttp::async_write(stream, out, use_tuple);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
     (void)n;
     auto elapsed = std::chrono::steady_clock::now() - started;
     metrics.observe_request(route, res.status, elapsed);
-    if (config.access_log) access_log(w, req, res.status, elapsed, remote_ip, request_id);
+    if (config.access_log) access_log(w, req, res.status, elapsed, c.remote_ip, request_id);
 
     if (ec) { stream.close(); co_return false; }
     if (!res.close) co_return true;
-    co_await lingering_close(stream, buffer);
+    co_await lingering_close(stream, c.buffer);
     co_return false;
   }
 
@@ -312,7 +354,7 @@ struct Server::Impl {
     std::string& line = w.log_buffer;
     line.clear();
     line += "{\"ts\":\"";
-    line += iso8601_now();
+    w.append_log_time(line);
     line += "\",\"level\":\"info\",\"event\":\"request\",\"method\":";
     append_log_string(line, req.method_string());
     line += ",\"path\":";

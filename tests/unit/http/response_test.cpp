@@ -29,6 +29,41 @@ TEST(ErrorResponse, RetryAfter) {
   EXPECT_EQ(limited.headers.back().second, "42");
 }
 
+// The wire form has status line, fixed headers, handler headers and body.
+TEST(Serialize, WritesHttp11) {
+  Response r = json_response(201, "{}");
+  r.headers.emplace_back("Set-Cookie", "a=1");
+  r.headers.emplace_back("Set-Cookie", "b=2");
+  std::string out;
+  serialize(out, r, {.request_id = "rid", .date = "Mon, 23 Nov 2026 12:00:00 GMT"});
+  EXPECT_EQ(out,
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+            "Date: Mon, 23 Nov 2026 12:00:00 GMT\r\nX-Request-ID: rid\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n{}");
+}
+
+// HEAD keeps Content-Length but sends no body; close and HTTP/1.0 keep-alive are explicit.
+TEST(Serialize, HeadCloseAndKeepAlive) {
+  Response r = json_response(200, "hello");
+  std::string out;
+  serialize(out, r, {.head = true, .close = true});
+  EXPECT_TRUE(out.ends_with("Content-Length: 5\r\nConnection: close\r\n\r\n")) << out;
+  out.clear();
+  serialize(out, r, {.http10_keep_alive = true});
+  EXPECT_NE(out.find("Connection: keep-alive\r\n"), std::string::npos);
+}
+
+// A header value with CR or LF is dropped: no response splitting.
+TEST(Serialize, DropsHeaderInjection) {
+  Response r = json_response(200, "");
+  r.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: pwned=1");
+  std::string out;
+  serialize(out, r, {});
+  EXPECT_EQ(out.find("pwned"), std::string::npos);
+}
+
+// IMF-fixdate per RFC 9110.
+TEST(ImfFixdate, FormatsRfc9110Dates) { EXPECT_EQ(imf_fixdate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT"); }
+
 // Header lookup ignores ASCII case.
 TEST(Request, HeaderLookupIsCaseInsensitive) {
   Request req;
