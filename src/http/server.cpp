@@ -180,6 +180,7 @@ struct Server::Impl {
     ActiveGuard guard(active);
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // send() writes synchronously when the kernel takes it all
     std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
     Conn c(std::move(socket));
     c.remote_ip = std::move(remote_ip);
@@ -207,9 +208,15 @@ struct Server::Impl {
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
     parser.body_limit(config.max_body_bytes);
 
-    stream.expires_after(config.read_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-    (void)hn;
+    // Parse what is already buffered first: usually the whole request arrived
+    // in the read that woke us, and no further async step (or timer) is needed.
+    boost::system::error_code hec = parse_buffered(parser, buffer);
+    if (!hec && !parser.is_header_done()) {
+      stream.expires_after(config.read_timeout);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      (void)n;
+      hec = ec;
+    }
     auto started = std::chrono::steady_clock::now();
     if (hec) {
       if (hec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
@@ -255,9 +262,14 @@ struct Server::Impl {
         (void)wn;
         if (wec) { stream.close(); co_return false; }
       }
-      stream.expires_after(config.read_timeout);
-      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-      (void)bn;
+      parser.eager(true);
+      boost::system::error_code bec = parse_buffered(parser, buffer);
+      if (!bec && !parser.is_done()) {
+        stream.expires_after(config.read_timeout);
+        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        (void)n;
+        bec = ec;
+      }
       if (bec) {
         if (bec != bhttp::error::body_limit) {
           if (bec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
@@ -296,6 +308,21 @@ struct Server::Impl {
     co_return co_await send(w, c, msg, res, match.route, started, request_id);
   }
 
+  // Feeds already-buffered bytes to the parser. need_more is not an error
+  // here: it means the caller must read more from the socket.
+  static boost::system::error_code parse_buffered(bhttp::request_parser<bhttp::string_body>& parser,
+                                                  beast::flat_buffer& buffer) {
+    boost::system::error_code ec;
+    while (buffer.size() > 0 && !parser.is_done()) {
+      std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == bhttp::error::need_more) return {};
+      if (ec || used == 0) break;
+      if (!parser.eager() && parser.is_header_done()) break;
+    }
+    return ec;
+  }
+
   static Response route_error(const RouteMatch& match) {
     if (match.kind == RouteMatch::Kind::method_not_allowed)
       return error_response(ErrorCode::method_not_allowed).header("Allow", match.allow);
@@ -319,9 +346,17 @@ struct Server::Impl {
     options.http10_keep_alive = req.version() == 10 && !res.close;
     serialize(out, res, options);
 
-    stream.expires_after(config.read_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
-    (void)n;
+    // Try the write now (the socket is non-blocking); only what the kernel
+    // does not take at once goes through an async write with a deadline.
+    boost::system::error_code ec;
+    std::size_t sent = stream.socket().write_some(asio::buffer(out), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    if (!ec && sent < out.size()) {
+      stream.expires_after(config.read_timeout);
+      auto [wec, n] = co_await asio::async_write(stream, asio::buffer(out.data() + sent, out.size() - sent), use_tuple);
+      (void)n;
+      ec = wec;
+    }
     auto elapsed = std::chrono::steady_clock::now() - started;
     metrics.observe_request(route, res.status, elapsed);
     if (config.access_log) access_log(w, req, res.status, elapsed, c.remote_ip, request_id);

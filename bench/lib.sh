@@ -1,0 +1,60 @@
+# Shared helpers for the benchmark scripts (sourced, not run).
+# Server on CPU 1, wrk on CPU 0, loopback only, every process stopped by pid.
+
+BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+WRK_THREADS=${WRK_THREADS:-1}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+WRK_DURATION=${WRK_DURATION:-10s}
+RUNS=${RUNS:-3}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_port() {
+  local port=$1
+  for _ in $(seq 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "bench: nothing listens on 127.0.0.1:$port" >&2
+  return 1
+}
+
+# wrk_run URL [extra wrk args...] -> prints "req_per_sec p50_ms p99_ms non2xx"
+wrk_run() {
+  local url=$1; shift
+  local out
+  out=$(taskset -c "$CLIENT_CPU" wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency "$@" "$url")
+  local rps p50 p99 non2xx
+  rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out")
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${non2xx:-0}"
+}
+
+to_ms() {
+  local v=$1
+  case $v in
+    *us) awk -v x="${v%us}" 'BEGIN {printf "%.3f", x / 1000}' ;;
+    *ms) awk -v x="${v%ms}" 'BEGIN {printf "%.3f", x}' ;;
+    *s) awk -v x="${v%s}" 'BEGIN {printf "%.3f", x * 1000}' ;;
+    *) echo "$v" ;;
+  esac
+}
+
+# median_of_runs URL [wrk args] -> median line of RUNS runs (by req/s); fails on non-2xx
+median_of_runs() {
+  local lines=()
+  for _ in $(seq "$RUNS"); do
+    local line
+    line=$(wrk_run "$@")
+    if [[ $(awk '{print $4}' <<<"$line") != 0 ]]; then
+      echo "bench: $1 answered non-2xx responses; the run is worthless" >&2
+      return 1
+    fi
+    lines+=("$line")
+  done
+  printf '%s\n' "${lines[@]}" | sort -n -k1 | sed -n "$(((RUNS + 1) / 2))p"
+}
