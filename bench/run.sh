@@ -10,3 +10,4 @@ taskset -c "$SERVER_CPU" "$BUILD_DIR/bench/micro_bench" --benchmark_min_time=1 2
 echo
 echo "## HTTP"
 bench/healthz.sh
+bench/login.sh

@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
   googletest libgtest-dev libbenchmark-dev
-  python3 wrk nginx-light procps
+  python3 wrk nginx-light procps clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -42,15 +42,14 @@ struct App::Parts {
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<HealthApi> health;
 
-  // Gauges read at scrape time.
-  std::vector<Gauge> gauges() const {
-    return {
-        {"cloakroom_hash_queue_depth", "Password hashes waiting for a worker.",
-         [this] { return static_cast<double>(pool->queue_depth()); }},
-        {"cloakroom_hash_workers", "Password hashing threads.", [this] { return static_cast<double>(pool->workers()); }},
-        {"cloakroom_http_connections", "Open client connections.",
-         [this] { return static_cast<double>(server->active_connections()); }},
-    };
+  double gauge(GaugeId id) const {
+    switch (id) {
+      case GaugeId::hash_queue_depth: return pool->queue_depth();
+      case GaugeId::hash_workers: return pool->workers();
+      case GaugeId::http_connections: return server->active_connections();
+      case GaugeId::count_: break;
+    }
+    return 0;
   }
 };
 
@@ -80,7 +79,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->pool = std::make_unique<HashPool>(c.password.workers > 0 ? c.password.workers : cores(), c.password.queue);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random});
-  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts] { return parts->gauges(); });
+  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();
   return std::unique_ptr<App>(new App(std::move(p)));

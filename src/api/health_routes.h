@@ -12,7 +12,7 @@ namespace cloakroom::api {
 
 class HealthApi {
  public:
-  HealthApi(UserStore& users, const Metrics& metrics, std::function<std::vector<Gauge>()> gauges)
+  HealthApi(UserStore& users, const Metrics& metrics, GaugeReader gauges)
       : users_(users), metrics_(metrics), gauges_(std::move(gauges)) {}
 
   http::Task healthz(http::Request& req);
@@ -22,7 +22,7 @@ class HealthApi {
  private:
   UserStore& users_;
   const Metrics& metrics_;
-  std::function<std::vector<Gauge>()> gauges_;
+  GaugeReader gauges_;
 };
 
 }  // namespace cloakroom::api

@@ -81,7 +81,7 @@ class Parser {
       ++pos_;
       Value member;
       if (!value(member, depth)) return false;
-      out.members.emplace_back(std::move(key), std::move(member));
+      out.members.push_back(Member{std::move(key), std::move(member)});
       skip_ws();
       if (pos_ >= s_.size()) return error("unexpected end of input");
       if (s_[pos_] == ',') { ++pos_; continue; }

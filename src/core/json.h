@@ -25,13 +25,15 @@ namespace cloakroom::json {
 
 enum class Type { null, boolean, number, string, array, object };
 
+struct Member;
+
 class Value {
  public:
   Type type = Type::null;
   bool boolean = false;
   std::string text;  // string contents, or a number's literal text
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;
+  std::vector<Member> members;  // in document order
 
   bool is_string() const { return type == Type::string; }
   bool is_object() const { return type == Type::object; }
@@ -39,6 +41,11 @@ class Value {
   const Value* find(std::string_view key) const;
   // An integer number that fits int64 exactly; nullopt for 1.5, 1e3, strings.
   std::optional<std::int64_t> as_int64() const;
+};
+
+struct Member {
+  std::string name;
+  Value value;
 };
 
 struct Limits {
@@ -59,6 +66,8 @@ class Writer {
   void string(std::string_view s) { comma(); quote(s); }
   void number(long long n) { comma(); out_ += std::to_string(n); }
   void number(double d);
+  // A number already in JSON syntax (e.g. a parsed Value's text), copied as is.
+  void number_literal(std::string_view text) { comma(); out_ += text; }
   void boolean(bool b) { comma(); out_ += b ? "true" : "false"; }
   void null() { comma(); out_ += "null"; }
 

@@ -17,6 +17,17 @@ constexpr CounterInfo kCounterInfo[] = {
 #undef CLOAKROOM_INFO
 };
 
+struct GaugeInfo {
+  std::string_view name;
+  std::string_view help;
+};
+
+constexpr GaugeInfo kGaugeInfo[] = {
+#define CLOAKROOM_INFO(id, name, help) {name, help},
+    CLOAKROOM_GAUGES(CLOAKROOM_INFO)
+#undef CLOAKROOM_INFO
+};
+
 std::string fmt_double(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", v);
@@ -47,7 +58,7 @@ std::uint64_t Metrics::requests(std::size_t route, int status) const {
   return routes_[route].by_status[static_cast<std::size_t>(status)].load(std::memory_order_relaxed);
 }
 
-std::string Metrics::prometheus(const std::vector<Gauge>& gauges) const {
+std::string Metrics::prometheus(const GaugeReader& gauges) const {
   std::string out;
   out.reserve(8192);
   out += "# HELP cloakroom_http_requests_total HTTP requests by route and status.\n"
@@ -87,10 +98,11 @@ std::string Metrics::prometheus(const std::vector<Gauge>& gauges) const {
     if (!info.labels.empty()) out += "{" + std::string(info.labels) + "}";
     out += " " + std::to_string(counters_[i].load(std::memory_order_relaxed)) + "\n";
   }
-  for (const Gauge& g : gauges) {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(GaugeId::count_); ++i) {
+    const GaugeInfo& g = kGaugeInfo[i];
     out += "# HELP " + std::string(g.name) + " " + std::string(g.help) + "\n";
     out += "# TYPE " + std::string(g.name) + " gauge\n";
-    out += std::string(g.name) + " " + fmt_double(g.read()) + "\n";
+    out += std::string(g.name) + " " + fmt_double(gauges ? gauges(static_cast<GaugeId>(i)) : 0.0) + "\n";
   }
   return out;
 }
@@ -106,6 +118,7 @@ std::string Metrics::reference_markdown() {
     out += "| `" + std::string(info.family) + "` | " + (info.labels.empty() ? "" : "outcome") + " | " +
            std::string(info.help) + " |\n";
   }
+  for (const GaugeInfo& g : kGaugeInfo) out += "| `" + std::string(g.name) + "` (gauge) |  | " + std::string(g.help) + " |\n";
   return out;
 }
 

@@ -3,10 +3,11 @@
 //
 //   metrics.inc(Counter::login_success);
 //   metrics.observe_request(route_index, 200, elapsed);
-//   std::string text = metrics.prometheus(gauges);
+//   std::string text = metrics.prometheus([&](GaugeId g) { return ...; });
 //
-// Every counter is declared once, in CLOAKROOM_COUNTERS below: the list
-// generates the enum, the exported names and help, and the docs table.
+// Every counter and gauge is declared once, in CLOAKROOM_COUNTERS and
+// CLOAKROOM_GAUGES below: the lists generate the enums, the exported names
+// and help, and the docs table (checked by tests/unit/docs_test.cpp).
 // Lock-free: relaxed atomics, readers may see a slightly stale mix.
 #include <array>
 #include <atomic>
@@ -36,18 +37,27 @@ namespace cloakroom {
   X(requests_timed_out, "cloakroom_requests_timed_out_total", "",                                      \
     "Connections closed because a request did not arrive within http.read_timeout.")
 
+// X(enum name, metric name, help). Values are read at scrape time from
+// whoever owns them (see App), through a GaugeReader.
+#define CLOAKROOM_GAUGES(X)                                                                     \
+  X(hash_queue_depth, "cloakroom_hash_queue_depth", "Password hashes waiting for a worker.")   \
+  X(hash_workers, "cloakroom_hash_workers", "Password hashing threads.")                       \
+  X(http_connections, "cloakroom_http_connections", "Open client connections.")
+
+enum class GaugeId {
+#define CLOAKROOM_ENUM(name, metric, help) name,
+  CLOAKROOM_GAUGES(CLOAKROOM_ENUM)
+#undef CLOAKROOM_ENUM
+      count_
+};
+
+using GaugeReader = std::function<double(GaugeId)>;
+
 enum class Counter {
 #define CLOAKROOM_ENUM(name, family, labels, help) name,
   CLOAKROOM_COUNTERS(CLOAKROOM_ENUM)
 #undef CLOAKROOM_ENUM
       count_
-};
-
-// Gauges are read at scrape time from whoever owns the value.
-struct Gauge {
-  std::string_view name;
-  std::string_view help;
-  std::function<double()> read;
 };
 
 class Metrics {
@@ -64,7 +74,7 @@ class Metrics {
   void observe_request(std::size_t route, int status, std::chrono::nanoseconds elapsed);
   std::uint64_t requests(std::size_t route, int status) const;
 
-  std::string prometheus(const std::vector<Gauge>& gauges) const;
+  std::string prometheus(const GaugeReader& gauges) const;
 
   // Markdown table of every metric (for docs/operations.md).
   static std::string reference_markdown();

@@ -11,7 +11,7 @@ TEST(Metrics, CountsRequestsAndLatency) {
   m.observe_request(0, 200, std::chrono::microseconds(80));
   m.observe_request(0, 200, std::chrono::milliseconds(3));
   m.observe_request(1, 404, std::chrono::microseconds(10));
-  std::string text = m.prometheus({});
+  std::string text = m.prometheus(nullptr);
   EXPECT_NE(text.find("cloakroom_http_requests_total{route=\"/healthz\",status=\"200\"} 2"), std::string::npos);
   EXPECT_NE(text.find("cloakroom_http_requests_total{route=\"unmatched\",status=\"404\"} 1"), std::string::npos);
   EXPECT_NE(text.find("cloakroom_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.0001\"} 1"), std::string::npos);
@@ -25,12 +25,12 @@ TEST(Metrics, ExportsDeclaredCounters) {
   m.inc(Counter::login_success);
   m.inc(Counter::login_success);
   m.inc(Counter::login_throttled);
-  std::string text = m.prometheus({{"cloakroom_test_gauge", "A gauge.", [] { return 7.0; }}});
+  std::string text = m.prometheus([](GaugeId id) { return id == GaugeId::hash_workers ? 7.0 : 0.0; });
   EXPECT_NE(text.find("cloakroom_logins_total{outcome=\"success\"} 2"), std::string::npos);
   EXPECT_NE(text.find("cloakroom_logins_total{outcome=\"throttled\"} 1"), std::string::npos);
   std::string type = "# TYPE cloakroom_logins_total counter";
   EXPECT_EQ(text.find(type), text.rfind(type));
-  EXPECT_NE(text.find("cloakroom_test_gauge 7"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE cloakroom_hash_workers gauge\ncloakroom_hash_workers 7\n"), std::string::npos);
 }
 
 // The docs table has every family.
