@@ -1,9 +1,16 @@
 #include "api/app.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "api/auth_routes.h"
 #include "api/health_routes.h"
+#include "api/session_routes.h"
+#include "auth/authenticator.h"
+#include "auth/csrf_guard.h"
+#include "auth/user_directory.h"
+#include "session/session_service.h"
 #include "auth/login_throttle.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -39,14 +46,63 @@ struct App::Parts {
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<HashPool> pool;
+  std::unique_ptr<UserDirectory> directory;
+  std::unique_ptr<SessionService> sessions;
+  std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<CsrfGuard> csrf;
   std::unique_ptr<AuthApi> auth;
+  std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<HealthApi> health;
+
+  // Maintenance: replay out-of-process changes, flush last-seen times, purge.
+  std::thread maintenance;
+  std::mutex maintenance_mu;
+  std::condition_variable maintenance_cv;
+  bool maintenance_stop = false;
+  long long event_seq = 0;
+
+  void maintain() {
+    using namespace std::chrono;
+    auto next_flush = steady_clock::now() + seconds(1);
+    auto next_purge = steady_clock::now() + seconds(60);
+    std::unique_lock lock(maintenance_mu);
+    for (;;) {
+      // Why 200 ms: a CLI revocation reaches this server within that time.
+      maintenance_cv.wait_for(lock, milliseconds(200), [&] { return maintenance_stop; });
+      bool stopping = maintenance_stop;
+      lock.unlock();
+      replay_events();
+      auto now = steady_clock::now();
+      if (stopping || now >= next_flush) {
+        sessions->flush_touches();
+        next_flush = now + seconds(1);
+      }
+      if (now >= next_purge) {
+        sessions->purge_expired();
+        (void)stores.events->prune(unix_millis(clock.now()) - 3'600'000);
+        next_purge = now + seconds(60);
+      }
+      lock.lock();
+      if (stopping) return;
+    }
+  }
+
+  void replay_events() {
+    auto events = stores.events->since(event_seq);
+    if (!events) return;
+    for (const auto& e : *events) {
+      // Stop at a change that cannot be applied yet; it is retried next tick.
+      if (!sessions->apply(e)) return;
+      event_seq = e.seq;
+    }
+  }
 
   double gauge(GaugeId id) const {
     switch (id) {
       case GaugeId::hash_queue_depth: return pool->queue_depth();
       case GaugeId::hash_workers: return pool->workers();
       case GaugeId::http_connections: return server->active_connections();
+      case GaugeId::sessions_active: return static_cast<double>(sessions->active());
       case GaugeId::count_: break;
     }
     return 0;
@@ -73,12 +129,30 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   r.add("GET", "/metrics", [parts](http::Request& q) { return parts->health->metrics(q); });
   r.add("POST", "/auth/register", [parts](http::Request& q) { return parts->auth->register_user(q); });
   r.add("POST", "/auth/login", [parts](http::Request& q) { return parts->auth->login(q); });
+  r.add("POST", "/auth/logout", [parts](http::Request& q) { return parts->session_api->logout(q); });
+  r.add("POST", "/auth/logout-all", [parts](http::Request& q) { return parts->session_api->logout_all(q); });
+  r.add("GET", "/auth/me", [parts](http::Request& q) { return parts->session_api->me(q); });
+  r.add("GET", "/auth/sessions", [parts](http::Request& q) { return parts->session_api->list_sessions(q); });
+  r.add("DELETE", "/auth/sessions/{id}", [parts](http::Request& q) { return parts->session_api->delete_session(q); });
+  r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
 
   p->metrics = std::make_unique<Metrics>(r.route_names());
   p->server = std::make_unique<http::Server>(c.http, p->router, *p->metrics);
   p->pool = std::make_unique<HashPool>(c.password.workers > 0 ? c.password.workers : cores(), c.password.queue);
+  p->directory = std::make_unique<UserDirectory>(*p->stores.users);
+  p->sessions = std::make_unique<SessionService>(
+      SessionDeps{c, *p->stores.sessions, *p->directory, p->clock, p->random, *p->metrics});
+  auto last_event = p->stores.events->last_seq();
+  if (!last_event) return last_event.error();
+  p->event_seq = *last_event;  // the state loaded next already includes older events
+  if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
+  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions);
+  p->csrf = std::make_unique<CsrfGuard>(c.public_url);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
-                                               p->throttle_by_account, *p->metrics, p->clock, p->random});
+                                               p->throttle_by_account, *p->metrics, p->clock, p->random,
+                                               *p->sessions, *p->authenticator, *p->csrf});
+  p->session_api = std::make_unique<SessionApi>(
+      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();
@@ -86,9 +160,16 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
 }
 
 void App::run() {
+  p_->maintenance = std::thread([this] { p_->maintain(); });
   p_->server->run([this] {
     log_line("info", "listening", {{"address", p_->server->bound_address()}, {"public_url", p_->config.public_url}});
   });
+  {
+    std::lock_guard lock(p_->maintenance_mu);
+    p_->maintenance_stop = true;
+  }
+  p_->maintenance_cv.notify_all();
+  p_->maintenance.join();  // final flush of last-seen times
   log_line("info", "stopped", {});
 }
 

@@ -1,6 +1,7 @@
 #include "api/auth_routes.h"
 
 #include "api/json_body.h"
+#include "api/session_routes.h"
 #include "auth/credentials_policy.h"
 #include "core/log.h"
 #include "http/offload.h"
@@ -56,6 +57,7 @@ Result<User> make_user(Random& random, const Clock& clock, std::string username,
 
 http::Task AuthApi::register_user(http::Request& req) {
   if (!d_.config.auth.registration) co_return error_response(ErrorCode::registration_closed);
+  if (auto r = d_.csrf.check_foreign_origin(req); !r) co_return error_response(r.error());
   auto body = read_json_object(req, {{"username", json::Type::string, true}, {"password", json::Type::string, true}});
   if (!body) co_return error_response(body.error());
   const std::string& username = body->find("username")->text;
@@ -88,6 +90,7 @@ http::Task AuthApi::register_user(http::Request& req) {
 }
 
 http::Task AuthApi::login(http::Request& req) {
+  if (auto r = d_.csrf.check_foreign_origin(req); !r) co_return error_response(r.error());
   auto body = read_json_object(req, {{"username", json::Type::string, true},
                                      {"password", json::Type::string, true},
                                      {"mode", json::Type::string, false},
@@ -96,6 +99,13 @@ http::Task AuthApi::login(http::Request& req) {
   if (!body) co_return error_response(body.error());
   if (auto r = check_choice(*body, "mode", {"session", "token"}); !r) co_return error_response(r.error());
   if (auto r = check_choice(*body, "transport", {"cookie", "body"}); !r) co_return error_response(r.error());
+  const json::Value* mode = body->find("mode");
+  if (mode && mode->text == "token")
+    co_return error_response(Error{ErrorCode::not_implemented, "mode \"token\" is not available in this build yet."});
+  const json::Value* transport = body->find("transport");
+  const bool cookie_transport = !transport || transport->text == "cookie";
+  const json::Value* remember_field = body->find("remember");
+  const bool remember = remember_field && remember_field->boolean;
   const std::string& username = body->find("username")->text;
   const std::string& password = body->find("password")->text;
   // Size bounds only: a too-short password is simply wrong, but both fields
@@ -148,15 +158,35 @@ http::Task AuthApi::login(http::Request& req) {
     // A failed upgrade is not a failed login: the old hash still verifies.
     if (d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
   }
+  auto session = d_.sessions.create(*user, req.remote_ip, req.header("user-agent"), remember);
+  if (!session) {
+    d_.metrics.inc(Counter::login_store_error);
+    co_return error_response(session.error());
+  }
+  // The session this client had before (if any) ends here: one login, one id.
+  if (auto previous = d_.authenticator.authenticate(req); previous && previous->credential.is_session())
+    (void)d_.sessions.revoke(std::string(previous->session_id_view()));
   d_.metrics.inc(Counter::login_success);
-  log_line("info", "login", {{"user_id", user->id}, {"request_id", req.request_id}});
+  log_line("info", "login", {{"user_id", user->id}, {"session_id", session->info.id}, {"request_id", req.request_id}});
 
   json::Writer w;
   w.begin_object();
   w.key("user");
   write_user(w, *user);
+  w.key("session");
+  w.begin_object();
+  w.key("id"); w.string(session->info.id);
+  w.key("expires_at"); w.string(rfc3339(session->info.expires_ms));
   w.end_object();
-  co_return no_store(http::json_response(200, w.take()));
+  if (!cookie_transport) {
+    w.key("session_token");
+    w.string(session->token);
+  }
+  w.end_object();
+  Response res = no_store(http::json_response(200, w.take()));
+  if (cookie_transport)
+    res.headers.emplace_back("Set-Cookie", session_cookie(d_.config, d_.authenticator.names(), session->token, remember));
+  co_return res;
 }
 
 }  // namespace cloakroom::api

@@ -7,7 +7,10 @@
 // Login order of work (cheap checks first, the hash last): body → throttle
 // (per address, per username) → user lookup → one Argon2id verify on the
 // HashPool (a dummy hash for unknown users, so both answers take the same
-// time) → rehash when parameters changed → answer.
+// time) → rehash when parameters changed → a new session (any session the
+// request already carried is revoked: a login never keeps an old id).
+#include "auth/authenticator.h"
+#include "auth/csrf_guard.h"
 #include "auth/login_throttle.h"
 #include "core/json.h"
 #include "config/config.h"
@@ -17,6 +20,7 @@
 #include "metrics/metrics.h"
 #include "password/hash_pool.h"
 #include "password/password_hasher.h"
+#include "session/session_service.h"
 #include "store/user_store.h"
 
 namespace cloakroom::api {
@@ -31,6 +35,9 @@ struct AuthDeps {
   Metrics& metrics;
   const Clock& clock;
   Random& random;
+  SessionService& sessions;
+  const Authenticator& authenticator;
+  const CsrfGuard& csrf;
 };
 
 class AuthApi {

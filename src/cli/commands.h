@@ -8,5 +8,6 @@ int run(int argc, const char* const* argv);     // dispatch.cpp
 int serve_command(const Args& args);            // serve_command.cpp
 int user_command(const Args& args);             // user_command.cpp
 int password_command(const Args& args);         // password_command.cpp
+int session_command(const Args& args);          // session_command.cpp
 
 }  // namespace cloakroom::cli

@@ -16,6 +16,8 @@ commands:
   user disable NAME | enable NAME
   user passwd NAME [--password-stdin]
   user roles NAME --set a,b
+  session list [--user NAME]
+  session revoke ID | revoke --user NAME
   password calibrate [--target 500ms] [--memory-kib 19456]
   version
 
@@ -39,7 +41,8 @@ int run(int argc, const char* const* argv) {
   if (command == "user") return user_command(*args);
   if (command == "password") return password_command(*args);
   if (command == "version") { std::cout << "cloakroom 0.1.0\n"; return kExitOk; }
-  if (command == "session" || command == "key" || command == "token")
+  if (command == "session") return session_command(*args);
+  if (command == "key" || command == "token")
     return fail(kExitUsage, "the \"" + command + "\" commands are not in this build yet");
   return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
 }

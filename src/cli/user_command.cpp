@@ -148,13 +148,21 @@ int user_command(const Args& args) {
   if (verb == "disable" || verb == "enable") {
     done = users.set_disabled(user->id, verb == "disable");
     message = (verb == "disable" ? "disabled user " : "enabled user ") + user->username;
+    if (verb == "disable") message += "; their credentials stop working within a second";
   } else if (verb == "passwd") {
     auto password = read_new_password(args, *config);
     if (!password) return fail(kExitUsage, password.error().text());
     auto hash = PasswordHasher(params).hash(*password);
     if (!hash) return store_failure(hash.error());
     done = users.set_password_hash(user->id, *hash);
-    message = "changed the password of " + user->username;
+    // A password reset ends every session: whoever knew the old one is out.
+    if (done) {
+      auto ended = stores->sessions->remove_user(user->id);
+      if (!ended) return store_failure(ended.error());
+      done = stores->events->append(StoreEvent::Kind::user_sessions_revoked, user->id, unix_millis(clock.now()));
+      message = "changed the password of " + user->username + " and ended " + std::to_string(ended->size()) +
+                " session(s)";
+    }
   } else {  // roles
     auto set = args.get("set");
     if (!set) return fail(kExitUsage, "usage: cloakroom user roles NAME --set a,b (use --set \"\" for none)");
@@ -165,6 +173,9 @@ int user_command(const Args& args) {
     message = "roles of " + user->username + ": " + (set->empty() ? "(none)" : *set);
   }
   if (!done) return store_failure(done.error());
+  // Tell a running server: it re-reads the user within ~200 ms.
+  if (auto e = stores->events->append(StoreEvent::Kind::user_changed, user->id, unix_millis(clock.now())); !e)
+    return store_failure(e.error());
   std::cout << message << "\n";
   return kExitOk;
 }

@@ -4,6 +4,7 @@
 //
 //   Timestamp t = clock.now();   // seconds + nanoseconds since the Unix epoch
 #include <chrono>
+#include <string>
 
 namespace cloakroom {
 
@@ -20,6 +21,13 @@ class SystemClock final : public Clock {
  public:
   SystemTime now() const override { return std::chrono::system_clock::now(); }
 };
+
+inline long long unix_millis(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// RFC 3339 UTC with second precision, e.g. "2026-11-23T12:00:00Z".
+std::string rfc3339(long long unix_ms);
 
 inline long long unix_seconds(SystemTime t) {
   return std::chrono::duration_cast<Seconds>(t.time_since_epoch()).count();

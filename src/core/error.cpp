@@ -23,6 +23,8 @@ const WireError& wire_error(ErrorCode code) {
     W(account_disabled, 403, "This account is disabled.")
     W(registration_closed, 403, "Registration is closed on this server.")
     W(username_taken, 409, "That username is already taken.")
+    W(csrf_rejected, 403, "Cross-site request refused: send an Origin header matching this server.")
+    W(not_implemented, 501, "This feature is not available in this build yet.")
     W(too_many_attempts, 429, "Too many failed attempts; try again later.")
     W(overloaded, 503, "The server is busy; try again shortly.")
     W(too_many_connections, 503, "The server has too many open connections; try again shortly.")

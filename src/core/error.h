@@ -28,6 +28,8 @@ enum class ErrorCode {
   account_disabled,       // correct password, but the account is disabled
   registration_closed,    // auth.registration = false
   username_taken,         // register: the name exists
+  csrf_rejected,          // cookie-authenticated unsafe request without a same-origin Origin
+  not_implemented,        // a SPEC feature this build does not have yet
   too_many_attempts,      // login throttle tripped
   overloaded,             // a bounded queue is full: shed load
   too_many_connections,   // http.max_connections reached

@@ -35,14 +35,21 @@ namespace cloakroom {
   X(connections_rejected, "cloakroom_connections_rejected_total", "",                                  \
     "Connections refused because http.max_connections was reached.")                                  \
   X(requests_timed_out, "cloakroom_requests_timed_out_total", "",                                      \
-    "Connections closed because a request did not arrive within http.read_timeout.")
+    "Connections closed because a request did not arrive within http.read_timeout.")                  \
+  X(sessions_created, "cloakroom_sessions_created_total", "", "Sessions created at login.")            \
+  X(sessions_revoked, "cloakroom_sessions_revoked_total", "",                                          \
+    "Sessions ended by logout, revocation, eviction or the CLI.")                                     \
+  X(sessions_expired, "cloakroom_sessions_expired_total", "", "Sessions ended by idle or absolute expiry.") \
+  X(csrf_rejected, "cloakroom_csrf_rejected_total", "",                                                \
+    "Cookie-authenticated state-changing requests refused for a missing or foreign Origin.")
 
 // X(enum name, metric name, help). Values are read at scrape time from
 // whoever owns them (see App), through a GaugeReader.
 #define CLOAKROOM_GAUGES(X)                                                                     \
   X(hash_queue_depth, "cloakroom_hash_queue_depth", "Password hashes waiting for a worker.")   \
   X(hash_workers, "cloakroom_hash_workers", "Password hashing threads.")                       \
-  X(http_connections, "cloakroom_http_connections", "Open client connections.")
+  X(http_connections, "cloakroom_http_connections", "Open client connections.")                \
+  X(sessions_active, "cloakroom_sessions_active", "Sessions in the in-process cache (active sessions).")
 
 enum class GaugeId {
 #define CLOAKROOM_ENUM(name, metric, help) name,

@@ -1,13 +1,15 @@
 #pragma once
-// Opens the store a config URL names: "sqlite://PATH" or "memory://".
+// Opens the stores the config URLs name: "sqlite://PATH" or "memory://".
 //
-//   auto stores = open_stores(cfg);      // shares one SQLite file between concepts
+//   auto stores = open_stores(cfg);      // one SQLite connection per distinct file
 //   if (!stores) return stores.error();
 //   UserStore& users = *stores->users;
 #include <memory>
+#include <vector>
 
 #include "config/config.h"
 #include "core/result.h"
+#include "store/session_store.h"
 #include "store/user_store.h"
 
 namespace cloakroom {
@@ -15,8 +17,11 @@ namespace cloakroom {
 namespace sqlite { class Database; }
 
 struct Stores {
-  std::shared_ptr<sqlite::Database> database;  // null when nothing uses SQLite
+  std::vector<std::shared_ptr<sqlite::Database>> databases;  // kept open for the stores' lifetime
   std::unique_ptr<UserStore> users;
+  std::unique_ptr<SessionStore> sessions;
+  // Lives beside the users: the CLI writes here, the server replays it.
+  std::unique_ptr<EventLog> events;
 };
 
 // Creates data_dir (mode 0700) when a store lives under it.

@@ -23,6 +23,29 @@ const std::vector<const char*>& migrations() {
           created_at    INTEGER NOT NULL
         ) STRICT;
       )sql",
+      // 2: sessions (only a hash of each secret) and the event log that
+      //    carries out-of-process changes (CLI) to the server's caches.
+      R"sql(
+        CREATE TABLE sessions (
+          id           TEXT PRIMARY KEY,
+          secret_hash  BLOB NOT NULL,
+          user_id      TEXT NOT NULL,
+          created_ms   INTEGER NOT NULL,
+          last_seen_ms INTEGER NOT NULL,
+          expires_ms   INTEGER NOT NULL,
+          ip           TEXT NOT NULL,
+          user_agent   TEXT NOT NULL,
+          remember     INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX sessions_by_user ON sessions (user_id);
+        CREATE INDEX sessions_by_expiry ON sessions (expires_ms);
+        CREATE TABLE events (
+          seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind       TEXT NOT NULL,
+          subject    TEXT NOT NULL,
+          created_ms INTEGER NOT NULL
+        ) STRICT;
+      )sql",
   };
   return m;
 }
@@ -47,6 +70,9 @@ void Statement::bind(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 void Statement::bind(int index, long long value) { sqlite3_bind_int64(stmt_, index, value); }
+void Statement::bind_blob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+}
 
 Result<bool> Statement::step() {
   if (!stmt_) return ErrorCode::store_unavailable;
@@ -61,7 +87,9 @@ Result<bool> Statement::step() {
 }
 
 std::string Statement::text(int column) const {
-  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  auto* p = sqlite3_column_type(stmt_, column) == SQLITE_BLOB
+                ? static_cast<const char*>(sqlite3_column_blob(stmt_, column))
+                : reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
 }
 long long Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }

@@ -35,10 +35,11 @@ class Statement {
 
   void bind(int index, std::string_view text);
   void bind(int index, long long value);
+  void bind_blob(int index, std::string_view bytes);
   // true: a row is ready; false: done. Errors map to store_unavailable,
   // or username_taken for a UNIQUE violation (the caller may remap it).
   Result<bool> step();
-  std::string text(int column) const;
+  std::string text(int column) const;  // also reads BLOBs
   long long integer(int column) const;
   bool ok() const { return stmt_ != nullptr; }
 

@@ -1,0 +1,51 @@
+#pragma once
+// The session endpoints of SPEC §2: logout, logout-all, me, the session list
+// and revocation, and forward auth (/auth/verify).
+//
+//   SessionApi api({cfg, sessions, authenticator, csrf, users});
+//   router.add("POST", "/auth/logout", [&](http::Request& r) { return api.logout(r); });
+//
+// Every handler authenticates first (401 + WWW-Authenticate), then applies the
+// CSRF rule to cookie-authenticated unsafe methods (403 csrf_rejected).
+#include "auth/authenticator.h"
+#include "auth/csrf_guard.h"
+#include "config/config.h"
+#include "http/router.h"
+#include "session/session_service.h"
+#include "store/user_store.h"
+
+namespace cloakroom::api {
+
+struct SessionApiDeps {
+  const Config& config;
+  SessionService& sessions;
+  const Authenticator& authenticator;
+  const CsrfGuard& csrf;
+  UserStore& users;
+};
+
+class SessionApi {
+ public:
+  explicit SessionApi(SessionApiDeps deps) : d_(deps) {}
+
+  http::Task logout(http::Request& req);
+  http::Task logout_all(http::Request& req);
+  http::Task me(http::Request& req);
+  http::Task list_sessions(http::Request& req);
+  http::Task delete_session(http::Request& req);
+  http::Task verify(http::Request& req);
+
+ private:
+  // Authenticates and, for unsafe methods, applies the CSRF rule.
+  Result<Authenticated> authorize(const http::Request& req) const;
+  SessionApiDeps d_;
+};
+
+// Set-Cookie for a new session (Max-Age only when `remember`).
+std::string session_cookie(const Config& cfg, const CookieNames& names, const std::string& token, bool remember);
+// Set-Cookie that deletes the session cookie.
+std::string clear_session_cookie(const Config& cfg, const CookieNames& names);
+// 401 with WWW-Authenticate, as forward-auth proxies expect.
+http::Response unauthenticated_response(const Error& error);
+
+}  // namespace cloakroom::api

@@ -1,0 +1,39 @@
+#pragma once
+// Turns a request into an authenticated principal, or says why not.
+//
+//   Authenticator auth(names, sessions);
+//   Result<Authenticated> who = auth.authenticate(req);
+//   if (!who) -> 401 (who.error() says why, for logs and the message)
+//
+// Order of checks: find the credential (extract_credential) → verify it with
+// the model that owns it (sessions now; access tokens with the token issue).
+// It does not authorise (roles, CSRF): callers do.
+#include <memory>
+
+#include "auth/credential_extractor.h"
+#include "auth/principal.h"
+#include "session/session_service.h"
+
+namespace cloakroom {
+
+struct Authenticated {
+  std::shared_ptr<const Principal> principal;
+  Credential credential;
+  SessionKey session_id;  // for session credentials
+  long long expires_ms = 0;
+  std::string_view session_id_view() const { return {session_id.data(), session_id.size()}; }
+};
+
+class Authenticator {
+ public:
+  Authenticator(CookieNames names, SessionService& sessions) : names_(std::move(names)), sessions_(sessions) {}
+
+  Result<Authenticated> authenticate(const http::Request& req) const;
+  const CookieNames& names() const { return names_; }
+
+ private:
+  CookieNames names_;
+  SessionService& sessions_;
+};
+
+}  // namespace cloakroom

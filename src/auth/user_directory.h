@@ -1,0 +1,51 @@
+#pragma once
+// An in-process view of users for the request path: one slot per user id,
+// holding the current Principal. Sessions keep the slot, so a change to the
+// user (roles, disabled) reaches every session of that user at once.
+//
+//   UserDirectory dir(users);
+//   std::shared_ptr<UserSlot> slot = dir.slot("u123");   // loads on first use
+//   std::shared_ptr<const Principal> p = slot->load();
+//   dir.refresh("u123");                                 // after the user changed
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "auth/principal.h"
+#include "core/result.h"
+#include "store/user_store.h"
+
+namespace cloakroom {
+
+struct UserSlot {
+  explicit UserSlot(std::shared_ptr<const Principal> p) : current(std::move(p)) {}
+  std::shared_ptr<const Principal> load() const { return current.load(std::memory_order_acquire); }
+  std::atomic<std::shared_ptr<const Principal>> current;
+};
+
+std::shared_ptr<const Principal> make_principal(const User& user);
+
+class UserDirectory {
+ public:
+  explicit UserDirectory(UserStore& users) : users_(users) {}
+
+  // Loads every user once (startup), so filling the session cache costs one query.
+  Result<void> preload();
+  // The slot for `user_id`; not_found when the user does not exist.
+  Result<std::shared_ptr<UserSlot>> slot(const std::string& user_id);
+  // Re-reads the user; a deleted user becomes a disabled principal. Fails
+  // (store_unavailable) without changing anything when the store cannot be
+  // read, so the caller can retry instead of skipping the change.
+  Result<void> refresh(const std::string& user_id);
+  // Installs a principal built from a user the caller just read.
+  std::shared_ptr<UserSlot> put(const User& user);
+
+ private:
+  UserStore& users_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<UserSlot>> slots_;
+};
+
+}  // namespace cloakroom

@@ -1,0 +1,34 @@
+#include "core/digest.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace cloakroom {
+namespace {
+
+// Fetched once and shared read-only by all threads (EVP_MD is immutable).
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (!fetched) throw std::runtime_error("OpenSSL has no SHA-256");
+    return fetched;
+  }();
+  return md;
+}
+
+}  // namespace
+
+Sha256 sha256(std::string_view data) {
+  Sha256 out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_md(), nullptr);
+  return out;
+}
+
+bool constant_time_equal(std::span<const unsigned char> a, std::span<const unsigned char> b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace cloakroom

@@ -1,0 +1,79 @@
+#pragma once
+// Where session records live (durability); the hot path reads the in-process
+// SessionCache instead. One implementation per backend: store/memory/,
+// store/sqlite/ (same file names).
+//
+//   store.create(record);                       // durable before it returns
+//   auto all = store.load_active(now_ms, idle);  // at startup, to fill the cache
+//   store.remove("Ab3...");                      // logout: durable before it returns
+//
+// Only a hash of each session's secret is stored: a leaked database yields
+// no usable token. Every method is thread-safe.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace cloakroom {
+
+struct SessionRecord {
+  std::string id;           // public id (base64url of 16 random bytes); not the token
+  std::string secret_hash;  // SHA-256 of the secret, 32 raw bytes
+  std::string user_id;
+  long long created_ms = 0;
+  long long last_seen_ms = 0;
+  long long expires_ms = 0;  // absolute expiry; idle expiry is last_seen + session.idle_timeout
+  std::string ip;
+  std::string user_agent;
+  bool remember = false;
+};
+
+struct SessionTouch {
+  std::string id;
+  long long last_seen_ms;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  virtual Result<void> create(const SessionRecord& record) = 0;
+  // not_found when absent.
+  virtual Result<SessionRecord> find(const std::string& id) = 0;
+  // Sessions neither absolutely nor idly expired at `now_ms`.
+  virtual Result<std::vector<SessionRecord>> load_active(long long now_ms, long long idle_ms) = 0;
+  virtual Result<std::vector<SessionRecord>> list_user(const std::string& user_id) = 0;
+  // One batch of last-seen updates (throttled by the caller).
+  virtual Result<void> touch(const std::vector<SessionTouch>& touches) = 0;
+  // true when a session was removed.
+  virtual Result<bool> remove(const std::string& id) = 0;
+  // The ids removed.
+  virtual Result<std::vector<std::string>> remove_user(const std::string& user_id) = 0;
+  // Removes expired sessions; returns how many.
+  virtual Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) = 0;
+};
+
+// Changes made outside the serving process (the CLI, later other nodes),
+// replayed by the server so its caches follow: "session X revoked", "user
+// U's sessions revoked", "user U changed (roles, disabled, password)".
+struct StoreEvent {
+  enum class Kind { session_revoked, user_sessions_revoked, user_changed };
+  long long seq = 0;
+  Kind kind;
+  std::string subject;  // session id or user id
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+  virtual Result<void> append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) = 0;
+  // Events with seq > after, oldest first.
+  virtual Result<std::vector<StoreEvent>> since(long long after) = 0;
+  // The highest seq so far (0 when empty).
+  virtual Result<long long> last_seq() = 0;
+  // Drops events older than `before_ms`.
+  virtual Result<void> prune(long long before_ms) = 0;
+};
+
+}  // namespace cloakroom
