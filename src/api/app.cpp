@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -64,7 +65,10 @@ struct App::Parts {
   void maintain() {
     using namespace std::chrono;
     auto next_flush = steady_clock::now() + seconds(1);
-    auto next_purge = steady_clock::now() + seconds(60);
+    // Purge often enough that an expired session leaves the database within
+    // about half an idle timeout, and at least once a minute.
+    const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
+    auto next_purge = steady_clock::now() + purge_every;
     std::unique_lock lock(maintenance_mu);
     for (;;) {
       // Why 200 ms: a CLI revocation reaches this server within that time.
@@ -80,7 +84,7 @@ struct App::Parts {
       if (now >= next_purge) {
         sessions->purge_expired();
         (void)stores.events->prune(unix_millis(clock.now()) - 3'600'000);
-        next_purge = now + seconds(60);
+        next_purge = now + purge_every;
       }
       lock.lock();
       if (stopping) return;
@@ -147,7 +151,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->event_seq = *last_event;  // the state loaded next already includes older events
   if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions);
-  p->csrf = std::make_unique<CsrfGuard>(c.public_url);
+  p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->authenticator, *p->csrf});

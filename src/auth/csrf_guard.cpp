@@ -23,7 +23,13 @@ std::string normalize_origin(std::string_view url) {
 
 bool is_unsafe_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
 
-CsrfGuard::CsrfGuard(std::string public_url) : origin_(normalize_origin(public_url)) {}
+CsrfGuard::CsrfGuard(std::string public_url, Metrics& metrics)
+    : origin_(normalize_origin(public_url)), metrics_(metrics) {}
+
+Error CsrfGuard::refuse() const {
+  metrics_.inc(Counter::csrf_rejected);
+  return ErrorCode::csrf_rejected;
+}
 
 Result<void> CsrfGuard::check(const http::Request& req, const Credential& credential) const {
   if (!credential.from_cookie() || !is_unsafe_method(req.method)) return {};
@@ -31,7 +37,7 @@ Result<void> CsrfGuard::check(const http::Request& req, const Credential& creden
   if (!origin.empty() && origin != "null" && normalize_origin(origin) == origin_) return {};
   // Sec-Fetch-Site is set by the browser and cannot be forged by a page.
   if (origin.empty() && http::iequals(req.header("sec-fetch-site"), "same-origin")) return {};
-  return ErrorCode::csrf_rejected;
+  return refuse();
 }
 
 Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
@@ -39,10 +45,10 @@ Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
   if (origin.empty()) {
     std::string_view site = req.header("sec-fetch-site");
     if (site.empty() || http::iequals(site, "same-origin") || http::iequals(site, "none")) return {};
-    return ErrorCode::csrf_rejected;
+    return refuse();
   }
   if (normalize_origin(origin) == origin_) return {};
-  return ErrorCode::csrf_rejected;
+  return refuse();
 }
 
 }  // namespace cloakroom

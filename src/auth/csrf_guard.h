@@ -5,19 +5,20 @@
 // `Sec-Fetch-Site: same-origin`. Header-authenticated requests are exempt
 // (a browser cannot add those headers cross-site).
 //
-//   CsrfGuard guard(cfg.public_url);
+//   CsrfGuard guard(cfg.public_url, metrics);   // counts refusals
 //   if (auto r = guard.check(req, credential); !r) -> 403 csrf_rejected
 #include <string>
 
 #include "auth/credential_extractor.h"
 #include "core/result.h"
 #include "http/request.h"
+#include "metrics/metrics.h"
 
 namespace cloakroom {
 
 class CsrfGuard {
  public:
-  explicit CsrfGuard(std::string public_url);
+  CsrfGuard(std::string public_url, Metrics& metrics);
   Result<void> check(const http::Request& req, const Credential& credential) const;
   // For endpoints that set cookies without being cookie-authenticated (login,
   // register): a browser request from another origin is refused (login CSRF);
@@ -25,7 +26,9 @@ class CsrfGuard {
   Result<void> check_foreign_origin(const http::Request& req) const;
 
  private:
+  Error refuse() const;
   std::string origin_;  // lower-case scheme://host[:port]
+  Metrics& metrics_;
 };
 
 bool is_unsafe_method(std::string_view method);

@@ -1,0 +1,194 @@
+#include "session/session_service.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory/session_store.h"
+#include "store/memory/user_store.h"
+#include "support/fake_clock.h"
+
+namespace cloakroom {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+class SessionServiceTest : public ::testing::Test {
+ protected:
+  SessionServiceTest() {
+    config.session.idle_timeout = minutes(30);
+    config.session.absolute_timeout = minutes(24 * 60);
+    EXPECT_TRUE(users.create(alice));
+    EXPECT_TRUE(users.create(bob));
+  }
+  SessionService make() { return SessionService({config, store, directory, clock, rng, metrics}); }
+
+  Config config;
+  memory::UserStore users;
+  memory::SessionStore store;
+  UserDirectory directory{users};
+  testing::FakeClock clock;
+  OsRandom rng;
+  Metrics metrics{{"unmatched"}};
+  User alice{"u-alice", "alice", "h", {"admin"}, false, 1};
+  User bob{"u-bob", "bob", "h", {}, false, 1};
+};
+
+// A created session authenticates with its token and names its user.
+TEST_F(SessionServiceTest, CreateThenAuthenticate) {
+  auto svc = make();
+  auto s = svc.create(alice, "10.0.0.1", "Firefox", false);
+  ASSERT_TRUE(s);
+  auto who = svc.authenticate(s->token);
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->principal->username, "alice");
+  EXPECT_EQ(who->principal->roles_header, "admin");
+  EXPECT_EQ(who->id_view(), s->info.id);
+  EXPECT_EQ(svc.active(), 1u);
+  EXPECT_EQ(metrics.get(Counter::sessions_created), 1u);
+}
+
+// The store never sees the token or the secret, only its hash.
+TEST_F(SessionServiceTest, StoresOnlyTheHash) {
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  auto rec = store.find(s->info.id);
+  ASSERT_TRUE(rec);
+  std::string secret = s->token.substr(23);
+  EXPECT_EQ(rec->secret_hash.size(), 32u);
+  EXPECT_EQ(rec->secret_hash.find(secret), std::string::npos);
+  Sha256 h = sha256(secret);
+  EXPECT_EQ(rec->secret_hash, std::string(reinterpret_cast<const char*>(h.data()), 32));
+}
+
+// A right id with a wrong secret, a made-up token and garbage are all refused.
+TEST_F(SessionServiceTest, RejectsWrongSecretAndMadeUpTokens) {
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  std::string forged = s->token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(svc.authenticate(forged).error().code, ErrorCode::unauthenticated);
+  OsRandom other;
+  EXPECT_FALSE(svc.authenticate(SessionToken::generate(other).text()));
+  EXPECT_FALSE(svc.authenticate("garbage"));
+  EXPECT_FALSE(svc.authenticate(""));
+  EXPECT_EQ(svc.active(), 1u);  // a made-up token is never adopted
+}
+
+// Idle expiry slides with use; absolute expiry does not.
+TEST_F(SessionServiceTest, IdleSlidesAbsoluteDoesNot) {
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  for (int i = 0; i < 49; ++i) {  // 49 × 29 min = 1421 min < 24 h
+    clock.advance(minutes(29));
+    ASSERT_TRUE(svc.authenticate(s->token)) << i;
+  }
+  clock.advance(minutes(29));  // now past the 24 h absolute limit
+  auto late = svc.authenticate(s->token);
+  ASSERT_FALSE(late);
+  EXPECT_NE(late.error().text().find("expired"), std::string_view::npos);
+  EXPECT_EQ(svc.active(), 0u);
+  EXPECT_EQ(metrics.get(Counter::sessions_expired), 1u);
+}
+
+// Unused for longer than the idle timeout: gone.
+TEST_F(SessionServiceTest, IdleTimeoutEnds) {
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  clock.advance(minutes(31));
+  EXPECT_FALSE(svc.authenticate(s->token));
+}
+
+// Last-seen reaches the store at most once per touch interval, in batches.
+TEST_F(SessionServiceTest, TouchesAreThrottled) {
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  long long created = store.find(s->info.id)->last_seen_ms;
+  for (int i = 0; i < 100; ++i) {
+    clock.advance(milliseconds(100));
+    ASSERT_TRUE(svc.authenticate(s->token));
+  }
+  svc.flush_touches();
+  EXPECT_EQ(store.find(s->info.id)->last_seen_ms, created);  // 10 s < 60 s interval: no write
+  clock.advance(minutes(1));
+  ASSERT_TRUE(svc.authenticate(s->token));
+  svc.flush_touches();
+  EXPECT_GT(store.find(s->info.id)->last_seen_ms, created);
+}
+
+// Revoke is durable and immediate; revoke_user ends only that user's sessions.
+TEST_F(SessionServiceTest, RevokeAndRevokeUser) {
+  auto svc = make();
+  auto a1 = svc.create(alice, "", "", false);
+  auto a2 = svc.create(alice, "", "", false);
+  auto b1 = svc.create(bob, "", "", false);
+  EXPECT_TRUE(*svc.revoke(a1->info.id));
+  EXPECT_FALSE(svc.authenticate(a1->token));
+  EXPECT_FALSE(store.find(a1->info.id));
+  EXPECT_FALSE(*svc.revoke(a1->info.id));
+  EXPECT_EQ(*svc.revoke_user(alice.id), 1u);
+  EXPECT_FALSE(svc.authenticate(a2->token));
+  EXPECT_TRUE(svc.authenticate(b1->token));
+}
+
+// max_per_user evicts the oldest sessions.
+TEST_F(SessionServiceTest, MaxPerUserEvictsOldest) {
+  config.session.max_per_user = 2;
+  auto svc = make();
+  auto first = svc.create(alice, "", "", false);
+  clock.advance(milliseconds(10));
+  auto second = svc.create(alice, "", "", false);
+  clock.advance(milliseconds(10));
+  auto third = svc.create(alice, "", "", false);
+  EXPECT_FALSE(svc.authenticate(first->token));
+  EXPECT_TRUE(svc.authenticate(second->token));
+  EXPECT_TRUE(svc.authenticate(third->token));
+  EXPECT_EQ(svc.list_user(alice.id)->size(), 2u);
+}
+
+// A restart (a new service over the same store) finds live sessions, not revoked ones.
+TEST_F(SessionServiceTest, LoadRestoresActiveSessions) {
+  std::string live, revoked;
+  {
+    auto svc = make();
+    live = svc.create(alice, "", "", false)->token;
+    auto r = svc.create(alice, "", "", false);
+    revoked = r->token;
+    ASSERT_TRUE(svc.revoke(r->info.id));
+  }
+  auto again = make();
+  ASSERT_TRUE(again.load());
+  EXPECT_TRUE(again.authenticate(live));
+  EXPECT_FALSE(again.authenticate(revoked));
+}
+
+// Events from other processes: revocations and user changes reach the cache.
+TEST_F(SessionServiceTest, AppliesStoreEvents) {
+  auto svc = make();
+  auto a = svc.create(alice, "", "", false);
+  auto b = svc.create(bob, "", "", false);
+  ASSERT_TRUE(svc.apply({1, StoreEvent::Kind::session_revoked, a->info.id}));
+  EXPECT_FALSE(svc.authenticate(a->token));
+  ASSERT_TRUE(users.set_disabled(bob.id, true));
+  ASSERT_TRUE(svc.apply({2, StoreEvent::Kind::user_changed, bob.id}));
+  EXPECT_EQ(svc.authenticate(b->token).error().text(), "The account is disabled.");
+  ASSERT_TRUE(users.set_disabled(bob.id, false));
+  ASSERT_TRUE(users.set_roles(bob.id, {"ops"}));
+  ASSERT_TRUE(svc.apply({3, StoreEvent::Kind::user_changed, bob.id}));
+  EXPECT_EQ(svc.authenticate(b->token)->principal->roles_header, "ops");
+  ASSERT_TRUE(svc.apply({4, StoreEvent::Kind::user_sessions_revoked, bob.id}));
+  EXPECT_FALSE(svc.authenticate(b->token));
+}
+
+// The purge sweeps expired sessions from cache and store.
+TEST_F(SessionServiceTest, PurgeExpired) {
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  clock.advance(minutes(31));
+  svc.purge_expired();
+  EXPECT_EQ(svc.active(), 0u);
+  EXPECT_FALSE(store.find(s->info.id));
+  EXPECT_EQ(metrics.get(Counter::sessions_expired), 1u);
+}
+
+}  // namespace
+}  // namespace cloakroom

@@ -1,0 +1,115 @@
+#include "store/session_store.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory/session_store.h"
+#include "store/sqlite/session_store.h"
+#include "support/temp_sqlite.h"
+
+namespace cloakroom {
+namespace {
+
+struct MemoryBackend {
+  std::unique_ptr<SessionStore> sessions() { return std::make_unique<memory::SessionStore>(); }
+  std::unique_ptr<EventLog> events() { return std::make_unique<memory::EventLog>(); }
+};
+
+struct SqliteBackend {
+  testing::TempSqlite file;
+  std::unique_ptr<SessionStore> sessions() { return std::make_unique<sqlite::SessionStore>(file.db()); }
+  std::unique_ptr<EventLog> events() { return std::make_unique<sqlite::EventLog>(file.db()); }
+};
+
+template <class Backend>
+class SessionStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = backend.sessions();
+    events = backend.events();
+  }
+  static SessionRecord record(std::string id, std::string user, long long created, long long expires) {
+    return SessionRecord{std::move(id), std::string(32, '\x01'), std::move(user), created, created, expires,
+                         "127.0.0.1",   "curl/8",                false};
+  }
+  Backend backend;
+  std::unique_ptr<SessionStore> store;
+  std::unique_ptr<EventLog> events;
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+TYPED_TEST_SUITE(SessionStoreTest, Backends);
+
+// A record round-trips with every field, including the binary hash.
+TYPED_TEST(SessionStoreTest, CreateFindRoundTrip) {
+  SessionRecord r = this->record("s1", "u1", 1000, 9000);
+  r.secret_hash = std::string("\x00\xff\x10", 3) + std::string(29, 'z');
+  r.remember = true;
+  ASSERT_TRUE(this->store->create(r));
+  auto back = this->store->find("s1");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->secret_hash, r.secret_hash);
+  EXPECT_EQ(back->user_id, "u1");
+  EXPECT_EQ(back->expires_ms, 9000);
+  EXPECT_TRUE(back->remember);
+  EXPECT_EQ(this->store->find("nope").error().code, ErrorCode::not_found);
+}
+
+// load_active leaves out absolutely and idly expired sessions.
+TYPED_TEST(SessionStoreTest, LoadActiveFiltersExpired) {
+  ASSERT_TRUE(this->store->create(this->record("live", "u", 1000, 100000)));
+  ASSERT_TRUE(this->store->create(this->record("absolute", "u", 1000, 2000)));
+  ASSERT_TRUE(this->store->create(this->record("idle", "u", 0, 100000)));
+  auto active = this->store->load_active(2500, 2000);  // idle cutoff: last_seen > 500
+  ASSERT_TRUE(active);
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ(active->front().id, "live");
+  auto purged = this->store->purge_expired(2500, 2000);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 2u);
+  EXPECT_TRUE(this->store->find("live"));
+}
+
+// Touches only move last-seen forward.
+TYPED_TEST(SessionStoreTest, TouchMovesForwardOnly) {
+  ASSERT_TRUE(this->store->create(this->record("s", "u", 1000, 100000)));
+  ASSERT_TRUE(this->store->touch({{"s", 5000}, {"missing", 7000}}));
+  EXPECT_EQ(this->store->find("s")->last_seen_ms, 5000);
+  ASSERT_TRUE(this->store->touch({{"s", 3000}}));
+  EXPECT_EQ(this->store->find("s")->last_seen_ms, 5000);
+}
+
+// remove and remove_user report what they removed; list_user is oldest first.
+TYPED_TEST(SessionStoreTest, RemoveAndListUser) {
+  ASSERT_TRUE(this->store->create(this->record("b", "u", 2000, 100000)));
+  ASSERT_TRUE(this->store->create(this->record("a", "u", 1000, 100000)));
+  ASSERT_TRUE(this->store->create(this->record("c", "other", 1000, 100000)));
+  auto mine = this->store->list_user("u");
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ(mine->front().id, "a");
+  EXPECT_EQ(*this->store->remove("a"), true);
+  EXPECT_EQ(*this->store->remove("a"), false);
+  auto ids = this->store->remove_user("u");
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, std::vector<std::string>{"b"});
+  EXPECT_TRUE(this->store->find("c"));
+}
+
+// The event log hands out events in order after a sequence number.
+TYPED_TEST(SessionStoreTest, EventLogOrdersAndPrunes) {
+  EXPECT_EQ(*this->events->last_seq(), 0);
+  ASSERT_TRUE(this->events->append(StoreEvent::Kind::session_revoked, "s1", 100));
+  ASSERT_TRUE(this->events->append(StoreEvent::Kind::user_changed, "u1", 200));
+  auto all = this->events->since(0);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].kind, StoreEvent::Kind::session_revoked);
+  EXPECT_EQ((*all)[1].subject, "u1");
+  EXPECT_EQ(this->events->since((*all)[0].seq)->size(), 1u);
+  ASSERT_TRUE(this->events->prune(150));
+  EXPECT_EQ(this->events->since(0)->size(), 1u);
+  EXPECT_EQ(*this->events->last_seq(), (*all)[1].seq);
+}
+
+}  // namespace
+}  // namespace cloakroom
