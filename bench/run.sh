@@ -9,5 +9,5 @@ echo "## Micro-benchmarks ($(date -u +%F), $(nproc) cores, $(grep -m1 'model nam
 taskset -c "$SERVER_CPU" "$BUILD_DIR/bench/micro_bench" --benchmark_min_time=1 2>/dev/null
 echo
 echo "## HTTP"
-bench/healthz.sh
+bench/http.sh
 bench/login.sh
