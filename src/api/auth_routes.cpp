@@ -30,13 +30,13 @@ Result<void> check_choice(const json::Value& body, std::string_view field, std::
 
 }  // namespace
 
-void write_user(json::Writer& w, const User& user) {
+void write_user(json::Writer& w, std::string_view id, std::string_view username, const std::vector<std::string>& roles) {
   w.begin_object();
-  w.key("id"); w.string(user.id);
-  w.key("username"); w.string(user.username);
+  w.key("id"); w.string(id);
+  w.key("username"); w.string(username);
   w.key("roles");
   w.begin_array();
-  for (const auto& r : user.roles) w.string(r);
+  for (const auto& r : roles) w.string(r);
   w.end_array();
   w.end_object();
 }

@@ -52,7 +52,8 @@ class AuthApi {
 };
 
 // {"id","username","roles"}: the public shape of a user (never the hash).
-void write_user(json::Writer& w, const User& user);
+void write_user(json::Writer& w, std::string_view id, std::string_view username, const std::vector<std::string>& roles);
+inline void write_user(json::Writer& w, const User& u) { write_user(w, u.id, u.username, u.roles); }
 
 // Creates a user with a fresh random id; shared by the API and the CLI.
 Result<User> make_user(Random& random, const Clock& clock, std::string username, std::string password_hash,

@@ -27,6 +27,10 @@ Response unauthenticated_response(const Error& error) {
   return error_response(error).header("WWW-Authenticate", "Bearer realm=\"cloakroom\"");
 }
 
+Response refusal(const Error& error) {
+  return error.code == ErrorCode::unauthenticated ? unauthenticated_response(error) : error_response(error);
+}
+
 namespace {
 
 Response no_store(Response r) {
@@ -58,8 +62,7 @@ Result<Authenticated> SessionApi::authorize(const http::Request& req) const {
 
 http::Task SessionApi::logout(http::Request& req) {
   auto who = authorize(req);
-  if (!who) co_return who.error().code == ErrorCode::unauthenticated ? unauthenticated_response(who.error())
-                                                                      : error_response(who.error());
+  if (!who) co_return refusal(who.error());
   auto revoked = d_.sessions.revoke(std::string(who->session_id_view()));
   if (!revoked) co_return error_response(revoked.error());
   co_return no_store(http::json_response(200, R"({"status":"logged_out"})"))
@@ -68,8 +71,7 @@ http::Task SessionApi::logout(http::Request& req) {
 
 http::Task SessionApi::logout_all(http::Request& req) {
   auto who = authorize(req);
-  if (!who) co_return who.error().code == ErrorCode::unauthenticated ? unauthenticated_response(who.error())
-                                                                      : error_response(who.error());
+  if (!who) co_return refusal(who.error());
   auto n = d_.sessions.revoke_user(who->principal->user_id);
   if (!n) co_return error_response(n.error());
   json::Writer w;
@@ -88,14 +90,7 @@ http::Task SessionApi::me(http::Request& req) {
   json::Writer w;
   w.begin_object();
   w.key("user");
-  w.begin_object();
-  w.key("id"); w.string(p.user_id);
-  w.key("username"); w.string(p.username);
-  w.key("roles");
-  w.begin_array();
-  for (const auto& r : p.roles) w.string(r);
-  w.end_array();
-  w.end_object();
+  write_user(w, p.user_id, p.username, p.roles);
   w.key("auth");
   w.begin_object();
   w.key("mode"); w.string("session");
@@ -120,8 +115,7 @@ http::Task SessionApi::list_sessions(http::Request& req) {
 
 http::Task SessionApi::delete_session(http::Request& req) {
   auto who = authorize(req);
-  if (!who) co_return who.error().code == ErrorCode::unauthenticated ? unauthenticated_response(who.error())
-                                                                      : error_response(who.error());
+  if (!who) co_return refusal(who.error());
   std::string id(req.params.at(0));
   auto mine = d_.sessions.list_user(who->principal->user_id);
   if (!mine) co_return error_response(mine.error());

@@ -47,5 +47,7 @@ std::string session_cookie(const Config& cfg, const CookieNames& names, const st
 std::string clear_session_cookie(const Config& cfg, const CookieNames& names);
 // 401 with WWW-Authenticate, as forward-auth proxies expect.
 http::Response unauthenticated_response(const Error& error);
+// unauthenticated_response for 401s, the plain error otherwise (403 csrf_rejected…).
+http::Response refusal(const Error& error);
 
 }  // namespace cloakroom::api

@@ -64,15 +64,6 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-std::string format_time(long long unix) {
-  std::time_t t = static_cast<std::time_t>(unix);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 int store_failure(const Error& e) { return fail(kExitNo, e.text()); }
 
 }  // namespace
@@ -111,7 +102,7 @@ int user_command(const Args& args) {
       std::string roles;
       for (const auto& r : u.roles) roles += (roles.empty() ? "" : ",") + r;
       std::cout << std::setw(24) << u.id << std::setw(24) << u.username << std::setw(10)
-                << (u.disabled ? "disabled" : "active") << std::setw(22) << format_time(u.created_at) << roles << "\n";
+                << (u.disabled ? "disabled" : "active") << std::setw(22) << rfc3339(u.created_at * 1000) << roles << "\n";
     }
     return kExitOk;
   }
