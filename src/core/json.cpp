@@ -33,6 +33,12 @@ class Parser {
     return v;
   }
 
+  Failure failure() const {
+    if (reason_ == "duplicate member name") return Failure::duplicate_member;
+    if (reason_ == "nesting is too deep") return Failure::too_deep;
+    return Failure::syntax;
+  }
+
  private:
   Error fail() const {
     return Error{ErrorCode::malformed_json,
@@ -231,9 +237,15 @@ class Parser {
 
 }  // namespace
 
-Result<Value> parse(std::string_view text, Limits limits) {
-  if (text.size() > limits.max_bytes) return Error{ErrorCode::body_too_large};
-  return Parser(text, limits.max_depth).document();
+Result<Value> parse(std::string_view text, Limits limits, Failure* why) {
+  if (text.size() > limits.max_bytes) {
+    if (why) *why = Failure::too_large;
+    return Error{ErrorCode::body_too_large};
+  }
+  Parser parser(text, limits.max_depth);
+  auto result = parser.document();
+  if (why) *why = result ? Failure::none : parser.failure();
+  return result;
 }
 
 void append_quoted(std::string& out, std::string_view s) {

@@ -53,7 +53,10 @@ struct Limits {
   int max_depth = 16;
 };
 
-Result<Value> parse(std::string_view text, Limits limits = {});
+// Why a parse failed, for callers that map reasons to their own codes.
+enum class Failure { none, syntax, duplicate_member, too_deep, too_large };
+
+Result<Value> parse(std::string_view text, Limits limits = {}, Failure* why = nullptr);
 
 // Appends JSON to a string. The caller keeps the structure balanced.
 class Writer {

@@ -6,7 +6,11 @@
 //   use(*r);
 //
 // Result<void> carries only success or an Error. No exceptions on the request path.
+// A module with its own closed set of reasons may use Result<T, ItsEnum>
+// (jose does, so tests can assert the exact reason a token was refused).
 #include <cassert>
+#include <optional>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -14,11 +18,12 @@
 
 namespace cloakroom {
 
-template <class T>
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  template <class C = E, class = std::enable_if_t<std::is_same_v<C, Error>>>
   Result(ErrorCode code) : v_(std::in_place_index<1>, Error{code}) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
@@ -33,26 +38,26 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!has_value()); return std::get<1>(v_); }
+  const E& error() const { assert(!has_value()); return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <class E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
-  Result(ErrorCode code) : error_(code), ok_(false) {}  // NOLINT
+  Result(E error) : error_(std::move(error)) {}  // NOLINT
+  template <class C = E, class = std::enable_if_t<std::is_same_v<C, Error>>>
+  Result(ErrorCode code) : error_(Error{code}) {}  // NOLINT
 
-  bool has_value() const { return ok_; }
-  explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
+  bool has_value() const { return !error_.has_value(); }
+  explicit operator bool() const { return has_value(); }
+  const E& error() const { assert(error_); return *error_; }
 
  private:
-  Error error_{ErrorCode::internal};
-  bool ok_ = true;
+  std::optional<E> error_;
 };
 
 }  // namespace cloakroom

@@ -1,0 +1,19 @@
+#pragma once
+// Strict base64url (RFC 4648 §5, no padding) as JWS requires (RFC 7515 §2):
+// only the canonical encoding of each byte string is accepted.
+//
+//   auto bytes = base64url_decode("eyJhbGciOiJFUzI1NiJ9");   // nullopt when not canonical
+//   std::string text = base64url_encode(bytes);
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cloakroom::jose {
+
+// Refuses padding, characters outside [A-Za-z0-9_-], a length of 1 mod 4,
+// and non-zero bits in the last character's unused low bits (so every byte
+// string has exactly one accepted text: no malleable tokens).
+std::optional<std::string> base64url_decode(std::string_view text);
+std::string base64url_encode(std::string_view bytes);
+
+}  // namespace cloakroom::jose

@@ -1,0 +1,87 @@
+#include "jose/jws_parser.h"
+
+#include "auth/credentials_policy.h"
+#include "jose/base64url.h"
+
+namespace cloakroom::jose {
+namespace {
+
+Result<json::Value, JoseError> parse_object(std::string_view text, JoseError not_object) {
+  json::Failure why = json::Failure::none;
+  auto v = json::parse(text, {.max_bytes = kMaxTokenBytes, .max_depth = 8}, &why);
+  if (!v) {
+    if (why == json::Failure::duplicate_member) return JoseError::duplicate_member;
+    if (why == json::Failure::too_deep) return JoseError::too_deep;
+    return not_object;
+  }
+  if (!v->is_object()) return not_object;
+  return std::move(*v);
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> decode_segment(std::string_view segment) { return base64url_decode(segment); }
+
+Result<ParsedJws, JoseError> parse_jws(std::string_view token) {
+  if (token.size() > kMaxTokenBytes) return JoseError::too_large;
+  std::size_t dots = 0;
+  for (char c : token) dots += c == '.';
+  if (dots == 4) return JoseError::jwe_not_supported;
+  if (dots != 2) return JoseError::malformed;
+  std::size_t d1 = token.find('.');
+  std::size_t d2 = token.find('.', d1 + 1);
+  std::string_view h64 = token.substr(0, d1), p64 = token.substr(d1 + 1, d2 - d1 - 1), s64 = token.substr(d2 + 1);
+  if (h64.empty() || p64.empty() || s64.empty()) return JoseError::malformed;
+  auto header_text = base64url_decode(h64);
+  auto payload_text = base64url_decode(p64);
+  auto signature = base64url_decode(s64);
+  if (!header_text || !payload_text || !signature) return JoseError::not_canonical;
+
+  ParsedJws out;
+  out.signing_input = token.substr(0, d2);
+  auto header = parse_object(*header_text, JoseError::header_invalid);
+  if (!header) return header.error();
+  out.header = std::move(*header);
+  const json::Value& h = out.header;
+
+  const json::Value* alg = h.find("alg");
+  if (!alg || !alg->is_string()) return JoseError::header_invalid;
+  if (iequals_ascii(alg->text, "none")) return JoseError::alg_none;
+  auto a = alg_from_name(alg->text);
+  if (!a) return JoseError::alg_unsupported;
+  out.alg = *a;
+  // Keys come from our key set only, never from the token itself (RFC 8725 §3.10).
+  for (std::string_view k : {"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
+    if (h.find(k)) return JoseError::embedded_key;
+  if (const json::Value* b64 = h.find("b64")) {
+    if (b64->type == json::Type::boolean && !b64->boolean) return JoseError::unencoded_payload;
+    return JoseError::header_invalid;
+  }
+  // We implement no extension, so any crit is one we do not understand (RFC 7515 §4.1.11).
+  if (h.find("crit")) return JoseError::crit_unsupported;
+  if (const json::Value* typ = h.find("typ")) {
+    if (!typ->is_string()) return JoseError::typ_invalid;
+    std::string_view t = typ->text;
+    if (!iequals_ascii(t, "JWT") && !iequals_ascii(t, "at+jwt") && !iequals_ascii(t, "application/at+jwt"))
+      return JoseError::typ_invalid;
+  }
+  if (const json::Value* kid = h.find("kid")) {
+    if (!kid->is_string()) return JoseError::header_invalid;
+    out.kid = kid->text;
+    out.has_kid = true;
+  }
+  auto claims = parse_object(*payload_text, JoseError::payload_invalid);
+  if (!claims) return claims.error();
+  out.claims = std::move(*claims);
+  out.signature = std::move(*signature);
+  return out;
+}
+
+}  // namespace cloakroom::jose

@@ -1,0 +1,27 @@
+#include "jose/base64url.h"
+
+#include <gtest/gtest.h>
+
+namespace cloakroom::jose {
+namespace {
+
+// Round trip of every length class.
+TEST(Base64Url, RoundTrips) {
+  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\x00\xff\xfe", 3)})
+    EXPECT_EQ(base64url_decode(base64url_encode(s)), s);
+}
+
+// Only the canonical form is accepted: no padding, no '+' '/', no stray bits.
+TEST(Base64Url, RejectsNonCanonical) {
+  EXPECT_EQ(base64url_decode("Zg"), "f");
+  EXPECT_FALSE(base64url_decode("Zh"));     // low bits set: "Zg" is the canonical "f"
+  EXPECT_FALSE(base64url_decode("Zm9="));   // padding
+  EXPECT_FALSE(base64url_decode("Zg=="));
+  EXPECT_FALSE(base64url_decode("Z"));      // 1 mod 4
+  EXPECT_FALSE(base64url_decode("a+b/"));   // standard alphabet
+  EXPECT_FALSE(base64url_decode("Zm 9v"));
+  EXPECT_FALSE(base64url_decode("Zm9v\n"));
+}
+
+}  // namespace
+}  // namespace cloakroom::jose
