@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
   googletest libgtest-dev libbenchmark-dev
-  python3 wrk nginx-light procps clang-14 libclang-rt-14-dev
+  python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
 )
 
 missing=()
@@ -24,4 +24,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ships inside some nodejs builds and separately in Debian's; add it only if absent.
+if ! command -v npm >/dev/null; then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi

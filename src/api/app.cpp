@@ -7,6 +7,9 @@
 
 #include "api/auth_routes.h"
 #include "api/health_routes.h"
+#include "api/jwks_routes.h"
+#include "jose/keys_file.h"
+#include "token/access_tokens.h"
 #include "api/session_routes.h"
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
@@ -49,6 +52,8 @@ struct App::Parts {
   std::unique_ptr<HashPool> pool;
   std::unique_ptr<UserDirectory> directory;
   std::unique_ptr<SessionService> sessions;
+  std::unique_ptr<AccessTokens> tokens;
+  std::unique_ptr<JwksApi> jwks;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<CsrfGuard> csrf;
   std::unique_ptr<AuthApi> auth;
@@ -79,6 +84,7 @@ struct App::Parts {
       auto now = steady_clock::now();
       if (stopping || now >= next_flush) {
         sessions->flush_touches();
+        tokens->reload_if_changed();
         next_flush = now + seconds(1);
       }
       if (now >= next_purge) {
@@ -139,6 +145,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   r.add("GET", "/auth/sessions", [parts](http::Request& q) { return parts->session_api->list_sessions(q); });
   r.add("DELETE", "/auth/sessions/{id}", [parts](http::Request& q) { return parts->session_api->delete_session(q); });
   r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
+  r.add("GET", "/.well-known/jwks.json", [parts](http::Request& q) { return parts->jwks->jwks(q); });
 
   p->metrics = std::make_unique<Metrics>(r.route_names());
   p->server = std::make_unique<http::Server>(c.http, p->router, *p->metrics);
@@ -150,7 +157,11 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   if (!last_event) return last_event.error();
   p->event_seq = *last_event;  // the state loaded next already includes older events
   if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
-  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions);
+  auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid);
+  if (!keys) return keys.error();
+  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random);
+  p->jwks = std::make_unique<JwksApi>(*p->tokens);
+  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,

@@ -63,6 +63,8 @@ Result<Authenticated> SessionApi::authorize(const http::Request& req) const {
 http::Task SessionApi::logout(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
+  if (!who->is_session())
+    co_return error_response(Error{ErrorCode::not_implemented, "Logging out an access token needs token mode, not in this build yet."});
   auto revoked = d_.sessions.revoke(std::string(who->session_id_view()));
   if (!revoked) co_return error_response(revoked.error());
   co_return no_store(http::json_response(200, R"({"status":"logged_out"})"))
@@ -93,8 +95,8 @@ http::Task SessionApi::me(http::Request& req) {
   write_user(w, p.user_id, p.username, p.roles);
   w.key("auth");
   w.begin_object();
-  w.key("mode"); w.string("session");
-  w.key("session_id"); w.string(who->session_id_view());
+  w.key("mode"); w.string(who->is_session() ? "session" : "token");
+  if (who->is_session()) { w.key("session_id"); w.string(who->session_id_view()); }
   w.key("expires_at"); w.string(rfc3339(who->expires_ms));
   w.end_object();
   w.end_object();

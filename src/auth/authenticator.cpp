@@ -8,9 +8,18 @@ Result<Authenticated> Authenticator::authenticate(const http::Request& req) cons
     case Credential::Source::none:
       return Error{ErrorCode::unauthenticated, "No credential: send a session cookie, X-Session-ID or a bearer token."};
     case Credential::Source::bearer:
-    case Credential::Source::access_cookie:
-      // Access tokens arrive with token mode; until then they are never accepted.
-      return Error{ErrorCode::unauthenticated, "Access tokens are not accepted by this build yet."};
+    case Credential::Source::access_cookie: {
+      auto claims = tokens_.verify(credential.value);
+      if (!claims) return Error{ErrorCode::unauthenticated, "The access token is not valid (" +
+                                                                std::string(jose::reason_name(claims.error())) + ")."};
+      auto p = std::make_shared<Principal>();
+      p->user_id = (*claims)->subject;
+      // username and roles are optional claims; X-Auth-User falls back to sub.
+      p->username = (*claims)->username.empty() ? (*claims)->subject : (*claims)->username;
+      p->roles = (*claims)->roles;
+      for (const auto& r : p->roles) p->roles_header += (p->roles_header.empty() ? "" : ",") + r;
+      return Authenticated{std::move(p), credential, SessionKey{}, (*claims)->expires_at * 1000};
+    }
     case Credential::Source::session_header:
     case Credential::Source::session_cookie: {
       auto session = sessions_.authenticate(credential.value);

@@ -6,13 +6,16 @@
 //   if (!who) -> 401 (who.error() says why, for logs and the message)
 //
 // Order of checks: find the credential (extract_credential) → verify it with
-// the model that owns it (sessions now; access tokens with the token issue).
+// the model that owns it: the session service, or the access-token verifier
+// (a JWT signed by one of our keys is accepted on its own merits; revocation
+// of access tokens arrives with token mode).
 // It does not authorise (roles, CSRF): callers do.
 #include <memory>
 
 #include "auth/credential_extractor.h"
 #include "auth/principal.h"
 #include "session/session_service.h"
+#include "token/access_tokens.h"
 
 namespace cloakroom {
 
@@ -22,11 +25,13 @@ struct Authenticated {
   SessionKey session_id;  // for session credentials
   long long expires_ms = 0;
   std::string_view session_id_view() const { return {session_id.data(), session_id.size()}; }
+  bool is_session() const { return credential.is_session(); }
 };
 
 class Authenticator {
  public:
-  Authenticator(CookieNames names, SessionService& sessions) : names_(std::move(names)), sessions_(sessions) {}
+  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens)
+      : names_(std::move(names)), sessions_(sessions), tokens_(tokens) {}
 
   Result<Authenticated> authenticate(const http::Request& req) const;
   const CookieNames& names() const { return names_; }
@@ -34,6 +39,7 @@ class Authenticator {
  private:
   CookieNames names_;
   SessionService& sessions_;
+  AccessTokens& tokens_;
 };
 
 }  // namespace cloakroom

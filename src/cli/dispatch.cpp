@@ -18,6 +18,9 @@ commands:
   user roles NAME --set a,b
   session list [--user NAME]
   session revoke ID | revoke --user NAME
+  key list | generate --alg ALG [--activate] | rotate | retire KID
+  token mint --sub NAME [--ttl 15m] [--claim k=v]...
+  token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)
   password calibrate [--target 500ms] [--memory-kib 19456]
   version
 
@@ -42,8 +45,8 @@ int run(int argc, const char* const* argv) {
   if (command == "password") return password_command(*args);
   if (command == "version") { std::cout << "cloakroom 0.1.0\n"; return kExitOk; }
   if (command == "session") return session_command(*args);
-  if (command == "key" || command == "token")
-    return fail(kExitUsage, "the \"" + command + "\" commands are not in this build yet");
+  if (command == "key") return key_command(*args);
+  if (command == "token") return token_command(*args);
   return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
 }
 

@@ -1,0 +1,144 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/json.h"
+#include "core/random.h"
+#include "jose/jws_parser.h"
+#include "jose/jws_verifier.h"
+#include "jose/keys_file.h"
+#include "store/store_url.h"
+#include "token/access_tokens.h"
+
+namespace cloakroom::cli {
+namespace {
+
+// A token from the command line, or from stdin when given as "-" (keeps it
+// out of shell history and `ps`).
+std::string token_argument(const std::string& arg) {
+  if (arg != "-") return arg;
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+void print_json(const json::Value& v, int indent = 0) {
+  std::string pad(static_cast<std::size_t>(indent) * 2, ' ');
+  switch (v.type) {
+    case json::Type::object: {
+      std::cout << "{\n";
+      for (std::size_t i = 0; i < v.members.size(); ++i) {
+        std::string key;
+        json::append_quoted(key, v.members[i].name);
+        std::cout << pad << "  " << key << ": ";
+        print_json(v.members[i].value, indent + 1);
+        std::cout << (i + 1 < v.members.size() ? ",\n" : "\n");
+      }
+      std::cout << pad << "}";
+      break;
+    }
+    case json::Type::array: {
+      std::cout << "[";
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        if (i) std::cout << ", ";
+        print_json(v.items[i], indent + 1);
+      }
+      std::cout << "]";
+      break;
+    }
+    case json::Type::string: {
+      std::string s;
+      json::append_quoted(s, v.text);
+      std::cout << s;
+      break;
+    }
+    case json::Type::number: std::cout << v.text; break;
+    case json::Type::boolean: std::cout << (v.boolean ? "true" : "false"); break;
+    case json::Type::null: std::cout << "null"; break;
+  }
+}
+
+int inspect(const std::string& token) {
+  std::size_t d1 = token.find('.'), d2 = token.find('.', d1 == std::string::npos ? 0 : d1 + 1);
+  if (d1 == std::string::npos || d2 == std::string::npos) return fail(kExitNo, "that is not a JWS compact token (header.payload.signature)");
+  auto header = jose::decode_segment(std::string_view(token).substr(0, d1));
+  auto payload = jose::decode_segment(std::string_view(token).substr(d1 + 1, d2 - d1 - 1));
+  if (!header || !payload) return fail(kExitNo, "the token is not valid base64url");
+  auto h = json::parse(*header);
+  auto p = json::parse(*payload);
+  if (!h || !p) return fail(kExitNo, "the token's header or payload is not valid JSON");
+  std::cout << "NOT VERIFIED: this only decodes. A JWT is encoded, not encrypted: anyone who holds it can read\n"
+               "everything below. Use `cloakroom token verify` to check the signature and claims.\n\nheader: ";
+  print_json(*h);
+  std::cout << "\npayload: ";
+  print_json(*p);
+  std::cout << "\n";
+  if (const json::Value* exp = p->find("exp"); exp && exp->as_int64())
+    std::cout << "expires: " << rfc3339(*exp->as_int64() * 1000) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+// `token mint --sub NAME [--ttl 15m] [--claim k=v]...`, `token inspect TOKEN`,
+// `token verify TOKEN [--jwks FILE]` (TOKEN "-" reads it from stdin).
+int token_command(const Args& args) {
+  const auto& pos = args.positional;
+  const std::string verb = pos.size() > 1 ? pos[1] : "";
+  if (verb == "inspect") {
+    if (pos.size() != 3) return fail(kExitUsage, "usage: cloakroom token inspect TOKEN (or - to read it from stdin)");
+    if (auto r = args.only({}); !r) return fail(kExitUsage, r.error().text());
+    return inspect(token_argument(pos[2]));
+  }
+  if (verb != "mint" && verb != "verify")
+    return fail(kExitUsage, "usage: cloakroom token mint --sub NAME [--ttl 15m] [--claim k=v]... | inspect TOKEN | verify TOKEN [--jwks FILE]");
+  auto config = config_from(args);
+  if (!config) return fail(kExitUsage, config.error().text());
+  SystemClock clock;
+  OsRandom random;
+
+  if (verb == "verify") {
+    if (pos.size() != 3) return fail(kExitUsage, "usage: cloakroom token verify TOKEN [--jwks FILE]");
+    if (auto r = args.only({"jwks"}); !r) return fail(kExitUsage, r.error().text());
+    auto keys = args.get("jwks") ? jose::load_keys(*args.get("jwks")) : jose::load_or_create_keys(config->jwt.keys, config->jwt.signing_kid);
+    if (!keys) return fail(kExitNo, keys.error().text());
+    AccessTokens tokens(*config, std::move(*keys), clock, random);
+    auto claims = tokens.verify(token_argument(pos[2]));
+    if (!claims) return fail(kExitNo, "the token is not valid: " + std::string(jose::reason_name(claims.error())));
+    std::cout << "valid: signed by " << (*claims)->kid << ", subject " << (*claims)->subject
+              << ((*claims)->username.empty() ? "" : " (" + (*claims)->username + ")") << ", expires "
+              << rfc3339((*claims)->expires_at * 1000) << "\n";
+    return kExitOk;
+  }
+
+  if (pos.size() != 2) return fail(kExitUsage, "usage: cloakroom token mint --sub NAME [--ttl 15m] [--claim k=v]...");
+  if (auto r = args.only({"sub", "ttl", "claim"}); !r) return fail(kExitUsage, r.error().text());
+  auto sub = args.get("sub");
+  if (!sub) return fail(kExitUsage, "token mint needs --sub NAME (a user name)");
+  auto ttl = parse_duration(args.get("ttl").value_or(format_duration(config->jwt.access_ttl)));
+  if (!ttl || ttl->count() < 1000) return fail(kExitUsage, "--ttl must be a duration of at least 1s, like 15m");
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (const auto& c : args.all("claim")) {
+    auto eq = c.find('=');
+    if (eq == std::string::npos || eq == 0) return fail(kExitUsage, "--claim takes NAME=VALUE");
+    std::string name = c.substr(0, eq);
+    for (std::string_view reserved : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles"})
+      if (name == reserved) return fail(kExitUsage, "--claim cannot set the reserved claim \"" + name + "\"");
+    extra.emplace_back(name, c.substr(eq + 1));
+  }
+  auto stores = open_stores(*config);
+  if (!stores) return fail(kExitNo, stores.error().text());
+  auto user = stores->users->find_by_name(*sub);
+  if (!user) return fail(kExitNo, user.error().code == ErrorCode::not_found ? "no user named \"" + *sub + "\"" : std::string(user.error().text()));
+  if (user->disabled) return fail(kExitNo, "user \"" + *sub + "\" is disabled");
+  auto keys = jose::load_or_create_keys(config->jwt.keys, config->jwt.signing_kid);
+  if (!keys) return fail(kExitNo, keys.error().text());
+  AccessTokens tokens(*config, std::move(*keys), clock, random);
+  auto token = tokens.mint(user->id, user->username, user->roles,
+                           std::chrono::duration_cast<std::chrono::seconds>(*ttl), extra);
+  if (!token) return fail(kExitNo, "signing failed: " + std::string(jose::reason_name(token.error())));
+  std::cout << *token << "\n";
+  return kExitOk;
+}
+
+}  // namespace cloakroom::cli

@@ -1,0 +1,79 @@
+#include "jose/keys_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace cloakroom::jose {
+namespace {
+
+Error key_error(const std::string& path, const std::string& why) {
+  return Error{ErrorCode::config_invalid, "The keys file " + path + " " + why + "."};
+}
+
+}  // namespace
+
+Result<KeySet> load_keys(const std::string& path, const std::string& signing_kid) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return key_error(path, "cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  // Why: a keys file with a few RSA keys is a few KiB; 1 MiB is a mistake.
+  if (ss.str().size() > 1024 * 1024) return key_error(path, "is larger than 1 MiB");
+  auto doc = json::parse(ss.str(), {.max_bytes = 1024 * 1024, .max_depth = 8});
+  if (!doc) return key_error(path, "is not valid JSON");
+  auto keys = KeySet::from_jwks(*doc, signing_kid);
+  if (!keys) {
+    if (keys.error() == JoseError::kid_unknown) return key_error(path, "has no key with kid \"" + signing_kid + "\" (jwt.signing_kid)");
+    return key_error(path, "holds a key that cannot be used (" + std::string(reason_name(keys.error())) + ")");
+  }
+  if (keys->empty()) return key_error(path, "holds no keys");
+  return std::move(*keys);
+}
+
+Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
+    auto key = Jwk::generate(Alg::ES256);
+    if (!key) return key_error(path, "could not be created (key generation failed)");
+    KeySet keys({*key});
+    if (auto saved = save_keys(path, keys); !saved) return saved.error();
+    return keys;
+  }
+  struct stat st{};
+  // Why: the file holds private keys; refuse to use one others can read.
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    return key_error(path, "is readable by other users; run chmod 600 on it");
+  auto keys = load_keys(path, signing_kid);
+  if (!keys) return keys.error();
+  if (const Jwk* active = keys->active(); !active || !active->has_private())
+    return key_error(path, "has no private key to sign with");
+  return keys;
+}
+
+Result<void> save_keys(const std::string& path, const KeySet& keys) {
+  std::filesystem::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return key_error(path, std::string("cannot be written: ") + std::strerror(errno));
+  std::string text = keys.to_jwks(true) + "\n";
+  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return key_error(path, std::string("cannot be written: ") + std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace cloakroom::jose

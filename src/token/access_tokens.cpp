@@ -1,0 +1,96 @@
+#include "token/access_tokens.h"
+
+#include <sys/stat.h>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "jose/jws_signer.h"
+#include "jose/keys_file.h"
+
+namespace cloakroom {
+namespace {
+
+long long mtime_ns(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random)
+    : config_(config),
+      clock_(clock),
+      random_(random),
+      policy_{config.jwt.issuer, config.jwt.audience,
+              std::chrono::duration_cast<std::chrono::seconds>(config.jwt.leeway)},
+      keys_(std::make_shared<const jose::KeySet>(std::move(keys))),
+      cache_(100'000),
+      keys_mtime_ns_(mtime_ns(config.jwt.keys)) {}
+
+Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subject, const std::string& username,
+                                                        const std::vector<std::string>& roles, std::chrono::seconds ttl,
+                                                        const std::vector<std::pair<std::string, std::string>>& extra) {
+  auto keys = keys_.load();
+  const jose::Jwk* key = keys->active();
+  if (!key) return jose::JoseError::key_not_private;
+  long long now = unix_seconds(clock_.now());
+  json::Writer w;
+  w.begin_object();
+  w.key("iss"); w.string(config_.jwt.issuer);
+  w.key("sub"); w.string(subject);
+  w.key("aud");
+  if (config_.jwt.audience.size() == 1) w.string(config_.jwt.audience.front());
+  else {
+    w.begin_array();
+    for (const auto& a : config_.jwt.audience) w.string(a);
+    w.end_array();
+  }
+  w.key("exp"); w.number(now + ttl.count());
+  w.key("iat"); w.number(now);
+  w.key("nbf"); w.number(now);
+  w.key("jti"); w.string(random_token(random_, 16));
+  if (!username.empty()) { w.key("username"); w.string(username); }
+  w.key("roles");
+  w.begin_array();
+  for (const auto& r : roles) w.string(r);
+  w.end_array();
+  for (const auto& [k, v] : extra) {
+    w.key(k);
+    w.string(v);
+  }
+  w.end_object();
+  return jose::sign_jwt(*key, w.str());
+}
+
+Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> AccessTokens::verify(std::string_view token) {
+  long long now = unix_seconds(clock_.now());
+  if (auto hit = cache_.find(token, now)) return hit;
+  auto parsed = jose::parse_jws(token);
+  if (!parsed) return parsed.error();
+  auto keys = keys_.load();
+  auto claims = jose::verify_jws(*parsed, *keys, policy_, now);
+  if (!claims) return claims.error();
+  auto shared = std::make_shared<const jose::VerifiedClaims>(std::move(*claims));
+  cache_.insert(token, shared);
+  return shared;
+}
+
+bool AccessTokens::reload_if_changed() {
+  long long m = mtime_ns(config_.jwt.keys);
+  if (m == 0 || m == keys_mtime_ns_) return false;
+  auto keys = jose::load_keys(config_.jwt.keys, config_.jwt.signing_kid);
+  if (!keys) {
+    // Keep serving with the keys we have; say why the new file was refused.
+    log_line("error", "keys_reload_failed", {{"detail", keys.error().text()}});
+    keys_mtime_ns_ = m;
+    return false;
+  }
+  keys_.store(std::make_shared<const jose::KeySet>(std::move(*keys)));
+  keys_mtime_ns_ = m;
+  cache_.clear();  // a retired key's tokens must not be served from the cache
+  log_line("info", "keys_reloaded", {{"path", config_.jwt.keys}});
+  return true;
+}
+
+}  // namespace cloakroom

@@ -1,0 +1,50 @@
+#pragma once
+// Access JWTs: mint them with the active key, verify them against our key set
+// with the configured policy, and follow rotations of the keys file.
+//
+//   AccessTokens tokens(cfg, keys, clock);
+//   auto jwt = tokens.mint(user_id, username, roles, ttl);          // header {"alg","kid","typ":"at+jwt"}
+//   auto claims = tokens.verify(bearer);                             // cache hit: a hash lookup
+//   tokens.reload_if_changed();                                      // maintenance thread, once a second
+//
+// Verification = parse_jws → verify_jws (RFC 8725 rules) with a verified-token
+// cache in front. Revocation (denylist, epochs) is not checked here.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "jose/key_set.h"
+#include "jose/token_policy.h"
+#include "jose/verified_token_cache.h"
+
+namespace cloakroom {
+
+class AccessTokens {
+ public:
+  AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random);
+
+  Result<std::string, jose::JoseError> mint(const std::string& subject, const std::string& username,
+                                            const std::vector<std::string>& roles, std::chrono::seconds ttl,
+                                            const std::vector<std::pair<std::string, std::string>>& extra = {});
+  Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> verify(std::string_view token);
+
+  std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
+  // Re-reads jwt.keys when its modification time changed; true when reloaded.
+  bool reload_if_changed();
+  const jose::TokenPolicy& policy() const { return policy_; }
+
+ private:
+  const Config& config_;
+  const Clock& clock_;
+  Random& random_;
+  jose::TokenPolicy policy_;
+  std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
+  jose::VerifiedTokenCache cache_;
+  long long keys_mtime_ns_ = 0;
+};
+
+}  // namespace cloakroom
