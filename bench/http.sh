@@ -61,3 +61,13 @@ stop_cloakroom
 start_cloakroom false
 row "cloakroom \`/auth/verify\`, session cookie (access log off)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Cookie: $cookie")"
 stop_cloakroom
+
+# Bearer JWTs: one HS256 and one ES256 token, minted by the CLI with the data dir's keys.
+"$BUILD_DIR/cloakroom" key generate --alg HS256 --activate --data-dir "$tmp/data" >/dev/null
+hs256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$tmp/data")
+"$BUILD_DIR/cloakroom" key generate --alg ES256 --activate --data-dir "$tmp/data" >/dev/null
+es256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$tmp/data")
+start_cloakroom true
+row "cloakroom \`/auth/verify\`, HS256 bearer (access log on)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Authorization: Bearer $hs256")"
+row "cloakroom \`/auth/verify\`, ES256 bearer (access log on)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Authorization: Bearer $es256")"
+stop_cloakroom

@@ -7,10 +7,17 @@ target=$1
 seconds=${2:-20}
 out=${BUILD_DIR:-build}/fuzz
 mkdir -p "$out"
-sources=(src/core/json.cpp src/core/error.cpp)
-if [[ ! -x $out/$target || -n $(find fuzz/"$target".cpp "${sources[@]}" src/core/*.h -newer "$out/$target" 2>/dev/null) ]]; then
+# The library sources each target needs (built with clang and sanitizers).
+libs=()
+case $target in
+  json_fuzz) sources=(src/core/json.cpp src/core/error.cpp) ;;
+  jws_fuzz) sources=(src/core/json.cpp src/core/error.cpp src/core/digest.cpp src/core/random.cpp src/jose/*.cpp)
+            libs=(-lcrypto -lsodium) ;;
+  *) echo "fuzz/run.sh: unknown target $target" >&2; exit 2 ;;
+esac
+if [[ ! -x $out/$target || -n $(find fuzz/"$target".cpp "${sources[@]}" src/core/*.h src/jose/*.h -newer "$out/$target" 2>/dev/null) ]]; then
   clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc \
-    fuzz/"$target".cpp "${sources[@]}" -o "$out/$target"
+    fuzz/"$target".cpp "${sources[@]}" "${libs[@]}" -o "$out/$target"
 fi
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT

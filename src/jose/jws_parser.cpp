@@ -1,6 +1,5 @@
 #include "jose/jws_parser.h"
 
-#include "auth/credentials_policy.h"
 #include "jose/base64url.h"
 
 namespace cloakroom::jose {
