@@ -73,6 +73,7 @@ class Parser {
     // Why: recursion depth is bounded so hostile nesting cannot exhaust the stack.
     if (depth > max_depth_) return error("nesting is too deep");
     out.type = Type::object;
+    out.members.reserve(8);  // typical JWT headers and claims: one allocation
     ++pos_;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '}') { ++pos_; return true; }
@@ -192,6 +193,15 @@ class Parser {
   bool string(std::string& out) {
     ++pos_;  // opening quote
     for (;;) {
+      // Copy a run of plain ASCII in one append: most strings are nothing else.
+      std::size_t run = pos_;
+      while (run < s_.size()) {
+        unsigned char r = static_cast<unsigned char>(s_[run]);
+        if (r == '"' || r == '\\' || r < 0x20 || r >= 0x80) break;
+        ++run;
+      }
+      out.append(s_.data() + pos_, run - pos_);
+      pos_ = run;
       if (pos_ >= s_.size()) return error("unterminated string");
       unsigned char c = static_cast<unsigned char>(s_[pos_]);
       if (c == '"') { ++pos_; return true; }

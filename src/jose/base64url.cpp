@@ -20,23 +20,35 @@ constexpr auto kTable = make_table();
 }  // namespace
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = kTable[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
+  const std::size_t rem = text.size() % 4;
+  if (rem == 1) return std::nullopt;
+  const std::size_t full = text.size() / 4;
+  std::string out(full * 3 + (rem ? rem - 1 : 0), '\0');
+  auto v = [&](std::size_t i) { return static_cast<int>(kTable[static_cast<unsigned char>(text[i])]); };
+  char* o = out.data();
+  int bad = 0;  // any -1 from the table turns this negative
+  for (std::size_t g = 0; g < full; ++g, o += 3) {
+    int a = v(4 * g), b = v(4 * g + 1), c = v(4 * g + 2), d = v(4 * g + 3);
+    bad |= a | b | c | d;
+    unsigned n = (static_cast<unsigned>(a) << 18) | (static_cast<unsigned>(b) << 12) |
+                 (static_cast<unsigned>(c) << 6) | static_cast<unsigned>(d);
+    o[0] = static_cast<char>(n >> 16);
+    o[1] = static_cast<char>(n >> 8);
+    o[2] = static_cast<char>(n);
+  }
+  if (rem >= 2) {
+    std::size_t i = 4 * full;
+    int a = v(i), b = v(i + 1), c = rem == 3 ? v(i + 2) : 0;
+    bad |= a | b | c;
+    if (bad >= 0) {
+      // Leftover bits must be zero for the encoding to be canonical.
+      if (rem == 2 && (b & 0x0F) != 0) return std::nullopt;
+      if (rem == 3 && (c & 0x03) != 0) return std::nullopt;
+      o[0] = static_cast<char>((a << 2) | (b >> 4));
+      if (rem == 3) o[1] = static_cast<char>(((b & 0x0F) << 4) | (c >> 2));
     }
   }
-  // Leftover bits (2 or 4) must be zero for the encoding to be canonical.
-  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (bad < 0) return std::nullopt;
   return out;
 }
 
