@@ -20,10 +20,16 @@ constexpr auto kTable = make_table();
 }  // namespace
 
 std::optional<std::string> base64url_decode(std::string_view text) {
+  std::string out;
+  if (!base64url_decode_into(text, out)) return std::nullopt;
+  return out;
+}
+
+bool base64url_decode_into(std::string_view text, std::string& out) {
   const std::size_t rem = text.size() % 4;
-  if (rem == 1) return std::nullopt;
+  if (rem == 1) return false;
   const std::size_t full = text.size() / 4;
-  std::string out(full * 3 + (rem ? rem - 1 : 0), '\0');
+  out.resize(full * 3 + (rem ? rem - 1 : 0));
   auto v = [&](std::size_t i) { return static_cast<int>(kTable[static_cast<unsigned char>(text[i])]); };
   char* o = out.data();
   int bad = 0;  // any -1 from the table turns this negative
@@ -42,14 +48,13 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     bad |= a | b | c;
     if (bad >= 0) {
       // Leftover bits must be zero for the encoding to be canonical.
-      if (rem == 2 && (b & 0x0F) != 0) return std::nullopt;
-      if (rem == 3 && (c & 0x03) != 0) return std::nullopt;
+      if (rem == 2 && (b & 0x0F) != 0) return false;
+      if (rem == 3 && (c & 0x03) != 0) return false;
       o[0] = static_cast<char>((a << 2) | (b >> 4));
       if (rem == 3) o[1] = static_cast<char>(((b & 0x0F) << 4) | (c >> 2));
     }
   }
-  if (bad < 0) return std::nullopt;
-  return out;
+  return bad >= 0;
 }
 
 std::string base64url_encode(std::string_view bytes) {

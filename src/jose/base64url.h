@@ -14,6 +14,8 @@ namespace cloakroom::jose {
 // and non-zero bits in the last character's unused low bits (so every byte
 // string has exactly one accepted text: no malleable tokens).
 std::optional<std::string> base64url_decode(std::string_view text);
+// The same into `out` (its capacity is reused: no allocation when it is large enough).
+bool base64url_decode_into(std::string_view text, std::string& out);
 std::string base64url_encode(std::string_view bytes);
 
 }  // namespace cloakroom::jose

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 #include <cstring>
 #include <vector>
 
@@ -71,6 +72,12 @@ std::string get_bn(EVP_PKEY* pkey, const char* name, int pad = 0) {
   return bn_bytes(bn.get(), pad);
 }
 
+// Fetched once: naming the digest per call makes OpenSSL look it up every time.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 const EVP_MAC* hmac() {
   static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   return mac;
@@ -84,7 +91,11 @@ struct Jwk::Impl {
   bool has_private = false;
   // oct
   std::string secret;
-  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> mac_template;  // keyed once, dup'd per use
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> mac_template;  // keyed once
+  // Keyed contexts ready for reuse: EVP_MAC_init with a NULL key resets one to
+  // the keyed state without the allocations of a dup.
+  mutable std::mutex mac_pool_mu;
+  mutable std::vector<EVP_MAC_CTX*> mac_pool;
   // RSA / EC
   Pkey pkey;
   // Ed25519 (libsodium: verify is ~2x faster than OpenSSL 3.0's)
@@ -92,6 +103,7 @@ struct Jwk::Impl {
   std::array<unsigned char, crypto_sign_SECRETKEYBYTES> ed_secret{};
 
   ~Impl() {
+    for (EVP_MAC_CTX* c : mac_pool) EVP_MAC_CTX_free(c);
     sodium_memzero(ed_secret.data(), ed_secret.size());
     sodium_memzero(secret.data(), secret.size());
   }
@@ -112,13 +124,33 @@ Result<void, JoseError> init_hmac(Impl& k) {
   return {};
 }
 
+// HMAC of `input` into `out` (EVP_MAX_MD_SIZE bytes); false on a library failure.
+bool hmac_compute(const Impl& k, std::string_view input, unsigned char* out, std::size_t* len) {
+  EVP_MAC_CTX* ctx = nullptr;
+  {
+    std::lock_guard lock(k.mac_pool_mu);
+    if (!k.mac_pool.empty()) {
+      ctx = k.mac_pool.back();
+      k.mac_pool.pop_back();
+    }
+  }
+  bool fresh = ctx == nullptr;
+  if (fresh) ctx = EVP_MAC_CTX_dup(k.mac_template.get());
+  bool ok = ctx && (fresh || EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1) &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1 &&
+            EVP_MAC_final(ctx, out, len, EVP_MAX_MD_SIZE) == 1;
+  if (!ctx) return false;
+  std::lock_guard lock(k.mac_pool_mu);
+  // Why 64: enough for every I/O thread at once; more would only hold memory.
+  if (ok && k.mac_pool.size() < 64) k.mac_pool.push_back(ctx);
+  else EVP_MAC_CTX_free(ctx);
+  return ok;
+}
+
 Result<std::string, JoseError> hmac_sign(const Impl& k, std::string_view input) {
-  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_dup(k.mac_template.get()));
   unsigned char out[EVP_MAX_MD_SIZE];
   std::size_t len = 0;
-  if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), out, &len, sizeof out) != 1)
-    return JoseError::internal;
+  if (!hmac_compute(k, input, out, &len)) return JoseError::internal;
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -131,7 +163,7 @@ bool set_pss(EVP_PKEY_CTX* pctx) {
 Result<std::string, JoseError> pkey_sign(const Impl& k, std::string_view input) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (!md || EVP_DigestSignInit_ex(md.get(), &pctx, "SHA256", nullptr, nullptr, k.pkey.get(), nullptr) != 1)
+  if (!md || EVP_DigestSignInit(md.get(), &pctx, sha256_md(), nullptr, k.pkey.get()) != 1)
     return JoseError::internal;
   if (k.alg == Alg::PS256 && !set_pss(pctx)) return JoseError::internal;
   std::size_t len = 0;
@@ -176,7 +208,7 @@ Result<void, JoseError> pkey_verify(const Impl& k, std::string_view input, std::
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (!md || EVP_DigestVerifyInit_ex(md.get(), &pctx, "SHA256", nullptr, nullptr, k.pkey.get(), nullptr) != 1)
+  if (!md || EVP_DigestVerifyInit(md.get(), &pctx, sha256_md(), nullptr, k.pkey.get()) != 1)
     return JoseError::internal;
   if (k.alg == Alg::PS256 && !set_pss(pctx)) return JoseError::internal;
   int ok = EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
@@ -485,9 +517,10 @@ Result<void, JoseError> Jwk::verify(std::string_view input, std::string_view sig
   const Impl& k = *impl_;
   if (is_hmac(k.alg)) {
     if (signature.size() != hmac_size(k.alg)) return JoseError::signature_malformed;
-    auto expected = hmac_sign(k, input);
-    if (!expected) return expected.error();
-    if (CRYPTO_memcmp(expected->data(), signature.data(), signature.size()) != 0) return JoseError::signature_invalid;
+    unsigned char expected[EVP_MAX_MD_SIZE];
+    std::size_t len = 0;
+    if (!hmac_compute(k, input, expected, &len) || len != signature.size()) return JoseError::internal;
+    if (CRYPTO_memcmp(expected, signature.data(), len) != 0) return JoseError::signature_invalid;
     return {};
   }
   if (k.alg == Alg::EdDSA) {

@@ -9,8 +9,7 @@ namespace {
 // refuse fractions and exponents' absurd values instead of overflowing.
 constexpr long long kMaxDate = 253402300799;
 
-Result<std::optional<long long>, JoseError> date_claim(const json::Value& claims, std::string_view name) {
-  const json::Value* v = claims.find(name);
+Result<std::optional<long long>, JoseError> date_claim(const json::Value* v) {
   if (!v) return std::optional<long long>{};
   if (v->type != json::Type::number) return JoseError::claim_invalid;
   if (auto exact = v->as_int64()) {
@@ -36,15 +35,32 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
   if (key->alg() != jws.alg) return JoseError::alg_mismatch;
   if (auto sig = key->verify(jws.signing_input, jws.signature); !sig) return sig.error();
 
-  const json::Value& c = jws.claims;
+  // One pass over the claims, then the checks in their order.
+  const json::Value *exp_v = nullptr, *nbf_v = nullptr, *iat_v = nullptr, *iss = nullptr, *aud = nullptr,
+                    *sub = nullptr, *jti = nullptr, *name = nullptr, *roles = nullptr;
+  for (const auto& [n, v] : jws.claims.members) {
+    if (n.size() == 3) {
+      if (n == "exp") exp_v = &v;
+      else if (n == "nbf") nbf_v = &v;
+      else if (n == "iat") iat_v = &v;
+      else if (n == "iss") iss = &v;
+      else if (n == "aud") aud = &v;
+      else if (n == "sub") sub = &v;
+      else if (n == "jti") jti = &v;
+    } else if (n == "username") {
+      name = &v;
+    } else if (n == "roles") {
+      roles = &v;
+    }
+  }
   VerifiedClaims out;
   out.kid = key->kid();
-  auto exp = date_claim(c, "exp");
+  auto exp = date_claim(exp_v);
   if (!exp) return exp.error();
   if (!*exp) return JoseError::exp_missing;
-  auto nbf = date_claim(c, "nbf");
+  auto nbf = date_claim(nbf_v);
   if (!nbf) return nbf.error();
-  auto iat = date_claim(c, "iat");
+  auto iat = date_claim(iat_v);
   if (!iat) return iat.error();
   const long long leeway = policy.leeway.count();
   if (**exp + leeway <= now) return JoseError::expired;
@@ -53,11 +69,9 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
   out.expires_at = **exp;
   out.issued_at = iat->value_or(0);
 
-  const json::Value* iss = c.find("iss");
   if (!iss || !iss->is_string() || iss->text != policy.issuer) return JoseError::issuer_mismatch;
   out.issuer = iss->text;
 
-  const json::Value* aud = c.find("aud");
   if (!aud) return JoseError::audience_mismatch;
   if (aud->is_string()) out.audience.push_back(aud->text);
   else if (aud->type == json::Type::array) {
@@ -73,19 +87,18 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
     for (const auto& p : policy.audiences) ours = ours || a == p;
   if (!ours) return JoseError::audience_mismatch;
 
-  const json::Value* sub = c.find("sub");
   if (!sub || !sub->is_string() || sub->text.empty()) return JoseError::subject_missing;
   out.subject = sub->text;
 
-  if (const json::Value* jti = c.find("jti")) {
+  if (jti) {
     if (!jti->is_string()) return JoseError::claim_invalid;
     out.jwt_id = jti->text;
   }
-  if (const json::Value* name = c.find("username")) {
+  if (name) {
     if (!name->is_string()) return JoseError::claim_invalid;
     out.username = name->text;
   }
-  if (const json::Value* roles = c.find("roles")) {
+  if (roles) {
     if (roles->type != json::Type::array) return JoseError::claim_invalid;
     for (const auto& r : roles->items) {
       if (!r.is_string()) return JoseError::claim_invalid;
