@@ -4,25 +4,15 @@ import json
 import os
 import stat
 import subprocess
-import time
 import unittest
 
-from cloakroom_server import CloakroomServer, run_cli
+from cloakroom_server import CloakroomServer, eventually, run_cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP = os.path.join(HERE, "..", "interop")
 ALGS = ["HS256", "HS384", "HS512", "RS256", "PS256", "ES256", "EdDSA"]
 ISSUER = "http://127.0.0.1:8080"  # default public_url = default issuer
 AUDIENCE = "cloakroom"
-
-
-def eventually(check, timeout=4.0):
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 class JoseServerTest(unittest.TestCase):

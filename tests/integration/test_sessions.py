@@ -5,7 +5,7 @@ import sqlite3
 import time
 import unittest
 
-from cloakroom_server import CloakroomServer, run_cli
+from cloakroom_server import CloakroomServer, eventually, run_cli
 
 PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
 
@@ -13,16 +13,6 @@ PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
 def sid_from(headers):
     m = re.match(r"__Host-sid=([^;]*)", headers.get("set-cookie", ""))
     return m.group(1) if m else None
-
-
-def eventually(check, timeout=3.0):
-    """Polls `check` until it is truthy (CLI changes reach the server within ~200 ms)."""
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value or time.time() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 class SessionTestCase(unittest.TestCase):

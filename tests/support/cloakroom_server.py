@@ -24,6 +24,17 @@ BIN = os.environ.get("CLOAKROOM_BIN", os.path.join(os.path.dirname(__file__), ".
 FAST_HASHING = {"CLOAKROOM_PASSWORD_MEMORY_KIB": "64", "CLOAKROOM_PASSWORD_ITERATIONS": "1"}
 
 
+def eventually(check, timeout=4.0):
+    """Polls `check` until it is truthy or `timeout` passes; returns its last value.
+    For changes that reach a running server asynchronously (CLI events, key reloads)."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(0.05)
+
+
 def run_cli(args, data_dir, stdin=None, env=None, cwd=None):
     """Runs `cloakroom ARGS --data-dir DATA_DIR`; returns CompletedProcess with text output."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
