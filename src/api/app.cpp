@@ -11,6 +11,7 @@
 #include "jose/keys_file.h"
 #include "token/access_tokens.h"
 #include "api/session_routes.h"
+#include "auth/access_rules.h"
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
 #include "auth/user_directory.h"
@@ -56,6 +57,7 @@ struct App::Parts {
   std::unique_ptr<JwksApi> jwks;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<CsrfGuard> csrf;
+  std::unique_ptr<AccessPolicy> access;
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<HealthApi> health;
@@ -166,8 +168,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->authenticator, *p->csrf});
+  p->access = std::make_unique<AccessPolicy>(c);
   p->session_api = std::make_unique<SessionApi>(
-      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users});
+      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users, *p->access});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();

@@ -135,6 +135,19 @@ http::Task SessionApi::verify(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
   if (!who) co_return unauthenticated_response(who.error());
   const Principal& p = *who->principal;
+  if (d_.access.has_rules() || d_.config.access.deny_unmatched) {
+    // Rules judge the original request, which only the proxy knows.
+    std::string_view original = req.header("x-forwarded-uri");
+    if (original.empty()) original = req.header("x-original-uri");
+    if (original.empty())
+      co_return error_response(Error{ErrorCode::access_denied,
+                                     "The proxy sent neither X-Forwarded-Uri nor X-Original-URI, so access rules cannot be applied."});
+    auto path = normalize_request_path(original);
+    if (!path) co_return error_response(Error{ErrorCode::access_denied, std::string(path.error().text())});
+    std::string_view method = req.header("x-forwarded-method");
+    if (method.empty()) method = req.header("x-original-method");
+    if (!d_.access.allows(*path, method, p)) co_return error_response(ErrorCode::access_denied);
+  }
   Response r = http::json_response(200, R"({"status":"ok"})");
   r.headers.reserve(4);
   r.headers.emplace_back("X-Auth-User", p.username);

@@ -7,6 +7,7 @@
 //
 // Every handler authenticates first (401 + WWW-Authenticate), then applies the
 // CSRF rule to cookie-authenticated unsafe methods (403 csrf_rejected).
+#include "auth/access_rules.h"
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
 #include "config/config.h"
@@ -22,6 +23,7 @@ struct SessionApiDeps {
   const Authenticator& authenticator;
   const CsrfGuard& csrf;
   UserStore& users;
+  const AccessPolicy& access;
 };
 
 class SessionApi {

@@ -170,6 +170,15 @@ const std::vector<KeySpec>& keys() {
                 return {};
               },
               [](const Config& c) { return "\"" + format_duration(c.jwt.leeway) + "\""; }},
+      KeySpec{"access", "default", Kind::string, 0, 0,
+              "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\".",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& s = std::get<std::string>(t);
+                if (s != "authenticated" && s != "deny") return invalid("must be \"authenticated\" or \"deny\"");
+                c.access.deny_unmatched = s == "deny";
+                return {};
+              },
+              [](const Config& c) -> std::string { return c.access.deny_unmatched ? "\"deny\"" : "\"authenticated\""; }},
       INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
       INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
               "Open connections beyond this get 503 and are closed."),

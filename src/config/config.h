@@ -86,6 +86,9 @@ struct Config {
     Millis leeway{60'000};
   } jwt;
   std::vector<AccessRule> access_rules;
+  struct {
+    bool deny_unmatched = false;  // access.default = "deny": no rule, no entry
+  } access;
   HttpConfig http;
   PasswordConfig password;
   ThrottleConfig throttle;
