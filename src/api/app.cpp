@@ -170,7 +170,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
                                                *p->sessions, *p->authenticator, *p->csrf});
   p->access = std::make_unique<AccessPolicy>(c);
   p->session_api = std::make_unique<SessionApi>(
-      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users, *p->access});
+      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users, *p->access, *p->tokens});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();

@@ -154,6 +154,11 @@ http::Task SessionApi::verify(http::Request& req) {
   r.headers.emplace_back("X-Auth-User-Id", p.user_id);
   r.headers.emplace_back("X-Auth-Roles", p.roles_header);
   r.headers.emplace_back("Cache-Control", "no-store");
+  if (d_.config.forward_auth.identity_token) {
+    auto token = d_.tokens.identity_token(p.user_id, p.username, p.roles, p.roles_header);
+    if (!token) co_return error_response(Error{ErrorCode::internal, "The identity token could not be signed."});
+    r.headers.emplace_back("X-Auth-Token", *token);
+  }
   co_return r;
 }
 

@@ -24,6 +24,7 @@ struct SessionApiDeps {
   const CsrfGuard& csrf;
   UserStore& users;
   const AccessPolicy& access;
+  AccessTokens& tokens;
 };
 
 class SessionApi {

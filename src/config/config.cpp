@@ -179,6 +179,14 @@ const std::vector<KeySpec>& keys() {
                 return {};
               },
               [](const Config& c) -> std::string { return c.access.deny_unmatched ? "\"deny\"" : "\"authenticated\""; }},
+      BOOL_KEY("forward_auth", "identity_token", forward_auth.identity_token,
+               "/auth/verify also returns X-Auth-Token: a short-lived JWT for the upstream."),
+      STRING_KEY("forward_auth", "identity_audience", forward_auth.identity_audience,
+                 [](const std::string& s) -> Result<void> {
+                   if (s.empty()) return invalid("must not be empty");
+                   return {};
+                 }, "aud of identity tokens (must differ from jwt.audience)."),
+      DURATION_KEY("forward_auth", "identity_ttl", forward_auth.identity_ttl, "Lifetime of identity tokens."),
       INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
       INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
               "Open connections beyond this get 503 and are closed."),
@@ -280,6 +288,10 @@ Result<void> finish(Config& c) {
   if (c.store.sessions.empty()) c.store.sessions = "sqlite://" + c.data_dir + "/cloakroom.db";
   if (c.jwt.keys.empty()) c.jwt.keys = c.data_dir + "/keys.jwks.json";
   if (c.jwt.issuer.empty()) c.jwt.issuer = c.public_url;
+  // Why: an identity token must not be usable as an access token to cloakroom itself.
+  for (const auto& a : c.jwt.audience)
+    if (a == c.forward_auth.identity_audience)
+      return invalid("Config key forward_auth.identity_audience must differ from every jwt.audience value.");
   if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
     return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
   return {};

@@ -89,6 +89,11 @@ struct Config {
   struct {
     bool deny_unmatched = false;  // access.default = "deny": no rule, no entry
   } access;
+  struct {
+    bool identity_token = false;         // /auth/verify adds X-Auth-Token (a JWT for the upstream)
+    std::string identity_audience = "upstream";
+    Millis identity_ttl{60'000};
+  } forward_auth;
   HttpConfig http;
   PasswordConfig password;
   ThrottleConfig throttle;

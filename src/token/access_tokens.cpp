@@ -30,7 +30,8 @@ AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock&
 
 Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subject, const std::string& username,
                                                         const std::vector<std::string>& roles, std::chrono::seconds ttl,
-                                                        const std::vector<std::pair<std::string, std::string>>& extra) {
+                                                        const std::vector<std::pair<std::string, std::string>>& extra,
+                                                        const std::string& audience) {
   auto keys = keys_.load();
   const jose::Jwk* key = keys->active();
   if (!key) return jose::JoseError::key_not_private;
@@ -40,7 +41,8 @@ Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subje
   w.key("iss"); w.string(config_.jwt.issuer);
   w.key("sub"); w.string(subject);
   w.key("aud");
-  if (config_.jwt.audience.size() == 1) w.string(config_.jwt.audience.front());
+  if (!audience.empty()) w.string(audience);
+  else if (config_.jwt.audience.size() == 1) w.string(config_.jwt.audience.front());
   else {
     w.begin_array();
     for (const auto& a : config_.jwt.audience) w.string(a);
@@ -74,6 +76,28 @@ Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> AccessToken
   auto shared = std::make_shared<const jose::VerifiedClaims>(std::move(*claims));
   cache_.insert(token, shared);
   return shared;
+}
+
+Result<std::string, jose::JoseError> AccessTokens::identity_token(const std::string& subject,
+                                                                  const std::string& username,
+                                                                  const std::vector<std::string>& roles,
+                                                                  const std::string& roles_key) {
+  const long long now = unix_seconds(clock_.now());
+  const std::string key = subject + '\n' + roles_key;
+  const std::string kid = keys_.load()->active() ? keys_.load()->active()->kid() : "";
+  {
+    std::lock_guard lock(identity_mu_);
+    if (auto it = identity_.find(key); it != identity_.end() && it->second.refresh_at > now && it->second.kid == kid)
+      return it->second.token;
+  }
+  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config_.forward_auth.identity_ttl);
+  auto token = mint(subject, username, roles, ttl, {}, config_.forward_auth.identity_audience);
+  if (!token) return token.error();
+  std::lock_guard lock(identity_mu_);
+  // Why: bounded by clearing; at worst every user costs one more signature.
+  if (identity_.size() >= 100'000) identity_.clear();
+  identity_[key] = IdentityEntry{*token, now + ttl.count() / 2, kid};
+  return token;
 }
 
 bool AccessTokens::reload_if_changed() {

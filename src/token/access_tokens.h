@@ -10,6 +10,8 @@
 // Verification = parse_jws → verify_jws (RFC 8725 rules) with a verified-token
 // cache in front. Revocation (denylist, epochs) is not checked here.
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,9 +29,17 @@ class AccessTokens {
  public:
   AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random);
 
+  // `audience` empty: jwt.audience (an access token for cloakroom's users).
   Result<std::string, jose::JoseError> mint(const std::string& subject, const std::string& username,
                                             const std::vector<std::string>& roles, std::chrono::seconds ttl,
-                                            const std::vector<std::pair<std::string, std::string>>& extra = {});
+                                            const std::vector<std::pair<std::string, std::string>>& extra = {},
+                                            const std::string& audience = {});
+  // A short-lived token for upstreams behind forward auth (aud =
+  // forward_auth.identity_audience), reused while more than half its life
+  // remains so a busy user costs one signature per half-TTL, not per request.
+  Result<std::string, jose::JoseError> identity_token(const std::string& subject, const std::string& username,
+                                                      const std::vector<std::string>& roles,
+                                                      const std::string& roles_key);
   Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> verify(std::string_view token);
 
   std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
@@ -45,6 +55,13 @@ class AccessTokens {
   std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
   jose::VerifiedTokenCache cache_;
   long long keys_mtime_ns_ = 0;
+  struct IdentityEntry {
+    std::string token;
+    long long refresh_at;  // seconds: mint a new one after this
+    std::string kid;       // the key that signed it (a rotation invalidates it)
+  };
+  std::mutex identity_mu_;
+  std::unordered_map<std::string, IdentityEntry> identity_;  // subject + '\n' + roles
 };
 
 }  // namespace cloakroom

@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import subprocess
+import tempfile
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
@@ -217,3 +218,33 @@ class InteropTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class IdentityTokenTest(unittest.TestCase):
+    def test_verify_returns_an_identity_token_upstreams_can_check_offline(self):
+        """With forward_auth.identity_token, /auth/verify adds X-Auth-Token: a JWT for aud "upstream"
+        that PyJWT verifies against our JWKS, and that cloakroom itself refuses as an access token."""
+        with CloakroomServer(env={"CLOAKROOM_FORWARD_AUTH_IDENTITY_TOKEN": "true"}) as srv:
+            srv.register("alice", "correct horse")
+            _, body = srv.login("alice", "correct horse", transport="body")[1:]
+            session = {"X-Session-ID": body["session_token"]}
+            status, headers, _ = srv.request("GET", "/auth/verify", headers=session)
+            self.assertEqual(status, 200)
+            token = headers["x-auth-token"]
+            # Reused while fresh: a busy user does not cost a signature per request.
+            self.assertEqual(srv.request("GET", "/auth/verify", headers=session)[1]["x-auth-token"], token)
+            jwks = os.path.join(srv.data_dir, "published.json")
+            with open(jwks, "w") as f:
+                f.write(srv.request("GET", "/.well-known/jwks.json")[2])
+            r = subprocess.run(["/usr/bin/python3", os.path.join(INTEROP, "python_interop.py"), "verify", jwks, ISSUER,
+                                "upstream", token], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.stdout.strip(), "ok ES256", r.stderr)
+            status, _, _ = srv.request("GET", "/auth/verify", headers={"Authorization": "Bearer " + token})
+            self.assertEqual(status, 401)
+
+    def test_identity_audience_must_differ_from_access_audience(self):
+        """An identity audience equal to jwt.audience would make identity tokens access tokens: refused."""
+        with tempfile.TemporaryDirectory() as data:
+            r = run_cli(["serve"], data, env={"CLOAKROOM_FORWARD_AUTH_IDENTITY_AUDIENCE": "cloakroom"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("forward_auth.identity_audience", r.stderr)
