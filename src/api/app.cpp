@@ -13,6 +13,7 @@
 #include "api/session_routes.h"
 #include "auth/access_rules.h"
 #include "auth/authenticator.h"
+#include "auth/redirect_guard.h"
 #include "auth/csrf_guard.h"
 #include "auth/user_directory.h"
 #include "session/session_service.h"
@@ -58,6 +59,7 @@ struct App::Parts {
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<CsrfGuard> csrf;
   std::unique_ptr<AccessPolicy> access;
+  std::unique_ptr<RedirectGuard> redirects;
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<HealthApi> health;
@@ -169,8 +171,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->authenticator, *p->csrf});
   p->access = std::make_unique<AccessPolicy>(c);
+  p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(
-      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users, *p->access, *p->tokens});
+      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users, *p->access, *p->tokens, *p->redirects});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();

@@ -53,6 +53,23 @@ void write_session(json::Writer& w, const SessionInfo& s, bool current) {
 
 }  // namespace
 
+// 302 to our login page, carrying the original URL when it is a safe place
+// to return to (X-Original-URL from nginx, or Traefik's X-Forwarded-*).
+http::Response SessionApi::login_redirect(const http::Request& req) const {
+  std::string original(req.header("x-original-url"));
+  if (original.empty()) {
+    std::string_view proto = req.header("x-forwarded-proto"), host = req.header("x-forwarded-host"),
+                     uri = req.header("x-forwarded-uri");
+    if (!proto.empty() && !host.empty()) original = std::string(proto) + "://" + std::string(host) + std::string(uri);
+  }
+  std::string location = d_.config.public_url + "/login";
+  if (!original.empty() && d_.redirects.is_safe(original)) location += "?rd=" + url_encode(original);
+  http::Response r = http::json_response(302, R"({"status":"login_required"})");
+  r.headers.emplace_back("Location", location);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 Result<Authenticated> SessionApi::authorize(const http::Request& req) const {
   auto who = d_.authenticator.authenticate(req);
   if (!who) return who.error();
@@ -133,7 +150,11 @@ http::Task SessionApi::delete_session(http::Request& req) {
 
 http::Task SessionApi::verify(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
-  if (!who) co_return unauthenticated_response(who.error());
+  if (!who) {
+    if (d_.config.forward_auth.login_redirect && req.header("accept").find("text/html") != std::string_view::npos)
+      co_return login_redirect(req);
+    co_return unauthenticated_response(who.error());
+  }
   const Principal& p = *who->principal;
   if (d_.access.has_rules() || d_.config.access.deny_unmatched) {
     // Rules judge the original request, which only the proxy knows.

@@ -10,6 +10,7 @@
 #include "auth/access_rules.h"
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
+#include "auth/redirect_guard.h"
 #include "config/config.h"
 #include "http/router.h"
 #include "session/session_service.h"
@@ -25,6 +26,7 @@ struct SessionApiDeps {
   UserStore& users;
   const AccessPolicy& access;
   AccessTokens& tokens;
+  const RedirectGuard& redirects;
 };
 
 class SessionApi {
@@ -41,6 +43,7 @@ class SessionApi {
  private:
   // Authenticates and, for unsafe methods, applies the CSRF rule.
   Result<Authenticated> authorize(const http::Request& req) const;
+  http::Response login_redirect(const http::Request& req) const;
   SessionApiDeps d_;
 };
 

@@ -187,6 +187,19 @@ const std::vector<KeySpec>& keys() {
                    return {};
                  }, "aud of identity tokens (must differ from jwt.audience)."),
       DURATION_KEY("forward_auth", "identity_ttl", forward_auth.identity_ttl, "Lifetime of identity tokens."),
+      BOOL_KEY("forward_auth", "login_redirect", forward_auth.login_redirect,
+               "Unauthenticated browsers (Accept: text/html) get 302 to public_url/login?rd=<original URL>."),
+      KeySpec{"forward_auth", "allowed_redirect_domains", Kind::string_list, 0, 0,
+              "Hosts rd may point to besides public_url (\".example.com\" allows subdomains).",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& v = std::get<std::vector<std::string>>(t);
+                for (const auto& d : v)
+                  if (d.empty() || d == "." || d.find_first_of("/:@ ") != std::string::npos)
+                    return invalid("must list host names like \"app.example.com\" or \".example.com\"");
+                c.forward_auth.allowed_redirect_domains = v;
+                return {};
+              },
+              [](const Config& c) { return show_list(c.forward_auth.allowed_redirect_domains); }},
       INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
       INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
               "Open connections beyond this get 503 and are closed."),

@@ -93,6 +93,8 @@ struct Config {
     bool identity_token = false;         // /auth/verify adds X-Auth-Token (a JWT for the upstream)
     std::string identity_audience = "upstream";
     Millis identity_ttl{60'000};
+    bool login_redirect = false;               // unauthenticated browsers get 302 to /login?rd=...
+    std::vector<std::string> allowed_redirect_domains;  // besides public_url's origin
   } forward_auth;
   HttpConfig http;
   PasswordConfig password;

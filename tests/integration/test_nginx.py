@@ -147,3 +147,29 @@ class NginxForwardAuthTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LoginRedirectTest(unittest.TestCase):
+    def test_browsers_are_redirected_with_a_safe_rd_only(self):
+        """forward_auth.login_redirect: an HTML request without a session gets 302 to /login?rd=<original>,
+        rd only for our origin or allowed domains; API clients still get 401."""
+        env = {"CLOAKROOM_FORWARD_AUTH_LOGIN_REDIRECT": "true",
+               "CLOAKROOM_FORWARD_AUTH_ALLOWED_REDIRECT_DOMAINS": "app.example.com",
+               "CLOAKROOM_PUBLIC_URL": "https://auth.example.com"}
+        with CloakroomServer(env=env) as srv:
+            html = {"Accept": "text/html,application/xhtml+xml"}
+            status, headers, _ = srv.request("GET", "/auth/verify", headers=dict(html, **{
+                "X-Original-URL": "https://app.example.com/dashboard?tab=1"}))
+            self.assertEqual(status, 302)
+            self.assertEqual(headers["location"],
+                             "https://auth.example.com/login?rd=https%3A%2F%2Fapp.example.com%2Fdashboard%3Ftab%3D1")
+            # Traefik's headers work too.
+            status, headers, _ = srv.request("GET", "/auth/verify", headers=dict(html, **{
+                "X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x"}))
+            self.assertEqual(headers["location"], "https://auth.example.com/login?rd=https%3A%2F%2Fapp.example.com%2Fx")
+            for evil in ["https://evil.com/", "//evil.com", "https://app.example.com@evil.com/", "https:evil.com",
+                         "https://app.example.com.evil.com/"]:
+                status, headers, _ = srv.request("GET", "/auth/verify", headers=dict(html, **{"X-Original-URL": evil}))
+                self.assertEqual(status, 302, evil)
+                self.assertEqual(headers["location"], "https://auth.example.com/login", evil)
+            self.assertEqual(srv.request("GET", "/auth/verify", headers={"Accept": "application/json"})[0], 401)

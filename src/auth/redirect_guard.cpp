@@ -1,0 +1,72 @@
+#include "auth/redirect_guard.h"
+
+namespace cloakroom {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+}  // namespace
+
+RedirectGuard::RedirectGuard(std::string public_url, std::vector<std::string> allowed_domains)
+    : origin_(lower(public_url)) {
+  while (!origin_.empty() && origin_.back() == '/') origin_.pop_back();
+  for (auto& d : allowed_domains) allowed_.push_back(lower(d));
+}
+
+bool RedirectGuard::is_safe(std::string_view url) const {
+  // Why: 2 KiB is far beyond any real return URL; longer ones are not ours.
+  if (url.empty() || url.size() > 2048) return false;
+  for (char c : url) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || c == '\\') return false;
+  }
+  if (url.front() == '/') return url.size() == 1 || url[1] != '/';  // a local path, not "//host"
+  std::string lowered = lower(url);
+  std::string_view rest;
+  if (lowered.starts_with("https://")) rest = std::string_view(lowered).substr(8);
+  else if (lowered.starts_with("http://")) rest = std::string_view(lowered).substr(7);
+  else return false;
+  std::size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  if (authority.empty() || authority.find_first_of("@%") != std::string_view::npos) return false;
+  std::string origin = lowered.substr(0, lowered.size() - rest.size()) + std::string(authority);
+  if (origin == origin_) return true;
+  std::string_view host = authority;
+  if (std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    std::string_view port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    host = authority.substr(0, colon);
+  }
+  for (const auto& d : allowed_) {
+    if (d.front() == '.') {
+      if (host.size() > d.size() && host.ends_with(d)) return true;
+    } else if (host == d) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved) out += c;
+    else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace cloakroom

@@ -1,0 +1,33 @@
+#pragma once
+// Which URLs cloakroom will send a browser back to after login (the `rd`
+// parameter): no open redirects.
+//
+//   RedirectGuard guard(cfg.public_url, cfg.forward_auth.allowed_redirect_domains);
+//   if (guard.is_safe(rd)) -> redirect there, else -> the default page
+//
+// Safe: a path on our own origin ("/x", not "//x" or "/\\x"); or an absolute
+// http(s) URL whose origin is public_url's, or whose host is an allowed domain
+// (".example.com" allows its subdomains). Refused: scheme-relative URLs, a
+// missing "//", user info ("@"), backslashes, control characters, spaces,
+// "%" in the host, and anything else that browsers and parsers read
+// differently.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cloakroom {
+
+class RedirectGuard {
+ public:
+  RedirectGuard(std::string public_url, std::vector<std::string> allowed_domains);
+  bool is_safe(std::string_view url) const;
+
+ private:
+  std::string origin_;                 // lower-case scheme://host[:port]
+  std::vector<std::string> allowed_;   // lower-case hosts; leading '.' = subdomains
+};
+
+// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
+std::string url_encode(std::string_view s);
+
+}  // namespace cloakroom
