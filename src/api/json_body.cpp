@@ -1,5 +1,7 @@
 #include "api/json_body.h"
 
+#include "core/ascii.h"
+
 namespace cloakroom::api {
 namespace {
 
@@ -18,7 +20,7 @@ std::string_view type_name(json::Type t) {
 bool is_json_media_type(std::string_view content_type) {
   std::string_view media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return http::iequals(media, "application/json");
+  return iequals_ascii(media, "application/json");
 }
 
 }  // namespace

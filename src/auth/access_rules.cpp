@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
+
 namespace cloakroom {
 namespace {
 
@@ -12,13 +14,6 @@ int hex(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 }  // namespace
@@ -73,11 +68,11 @@ Result<std::string> normalize_request_path(std::string_view target) {
 }
 
 AccessPolicy::AccessPolicy(const Config& cfg) : rules_(cfg.access_rules), deny_unmatched_(cfg.access.deny_unmatched) {
-  for (auto& r : rules_) r.prefix = lower(r.prefix);
+  for (auto& r : rules_) r.prefix = ascii_lower(r.prefix);
 }
 
 bool AccessPolicy::allows(std::string_view path, std::string_view method, const Principal& who) const {
-  std::string p = lower(path);
+  std::string p = ascii_lower(path);
   for (const auto& rule : rules_) {
     if (!p.starts_with(rule.prefix)) continue;
     if (!method.empty() && !rule.methods.empty() &&

@@ -1,6 +1,7 @@
 #include "auth/credential_extractor.h"
 
 #include "auth/cookie.h"
+#include "core/ascii.h"
 
 namespace cloakroom {
 
@@ -13,7 +14,7 @@ CookieNames cookie_names(const Config& cfg) {
 
 std::optional<std::string_view> request_cookie(const http::Request& req, std::string_view name) {
   for (const auto& [k, v] : req.headers) {
-    if (!http::iequals(k, "cookie")) continue;
+    if (!iequals_ascii(k, "cookie")) continue;
     if (auto found = find_cookie(v, name)) return found;
   }
   return std::nullopt;
@@ -22,7 +23,7 @@ std::optional<std::string_view> request_cookie(const http::Request& req, std::st
 Credential extract_credential(const http::Request& req, const CookieNames& names) {
   std::string_view auth = req.header("authorization");
   // RFC 9110 §11.1: the scheme name is case-insensitive.
-  if (auth.size() > 7 && http::iequals(auth.substr(0, 7), "bearer ")) {
+  if (auth.size() > 7 && iequals_ascii(auth.substr(0, 7), "bearer ")) {
     std::string_view token = auth.substr(7);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     return {Credential::Source::bearer, token};

@@ -1,18 +1,13 @@
 #include "auth/csrf_guard.h"
 
+#include "core/ascii.h"
+
 namespace cloakroom {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // "https://Example.com:443" and "https://example.com" are the same origin.
 std::string normalize_origin(std::string_view url) {
-  std::string o = lower(url);
+  std::string o = ascii_lower(url);
   while (!o.empty() && o.back() == '/') o.pop_back();
   if (o.starts_with("https://") && o.ends_with(":443")) o.resize(o.size() - 4);
   if (o.starts_with("http://") && o.ends_with(":80")) o.resize(o.size() - 3);
@@ -36,7 +31,7 @@ Result<void> CsrfGuard::check(const http::Request& req, const Credential& creden
   std::string_view origin = req.header("origin");
   if (!origin.empty() && origin != "null" && normalize_origin(origin) == origin_) return {};
   // Sec-Fetch-Site is set by the browser and cannot be forged by a page.
-  if (origin.empty() && http::iequals(req.header("sec-fetch-site"), "same-origin")) return {};
+  if (origin.empty() && iequals_ascii(req.header("sec-fetch-site"), "same-origin")) return {};
   return refuse();
 }
 
@@ -44,7 +39,7 @@ Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
   std::string_view origin = req.header("origin");
   if (origin.empty()) {
     std::string_view site = req.header("sec-fetch-site");
-    if (site.empty() || http::iequals(site, "same-origin") || http::iequals(site, "none")) return {};
+    if (site.empty() || iequals_ascii(site, "same-origin") || iequals_ascii(site, "none")) return {};
     return refuse();
   }
   if (normalize_origin(origin) == origin_) return {};

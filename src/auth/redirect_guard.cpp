@@ -1,21 +1,12 @@
 #include "auth/redirect_guard.h"
 
+#include "core/ascii.h"
+
 namespace cloakroom {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-}  // namespace
-
 RedirectGuard::RedirectGuard(std::string public_url, std::vector<std::string> allowed_domains)
-    : origin_(lower(public_url)) {
+    : origin_(ascii_lower(public_url)) {
   while (!origin_.empty() && origin_.back() == '/') origin_.pop_back();
-  for (auto& d : allowed_domains) allowed_.push_back(lower(d));
+  for (auto& d : allowed_domains) allowed_.push_back(ascii_lower(d));
 }
 
 bool RedirectGuard::is_safe(std::string_view url) const {
@@ -26,7 +17,7 @@ bool RedirectGuard::is_safe(std::string_view url) const {
     if (u <= 0x20 || u == 0x7F || c == '\\') return false;
   }
   if (url.front() == '/') return url.size() == 1 || url[1] != '/';  // a local path, not "//host"
-  std::string lowered = lower(url);
+  std::string lowered = ascii_lower(url);
   std::string_view rest;
   if (lowered.starts_with("https://")) rest = std::string_view(lowered).substr(8);
   else if (lowered.starts_with("http://")) rest = std::string_view(lowered).substr(7);

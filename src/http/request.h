@@ -25,6 +25,5 @@ struct Request {
   std::string_view header(std::string_view name) const;
 };
 
-bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace cloakroom::http

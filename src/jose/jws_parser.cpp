@@ -1,5 +1,6 @@
 #include "jose/jws_parser.h"
 
+#include "core/ascii.h"
 #include "jose/base64url.h"
 
 namespace cloakroom::jose {
@@ -15,13 +16,6 @@ Result<json::Value, JoseError> parse_object(std::string_view text, JoseError not
   }
   if (!v->is_object()) return not_object;
   return std::move(*v);
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
 }
 
 }  // namespace

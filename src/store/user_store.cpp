@@ -1,12 +1,11 @@
 #include "store/user_store.h"
 
+#include "core/ascii.h"
+
 namespace cloakroom {
 
 std::string username_key(const std::string& username) {
-  std::string key = username;
-  for (char& c : key)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return key;
+  return ascii_lower(username);
 }
 
 }  // namespace cloakroom

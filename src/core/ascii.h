@@ -1,0 +1,27 @@
+#pragma once
+// ASCII-only case handling for protocol tokens (header names, schemes,
+// hosts, algorithm names). Never for user text: Unicode case is not ASCII's.
+//
+//   ascii_lower("HTTPS://Example.COM") == "https://example.com"
+//   iequals_ascii("Bearer", "bEaReR")
+#include <string>
+#include <string_view>
+
+namespace cloakroom {
+
+inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+inline bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+}  // namespace cloakroom
