@@ -165,7 +165,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   if (!keys) return keys.error();
   p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random);
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
-  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens);
+  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,

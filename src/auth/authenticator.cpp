@@ -12,6 +12,8 @@ Result<Authenticated> Authenticator::authenticate(const http::Request& req) cons
       auto claims = tokens_.verify(credential.value);
       if (!claims) return Error{ErrorCode::unauthenticated, "The access token is not valid (" +
                                                                 std::string(jose::reason_name(claims.error())) + ")."};
+      // Revocation state is consulted in memory: a disabled user's tokens fail at once.
+      if (users_.is_disabled((*claims)->subject)) return Error{ErrorCode::unauthenticated, "The account is disabled."};
       auto p = std::make_shared<Principal>();
       p->user_id = (*claims)->subject;
       // username and roles are optional claims; X-Auth-User falls back to sub.

@@ -30,8 +30,8 @@ struct Authenticated {
 
 class Authenticator {
  public:
-  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens)
-      : names_(std::move(names)), sessions_(sessions), tokens_(tokens) {}
+  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens, UserDirectory& users)
+      : names_(std::move(names)), sessions_(sessions), tokens_(tokens), users_(users) {}
 
   Result<Authenticated> authenticate(const http::Request& req) const;
   const CookieNames& names() const { return names_; }
@@ -40,6 +40,7 @@ class Authenticator {
   CookieNames names_;
   SessionService& sessions_;
   AccessTokens& tokens_;
+  UserDirectory& users_;
 };
 
 }  // namespace cloakroom

@@ -21,6 +21,12 @@ std::shared_ptr<UserSlot> UserDirectory::put(const User& user) {
   return slot;
 }
 
+bool UserDirectory::is_disabled(std::string_view user_id) {
+  std::shared_lock lock(mu_);
+  auto it = slots_.find(user_id);
+  return it != slots_.end() && it->second->load()->disabled;
+}
+
 Result<void> UserDirectory::preload() {
   auto all = users_.list();
   if (!all) return all.error();
@@ -30,7 +36,7 @@ Result<void> UserDirectory::preload() {
 
 Result<std::shared_ptr<UserSlot>> UserDirectory::slot(const std::string& user_id) {
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     if (auto it = slots_.find(user_id); it != slots_.end()) return it->second;
   }
   auto user = users_.find_by_id(user_id);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -41,11 +42,19 @@ class UserDirectory {
   Result<void> refresh(const std::string& user_id);
   // Installs a principal built from a user the caller just read.
   std::shared_ptr<UserSlot> put(const User& user);
+  // In memory only (never the store): true when `user_id` is a known user
+  // who is disabled. For access tokens, which are otherwise accepted on their
+  // own merits: a disabled user's tokens fail at once.
+  bool is_disabled(std::string_view user_id);
 
  private:
   UserStore& users_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<UserSlot>> slots_;
+  std::shared_mutex mu_;  // readers on the request path share it
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<UserSlot>, Hash, std::equal_to<>> slots_;
 };
 
 }  // namespace cloakroom

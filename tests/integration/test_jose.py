@@ -102,6 +102,15 @@ class JoseServerTest(unittest.TestCase):
                     self.srv.data_dir)
         self.assertEqual(r.returncode, 1, "the active key cannot be retired")
 
+    def test_disabling_a_user_fails_their_access_tokens_at_once(self):
+        """`user disable` makes the user's bearer tokens fail within a second; `enable` restores them."""
+        token = self.mint()
+        self.assertEqual(self.verify(token)[0], 200)
+        self.assertEqual(run_cli(["user", "disable", "alice"], self.srv.data_dir).returncode, 0)
+        self.assertTrue(eventually(lambda: self.verify(token)[0] == 401))
+        self.assertEqual(run_cli(["user", "enable", "alice"], self.srv.data_dir).returncode, 0)
+        self.assertTrue(eventually(lambda: self.verify(token)[0] == 200))
+
     def test_cli_token_commands(self):
         """inspect says the payload is readable by anyone; verify exits 0 or 1 with the reason."""
         token = self.mint("--ttl", "1m", "--claim", "team=blue")
