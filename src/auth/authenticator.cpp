@@ -13,13 +13,9 @@ Result<Authenticated> Authenticator::authenticate(const http::Request& req) cons
       if (!claims) return Error{ErrorCode::unauthenticated, "The access token is not valid (" +
                                                                 std::string(jose::reason_name(claims.error())) + ")."};
       // Revocation state is consulted in memory: a disabled user's tokens fail at once.
-      if (users_.is_disabled((*claims)->subject)) return Error{ErrorCode::unauthenticated, "The account is disabled."};
-      auto p = std::make_shared<Principal>();
-      p->user_id = (*claims)->subject;
-      // username and roles are optional claims; X-Auth-User falls back to sub.
-      p->username = (*claims)->username.empty() ? (*claims)->subject : (*claims)->username;
-      p->roles = (*claims)->roles;
-      for (const auto& r : p->roles) p->roles_header += (p->roles_header.empty() ? "" : ",") + r;
+      if (users_.is_disabled((*claims)->claims.subject)) return Error{ErrorCode::unauthenticated, "The account is disabled."};
+      // The principal lives inside the cached entry: share it, do not rebuild it.
+      std::shared_ptr<const Principal> p(*claims, &(*claims)->principal);
       return Authenticated{std::move(p), credential, SessionKey{}, (*claims)->expires_at * 1000};
     }
     case Credential::Source::session_header:

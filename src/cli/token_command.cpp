@@ -105,9 +105,10 @@ int token_command(const Args& args) {
     AccessTokens tokens(*config, std::move(*keys), clock, random);
     auto claims = tokens.verify(token_argument(pos[2]));
     if (!claims) return fail(kExitNo, "the token is not valid: " + std::string(jose::reason_name(claims.error())));
-    std::cout << "valid: signed by " << (*claims)->kid << ", subject " << (*claims)->subject
-              << ((*claims)->username.empty() ? "" : " (" + (*claims)->username + ")") << ", expires "
-              << rfc3339((*claims)->expires_at * 1000) << "\n";
+    const jose::VerifiedClaims& c = (*claims)->claims;
+    std::cout << "valid: signed by " << c.kid << ", subject " << c.subject
+              << (c.username.empty() ? "" : " (" + c.username + ")") << ", expires "
+              << rfc3339(c.expires_at * 1000) << "\n";
     return kExitOk;
   }
 

@@ -65,7 +65,7 @@ Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subje
   return jose::sign_jwt(*key, w.str());
 }
 
-Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> AccessTokens::verify(std::string_view token) {
+Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> AccessTokens::verify(std::string_view token) {
   long long now = unix_seconds(clock_.now());
   if (auto hit = cache_.find(token, now)) return hit;
   auto parsed = jose::parse_jws(token);
@@ -73,7 +73,15 @@ Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> AccessToken
   auto keys = keys_.load();
   auto claims = jose::verify_jws(*parsed, *keys, policy_, now);
   if (!claims) return claims.error();
-  auto shared = std::make_shared<const jose::VerifiedClaims>(std::move(*claims));
+  auto entry = std::make_shared<VerifiedAccessToken>();
+  entry->principal.user_id = claims->subject;
+  entry->principal.username = claims->username.empty() ? claims->subject : claims->username;
+  entry->principal.roles = claims->roles;
+  for (const auto& r : claims->roles)
+    entry->principal.roles_header += (entry->principal.roles_header.empty() ? "" : ",") + r;
+  entry->expires_at = claims->expires_at;
+  entry->claims = std::move(*claims);
+  std::shared_ptr<const VerifiedAccessToken> shared = std::move(entry);
   cache_.insert(token, shared);
   return shared;
 }

@@ -16,14 +16,24 @@
 #include <string>
 #include <vector>
 
+#include "auth/principal.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "jose/jws_verifier.h"
 #include "jose/key_set.h"
 #include "jose/token_policy.h"
 #include "jose/verified_token_cache.h"
 
 namespace cloakroom {
+
+// What a verified access token yields, built once per token and cached with it,
+// so a repeat request allocates nothing.
+struct VerifiedAccessToken {
+  jose::VerifiedClaims claims;
+  Principal principal;  // user_id = sub; username falls back to sub
+  long long expires_at;  // = claims.expires_at (the cache reads it)
+};
 
 class AccessTokens {
  public:
@@ -40,7 +50,7 @@ class AccessTokens {
   Result<std::string, jose::JoseError> identity_token(const std::string& subject, const std::string& username,
                                                       const std::vector<std::string>& roles,
                                                       const std::string& roles_key);
-  Result<std::shared_ptr<const jose::VerifiedClaims>, jose::JoseError> verify(std::string_view token);
+  Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> verify(std::string_view token);
 
   std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
   // Re-reads jwt.keys when its modification time changed; true when reloaded.
@@ -53,7 +63,7 @@ class AccessTokens {
   Random& random_;
   jose::TokenPolicy policy_;
   std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
-  jose::VerifiedTokenCache cache_;
+  jose::VerifiedTokenCache<VerifiedAccessToken> cache_;
   long long keys_mtime_ns_ = 0;
   struct IdentityEntry {
     std::string token;
