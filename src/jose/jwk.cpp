@@ -332,10 +332,9 @@ void put_b64(json::Writer& w, std::string_view name, std::string_view bytes) {
   w.string(base64url_encode(bytes));
 }
 
-// The members RFC 7638 requires, in its lexicographic order, as canonical JSON.
-std::string thumbprint_input(const Impl& k) {
-  json::Writer w;
-  w.begin_object();
+// The members RFC 7638 requires, in its lexicographic order: the thumbprint
+// input and the start of every JWK we write (member order is free in JWKs).
+void write_required_members(json::Writer& w, const Impl& k) {
   switch (k.alg) {
     case Alg::ES256:
       w.key("crv"); w.string("P-256");
@@ -359,6 +358,12 @@ std::string thumbprint_input(const Impl& k) {
       w.key("kty"); w.string("oct");
       break;
   }
+}
+
+std::string thumbprint_input(const Impl& k) {
+  json::Writer w;
+  w.begin_object();
+  write_required_members(w, k);
   w.end_object();
   return w.take();
 }
@@ -460,39 +465,31 @@ bool Jwk::has_private() const { return impl_->has_private; }
 void Jwk::write_json(json::Writer& w, bool include_private) const {
   const Impl& k = *impl_;
   w.begin_object();
-  switch (k.alg) {
-    case Alg::ES256:
-      w.key("kty"); w.string("EC");
-      w.key("crv"); w.string("P-256");
-      put_b64(w, "x", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32));
-      put_b64(w, "y", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32));
-      if (include_private && k.has_private) put_b64(w, "d", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, 32));
-      break;
-    case Alg::RS256:
-    case Alg::PS256:
-      w.key("kty"); w.string("RSA");
-      put_b64(w, "n", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_N));
-      put_b64(w, "e", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_E));
-      if (include_private && k.has_private) {
+  if (is_hmac(k.alg) && !include_private) {
+    w.key("kty"); w.string("oct");  // the secret is all an HMAC key has: nothing public to write
+  } else {
+    write_required_members(w, k);
+  }
+  if (include_private && k.has_private) {
+    switch (k.alg) {
+      case Alg::ES256:
+        put_b64(w, "d", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, 32));
+        break;
+      case Alg::RS256:
+      case Alg::PS256:
         put_b64(w, "d", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_D));
         put_b64(w, "p", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR1));
         put_b64(w, "q", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_FACTOR2));
         put_b64(w, "dp", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1));
         put_b64(w, "dq", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2));
         put_b64(w, "qi", get_bn(k.pkey.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1));
-      }
-      break;
-    case Alg::EdDSA:
-      w.key("kty"); w.string("OKP");
-      w.key("crv"); w.string("Ed25519");
-      put_b64(w, "x", std::string_view(reinterpret_cast<const char*>(k.ed_public.data()), k.ed_public.size()));
-      if (include_private && k.has_private)
+        break;
+      case Alg::EdDSA:
         put_b64(w, "d", std::string_view(reinterpret_cast<const char*>(k.ed_secret.data()), crypto_sign_SEEDBYTES));
-      break;
-    default:
-      w.key("kty"); w.string("oct");
-      if (include_private) put_b64(w, "k", k.secret);
-      break;
+        break;
+      default:
+        break;  // oct: "k" is among the required members
+    }
   }
   w.key("kid"); w.string(k.kid);
   w.key("alg"); w.string(alg_name(k.alg));
