@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/config_keys.h"
+#include "http/client_address.h"
 
 extern char** environ;
 
@@ -213,6 +214,16 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("http", "shutdown_timeout", http.shutdown_timeout,
                    "On SIGTERM, in-flight requests get this long to finish."),
       BOOL_KEY("http", "access_log", http.access_log, "One JSON line per request on stderr."),
+      KeySpec{"http", "trusted_proxies", Kind::string_list, 0, 0,
+              "Proxy addresses whose X-Forwarded-For names the client (for throttling and session ip).",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& v = std::get<std::vector<std::string>>(t);
+                for (const auto& a : v)
+                  if (http::canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
+                c.http.trusted_proxies = v;
+                return {};
+              },
+              [](const Config& c) { return show_list(c.http.trusted_proxies); }},
       INT_KEY("password", "memory_kib", password.memory_kib, 8, 4 * 1024 * 1024,
               "Argon2id memory in KiB (OWASP: 19456)."),
       INT_KEY("password", "iterations", password.iterations, 1, 100, "Argon2id passes (OWASP: 2)."),

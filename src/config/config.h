@@ -39,6 +39,7 @@ struct HttpConfig {
   Millis idle_timeout{60'000};           // keep-alive connection with no request
   Millis shutdown_timeout{10'000};       // in-flight requests get this long on SIGTERM
   bool access_log = true;
+  std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
 };
 
 struct PasswordConfig {

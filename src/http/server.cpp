@@ -23,6 +23,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "http/client_address.h"
 
 namespace cloakroom::http {
 
@@ -103,12 +104,13 @@ struct Server::Impl {
   };
 
   Impl(const HttpConfig& c, const Router& r, Metrics& m, std::atomic<int>& a)
-      : config(c), router(r), metrics(m), active(a) {}
+      : config(c), router(r), metrics(m), active(a), proxies(c.trusted_proxies) {}
 
   const HttpConfig& config;
   const Router& router;
   Metrics& metrics;
   std::atomic<int>& active;
+  TrustedProxies proxies;
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::endpoint endpoint;
   asio::io_context control{1};
@@ -295,7 +297,10 @@ struct Server::Impl {
       req.headers.reserve(16);
       for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
       req.params = std::move(match.params);
-      req.remote_ip = c.remote_ip;
+      // Behind trusted proxies the client is named by X-Forwarded-For.
+      std::string client;
+      if (!proxies.empty()) client = proxies.client_address(c.remote_ip, msg["X-Forwarded-For"]);
+      req.remote_ip = proxies.empty() ? std::string_view(c.remote_ip) : std::string_view(client);
       req.request_id = request_id;
       try {
         res = co_await (*match.handler)(req);

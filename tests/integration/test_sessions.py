@@ -402,6 +402,21 @@ class MetricsTest(SessionTestCase):
         self.assertEqual(self.srv.metric("cloakroom_sessions_revoked_total"), 1)
 
 
+class TrustedProxyTest(unittest.TestCase):
+    def test_client_address_comes_from_trusted_proxies_only(self):
+        """With http.trusted_proxies the session ip is X-Forwarded-For's client; without, the TCP peer."""
+        xff = {"X-Forwarded-For": "203.0.113.9"}
+        for trusted, expected in [("127.0.0.1", "203.0.113.9"), (None, "127.0.0.1")]:
+            env = {"CLOAKROOM_HTTP_TRUSTED_PROXIES": trusted} if trusted else {}
+            with CloakroomServer(env=env) as srv:
+                srv.register("alice", "correct horse")
+                status, _, body = srv.request("POST", "/auth/login", {"username": "alice", "password": "correct horse",
+                                                                      "transport": "body"}, headers=xff)
+                self.assertEqual(status, 200)
+                _, _, sessions = srv.request("GET", "/auth/sessions", headers={"X-Session-ID": body["session_token"]})
+                self.assertEqual(sessions[0]["ip"], expected, trusted)
+
+
 class InsecureCookieTest(SessionTestCase):
     env = {"CLOAKROOM_COOKIE_SECURE": "false"}
 

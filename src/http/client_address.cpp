@@ -1,0 +1,46 @@
+#include "http/client_address.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+namespace cloakroom::http {
+
+std::string canonical_ip(std::string_view text) {
+  // Why: bounded and NUL-terminated for inet_pton; the longest IPv6 text is 45 bytes.
+  if (text.empty() || text.size() > 45) return {};
+  std::string s(text);
+  unsigned char buf[16];
+  char out[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1) return inet_ntop(AF_INET, buf, out, sizeof out) ? out : "";
+  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) return inet_ntop(AF_INET6, buf, out, sizeof out) ? out : "";
+  return {};
+}
+
+TrustedProxies::TrustedProxies(std::vector<std::string> addresses) {
+  for (const auto& a : addresses)
+    if (auto c = canonical_ip(a); !c.empty()) trusted_.push_back(c);
+}
+
+bool TrustedProxies::trusted(std::string_view ip) const {
+  return std::find(trusted_.begin(), trusted_.end(), ip) != trusted_.end();
+}
+
+std::string TrustedProxies::client_address(std::string_view peer, std::string_view forwarded_for) const {
+  std::string current = canonical_ip(peer);
+  if (current.empty()) current = std::string(peer);
+  // Walk right to left while the hop that told us is trusted.
+  while (trusted(current) && !forwarded_for.empty()) {
+    std::size_t comma = forwarded_for.rfind(',');
+    std::string_view hop = comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
+    forwarded_for = comma == std::string_view::npos ? std::string_view() : forwarded_for.substr(0, comma);
+    while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) hop.remove_prefix(1);
+    while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) hop.remove_suffix(1);
+    std::string ip = canonical_ip(hop);
+    if (ip.empty()) break;  // garbage: stop at the last address we could trust
+    current = std::move(ip);
+  }
+  return current;
+}
+
+}  // namespace cloakroom::http

@@ -1,0 +1,36 @@
+#include "http/client_address.h"
+
+#include <gtest/gtest.h>
+
+namespace cloakroom::http {
+namespace {
+
+// Without trusted proxies the peer is the client, whatever the header says.
+TEST(TrustedProxies, NoneConfiguredMeansPeer) {
+  TrustedProxies none({});
+  EXPECT_EQ(none.client_address("10.0.0.5", "1.2.3.4"), "10.0.0.5");
+}
+
+// A trusted peer's X-Forwarded-For is read from the right, skipping trusted hops.
+TEST(TrustedProxies, WalksFromTheRight) {
+  TrustedProxies p({"127.0.0.1", "10.0.0.2"});
+  EXPECT_EQ(p.client_address("127.0.0.1", "203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(p.client_address("127.0.0.1", "198.51.100.1, 203.0.113.9, 10.0.0.2"), "203.0.113.9");
+  // The client's own (spoofed) entries left of the first untrusted hop are ignored.
+  EXPECT_EQ(p.client_address("127.0.0.1", "6.6.6.6, 203.0.113.9"), "203.0.113.9");
+  // An untrusted peer's header is never believed.
+  EXPECT_EQ(p.client_address("192.0.2.7", "203.0.113.9"), "192.0.2.7");
+}
+
+// Garbage stops the walk at the last address we could trust; IPv6 is canonicalised.
+TEST(TrustedProxies, GarbageAndIpv6) {
+  TrustedProxies p({"::1"});
+  EXPECT_EQ(p.client_address("::1", "not-an-ip"), "::1");
+  EXPECT_EQ(p.client_address("0:0:0:0:0:0:0:1", "2001:DB8::1"), "2001:db8::1");
+  EXPECT_EQ(p.client_address("::1", ""), "::1");
+  EXPECT_EQ(canonical_ip("300.1.1.1"), "");
+  EXPECT_EQ(canonical_ip("1.2.3.4:80"), "");
+}
+
+}  // namespace
+}  // namespace cloakroom::http
