@@ -210,18 +210,9 @@ struct Server::Impl {
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
     parser.body_limit(config.max_body_bytes);
 
-    // Parse what is already buffered first: usually the whole request arrived
-    // in the read that woke us, and no further async step (or timer) is needed.
-    boost::system::error_code hec = parse_buffered(parser, buffer);
-    if (!hec && !parser.is_header_done()) {
-      stream.expires_after(config.read_timeout);
-      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-      (void)n;
-      hec = ec;
-    }
+    boost::system::error_code hec = co_await complete(stream, buffer, parser, false);
     auto started = std::chrono::steady_clock::now();
     if (hec) {
-      if (hec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
       if (hec == bhttp::error::end_of_stream || hec == beast::error::timeout || hec == asio::error::eof ||
           hec == asio::error::connection_reset || hec == asio::error::operation_aborted) {
         stream.close();
@@ -265,16 +256,9 @@ struct Server::Impl {
         if (wec) { stream.close(); co_return false; }
       }
       parser.eager(true);
-      boost::system::error_code bec = parse_buffered(parser, buffer);
-      if (!bec && !parser.is_done()) {
-        stream.expires_after(config.read_timeout);
-        auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-        (void)n;
-        bec = ec;
-      }
+      boost::system::error_code bec = co_await complete(stream, buffer, parser, true);
       if (bec) {
         if (bec != bhttp::error::body_limit) {
-          if (bec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
           stream.close();
           co_return false;
         }
@@ -311,6 +295,22 @@ struct Server::Impl {
     }
     if (!msg.keep_alive() || w.stopping) res.close = true;
     co_return co_await send(w, c, msg, res, match.route, started, request_id);
+  }
+
+  // Completes the header (or the whole message) from what is already
+  // buffered — usually the whole request arrived in the read that woke us, so
+  // no async step or timer is needed — and reads more under read_timeout
+  // only when that does not suffice.
+  asio::awaitable<boost::system::error_code> complete(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                      bhttp::request_parser<bhttp::string_body>& parser,
+                                                      bool whole_message) {
+    boost::system::error_code ec = parse_buffered(parser, buffer);
+    if (ec || (whole_message ? parser.is_done() : parser.is_header_done())) co_return ec;
+    stream.expires_after(config.read_timeout);
+    if (whole_message) ec = std::get<0>(co_await bhttp::async_read(stream, buffer, parser, use_tuple));
+    else ec = std::get<0>(co_await bhttp::async_read_header(stream, buffer, parser, use_tuple));
+    if (ec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
+    co_return ec;
   }
 
   // Feeds already-buffered bytes to the parser. need_more is not an error
