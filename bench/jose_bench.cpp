@@ -47,7 +47,8 @@ void BM_JwsVerifyCached(benchmark::State& state) {
   SystemClock clock;
   OsRandom rng;
   Jwk key = *Jwk::generate(Alg::ES256);
-  AccessTokens tokens(config, KeySet({key}), clock, rng);
+  RevocationList revocations;
+  AccessTokens tokens(config, KeySet({key}), clock, rng, revocations);
   std::string token = *tokens.mint("u1", "alice", {"admin"}, std::chrono::seconds(3600));
   (void)tokens.verify(token);
   for (auto _ : state) benchmark::DoNotOptimize(tokens.verify(token));

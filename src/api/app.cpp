@@ -11,6 +11,9 @@
 #include "jose/keys_file.h"
 #include "token/access_tokens.h"
 #include "api/session_routes.h"
+#include "api/token_routes.h"
+#include "token/revocation_list.h"
+#include "token/token_service.h"
 #include "auth/access_rules.h"
 #include "auth/authenticator.h"
 #include "auth/redirect_guard.h"
@@ -54,7 +57,9 @@ struct App::Parts {
   std::unique_ptr<HashPool> pool;
   std::unique_ptr<UserDirectory> directory;
   std::unique_ptr<SessionService> sessions;
+  RevocationList revocations;
   std::unique_ptr<AccessTokens> tokens;
+  std::unique_ptr<TokenService> token_service;
   std::unique_ptr<JwksApi> jwks;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<CsrfGuard> csrf;
@@ -62,6 +67,7 @@ struct App::Parts {
   std::unique_ptr<RedirectGuard> redirects;
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<SessionApi> session_api;
+  std::unique_ptr<TokenApi> token_api;
   std::unique_ptr<HealthApi> health;
 
   // Maintenance: replay out-of-process changes, flush last-seen times, purge.
@@ -93,6 +99,7 @@ struct App::Parts {
       }
       if (now >= next_purge) {
         sessions->purge_expired();
+        token_service->purge_expired();
         (void)stores.events->prune(unix_millis(clock.now()) - 3'600'000);
         next_purge = now + purge_every;
       }
@@ -106,7 +113,7 @@ struct App::Parts {
     if (!events) return;
     for (const auto& e : *events) {
       // Stop at a change that cannot be applied yet; it is retried next tick.
-      if (!sessions->apply(e)) return;
+      if (!sessions->apply(e) || !token_service->apply(e)) return;
       event_seq = e.seq;
     }
   }
@@ -117,6 +124,7 @@ struct App::Parts {
       case GaugeId::hash_workers: return pool->workers();
       case GaugeId::http_connections: return server->active_connections();
       case GaugeId::sessions_active: return static_cast<double>(sessions->active());
+      case GaugeId::denylist_entries: return static_cast<double>(revocations.denied());
       case GaugeId::count_: break;
     }
     return 0;
@@ -144,6 +152,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   r.add("POST", "/auth/register", [parts](http::Request& q) { return parts->auth->register_user(q); });
   r.add("POST", "/auth/login", [parts](http::Request& q) { return parts->auth->login(q); });
   r.add("POST", "/auth/logout", [parts](http::Request& q) { return parts->session_api->logout(q); });
+  r.add("POST", "/auth/refresh", [parts](http::Request& q) { return parts->token_api->refresh(q); });
   r.add("POST", "/auth/logout-all", [parts](http::Request& q) { return parts->session_api->logout_all(q); });
   r.add("GET", "/auth/me", [parts](http::Request& q) { return parts->session_api->me(q); });
   r.add("GET", "/auth/sessions", [parts](http::Request& q) { return parts->session_api->list_sessions(q); });
@@ -163,17 +172,22 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
   auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid);
   if (!keys) return keys.error();
-  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random);
+  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations);
+  p->token_service = std::make_unique<TokenService>(TokenDeps{c, *p->stores.tokens, *p->directory, *p->tokens,
+                                                              p->revocations, p->clock, p->random, *p->metrics});
+  if (auto loaded = p->token_service->load(); !loaded) return loaded.error();
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,
-                                               *p->sessions, *p->authenticator, *p->csrf});
+                                               *p->sessions, *p->token_service, *p->authenticator, *p->csrf});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(
-      SessionApiDeps{c, *p->sessions, *p->authenticator, *p->csrf, *p->stores.users, *p->access, *p->tokens, *p->redirects});
+      SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
+                     *p->tokens, *p->redirects});
+  p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();

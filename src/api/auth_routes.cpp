@@ -1,7 +1,9 @@
 #include "api/auth_routes.h"
 
 #include "api/json_body.h"
+#include "api/cookies.h"
 #include "api/session_routes.h"
+#include "api/token_routes.h"
 #include "auth/credentials_policy.h"
 #include "core/log.h"
 #include "http/offload.h"
@@ -100,8 +102,7 @@ http::Task AuthApi::login(http::Request& req) {
   if (auto r = check_choice(*body, "mode", {"session", "token"}); !r) co_return error_response(r.error());
   if (auto r = check_choice(*body, "transport", {"cookie", "body"}); !r) co_return error_response(r.error());
   const json::Value* mode = body->find("mode");
-  if (mode && mode->text == "token")
-    co_return error_response(Error{ErrorCode::not_implemented, "mode \"token\" is not available in this build yet."});
+  const bool token_mode = mode && mode->text == "token";
   const json::Value* transport = body->find("transport");
   const bool cookie_transport = !transport || transport->text == "cookie";
   const json::Value* remember_field = body->find("remember");
@@ -158,16 +159,35 @@ http::Task AuthApi::login(http::Request& req) {
     // A failed upgrade is not a failed login: the old hash still verifies.
     if (d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
   }
+  // The session or refresh family this client had before (if any) ends
+  // here: one login, one id.
+  auto end_previous_session = [&] {
+    auto previous = d_.authenticator.authenticate(req);
+    if (!previous) return;
+    if (previous->credential.is_session()) (void)d_.sessions.revoke(std::string(previous->session_id_view()));
+    else if (!previous->session_id_view().empty()) (void)d_.tokens.revoke_family(std::string(previous->session_id_view()));
+  };
+  if (token_mode) {
+    auto issued = d_.tokens.issue(*user, req.remote_ip, req.header("user-agent"), remember);
+    if (!issued) {
+      d_.metrics.inc(Counter::login_store_error);
+      co_return error_response(issued.error());
+    }
+    end_previous_session();
+    d_.metrics.inc(Counter::login_success);
+    log_line("info", "login", {{"user_id", user->id}, {"mode", "token"}, {"family_id", issued->family.id},
+                               {"request_id", req.request_id}});
+    co_return token_response(d_.config, d_.authenticator.names(), *issued, cookie_transport);
+  }
   auto session = d_.sessions.create(*user, req.remote_ip, req.header("user-agent"), remember);
   if (!session) {
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(session.error());
   }
-  // The session this client had before (if any) ends here: one login, one id.
-  if (auto previous = d_.authenticator.authenticate(req); previous && previous->credential.is_session())
-    (void)d_.sessions.revoke(std::string(previous->session_id_view()));
+  end_previous_session();
   d_.metrics.inc(Counter::login_success);
-  log_line("info", "login", {{"user_id", user->id}, {"session_id", session->info.id}, {"request_id", req.request_id}});
+  log_line("info", "login", {{"user_id", user->id}, {"mode", "session"}, {"session_id", session->info.id},
+                             {"request_id", req.request_id}});
 
   json::Writer w;
   w.begin_object();

@@ -7,8 +7,9 @@
 // Login order of work (cheap checks first, the hash last): body → throttle
 // (per address, per username) → user lookup → one Argon2id verify on the
 // HashPool (a dummy hash for unknown users, so both answers take the same
-// time) → rehash when parameters changed → a new session (any session the
-// request already carried is revoked: a login never keeps an old id).
+// time) → rehash when parameters changed → a new session, or in token mode a
+// new refresh family with its first access token (any session the request
+// already carried is revoked: a login never keeps an old id).
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
 #include "auth/login_throttle.h"
@@ -22,6 +23,7 @@
 #include "password/password_hasher.h"
 #include "session/session_service.h"
 #include "store/user_store.h"
+#include "token/token_service.h"
 
 namespace cloakroom::api {
 
@@ -36,6 +38,7 @@ struct AuthDeps {
   const Clock& clock;
   Random& random;
   SessionService& sessions;
+  TokenService& tokens;
   const Authenticator& authenticator;
   const CsrfGuard& csrf;
 };

@@ -1,6 +1,7 @@
 #include "api/session_routes.h"
 
 #include "api/auth_routes.h"
+#include "api/cookies.h"
 #include "auth/cookie.h"
 #include "core/json.h"
 
@@ -8,20 +9,6 @@ namespace cloakroom::api {
 
 using http::error_response;
 using http::Response;
-
-std::string session_cookie(const Config& cfg, const CookieNames& names, const std::string& token, bool remember) {
-  SetCookie c{.name = names.session, .value = token, .secure = cfg.cookie.secure, .same_site = cfg.cookie.same_site};
-  if (remember) c.max_age = std::chrono::duration_cast<std::chrono::seconds>(cfg.session.absolute_timeout).count();
-  auto header = build_set_cookie(c);
-  return header ? *header : std::string();  // our own names and base64url values always build
-}
-
-std::string clear_session_cookie(const Config& cfg, const CookieNames& names) {
-  SetCookie c{.name = names.session, .value = "", .max_age = 0, .secure = cfg.cookie.secure,
-              .same_site = cfg.cookie.same_site};
-  auto header = build_set_cookie(c);
-  return header ? *header : std::string();
-}
 
 Response unauthenticated_response(const Error& error) {
   return error_response(error).header("WWW-Authenticate", "Bearer realm=\"cloakroom\"");
@@ -38,17 +25,31 @@ Response no_store(Response r) {
   return r;
 }
 
-void write_session(json::Writer& w, const SessionInfo& s, bool current) {
+// One entry of GET /auth/sessions: a session or a refresh family.
+struct ListedCredential {
+  std::string_view mode;
+  std::string_view id;
+  long long created_ms, last_seen_ms, expires_ms;
+  std::string_view ip;
+  std::string_view user_agent;
+};
+
+void write_entry(json::Writer& w, const ListedCredential& c, bool current) {
   w.begin_object();
-  w.key("id"); w.string(s.id);
-  w.key("mode"); w.string("session");
-  w.key("created_at"); w.string(rfc3339(s.created_ms));
-  w.key("last_seen_at"); w.string(rfc3339(s.last_seen_ms));
-  w.key("expires_at"); w.string(rfc3339(s.expires_ms));
-  w.key("ip"); w.string(s.ip);
-  w.key("user_agent"); w.string(s.user_agent);
+  w.key("id"); w.string(c.id);
+  w.key("mode"); w.string(c.mode);
+  w.key("created_at"); w.string(rfc3339(c.created_ms));
+  w.key("last_seen_at"); w.string(rfc3339(c.last_seen_ms));
+  w.key("expires_at"); w.string(rfc3339(c.expires_ms));
+  w.key("ip"); w.string(c.ip);
+  w.key("user_agent"); w.string(c.user_agent);
   w.key("current"); w.boolean(current);
   w.end_object();
+}
+
+Response with_cookies(Response r, std::vector<std::string> cookies) {
+  for (auto& c : cookies) r.headers.emplace_back("Set-Cookie", std::move(c));
+  return r;
 }
 
 }  // namespace
@@ -80,26 +81,34 @@ Result<Authenticated> SessionApi::authorize(const http::Request& req) const {
 http::Task SessionApi::logout(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
-  if (!who->is_session())
-    co_return error_response(Error{ErrorCode::not_implemented, "Logging out an access token needs token mode, not in this build yet."});
-  auto revoked = d_.sessions.revoke(std::string(who->session_id_view()));
-  if (!revoked) co_return error_response(revoked.error());
-  co_return no_store(http::json_response(200, R"({"status":"logged_out"})"))
-      .header("Set-Cookie", clear_session_cookie(d_.config, d_.authenticator.names()));
+  if (who->token) {
+    if (auto r = d_.token_service.logout(who->token->claims); !r) co_return error_response(r.error());
+  } else if (auto revoked = d_.sessions.revoke(std::string(who->session_id_view())); !revoked) {
+    co_return error_response(revoked.error());
+  }
+  co_return with_cookies(no_store(http::json_response(200, R"({"status":"logged_out"})")),
+                         clear_cookies(d_.config, d_.authenticator.names(),
+                                       who->token ? CookieSet::tokens : CookieSet::session));
 }
 
 http::Task SessionApi::logout_all(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
-  auto n = d_.sessions.revoke_user(who->principal->user_id);
-  if (!n) co_return error_response(n.error());
+  const std::string& user_id = who->principal->user_id;
+  // Tokens first: the epoch rise ends every access token even if the session
+  // store then fails.
+  auto families = d_.token_service.revoke_user(user_id);
+  if (!families) co_return error_response(families.error());
+  auto sessions = d_.sessions.revoke_user(user_id);
+  if (!sessions) co_return error_response(sessions.error());
   json::Writer w;
   w.begin_object();
   w.key("status"); w.string("logged_out");
-  w.key("sessions_revoked"); w.number(static_cast<long long>(*n));
+  w.key("sessions_revoked"); w.number(static_cast<long long>(*sessions));
+  w.key("refresh_families_revoked"); w.number(static_cast<long long>(*families));
   w.end_object();
-  co_return no_store(http::json_response(200, w.take()))
-      .header("Set-Cookie", clear_session_cookie(d_.config, d_.authenticator.names()));
+  co_return with_cookies(no_store(http::json_response(200, w.take())),
+                         clear_cookies(d_.config, d_.authenticator.names(), CookieSet::all));
 }
 
 http::Task SessionApi::me(http::Request& req) {
@@ -113,7 +122,7 @@ http::Task SessionApi::me(http::Request& req) {
   w.key("auth");
   w.begin_object();
   w.key("mode"); w.string(who->is_session() ? "session" : "token");
-  if (who->is_session()) { w.key("session_id"); w.string(who->session_id_view()); }
+  if (!who->session_id_view().empty()) { w.key("session_id"); w.string(who->session_id_view()); }
   w.key("expires_at"); w.string(rfc3339(who->expires_ms));
   w.end_object();
   w.end_object();
@@ -123,11 +132,21 @@ http::Task SessionApi::me(http::Request& req) {
 http::Task SessionApi::list_sessions(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
   if (!who) co_return unauthenticated_response(who.error());
-  auto sessions = d_.sessions.list_user(who->principal->user_id);
+  const std::string& user_id = who->principal->user_id;
+  auto sessions = d_.sessions.list_user(user_id);
   if (!sessions) co_return error_response(sessions.error());
+  auto families = d_.token_service.list_user(user_id);
+  if (!families) co_return error_response(families.error());
+  std::vector<ListedCredential> all;
+  all.reserve(sessions->size() + families->size());
+  for (const auto& s : *sessions)
+    all.push_back({"session", s.id, s.created_ms, s.last_seen_ms, s.expires_ms, s.ip, s.user_agent});
+  for (const auto& f : *families)
+    all.push_back({"token", f.id, f.created_ms, f.last_seen_ms, f.expires_ms, f.ip, f.user_agent});
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.created_ms < b.created_ms; });
   json::Writer w;
   w.begin_array();
-  for (const auto& s : *sessions) write_session(w, s, s.id == who->session_id_view());
+  for (const auto& c : all) write_entry(w, c, c.id == who->session_id_view());
   w.end_array();
   co_return no_store(http::json_response(200, w.take()));
 }
@@ -136,15 +155,21 @@ http::Task SessionApi::delete_session(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
   std::string id(req.params.at(0));
-  auto mine = d_.sessions.list_user(who->principal->user_id);
-  if (!mine) co_return error_response(mine.error());
-  bool owned = std::any_of(mine->begin(), mine->end(), [&](const SessionInfo& s) { return s.id == id; });
+  const std::string& user_id = who->principal->user_id;
+  auto sessions = d_.sessions.list_user(user_id);
+  if (!sessions) co_return error_response(sessions.error());
+  auto families = d_.token_service.list_user(user_id);
+  if (!families) co_return error_response(families.error());
+  const bool is_session = std::any_of(sessions->begin(), sessions->end(), [&](const auto& s) { return s.id == id; });
+  const bool is_family = std::any_of(families->begin(), families->end(), [&](const auto& f) { return f.id == id; });
   // Why 404 and not 403: whether someone else's session id exists is not our caller's business.
-  if (!owned) co_return error_response(Error{ErrorCode::not_found, "You have no session with that id."});
-  auto revoked = d_.sessions.revoke(id);
+  if (!is_session && !is_family) co_return error_response(Error{ErrorCode::not_found, "You have no session with that id."});
+  auto revoked = is_session ? d_.sessions.revoke(id) : d_.token_service.revoke_family(id);
   if (!revoked) co_return error_response(revoked.error());
   Response r = no_store(http::json_response(200, R"({"status":"revoked"})"));
-  if (id == who->session_id_view()) r.headers.emplace_back("Set-Cookie", clear_session_cookie(d_.config, d_.authenticator.names()));
+  if (id == who->session_id_view())
+    r = with_cookies(std::move(r), clear_cookies(d_.config, d_.authenticator.names(),
+                                                 is_session ? CookieSet::session : CookieSet::tokens));
   co_return r;
 }
 

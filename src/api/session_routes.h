@@ -1,6 +1,7 @@
 #pragma once
-// The session endpoints of SPEC §2: logout, logout-all, me, the session list
-// and revocation, and forward auth (/auth/verify).
+// The session endpoints of SPEC §2, for both modes: logout, logout-all, me,
+// the list of sessions and refresh families and their revocation, and
+// forward auth (/auth/verify).
 //
 //   SessionApi api({cfg, sessions, authenticator, csrf, users});
 //   router.add("POST", "/auth/logout", [&](http::Request& r) { return api.logout(r); });
@@ -15,12 +16,14 @@
 #include "http/router.h"
 #include "session/session_service.h"
 #include "store/user_store.h"
+#include "token/token_service.h"
 
 namespace cloakroom::api {
 
 struct SessionApiDeps {
   const Config& config;
   SessionService& sessions;
+  TokenService& token_service;
   const Authenticator& authenticator;
   const CsrfGuard& csrf;
   UserStore& users;
@@ -47,10 +50,6 @@ class SessionApi {
   SessionApiDeps d_;
 };
 
-// Set-Cookie for a new session (Max-Age only when `remember`).
-std::string session_cookie(const Config& cfg, const CookieNames& names, const std::string& token, bool remember);
-// Set-Cookie that deletes the session cookie.
-std::string clear_session_cookie(const Config& cfg, const CookieNames& names);
 // 401 with WWW-Authenticate, as forward-auth proxies expect.
 http::Response unauthenticated_response(const Error& error);
 // unauthenticated_response for 401s, the plain error otherwise (403 csrf_rejected…).

@@ -10,19 +10,23 @@ Result<Authenticated> Authenticator::authenticate(const http::Request& req) cons
     case Credential::Source::bearer:
     case Credential::Source::access_cookie: {
       auto claims = tokens_.verify(credential.value);
-      if (!claims) return Error{ErrorCode::unauthenticated, "The access token is not valid (" +
-                                                                std::string(jose::reason_name(claims.error())) + ")."};
+      if (!claims) {
+        if (claims.error() == jose::JoseError::revoked)
+          return Error{ErrorCode::unauthenticated, "The access token has been revoked; log in again."};
+        return Error{ErrorCode::unauthenticated,
+                     "The access token is not valid (" + std::string(jose::reason_name(claims.error())) + ")."};
+      }
       // Revocation state is consulted in memory: a disabled user's tokens fail at once.
       if (users_.is_disabled((*claims)->claims.subject)) return Error{ErrorCode::unauthenticated, "The account is disabled."};
       // The principal lives inside the cached entry: share it, do not rebuild it.
       std::shared_ptr<const Principal> p(*claims, &(*claims)->principal);
-      return Authenticated{std::move(p), credential, SessionKey{}, (*claims)->expires_at * 1000};
+      return Authenticated{std::move(p), credential, SessionKey{}, (*claims)->expires_at * 1000, *claims};
     }
     case Credential::Source::session_header:
     case Credential::Source::session_cookie: {
       auto session = sessions_.authenticate(credential.value);
       if (!session) return session.error();
-      return Authenticated{std::move(session->principal), credential, session->id, session->expires_ms};
+      return Authenticated{std::move(session->principal), credential, session->id, session->expires_ms, nullptr};
     }
   }
   return ErrorCode::unauthenticated;

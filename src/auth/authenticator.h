@@ -7,8 +7,9 @@
 //
 // Order of checks: find the credential (extract_credential) → verify it with
 // the model that owns it: the session service, or the access-token verifier
-// (a JWT signed by one of our keys is accepted on its own merits; revocation
-// of access tokens arrives with token mode).
+// (a JWT signed by one of our keys is accepted on its own merits, then
+// checked against the in-process revocation state: denylist, family, epoch,
+// disabled user).
 // It does not authorise (roles, CSRF): callers do.
 #include <memory>
 
@@ -24,7 +25,12 @@ struct Authenticated {
   Credential credential;
   SessionKey session_id;  // for session credentials
   long long expires_ms = 0;
-  std::string_view session_id_view() const { return {session_id.data(), session_id.size()}; }
+  std::shared_ptr<const VerifiedAccessToken> token;  // for access-token credentials
+  // The session id, or for an access token the refresh family that issued it
+  // (empty when none): what /auth/sessions calls "id".
+  std::string_view session_id_view() const {
+    return token ? std::string_view(token->claims.session_id) : std::string_view(session_id.data(), session_id.size());
+  }
   bool is_session() const { return credential.is_session(); }
 };
 

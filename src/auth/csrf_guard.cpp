@@ -28,6 +28,10 @@ Error CsrfGuard::refuse() const {
 
 Result<void> CsrfGuard::check(const http::Request& req, const Credential& credential) const {
   if (!credential.from_cookie() || !is_unsafe_method(req.method)) return {};
+  return check_same_origin(req);
+}
+
+Result<void> CsrfGuard::check_same_origin(const http::Request& req) const {
   std::string_view origin = req.header("origin");
   if (!origin.empty() && origin != "null" && normalize_origin(origin) == origin_) return {};
   // Sec-Fetch-Site is set by the browser and cannot be forged by a page.

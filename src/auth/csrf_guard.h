@@ -20,6 +20,9 @@ class CsrfGuard {
  public:
   CsrfGuard(std::string public_url, Metrics& metrics);
   Result<void> check(const http::Request& req, const Credential& credential) const;
+  // The same-origin rule alone, for a request known to carry a cookie
+  // credential that is not an authenticating one (the refresh cookie).
+  Result<void> check_same_origin(const http::Request& req) const;
   // For endpoints that set cookies without being cookie-authenticated (login,
   // register): a browser request from another origin is refused (login CSRF);
   // requests without Origin (curl, servers) pass.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <unordered_map>
@@ -11,7 +12,28 @@ namespace {
 
 long long now_ms() { return unix_millis(SystemClock{}.now()); }
 
+// One row of `session list`: a session or a refresh family.
+struct Row {
+  std::string_view mode;
+  std::string_view id;
+  std::string_view user_id;
+  long long created_ms, last_seen_ms, expires_ms;
+  std::string_view ip;
+  std::string_view user_agent;
+};
+
 }  // namespace
+
+Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id, long long now) {
+  // The epoch first: every access token of the user is dead from here on.
+  if (auto e = stores.tokens->bump_epoch(user_id); !e) return e.error();
+  auto families = stores.tokens->remove_user_families(user_id);
+  if (!families) return families.error();
+  auto sessions = stores.sessions->remove_user(user_id);
+  if (!sessions) return sessions.error();
+  if (auto e = stores.events->append(StoreEvent::Kind::user_sessions_revoked, user_id, now); !e) return e.error();
+  return EndedCredentials{sessions->size(), families->size()};
+}
 
 // `session list [--user NAME]`, `session revoke ID`, `session revoke --user NAME`.
 // Revocations are durable at once and reach a running server within ~200 ms
@@ -43,20 +65,30 @@ int session_command(const Args& args) {
   }
 
   if (revoke && user) {
-    auto ids = stores->sessions->remove_user(user->id);
-    if (!ids) return fail(kExitNo, ids.error().text());
-    if (auto e = stores->events->append(StoreEvent::Kind::user_sessions_revoked, user->id, now_ms()); !e)
-      return fail(kExitNo, e.error().text());
-    std::cout << "revoked " << ids->size() << " session(s) of " << user->username << "\n";
+    auto ended = end_user_credentials(*stores, user->id, now_ms());
+    if (!ended) return fail(kExitNo, ended.error().text());
+    std::cout << "revoked " << ended->sessions << " session(s) and " << ended->families
+              << " refresh token famil" << (ended->families == 1 ? "y" : "ies") << " of " << user->username
+              << "; their access tokens stop working within a second\n";
     return kExitOk;
   }
   if (revoke) {
-    auto removed = stores->sessions->remove(pos[2]);
+    const std::string& id = pos[2];
+    auto removed = stores->sessions->remove(id);
     if (!removed) return fail(kExitNo, removed.error().text());
-    if (!*removed) return fail(kExitNo, "no session with id \"" + pos[2] + "\"");
-    if (auto e = stores->events->append(StoreEvent::Kind::session_revoked, pos[2], now_ms()); !e)
-      return fail(kExitNo, e.error().text());
-    std::cout << "revoked session " << pos[2] << "\n";
+    StoreEvent::Kind kind = StoreEvent::Kind::session_revoked;
+    if (!*removed) {
+      // Not a session: a refresh family? Its access tokens are denied for as
+      // long as any of them can live.
+      long long until = now_ms() + config->jwt.access_ttl.count() + config->jwt.leeway.count();
+      auto family = stores->tokens->revoke_family(id, until);
+      if (!family) return fail(kExitNo, family.error().text());
+      if (!*family) return fail(kExitNo, "no session or refresh token family with id \"" + id + "\"");
+      kind = StoreEvent::Kind::family_revoked;
+    }
+    if (auto e = stores->events->append(kind, id, now_ms()); !e) return fail(kExitNo, e.error().text());
+    std::cout << (kind == StoreEvent::Kind::session_revoked ? "revoked session " : "revoked refresh token family ")
+              << id << "\n";
     return kExitOk;
   }
 
@@ -64,16 +96,31 @@ int session_command(const Args& args) {
   long long idle = config->session.idle_timeout.count();
   auto sessions = user ? stores->sessions->list_user(user->id) : stores->sessions->load_active(now, idle);
   if (!sessions) return fail(kExitNo, sessions.error().text());
+  std::vector<RefreshFamilyRecord> families;
+  auto users = user ? Result<std::vector<User>>(std::vector<User>{*user}) : stores->users->list();
+  if (!users) return fail(kExitNo, users.error().text());
   std::unordered_map<std::string, std::string> names;
-  if (auto all = stores->users->list()) for (const auto& u : *all) names[u.id] = u.username;
-  std::cout << std::left << std::setw(24) << "ID" << std::setw(20) << "USER" << std::setw(22) << "CREATED"
-            << std::setw(22) << "LAST SEEN" << std::setw(22) << "EXPIRES" << std::setw(18) << "IP" << "USER AGENT\n";
+  for (const auto& u : *users) {
+    names[u.id] = u.username;
+    auto mine = stores->tokens->list_user_families(u.id, now);
+    if (!mine) return fail(kExitNo, mine.error().text());
+    families.insert(families.end(), mine->begin(), mine->end());
+  }
+  std::vector<Row> rows;
   for (const auto& s : *sessions) {
     long long expires = std::min(s.expires_ms, s.last_seen_ms + idle);
-    if (expires <= now) continue;
-    std::cout << std::setw(24) << s.id << std::setw(20) << names[s.user_id] << std::setw(22) << rfc3339(s.created_ms)
-              << std::setw(22) << rfc3339(s.last_seen_ms) << std::setw(22) << rfc3339(expires) << std::setw(18) << s.ip
-              << s.user_agent.substr(0, 60) << "\n";
+    if (expires > now) rows.push_back({"session", s.id, s.user_id, s.created_ms, s.last_seen_ms, expires, s.ip, s.user_agent});
+  }
+  for (const auto& f : families)
+    rows.push_back({"token", f.id, f.user_id, f.created_ms, f.rotated_ms, f.expires_ms, f.ip, f.user_agent});
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.created_ms < b.created_ms; });
+  std::cout << std::left << std::setw(24) << "ID" << std::setw(9) << "MODE" << std::setw(20) << "USER" << std::setw(22)
+            << "CREATED" << std::setw(22) << "LAST SEEN" << std::setw(22) << "EXPIRES" << std::setw(18) << "IP"
+            << "USER AGENT\n";
+  for (const auto& r : rows) {
+    std::cout << std::setw(24) << r.id << std::setw(9) << r.mode << std::setw(20) << names[std::string(r.user_id)] << std::setw(22)
+              << rfc3339(r.created_ms) << std::setw(22) << rfc3339(r.last_seen_ms) << std::setw(22)
+              << rfc3339(r.expires_ms) << std::setw(18) << r.ip << r.user_agent.substr(0, 60) << "\n";
   }
   return kExitOk;
 }

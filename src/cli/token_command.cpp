@@ -8,6 +8,7 @@
 #include "jose/keys_file.h"
 #include "store/store_url.h"
 #include "token/access_tokens.h"
+#include "token/revocation_list.h"
 
 namespace cloakroom::cli {
 namespace {
@@ -102,7 +103,17 @@ int token_command(const Args& args) {
     if (auto r = args.only({"jwks"}); !r) return fail(kExitUsage, r.error().text());
     auto keys = args.get("jwks") ? jose::load_keys(*args.get("jwks")) : jose::load_or_create_keys(config->jwt.keys, config->jwt.signing_kid);
     if (!keys) return fail(kExitNo, keys.error().text());
-    AccessTokens tokens(*config, std::move(*keys), clock, random);
+    // With our own keys, our own revocation state too: a logged-out token is not valid.
+    RevocationList revocations;
+    if (!args.get("jwks")) {
+      auto stores = open_stores(*config);
+      if (!stores) return fail(kExitNo, stores.error().text());
+      auto denylist = stores->tokens->load_denylist(unix_millis(clock.now()));
+      auto epochs = stores->tokens->load_epochs();
+      if (!denylist || !epochs) return fail(kExitNo, "the revocation state could not be read from the store");
+      revocations.load(*denylist, *epochs);
+    }
+    AccessTokens tokens(*config, std::move(*keys), clock, random, revocations);
     auto claims = tokens.verify(token_argument(pos[2]));
     if (!claims) return fail(kExitNo, "the token is not valid: " + std::string(jose::reason_name(claims.error())));
     const jose::VerifiedClaims& c = (*claims)->claims;
@@ -123,7 +134,7 @@ int token_command(const Args& args) {
     auto eq = c.find('=');
     if (eq == std::string::npos || eq == 0) return fail(kExitUsage, "--claim takes NAME=VALUE");
     std::string name = c.substr(0, eq);
-    for (std::string_view reserved : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles"})
+    for (std::string_view reserved : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles", "sid", "epoch"})
       if (name == reserved) return fail(kExitUsage, "--claim cannot set the reserved claim \"" + name + "\"");
     extra.emplace_back(name, c.substr(eq + 1));
   }
@@ -134,9 +145,13 @@ int token_command(const Args& args) {
   if (user->disabled) return fail(kExitNo, "user \"" + *sub + "\" is disabled");
   auto keys = jose::load_or_create_keys(config->jwt.keys, config->jwt.signing_kid);
   if (!keys) return fail(kExitNo, keys.error().text());
-  AccessTokens tokens(*config, std::move(*keys), clock, random);
-  auto token = tokens.mint(user->id, user->username, user->roles,
-                           std::chrono::duration_cast<std::chrono::seconds>(*ttl), extra);
+  // The user's current epoch: the token survives until the next logout-all.
+  auto epoch = stores->tokens->epoch(user->id);
+  if (!epoch) return fail(kExitNo, epoch.error().text());
+  RevocationList revocations;
+  AccessTokens tokens(*config, std::move(*keys), clock, random, revocations);
+  auto token = tokens.sign(user->id, user->username, user->roles,
+                           std::chrono::duration_cast<std::chrono::seconds>(*ttl), extra, {}, {}, *epoch);
   if (!token) return fail(kExitNo, "signing failed: " + std::string(jose::reason_name(token.error())));
   std::cout << *token << "\n";
   return kExitOk;

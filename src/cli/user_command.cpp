@@ -148,11 +148,10 @@ int user_command(const Args& args) {
     done = users.set_password_hash(user->id, *hash);
     // A password reset ends every session: whoever knew the old one is out.
     if (done) {
-      auto ended = stores->sessions->remove_user(user->id);
+      auto ended = end_user_credentials(*stores, user->id, unix_millis(clock.now()));
       if (!ended) return store_failure(ended.error());
-      done = stores->events->append(StoreEvent::Kind::user_sessions_revoked, user->id, unix_millis(clock.now()));
-      message = "changed the password of " + user->username + " and ended " + std::to_string(ended->size()) +
-                " session(s)";
+      message = "changed the password of " + user->username + " and ended " + std::to_string(ended->sessions) +
+                " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
     }
   } else {  // roles
     auto set = args.get("set");

@@ -106,6 +106,17 @@ std::string show_list(const std::vector<std::string>& v) {
           },                                                                                  \
           [](const Config& c) { return "\"" + format_duration(c.FIELD) + "\""; }}
 
+// A duration that may be zero, up to `MAX_MS`.
+#define BOUNDED_DURATION_KEY(SEC, NAME, FIELD, MAX_MS, HELP)                                   \
+  KeySpec{SEC, NAME, Kind::duration, 0, 0, HELP,                                              \
+          [](Config& c, const Typed& t) -> Result<void> {                                    \
+            Millis d = std::get<Millis>(t);                                                   \
+            if (d.count() > (MAX_MS)) return invalid("must be at most " + format_duration(Millis(MAX_MS))); \
+            c.FIELD = d;                                                                      \
+            return {};                                                                        \
+          },                                                                                  \
+          [](const Config& c) { return "\"" + format_duration(c.FIELD) + "\""; }}
+
 // Every config key. Order is the order of docs/configuration.md.
 const std::vector<KeySpec>& keys() {
   static const std::vector<KeySpec> k = {
@@ -165,12 +176,10 @@ const std::vector<KeySpec>& keys() {
               [](const Config& c) { return show_list(c.jwt.audience); }},
       DURATION_KEY("jwt", "access_ttl", jwt.access_ttl, "Lifetime of access tokens."),
       DURATION_KEY("jwt", "refresh_ttl", jwt.refresh_ttl, "Lifetime of refresh token families."),
-      KeySpec{"jwt", "leeway", Kind::duration, 0, 0, "Clock skew allowed on exp, nbf and iat.",
-              [](Config& c, const Typed& t) -> Result<void> {
-                c.jwt.leeway = std::get<Millis>(t);
-                return {};
-              },
-              [](const Config& c) { return "\"" + format_duration(c.jwt.leeway) + "\""; }},
+      BOUNDED_DURATION_KEY("jwt", "leeway", jwt.leeway, 3'600'000, "Clock skew allowed on exp, nbf and iat."),
+      BOUNDED_DURATION_KEY("jwt", "refresh_grace", jwt.refresh_grace, 300'000,
+                           "A refresh token used again this soon after its rotation gets the same new token "
+                           "instead of tripping reuse detection (concurrent tabs, retries); \"0s\" disables."),
       KeySpec{"access", "default", Kind::string, 0, 0,
               "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\".",
               [](Config& c, const Typed& t) -> Result<void> {

@@ -85,6 +85,7 @@ struct Config {
     Millis access_ttl{15 * 60'000};
     Millis refresh_ttl{30LL * 86'400'000};
     Millis leeway{60'000};
+    Millis refresh_grace{10'000};  // a repeat of the same refresh this soon is idempotent
   } jwt;
   std::vector<AccessRule> access_rules;
   struct {

@@ -20,6 +20,9 @@ const WireError& wire_error(ErrorCode code) {
     W(method_not_allowed, 405, "This method is not allowed on this path.")
     W(invalid_credentials, 401, "The username or password is incorrect.")
     W(unauthenticated, 401, "A valid credential is required.")
+    W(invalid_refresh_token, 401, "The refresh token is not valid; log in again.")
+    W(refresh_token_reused, 401,
+      "This refresh token was already used, so every token of its login has been revoked; log in again.")
     W(account_disabled, 403, "This account is disabled.")
     W(registration_closed, 403, "Registration is closed on this server.")
     W(username_taken, 409, "That username is already taken.")

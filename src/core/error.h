@@ -25,6 +25,8 @@ enum class ErrorCode {
   method_not_allowed,     // route exists, method does not
   invalid_credentials,    // unknown user or wrong password (deliberately the same)
   unauthenticated,        // no valid credential on the request
+  invalid_refresh_token,  // refresh: malformed, unknown, expired or revoked refresh token
+  refresh_token_reused,   // refresh: an already-rotated token came back; its family is revoked (RFC 9700 §4.14)
   account_disabled,       // correct password, but the account is disabled
   registration_closed,    // auth.registration = false
   username_taken,         // register: the name exists

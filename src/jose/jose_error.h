@@ -35,6 +35,7 @@ enum class JoseError {
   issuer_mismatch,        // iss missing or not ours
   audience_mismatch,      // aud missing or none of ours
   subject_missing,        // sub missing or not a string
+  revoked,                // valid, but denylisted (logout), its family revoked, or older than the user's epoch
   key_invalid,            // a JWK that cannot be used (bad members, wrong sizes, no alg)
   key_not_private,        // signing needs a private key
   internal,               // an OpenSSL/libsodium failure that is not the token's fault

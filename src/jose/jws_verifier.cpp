@@ -37,7 +37,8 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
 
   // One pass over the claims, then the checks in their order.
   const json::Value *exp_v = nullptr, *nbf_v = nullptr, *iat_v = nullptr, *iss = nullptr, *aud = nullptr,
-                    *sub = nullptr, *jti = nullptr, *name = nullptr, *roles = nullptr;
+                    *sub = nullptr, *jti = nullptr, *name = nullptr, *roles = nullptr, *sid = nullptr,
+                    *epoch = nullptr;
   for (const auto& [n, v] : jws.claims.members) {
     if (n.size() == 3) {
       if (n == "exp") exp_v = &v;
@@ -47,10 +48,13 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
       else if (n == "aud") aud = &v;
       else if (n == "sub") sub = &v;
       else if (n == "jti") jti = &v;
+      else if (n == "sid") sid = &v;
     } else if (n == "username") {
       name = &v;
     } else if (n == "roles") {
       roles = &v;
+    } else if (n == "epoch") {
+      epoch = &v;
     }
   }
   VerifiedClaims out;
@@ -93,6 +97,15 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
   if (jti) {
     if (!jti->is_string()) return JoseError::claim_invalid;
     out.jwt_id = jti->text;
+  }
+  if (sid) {
+    if (!sid->is_string()) return JoseError::claim_invalid;
+    out.session_id = sid->text;
+  }
+  if (epoch) {
+    auto e = epoch->type == json::Type::number ? epoch->as_int64() : std::nullopt;
+    if (!e || *e < 0) return JoseError::claim_invalid;
+    out.epoch = *e;
   }
   if (name) {
     if (!name->is_string()) return JoseError::claim_invalid;

@@ -26,6 +26,8 @@ struct VerifiedClaims {
   std::string jwt_id;           // empty when absent
   std::string username;         // empty when absent
   std::vector<std::string> roles;
+  std::string session_id;       // "sid": the refresh family that issued it; empty when absent
+  long long epoch = 0;          // "epoch": the user's epoch at issue (logout-all raises it); 0 when absent
   std::string kid;
 };
 

@@ -41,7 +41,19 @@ namespace cloakroom {
     "Sessions ended by logout, revocation, eviction or the CLI.")                                     \
   X(sessions_expired, "cloakroom_sessions_expired_total", "", "Sessions ended by idle or absolute expiry.") \
   X(csrf_rejected, "cloakroom_csrf_rejected_total", "",                                                \
-    "Cookie-authenticated state-changing requests refused for a missing or foreign Origin.")
+    "Cookie-authenticated state-changing requests refused for a missing or foreign Origin.")         \
+  X(access_tokens_issued, "cloakroom_access_tokens_issued_total", "",                                 \
+    "Access JWTs issued at token-mode login and refresh.")                                            \
+  X(refresh_rotated, "cloakroom_refreshes_total", "outcome=\"rotated\"",                               \
+    "POST /auth/refresh by outcome.")                                                                 \
+  X(refresh_repeated, "cloakroom_refreshes_total", "outcome=\"repeated_in_grace\"", "")                \
+  X(refresh_reused, "cloakroom_refreshes_total", "outcome=\"reuse_detected\"", "")                     \
+  X(refresh_invalid, "cloakroom_refreshes_total", "outcome=\"invalid\"", "")                           \
+  X(refresh_disabled, "cloakroom_refreshes_total", "outcome=\"disabled\"", "")                         \
+  X(revoked_access_token, "cloakroom_token_revocations_total", "what=\"access_token\"",                \
+    "Token-mode revocations: one access token (logout), a refresh family, every token of a user.")    \
+  X(revoked_family, "cloakroom_token_revocations_total", "what=\"refresh_family\"", "")                \
+  X(revoked_user_tokens, "cloakroom_token_revocations_total", "what=\"user_epoch\"", "")
 
 // X(enum name, metric name, help). Values are read at scrape time from
 // whoever owns them (see App), through a GaugeReader.
@@ -49,7 +61,8 @@ namespace cloakroom {
   X(hash_queue_depth, "cloakroom_hash_queue_depth", "Password hashes waiting for a worker.")   \
   X(hash_workers, "cloakroom_hash_workers", "Password hashing threads.")                       \
   X(http_connections, "cloakroom_http_connections", "Open client connections.")                \
-  X(sessions_active, "cloakroom_sessions_active", "Sessions in the in-process cache (active sessions).")
+  X(sessions_active, "cloakroom_sessions_active", "Sessions in the in-process cache (active sessions).") \
+  X(denylist_entries, "cloakroom_denylist_entries", "Access tokens and refresh families on the in-process denylist.")
 
 enum class GaugeId {
 #define CLOAKROOM_ENUM(name, metric, help) name,

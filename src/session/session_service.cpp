@@ -183,6 +183,8 @@ Result<void> SessionService::apply(const StoreEvent& event) {
       return {};
     case StoreEvent::Kind::user_changed:
       return d_.users.refresh(event.subject);
+    case StoreEvent::Kind::family_revoked:  // TokenService's
+      return {};
   }
   return {};
 }

@@ -56,12 +56,13 @@ class SessionStore {
 
 // Changes made outside the serving process (the CLI, later other nodes),
 // replayed by the server so its caches follow: "session X revoked", "user
-// U's sessions revoked", "user U changed (roles, disabled, password)".
+// U's sessions, refresh families and access tokens revoked (epoch raised)",
+// "user U changed (roles, disabled, password)", "refresh family F revoked".
 struct StoreEvent {
-  enum class Kind { session_revoked, user_sessions_revoked, user_changed };
+  enum class Kind { session_revoked, user_sessions_revoked, user_changed, family_revoked };
   long long seq = 0;
   Kind kind;
-  std::string subject;  // session id or user id
+  std::string subject;  // session id, user id or refresh family id
 };
 
 class EventLog {

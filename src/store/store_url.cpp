@@ -5,9 +5,11 @@
 #include <filesystem>
 
 #include "store/memory/session_store.h"
+#include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/session_store.h"
+#include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
 
 namespace cloakroom {
@@ -50,10 +52,12 @@ Result<Stores> open_stores(const Config& cfg) {
   }
   if (cfg.store.sessions == "memory://") {
     stores.sessions = std::make_unique<memory::SessionStore>();
+    stores.tokens = std::make_unique<memory::TokenStore>();
   } else {
     auto db = open_sqlite(cfg, cfg.store.sessions, stores);
     if (!db) return db.error();
     stores.sessions = std::make_unique<sqlite::SessionStore>(*db);
+    stores.tokens = std::make_unique<sqlite::TokenStore>(*db);
   }
   return stores;
 }

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "store/session_store.h"
+#include "store/token_store.h"
 #include "store/user_store.h"
 
 namespace cloakroom {
@@ -20,6 +21,8 @@ struct Stores {
   std::vector<std::shared_ptr<sqlite::Database>> databases;  // kept open for the stores' lifetime
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
+  // Refresh families, denylist and epochs live beside the sessions.
+  std::unique_ptr<TokenStore> tokens;
   // Lives beside the users: the CLI writes here, the server replays it.
   std::unique_ptr<EventLog> events;
 };

@@ -2,13 +2,16 @@
 // Access JWTs: mint them with the active key, verify them against our key set
 // with the configured policy, and follow rotations of the keys file.
 //
-//   AccessTokens tokens(cfg, keys, clock);
-//   auto jwt = tokens.mint(user_id, username, roles, ttl);          // header {"alg","kid","typ":"at+jwt"}
+//   AccessTokens tokens(cfg, keys, clock, random, revocations);
+//   auto jwt = tokens.mint_access(user_id, username, roles, family_id);  // header {"alg","kid","typ":"at+jwt"}
 //   auto claims = tokens.verify(bearer);                             // cache hit: a hash lookup
 //   tokens.reload_if_changed();                                      // maintenance thread, once a second
 //
 // Verification = parse_jws → verify_jws (RFC 8725 rules) with a verified-token
-// cache in front. Revocation (denylist, epochs) is not checked here.
+// cache in front, then revocation (denylist, family, epoch) from the
+// in-process RevocationList. A cached token found clean remembers the list's
+// version, so repeats skip the lookups until something new is revoked; the
+// cache never serves a revoked token.
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
@@ -24,6 +27,7 @@
 #include "jose/key_set.h"
 #include "jose/token_policy.h"
 #include "jose/verified_token_cache.h"
+#include "token/revocation_list.h"
 
 namespace cloakroom {
 
@@ -33,23 +37,39 @@ struct VerifiedAccessToken {
   jose::VerifiedClaims claims;
   Principal principal;  // user_id = sub; username falls back to sub
   long long expires_at;  // = claims.expires_at (the cache reads it)
+  // The RevocationList version at which this token was last found not revoked.
+  mutable std::atomic<std::uint64_t> clean_as_of{0};
 };
 
 class AccessTokens {
  public:
-  AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random);
+  AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random,
+               const RevocationList& revocations);
+
+  // An access token for one of our users (jwt.access_ttl), carrying the
+  // user's current epoch and, when issued for a refresh family, its id as `sid`.
+  Result<std::string, jose::JoseError> mint_access(const std::string& user_id, const std::string& username,
+                                                   const std::vector<std::string>& roles,
+                                                   const std::string& family_id);
 
   // `audience` empty: jwt.audience (an access token for cloakroom's users).
   Result<std::string, jose::JoseError> mint(const std::string& subject, const std::string& username,
                                             const std::vector<std::string>& roles, std::chrono::seconds ttl,
                                             const std::vector<std::pair<std::string, std::string>>& extra = {},
                                             const std::string& audience = {});
+  // `epoch` < 0: no epoch claim; empty `family_id`: no sid claim.
+  Result<std::string, jose::JoseError> sign(const std::string& subject, const std::string& username,
+                                            const std::vector<std::string>& roles, std::chrono::seconds ttl,
+                                            const std::vector<std::pair<std::string, std::string>>& extra,
+                                            const std::string& audience, const std::string& family_id,
+                                            long long epoch);
   // A short-lived token for upstreams behind forward auth (aud =
   // forward_auth.identity_audience), reused while more than half its life
   // remains so a busy user costs one signature per half-TTL, not per request.
   Result<std::string, jose::JoseError> identity_token(const std::string& subject, const std::string& username,
                                                       const std::vector<std::string>& roles,
                                                       const std::string& roles_key);
+  // Signature, claims, then revocation (JoseError::revoked).
   Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> verify(std::string_view token);
 
   std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
@@ -61,6 +81,7 @@ class AccessTokens {
   const Config& config_;
   const Clock& clock_;
   Random& random_;
+  const RevocationList& revocations_;
   jose::TokenPolicy policy_;
   std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
   jose::VerifiedTokenCache<VerifiedAccessToken> cache_;

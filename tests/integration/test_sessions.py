@@ -184,12 +184,6 @@ class BodyTransportTest(SessionTestCase):
         self.assertEqual(status, 200)
         self.assertEqual(self.me(header=body["session_token"])[0], 401)
 
-    def test_token_mode_is_not_implemented_yet(self):
-        """mode=token answers 501 until token mode lands, and sets nothing."""
-        status, headers, body = self.srv.login("alice", "correct horse", mode="token")
-        self.assertEqual((status, body["error"]), (501, "not_implemented"))
-        self.assertNotIn("set-cookie", headers)
-
 
 class CsrfTest(SessionTestCase):
     def test_cookie_post_without_origin_is_refused_and_session_survives(self):

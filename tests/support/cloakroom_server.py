@@ -135,7 +135,11 @@ class CloakroomServer:
         conn.request(method, path, body=data, headers=hdrs)
         resp = conn.getresponse()
         payload = resp.read()
-        result_headers = {k.lower(): v for k, v in resp.getheaders()}
+        # A repeated header (several Set-Cookie) is joined with newlines.
+        result_headers = {}
+        for k, v in resp.getheaders():
+            k = k.lower()
+            result_headers[k] = result_headers[k] + "\n" + v if k in result_headers else v
         if own:
             conn.close()
         text = payload.decode("utf-8", "replace")

@@ -46,6 +46,36 @@ const std::vector<const char*>& migrations() {
           created_ms INTEGER NOT NULL
         ) STRICT;
       )sql",
+      // 3: token mode: refresh families (a hash of the current secret and the
+      //    chain key only), the access-token denylist and per-user epochs.
+      R"sql(
+        CREATE TABLE refresh_families (
+          id           TEXT PRIMARY KEY,
+          user_id      TEXT NOT NULL,
+          chain_key    BLOB NOT NULL,
+          current_hash BLOB NOT NULL,
+          generation   INTEGER NOT NULL,
+          created_ms   INTEGER NOT NULL,
+          rotated_ms   INTEGER NOT NULL,
+          expires_ms   INTEGER NOT NULL,
+          ip           TEXT NOT NULL,
+          user_agent   TEXT NOT NULL,
+          remember     INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX refresh_families_by_user ON refresh_families (user_id);
+        CREATE INDEX refresh_families_by_expiry ON refresh_families (expires_ms);
+        CREATE TABLE denylist (
+          kind     TEXT NOT NULL,
+          id       TEXT NOT NULL,
+          until_ms INTEGER NOT NULL,
+          PRIMARY KEY (kind, id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX denylist_by_expiry ON denylist (until_ms);
+        CREATE TABLE token_epochs (
+          user_id TEXT PRIMARY KEY,
+          epoch   INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+      )sql",
   };
   return m;
 }

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/result.h"
 
@@ -39,6 +40,17 @@ class Statement {
   // true: a row is ready; false: done. Errors map to store_unavailable,
   // or username_taken for a UNIQUE violation (the caller may remap it).
   Result<bool> step();
+  // Steps through every remaining row, turning each into a value with read(*this).
+  template <class F>
+  auto collect(F&& read) -> Result<std::vector<decltype(read(*this))>> {
+    std::vector<decltype(read(*this))> out;
+    for (;;) {
+      auto row = step();
+      if (!row) return row.error();
+      if (!*row) return out;
+      out.push_back(read(*this));
+    }
+  }
   std::string text(int column) const;  // also reads BLOBs
   long long integer(int column) const;
   bool ok() const { return stmt_ != nullptr; }

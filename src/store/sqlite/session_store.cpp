@@ -17,12 +17,14 @@ std::string_view kind_name(StoreEvent::Kind k) {
     case StoreEvent::Kind::session_revoked: return "session_revoked";
     case StoreEvent::Kind::user_sessions_revoked: return "user_sessions_revoked";
     case StoreEvent::Kind::user_changed: return "user_changed";
+    case StoreEvent::Kind::family_revoked: return "family_revoked";
   }
   return "";
 }
 
 std::optional<StoreEvent::Kind> kind_of(std::string_view s) {
-  for (auto k : {StoreEvent::Kind::session_revoked, StoreEvent::Kind::user_sessions_revoked, StoreEvent::Kind::user_changed})
+  for (auto k : {StoreEvent::Kind::session_revoked, StoreEvent::Kind::user_sessions_revoked,
+                 StoreEvent::Kind::user_changed, StoreEvent::Kind::family_revoked})
     if (kind_name(k) == s) return k;
   return std::nullopt;
 }
@@ -59,13 +61,7 @@ Result<std::vector<SessionRecord>> SessionStore::select(const char* sql, const s
       st.bind(1, a);
       st.bind(2, b);
     }
-    std::vector<SessionRecord> out;
-    for (;;) {
-      auto row = st.step();
-      if (!row) return row.error();
-      if (!*row) return out;
-      out.push_back(read_session(st));
-    }
+    return st.collect([](const Statement& row) { return read_session(row); });
   });
 }
 
@@ -112,12 +108,10 @@ Result<std::vector<std::string>> SessionStore::remove_user(const std::string& us
   auto done = db_->transaction([&](Connection& c) -> Result<void> {
     auto st = c.prepare("DELETE FROM sessions WHERE user_id = ?1 RETURNING id");
     st.bind(1, user_id);
-    for (;;) {
-      auto row = st.step();
-      if (!row) return row.error();
-      if (!*row) return {};
-      ids.push_back(st.text(0));
-    }
+    auto removed = st.collect([](const Statement& row) { return row.text(0); });
+    if (!removed) return removed.error();
+    ids = std::move(*removed);
+    return {};
   });
   if (!done) return done.error();
   return ids;

@@ -70,13 +70,7 @@ Result<std::vector<User>> UserStore::list() {
   static const std::string sql = std::string("SELECT ") + kColumns + " FROM users ORDER BY created_at, username";
   return db_->run([&](Connection& c) -> Result<std::vector<User>> {
     auto st = c.prepare(sql.c_str());
-    std::vector<User> out;
-    for (;;) {
-      auto row = st.step();
-      if (!row) return row.error();
-      if (!*row) return out;
-      out.push_back(read_user(st));
-    }
+    return st.collect([](const Statement& row) { return read_user(row); });
   });
 }
 

@@ -150,5 +150,21 @@ TEST_F(ClaimsTest, MinimalTokenIsAccepted) {
   EXPECT_TRUE(claims->roles.empty());
 }
 
+// sid (the issuing refresh family) and epoch are read when present and
+// refused when of the wrong type.
+TEST_F(ClaimsTest, SessionIdAndEpoch) {
+  const std::string base = R"({"iss":"https://auth.example.com","sub":"u","aud":"api","exp":1800000600)";
+  auto claims = verify(forge(key, R"({"alg":"HS256"})", base + R"(,"sid":"fam1","epoch":3})"), keys);
+  ASSERT_TRUE(claims);
+  EXPECT_EQ(claims->session_id, "fam1");
+  EXPECT_EQ(claims->epoch, 3);
+  auto minimal = verify(forge(key, R"({"alg":"HS256"})", base + "}"), keys);
+  ASSERT_TRUE(minimal);
+  EXPECT_EQ(minimal->session_id, "");
+  EXPECT_EQ(minimal->epoch, 0);
+  for (const char* bad : {R"(,"sid":7})", R"(,"epoch":"3"})", R"(,"epoch":-1})", R"(,"epoch":1.5})"})
+    EXPECT_EQ(reason(base + bad), JoseError::claim_invalid) << bad;
+}
+
 }  // namespace
 }  // namespace cloakroom::jose

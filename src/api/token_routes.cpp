@@ -1,0 +1,75 @@
+#include "api/token_routes.h"
+
+#include "api/auth_routes.h"
+#include "api/json_body.h"
+#include "core/log.h"
+
+namespace cloakroom::api {
+
+using http::error_response;
+using http::Response;
+
+Response token_response(const Config& cfg, const CookieNames& names, const IssuedTokens& issued,
+                        bool cookie_transport) {
+  json::Writer w;
+  w.begin_object();
+  if (!cookie_transport) {
+    w.key("access_token"); w.string(issued.access_token);
+  }
+  w.key("token_type"); w.string("Bearer");
+  w.key("expires_in"); w.number(issued.expires_in);
+  if (!cookie_transport) {
+    w.key("refresh_token"); w.string(issued.refresh_token);
+  }
+  w.key("user");
+  write_user(w, issued.principal->user_id, issued.principal->username, issued.principal->roles);
+  w.key("session");
+  w.begin_object();
+  w.key("id"); w.string(issued.family.id);
+  w.key("expires_at"); w.string(rfc3339(issued.family.expires_ms));
+  w.end_object();
+  w.end_object();
+  Response res = http::json_response(200, w.take());
+  res.headers.emplace_back("Cache-Control", "no-store");
+  if (cookie_transport) {
+    res.headers.emplace_back("Set-Cookie", access_cookie(cfg, names, issued.access_token));
+    res.headers.emplace_back("Set-Cookie", refresh_cookie(cfg, names, issued.refresh_token, issued.family.remember));
+  }
+  return res;
+}
+
+http::Task TokenApi::refresh(http::Request& req) {
+  const CookieNames& names = d_.authenticator.names();
+  std::string presented;
+  bool from_cookie = false;
+  if (!req.body.empty()) {
+    auto body = read_json_object(req, {{"refresh_token", json::Type::string, false}});
+    if (!body) co_return error_response(body.error());
+    if (const json::Value* t = body->find("refresh_token")) presented = t->text;
+  }
+  if (presented.empty()) {
+    if (auto cookie = request_cookie(req, names.refresh)) {
+      presented = std::string(*cookie);
+      from_cookie = true;
+    }
+  }
+  if (presented.empty())
+    co_return error_response(Error{ErrorCode::invalid_refresh_token,
+                                   "No refresh token: send {\"refresh_token\"} in the body or the " + names.refresh +
+                                       " cookie."});
+  if (from_cookie)
+    if (auto r = d_.csrf.check_same_origin(req); !r) co_return error_response(r.error());
+
+  auto issued = d_.tokens.refresh(presented);
+  if (!issued) {
+    Response r = error_response(issued.error());
+    if (from_cookie && issued.error().code != ErrorCode::store_unavailable)
+      for (auto& c : clear_cookies(d_.config, names, CookieSet::tokens)) r.headers.emplace_back("Set-Cookie", std::move(c));
+    co_return r;
+  }
+  log_line("info", "token_refreshed", {{"user_id", issued->principal->user_id}, {"family_id", issued->family.id},
+                                       {"request_id", req.request_id}});
+  co_return token_response(d_.config, names, *issued, from_cookie);
+}
+
+}  // namespace cloakroom::api

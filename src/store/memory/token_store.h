@@ -1,0 +1,35 @@
+#pragma once
+// memory:// token state: maps behind a mutex; gone at exit.
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/token_store.h"
+
+namespace cloakroom::memory {
+
+class TokenStore final : public cloakroom::TokenStore {
+ public:
+  Result<void> create_family(const RefreshFamilyRecord& family) override;
+  Result<RefreshFamilyRecord> find_family(const std::string& id) override;
+  Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
+                             long long now_ms, long long expires_ms) override;
+  Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
+  Result<bool> revoke_family(const std::string& id, long long until_ms) override;
+  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
+  Result<void> deny(const Revocation& revocation) override;
+  Result<std::vector<Revocation>> load_denylist(long long now_ms) override;
+  Result<long long> bump_epoch(const std::string& user_id) override;
+  Result<long long> epoch(const std::string& user_id) override;
+  Result<std::vector<std::pair<std::string, long long>>> load_epochs() override;
+  Result<std::size_t> purge_expired(long long now_ms) override;
+
+ private:
+  void deny_locked(const Revocation& r);
+  std::mutex mu_;
+  std::unordered_map<std::string, RefreshFamilyRecord> families_;
+  std::map<std::pair<Revocation::Kind, std::string>, long long> denylist_;  // -> until_ms
+  std::unordered_map<std::string, long long> epochs_;
+};
+
+}  // namespace cloakroom::memory

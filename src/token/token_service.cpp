@@ -1,0 +1,240 @@
+#include "token/token_service.h"
+
+#include <algorithm>
+
+#include "core/digest.h"
+#include "core/log.h"
+
+namespace cloakroom {
+namespace {
+
+// Why: the chain walk that recognises an old token costs one HMAC per
+// rotation since it; past this many (months of 15-minute refreshes) the
+// token is refused as invalid without the walk.
+constexpr long long kMaxChainWalk = 10'000;
+// Same caps as sessions: ip and user agent are shown back to the user.
+constexpr std::size_t kMaxIpBytes = 64;
+constexpr std::size_t kMaxUserAgentBytes = 512;
+
+Sha256 secret_hash(const RefreshSecret& secret) {
+  return sha256(std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()));
+}
+
+std::string hash_bytes(const RefreshSecret& secret) {
+  Sha256 h = secret_hash(secret);
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+bool same_hash(const RefreshSecret& secret, const std::string& stored) {
+  Sha256 h = secret_hash(secret);
+  return stored.size() == h.size() &&
+         constant_time_equal(h, std::span(reinterpret_cast<const unsigned char*>(stored.data()), stored.size()));
+}
+
+Error invalid(const char* why) { return Error{ErrorCode::invalid_refresh_token, why}; }
+
+FamilyInfo info_of(const RefreshFamilyRecord& f) {
+  return FamilyInfo{f.id, f.created_ms, f.rotated_ms, f.expires_ms, f.ip, f.user_agent, f.remember};
+}
+
+}  // namespace
+
+TokenService::TokenService(TokenDeps deps)
+    : d_(deps),
+      refresh_ttl_ms_(deps.config.jwt.refresh_ttl.count()),
+      grace_ms_(deps.config.jwt.refresh_grace.count()) {}
+
+long long TokenService::family_denial_until(long long now) const {
+  return now + d_.config.jwt.access_ttl.count() + d_.config.jwt.leeway.count();
+}
+
+Result<void> TokenService::load() {
+  auto denylist = d_.store.load_denylist(now_ms());
+  if (!denylist) return denylist.error();
+  auto epochs = d_.store.load_epochs();
+  if (!epochs) return epochs.error();
+  d_.revocations.load(*denylist, *epochs);
+  return {};
+}
+
+Result<IssuedTokens> TokenService::tokens_for(const RefreshFamilyRecord& family, long long generation,
+                                              const RefreshSecret& secret, std::shared_ptr<const Principal> principal) {
+  auto access = d_.access.mint_access(principal->user_id, principal->username, principal->roles, family.id);
+  if (!access) {
+    log_line("error", "access_token_mint_failed", {{"reason", std::string(jose::reason_name(access.error()))}});
+    return Error{ErrorCode::internal, "The access token could not be signed."};
+  }
+  d_.metrics.inc(Counter::access_tokens_issued);
+  return IssuedTokens{std::move(*access),
+                      std::chrono::duration_cast<std::chrono::seconds>(d_.config.jwt.access_ttl).count(),
+                      refresh_token_text(family.id, generation, secret), info_of(family), std::move(principal)};
+}
+
+Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, std::string_view user_agent,
+                                         bool remember) {
+  const long long now = now_ms();
+  RefreshFamilyRecord f;
+  f.id = random_token(d_.random, 16);
+  f.user_id = user.id;
+  f.chain_key.resize(kChainKeyBytes);
+  d_.random.fill(std::span(reinterpret_cast<unsigned char*>(f.chain_key.data()), f.chain_key.size()));
+  RefreshSecret secret = random_refresh_secret(d_.random);
+  f.current_hash = hash_bytes(secret);
+  f.generation = 0;
+  f.created_ms = now;
+  f.rotated_ms = now;
+  f.expires_ms = now + refresh_ttl_ms_;
+  f.ip = std::string(ip.substr(0, kMaxIpBytes));
+  f.user_agent = std::string(user_agent.substr(0, kMaxUserAgentBytes));
+  f.remember = remember;
+  if (auto stored = d_.store.create_family(f); !stored) return stored.error();
+  return tokens_for(f, 0, secret, d_.users.put(user)->load());
+}
+
+Result<IssuedTokens> TokenService::reuse_detected(const RefreshFamilyRecord& family) {
+  // Someone holds a token that was already exchanged: the thief or the
+  // victim. We cannot tell which, so the whole login ends (RFC 9700 §4.14).
+  d_.metrics.inc(Counter::refresh_reused);
+  log_line("warn", "refresh_token_reused", {{"family_id", family.id}, {"user_id", family.user_id}});
+  if (auto r = revoke_family(family.id); !r) return r.error();
+  return ErrorCode::refresh_token_reused;
+}
+
+Result<IssuedTokens> TokenService::refresh(std::string_view presented) {
+  auto token = parse_refresh_token(presented);
+  if (!token) {
+    d_.metrics.inc(Counter::refresh_invalid);
+    return invalid("The refresh token is malformed.");
+  }
+  const std::string family_id(token->family_id);
+  // Two passes at most: a lost compare-and-swap means a concurrent request
+  // rotated this very token, and the second pass treats ours as its repeat.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const long long now = now_ms();
+    auto family = d_.store.find_family(family_id);
+    if (!family) {
+      if (family.error().code != ErrorCode::not_found) return family.error();  // fail closed
+      d_.metrics.inc(Counter::refresh_invalid);
+      return invalid("The refresh token has ended (logout, revocation or expiry); log in again.");
+    }
+    const RefreshFamilyRecord& f = *family;
+    if (f.expires_ms <= now) {
+      d_.metrics.inc(Counter::refresh_invalid);
+      return invalid("The refresh token has expired; log in again.");
+    }
+    auto user = d_.users.slot(f.user_id);
+    if (!user) {
+      if (user.error().code != ErrorCode::not_found) return user.error();
+      d_.metrics.inc(Counter::refresh_invalid);
+      return invalid("The account no longer exists.");
+    }
+    std::shared_ptr<const Principal> principal = (*user)->load();
+
+    if (token->generation == f.generation) {
+      if (!same_hash(token->secret, f.current_hash)) break;
+      if (principal->disabled) {
+        d_.metrics.inc(Counter::refresh_disabled);
+        return ErrorCode::account_disabled;
+      }
+      RefreshSecret next = next_refresh_secret(f.chain_key, token->secret);
+      auto rotated = d_.store.rotate_family(f.id, f.generation, hash_bytes(next), now, now + refresh_ttl_ms_);
+      if (!rotated) return rotated.error();
+      if (!*rotated) continue;  // lost the race: re-read, this is now a repeat
+      d_.metrics.inc(Counter::refresh_rotated);
+      RefreshFamilyRecord after = f;
+      after.generation = f.generation + 1;
+      after.rotated_ms = now;
+      after.expires_ms = now + refresh_ttl_ms_;
+      return tokens_for(after, after.generation, next, std::move(principal));
+    }
+    if (token->generation > f.generation || f.generation - token->generation > kMaxChainWalk) break;
+
+    // An earlier token. Walk it forward to the current generation: only a
+    // genuine ancestor lands on the stored hash.
+    RefreshSecret walked = token->secret;
+    for (long long g = token->generation; g < f.generation; ++g) walked = next_refresh_secret(f.chain_key, walked);
+    if (!same_hash(walked, f.current_hash)) break;
+    const bool repeat = token->generation + 1 == f.generation && now - f.rotated_ms <= grace_ms_;
+    if (!repeat) return reuse_detected(f);
+    if (principal->disabled) {
+      d_.metrics.inc(Counter::refresh_disabled);
+      return ErrorCode::account_disabled;
+    }
+    // The same request again within the grace window: the same next token
+    // (re-derived), and a fresh access token. Not a second branch.
+    d_.metrics.inc(Counter::refresh_repeated);
+    return tokens_for(f, f.generation, walked, std::move(principal));
+  }
+  d_.metrics.inc(Counter::refresh_invalid);
+  return invalid("The refresh token is not valid.");
+}
+
+Result<bool> TokenService::revoke_family(const std::string& id) {
+  const long long until = family_denial_until(now_ms());
+  auto existed = d_.store.revoke_family(id, until);
+  if (!existed) return existed.error();
+  d_.revocations.add(Revocation{Revocation::Kind::family, id, until});
+  if (*existed) d_.metrics.inc(Counter::revoked_family);
+  return existed;
+}
+
+Result<void> TokenService::logout(const jose::VerifiedClaims& claims) {
+  if (!claims.jwt_id.empty()) {
+    // Denied until the token could no longer pass verification anyway.
+    Revocation r{Revocation::Kind::token, claims.jwt_id, claims.expires_at * 1000 + d_.config.jwt.leeway.count()};
+    if (auto stored = d_.store.deny(r); !stored) return stored.error();
+    d_.revocations.add(r);
+    d_.metrics.inc(Counter::revoked_access_token);
+  }
+  if (!claims.session_id.empty())
+    if (auto r = revoke_family(claims.session_id); !r) return r.error();
+  return {};
+}
+
+Result<std::size_t> TokenService::revoke_user(const std::string& user_id) {
+  // The epoch first: from here on, no access token of the user issued
+  // before this moment passes, whatever happens next.
+  auto epoch = d_.store.bump_epoch(user_id);
+  if (!epoch) return epoch.error();
+  d_.revocations.raise_epoch(user_id, *epoch);
+  d_.metrics.inc(Counter::revoked_user_tokens);
+  auto ended = d_.store.remove_user_families(user_id);
+  if (!ended) return ended.error();
+  for (std::size_t i = 0; i < ended->size(); ++i) d_.metrics.inc(Counter::revoked_family);
+  return ended->size();
+}
+
+Result<std::vector<FamilyInfo>> TokenService::list_user(const std::string& user_id) {
+  auto families = d_.store.list_user_families(user_id, now_ms());
+  if (!families) return families.error();
+  std::vector<FamilyInfo> out;
+  out.reserve(families->size());
+  for (const auto& f : *families) out.push_back(info_of(f));
+  return out;
+}
+
+Result<void> TokenService::apply(const StoreEvent& event) {
+  switch (event.kind) {
+    case StoreEvent::Kind::family_revoked:
+      d_.revocations.add(Revocation{Revocation::Kind::family, event.subject, family_denial_until(now_ms())});
+      return {};
+    case StoreEvent::Kind::user_sessions_revoked: {
+      // The CLI ended everything of the user and raised the epoch in the store.
+      auto epoch = d_.store.epoch(event.subject);
+      if (!epoch) return epoch.error();
+      d_.revocations.raise_epoch(event.subject, *epoch);
+      return {};
+    }
+    case StoreEvent::Kind::session_revoked:
+    case StoreEvent::Kind::user_changed:
+      return {};
+  }
+  return {};
+}
+
+void TokenService::purge_expired() {
+  d_.revocations.purge(now_ms());
+  if (auto r = d_.store.purge_expired(now_ms()); !r) log_line("warn", "token_purge_failed", {});
+}
+
+}  // namespace cloakroom

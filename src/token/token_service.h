@@ -1,0 +1,109 @@
+#pragma once
+// Token mode: an access JWT plus a rotating refresh token that belongs to a
+// refresh family (one login on one device). The stateless half of cloakroom,
+// with revocation that still works at once.
+//
+//   TokenService tokens(deps);
+//   tokens.load();                                   // startup: denylist and epochs into memory
+//   auto issued = tokens.issue(user, ip, ua, remember);   // login
+//   auto next = tokens.refresh(presented);           // rotation; reuse revokes the family
+//   tokens.logout(claims);                           // jti denied until exp, family revoked
+//   tokens.revoke_user(user_id);                     // logout-all: families end, epoch rises
+//
+// Refresh (RFC 9700 §4.14): every use rotates. The family row holds a hash of
+// the current secret and a chain key; secret n+1 = HMAC(chain key, secret n).
+// So the server can tell
+//   - the current token: rotate (a compare-and-swap on the generation, so
+//     of concurrent uses exactly one rotates);
+//   - the previous token again within jwt.refresh_grace of its rotation: a
+//     repeat (several tabs, a retry) - answered with the same next token,
+//     re-derived, not stored;
+//   - any older token of the family: reuse - the family is revoked with
+//     every access token it issued;
+//   - anything else: invalid, and nothing happens to the family.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/principal.h"
+#include "auth/user_directory.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "metrics/metrics.h"
+#include "store/session_store.h"
+#include "store/token_store.h"
+#include "token/access_tokens.h"
+#include "token/refresh_token.h"
+#include "token/revocation_list.h"
+
+namespace cloakroom {
+
+struct FamilyInfo {
+  std::string id;
+  long long created_ms = 0;
+  long long last_seen_ms = 0;  // the last rotation (or the login)
+  long long expires_ms = 0;
+  std::string ip;
+  std::string user_agent;
+  bool remember = false;
+};
+
+struct IssuedTokens {
+  std::string access_token;
+  long long expires_in = 0;  // seconds the access token lives
+  std::string refresh_token;
+  FamilyInfo family;
+  std::shared_ptr<const Principal> principal;
+};
+
+struct TokenDeps {
+  const Config& config;
+  TokenStore& store;
+  UserDirectory& users;
+  AccessTokens& access;
+  RevocationList& revocations;
+  const Clock& clock;
+  Random& random;
+  Metrics& metrics;
+};
+
+class TokenService {
+ public:
+  explicit TokenService(TokenDeps deps);
+
+  // The denylist and epochs, into the RevocationList.
+  Result<void> load();
+  Result<IssuedTokens> issue(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
+  // invalid_refresh_token, refresh_token_reused, account_disabled, store errors.
+  Result<IssuedTokens> refresh(std::string_view refresh_token);
+  // Logout with an access token: its jti is denied until its exp and the
+  // family that issued it (sid) is revoked.
+  Result<void> logout(const jose::VerifiedClaims& claims);
+  // One family, with every access token it issued. true when it existed.
+  Result<bool> revoke_family(const std::string& id);
+  // Every family of the user ends and the user's epoch rises, so every
+  // access token issued before now fails. The families ended.
+  Result<std::size_t> revoke_user(const std::string& user_id);
+  Result<std::vector<FamilyInfo>> list_user(const std::string& user_id);
+
+  // Background work (App's maintenance thread).
+  Result<void> apply(const StoreEvent& event);
+  void purge_expired();
+
+  // How long a revoked family's access tokens stay denied: until the last
+  // one it could have issued has expired (access_ttl + leeway from now).
+  long long family_denial_until(long long now_ms) const;
+
+ private:
+  long long now_ms() const { return unix_millis(d_.clock.now()); }
+  Result<IssuedTokens> tokens_for(const RefreshFamilyRecord& family, long long generation, const RefreshSecret& secret,
+                                  std::shared_ptr<const Principal> principal);
+  Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family);
+
+  TokenDeps d_;
+  const long long refresh_ttl_ms_;
+  const long long grace_ms_;
+};
+
+}  // namespace cloakroom

@@ -1,0 +1,147 @@
+#include "store/token_store.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "store/memory/token_store.h"
+#include "store/sqlite/token_store.h"
+#include "support/temp_sqlite.h"
+
+namespace cloakroom {
+namespace {
+
+struct MemoryBackend {
+  std::unique_ptr<TokenStore> make() { return std::make_unique<memory::TokenStore>(); }
+};
+
+struct SqliteBackend {
+  testing::TempSqlite file;
+  std::unique_ptr<TokenStore> make() { return std::make_unique<sqlite::TokenStore>(file.db()); }
+};
+
+template <class Backend>
+class TokenStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store = backend.make(); }
+  static RefreshFamilyRecord family(std::string id, std::string user, long long created, long long expires) {
+    return RefreshFamilyRecord{std::move(id), std::move(user), std::string(32, '\x07'), std::string(32, '\x01'), 0,
+                               created,       created,         expires,                 "10.0.0.1", "curl/8", false};
+  }
+  Backend backend;
+  std::unique_ptr<TokenStore> store;
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+TYPED_TEST_SUITE(TokenStoreTest, Backends);
+
+// Every field round-trips, binary ones included.
+TYPED_TEST(TokenStoreTest, FamilyRoundTrip) {
+  RefreshFamilyRecord f = this->family("f1", "u1", 1000, 9000);
+  f.chain_key = std::string("\x00\xff", 2) + std::string(30, 'k');
+  f.current_hash = std::string("\x00\x01", 2) + std::string(30, 'h');
+  f.remember = true;
+  ASSERT_TRUE(this->store->create_family(f));
+  auto back = this->store->find_family("f1");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->chain_key, f.chain_key);
+  EXPECT_EQ(back->current_hash, f.current_hash);
+  EXPECT_EQ(back->user_id, "u1");
+  EXPECT_EQ(back->generation, 0);
+  EXPECT_EQ(back->created_ms, 1000);
+  EXPECT_EQ(back->rotated_ms, 1000);
+  EXPECT_EQ(back->expires_ms, 9000);
+  EXPECT_EQ(back->ip, "10.0.0.1");
+  EXPECT_EQ(back->user_agent, "curl/8");
+  EXPECT_TRUE(back->remember);
+  EXPECT_EQ(this->store->find_family("nope").error().code, ErrorCode::not_found);
+  EXPECT_FALSE(this->store->create_family(f));  // an id collision is an error, never an overwrite
+}
+
+// Rotation is a compare-and-swap on the generation: a second rotation from
+// the same generation changes nothing.
+TYPED_TEST(TokenStoreTest, RotateIsCompareAndSwap) {
+  ASSERT_TRUE(this->store->create_family(this->family("f1", "u1", 1000, 9000)));
+  auto first = this->store->rotate_family("f1", 0, std::string(32, '\x02'), 2000, 12000);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(*first);
+  auto second = this->store->rotate_family("f1", 0, std::string(32, '\x03'), 2001, 12001);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second);
+  auto f = this->store->find_family("f1");
+  EXPECT_EQ(f->generation, 1);
+  EXPECT_EQ(f->current_hash, std::string(32, '\x02'));
+  EXPECT_EQ(f->rotated_ms, 2000);
+  EXPECT_EQ(f->expires_ms, 12000);
+  EXPECT_FALSE(*this->store->rotate_family("gone", 0, std::string(32, '\x02'), 2000, 12000));
+}
+
+// Listing is per user, oldest first, without expired families.
+TYPED_TEST(TokenStoreTest, ListUserFamilies) {
+  ASSERT_TRUE(this->store->create_family(this->family("b", "u1", 2000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("old", "u1", 500, 1500)));
+  ASSERT_TRUE(this->store->create_family(this->family("c", "u2", 1000, 9000)));
+  auto mine = this->store->list_user_families("u1", 3000);
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].id, "a");
+  EXPECT_EQ((*mine)[1].id, "b");
+}
+
+// Revoking a family removes it and denies its tokens, in one step.
+TYPED_TEST(TokenStoreTest, RevokeFamilyAlsoDeniesIt) {
+  ASSERT_TRUE(this->store->create_family(this->family("f1", "u1", 1000, 9000)));
+  EXPECT_TRUE(*this->store->revoke_family("f1", 5000));
+  EXPECT_FALSE(this->store->find_family("f1"));
+  EXPECT_FALSE(*this->store->revoke_family("f1", 6000));  // already gone: still denied, later deadline kept
+  auto denied = this->store->load_denylist(0);
+  ASSERT_TRUE(denied);
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ((*denied)[0].kind, Revocation::Kind::family);
+  EXPECT_EQ((*denied)[0].id, "f1");
+  EXPECT_EQ((*denied)[0].until_ms, 6000);
+}
+
+TYPED_TEST(TokenStoreTest, RemoveUserFamilies) {
+  ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("b", "u1", 1000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("c", "u2", 1000, 9000)));
+  auto ids = this->store->remove_user_families("u1");
+  ASSERT_TRUE(ids);
+  std::sort(ids->begin(), ids->end());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(this->store->find_family("c"));
+}
+
+// The denylist keeps the later deadline of a repeat and loads only entries in force.
+TYPED_TEST(TokenStoreTest, DenylistLoadAndPurge) {
+  ASSERT_TRUE(this->store->deny({Revocation::Kind::token, "j1", 5000}));
+  ASSERT_TRUE(this->store->deny({Revocation::Kind::token, "j1", 4000}));
+  ASSERT_TRUE(this->store->deny({Revocation::Kind::token, "j2", 1000}));
+  ASSERT_TRUE(this->store->deny({Revocation::Kind::family, "j1", 3000}));  // same id, other kind: distinct
+  auto in_force = this->store->load_denylist(2000);
+  ASSERT_TRUE(in_force);
+  ASSERT_EQ(in_force->size(), 2u);
+  for (const auto& r : *in_force) EXPECT_EQ(r.id, "j1");
+  ASSERT_TRUE(this->store->create_family(this->family("f", "u1", 0, 1500)));
+  auto purged = this->store->purge_expired(2000);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 2u);  // j2 and the expired family
+  EXPECT_EQ(this->store->load_denylist(0)->size(), 2u);
+}
+
+TYPED_TEST(TokenStoreTest, EpochsStartAtZeroAndOnlyRise) {
+  EXPECT_EQ(*this->store->epoch("u1"), 0);
+  EXPECT_EQ(*this->store->bump_epoch("u1"), 1);
+  EXPECT_EQ(*this->store->bump_epoch("u1"), 2);
+  EXPECT_EQ(*this->store->bump_epoch("u2"), 1);
+  EXPECT_EQ(*this->store->epoch("u1"), 2);
+  auto all = this->store->load_epochs();
+  ASSERT_TRUE(all);
+  std::sort(all->begin(), all->end());
+  EXPECT_EQ(*all, (std::vector<std::pair<std::string, long long>>{{"u1", 2}, {"u2", 1}}));
+}
+
+}  // namespace
+}  // namespace cloakroom

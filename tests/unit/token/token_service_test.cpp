@@ -1,0 +1,231 @@
+#include "token/token_service.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/digest.h"
+
+#include "store/memory/token_store.h"
+#include "store/memory/user_store.h"
+#include "store/sqlite/token_store.h"
+#include "support/fake_clock.h"
+#include "support/temp_sqlite.h"
+
+namespace cloakroom {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class TokenServiceTest : public ::testing::Test {
+ protected:
+  TokenServiceTest() {
+    EXPECT_TRUE(users.create(alice));
+    EXPECT_TRUE(users.create(bob));
+  }
+  TokenService make(TokenStore& s) {
+    return TokenService({config, s, directory, access, revocations, clock, rng, metrics});
+  }
+  bool access_ok(const std::string& jwt) { return static_cast<bool>(access.verify(jwt)); }
+  std::string bumped_generation(const std::string& token, long long to) {
+    auto v = *parse_refresh_token(token);
+    return std::string(v.family_id) + "." + std::to_string(to) + "." + token.substr(token.rfind('.') + 1);
+  }
+
+  static Config test_config() {
+    Config c;
+    c.jwt.issuer = "https://auth.example.com";  // before AccessTokens reads it
+    return c;
+  }
+  Config config = test_config();
+  memory::UserStore users;
+  memory::TokenStore store;
+  UserDirectory directory{users};
+  testing::FakeClock clock;
+  OsRandom rng;
+  Metrics metrics{{"unmatched"}};
+  RevocationList revocations;
+  AccessTokens access{config, jose::KeySet({*jose::Jwk::generate(jose::Alg::HS256)}), clock, rng, revocations};
+  User alice{"u-alice", "alice", "h", {"admin"}, false, 1};
+  User bob{"u-bob", "bob", "h", {}, false, 1};
+};
+
+TEST_F(TokenServiceTest, IssueStoresOnlyAHashAndTheAccessTokenNamesTheFamily) {
+  auto svc = make(store);
+  auto issued = svc.issue(alice, "10.0.0.1", "Firefox", false);
+  ASSERT_TRUE(issued);
+  auto parsed = parse_refresh_token(issued->refresh_token);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->family_id, issued->family.id);
+  EXPECT_EQ(parsed->generation, 0);
+  auto f = store.find_family(issued->family.id);
+  ASSERT_TRUE(f);
+  Sha256 h = sha256(std::string_view(reinterpret_cast<const char*>(parsed->secret.data()), 32));
+  EXPECT_EQ(f->current_hash, std::string(reinterpret_cast<const char*>(h.data()), 32));
+  EXPECT_EQ(f->chain_key.size(), 32u);
+  EXPECT_EQ(f->expires_ms - f->created_ms, config.jwt.refresh_ttl.count());
+  auto v = access.verify(issued->access_token);
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)->claims.session_id, issued->family.id);
+  EXPECT_EQ(issued->expires_in, 900);
+  EXPECT_EQ(metrics.get(Counter::access_tokens_issued), 1u);
+}
+
+TEST_F(TokenServiceTest, RefreshRotatesAndSlidesExpiry) {
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  clock.advance(seconds(60));
+  auto r1 = svc.refresh(r0.refresh_token);
+  ASSERT_TRUE(r1) << r1.error().text();
+  EXPECT_EQ(parse_refresh_token(r1->refresh_token)->generation, 1);
+  EXPECT_EQ(r1->family.expires_ms, unix_millis(clock.now()) + config.jwt.refresh_ttl.count());
+  EXPECT_TRUE(access_ok(r1->access_token));
+  EXPECT_EQ(r1->principal->username, "alice");
+  EXPECT_EQ(metrics.get(Counter::refresh_rotated), 1u);
+}
+
+// Within the grace window the previous token is a repeat: same successor,
+// new access token, no reuse. After it, the same request is reuse.
+TEST_F(TokenServiceTest, GraceWindowRepeatThenReuse) {
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  auto r1 = *svc.refresh(r0.refresh_token);
+  clock.advance(config.jwt.refresh_grace);
+  auto again = svc.refresh(r0.refresh_token);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->refresh_token, r1.refresh_token);
+  EXPECT_NE(again->access_token, r1.access_token);
+  EXPECT_EQ(metrics.get(Counter::refresh_repeated), 1u);
+  clock.advance(milliseconds(1));
+  auto late = svc.refresh(r0.refresh_token);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, ErrorCode::refresh_token_reused);
+  // The family is gone, with every access token it issued.
+  EXPECT_EQ(svc.refresh(r1.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_FALSE(access_ok(r1.access_token));
+  EXPECT_FALSE(access_ok(again->access_token));
+  EXPECT_EQ(metrics.get(Counter::refresh_reused), 1u);
+}
+
+// Any ancestor is recognised, however old; a forged older token is not.
+TEST_F(TokenServiceTest, OldAncestorIsReuseButForgeryIsInvalid) {
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  std::string current = r0.refresh_token;
+  for (int i = 0; i < 20; ++i) current = svc.refresh(current)->refresh_token;
+  // Forgeries: someone else's secret with this family's id, at each kind of generation.
+  auto other = *svc.issue(bob, "", "", false);
+  std::string forged_secret = other.refresh_token.substr(other.refresh_token.rfind('.') + 1);
+  for (long long g : {0LL, 19LL, 20LL, 21LL}) {
+    std::string forged = r0.family.id + "." + std::to_string(g) + "." + forged_secret;
+    EXPECT_EQ(svc.refresh(forged).error().code, ErrorCode::invalid_refresh_token) << g;
+  }
+  EXPECT_EQ(svc.refresh(bumped_generation(r0.refresh_token, 3)).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(metrics.get(Counter::refresh_reused), 0u);
+  EXPECT_TRUE(svc.refresh(current));  // the family is unharmed
+  EXPECT_EQ(svc.refresh(r0.refresh_token).error().code, ErrorCode::refresh_token_reused);
+}
+
+TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  ASSERT_TRUE(users.set_disabled(alice.id, true));
+  ASSERT_TRUE(directory.refresh(alice.id));
+  EXPECT_EQ(svc.refresh(r0.refresh_token).error().code, ErrorCode::account_disabled);
+  ASSERT_TRUE(users.set_disabled(alice.id, false));
+  ASSERT_TRUE(directory.refresh(alice.id));
+  auto r1 = *svc.refresh(r0.refresh_token);
+  clock.advance(config.jwt.refresh_ttl);
+  EXPECT_EQ(svc.refresh(r1.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+}
+
+TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
+  auto svc = make(store);
+  auto a = *svc.issue(alice, "", "", false);
+  auto b = *svc.issue(alice, "", "", false);
+  auto claims = (*access.verify(a.access_token))->claims;
+  ASSERT_TRUE(svc.logout(claims));
+  EXPECT_FALSE(access_ok(a.access_token));
+  EXPECT_EQ(svc.refresh(a.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_TRUE(access_ok(b.access_token));
+  EXPECT_TRUE(svc.refresh(b.refresh_token));
+  // Durable: a fresh RevocationList loaded from the store agrees.
+  RevocationList reloaded;
+  reloaded.load(*store.load_denylist(unix_millis(clock.now())), *store.load_epochs());
+  EXPECT_TRUE(reloaded.revoked(claims.jwt_id, "", claims.subject, claims.epoch));
+  EXPECT_TRUE(reloaded.revoked("", a.family.id, claims.subject, claims.epoch));
+}
+
+TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
+  auto svc = make(store);
+  auto a = *svc.issue(alice, "", "", false);
+  auto b = *svc.issue(alice, "", "", false);
+  auto other = *svc.issue(bob, "", "", false);
+  auto n = svc.revoke_user(alice.id);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2u);
+  EXPECT_FALSE(access_ok(a.access_token));
+  EXPECT_FALSE(access_ok(b.access_token));
+  EXPECT_EQ(svc.refresh(a.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_TRUE(access_ok(other.access_token));
+  auto fresh = *svc.issue(alice, "", "", false);
+  EXPECT_TRUE(access_ok(fresh.access_token));
+  EXPECT_EQ(*store.epoch(alice.id), 1);
+}
+
+// Changes made by another process (the CLI) reach the in-memory state.
+TEST_F(TokenServiceTest, AppliesEvents) {
+  auto svc = make(store);
+  auto a = *svc.issue(alice, "", "", false);
+  auto b = *svc.issue(alice, "", "", false);
+  ASSERT_TRUE(store.revoke_family(a.family.id, unix_millis(clock.now()) + 1'000'000));
+  EXPECT_TRUE(access_ok(a.access_token));
+  ASSERT_TRUE(svc.apply(StoreEvent{1, StoreEvent::Kind::family_revoked, a.family.id}));
+  EXPECT_FALSE(access_ok(a.access_token));
+  ASSERT_TRUE(store.bump_epoch(alice.id));
+  EXPECT_TRUE(access_ok(b.access_token));
+  ASSERT_TRUE(svc.apply(StoreEvent{2, StoreEvent::Kind::user_sessions_revoked, alice.id}));
+  EXPECT_FALSE(access_ok(b.access_token));
+}
+
+TEST_F(TokenServiceTest, ListShowsLiveFamiliesOldestFirst) {
+  auto svc = make(store);
+  auto a = *svc.issue(alice, "1.2.3.4", std::string(2000, 'u'), true);
+  clock.advance(seconds(1));
+  auto b = *svc.issue(alice, "", "", false);
+  (void)svc.issue(bob, "", "", false);
+  auto list = svc.list_user(alice.id);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, a.family.id);
+  EXPECT_EQ((*list)[0].ip, "1.2.3.4");
+  EXPECT_EQ((*list)[0].user_agent.size(), 512u);  // capped
+  EXPECT_TRUE((*list)[0].remember);
+  EXPECT_EQ((*list)[1].id, b.family.id);
+}
+
+// Concurrent refreshes of one token against the real SQLite store: exactly
+// one rotation, every caller gets the same successor, nobody trips reuse.
+TEST_F(TokenServiceTest, ConcurrentRefreshesRotateOnce) {
+  testing::TempSqlite file;
+  sqlite::TokenStore sqlite_store(file.db());
+  auto svc = make(sqlite_store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  constexpr int kThreads = 8;
+  std::vector<Result<IssuedTokens>> results(kThreads, Error{ErrorCode::internal});
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = svc.refresh(r0.refresh_token); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error().text();
+    EXPECT_EQ(r->refresh_token, results[0]->refresh_token);
+  }
+  EXPECT_EQ(metrics.get(Counter::refresh_rotated), 1u);
+  EXPECT_EQ(metrics.get(Counter::refresh_repeated), static_cast<std::uint64_t>(kThreads - 1));
+  EXPECT_EQ(sqlite_store.find_family(r0.family.id)->generation, 1);
+}
+
+}  // namespace
+}  // namespace cloakroom
