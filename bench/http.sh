@@ -34,10 +34,10 @@ row() { echo "| $1 | $(awk '{printf "%.0f | %s | %s", $1, $2, $3}' <<<"$2") | $(
 row "nginx \`return 200\` (1 worker, access_log off)" "$nginx"
 
 # Sets $port. (Not a $(...) function: the server would inherit its pipe.)
-start_cloakroom() {  # $1 = access log true/false
+start_cloakroom() {  # $1 = access log true/false, $2 = data dir (default $tmp/data)
   port=$(free_port)
   CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG=$1 CLOAKROOM_THROTTLE_PER_IP=1000000 taskset -c "$SERVER_CPU" \
-    "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "$tmp/data" >/dev/null 2>&1 &
+    "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "${2:-$tmp/data}" >/dev/null 2>&1 &
   pids+=($!)
   wait_port "$port"
 }
@@ -67,7 +67,20 @@ stop_cloakroom
 hs256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$tmp/data")
 "$BUILD_DIR/cloakroom" key generate --alg ES256 --activate --data-dir "$tmp/data" >/dev/null
 es256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$tmp/data")
+# The same tokens against a server with an empty denylist and one with
+# 100,000 denylisted access tokens and families (loaded at start), runs
+# interleaved: the denylist must not cost measurable throughput.
+cp -r "$tmp/data" "$tmp/data-denylist"
+sqlite3 "$tmp/data-denylist/cloakroom.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+  INSERT INTO denylist (kind, id, until_ms) SELECT CASE i % 2 WHEN 0 THEN 'jti' ELSE 'sid' END, 'bench-' || i, 9999999999999 FROM n;"
 start_cloakroom true
-row "cloakroom \`/auth/verify\`, HS256 bearer (access log on)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Authorization: Bearer $hs256")"
-row "cloakroom \`/auth/verify\`, ES256 bearer (access log on)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Authorization: Bearer $es256")"
-stop_cloakroom
+plain_port=$port
+start_cloakroom true "$tmp/data-denylist"
+for alg in HS256 ES256; do
+  token=$hs256; [[ $alg == ES256 ]] && token=$es256
+  mapfile -t both < <(interleaved_medians "http://127.0.0.1:$plain_port/auth/verify" "http://127.0.0.1:$port/auth/verify" \
+    -H "Authorization: Bearer $token")
+  [[ ${#both[@]} == 2 ]] || exit 1
+  row "cloakroom \`/auth/verify\`, $alg bearer (access log on)" "${both[0]}"
+  row "cloakroom \`/auth/verify\`, $alg bearer, 100,000 denylisted (access log on)" "${both[1]}"
+done

@@ -56,5 +56,30 @@ median_of_runs() {
     fi
     lines+=("$line")
   done
-  printf '%s\n' "${lines[@]}" | sort -n -k1 | sed -n "$(((RUNS + 1) / 2))p"
+  printf '%s\n' "${lines[@]}" | median_line
+}
+
+# median_line: the median line (by req/s) of the lines on stdin
+median_line() { sort -n -k1 | sed -n "$(((RUNS + 1) / 2))p"; }
+
+# interleaved_medians URL_A URL_B [wrk args] -> two median lines, A then B.
+# Runs alternate A B, B A, A B... so drift in the machine's speed hits both
+# alike: for comparisons where the difference is the point (the denylist's cost).
+interleaved_medians() {
+  local a=$1 b=$2; shift 2
+  local la=() lb=() line order
+  for i in $(seq "$RUNS"); do
+    order="a b"; (( i % 2 == 0 )) && order="b a"
+    for which in $order; do
+      local url=$a; [[ $which == b ]] && url=$b
+      line=$(wrk_run "$url" "$@")
+      if [[ $(awk '{print $4}' <<<"$line") != 0 ]]; then
+        echo "bench: $url answered non-2xx responses; the run is worthless" >&2
+        return 1
+      fi
+      if [[ $which == a ]]; then la+=("$line"); else lb+=("$line"); fi
+    done
+  done
+  printf '%s\n' "${la[@]}" | median_line
+  printf '%s\n' "${lb[@]}" | median_line
 }

@@ -115,7 +115,9 @@ std::string Metrics::reference_markdown() {
   for (const CounterInfo& info : kCounterInfo) {
     if (info.family == last) continue;
     last = info.family;
-    out += "| `" + std::string(info.family) + "` | " + (info.labels.empty() ? "" : "outcome") + " | " +
+    // The label's name: what precedes '=' in `outcome="success"`.
+    std::string_view label = info.labels.substr(0, info.labels.find('='));
+    out += "| `" + std::string(info.family) + "` | " + std::string(label) + " | " +
            std::string(info.help) + " |\n";
   }
   for (const GaugeInfo& g : kGaugeInfo) out += "| `" + std::string(g.name) + "` (gauge) |  | " + std::string(g.help) + " |\n";

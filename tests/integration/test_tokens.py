@@ -100,6 +100,29 @@ class TokenLoginTest(TokenTestCase):
         _, headers, _ = self.srv.login("alice", "correct horse", mode="token", remember=True)
         self.assertIn("; Max-Age=2592000;", cookies(headers)["__Secure-rt"][1])
 
+    def test_a_new_login_ends_the_family_the_request_carried(self):
+        """One login, one id: logging in again with the old access cookie ends the old family."""
+        _, headers, old = self.srv.login("alice", "correct horse", mode="token")
+        c = cookies(headers)
+        status, _, new = self.srv.request("POST", "/auth/login",
+                                          {"username": "alice", "password": "correct horse", "mode": "token"},
+                                          headers={"Cookie": "__Host-at=" + c["__Host-at"][0]})
+        self.assertEqual(status, 200, new)
+        self.assertNotEqual(new["session"]["id"], old["session"]["id"])
+        s, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": c["__Secure-rt"][0]})
+        self.assertEqual((s, body["error"]), (401, "invalid_refresh_token"))
+
+    def test_roles_changed_by_the_cli_arrive_with_the_next_refresh(self):
+        t = self.token_login()
+        self.assertEqual(run_cli(["user", "roles", "alice", "--set", "admin"], self.srv.data_dir).returncode, 0)
+
+        def refreshed_roles():
+            nonlocal t
+            _, _, nxt = self.refresh(t["refresh_token"])
+            t = nxt
+            return b64json(nxt["access_token"].split(".")[1])["roles"] == ["admin"]
+        self.assertTrue(eventually(refreshed_roles))
+
     def test_wrong_password_in_token_mode_is_invalid_credentials(self):
         status, headers, body = self.srv.login("alice", "wrong password", mode="token")
         self.assertEqual((status, body["error"]), (401, "invalid_credentials"))
