@@ -8,6 +8,7 @@
 #include "api/auth_routes.h"
 #include "api/health_routes.h"
 #include "api/jwks_routes.h"
+#include "api/page_routes.h"
 #include "jose/keys_file.h"
 #include "token/access_tokens.h"
 #include "api/session_routes.h"
@@ -68,6 +69,7 @@ struct App::Parts {
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<TokenApi> token_api;
+  std::unique_ptr<PagesApi> pages;
   std::unique_ptr<HealthApi> health;
 
   // Maintenance: replay out-of-process changes, flush last-seen times, purge.
@@ -158,6 +160,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   r.add("GET", "/auth/sessions", [parts](http::Request& q) { return parts->session_api->list_sessions(q); });
   r.add("DELETE", "/auth/sessions/{id}", [parts](http::Request& q) { return parts->session_api->delete_session(q); });
   r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
+  r.add("GET", "/login", [parts](http::Request& q) { return parts->pages->login(q); });
+  r.add("GET", "/account", [parts](http::Request& q) { return parts->pages->account(q); });
+  r.add("GET", "/assets/{name}", [parts](http::Request& q) { return parts->pages->asset(q); });
   r.add("GET", "/.well-known/jwks.json", [parts](http::Request& q) { return parts->jwks->jwks(q); });
 
   p->metrics = std::make_unique<Metrics>(r.route_names());
@@ -188,6 +193,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
       SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
                      *p->tokens, *p->redirects});
   p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf});
+  p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();

@@ -9,13 +9,6 @@ namespace {
 
 Error bad_path(const char* why) { return Error{ErrorCode::bad_request, std::string("The original URI ") + why + "."}; }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 Result<std::string> normalize_request_path(std::string_view target) {
@@ -31,8 +24,8 @@ Result<std::string> normalize_request_path(std::string_view target) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '%') {
-      if (i + 2 >= path.size() || hex(path[i + 1]) < 0 || hex(path[i + 2]) < 0) return bad_path("has a broken %-escape");
-      char d = static_cast<char>(hex(path[i + 1]) * 16 + hex(path[i + 2]));
+      if (i + 2 >= path.size() || hex_digit_value(path[i + 1]) < 0 || hex_digit_value(path[i + 2]) < 0) return bad_path("has a broken %-escape");
+      char d = static_cast<char>(hex_digit_value(path[i + 1]) * 16 + hex_digit_value(path[i + 2]));
       if (d == '/' || d == '\\' || d == '\0' || d == '%') return bad_path("has an encoded '/', '\\\\', '%' or NUL");
       decoded += d;
       i += 2;

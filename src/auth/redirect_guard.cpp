@@ -1,5 +1,7 @@
 #include "auth/redirect_guard.h"
 
+#include <algorithm>
+
 #include "core/ascii.h"
 
 namespace cloakroom {
@@ -58,6 +60,34 @@ std::string url_encode(std::string_view s) {
     }
   }
   return out;
+}
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  rest = rest.substr(0, rest.find('#'));
+  while (!rest.empty()) {
+    std::string_view pair = rest.substr(0, rest.find('&'));
+    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
+    std::string_view key = pair.substr(0, pair.find('='));
+    if (key != name) continue;
+    std::string_view raw = key.size() < pair.size() ? pair.substr(key.size() + 1) : std::string_view();
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') out += ' ';
+      else if (raw[i] != '%') out += raw[i];
+      else {
+        if (i + 2 >= raw.size()) return std::nullopt;  // "%" or "%X" at the end
+        int hi = hex_digit_value(raw[i + 1]), lo = hex_digit_value(raw[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
 }
 
 }  // namespace cloakroom

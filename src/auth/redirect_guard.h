@@ -11,6 +11,7 @@
 // missing "//", user info ("@"), backslashes, control characters, spaces,
 // "%" in the host, and anything else that browsers and parsers read
 // differently.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,9 @@ class RedirectGuard {
 
 // Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
 std::string url_encode(std::string_view s);
+// The decoded value of `name` in a request target's query string
+// (application/x-www-form-urlencoded: %XX and '+'); nullopt when absent or
+// when its percent-encoding is malformed.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
 }  // namespace cloakroom

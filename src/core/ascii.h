@@ -24,4 +24,12 @@ inline bool iequals_ascii(std::string_view a, std::string_view b) {
   return true;
 }
 
+// 0-15 for a hexadecimal digit of either case, -1 otherwise (percent-decoding).
+inline int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace cloakroom

@@ -47,7 +47,9 @@ def run_cli(args, data_dir, stdin=None, env=None, cwd=None):
 
 
 class CloakroomServer:
-    def __init__(self, env=None, args=None, data_dir=None, fast_hashing=True, cwd=None, config_text=None):
+    def __init__(self, env=None, args=None, data_dir=None, fast_hashing=True, cwd=None, config_text=None,
+                 listen="127.0.0.1:0"):
+        self.listen = listen  # a fixed port when public_url must name it (browser tests)
         self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-it-")
         self.data_dir = data_dir or os.path.join(self._tmp.name, "data")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
@@ -68,7 +70,7 @@ class CloakroomServer:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self, timeout=15):
-        cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir] + self.args
+        cmd = [BIN, "serve", "--listen", self.listen, "--data-dir", self.data_dir] + self.args
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=self.env,
                                      cwd=self.cwd, text=True)
         listening = threading.Event()

@@ -44,3 +44,24 @@ TEST(UrlEncode, EncodesReserved) {
 
 }  // namespace
 }  // namespace cloakroom
+
+namespace cloakroom {
+namespace {
+
+// rd and friends from a request target: percent- and plus-decoded; malformed
+// encodings are absent, not guessed at.
+TEST(QueryParam, DecodesAndRefusesMalformed) {
+  EXPECT_EQ(query_param("/login?rd=%2Fdocs%3Fa%3D1", "rd"), "/docs?a=1");
+  EXPECT_EQ(query_param("/login?x=1&rd=a+b&rd=second", "rd"), "a b");
+  EXPECT_EQ(query_param("/login?rd=", "rd"), "");
+  EXPECT_EQ(query_param("/login?rd", "rd"), "");
+  EXPECT_EQ(query_param("/login?rd=x#frag", "rd"), "x");
+  EXPECT_FALSE(query_param("/login", "rd"));
+  EXPECT_FALSE(query_param("/login?ard=1", "rd"));
+  for (const char* bad : {"/login?rd=%", "/login?rd=%2", "/login?rd=%zz", "/login?rd=a%G1"})
+    EXPECT_FALSE(query_param(bad, "rd")) << bad;
+  EXPECT_EQ(query_param("/login?rd=%00", "rd"), std::string(1, '\0'));  // decoded; RedirectGuard refuses it
+}
+
+}  // namespace
+}  // namespace cloakroom

@@ -1,0 +1,95 @@
+#include "api/page_routes.h"
+
+#include "pages/page_assets.h"
+
+namespace cloakroom::api {
+namespace {
+
+using http::Response;
+
+// Why each header: no inline script or style can run (an injected tag does
+// nothing), no framing (clickjacking), no Referer leaking `rd` or ids, no
+// caching of a page that shows who is signed in.
+void page_headers(Response& r) {
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
+}
+
+Response page(std::string body) {
+  Response r;
+  r.body = std::move(body);
+  r.content_type = "text/html; charset=utf-8";
+  page_headers(r);
+  return r;
+}
+
+Response redirect(std::string location) {
+  Response r;
+  r.status = 302;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><a href=\"" + html_escape(location) + "\">Continue</a>\n";
+  page_headers(r);
+  r.headers.emplace_back("Location", std::move(location));
+  return r;
+}
+
+std::string render(std::string_view name, std::string_view placeholder = {}, std::string_view value = {}) {
+  const pages::Asset* a = pages::find_asset(name);
+  std::string out(a ? a->body : std::string_view());
+  if (!placeholder.empty())
+    if (auto at = out.find(placeholder); at != std::string::npos) out.replace(at, placeholder.size(), value);
+  return out;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+http::Task PagesApi::login(http::Request& req) {
+  auto rd = query_param(req.target, "rd");
+  const bool safe_rd = rd && d_.redirects.is_safe(*rd);
+  // Already signed in: straight on, as a login would have done.
+  if (d_.authenticator.authenticate(req))
+    co_return redirect(safe_rd ? *rd : d_.config.public_url + "/account");
+  co_return page(render("login.html", "{{rd}}", safe_rd ? html_escape(*rd) : std::string()));
+}
+
+http::Task PagesApi::account(http::Request& req) {
+  if (!d_.authenticator.authenticate(req))
+    co_return redirect(d_.config.public_url + "/login?rd=" + url_encode(d_.config.public_url + "/account"));
+  co_return page(render("account.html"));
+}
+
+http::Task PagesApi::asset(http::Request& req) {
+  const pages::Asset* a = req.params.empty() ? nullptr : pages::find_asset(req.params.at(0));
+  // The HTML files are templates served by their own routes, not as assets.
+  if (!a || a->name.ends_with(".html")) co_return http::error_response(ErrorCode::not_found);
+  Response r;
+  r.body = std::string(a->body);
+  r.content_type = a->content_type;
+  r.headers.emplace_back("Cache-Control", "public, max-age=300");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  co_return r;
+}
+
+}  // namespace cloakroom::api

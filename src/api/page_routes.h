@@ -1,0 +1,41 @@
+#pragma once
+// Pages for people (SPEC §2): GET /login, GET /account, and their embedded
+// assets under /assets/. Plain HTML, CSS and JavaScript compiled into the
+// binary; every page answer carries a strict CSP (no inline script or style),
+// frame-ancestors 'none', Referrer-Policy no-referrer and no-store.
+//
+//   PagesApi pages({cfg, authenticator, redirects});
+//   router.add("GET", "/login", [&](http::Request& r) { return pages.login(r); });
+//
+// /login signs in through the JSON API (session + cookie) and returns to `rd`
+// when it passes the same open-redirect rules as forward auth; /account lists
+// sessions and token families with buttons to end them, through the same API.
+#include "auth/authenticator.h"
+#include "auth/redirect_guard.h"
+#include "config/config.h"
+#include "http/router.h"
+
+namespace cloakroom::api {
+
+struct PagesDeps {
+  const Config& config;
+  const Authenticator& authenticator;
+  const RedirectGuard& redirects;
+};
+
+class PagesApi {
+ public:
+  explicit PagesApi(PagesDeps deps) : d_(deps) {}
+
+  http::Task login(http::Request& req);
+  http::Task account(http::Request& req);
+  http::Task asset(http::Request& req);
+
+ private:
+  PagesDeps d_;
+};
+
+// "&<>\"'" escaped for HTML text and attribute values.
+std::string html_escape(std::string_view text);
+
+}  // namespace cloakroom::api

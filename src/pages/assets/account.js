@@ -1,0 +1,132 @@
+"use strict";
+// The account page: who you are, where you are signed in, and buttons to end
+// any of it. Everything goes through the JSON API with the session cookie;
+// text from the server is only ever set with textContent.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const list = $("sessions");
+  const error = $("error");
+
+  function toLogin() {
+    location.assign("/login?rd=" + encodeURIComponent(location.href));
+  }
+
+  async function api(method, path) {
+    const res = await fetch(path, { method, credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (res.status === 401) {
+      toLogin();
+      throw new Error("signed out");
+    }
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.message || `HTTP ${res.status}`);
+    return body;
+  }
+
+  function showError(e) {
+    if (e.message === "signed out") return;
+    error.textContent = e.message;
+    error.hidden = false;
+  }
+
+  // A readable device name from a user agent: browser and OS, or the client.
+  function device(ua) {
+    if (!ua) return "Unknown device";
+    const browsers = [[/Edg\//, "Edge"], [/OPR\//, "Opera"], [/Firefox\//, "Firefox"], [/Chrom(e|ium)\//, "Chrome"],
+                      [/Safari\//, "Safari"], [/^curl\//, "curl"], [/^python-requests|^Python-urllib/, "Python"],
+                      [/^okhttp/, "OkHttp"], [/^Go-http-client/, "Go"], [/^node|undici/, "Node.js"]];
+    const systems = [[/Windows/, "Windows"], [/Android/, "Android"], [/iPhone|iPad|iOS/, "iOS"], [/Mac OS X|Macintosh/, "macOS"],
+                     [/CrOS/, "ChromeOS"], [/Linux/, "Linux"]];
+    const b = browsers.find(([re]) => re.test(ua));
+    const s = systems.find(([re]) => re.test(ua));
+    if (b && s) return `${b[1]} on ${s[1]}`;
+    if (b) return b[1];
+    if (s) return s[1];
+    return ua.length > 40 ? ua.slice(0, 40) + "…" : ua;
+  }
+
+  function when(iso) {
+    const d = new Date(iso);
+    const minutes = Math.round((Date.now() - d.getTime()) / 60000);
+    if (minutes < 1) return "just now";
+    if (minutes < 60) return `${minutes} min ago`;
+    if (minutes < 24 * 60) return `${Math.round(minutes / 60)} h ago`;
+    return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  }
+
+  function el(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function render(sessions) {
+    list.replaceChildren();
+    for (const s of sessions) {
+      const li = el("li");
+      li.dataset.id = s.id;
+      const info = el("div");
+      const name = el("div", "device", device(s.user_agent));
+      if (s.current) name.append(el("span", "badge", "this device"));
+      info.append(name);
+      const kind = s.mode === "token" ? "app token" : "browser session";
+      info.append(el("div", "meta", `${s.ip || "unknown address"} · ${kind} · signed in ${when(s.created_at)} · last active ${when(s.last_seen_at)}`));
+      li.append(info);
+      if (!s.current) {
+        const end = el("button", "end", "Sign out");
+        end.type = "button";
+        end.setAttribute("aria-label", `Sign out ${device(s.user_agent)}, ${s.ip}`);
+        end.addEventListener("click", () => run(end, () => api("DELETE", "/auth/sessions/" + encodeURIComponent(s.id))));
+        li.append(end);
+      }
+      list.append(li);
+    }
+    $("count").textContent = sessions.length === 1 ? "1 session" : `${sessions.length} sessions`;
+    $("end-others").disabled = !sessions.some((s) => !s.current);
+  }
+
+  async function refresh() {
+    render(await api("GET", "/auth/sessions"));
+  }
+
+  // Runs an action with its button disabled, then shows the new state.
+  async function run(button, action) {
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      await action();
+      await refresh();
+    } catch (e) {
+      showError(e);
+      button.disabled = false;
+    }
+  }
+
+  async function signOut(path) {
+    try {
+      await api("POST", path);
+      location.assign("/login");
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  $("end-others").addEventListener("click", (e) =>
+    run(e.currentTarget, async () => {
+      const sessions = await api("GET", "/auth/sessions");
+      for (const s of sessions.filter((x) => !x.current)) await api("DELETE", "/auth/sessions/" + encodeURIComponent(s.id));
+    }));
+  $("end-all").addEventListener("click", () => signOut("/auth/logout-all"));
+  $("sign-out").addEventListener("click", () => signOut("/auth/logout"));
+
+  (async () => {
+    try {
+      const me = await api("GET", "/auth/me");
+      $("username").textContent = me.user.username;
+      $("roles").textContent = me.user.roles.length ? me.user.roles.join(", ") : "none";
+      await refresh();
+    } catch (e) {
+      showError(e);
+    }
+  })();
+})();

@@ -1,0 +1,57 @@
+"use strict";
+// Sign in with a session cookie, then go back where the user came from. The
+// server put `rd` in a meta tag only if it passed its open-redirect rules.
+(() => {
+  const form = document.getElementById("login-form");
+  const error = document.getElementById("error");
+  const submit = document.getElementById("submit");
+  const rd = document.querySelector('meta[name="cloakroom-rd"]').content || "/account";
+
+  function showError(text) {
+    error.textContent = text;
+    error.hidden = false;
+  }
+
+  function messageFor(status, body, retryAfter) {
+    if (status === 401) return "Wrong username or password.";
+    if (status === 429) return `Too many attempts. Try again in ${retryAfter || "a few"} seconds.`;
+    if (status === 503) return "The server is busy right now. Try again in a moment.";
+    if (status === 403 && body.error === "account_disabled") return "This account is disabled. Ask an administrator.";
+    if (status === 403 && body.error === "csrf_rejected") return "This sign-in form must be used from this site.";
+    return body.message || `Sign-in failed (HTTP ${status}).`;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const username = form.username.value.trim();
+    const password = form.password.value;
+    if (!username || !password) {
+      showError("Enter your username and password.");
+      (username ? form.password : form.username).focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = "Signing in…";
+    try {
+      const res = await fetch("/auth/login", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username, password, remember: form.remember.checked }),
+      });
+      if (res.ok) {
+        location.assign(rd);
+        return;
+      }
+      const body = await res.json().catch(() => ({}));
+      showError(messageFor(res.status, body, res.headers.get("Retry-After")));
+      form.password.select();
+    } catch (e) {
+      showError("Cannot reach the server. Check your connection and try again.");
+    } finally {
+      submit.disabled = false;
+      submit.textContent = "Sign in";
+    }
+  });
+})();

@@ -1,0 +1,144 @@
+"""GET /login and /account: headers, redirects and assets over HTTP, then the whole flow in Chromium
+(tests/browser/pages.mjs, driven by playwright-core)."""
+import http.server
+import os
+import re
+import socket
+import subprocess
+import threading
+import unittest
+from urllib.parse import quote
+
+from cloakroom_server import CloakroomServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BROWSER_DIR = os.path.join(HERE, "..", "browser")
+ARTIFACTS = os.environ.get("CLOAKROOM_ARTIFACTS", os.path.join(HERE, "..", "..", "build", "test-artifacts"))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PagesTestCase(unittest.TestCase):
+    def setUp(self):
+        # The browser must see the origin public_url names (Origin checks), so the port is chosen here.
+        port = free_port()
+        self.base = "http://127.0.0.1:%d" % port
+        self.srv = CloakroomServer(env={"CLOAKROOM_PUBLIC_URL": self.base, "CLOAKROOM_THROTTLE_PER_ACCOUNT": "3"},
+                                   listen="127.0.0.1:%d" % port).start()
+        self.srv.register("alice", "correct horse battery")
+
+    def tearDown(self):
+        self.srv.__exit__(None, None, None)
+
+
+class PageHttpTest(PagesTestCase):
+    def test_pages_have_strict_headers(self):
+        for path in ["/login", "/account"]:
+            status, headers, _ = self.srv.request("GET", path)
+            self.assertIn(status, (200, 302), path)
+            csp = headers["content-security-policy"]
+            self.assertNotIn("unsafe-inline", csp)
+            self.assertIn("frame-ancestors 'none'", csp)
+            self.assertIn("script-src 'self'", csp)
+            self.assertEqual(headers["referrer-policy"], "no-referrer")
+            self.assertEqual(headers["cache-control"], "no-store")
+            self.assertEqual(headers["x-frame-options"], "DENY")
+            self.assertEqual(headers["x-content-type-options"], "nosniff")
+
+    def test_login_page_has_no_inline_script_or_style(self):
+        status, headers, body = self.srv.request("GET", "/login")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        self.assertNotRegex(body, r"<script(?![^>]*\bsrc=)")
+        self.assertNotIn("<style", body)
+        self.assertNotIn(" style=", body)
+        self.assertIn('<meta name="cloakroom-rd" content="">', body)
+
+    def test_rd_is_kept_only_when_safe_and_escaped(self):
+        cases = {
+            "/account": "/account",
+            self.base + "/x?a=1&b=2": self.base + "/x?a=1&amp;b=2",
+            "https://evil.example/": "",
+            "//evil.example/": "",
+            "javascript:alert(1)": "",
+            '/x"><script>': "/x&quot;&gt;&lt;script&gt;",  # our own path, but escaped
+        }
+        for rd, shown in cases.items():
+            _, _, body = self.srv.request("GET", "/login?rd=" + quote(rd, safe=""))
+            self.assertIn('<meta name="cloakroom-rd" content="%s">' % shown, body, rd)
+        _, _, body = self.srv.request("GET", "/login?rd=%zz")
+        self.assertIn('<meta name="cloakroom-rd" content="">', body)
+
+    def test_account_needs_a_session_and_login_skips_when_signed_in(self):
+        status, headers, _ = self.srv.request("GET", "/account")
+        self.assertEqual(status, 302)
+        self.assertEqual(headers["location"], self.base + "/login?rd=" + re.sub(
+            r"[:/]", lambda m: "%%%02X" % ord(m.group(0)), self.base + "/account"))
+        _, h, _ = self.srv.login("alice", "correct horse battery")
+        cookie = h["set-cookie"].split(";")[0]
+        status, _, body = self.srv.request("GET", "/account", headers={"Cookie": cookie})
+        self.assertEqual(status, 200)
+        self.assertIn("<title>Your account", body)
+        status, headers, _ = self.srv.request("GET", "/login?rd=%2Fdocs", headers={"Cookie": cookie})
+        self.assertEqual((status, headers["location"]), (302, "/docs"))
+        status, headers, _ = self.srv.request("GET", "/login", headers={"Cookie": cookie})
+        self.assertEqual((status, headers["location"]), (302, self.base + "/account"))
+
+    def test_assets_are_served_and_nothing_else(self):
+        for name, ctype in [("style.css", "text/css"), ("login.js", "text/javascript"),
+                            ("account.js", "text/javascript"), ("favicon.svg", "image/svg+xml")]:
+            status, headers, _ = self.srv.request("GET", "/assets/" + name)
+            self.assertEqual(status, 200, name)
+            self.assertTrue(headers["content-type"].startswith(ctype), name)
+            self.assertEqual(headers["x-content-type-options"], "nosniff")
+        for name in ["login.html", "nope.js", "..%2Fcloakroom.db", ""]:
+            status, _, _ = self.srv.request("GET", "/assets/" + name)
+            self.assertEqual(status, 404, name)
+
+
+class EvilSite(http.server.BaseHTTPRequestHandler):
+    """A page on another origin that auto-submits a form to cloakroom's /auth/logout."""
+    target = ""
+
+    def do_GET(self):
+        body = ("<!doctype html><form id=f method=POST action='%s/auth/logout'></form>"
+                "<script>document.getElementById('f').submit()</script>" % self.target).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class BrowserTest(PagesTestCase):
+    def test_pages_in_chromium(self):
+        self.assertTrue(os.path.exists(CHROMIUM), "scripts/bootstrap.sh installs Debian's chromium")
+        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER_DIR, check=True, timeout=300)
+        evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Evil", (EvilSite,), {"target": self.base}))
+        threading.Thread(target=evil.serve_forever, daemon=True).start()
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        try:
+            env = dict(os.environ, BASE_URL=self.base, EVIL_URL="http://127.0.0.1:%d" % evil.server_address[1],
+                       ARTIFACTS=os.path.abspath(ARTIFACTS))
+            result = subprocess.run(["node", "pages.mjs"], cwd=BROWSER_DIR, env=env, capture_output=True, text=True,
+                                    timeout=240)
+        finally:
+            evil.shutdown()
+            evil.server_close()
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("browser tests passed", result.stdout)
+        for shot in ["login.png", "account.png"]:
+            self.assertGreater(os.path.getsize(os.path.join(ARTIFACTS, shot)), 1000)
+
+
+if __name__ == "__main__":
+    unittest.main()
