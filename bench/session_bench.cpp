@@ -4,10 +4,14 @@
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include <filesystem>
+
 #include "auth/cookie.h"
 #include "session/session_service.h"
 #include "store/memory/session_store.h"
 #include "store/memory/user_store.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/session_store.h"
 
 namespace {
 
@@ -48,6 +52,26 @@ void BM_SessionCheckMiss(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(f.service.authenticate(token));
 }
 BENCHMARK(BM_SessionCheckMiss);
+
+// What a check would cost if every request went to the store instead of the
+// in-process cache: one indexed SQLite read by id (WAL, page cache warm).
+void BM_SessionStoreFindSqlite(benchmark::State& state) {
+  std::string path = std::filesystem::temp_directory_path() / "cloakroom-bench-sessions.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    sqlite::SessionStore store(*sqlite::Database::open(path));
+    OsRandom rng;
+    std::string id;
+    for (int i = 0; i < 10'000; ++i) {
+      SessionToken t = SessionToken::generate(rng);
+      id = std::string(t.id());
+      (void)store.create({id, std::string(32, 'h'), "u1", 1, 1, 4'000'000'000'000, "127.0.0.1", "bench", false});
+    }
+    for (auto _ : state) benchmark::DoNotOptimize(store.find(id));
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+BENCHMARK(BM_SessionStoreFindSqlite);
 
 // Bytes of heap the cache holds per session: the heap grows by this much
 // when one million sessions are loaded into it (the store's own copy is

@@ -9,7 +9,7 @@ packages=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
   googletest libgtest-dev libbenchmark-dev
   python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core redis-server gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# cloakroom beside what users would pick instead, on the same semantics:
+# GET with a credential -> 200 JSON with the user; an invalid one -> 401.
+# Each server alone on CPU 1, wrk on CPU 0, the same connections, RUNS runs
+# each, the median kept; any non-2xx response voids the run. nginx `return 200`
+# is the ceiling. Writes TSV rows to $1 (default: stdout):
+#   id  label  group  req/s  p50_ms  p99_ms
+# group: ceiling | session | hs256 | es256 (who is compared with whom).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+out=${1:-/dev/stdout}
+peers_dir=$(cd "$(dirname "$0")/peers" && pwd)
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+[[ -d $peers_dir/node_modules ]] || (cd "$peers_dir" && npm ci --no-audit --no-fund --silent)
+
+: >"$out"
+result() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(tr ' ' '\t' <<<"$4" | cut -f1-3)" >>"$out"; }
+stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; }
+
+# expect_status STATUS URL [curl args]: the semantics check before measuring.
+expect_status() {
+  local want=$1 url=$2; shift 2
+  local got
+  got=$(curl -s -o "$tmp/body" -w '%{http_code}' "$url" "$@")
+  if [[ $got != "$want" ]] || { [[ $want == 200 ]] && ! grep -q '"user"' "$tmp/body"; }; then
+    echo "compare: $url answered $got ($(head -c 200 "$tmp/body")), expected $want" >&2
+    exit 1
+  fi
+}
+
+# measure ID LABEL GROUP URL [wrk/curl header args]: semantics, then the median run.
+measure() {
+  local id=$1 label=$2 group=$3 url=$4; shift 4
+  expect_status 200 "$url" "$@"
+  echo "compare: $label" >&2
+  # A discarded warm-up: the JIT of the Node peers (and every cache) gets it alike.
+  WRK_DURATION=2s wrk_run "$url" "$@" >/dev/null
+  result "$id" "$label" "$group" "$(median_of_runs "$url" "$@")"
+}
+
+# --- the ceiling ---------------------------------------------------------
+port=$(free_port)
+cat >"$tmp/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$port; location / { default_type application/json; return 200 '{"user":{}}'; } }
+}
+NGINX
+taskset -c "$SERVER_CPU" nginx -c "$tmp/nginx.conf" -p "$tmp" &
+pids+=($!)
+wait_port "$port"
+measure nginx "nginx \`return 200\` (ceiling)" ceiling "http://127.0.0.1:$port/"
+stop_last
+
+# --- cloakroom -----------------------------------------------------------
+data=$tmp/cloakroom
+echo "correct horse battery staple" | "$BUILD_DIR/cloakroom" user add bench --role admin --password-stdin --data-dir "$data" >/dev/null
+"$BUILD_DIR/cloakroom" key generate --alg HS256 --activate --data-dir "$data" >/dev/null
+hs256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$data")
+"$BUILD_DIR/cloakroom" key generate --alg ES256 --activate --data-dir "$data" >/dev/null
+es256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$data")
+port=$(free_port)
+CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG=false taskset -c "$SERVER_CPU" \
+  "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$port"
+cookie=$(curl -s -D - -o /dev/null "http://127.0.0.1:$port/auth/login" -H 'Content-Type: application/json' \
+  -d '{"username":"bench","password":"correct horse battery staple"}' | sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p')
+expect_status 401 "http://127.0.0.1:$port/auth/me" -H "Cookie: __Host-sid=AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+expect_status 401 "http://127.0.0.1:$port/auth/me" -H "Authorization: Bearer ${hs256%?}x"
+measure cloakroom-session "cloakroom, session cookie" session "http://127.0.0.1:$port/auth/me" -H "Cookie: $cookie"
+measure cloakroom-hs256 "cloakroom, HS256 bearer" hs256 "http://127.0.0.1:$port/auth/me" -H "Authorization: Bearer $hs256"
+measure cloakroom-es256 "cloakroom, ES256 bearer" es256 "http://127.0.0.1:$port/auth/me" -H "Authorization: Bearer $es256"
+stop_last
+
+# --- the peers (Node.js, one process = one core, like cloakroom above) ----
+start_peer() {  # script args...
+  port=$(free_port)
+  taskset -c "$SERVER_CPU" node "$peers_dir/$1" "$port" "${@:2}" >/dev/null 2>"$tmp/peer.log" &
+  pids+=($!)
+  wait_port "$port"
+}
+login_cookie() { curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$port/login" | sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p'; }
+login_token() { curl -s -X POST "http://127.0.0.1:$port/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'; }
+
+start_peer session.mjs memory
+expect_status 401 "http://127.0.0.1:$port/me" -H "Cookie: connect.sid=s%3Anope.nope"
+measure express-session "express-session (MemoryStore)" session "http://127.0.0.1:$port/me" -H "Cookie: $(login_cookie)"
+stop_last
+
+redis_port=$(free_port)
+taskset -c "$CLIENT_CPU" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+  --dir "$tmp" >/dev/null &
+pids+=($!)
+redis_pid=$!
+wait_port "$redis_port"
+start_peer session.mjs redis "redis://127.0.0.1:$redis_port"
+measure express-session-redis "express-session + connect-redis" session "http://127.0.0.1:$port/me" -H "Cookie: $(login_cookie)"
+stop_last
+kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
+
+start_peer express-jwt.mjs
+expect_status 401 "http://127.0.0.1:$port/me" -H "Authorization: Bearer nope"
+measure express-jsonwebtoken "express + jsonwebtoken (HS256)" hs256 "http://127.0.0.1:$port/me" -H "Authorization: Bearer $(login_token)"
+stop_last
+
+start_peer fastify-jwt.mjs
+expect_status 401 "http://127.0.0.1:$port/me" -H "Authorization: Bearer nope"
+measure fastify-jwt "fastify + @fastify/jwt (HS256)" hs256 "http://127.0.0.1:$port/me" -H "Authorization: Bearer $(login_token)"
+stop_last
+
+start_peer jose-es256.mjs
+expect_status 401 "http://127.0.0.1:$port/me" -H "Authorization: Bearer nope"
+measure jose-es256 "node:http + jose (ES256)" es256 "http://127.0.0.1:$port/me" -H "Authorization: Bearer $(login_token)"
+stop_last
