@@ -15,6 +15,8 @@ node $(node --version), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); run $
 echo "bench: micro-benchmarks" >&2
 taskset -c "$SERVER_CPU" "$BUILD_DIR/bench/micro_bench" --benchmark_min_time=1 \
   --benchmark_out="$results/micro.json" --benchmark_out_format=json >&2
+echo "bench: openssl speed ecdsap256 (the reference for ES256 verify)" >&2
+taskset -c "$SERVER_CPU" openssl speed -seconds 3 ecdsap256 2>/dev/null >"$results/openssl.txt"
 echo "bench: side by side with the peers" >&2
 bench/compare.sh "$results/compare.tsv"
 echo "bench: HTTP scenarios" >&2

@@ -179,6 +179,11 @@ Result<bool> TokenService::revoke_family(const std::string& id) {
 }
 
 Result<void> TokenService::logout(const jose::VerifiedClaims& claims) {
+  // Ours always carry both; a token signed with our key elsewhere may carry
+  // neither, and saying "logged out" while it stays valid would be a lie.
+  if (claims.jwt_id.empty() && claims.session_id.empty())
+    return Error{ErrorCode::invalid_field,
+                 "This access token has no jti and no sid, so it cannot be revoked on its own; use /auth/logout-all."};
   if (!claims.jwt_id.empty()) {
     // Denied until the token could no longer pass verification anyway.
     Revocation r{Revocation::Kind::token, claims.jwt_id, claims.expires_at * 1000 + d_.config.jwt.leeway.count()};

@@ -157,6 +157,17 @@ TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
   EXPECT_TRUE(reloaded.revoked("", a.family.id, claims.subject, claims.epoch));
 }
 
+// A token that names nothing revocable is refused, not silently "logged out".
+TEST_F(TokenServiceTest, LogoutOfATokenWithoutJtiOrSidIsAnError) {
+  auto svc = make(store);
+  jose::VerifiedClaims claims;
+  claims.subject = alice.id;
+  claims.expires_at = unix_seconds(clock.now()) + 60;
+  auto r = svc.logout(claims);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::invalid_field);
+}
+
 TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   auto svc = make(store);
   auto a = *svc.issue(alice, "", "", false);
