@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # cloakroom beside what users would pick instead, on the same semantics:
 # GET with a credential -> 200 JSON with the user; an invalid one -> 401.
-# Each server alone on CPU 1, wrk on CPU 0, the same connections, RUNS runs
-# each, the median kept; any non-2xx response voids the run. nginx `return 200`
-# is the ceiling. Writes TSV rows to $1 (default: stdout):
+# Every server is started first, all pinned to CPU 1 (idle ones cost nothing),
+# then the runs go round-robin — scenario 1, 2, …, N, then again, RUNS times —
+# so the VM's drift in speed hits every scenario alike; wrk on CPU 0, the same
+# connections, the median of each scenario's runs kept; any non-2xx response
+# voids the run. nginx `return 200` is the ceiling. Writes TSV rows to $1
+# (default: stdout):
 #   id  label  group  req/s  p50_ms  p99_ms
 # group: ceiling | session | hs256 | es256 (who is compared with whom).
 set -euo pipefail
@@ -20,7 +23,6 @@ trap cleanup EXIT
 
 : >"$out"
 result() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(tr ' ' '\t' <<<"$4" | cut -f1-3)" >>"$out"; }
-stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; }
 
 # expect_status STATUS URL [curl args]: the semantics check before measuring.
 expect_status() {
@@ -33,14 +35,11 @@ expect_status() {
   fi
 }
 
-# measure ID LABEL GROUP URL [wrk/curl header args]: semantics, then the median run.
-measure() {
-  local id=$1 label=$2 group=$3 url=$4; shift 4
-  expect_status 200 "$url" "$@"
-  echo "compare: $label" >&2
-  # A discarded warm-up: the JIT of the Node peers (and every cache) gets it alike.
-  WRK_DURATION=2s wrk_run "$url" "$@" >/dev/null
-  result "$id" "$label" "$group" "$(median_of_runs "$url" "$@")"
+# scenario ID LABEL GROUP URL HEADER: the semantics check now, the runs later.
+ids=() labels=() groups=() urls=() headers=()
+scenario() {
+  expect_status 200 "$4" -H "$5"
+  ids+=("$1") labels+=("$2") groups+=("$3") urls+=("$4") headers+=("$5")
 }
 
 # --- the ceiling ---------------------------------------------------------
@@ -59,8 +58,7 @@ NGINX
 taskset -c "$SERVER_CPU" nginx -c "$tmp/nginx.conf" -p "$tmp" &
 pids+=($!)
 wait_port "$port"
-measure nginx "nginx \`return 200\` (ceiling)" ceiling "http://127.0.0.1:$port/"
-stop_last
+scenario nginx "nginx \`return 200\` (ceiling)" ceiling "http://127.0.0.1:$port/" "Accept: */*"
 
 # --- cloakroom -----------------------------------------------------------
 data=$tmp/cloakroom
@@ -78,10 +76,9 @@ cookie=$(curl -s -D - -o /dev/null "http://127.0.0.1:$port/auth/login" -H 'Conte
   -d '{"username":"bench","password":"correct horse battery staple"}' | sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p')
 expect_status 401 "http://127.0.0.1:$port/auth/me" -H "Cookie: __Host-sid=AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 expect_status 401 "http://127.0.0.1:$port/auth/me" -H "Authorization: Bearer ${hs256%?}x"
-measure cloakroom-session "cloakroom, session cookie" session "http://127.0.0.1:$port/auth/me" -H "Cookie: $cookie"
-measure cloakroom-hs256 "cloakroom, HS256 bearer" hs256 "http://127.0.0.1:$port/auth/me" -H "Authorization: Bearer $hs256"
-measure cloakroom-es256 "cloakroom, ES256 bearer" es256 "http://127.0.0.1:$port/auth/me" -H "Authorization: Bearer $es256"
-stop_last
+scenario cloakroom-session "cloakroom, session cookie" session "http://127.0.0.1:$port/auth/me" "Cookie: $cookie"
+scenario cloakroom-hs256 "cloakroom, HS256 bearer" hs256 "http://127.0.0.1:$port/auth/me" "Authorization: Bearer $hs256"
+scenario cloakroom-es256 "cloakroom, ES256 bearer" es256 "http://127.0.0.1:$port/auth/me" "Authorization: Bearer $es256"
 
 # --- the peers (Node.js, one process = one core, like cloakroom above) ----
 start_peer() {  # script args...
@@ -95,31 +92,44 @@ login_token() { curl -s -X POST "http://127.0.0.1:$port/login" | sed -n 's/.*"ac
 
 start_peer session.mjs memory
 expect_status 401 "http://127.0.0.1:$port/me" -H "Cookie: connect.sid=s%3Anope.nope"
-measure express-session "express-session (MemoryStore)" session "http://127.0.0.1:$port/me" -H "Cookie: $(login_cookie)"
-stop_last
+scenario express-session "express-session (MemoryStore)" session "http://127.0.0.1:$port/me" "Cookie: $(login_cookie)"
 
 redis_port=$(free_port)
 taskset -c "$CLIENT_CPU" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --dir "$tmp" >/dev/null &
 pids+=($!)
-redis_pid=$!
 wait_port "$redis_port"
 start_peer session.mjs redis "redis://127.0.0.1:$redis_port"
-measure express-session-redis "express-session + connect-redis" session "http://127.0.0.1:$port/me" -H "Cookie: $(login_cookie)"
-stop_last
-kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
+scenario express-session-redis "express-session + connect-redis" session "http://127.0.0.1:$port/me" "Cookie: $(login_cookie)"
 
 start_peer express-jwt.mjs
 expect_status 401 "http://127.0.0.1:$port/me" -H "Authorization: Bearer nope"
-measure express-jsonwebtoken "express + jsonwebtoken (HS256)" hs256 "http://127.0.0.1:$port/me" -H "Authorization: Bearer $(login_token)"
-stop_last
+scenario express-jsonwebtoken "express + jsonwebtoken (HS256)" hs256 "http://127.0.0.1:$port/me" "Authorization: Bearer $(login_token)"
 
 start_peer fastify-jwt.mjs
 expect_status 401 "http://127.0.0.1:$port/me" -H "Authorization: Bearer nope"
-measure fastify-jwt "fastify + @fastify/jwt (HS256)" hs256 "http://127.0.0.1:$port/me" -H "Authorization: Bearer $(login_token)"
-stop_last
+scenario fastify-jwt "fastify + @fastify/jwt (HS256)" hs256 "http://127.0.0.1:$port/me" "Authorization: Bearer $(login_token)"
 
 start_peer jose-es256.mjs
 expect_status 401 "http://127.0.0.1:$port/me" -H "Authorization: Bearer nope"
-measure jose-es256 "node:http + jose (ES256)" es256 "http://127.0.0.1:$port/me" -H "Authorization: Bearer $(login_token)"
-stop_last
+scenario jose-es256 "node:http + jose (ES256)" es256 "http://127.0.0.1:$port/me" "Authorization: Bearer $(login_token)"
+
+# --- the runs, round-robin ------------------------------------------------
+for i in "${!ids[@]}"; do  # a discarded warm-up each: the Node peers' JIT (and every cache) gets it alike
+  WRK_DURATION=2s wrk_run "${urls[$i]}" -H "${headers[$i]}" >/dev/null
+done
+declare -A lines
+for run in $(seq "$RUNS"); do
+  for i in "${!ids[@]}"; do
+    echo "compare: run $run/$RUNS: ${labels[$i]}" >&2
+    line=$(wrk_run "${urls[$i]}" -H "${headers[$i]}")
+    if [[ $(awk '{print $4}' <<<"$line") != 0 ]]; then
+      echo "compare: ${labels[$i]} answered non-2xx responses; the run is worthless" >&2
+      exit 1
+    fi
+    lines[$i]+="$line"$'\n'
+  done
+done
+for i in "${!ids[@]}"; do
+  result "${ids[$i]}" "${labels[$i]}" "${groups[$i]}" "$(printf '%s' "${lines[$i]}" | median_line)"
+done

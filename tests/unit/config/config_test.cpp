@@ -28,6 +28,14 @@ TEST(Config, DefaultsMatchSpec) {
   EXPECT_EQ(c->auth.password_min, 8u);
   EXPECT_EQ(c->password.memory_kib, 19456u);
   EXPECT_EQ(c->http.max_body_bytes, 65536u);
+  EXPECT_EQ(c->jwt.refresh_grace, std::chrono::seconds(10));
+}
+
+// The refresh grace window may be turned off.
+TEST(Config, RefreshGraceMayBeZero) {
+  auto c = from_toml("[jwt]\nrefresh_grace = \"0s\"");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->jwt.refresh_grace.count(), 0);
 }
 
 // Every kind of value reads from TOML, including [[access.rule]] tables.
@@ -86,6 +94,8 @@ TEST(Config, BadValuesAreNamed) {
                            Case{"public_url = \"https://x/path\"", "public_url"},
                            Case{"[store]\nusers = \"redis://localhost\"", "store.users"},
                            Case{"[jwt]\naudience = []", "jwt.audience"},
+                           Case{"[jwt]\nrefresh_grace = \"6m\"", "jwt.refresh_grace"},
+                           Case{"[jwt]\nleeway = \"2h\"", "jwt.leeway"},
                            Case{"[[access.rule]]\nprefix = \"admin\"", "access.rule"}}) {
     auto c = from_toml(toml);
     ASSERT_FALSE(c) << toml;
