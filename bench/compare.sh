@@ -43,21 +43,7 @@ scenario() {
 }
 
 # --- the ceiling ---------------------------------------------------------
-port=$(free_port)
-cat >"$tmp/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$port; location / { default_type application/json; return 200 '{"user":{}}'; } }
-}
-NGINX
-taskset -c "$SERVER_CPU" nginx -c "$tmp/nginx.conf" -p "$tmp" &
-pids+=($!)
-wait_port "$port"
+start_nginx "$tmp" '{"user":{}}'
 scenario nginx "nginx \`return 200\` (ceiling)" ceiling "http://127.0.0.1:$port/" "Accept: */*"
 
 # --- cloakroom -----------------------------------------------------------

@@ -9,21 +9,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-nginx_port=$(free_port)
-cat >"$tmp/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$nginx_port; location / { default_type application/json; return 200 '{"status":"ok"}'; } }
-}
-NGINX
-taskset -c "$SERVER_CPU" nginx -c "$tmp/nginx.conf" -p "$tmp" &
-pids+=($!)
-wait_port "$nginx_port"
+start_nginx "$tmp" '{"status":"ok"}'
+nginx_port=$port
 nginx=$(median_of_runs "http://127.0.0.1:$nginx_port/")
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 nginx_rps=$(awk '{print $1}' <<<"$nginx")

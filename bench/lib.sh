@@ -83,3 +83,25 @@ interleaved_medians() {
   printf '%s\n' "${la[@]}" | median_line
   printf '%s\n' "${lb[@]}" | median_line
 }
+
+# start_nginx DIR BODY: the ceiling, nginx `return 200 BODY` with one worker
+# on SERVER_CPU and no access log. Sets $port; adds its pid to the caller's
+# `pids` array (not a $(...) function: nginx would inherit its pipe).
+start_nginx() {
+  local dir=$1 body=$2
+  port=$(free_port)
+  cat >"$dir/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$port; location / { default_type application/json; return 200 '$body'; } }
+}
+NGINX
+  taskset -c "$SERVER_CPU" nginx -c "$dir/nginx.conf" -p "$dir" &
+  pids+=($!)
+  wait_port "$port"
+}

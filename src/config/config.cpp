@@ -175,7 +175,7 @@ const std::vector<KeySpec>& keys() {
               },
               [](const Config& c) { return show_list(c.jwt.audience); }},
       DURATION_KEY("jwt", "access_ttl", jwt.access_ttl, "Lifetime of access tokens."),
-      DURATION_KEY("jwt", "refresh_ttl", jwt.refresh_ttl, "Lifetime of refresh token families."),
+      DURATION_KEY("jwt", "refresh_ttl", jwt.refresh_ttl, "A refresh token family ends this long after its last refresh (sliding)."),
       BOUNDED_DURATION_KEY("jwt", "leeway", jwt.leeway, 3'600'000, "Clock skew allowed on exp, nbf and iat."),
       BOUNDED_DURATION_KEY("jwt", "refresh_grace", jwt.refresh_grace, 300'000,
                            "A refresh token used again this soon after its rotation gets the same new token "
