@@ -162,7 +162,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
   r.add("GET", "/login", [parts](http::Request& q) { return parts->pages->login(q); });
   r.add("GET", "/account", [parts](http::Request& q) { return parts->pages->account(q); });
-  r.add("GET", "/assets/{name}", [parts](http::Request& q) { return parts->pages->asset(q); });
+  r.add("GET", "/auth/assets/{name}", [parts](http::Request& q) { return parts->pages->asset(q); });
   r.add("GET", "/.well-known/jwks.json", [parts](http::Request& q) { return parts->jwks->jwks(q); });
 
   p->metrics = std::make_unique<Metrics>(r.route_names());

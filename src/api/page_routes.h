@@ -1,6 +1,7 @@
 #pragma once
 // Pages for people (SPEC §2): GET /login, GET /account, and their embedded
-// assets under /assets/. Plain HTML, CSS and JavaScript compiled into the
+// assets under /auth/assets/ (beside the API, so a proxy that forwards
+// /auth/ serves them and they never collide with an app's own /assets/). Plain HTML, CSS and JavaScript compiled into the
 // binary; every page answer carries a strict CSP (no inline script or style),
 // frame-ancestors 'none', Referrer-Policy no-referrer and no-store.
 //

@@ -80,10 +80,14 @@ int session_command(const Args& args) {
     if (!*removed) {
       // Not a session: a refresh family? Its access tokens are denied for as
       // long as any of them can live.
+      auto found = stores->tokens->find_family(id);
+      if (!found) {
+        if (found.error().code == ErrorCode::not_found)
+          return fail(kExitNo, "no session or refresh token family with id \"" + id + "\"");
+        return fail(kExitNo, found.error().text());
+      }
       long long until = now_ms() + config->jwt.access_ttl.count() + config->jwt.leeway.count();
-      auto family = stores->tokens->revoke_family(id, until);
-      if (!family) return fail(kExitNo, family.error().text());
-      if (!*family) return fail(kExitNo, "no session or refresh token family with id \"" + id + "\"");
+      if (auto family = stores->tokens->revoke_family(id, until); !family) return fail(kExitNo, family.error().text());
       kind = StoreEvent::Kind::family_revoked;
     }
     if (auto e = stores->events->append(kind, id, now_ms()); !e) return fail(kExitNo, e.error().text());

@@ -133,6 +133,18 @@ class NginxForwardAuthTest(unittest.TestCase):
             self.assertIn(status, (400, 403, 404), path)
             self.assertNotEqual(status, 200, path)
 
+    def test_pages_through_the_proxy(self):
+        """/login, /account and their assets are served on the app's origin; /account needs a session."""
+        status, body = self.get("/login")
+        self.assertEqual(status, 200)
+        self.assertIn("<title>Sign in", body)
+        for asset in ["/auth/assets/style.css", "/auth/assets/login.js", "/auth/assets/account.js"]:
+            self.assertEqual(self.get(asset)[0], 200, asset)
+        self.assertEqual(self.get("/account")[0], 302)
+        status, body = self.get("/account", cookie=self.alice)
+        self.assertEqual(status, 200)
+        self.assertIn("<title>Your account", body)
+
     def test_login_through_the_proxy(self):
         """cloakroom's own /auth/ endpoints work on the app's origin."""
         conn = http.client.HTTPConnection("127.0.0.1", self.nginx_port, timeout=10)

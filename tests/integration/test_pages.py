@@ -92,12 +92,12 @@ class PageHttpTest(PagesTestCase):
     def test_assets_are_served_and_nothing_else(self):
         for name, ctype in [("style.css", "text/css"), ("login.js", "text/javascript"),
                             ("account.js", "text/javascript"), ("favicon.svg", "image/svg+xml")]:
-            status, headers, _ = self.srv.request("GET", "/assets/" + name)
+            status, headers, _ = self.srv.request("GET", "/auth/assets/" + name)
             self.assertEqual(status, 200, name)
             self.assertTrue(headers["content-type"].startswith(ctype), name)
             self.assertEqual(headers["x-content-type-options"], "nosniff")
         for name in ["login.html", "nope.js", "..%2Fcloakroom.db", ""]:
-            status, _, _ = self.srv.request("GET", "/assets/" + name)
+            status, _, _ = self.srv.request("GET", "/auth/assets/" + name)
             self.assertEqual(status, 404, name)
 
 

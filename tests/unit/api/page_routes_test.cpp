@@ -30,7 +30,7 @@ TEST(PageRoutes, AssetsAreEmbeddedAndSelfContained) {
     EXPECT_EQ(body.find("http://"), std::string_view::npos) << page;  // no CDN
     EXPECT_EQ(body.find("https://"), std::string_view::npos) << page;
     for (std::size_t at = body.find("<script"); at != std::string_view::npos; at = body.find("<script", at + 1))
-      EXPECT_NE(body.substr(at, body.find('>', at) - at).find("src=\"/assets/"), std::string_view::npos) << page;
+      EXPECT_NE(body.substr(at, body.find('>', at) - at).find("src=\"/auth/assets/"), std::string_view::npos) << page;
   }
   EXPECT_NE(pages::find_asset("login.html")->body.find("{{rd}}"), std::string_view::npos);
 }
