@@ -43,7 +43,8 @@ struct App::Parts {
       : config(c),
         hasher({c.password.memory_kib, c.password.iterations}),
         throttle_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked),
-        throttle_by_account(c.throttle.per_account, c.throttle.window, c.throttle.max_tracked) {}
+        throttle_by_account(c.throttle.per_account, c.throttle.window, c.throttle.max_tracked),
+        refresh_failures_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked) {}
 
   Config config;
   SystemClock clock;
@@ -52,6 +53,7 @@ struct App::Parts {
   PasswordHasher hasher;
   LoginThrottle throttle_by_ip;
   LoginThrottle throttle_by_account;
+  LoginThrottle refresh_failures_by_ip;
   http::Router router;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<http::Server> server;
@@ -192,7 +194,8 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->session_api = std::make_unique<SessionApi>(
       SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
                      *p->tokens, *p->redirects});
-  p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf});
+  p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf,
+                                                         p->refresh_failures_by_ip, p->clock, *p->metrics});
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 

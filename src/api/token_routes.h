@@ -7,10 +7,12 @@
 //
 // The refresh token comes from the body {"refresh_token"} or the refresh
 // cookie; the answer uses the transport it came by. A cookie refresh must be
-// same-origin (CSRF), and a refused one clears the token cookies.
+// same-origin (CSRF), and a refused one clears the token cookies. Too many
+// refused refreshes from one address answer 429 for a while.
 #include "api/cookies.h"
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
+#include "auth/login_throttle.h"
 #include "config/config.h"
 #include "http/router.h"
 #include "token/token_service.h"
@@ -22,6 +24,12 @@ struct TokenApiDeps {
   TokenService& tokens;
   const Authenticator& authenticator;
   const CsrfGuard& csrf;
+  // Failed refreshes per client address (throttle.per_ip per throttle.window):
+  // refresh tokens cannot be guessed, but each refused one costs us a store
+  // read and possibly a chain walk.
+  LoginThrottle& failures_by_ip;
+  const Clock& clock;
+  Metrics& metrics;
 };
 
 class TokenApi {

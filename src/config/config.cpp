@@ -242,7 +242,7 @@ const std::vector<KeySpec>& keys() {
       INT_KEY("throttle", "per_account", throttle.per_account, 1, 1'000'000,
               "Failed logins per username per window before 429."),
       INT_KEY("throttle", "per_ip", throttle.per_ip, 1, 1'000'000,
-              "Failed logins per client address per window before 429."),
+              "Failed logins (and, in a separate bucket, refused refreshes) per client address per window before 429."),
       DURATION_KEY("throttle", "window", throttle.window, "Window over which failed logins are counted."),
       INT_KEY("throttle", "max_tracked", throttle.max_tracked, 100, 100'000'000,
               "Addresses and usernames remembered per table (memory bound)."),

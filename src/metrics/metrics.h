@@ -50,6 +50,7 @@ namespace cloakroom {
   X(refresh_reused, "cloakroom_refreshes_total", "outcome=\"reuse_detected\"", "")                     \
   X(refresh_invalid, "cloakroom_refreshes_total", "outcome=\"invalid\"", "")                           \
   X(refresh_disabled, "cloakroom_refreshes_total", "outcome=\"disabled\"", "")                         \
+  X(refresh_throttled, "cloakroom_refreshes_total", "outcome=\"throttled\"", "")                       \
   X(revoked_access_token, "cloakroom_token_revocations_total", "what=\"access_token\"",                \
     "Token-mode revocations: one access token (logout), a refresh family, every token of a user.")    \
   X(revoked_family, "cloakroom_token_revocations_total", "what=\"refresh_family\"", "")                \

@@ -283,6 +283,21 @@ class RefreshTest(TokenTestCase):
         self.assertTrue(eventually(lambda: self.refresh(r0["refresh_token"])[0] == 200))
 
 
+class RefreshThrottleTest(TokenTestCase):
+    env = {"CLOAKROOM_THROTTLE_PER_IP": "3"}
+
+    def test_refused_refreshes_from_one_address_are_throttled(self):
+        good = self.token_login()
+        for _ in range(3):
+            self.assertEqual(self.refresh("A" * 22 + ".0." + "B" * 43)[0], 401)
+        status, headers, body = self.refresh(good["refresh_token"])
+        self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
+        self.assertGreater(int(headers["retry-after"]), 0)
+        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="throttled"}'), 1)
+        # Logins have their own buckets: a broken refresher does not lock its address out of signing in.
+        self.assertEqual(self.srv.login("alice", "correct horse", mode="token", transport="body")[0], 200)
+
+
 class ReuseWithoutGraceTest(TokenTestCase):
     env = {"CLOAKROOM_JWT_REFRESH_GRACE": "0s"}
 
