@@ -62,7 +62,18 @@ try {
   assert.equal(sid.expires, -1, "without remember-me the cookie ends with the browser session");
   assert.equal(await pageA.locator("#username").textContent(), "alice");
 
-  step("a second browser signs in (remember me) and both see two sessions");
+  step("a phone app signs in with token mode; its refresh family shows up too");
+  const appLogin = await fetch(BASE + "/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "User-Agent": "okhttp/4.12.0" },
+    body: JSON.stringify({ username: "alice", password: "correct horse battery", mode: "token", transport: "body" }),
+  });
+  assert.equal(appLogin.status, 200);
+  const app = await appLogin.json();
+  const appOk = async () => (await fetch(BASE + "/auth/me", { headers: { Authorization: "Bearer " + app.access_token } })).status === 200;
+  assert.ok(await appOk());
+
+  step("a second browser signs in (remember me) and both see every session");
   const b = await browser.newContext({ viewport: { width: 900, height: 700 } });
   const pageB = await b.newPage();
   watch(pageB);
@@ -73,18 +84,20 @@ try {
   const bCookie = (await b.cookies()).find((c) => c.name === "__Host-sid");
   assert.ok(bCookie.expires > Date.now() / 1000 + 86400, "remember-me gives a persistent cookie");
   await pageA.reload();
-  await sessionRows(pageA).nth(1).waitFor();
-  assert.equal(await sessionRows(pageA).count(), 2);
+  await sessionRows(pageA).nth(2).waitFor();
+  assert.equal(await sessionRows(pageA).count(), 3);
   assert.equal(await pageA.locator(".badge", { hasText: "this device" }).count(), 1);
   assert.match(await sessionRows(pageA).first().textContent(), /Chrome on Linux/);
+  assert.match(await sessionRows(pageA).nth(1).textContent(), /OkHttp.*app token/);
   await pageA.screenshot({ path: `${ARTIFACTS}/account.png`, fullPage: true });
 
   step("A ends B's session; B's next request is sent to the login page");
-  const other = sessionRows(pageA).filter({ hasNot: pageA.locator(".badge") });
+  const other = sessionRows(pageA).filter({ hasNot: pageA.locator(".badge") }).filter({ hasText: "browser session" });
   await other.getByRole("button", { name: /^Sign out / }).click();
-  await pageA.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
+  await pageA.waitForFunction(() => document.querySelectorAll("#sessions li").length === 2);
   await pageB.reload();
   await pageB.waitForURL(/\/login\?rd=/);
+  assert.ok(await appOk(), "ending one browser session leaves the app signed in");
 
   step("a cross-site form POST to /auth/logout is refused and the session survives");
   await pageA.goto(EVIL + "/");
@@ -98,11 +111,12 @@ try {
   await signIn(pageB, "alice", "correct horse battery");
   await pageB.waitForURL(BASE + "/account");
   await pageA.reload();
-  await sessionRows(pageA).nth(1).waitFor();
+  await sessionRows(pageA).nth(2).waitFor();
   await pageA.getByRole("button", { name: "Sign out all other devices" }).click();
   await pageA.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
   await pageB.reload();
   await pageB.waitForURL(/\/login/);
+  assert.ok(!(await appOk()), "the app's access token fails at once when its family is ended");
   await pageA.getByRole("button", { name: "Sign out everywhere" }).click();
   await pageA.waitForURL(BASE + "/login");
   await pageA.goto(BASE + "/account");
