@@ -24,8 +24,9 @@ Result<std::string> normalize_request_path(std::string_view target) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '%') {
-      if (i + 2 >= path.size() || hex_digit_value(path[i + 1]) < 0 || hex_digit_value(path[i + 2]) < 0) return bad_path("has a broken %-escape");
-      char d = static_cast<char>(hex_digit_value(path[i + 1]) * 16 + hex_digit_value(path[i + 2]));
+      int escaped = percent_escape_at(path, i);
+      if (escaped < 0) return bad_path("has a broken %-escape");
+      char d = static_cast<char>(escaped);
       if (d == '/' || d == '\\' || d == '\0' || d == '%') return bad_path("has an encoded '/', '\\\\', '%' or NUL");
       decoded += d;
       i += 2;

@@ -19,8 +19,10 @@ Result<Authenticated> Authenticator::authenticate(const http::Request& req) cons
       // Revocation state is consulted in memory: a disabled user's tokens fail at once.
       if (users_.is_disabled((*claims)->claims.subject)) return Error{ErrorCode::unauthenticated, "The account is disabled."};
       // The principal lives inside the cached entry: share it, do not rebuild it.
-      std::shared_ptr<const Principal> p(*claims, &(*claims)->principal);
-      return Authenticated{std::move(p), credential, SessionKey{}, (*claims)->expires_at * 1000, *claims};
+      std::shared_ptr<const VerifiedAccessToken> token = std::move(*claims);
+      std::shared_ptr<const Principal> p(token, &token->principal);
+      const long long expires_ms = token->expires_at * 1000;
+      return Authenticated{std::move(p), credential, SessionKey{}, expires_ms, std::move(token)};
     }
     case Credential::Source::session_header:
     case Credential::Source::session_cookie: {

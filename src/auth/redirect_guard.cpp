@@ -78,10 +78,9 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
       if (raw[i] == '+') out += ' ';
       else if (raw[i] != '%') out += raw[i];
       else {
-        if (i + 2 >= raw.size()) return std::nullopt;  // "%" or "%X" at the end
-        int hi = hex_digit_value(raw[i + 1]), lo = hex_digit_value(raw[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
+        int escaped = percent_escape_at(raw, i);
+        if (escaped < 0) return std::nullopt;
+        out += static_cast<char>(escaped);
         i += 2;
       }
     }

@@ -100,22 +100,18 @@ int session_command(const Args& args) {
   long long idle = config->session.idle_timeout.count();
   auto sessions = user ? stores->sessions->list_user(user->id) : stores->sessions->load_active(now, idle);
   if (!sessions) return fail(kExitNo, sessions.error().text());
-  std::vector<RefreshFamilyRecord> families;
+  auto families = user ? stores->tokens->list_user_families(user->id, now) : stores->tokens->list_active_families(now);
+  if (!families) return fail(kExitNo, families.error().text());
   auto users = user ? Result<std::vector<User>>(std::vector<User>{*user}) : stores->users->list();
   if (!users) return fail(kExitNo, users.error().text());
   std::unordered_map<std::string, std::string> names;
-  for (const auto& u : *users) {
-    names[u.id] = u.username;
-    auto mine = stores->tokens->list_user_families(u.id, now);
-    if (!mine) return fail(kExitNo, mine.error().text());
-    families.insert(families.end(), mine->begin(), mine->end());
-  }
+  for (const auto& u : *users) names[u.id] = u.username;
   std::vector<Row> rows;
   for (const auto& s : *sessions) {
     long long expires = std::min(s.expires_ms, s.last_seen_ms + idle);
     if (expires > now) rows.push_back({"session", s.id, s.user_id, s.created_ms, s.last_seen_ms, expires, s.ip, s.user_agent});
   }
-  for (const auto& f : families)
+  for (const auto& f : *families)
     rows.push_back({"token", f.id, f.user_id, f.created_ms, f.rotated_ms, f.expires_ms, f.ip, f.user_agent});
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.created_ms < b.created_ms; });
   std::cout << std::left << std::setw(24) << "ID" << std::setw(9) << "MODE" << std::setw(20) << "USER" << std::setw(22)

@@ -32,4 +32,12 @@ inline int hex_digit_value(char c) {
   return -1;
 }
 
+// The byte a "%XY" escape at s[i] stands for, or -1 when s[i..i+2] is not a
+// complete one. Callers decide what a decoded byte may be.
+inline int percent_escape_at(std::string_view s, std::size_t i) {
+  if (i + 2 >= s.size() || s[i] != '%') return -1;
+  int hi = hex_digit_value(s[i + 1]), lo = hex_digit_value(s[i + 2]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 }  // namespace cloakroom

@@ -57,6 +57,8 @@ class TokenStore {
                                      long long now_ms, long long expires_ms) = 0;
   // The user's families that have not expired at `now_ms`, oldest first.
   virtual Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) = 0;
+  // Every user's families that have not expired at `now_ms`, oldest first (the CLI's list).
+  virtual Result<std::vector<RefreshFamilyRecord>> list_active_families(long long now_ms) = 0;
   // Removes the family and denies its access tokens until `until_ms`, in one
   // step. true when the family existed.
   virtual Result<bool> revoke_family(const std::string& id, long long until_ms) = 0;

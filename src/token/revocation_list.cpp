@@ -14,7 +14,6 @@ void RevocationList::load(const std::vector<Revocation>& denylist,
                           const std::vector<std::pair<std::string, long long>>& epochs) {
   {
     std::unique_lock lock(mu_);
-    tokens_.reserve(denylist.size());
     for (const auto& r : denylist) add_locked(r);
     for (const auto& [user, e] : epochs) {
       long long& known = epochs_[user];

@@ -107,8 +107,9 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented) {
     return invalid("The refresh token is malformed.");
   }
   const std::string family_id(token->family_id);
-  // Two passes at most: a lost compare-and-swap means a concurrent request
-  // rotated this very token, and the second pass treats ours as its repeat.
+  // A lost compare-and-swap means a concurrent request rotated this very
+  // token; the next pass treats ours as its repeat. Bounded, in case the
+  // family keeps moving under us.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const long long now = now_ms();
     auto family = d_.store.find_family(family_id);

@@ -5,7 +5,7 @@ import sqlite3
 import time
 import unittest
 
-from cloakroom_server import CloakroomServer, eventually, run_cli
+from cloakroom_server import CloakroomServer, ServerTestCase, eventually, run_cli
 
 PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
 
@@ -15,16 +15,7 @@ def sid_from(headers):
     return m.group(1) if m else None
 
 
-class SessionTestCase(unittest.TestCase):
-    env = {}
-
-    def setUp(self):
-        self.srv = CloakroomServer(env=dict(self.env)).start()
-        self.srv.register("alice", "correct horse")
-        self.srv.register("bob", "battery staple")
-
-    def tearDown(self):
-        self.srv.__exit__(None, None, None)
+class SessionTestCase(ServerTestCase):
 
     def login(self, username="alice", password="correct horse", **extra):
         status, headers, body = self.srv.login(username, password, **extra)

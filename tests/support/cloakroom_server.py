@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 BIN = os.environ.get("CLOAKROOM_BIN", os.path.join(os.path.dirname(__file__), "../../build/cloakroom"))
 
@@ -191,3 +192,17 @@ class CloakroomServer:
             if line.startswith(name_and_labels + " "):
                 return float(line.rsplit(" ", 1)[1])
         return None
+
+
+class ServerTestCase(unittest.TestCase):
+    """A fresh server per test, with alice ("correct horse") and bob ("battery
+    staple") registered. Subclasses set `env` for the server's environment."""
+    env = {}
+
+    def setUp(self):
+        self.srv = CloakroomServer(env=dict(self.env)).start()
+        self.srv.register("alice", "correct horse")
+        self.srv.register("bob", "battery staple")
+
+    def tearDown(self):
+        self.srv.__exit__(None, None, None)

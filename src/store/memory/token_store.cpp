@@ -30,13 +30,21 @@ Result<bool> TokenStore::rotate_family(const std::string& id, long long from_gen
   return true;
 }
 
-Result<std::vector<RefreshFamilyRecord>> TokenStore::list_user_families(const std::string& user_id, long long now_ms) {
+std::vector<RefreshFamilyRecord> TokenStore::live_families(const std::string* user_id, long long now_ms) {
   std::lock_guard lock(mu_);
   std::vector<RefreshFamilyRecord> out;
   for (const auto& [id, f] : families_)
-    if (f.user_id == user_id && f.expires_ms > now_ms) out.push_back(f);
+    if ((!user_id || f.user_id == *user_id) && f.expires_ms > now_ms) out.push_back(f);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created_ms < b.created_ms; });
   return out;
+}
+
+Result<std::vector<RefreshFamilyRecord>> TokenStore::list_user_families(const std::string& user_id, long long now_ms) {
+  return live_families(&user_id, now_ms);
+}
+
+Result<std::vector<RefreshFamilyRecord>> TokenStore::list_active_families(long long now_ms) {
+  return live_families(nullptr, now_ms);
 }
 
 void TokenStore::deny_locked(const Revocation& r) {

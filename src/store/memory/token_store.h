@@ -15,6 +15,7 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                              long long now_ms, long long expires_ms) override;
   Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
+  Result<std::vector<RefreshFamilyRecord>> list_active_families(long long now_ms) override;
   Result<bool> revoke_family(const std::string& id, long long until_ms) override;
   Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
   Result<void> deny(const Revocation& revocation) override;
@@ -26,6 +27,8 @@ class TokenStore final : public cloakroom::TokenStore {
 
  private:
   void deny_locked(const Revocation& r);
+  // Unexpired families, of one user or (nullptr) of all, oldest first.
+  std::vector<RefreshFamilyRecord> live_families(const std::string* user_id, long long now_ms);
   std::mutex mu_;
   std::unordered_map<std::string, RefreshFamilyRecord> families_;
   std::map<std::pair<Revocation::Kind, std::string>, long long> denylist_;  // -> until_ms

@@ -96,6 +96,14 @@ Result<std::vector<RefreshFamilyRecord>> TokenStore::list_user_families(const st
   });
 }
 
+Result<std::vector<RefreshFamilyRecord>> TokenStore::list_active_families(long long now_ms) {
+  return db_->run([&](Connection& c) -> Result<std::vector<RefreshFamilyRecord>> {
+    auto st = c.prepare("SELECT " FAMILY_COLUMNS " FROM refresh_families WHERE expires_ms > ?1 ORDER BY created_ms");
+    st.bind(1, now_ms);
+    return st.collect([](const Statement& row) { return read_family(row); });
+  });
+}
+
 Result<bool> TokenStore::revoke_family(const std::string& id, long long until_ms) {
   bool existed = false;
   auto r = db_->transaction([&](Connection& c) -> Result<void> {

@@ -87,6 +87,10 @@ TYPED_TEST(TokenStoreTest, ListUserFamilies) {
   ASSERT_EQ(mine->size(), 2u);
   EXPECT_EQ((*mine)[0].id, "a");
   EXPECT_EQ((*mine)[1].id, "b");
+  auto all = this->store->list_active_families(3000);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].id, "b");  // oldest first, across users; "old" has expired
 }
 
 // Revoking a family removes it and denies its tokens, in one step.
