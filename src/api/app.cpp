@@ -25,8 +25,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/work_pool.h"
 #include "http/server.h"
-#include "password/hash_pool.h"
 #include "password/password_hasher.h"
 #include "store/store_url.h"
 
@@ -34,6 +34,8 @@ namespace cloakroom::api {
 
 namespace {
 int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+constexpr int kStoreWorkers = 4;
+constexpr int kStoreQueue = 256;
 }  // namespace
 
 // Members are destroyed in reverse order: the pool goes (finishing its jobs)
@@ -57,7 +59,8 @@ struct App::Parts {
   http::Router router;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<http::Server> server;
-  std::unique_ptr<HashPool> pool;
+  std::unique_ptr<WorkPool> hash_pool;   // Argon2id: CPU-bound, one worker per core
+  std::unique_ptr<WorkPool> store_pool;  // store calls: they wait on disk or network, not CPU
   std::unique_ptr<UserDirectory> directory;
   std::unique_ptr<SessionService> sessions;
   RevocationList revocations;
@@ -124,8 +127,8 @@ struct App::Parts {
 
   double gauge(GaugeId id) const {
     switch (id) {
-      case GaugeId::hash_queue_depth: return pool->queue_depth();
-      case GaugeId::hash_workers: return pool->workers();
+      case GaugeId::hash_queue_depth: return hash_pool->queue_depth();
+      case GaugeId::hash_workers: return hash_pool->workers();
       case GaugeId::http_connections: return server->active_connections();
       case GaugeId::sessions_active: return static_cast<double>(sessions->active());
       case GaugeId::denylist_entries: return static_cast<double>(revocations.denied());
@@ -169,7 +172,11 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
 
   p->metrics = std::make_unique<Metrics>(r.route_names());
   p->server = std::make_unique<http::Server>(c.http, p->router, *p->metrics);
-  p->pool = std::make_unique<HashPool>(c.password.workers > 0 ? c.password.workers : cores(), c.password.queue);
+  p->hash_pool = std::make_unique<WorkPool>(c.password.workers > 0 ? c.password.workers : cores(), c.password.queue);
+  // Why 4 workers and 256 queued: SQLite serialises writes anyway; a few
+  // workers keep reads flowing beside one slow write, and the queue bound
+  // turns a stuck store into fast 503s instead of piling up requests.
+  p->store_pool = std::make_unique<WorkPool>(kStoreWorkers, kStoreQueue);
   p->directory = std::make_unique<UserDirectory>(*p->stores.users);
   p->sessions = std::make_unique<SessionService>(
       SessionDeps{c, *p->stores.sessions, *p->directory, p->clock, p->random, *p->metrics});
@@ -186,18 +193,19 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
-  p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->pool, p->throttle_by_ip,
+  p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool, p->throttle_by_ip,
                                                p->throttle_by_account, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->token_service, *p->authenticator, *p->csrf});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(
       SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
-                     *p->tokens, *p->redirects});
+                     *p->tokens, *p->redirects, *p->store_pool});
   p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf,
-                                                         p->refresh_failures_by_ip, p->clock, *p->metrics});
+                                                         p->refresh_failures_by_ip, p->clock, *p->metrics,
+                                                         *p->store_pool});
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
-  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
+  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
   if (auto b = p->server->bind(c.listen); !b) return b.error();
   return std::unique_ptr<App>(new App(std::move(p)));

@@ -1,5 +1,7 @@
 #include "api/auth_routes.h"
 
+#include <algorithm>
+
 #include "api/json_body.h"
 #include "api/cookies.h"
 #include "api/session_routes.h"
@@ -28,6 +30,36 @@ Result<void> check_choice(const json::Value& body, std::string_view field, std::
   std::string list;
   for (auto a : allowed) list += (list.empty() ? "\"" : " or \"") + std::string(a) + "\"";
   return Error{ErrorCode::invalid_field, std::string(field) + " must be " + list + "."};
+}
+
+// session.max_per_user counts sessions and refresh families together: the
+// oldest beyond it end, never `keep` (the credential just created). A failed
+// listing leaves the new login standing; the next login catches up.
+void end_oldest_beyond_cap(SessionService& sessions, TokenService& tokens, const std::string& user_id,
+                           std::string_view keep, int max) {
+  if (max <= 0) return;
+  auto mine = sessions.list_user(user_id);
+  auto families = tokens.list_user(user_id);
+  if (!mine || !families) return;
+  struct Entry {
+    long long created_ms;
+    std::string_view id;
+    bool session;
+  };
+  std::vector<Entry> all;
+  for (const auto& s : *mine) all.push_back({s.created_ms, s.id, true});
+  for (const auto& f : *families) all.push_back({f.created_ms, f.id, false});
+  if (all.size() <= static_cast<std::size_t>(max)) return;
+  // Newest first, the one just created ahead of any tie.
+  std::sort(all.begin(), all.end(), [&](const Entry& a, const Entry& b) {
+    if ((a.id == keep) != (b.id == keep)) return a.id == keep;
+    return a.created_ms > b.created_ms;
+  });
+  for (std::size_t i = static_cast<std::size_t>(max); i < all.size(); ++i) {
+    std::string id(all[i].id);
+    if (all[i].session) (void)sessions.revoke(id);
+    else (void)tokens.revoke_family(id);
+  }
 }
 
 }  // namespace
@@ -68,18 +100,19 @@ http::Task AuthApi::register_user(http::Request& req) {
   if (auto r = check_password(password, d_.config.auth.password_min); !r) co_return error_response(r.error());
 
   // Fail fast on a taken name before spending a hash on it.
-  auto existing = d_.users.find_by_name(username);
+  auto existing = co_await http::on_pool(d_.store_pool, [&] { return d_.users.find_by_name(username); });
   if (existing) co_return error_response(ErrorCode::username_taken);
   if (existing.error().code != ErrorCode::not_found) co_return error_response(existing.error());
 
   Result<std::string> hash = Error{ErrorCode::internal};
-  bool ran = co_await http::offload(d_.pool, [&] { hash = d_.hasher.hash(password); });
+  bool ran = co_await http::offload(d_.hash_pool, [&] { hash = d_.hasher.hash(password); });
   if (!ran) co_return error_response(ErrorCode::overloaded);
   if (!hash) co_return error_response(hash.error());
 
   auto user = make_user(d_.random, d_.clock, username, std::move(*hash), {});
   if (!user) co_return error_response(user.error());
-  if (auto r = d_.users.create(*user); !r) co_return error_response(r.error());
+  if (auto r = co_await http::on_pool(d_.store_pool, [&] { return d_.users.create(*user); }); !r)
+    co_return error_response(r.error());
   d_.metrics.inc(Counter::users_registered);
   log_line("info", "user_registered", {{"user_id", user->id}, {"request_id", req.request_id}});
 
@@ -126,7 +159,7 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
   }
 
-  auto user = d_.users.find_by_name(username);
+  auto user = co_await http::on_pool(d_.store_pool, [&] { return d_.users.find_by_name(username); });
   if (!user && user.error().code != ErrorCode::not_found) {
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(user.error());  // fail closed
@@ -135,7 +168,7 @@ http::Task AuthApi::login(http::Request& req) {
   bool ok = false;
   std::optional<std::string> rehashed;
   const std::string* stored = user ? &user->password_hash : nullptr;
-  bool ran = co_await http::offload(d_.pool, [&] {
+  bool ran = co_await http::offload(d_.hash_pool, [&] {
     ok = d_.hasher.verify_or_dummy(stored, password);
     if (ok && d_.hasher.needs_rehash(*stored))
       if (auto h = d_.hasher.hash(password)) rehashed = std::move(*h);
@@ -155,36 +188,50 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(ErrorCode::account_disabled);
   }
   d_.throttle_by_account.reset(account);
-  if (rehashed) {
-    // A failed upgrade is not a failed login: the old hash still verifies.
-    if (d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
-  }
   // The session or refresh family this client had before (if any) ends
-  // here: one login, one id.
-  auto end_previous_session = [&] {
-    auto previous = d_.authenticator.authenticate(req);
+  // here: one login, one id. Checked now (in memory), ended with the rest.
+  auto previous = d_.authenticator.authenticate(req);
+  const std::string_view user_agent = req.header("user-agent");
+  // Everything below touches the store: one trip to the store pool.
+  auto upgrade_hash = [&] {
+    // A failed upgrade is not a failed login: the old hash still verifies.
+    if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
+  };
+  auto end_previous = [&] {
     if (!previous) return;
     if (previous->credential.is_session()) (void)d_.sessions.revoke(std::string(previous->session_id_view()));
     else if (!previous->session_id_view().empty()) (void)d_.tokens.revoke_family(std::string(previous->session_id_view()));
   };
   if (token_mode) {
-    auto issued = d_.tokens.issue(*user, req.remote_ip, req.header("user-agent"), remember);
+    auto issued = co_await http::on_pool(d_.store_pool, [&] {
+      upgrade_hash();
+      auto r = d_.tokens.issue(*user, req.remote_ip, user_agent, remember);
+      if (!r) return r;
+      end_previous();
+      end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, r->family.id, d_.config.session.max_per_user);
+      return r;
+    });
     if (!issued) {
       d_.metrics.inc(Counter::login_store_error);
       co_return error_response(issued.error());
     }
-    end_previous_session();
     d_.metrics.inc(Counter::login_success);
     log_line("info", "login", {{"user_id", user->id}, {"mode", "token"}, {"family_id", issued->family.id},
                                {"request_id", req.request_id}});
     co_return token_response(d_.config, d_.authenticator.names(), *issued, cookie_transport);
   }
-  auto session = d_.sessions.create(*user, req.remote_ip, req.header("user-agent"), remember);
+  auto session = co_await http::on_pool(d_.store_pool, [&] {
+    upgrade_hash();
+    auto r = d_.sessions.create(*user, req.remote_ip, user_agent, remember);
+    if (!r) return r;
+    end_previous();
+    end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, r->info.id, d_.config.session.max_per_user);
+    return r;
+  });
   if (!session) {
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(session.error());
   }
-  end_previous_session();
   d_.metrics.inc(Counter::login_success);
   log_line("info", "login", {{"user_id", user->id}, {"mode", "session"}, {"session_id", session->info.id},
                              {"request_id", req.request_id}});

@@ -6,10 +6,11 @@
 //
 // Login order of work (cheap checks first, the hash last): body → throttle
 // (per address, per username) → user lookup → one Argon2id verify on the
-// HashPool (a dummy hash for unknown users, so both answers take the same
+// hashing pool (a dummy hash for unknown users, so both answers take the same
 // time) → rehash when parameters changed → a new session, or in token mode a
 // new refresh family with its first access token (any session the request
-// already carried is revoked: a login never keeps an old id).
+// already carried is revoked: a login never keeps an old id). Store calls run
+// on the store pool, hashes on the hashing pool: never on the I/O thread.
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
 #include "auth/login_throttle.h"
@@ -19,7 +20,7 @@
 #include "core/random.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
-#include "password/hash_pool.h"
+#include "core/work_pool.h"
 #include "password/password_hasher.h"
 #include "session/session_service.h"
 #include "store/user_store.h"
@@ -31,7 +32,8 @@ struct AuthDeps {
   const Config& config;
   UserStore& users;
   const PasswordHasher& hasher;
-  HashPool& pool;
+  WorkPool& hash_pool;
+  WorkPool& store_pool;
   LoginThrottle& throttle_by_ip;
   LoginThrottle& throttle_by_account;
   Metrics& metrics;

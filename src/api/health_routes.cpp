@@ -1,11 +1,14 @@
 #include "api/health_routes.h"
 
+#include "http/offload.h"
+
 namespace cloakroom::api {
 
 http::Task HealthApi::healthz(http::Request&) { co_return http::json_response(200, "{\"status\":\"ok\"}"); }
 
 http::Task HealthApi::readyz(http::Request&) {
-  if (auto r = users_.ping(); !r) co_return http::error_response(r.error());
+  if (auto r = co_await http::on_pool(store_pool_, [&] { return users_.ping(); }); !r)
+    co_return http::error_response(r.error());
   co_return http::json_response(200, "{\"status\":\"ready\"}");
 }
 

@@ -1,10 +1,13 @@
 #pragma once
-// GET /healthz (the process answers), GET /readyz (stores reachable) and
-// GET /metrics (Prometheus text format).
+// GET /healthz (the process answers), GET /readyz (the store could take a
+// write now: 503 while another process holds the database or it is down)
+// and GET /metrics (Prometheus text format). Only /readyz touches a store,
+// and only from the store pool.
 #include <functional>
 #include <vector>
 
 #include "http/router.h"
+#include "core/work_pool.h"
 #include "metrics/metrics.h"
 #include "store/user_store.h"
 
@@ -12,8 +15,8 @@ namespace cloakroom::api {
 
 class HealthApi {
  public:
-  HealthApi(UserStore& users, const Metrics& metrics, GaugeReader gauges)
-      : users_(users), metrics_(metrics), gauges_(std::move(gauges)) {}
+  HealthApi(UserStore& users, WorkPool& store_pool, const Metrics& metrics, GaugeReader gauges)
+      : users_(users), store_pool_(store_pool), metrics_(metrics), gauges_(std::move(gauges)) {}
 
   http::Task healthz(http::Request& req);
   http::Task readyz(http::Request& req);
@@ -21,6 +24,7 @@ class HealthApi {
 
  private:
   UserStore& users_;
+  WorkPool& store_pool_;
   const Metrics& metrics_;
   GaugeReader gauges_;
 };

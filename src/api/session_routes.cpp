@@ -4,6 +4,7 @@
 #include "api/cookies.h"
 #include "auth/cookie.h"
 #include "core/json.h"
+#include "http/offload.h"
 
 namespace cloakroom::api {
 
@@ -81,11 +82,12 @@ Result<Authenticated> SessionApi::authorize(const http::Request& req) const {
 http::Task SessionApi::logout(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
-  if (who->token) {
-    if (auto r = d_.token_service.logout(who->token->claims); !r) co_return error_response(r.error());
-  } else if (auto revoked = d_.sessions.revoke(std::string(who->session_id_view())); !revoked) {
-    co_return error_response(revoked.error());
-  }
+  auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
+    if (who->token) return d_.token_service.logout(who->token->claims);
+    if (auto revoked = d_.sessions.revoke(std::string(who->session_id_view())); !revoked) return revoked.error();
+    return {};
+  });
+  if (!done) co_return error_response(done.error());
   co_return with_cookies(no_store(http::json_response(200, R"({"status":"logged_out"})")),
                          clear_cookies(d_.config, d_.authenticator.names(),
                                        who->token ? CookieSet::tokens : CookieSet::session));
@@ -95,17 +97,22 @@ http::Task SessionApi::logout_all(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
   const std::string& user_id = who->principal->user_id;
-  // Tokens first: the epoch rise ends every access token even if the session
-  // store then fails.
-  auto families = d_.token_service.revoke_user(user_id);
-  if (!families) co_return error_response(families.error());
-  auto sessions = d_.sessions.revoke_user(user_id);
-  if (!sessions) co_return error_response(sessions.error());
+  struct Ended { std::size_t families, sessions; };
+  auto ended = co_await http::on_pool(d_.store_pool, [&]() -> Result<Ended> {
+    // Tokens first: the epoch rise ends every access token even if the
+    // session store then fails.
+    auto families = d_.token_service.revoke_user(user_id);
+    if (!families) return families.error();
+    auto sessions = d_.sessions.revoke_user(user_id);
+    if (!sessions) return sessions.error();
+    return Ended{*families, *sessions};
+  });
+  if (!ended) co_return error_response(ended.error());
   json::Writer w;
   w.begin_object();
   w.key("status"); w.string("logged_out");
-  w.key("sessions_revoked"); w.number(static_cast<long long>(*sessions));
-  w.key("refresh_families_revoked"); w.number(static_cast<long long>(*families));
+  w.key("sessions_revoked"); w.number(static_cast<long long>(ended->sessions));
+  w.key("refresh_families_revoked"); w.number(static_cast<long long>(ended->families));
   w.end_object();
   co_return with_cookies(no_store(http::json_response(200, w.take())),
                          clear_cookies(d_.config, d_.authenticator.names(), CookieSet::all));
@@ -133,9 +140,9 @@ http::Task SessionApi::list_sessions(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
   if (!who) co_return unauthenticated_response(who.error());
   const std::string& user_id = who->principal->user_id;
-  auto sessions = d_.sessions.list_user(user_id);
+  auto sessions = co_await http::on_pool(d_.store_pool, [&] { return d_.sessions.list_user(user_id); });
   if (!sessions) co_return error_response(sessions.error());
-  auto families = d_.token_service.list_user(user_id);
+  auto families = co_await http::on_pool(d_.store_pool, [&] { return d_.token_service.list_user(user_id); });
   if (!families) co_return error_response(families.error());
   std::vector<ListedCredential> all;
   all.reserve(sessions->size() + families->size());
@@ -156,16 +163,23 @@ http::Task SessionApi::delete_session(http::Request& req) {
   if (!who) co_return refusal(who.error());
   std::string id(req.params.at(0));
   const std::string& user_id = who->principal->user_id;
-  auto sessions = d_.sessions.list_user(user_id);
-  if (!sessions) co_return error_response(sessions.error());
-  auto families = d_.token_service.list_user(user_id);
-  if (!families) co_return error_response(families.error());
-  const bool is_session = std::any_of(sessions->begin(), sessions->end(), [&](const auto& s) { return s.id == id; });
-  const bool is_family = std::any_of(families->begin(), families->end(), [&](const auto& f) { return f.id == id; });
-  // Why 404 and not 403: whether someone else's session id exists is not our caller's business.
-  if (!is_session && !is_family) co_return error_response(Error{ErrorCode::not_found, "You have no session with that id."});
-  auto revoked = is_session ? d_.sessions.revoke(id) : d_.token_service.revoke_family(id);
+  enum class Kind { none, session, family };
+  auto revoked = co_await http::on_pool(d_.store_pool, [&]() -> Result<Kind> {
+    auto sessions = d_.sessions.list_user(user_id);
+    if (!sessions) return sessions.error();
+    auto families = d_.token_service.list_user(user_id);
+    if (!families) return families.error();
+    const bool is_session = std::any_of(sessions->begin(), sessions->end(), [&](const auto& s) { return s.id == id; });
+    const bool is_family = std::any_of(families->begin(), families->end(), [&](const auto& f) { return f.id == id; });
+    if (!is_session && !is_family) return Kind::none;
+    auto r = is_session ? d_.sessions.revoke(id) : d_.token_service.revoke_family(id);
+    if (!r) return r.error();
+    return is_session ? Kind::session : Kind::family;
+  });
   if (!revoked) co_return error_response(revoked.error());
+  // Why 404 and not 403: whether someone else's session id exists is not our caller's business.
+  if (*revoked == Kind::none) co_return error_response(Error{ErrorCode::not_found, "You have no session with that id."});
+  const bool is_session = *revoked == Kind::session;
   Response r = no_store(http::json_response(200, R"({"status":"revoked"})"));
   if (id == who->session_id_view())
     r = with_cookies(std::move(r), clear_cookies(d_.config, d_.authenticator.names(),

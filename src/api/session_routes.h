@@ -13,6 +13,7 @@
 #include "auth/csrf_guard.h"
 #include "auth/redirect_guard.h"
 #include "config/config.h"
+#include "core/work_pool.h"
 #include "http/router.h"
 #include "session/session_service.h"
 #include "store/user_store.h"
@@ -30,6 +31,7 @@ struct SessionApiDeps {
   const AccessPolicy& access;
   AccessTokens& tokens;
   const RedirectGuard& redirects;
+  WorkPool& store_pool;
 };
 
 class SessionApi {

@@ -3,6 +3,7 @@
 #include "api/auth_routes.h"
 #include "api/json_body.h"
 #include "core/log.h"
+#include "http/offload.h"
 
 namespace cloakroom::api {
 
@@ -65,13 +66,14 @@ http::Task TokenApi::refresh(http::Request& req) {
     d_.metrics.inc(Counter::refresh_throttled);
     co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
   }
-  auto issued = d_.tokens.refresh(presented);
+  auto issued = co_await http::on_pool(d_.store_pool, [&] { return d_.tokens.refresh(presented); });
   if (!issued) {
     const ErrorCode code = issued.error().code;
     if (code == ErrorCode::invalid_refresh_token || code == ErrorCode::refresh_token_reused)
       d_.failures_by_ip.record_failure(ip, d_.clock.now());
     Response r = error_response(issued.error());
-    if (from_cookie && code != ErrorCode::store_unavailable)
+    // An outage (503) is no verdict on the token: its cookies stay.
+    if (from_cookie && r.status != 503)
       for (auto& c : clear_cookies(d_.config, names, CookieSet::tokens)) r.headers.emplace_back("Set-Cookie", std::move(c));
     co_return r;
   }

@@ -14,6 +14,7 @@
 #include "auth/csrf_guard.h"
 #include "auth/login_throttle.h"
 #include "config/config.h"
+#include "core/work_pool.h"
 #include "http/router.h"
 #include "token/token_service.h"
 
@@ -30,6 +31,7 @@ struct TokenApiDeps {
   LoginThrottle& failures_by_ip;
   const Clock& clock;
   Metrics& metrics;
+  WorkPool& store_pool;
 };
 
 class TokenApi {

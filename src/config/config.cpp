@@ -136,7 +136,7 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("session", "idle_timeout", session.idle_timeout, "A session unused this long ends."),
       DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
       INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
-              "Sessions per user; the oldest is evicted (0 = unlimited)."),
+              "Sessions and refresh families per user, counted together; a login beyond it ends the oldest (0 = unlimited)."),
       BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
       KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
               [](Config& c, const Typed& t) -> Result<void> {

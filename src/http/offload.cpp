@@ -11,7 +11,7 @@ namespace cloakroom::http {
 
 namespace asio = boost::asio;
 
-asio::awaitable<bool> offload(HashPool& pool, std::function<void()> job) {
+asio::awaitable<bool> offload(WorkPool& pool, std::function<void()> job) {
   auto executor = co_await asio::this_coro::executor;
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(bool)>(
       [&pool, &job, executor](auto handler) {

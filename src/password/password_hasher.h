@@ -7,7 +7,7 @@
 //   if (ok && hasher.needs_rehash(*phc)) ...                 // parameters changed: store a new hash
 //
 // Every call costs one full Argon2id computation (~21 ms at OWASP
-// parameters) and must run on the HashPool, never on an I/O thread.
+// parameters) and must run on the hashing WorkPool, never on an I/O thread.
 // verify_or_dummy() lets "no such user" take the same time as "wrong password".
 #include <cstdint>
 #include <string>

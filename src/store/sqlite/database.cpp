@@ -1,5 +1,6 @@
 #include "store/sqlite/database.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/log.h"
@@ -151,23 +152,50 @@ Result<void> Connection::exec(const char* sql) {
   return {};
 }
 
+void Connection::busy_wait(std::chrono::milliseconds wait) {
+  sqlite3_busy_timeout(db_, static_cast<int>(std::max<long long>(1, wait.count())));
+}
+
+std::chrono::milliseconds Database::remaining(std::chrono::steady_clock::time_point deadline) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+}
+
+Error Database::busy() const {
+  log_line("warn", "sqlite_busy", {{"path", path_}, {"detail", "another call held the database past the store wait"}});
+  return Error{ErrorCode::store_unavailable};
+}
+
 Result<void> Database::transaction(const std::function<Result<void>(Connection&)>& f) {
-  std::lock_guard lock(mu_);
-  if (auto r = conn_.exec("BEGIN IMMEDIATE"); !r) return r;
-  auto r = f(conn_);
-  if (!r) {
-    (void)conn_.exec("ROLLBACK");
-    return r;
-  }
-  return conn_.exec("COMMIT");
+  return run([&](Connection& c) -> Result<void> {
+    if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r;
+    auto r = f(c);
+    if (!r) {
+      (void)c.exec("ROLLBACK");
+      return r;
+    }
+    if (auto committed = c.exec("COMMIT"); !committed) {
+      (void)c.exec("ROLLBACK");  // COMMIT can fail with SQLITE_BUSY and leave the transaction open
+      return committed;
+    }
+    return {};
+  });
+}
+
+Result<void> Database::probe_writable(std::chrono::milliseconds wait) {
+  return run([](Connection& c) -> Result<void> {
+    if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r;
+    return c.exec("ROLLBACK");
+  }, wait);
 }
 
 int Database::schema_version() {
-  return run([](Connection& c) {
+  auto version = run([](Connection& c) -> Result<int> {
     auto st = c.prepare("PRAGMA user_version");
     auto row = st.step();
-    return row && *row ? static_cast<int>(st.integer(0)) : -1;
+    if (!row) return row.error();
+    return *row ? static_cast<int>(st.integer(0)) : -1;
   });
+  return version ? *version : -1;
 }
 
 Result<std::shared_ptr<Database>> Database::open(const std::string& path) {
@@ -179,8 +207,8 @@ Result<std::shared_ptr<Database>> Database::open(const std::string& path) {
     return Error{ErrorCode::store_unavailable, "Cannot open the SQLite database " + path + ": " + detail + "."};
   }
   auto db = std::make_shared<Database>(raw, path);
-  // Why: the CLI and the server may write at once; wait instead of failing.
-  sqlite3_busy_timeout(raw, 5000);
+  // Why: the CLI and the server may write at once; wait (boundedly) instead of failing.
+  sqlite3_busy_timeout(raw, static_cast<int>(kStoreWait.count()));
   auto fail = [&](std::string_view what) {
     return Error{ErrorCode::store_unavailable,
                  "Cannot prepare the SQLite database " + path + " (" + std::string(what) + "): " + sqlite3_errmsg(raw) + "."};

@@ -12,13 +12,21 @@
 // Access is serialised by a mutex: writes are rare (logins, revocations) and
 // hot reads are meant to be served from in-process caches, not SQL.
 // synchronous=FULL: a write that returned survives kill -9 and power loss.
+//
+// Every call has one deadline (kStoreWait) for getting the mutex and then
+// SQLite's write lock: another process holding the database (a backup, an
+// admin's sqlite3 shell, the CLI) turns into store_unavailable (503 +
+// Retry-After) within that bound instead of a stall. Callers run on the
+// store WorkPool, never on an I/O thread.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -67,6 +75,8 @@ class Connection {
   Statement prepare(const char* sql);
   Result<void> exec(const char* sql);
   sqlite3* raw() { return db_; }
+  // How long SQLite may wait for another process's lock during the next calls.
+  void busy_wait(std::chrono::milliseconds wait);
   int changes() const { return sqlite3_changes(db_); }
 
  private:
@@ -74,25 +84,37 @@ class Connection {
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
 
+// The longest a store call waits for the database before it fails.
+inline constexpr std::chrono::milliseconds kStoreWait{2000};
+
 class Database {
  public:
   static Result<std::shared_ptr<Database>> open(const std::string& path);
   explicit Database(sqlite3* db, std::string path) : conn_(db), path_(std::move(path)) {}
 
-  // Runs `f(Connection&)` with the database to itself.
+  // Runs `f(Connection&)` (which returns a Result) with the database to
+  // itself; store_unavailable when that cannot happen within `wait`.
   template <class F>
-  auto run(F&& f) {
-    std::lock_guard lock(mu_);
+  std::invoke_result_t<F&, Connection&> run(F&& f, std::chrono::milliseconds wait = kStoreWait) {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    std::unique_lock lock(mu_, std::defer_lock);
+    if (!lock.try_lock_until(deadline)) return busy();
+    conn_.busy_wait(remaining(deadline));
     return f(conn_);
   }
   // Runs `f` inside BEGIN IMMEDIATE ... COMMIT; rolls back when f fails.
   Result<void> transaction(const std::function<Result<void>(Connection&)>& f);
+  // Whether a write could start now (takes and releases the write lock).
+  Result<void> probe_writable(std::chrono::milliseconds wait);
 
   const std::string& path() const { return path_; }
   int schema_version();
 
  private:
-  std::mutex mu_;
+  static std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline);
+  Error busy() const;
+
+  std::timed_mutex mu_;
   Connection conn_;
   std::string path_;
 };

@@ -97,12 +97,9 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
 }
 
 Result<void> UserStore::ping() {
-  return db_->run([](Connection& c) -> Result<void> {
-    auto st = c.prepare("SELECT 1");
-    auto r = st.step();
-    if (!r) return r.error();
-    return {};
-  });
+  // Why a write probe: in WAL mode reads succeed while another process holds
+  // the write lock, yet logins and logouts would fail; ready means writable.
+  return db_->probe_writable(std::chrono::milliseconds(500));
 }
 
 }  // namespace cloakroom::sqlite

@@ -1,12 +1,16 @@
 #pragma once
-// A bounded pool of threads for CPU-heavy work (Argon2id), so I/O threads
-// never block on it.
+// A bounded pool of threads for work that must never run on an I/O thread:
+// password hashing (CPU) and store calls (disk, later network round trips).
+// The server runs one pool of each kind, so a slow store never queues ahead
+// of hashing and a hashing burst never delays a logout.
 //
-//   HashPool pool(2, 64);                        // 2 workers, 64 queued jobs at most
+//   WorkPool pool(2, 64);                        // 2 workers, 64 queued jobs at most
 //   if (!pool.try_submit([&] { ... })) -> 503    // full: shed load, do not queue forever
 //
-// try_submit never blocks. Jobs run in FIFO order. The destructor finishes
-// every accepted job before joining (graceful shutdown).
+// From a coroutine, http/offload.h's offload() / on_pool() submit a job and
+// resume on the caller's executor. try_submit never blocks. Jobs run in FIFO
+// order. The destructor finishes every accepted job before joining
+// (graceful shutdown).
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -17,12 +21,12 @@
 
 namespace cloakroom {
 
-class HashPool {
+class WorkPool {
  public:
-  HashPool(int workers, int max_queued);
-  ~HashPool();
-  HashPool(const HashPool&) = delete;
-  HashPool& operator=(const HashPool&) = delete;
+  WorkPool(int workers, int max_queued);
+  ~WorkPool();
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
 
   // false when `max_queued` jobs are already waiting (or the pool is stopping).
   bool try_submit(std::function<void()> job);

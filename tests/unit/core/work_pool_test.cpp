@@ -1,4 +1,4 @@
-#include "password/hash_pool.h"
+#include "core/work_pool.h"
 
 #include <gtest/gtest.h>
 
@@ -8,20 +8,20 @@ namespace cloakroom {
 namespace {
 
 // Accepted jobs all run, also when the pool is destroyed right away.
-TEST(HashPool, RunsEveryAcceptedJob) {
+TEST(WorkPool, RunsEveryAcceptedJob) {
   std::atomic<int> ran{0};
   {
-    HashPool pool(2, 100);
+    WorkPool pool(2, 100);
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(pool.try_submit([&] { ran++; }));
   }
   EXPECT_EQ(ran.load(), 50);
 }
 
 // With every worker busy and the queue full, try_submit refuses at once.
-TEST(HashPool, RefusesWhenFull) {
+TEST(WorkPool, RefusesWhenFull) {
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
-  HashPool pool(1, 2);
+  WorkPool pool(1, 2);
   std::promise<void> started;
   ASSERT_TRUE(pool.try_submit([&] { started.set_value(); gate.wait(); }));
   started.get_future().wait();  // the worker is busy
@@ -33,8 +33,8 @@ TEST(HashPool, RefusesWhenFull) {
 }
 
 // A queue of zero still runs jobs when a worker is idle.
-TEST(HashPool, ZeroQueueUsesIdleWorkers) {
-  HashPool pool(1, 0);
+TEST(WorkPool, ZeroQueueUsesIdleWorkers) {
+  WorkPool pool(1, 0);
   std::promise<void> done;
   ASSERT_TRUE(pool.try_submit([&] { done.set_value(); }));
   done.get_future().wait();

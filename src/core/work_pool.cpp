@@ -1,13 +1,13 @@
-#include "password/hash_pool.h"
+#include "core/work_pool.h"
 
 namespace cloakroom {
 
-HashPool::HashPool(int workers, int max_queued) : max_queued_(static_cast<std::size_t>(max_queued)) {
+WorkPool::WorkPool(int workers, int max_queued) : max_queued_(static_cast<std::size_t>(max_queued)) {
   if (workers < 1) workers = 1;
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
 }
 
-HashPool::~HashPool() {
+WorkPool::~WorkPool() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -16,7 +16,7 @@ HashPool::~HashPool() {
   for (auto& t : threads_) t.join();
 }
 
-bool HashPool::try_submit(std::function<void()> job) {
+bool WorkPool::try_submit(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
     // Why: the queue bound is what turns overload into fast 503s instead of
@@ -29,7 +29,7 @@ bool HashPool::try_submit(std::function<void()> job) {
   return true;
 }
 
-void HashPool::work() {
+void WorkPool::work() {
   for (;;) {
     std::function<void()> job;
     {
