@@ -13,6 +13,11 @@ constexpr std::size_t kMaxUserAgentBytes = 512;
 
 Error unauthenticated(const char* why) { return Error{ErrorCode::unauthenticated, why}; }
 
+// Why bounded: the lock is held across store writes, which a stuck store
+// stretches to its own deadline; waiters beyond this shed with 503.
+constexpr std::chrono::milliseconds kUserLockWait{2000};
+Error user_busy() { return Error{ErrorCode::store_unavailable, "Another change to this account is still in progress."}; }
+
 }  // namespace
 
 SessionService::SessionService(SessionDeps deps)
@@ -88,17 +93,13 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
   r.ip = std::string(ip.substr(0, kMaxIpBytes));
   r.user_agent = std::string(user_agent.substr(0, kMaxUserAgentBytes));
   r.remember = remember;
-  if (auto stored = d_.store.create(r); !stored) return stored.error();
-  insert(r, d_.users.put(user));
-  d_.metrics.inc(Counter::sessions_created);
-
-  if (int max = d_.config.session.max_per_user; max > 0) {
-    // Oldest first; the new session is last and always kept.
-    auto mine = list_user(user.id);
-    if (mine && static_cast<int>(mine->size()) > max) {
-      for (std::size_t i = 0; i + static_cast<std::size_t>(max) < mine->size(); ++i) (void)revoke((*mine)[i].id);
-    }
+  {
+    auto lock = user_locks_.lock(user.id, kUserLockWait);
+    if (!lock) return user_busy();
+    if (auto stored = d_.store.create(r); !stored) return stored.error();
+    insert(r, d_.users.put(user));
   }
+  d_.metrics.inc(Counter::sessions_created);
   return NewSession{token.text(), SessionInfo{r.id, r.created_ms, r.last_seen_ms, std::min(r.expires_ms, now + idle_ms_),
                                               r.ip, r.user_agent, r.remember}};
 }
@@ -146,9 +147,12 @@ Result<bool> SessionService::revoke(const std::string& id) {
 }
 
 Result<std::size_t> SessionService::revoke_user(const std::string& user_id) {
+  auto lock = user_locks_.lock(user_id, kUserLockWait);
+  if (!lock) return user_busy();
   auto removed = d_.store.remove_user(user_id);
   if (!removed) return removed.error();
   std::size_t cached = erase_user(user_id);
+  lock.reset();
   std::size_t n = std::max(removed->size(), cached);
   for (std::size_t i = 0; i < n; ++i) d_.metrics.inc(Counter::sessions_revoked);
   return n;

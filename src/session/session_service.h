@@ -14,6 +14,10 @@
 // Idle expiry slides in memory on every request; the store is told at most
 // once per touch interval per session, in batches (flush_touches()).
 // Changes made by other processes arrive through apply(StoreEvent).
+// create() and revoke_user() of one user are linearisable: each holds the
+// user's lock across its store write and its cache change, so a login racing
+// a logout-all ends either revoked everywhere or alive everywhere, never
+// alive in memory only.
 #include <array>
 #include <atomic>
 #include <memory>
@@ -26,6 +30,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/striped_locks.h"
 #include "metrics/metrics.h"
 #include "session/session_token.h"
 #include "store/session_store.h"
@@ -68,8 +73,8 @@ class SessionService {
   explicit SessionService(SessionDeps deps);
 
   Result<void> load();
-  // Evicts the user's oldest sessions beyond session.max_per_user. Durable
-  // before it returns.
+  // Durable before it returns. (session.max_per_user counts sessions and
+  // refresh families together; the login handler enforces it.)
   Result<NewSession> create(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
   // unauthenticated for a malformed, unknown, expired or wrong token, or a
   // disabled user. Never touches the store.
@@ -124,6 +129,7 @@ class SessionService {
   const long long absolute_ms_;
   const long long touch_interval_ms_;
   std::array<Shard, kShards> shards_;
+  StripedLocks<64> user_locks_;  // create/issue vs revoke_user, per user
   std::atomic<std::size_t> active_{0};
 };
 

@@ -33,6 +33,10 @@ bool same_hash(const RefreshSecret& secret, const std::string& stored) {
 
 Error invalid(const char* why) { return Error{ErrorCode::invalid_refresh_token, why}; }
 
+// Same bound and reason as SessionService's user lock.
+constexpr std::chrono::milliseconds kUserLockWait{2000};
+Error user_busy() { return Error{ErrorCode::store_unavailable, "Another change to this account is still in progress."}; }
+
 FamilyInfo info_of(const RefreshFamilyRecord& f) {
   return FamilyInfo{f.id, f.created_ms, f.rotated_ms, f.expires_ms, f.ip, f.user_agent, f.remember};
 }
@@ -87,6 +91,8 @@ Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, 
   f.ip = std::string(ip.substr(0, kMaxIpBytes));
   f.user_agent = std::string(user_agent.substr(0, kMaxUserAgentBytes));
   f.remember = remember;
+  auto lock = user_locks_.lock(user.id, kUserLockWait);
+  if (!lock) return user_busy();
   if (auto stored = d_.store.create_family(f); !stored) return stored.error();
   return tokens_for(f, 0, secret, d_.users.put(user)->load());
 }
@@ -200,6 +206,8 @@ Result<void> TokenService::logout(const jose::VerifiedClaims& claims) {
 Result<std::size_t> TokenService::revoke_user(const std::string& user_id) {
   // The epoch first: from here on, no access token of the user issued
   // before this moment passes, whatever happens next.
+  auto lock = user_locks_.lock(user_id, kUserLockWait);
+  if (!lock) return user_busy();
   auto epoch = d_.store.bump_epoch(user_id);
   if (!epoch) return epoch.error();
   d_.revocations.raise_epoch(user_id, *epoch);

@@ -21,6 +21,10 @@
 //   - any older token of the family: reuse - the family is revoked with
 //     every access token it issued;
 //   - anything else: invalid, and nothing happens to the family.
+//
+// issue() and revoke_user() of one user are linearisable (the user's lock
+// spans the store write and the access token's epoch): a login racing a
+// logout-all never leaves a live access token for an ended family.
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +34,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/striped_locks.h"
 #include "metrics/metrics.h"
 #include "store/session_store.h"
 #include "store/token_store.h"
@@ -101,7 +106,9 @@ class TokenService {
                                   std::shared_ptr<const Principal> principal);
   Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family);
 
+
   TokenDeps d_;
+  StripedLocks<64> user_locks_;  // create/issue vs revoke_user, per user
   const long long refresh_ttl_ms_;
   const long long grace_ms_;
 };

@@ -289,6 +289,29 @@ class MaxPerUserTest(SessionTestCase):
         self.assertEqual(self.me(cookie=second)[0], 200)
         self.assertEqual(self.me(cookie=third)[0], 200)
 
+    def test_sessions_and_refresh_families_count_together(self):
+        """The cap holds across modes: token logins evict old sessions, session logins evict old families."""
+        def token_login():
+            _, body = self.login(mode="token", transport="body")
+            return body
+
+        def refresh_status(family):
+            return self.srv.request("POST", "/auth/refresh", {"refresh_token": family["refresh_token"]})[0]
+
+        session, _ = self.cookie_login()
+        time.sleep(0.01)
+        family1 = token_login()
+        time.sleep(0.01)
+        family2 = token_login()  # third credential: the session (oldest) ends
+        self.assertEqual(self.me(cookie=session)[0], 401)
+        time.sleep(0.01)
+        self.cookie_login()      # fourth: family1 (now oldest) ends
+        self.assertEqual(refresh_status(family1), 401)
+        self.assertEqual(refresh_status(family2), 200)
+        _, _, listed = self.srv.request("GET", "/auth/sessions",
+                                        headers={"Authorization": "Bearer " + family2["access_token"]})
+        self.assertEqual(len(listed), 2)
+
 
 class ExpiryTest(SessionTestCase):
     env = {"CLOAKROOM_SESSION_IDLE_TIMEOUT": "2s", "CLOAKROOM_SESSION_ABSOLUTE_TIMEOUT": "5s"}
