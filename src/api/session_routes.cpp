@@ -4,6 +4,7 @@
 #include "api/cookies.h"
 #include "auth/cookie.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "http/offload.h"
 
 namespace cloakroom::api {
@@ -55,17 +56,25 @@ Response with_cookies(Response r, std::vector<std::string> cookies) {
 
 }  // namespace
 
+namespace {
+
+// The client sees only the generic access_denied (or no `rd`); what the proxy
+// sent goes to the log for the operator.
+void log_refused_original(const http::Request& req, const OriginalRequestError& e) {
+  log_line("warn", "forward_auth_refused", {{"request_id", req.request_id}, {"reason", problem_name(e.problem)},
+                                            {"seen", e.seen}, {"other", e.other}});
+}
+
+}  // namespace
+
 // 302 to our login page, carrying the original URL when it is a safe place
-// to return to (X-Original-URL from nginx, or Traefik's X-Forwarded-*).
+// to return to (X-Original-URL from nginx, or Traefik's X-Forwarded-*). When
+// the proxy's headers disagree there is no `rd`: a browser lands on /login.
 http::Response SessionApi::login_redirect(const http::Request& req) const {
-  std::string original(req.header("x-original-url"));
-  if (original.empty()) {
-    std::string_view proto = req.header("x-forwarded-proto"), host = req.header("x-forwarded-host"),
-                     uri = req.header("x-forwarded-uri");
-    if (!proto.empty() && !host.empty()) original = std::string(proto) + "://" + std::string(host) + std::string(uri);
-  }
   std::string location = d_.config.public_url + "/login";
-  if (!original.empty() && d_.redirects.is_safe(original)) location += "?rd=" + url_encode(original);
+  auto original = original_url(req);
+  if (!original) log_refused_original(req, original.error());
+  else if (!original->empty() && d_.redirects.is_safe(*original)) location += "?rd=" + url_encode(*original);
   http::Response r = http::json_response(302, R"({"status":"login_required"})");
   r.headers.emplace_back("Location", location);
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -195,18 +204,21 @@ http::Task SessionApi::verify(http::Request& req) {
     co_return unauthenticated_response(who.error());
   }
   const Principal& p = *who->principal;
+  // Checked with or without rules: disagreeing sources mean a proxy lets
+  // client headers through, and that must not wait until a rule is added.
+  auto original = original_request(req);
+  if (!original) {
+    log_refused_original(req, original.error());
+    co_return error_response(ErrorCode::access_denied);
+  }
   if (d_.access.has_rules() || d_.config.access.deny_unmatched) {
     // Rules judge the original request, which only the proxy knows.
-    std::string_view original = req.header("x-forwarded-uri");
-    if (original.empty()) original = req.header("x-original-uri");
-    if (original.empty())
-      co_return error_response(Error{ErrorCode::access_denied,
-                                     "The proxy sent neither X-Forwarded-Uri nor X-Original-URI, so access rules cannot be applied."});
-    auto path = normalize_request_path(original);
-    if (!path) co_return error_response(Error{ErrorCode::access_denied, std::string(path.error().text())});
-    std::string_view method = req.header("x-forwarded-method");
-    if (method.empty()) method = req.header("x-original-method");
-    if (!d_.access.allows(*path, method, p)) co_return error_response(ErrorCode::access_denied);
+    auto path = original->path();
+    if (!path) {
+      log_refused_original(req, path.error());
+      co_return error_response(ErrorCode::access_denied);
+    }
+    if (!d_.access.allows(*path, original->method, p)) co_return error_response(ErrorCode::access_denied);
   }
   Response r = http::json_response(200, R"({"status":"ok"})");
   r.headers.reserve(4);

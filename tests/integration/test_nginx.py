@@ -1,5 +1,6 @@
 """docs/deploy-nginx.md, for real: Debian's nginx with auth_request in front of a tiny upstream,
-cloakroom deciding 401 / 403 / 200 and passing identity headers the client cannot spoof."""
+cloakroom deciding 401 / 403 / 200 and passing identity headers the client cannot spoof, and
+judging rules only on what nginx says about the request, never on headers the client wrote."""
 import http.client
 import json
 import os
@@ -9,10 +10,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 import unittest
 
-from cloakroom_server import CloakroomServer, run_cli
+from cloakroom_server import CloakroomServer, eventually, run_cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.path.join(HERE, "..", "..", "docs", "deploy-nginx.md")
@@ -36,16 +39,96 @@ def wait_port(port, timeout=10):
     raise RuntimeError(f"nothing listens on {port}")
 
 
+class RecordingRelay:
+    """A TCP relay between nginx and cloakroom that keeps the head of every request it passes
+    on, so a test sees exactly which headers nginx's auth subrequest carried. A head is kept
+    before its last bytes are passed on, so it is there by the time the client has an answer."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.heads = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
+            back = threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True)
+            back.start()
+            self._pump(client, upstream, True)
+            back.join(10)
+
+    def _pump(self, src, dst, record):
+        head = b""
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if record and b"\r\n\r\n" not in head:
+                    head += data
+                    if b"\r\n\r\n" in head:
+                        with self.lock:
+                            self.heads.append(head.split(b"\r\n\r\n", 1)[0].decode("latin-1"))
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def head_with(self, marker):
+        """[(lower-case name, value)] of the one request head containing `marker`."""
+        with self.lock:
+            found = [h for h in self.heads if marker in h]
+        assert len(found) == 1, f"{len(found)} requests carry {marker}"
+        fields = []
+        for line in found[0].split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            fields.append((name.strip().lower(), value.strip()))
+        return fields
+
+
+# Every header cloakroom reads about the original request, as a client would forge them to
+# steer the check: a harmless path, a safe method, a foreign host and scheme, a made-up address.
+FORGED = [("X-Forwarded-Uri", "/public"), ("X-Original-URI", "/public"),
+          ("X-Original-URL", "https://evil.example/public"), ("X-Forwarded-Method", "GET"),
+          ("X-Original-Method", "GET"), ("X-Forwarded-Host", "evil.example"),
+          ("X-Forwarded-Proto", "https"), ("X-Forwarded-For", "203.0.113.66")]
+
+WRITE_RULE = '[[access.rule]]\nprefix = "/api"\nmethods = ["POST", "PUT", "PATCH", "DELETE"]\nroles = ["writer"]\n'
+
+
 class NginxForwardAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="cloakroom-nginx-")
-        cls.srv = CloakroomServer(config_text='[[access.rule]]\nprefix = "/admin"\nroles = ["admin"]\n').start()
+        cls.srv = CloakroomServer(config_text='[[access.rule]]\nprefix = "/admin"\nroles = ["admin"]\n' + WRITE_RULE).start()
         cls.srv.register("alice", "correct horse")
         cls.srv.register("bob", "battery staple")
+        cls.srv.register("carol", "carol's secret")
         run_cli(["user", "roles", "alice", "--set", "admin"], cls.srv.data_dir)
+        run_cli(["user", "roles", "carol", "--set", "writer"], cls.srv.data_dir)
         cls.alice = cls.cookie("alice", "correct horse")
         cls.bob = cls.cookie("bob", "battery staple")
+        cls.carol = cls.cookie("carol", "carol's secret")
+        cls.relay = RecordingRelay(cls.srv.port)
 
         upstream_port = free_port()
         cls.upstream = subprocess.Popen([sys.executable, ECHO, str(upstream_port)], stdout=subprocess.PIPE, text=True)
@@ -55,7 +138,7 @@ class NginxForwardAuthTest(unittest.TestCase):
             block = re.search(r"```nginx\n(.*?)```", f.read(), re.S).group(1)
         cls.nginx_port = free_port()
         block = (block.replace("listen 80;", f"listen 127.0.0.1:{cls.nginx_port};")
-                      .replace("127.0.0.1:8080", f"127.0.0.1:{cls.srv.port}")
+                      .replace("127.0.0.1:8080", f"127.0.0.1:{cls.relay.port}")
                       .replace("127.0.0.1:3000", f"127.0.0.1:{upstream_port}"))
         t = cls.tmp.name
         user = "user root;\n" if os.geteuid() == 0 else ""
@@ -77,6 +160,7 @@ class NginxForwardAuthTest(unittest.TestCase):
             proc.wait(10)
         cls.nginx.stderr.close()
         cls.upstream.stdout.close()
+        cls.relay.close()
         cls.srv.__exit__(None, None, None)
         cls.tmp.cleanup()
 
@@ -86,11 +170,15 @@ class NginxForwardAuthTest(unittest.TestCase):
         return re.match(r"(__Host-sid=[^;]+)", headers["set-cookie"]).group(1)
 
     def get(self, path, cookie=None, headers=None, method="GET"):
+        """`headers` is a dict or a list of (name, value) pairs; a list may repeat a name."""
         conn = http.client.HTTPConnection("127.0.0.1", self.nginx_port, timeout=10)
-        h = dict(headers or {})
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         if cookie:
-            h["Cookie"] = cookie
-        conn.request(method, path, headers=h)
+            pairs.append(("Cookie", cookie))
+        for name, value in pairs:
+            conn.putheader(name, value)
+        conn.endheaders()
         resp = conn.getresponse()
         body = resp.read().decode("utf-8", "replace")
         conn.close()
@@ -156,9 +244,56 @@ class NginxForwardAuthTest(unittest.TestCase):
         self.assertIn("__Host-sid=", resp.getheader("Set-Cookie"))
         conn.close()
 
+    @staticmethod
+    def forgeries():
+        """Each forged header alone, each sent twice, and all of them at once."""
+        for name, value in FORGED:
+            yield [(name, value)]
+            yield [(name, value), (name, value)]
+        yield FORGED
 
-if __name__ == "__main__":
-    unittest.main()
+    def test_forged_original_headers_do_not_bypass_the_admin_rule(self):
+        """Whatever bob writes about the "original" request, /admin/users is judged as /admin/users."""
+        for forged in self.forgeries():
+            status, _ = self.get("/admin/users", self.bob, forged)
+            self.assertEqual(status, 403, forged)
+        self.assertEqual(self.get("/admin/users", self.alice, FORGED)[0], 200)
+
+    def test_forged_method_does_not_bypass_the_write_rule(self):
+        """POST /api/x needs the writer role however bob relabels the method; GET needs none."""
+        for method in ["POST", "PUT", "PATCH", "DELETE"]:
+            for forged in self.forgeries():
+                status, _ = self.get("/api/x", self.bob, forged, method=method)
+                self.assertEqual(status, 403, (method, forged))
+        status, body = self.get("/api/x", self.carol, FORGED, method="POST")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["method"], "POST")
+        self.assertEqual(self.get("/api/x", self.bob, FORGED)[0], 200)
+
+    def test_fragment_in_the_request_target_is_refused(self):
+        """A raw '#' (which browsers never send) cannot make the check see a different path."""
+        for path in ["/public#/../admin/users", "/api/x#"]:
+            status, _ = self.get(path, self.bob, method="POST")
+            self.assertIn(status, (400, 403), path)
+
+    def test_subrequest_carries_only_nginx_values(self):
+        """The auth subrequest has each header cloakroom reads exactly once, with nginx's value: the
+        client's copies never reach cloakroom, so neither the rules nor a login `rd` can use them."""
+        marker = str(uuid.uuid4())
+        forged = [(n, v) for n, v in FORGED for _ in range(2)] + [("X-Test-Id", marker)]
+        status, _ = self.get("/app/page?x=1", self.bob, forged)
+        self.assertEqual(status, 200)
+        fields = self.relay.head_with(marker)
+        origin = f"127.0.0.1:{self.nginx_port}"
+        expected = {"x-original-uri": "/app/page?x=1", "x-forwarded-uri": "/app/page?x=1",
+                    "x-original-method": "GET", "x-forwarded-method": "GET",
+                    "x-original-url": f"http://{origin}/app/page?x=1",
+                    "x-forwarded-host": origin, "x-forwarded-proto": "http"}
+        for name, value in expected.items():
+            self.assertEqual([v for n, v in fields if n == name], [value], name)
+        xff = [v for n, v in fields if n == "x-forwarded-for"]
+        self.assertEqual(len(xff), 1)
+        self.assertTrue(xff[0].endswith("127.0.0.1"), xff)  # nginx's own hop is the last: read from the right
 
 
 class LoginRedirectTest(unittest.TestCase):
@@ -185,3 +320,68 @@ class LoginRedirectTest(unittest.TestCase):
                 self.assertEqual(status, 302, evil)
                 self.assertEqual(headers["location"], "https://auth.example.com/login", evil)
             self.assertEqual(srv.request("GET", "/auth/verify", headers={"Accept": "application/json"})[0], 401)
+
+    def test_disagreeing_proxy_headers_give_no_rd(self):
+        """A client's X-Original-URL or a second X-Forwarded-Host next to the proxy's headers (a proxy
+        that passes them through) is never used for rd: the browser still goes to /login, without it."""
+        env = {"CLOAKROOM_FORWARD_AUTH_LOGIN_REDIRECT": "true",
+               "CLOAKROOM_FORWARD_AUTH_ALLOWED_REDIRECT_DOMAINS": "app.example.com,.example.net",
+               "CLOAKROOM_PUBLIC_URL": "https://auth.example.com"}
+        proxy = [("Accept", "text/html"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "app.example.com"),
+                 ("X-Forwarded-Uri", "/x")]
+        with CloakroomServer(env=env) as srv:
+            for extra in [[("X-Original-URL", "https://evil.example.net/")],
+                          [("X-Forwarded-Host", "evil.example.net")],
+                          [("X-Original-URI", "/elsewhere")],
+                          [("X-Forwarded-Uri", "/x")]]:
+                conn = srv.connection()
+                conn.putrequest("GET", "/auth/verify", skip_accept_encoding=True)
+                for name, value in extra + proxy:
+                    conn.putheader(name, value)
+                conn.endheaders()
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                self.assertEqual(resp.status, 302, extra)
+                self.assertEqual(resp.getheader("Location"), "https://auth.example.com/login", extra)
+            self.assertTrue(srv.logs("forward_auth_refused"))
+
+
+class VerifyRefusalTest(unittest.TestCase):
+    def test_disagreement_is_a_generic_403_and_logged(self):
+        """Straight at /auth/verify (as a proxy that lets client headers through would call it): two
+        different URIs or methods are 403 access_denied with the generic message, both values in the
+        log; a '#' is refused; a lower-case method meets the write rule; rules are not needed for this."""
+        with CloakroomServer(config_text=WRITE_RULE) as srv:
+            srv.register("bob", "battery staple")
+            sid = re.match(r"__Host-sid=([^;]+)", srv.login("bob", "battery staple")[1]["set-cookie"]).group(1)
+            cookie = {"Cookie": "__Host-sid=" + sid}
+            cases = [({"X-Forwarded-Uri": "/public", "X-Original-URI": "/api/x"}, "uri_conflict", "/public", "/api/x"),
+                     ({"X-Original-URI": "/api/x", "X-Forwarded-Method": "GET", "X-Original-Method": "POST"},
+                      "method_conflict", "GET", "POST"),
+                     ({"X-Original-URI": "/public#/../api/x"}, "uri_fragment", "/public#/../api/x", "")]
+            for headers, reason, seen, other in cases:
+                status, _, body = srv.request("GET", "/auth/verify", headers=dict(cookie, **headers))
+                self.assertEqual(status, 403, headers)
+                self.assertEqual(body, {"error": "access_denied",
+                                        "message": "You are signed in but not allowed to access this resource."})
+                self.assertTrue(eventually(lambda: any(
+                    e["reason"] == reason and e["seen"] == seen and e["other"] == other
+                    for e in srv.logs("forward_auth_refused"))), reason)
+            for method in ["post", "Post", "POST"]:
+                status, _, _ = srv.request("GET", "/auth/verify", headers=dict(
+                    cookie, **{"X-Original-URI": "/api/x", "X-Original-Method": method}))
+                self.assertEqual(status, 403, method)
+            status, _, _ = srv.request("GET", "/auth/verify", headers=dict(
+                cookie, **{"X-Original-URI": "/api/x", "X-Original-Method": "GET"}))
+            self.assertEqual(status, 200)
+        with CloakroomServer() as srv:  # no rules at all: a disagreement is still refused
+            srv.register("bob", "battery staple")
+            sid = re.match(r"__Host-sid=([^;]+)", srv.login("bob", "battery staple")[1]["set-cookie"]).group(1)
+            status, _, _ = srv.request("GET", "/auth/verify", headers={
+                "Cookie": "__Host-sid=" + sid, "X-Forwarded-Uri": "/a", "X-Original-URI": "/b"})
+            self.assertEqual(status, 403)
+
+
+if __name__ == "__main__":
+    unittest.main()
