@@ -75,7 +75,10 @@ http::Task PagesApi::login(http::Request& req) {
 }
 
 http::Task PagesApi::account(http::Request& req) {
-  if (!d_.authenticator.authenticate(req))
+  auto who = d_.authenticator.authenticate(req);
+  // An outage is a 503, not a trip to the login page (which could not log anyone in either).
+  if (!who && http::is_unavailable(who.error())) co_return http::refusal(who.error());
+  if (!who)
     co_return redirect(d_.config.public_url + "/login?rd=" + url_encode(d_.config.public_url + "/account"));
   co_return page(render("account.html"));
 }

@@ -10,15 +10,8 @@
 namespace cloakroom::api {
 
 using http::error_response;
+using http::refusal;
 using http::Response;
-
-Response unauthenticated_response(const Error& error) {
-  return error_response(error).header("WWW-Authenticate", "Bearer realm=\"cloakroom\"");
-}
-
-Response refusal(const Error& error) {
-  return error.code == ErrorCode::unauthenticated ? unauthenticated_response(error) : error_response(error);
-}
 
 namespace {
 
@@ -92,14 +85,14 @@ http::Task SessionApi::logout(http::Request& req) {
   auto who = authorize(req);
   if (!who) co_return refusal(who.error());
   auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
-    if (who->token) return d_.token_service.logout(who->token->claims);
+    if (const VerifiedAccessToken* token = who->token()) return d_.token_service.logout(token->claims);
     if (auto revoked = d_.sessions.revoke(std::string(who->session_id_view())); !revoked) return revoked.error();
     return {};
   });
   if (!done) co_return error_response(done.error());
   co_return with_cookies(no_store(http::json_response(200, R"({"status":"logged_out"})")),
                          clear_cookies(d_.config, d_.authenticator.names(),
-                                       who->token ? CookieSet::tokens : CookieSet::session));
+                                       who->is_session() ? CookieSet::session : CookieSet::tokens));
 }
 
 http::Task SessionApi::logout_all(http::Request& req) {
@@ -129,7 +122,7 @@ http::Task SessionApi::logout_all(http::Request& req) {
 
 http::Task SessionApi::me(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
-  if (!who) co_return unauthenticated_response(who.error());
+  if (!who) co_return refusal(who.error());
   const Principal& p = *who->principal;
   json::Writer w;
   w.begin_object();
@@ -147,7 +140,7 @@ http::Task SessionApi::me(http::Request& req) {
 
 http::Task SessionApi::list_sessions(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
-  if (!who) co_return unauthenticated_response(who.error());
+  if (!who) co_return refusal(who.error());
   const std::string& user_id = who->principal->user_id;
   auto sessions = co_await http::on_pool(d_.store_pool, [&] { return d_.sessions.list_user(user_id); });
   if (!sessions) co_return error_response(sessions.error());
@@ -199,9 +192,11 @@ http::Task SessionApi::delete_session(http::Request& req) {
 http::Task SessionApi::verify(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
   if (!who) {
-    if (d_.config.forward_auth.login_redirect && req.header("accept").find("text/html") != std::string_view::npos)
+    // Only a denial sends a browser to log in; an outage is a 503, never a redirect.
+    if (who.error().code == ErrorCode::unauthenticated && d_.config.forward_auth.login_redirect &&
+        req.header("accept").find("text/html") != std::string_view::npos)
       co_return login_redirect(req);
-    co_return unauthenticated_response(who.error());
+    co_return refusal(who.error());
   }
   const Principal& p = *who->principal;
   // Checked with or without rules: disagreeing sources mean a proxy lets
@@ -209,16 +204,17 @@ http::Task SessionApi::verify(http::Request& req) {
   auto original = original_request(req);
   if (!original) {
     log_refused_original(req, original.error());
-    co_return error_response(ErrorCode::access_denied);
+    co_return refusal(Error{ErrorCode::access_denied}.because(problem_name(original.error().problem)));
   }
   if (d_.access.has_rules() || d_.config.access.deny_unmatched) {
     // Rules judge the original request, which only the proxy knows.
     auto path = original->path();
     if (!path) {
       log_refused_original(req, path.error());
-      co_return error_response(ErrorCode::access_denied);
+      co_return refusal(Error{ErrorCode::access_denied}.because(problem_name(path.error().problem)));
     }
-    if (!d_.access.allows(*path, original->method, p)) co_return error_response(ErrorCode::access_denied);
+    if (!d_.access.allows(*path, original->method, p))
+      co_return refusal(Error{ErrorCode::access_denied}.because("rule_denied"));
   }
   Response r = http::json_response(200, R"({"status":"ok"})");
   r.headers.reserve(4);

@@ -6,8 +6,9 @@
 //   SessionApi api({cfg, sessions, authenticator, csrf, users});
 //   router.add("POST", "/auth/logout", [&](http::Request& r) { return api.logout(r); });
 //
-// Every handler authenticates first (401 + WWW-Authenticate), then applies the
-// CSRF rule to cookie-authenticated unsafe methods (403 csrf_rejected).
+// Every handler authenticates first, then applies the CSRF rule to
+// cookie-authenticated unsafe methods; every refusal is rendered by
+// http::refusal (401 + WWW-Authenticate, 403, or 503 + Retry-After).
 #include "auth/access_rules.h"
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
@@ -51,10 +52,5 @@ class SessionApi {
   http::Response login_redirect(const http::Request& req) const;
   SessionApiDeps d_;
 };
-
-// 401 with WWW-Authenticate, as forward-auth proxies expect.
-http::Response unauthenticated_response(const Error& error);
-// unauthenticated_response for 401s, the plain error otherwise (403 csrf_rejected…).
-http::Response refusal(const Error& error);
 
 }  // namespace cloakroom::api

@@ -1,17 +1,21 @@
 #pragma once
 // Turns a request into an authenticated principal, or says why not.
 //
-//   Authenticator auth(names, sessions);
+//   Authenticator auth(names, sessions, tokens, users);
 //   Result<Authenticated> who = auth.authenticate(req);
-//   if (!who) -> 401 (who.error() says why, for logs and the message)
+//   if (!who) co_return http::refusal(who.error());   // 401 denied, or 503 unavailable
+//   if (const VerifiedAccessToken* t = who->token()) ... else who->session_key() ...
 //
 // Order of checks: find the credential (extract_credential) → verify it with
 // the model that owns it: the session service, or the access-token verifier
 // (a JWT signed by one of our keys is accepted on its own merits, then
 // checked against the in-process revocation state: denylist, family, epoch,
 // disabled user).
-// It does not authorise (roles, CSRF): callers do.
+// It does not authorise (roles, CSRF): callers do. A refusal's message is
+// safe for the client (it never names a JOSE reason); its `reason` says
+// exactly why, for the access log.
 #include <memory>
+#include <variant>
 
 #include "auth/credential_extractor.h"
 #include "auth/principal.h"
@@ -20,18 +24,28 @@
 
 namespace cloakroom {
 
+// Who sent the request, and what proved it: a server-side session or an
+// access token, never both.
 struct Authenticated {
+  using Proof = std::variant<SessionKey, std::shared_ptr<const VerifiedAccessToken>>;
+
   std::shared_ptr<const Principal> principal;
-  Credential credential;
-  SessionKey session_id;  // for session credentials
+  Credential credential;  // where it came from (cookie or header): the CSRF rule needs it
   long long expires_ms = 0;
-  std::shared_ptr<const VerifiedAccessToken> token;  // for access-token credentials
+  Proof proof;
+
+  bool is_session() const { return proof.index() == 0; }
+  // nullptr for a session.
+  const VerifiedAccessToken* token() const {
+    auto* t = std::get_if<1>(&proof);
+    return t ? t->get() : nullptr;
+  }
   // The session id, or for an access token the refresh family that issued it
   // (empty when none): what /auth/sessions calls "id".
   std::string_view session_id_view() const {
-    return token ? std::string_view(token->claims.session_id) : std::string_view(session_id.data(), session_id.size());
+    if (const auto* key = std::get_if<0>(&proof)) return {key->data(), key->size()};
+    return std::get<1>(proof)->claims.session_id;
   }
-  bool is_session() const { return credential.is_session(); }
 };
 
 class Authenticator {

@@ -6,7 +6,11 @@
 //   const WireError& w = wire_error(e.code);          // status + snake_case code
 //
 // The message is a sentence safe to show a client; internal detail (SQLite
-// text, errno) goes to logs only, never into `message`.
+// text, errno) goes to logs only, never into `message`. `reason` names the
+// precise cause for logs and metrics ("bad_signature", "session_expired"):
+// it never reaches the wire.
+//
+//   return Error{ErrorCode::unauthenticated, "The access token is not valid."}.because("bad_signature");
 #include <string>
 #include <string_view>
 
@@ -55,10 +59,16 @@ const WireError& wire_error(ErrorCode code);
 
 struct Error {
   ErrorCode code;
-  std::string message;  // empty: use wire_error(code).default_message
+  std::string message;      // empty: use wire_error(code).default_message
+  std::string_view reason;  // internal, static storage; empty when the code says it all
 
   Error(ErrorCode c) : code(c) {}  // NOLINT: implicit on purpose, `return ErrorCode::x;`
   Error(ErrorCode c, std::string m) : code(c), message(std::move(m)) {}
+
+  Error because(std::string_view why) && {
+    reason = why;
+    return std::move(*this);
+  }
 
   std::string_view text() const {
     return message.empty() ? wire_error(code).default_message : std::string_view(message);

@@ -98,6 +98,15 @@ Response error_response(const Error& error) {
   out.end_object();
   Response r = json_response(w.status, out.take());
   if (w.status == 503) r.headers.emplace_back("Retry-After", "1");
+  r.log_reason = error.reason;
+  return r;
+}
+
+bool is_unavailable(const Error& error) { return wire_error(error.code).status == 503; }
+
+Response refusal(const Error& error) {
+  Response r = error_response(error);
+  if (error.code == ErrorCode::unauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"cloakroom\"");
   return r;
 }
 

@@ -19,6 +19,7 @@ struct Response {
   std::string_view content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response
+  std::string_view log_reason;  // why a request was refused: in the access log, never on the wire
 
   Response&& header(std::string name, std::string value) && {
     headers.emplace_back(std::move(name), std::move(value));
@@ -48,5 +49,16 @@ std::string imf_fixdate(long long unix_seconds);
 // {"error": code, "message": sentence} with the status wire_error() gives.
 // 503s carry Retry-After: 1 unless the caller sets another.
 Response error_response(const Error& error);
+
+// The one mapping from a refused check to HTTP, for every handler that
+// authenticates or authorises (the three outcomes of a check, as Envoy's
+// ext_authz has them): allowed is the handler's own answer; denied is 401 +
+// WWW-Authenticate for `unauthenticated`, or the code's own status (403
+// csrf_rejected, access_denied, account_disabled); unavailable
+// (store_unavailable, overloaded) is 503 + Retry-After — never a 401, so no
+// proxy turns an outage into a login redirect, and callers clear no cookie.
+// The error's reason goes to the access log, not the body.
+Response refusal(const Error& error);
+bool is_unavailable(const Error& error);
 
 }  // namespace cloakroom::http

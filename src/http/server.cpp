@@ -364,7 +364,7 @@ struct Server::Impl {
     }
     auto elapsed = std::chrono::steady_clock::now() - started;
     metrics.observe_request(route, res.status, elapsed);
-    if (config.access_log) access_log(w, req, res.status, elapsed, c.remote_ip, request_id);
+    if (config.access_log) access_log(w, req, res.status, elapsed, c.remote_ip, request_id, res.log_reason);
 
     if (ec) { stream.close(); co_return false; }
     if (!res.close) co_return true;
@@ -390,7 +390,7 @@ struct Server::Impl {
   }
 
   void access_log(Worker& w, const BeastRequest& req, int status, std::chrono::steady_clock::duration elapsed,
-                  const std::string& remote_ip, std::string_view request_id) {
+                  const std::string& remote_ip, std::string_view request_id, std::string_view reason) {
     std::string& line = w.log_buffer;
     line.clear();
     line += "{\"ts\":\"";
@@ -410,6 +410,10 @@ struct Server::Impl {
     append_log_string(line, remote_ip);
     line += ",\"request_id\":";
     append_log_string(line, request_id);
+    if (!reason.empty()) {
+      line += ",\"reason\":";
+      append_log_string(line, reason);
+    }
     line += "}\n";
     write_stderr_line(line);
   }

@@ -11,7 +11,10 @@ namespace {
 constexpr std::size_t kMaxIpBytes = 64;
 constexpr std::size_t kMaxUserAgentBytes = 512;
 
-Error unauthenticated(const char* why) { return Error{ErrorCode::unauthenticated, why}; }
+// `message` is what the client reads; `reason` is for the log only.
+Error unauthenticated(const char* message, std::string_view reason) {
+  return Error{ErrorCode::unauthenticated, message}.because(reason);
+}
 
 // Why bounded: the lock is held across store writes, which a stuck store
 // stretches to its own deadline; waiters beyond this shed with 503.
@@ -106,7 +109,7 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
 
 Result<AuthenticatedSession> SessionService::authenticate(std::string_view token) {
   auto parsed = parse_session_token(token);
-  if (!parsed) return unauthenticated("The session token is malformed.");
+  if (!parsed) return unauthenticated("The session token is malformed.", "session_malformed");
   // Hash before taking the lock: the lock guards the map, not the crypto.
   Sha256 presented = sha256(parsed->secret);
   SessionKey key = session_key(parsed->id);
@@ -117,14 +120,15 @@ Result<AuthenticatedSession> SessionService::authenticate(std::string_view token
   {
     std::lock_guard lock(s.mu);
     auto it = s.sessions.find(key);
-    if (it == s.sessions.end()) return unauthenticated("The session does not exist or has ended.");
+    if (it == s.sessions.end()) return unauthenticated("The session does not exist or has ended.", "session_unknown");
     Cached& c = it->second;
-    if (!constant_time_equal(presented, c.secret_hash)) return unauthenticated("The session does not exist or has ended.");
+    if (!constant_time_equal(presented, c.secret_hash))
+      return unauthenticated("The session does not exist or has ended.", "session_secret_mismatch");
     if (expiry(c) <= now) {
       s.sessions.erase(it);
       active_.fetch_sub(1, std::memory_order_relaxed);
       d_.metrics.inc(Counter::sessions_expired);
-      return unauthenticated("The session has expired; log in again.");
+      return unauthenticated("The session has expired; log in again.", "session_expired");
     }
     principal = c.user->load();
     c.last_seen_ms = now;
@@ -134,7 +138,7 @@ Result<AuthenticatedSession> SessionService::authenticate(std::string_view token
     }
     expires = expiry(c);
   }
-  if (principal->disabled) return unauthenticated("The account is disabled.");
+  if (principal->disabled) return unauthenticated("The account is disabled.", "account_disabled");
   return AuthenticatedSession{std::move(principal), key, expires};
 }
 

@@ -80,5 +80,45 @@ class StoreLockTest(ServerTestCase):
         self.assertEqual(self.srv.request("GET", "/auth/verify", headers={"Cookie": alice})[0], 200)
 
 
+    def test_every_store_endpoint_answers_503_while_the_store_is_held(self):
+        """Each handler that needs the store says "unavailable" (503 + Retry-After), never 401 or a cleared cookie."""
+        session = self.cookie()
+        _, _, tokens = self.srv.login("bob", "battery staple", mode="token", transport="body")
+        bearer = {"Authorization": "Bearer " + tokens["access_token"]}
+        cookie = {"Cookie": session, "Origin": "http://127.0.0.1:8080"}
+        sid = session.split("=", 1)[1].split(".", 1)[0]
+        holder = sqlite3.connect(os.path.join(self.srv.data_dir, "cloakroom.db"), isolation_level=None, timeout=0)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            cases = [
+                ("POST", "/auth/register", None, {"username": "carol", "password": "a long password"}),
+                ("POST", "/auth/login", None, {"username": "alice", "password": "correct horse"}),
+                ("POST", "/auth/login", None, {"username": "alice", "password": "correct horse", "mode": "token"}),
+                ("POST", "/auth/refresh", None, {"refresh_token": tokens["refresh_token"]}),
+                ("POST", "/auth/logout", bearer, None),
+                ("POST", "/auth/logout-all", cookie, None),
+                ("DELETE", "/auth/sessions/" + sid, cookie, None),
+                ("GET", "/readyz", None, None),
+            ]
+            for method, path, headers, body in cases:
+                with self.subTest(method=method, path=path):
+                    status, h, b = self.srv.request(method, path, body=body, headers=headers)
+                    self.assertEqual(status, 503, b)
+                    self.assertIn(b["error"], ("store_unavailable", "overloaded"))
+                    self.assertEqual(h.get("retry-after"), "1")
+                    self.assertNotIn("set-cookie", h)
+                    self.assertNotIn("www-authenticate", h)
+            # Reads served from memory still answer while the store is held.
+            self.assertEqual(self.srv.request("GET", "/auth/me", headers=bearer)[0], 200)
+            self.assertEqual(self.srv.request("GET", "/auth/verify", headers={"Cookie": session})[0], 200)
+        finally:
+            holder.rollback()
+            holder.close()
+        # Nothing was lost or half-done: both credentials still work, and the refresh token was not spent.
+        self.assertEqual(self.srv.request("GET", "/auth/me", headers={"Cookie": session})[0], 200)
+        status, _, _ = self.srv.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+        self.assertEqual(status, 200)
+
+
 if __name__ == "__main__":
     unittest.main()
