@@ -5,6 +5,25 @@ import unittest
 
 from cloakroom_server import CloakroomServer
 
+SMUGGLED = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+
+
+def exchange(port, data, timeout=5):
+    """Sends raw bytes; returns (everything read, whether the server closed the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return b"".join(chunks), True
+                chunks.append(chunk)
+        except ConnectionResetError:
+            return b"".join(chunks), True
+        except socket.timeout:
+            return b"".join(chunks), False
+
 
 class HttpLimitsTest(unittest.TestCase):
     @classmethod
@@ -170,6 +189,80 @@ class HttpLimitsTest(unittest.TestCase):
         _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "a\"b{}"})
         self.assertNotEqual(h["x-request-id"], "a\"b{}")
         self.assertTrue(h["x-request-id"])
+
+    # -- the review's findings: nothing a client sends ends the process ------
+
+    def assert_alive(self):
+        self.assertIsNone(self.srv.proc.poll(), "the server exited")
+        self.assertEqual(self.srv.request("GET", "/healthz")[0], 200)
+
+    def test_huge_chunked_trailer_is_431_and_server_survives(self):
+        """A 65,535-byte trailer field once made Beast throw out of the reader and end the process."""
+        req = (b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Big: " + b"a" * 65535 + b"\r\n\r\n")
+        out, closed = exchange(self.srv.port, req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 431"), out[:200])
+        self.assertIn(b"headers_too_large", out)
+        self.assertTrue(closed)
+        self.assert_alive()
+
+    def test_trailer_fields_are_refused(self):
+        """A trailer could add fields (X-Forwarded-For, Cookie) a proxy checked only in the header: 400."""
+        req = (b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n")
+        out, closed = exchange(self.srv.port, req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 400"), out[:200])
+        self.assertIn(b"bad_request", out)
+        self.assertIn(b"Trailer", out)
+        self.assertTrue(closed)
+        self.assert_alive()
+
+    def assert_refused_and_closed(self, req, status=b"400", code=b"bad_request"):
+        """The request is answered once with `status`, the connection closes, and what followed it is never answered."""
+        out, closed = exchange(self.srv.port, req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 " + status), out[:300])
+        self.assertIn(b'"error":"' + code + b'"', out)
+        self.assertIn(b"Connection: close", out)
+        self.assertTrue(closed, "connection left open")
+        self.assertEqual(out.count(b"HTTP/1.1 "), 1, out)
+
+    def test_transfer_encoding_not_ending_in_chunked_is_400(self):
+        """RFC 9112 §6.3: a final coding other than chunked is 400 and close, never an empty body and a next request."""
+        for te in [b"gzip", b"identity", b"xchunked", b"chunked, identity", b""]:
+            with self.subTest(te=te):
+                self.assert_refused_and_closed(
+                    b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: " + te + b"\r\n\r\n" + SMUGGLED)
+
+    def test_other_transfer_codings_are_501(self):
+        """gzip before a final chunked: framing is sound but the coding is not implemented, so 501 and close."""
+        self.assert_refused_and_closed(
+            b"POST /auth/login HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+            b"0\r\n\r\n" + SMUGGLED, status=b"501", code=b"not_implemented")
+
+    def test_transfer_encoding_with_content_length_is_400(self):
+        """Both framings at once is refused whatever their order or coding (smuggling)."""
+        body = b"0\r\n\r\n" + SMUGGLED
+        for fields in [b"Transfer-Encoding: gzip\r\nContent-Length: 5\r\n",
+                       b"Transfer-Encoding: chunked\r\nContent-Length: " + str(len(body)).encode() + b"\r\n",
+                       b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"]:
+            with self.subTest(fields=fields):
+                self.assert_refused_and_closed(
+                    b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + fields +
+                    b"\r\n" + body)
+
+    def test_http10_with_transfer_encoding_is_400(self):
+        """HTTP/1.0 has no chunked coding; a 1.0 hop in front would frame this body differently."""
+        self.assert_refused_and_closed(
+            b"POST /auth/login HTTP/1.0\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + SMUGGLED)
+
+    def test_host_is_required_once_in_http11(self):
+        """RFC 9112 §3.2: no Host or two Host headers is 400; HTTP/1.0 may still omit Host."""
+        self.assert_refused_and_closed(b"GET /healthz HTTP/1.1\r\n\r\n" + SMUGGLED)
+        self.assert_refused_and_closed(b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + SMUGGLED)
+        out, _ = exchange(self.srv.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:200])
 
 
 class MaxConnectionsTest(unittest.TestCase):
