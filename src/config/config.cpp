@@ -213,7 +213,7 @@ const std::vector<KeySpec>& keys() {
               [](const Config& c) { return show_list(c.forward_auth.allowed_redirect_domains); }},
       INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
       INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
-              "Open connections beyond this get 503 and are closed."),
+              "Open connections beyond this get 503 and are closed; lowered at startup to fit the open-files limit."),
       // Why at most kLargestHeaderLimit (65535): Beast's parser keeps each
       // field's length in 16 bits and throws on a longer one.
       INT_KEY("http", "max_header_bytes", http.max_header_bytes, 1024,

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "http/client_address.h"
+#include "http/connection_budget.h"
 #include "http/request_reader.h"
 
 namespace cloakroom::http {
@@ -35,6 +36,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
+// Why 2 s in all (not per read): long enough for a response to reach a client
+// on a slow link before we close, short enough that a client trickling bytes
+// cannot hold a socket open; the byte cap bounds a fast sender.
+constexpr auto kLingerDeadline = std::chrono::seconds(2);
+constexpr std::size_t kLingerMaxBytes = 256 * 1024;
 // One socket read; a request's unparsed bytes stay below max_header_bytes plus this.
 constexpr std::size_t kReadChunk = 16 * 1024;
 
@@ -124,9 +130,11 @@ struct Server::Impl {
   const HttpConfig& config;
   const Router& router;
   Metrics& metrics;
-  std::atomic<int>& active;
+  std::atomic<int>& active;      // served connections (Slots of budget.max_connections)
+  std::atomic<int> refusing{0};  // sockets being answered 503 (Slots of budget.max_refusing)
   TrustedProxies proxies;
   ReaderLimits limits;
+  ConnectionBudget budget;  // set by bind()
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::endpoint endpoint;
   asio::io_context control{1};
@@ -144,29 +152,39 @@ struct Server::Impl {
         co_await t.async_wait(use_tuple);
         continue;
       }
-      if (active.load(std::memory_order_relaxed) >= config.max_connections) {
-        metrics.inc(Counter::connections_rejected);
-        asio::co_spawn(w.ioc, refuse_busy(std::move(socket)), log_if_thrown);
+      // The slot is taken here, not in the coroutine, so a burst of accepts
+      // cannot all pass the check before any of them is counted.
+      if (auto slot = Slot::take(active, budget.max_connections)) {
+        asio::co_spawn(w.ioc, connection(w, std::move(socket), std::move(*slot)), log_if_thrown);
         continue;
       }
-      asio::co_spawn(w.ioc, connection(w, std::move(socket)), log_if_thrown);
+      metrics.inc(Counter::connections_rejected);
+      if (auto slot = Slot::take(refusing, budget.max_refusing)) {
+        asio::co_spawn(w.ioc, refuse_busy(std::move(socket), std::move(*slot)), log_if_thrown);
+        continue;
+      }
+      // Past both budgets a plain close is the only answer that costs nothing.
+      boost::system::error_code ignored;
+      socket.close(ignored);
     }
   }
 
   // Over max_connections: a fixed 503 and a lingering close, without
-  // parsing anything. Bounded by the lingering close's own limits.
-  static asio::awaitable<void> refuse_busy(tcp::socket socket) {
+  // parsing anything, all within one kLingerDeadline.
+  static asio::awaitable<void> refuse_busy(tcp::socket socket, Slot slot) {
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
         "Connection: close\r\nContent-Length: 105\r\n\r\n"
         "{\"error\":\"too_many_connections\",\"message\":\"The server has too many open connections; try again shortly.\"}";
+    (void)slot;  // held until the socket is closed
+    auto deadline = std::chrono::steady_clock::now() + kLingerDeadline;
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    stream.expires_after(std::chrono::seconds(2));
+    stream.expires_at(deadline);
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kBusy), use_tuple);
     (void)n;
     if (ec) co_return;
-    co_await lingering_close(stream, buffer);
+    co_await lingering_close(stream, buffer, deadline);
   }
 
   // ---- one connection -----------------------------------------------------
@@ -181,12 +199,6 @@ struct Server::Impl {
     std::string write_buffer;
   };
 
-  struct ActiveGuard {
-    std::atomic<int>& n;
-    explicit ActiveGuard(std::atomic<int>& a) : n(a) { n.fetch_add(1, std::memory_order_relaxed); }
-    ~ActiveGuard() { n.fetch_sub(1, std::memory_order_relaxed); }
-  };
-
   struct IdleMark {
     Worker& w;
     beast::tcp_stream* s;
@@ -194,8 +206,9 @@ struct Server::Impl {
     ~IdleMark() { w.idle.erase(s); }
   };
 
-  asio::awaitable<void> connection(Worker& w, tcp::socket socket) {
-    ActiveGuard guard(active);
+  // `slot` counts this connection against max_connections until it ends.
+  asio::awaitable<void> connection(Worker& w, tcp::socket socket, Slot slot) {
+    (void)slot;
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // send() writes synchronously when the kernel takes it all
@@ -363,21 +376,23 @@ struct Server::Impl {
 
     if (ec) { stream.close(); co_return false; }
     if (!res.close) co_return true;
-    co_await lingering_close(stream, c.buffer);
+    co_await lingering_close(stream, c.buffer, std::chrono::steady_clock::now() + kLingerDeadline);
     co_return false;
   }
 
-  // Half-close, then discard what the client still sends (bounded in bytes
-  // and time) so the kernel does not answer unread data with a RST that
-  // would destroy our response before the client reads it.
-  static asio::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  // Half-close, then discard what the client still sends (at most
+  // kLingerMaxBytes, until `deadline` in all) so the kernel does not answer
+  // unread data with a RST that would destroy our response before the
+  // client reads it.
+  static asio::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                               std::chrono::steady_clock::time_point deadline) {
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     std::size_t discarded = 0;
     buffer.clear();
-    while (!ec && discarded < 1024 * 1024) {
-      stream.expires_after(std::chrono::seconds(2));
-      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), use_tuple);
+    while (!ec && discarded < kLingerMaxBytes) {
+      stream.expires_at(deadline);
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), use_tuple);
       if (rec) break;
       discarded += n;
     }
@@ -470,6 +485,21 @@ Result<void> Server::bind(const std::string& listen) {
     // Port 0: every later acceptor must share the port the first one got.
     if (i == 0) impl_->endpoint = a.local_endpoint();
     impl_->workers.push_back(std::move(w));
+  }
+
+  // Keep every counted socket within the fd limit, so accept() never meets
+  // EMFILE and leaves clients unanswered in the backlog.
+  const int wanted = impl_->config.max_connections;
+  ConnectionBudget unlimited = plan_connections(wanted, -1, threads);
+  long long fd_limit = raise_fd_limit(static_cast<long long>(unlimited.max_connections) + unlimited.max_refusing +
+                                      reserved_fds(threads));
+  impl_->budget = plan_connections(wanted, fd_limit, threads);
+  if (impl_->budget.clamped) {
+    log_line("warn", "max_connections_clamped",
+             {{"configured", std::to_string(wanted)},
+              {"effective", std::to_string(impl_->budget.max_connections)},
+              {"fd_limit", std::to_string(fd_limit)},
+              {"hint", "raise the open-files limit (ulimit -n, LimitNOFILE=) or lower http.max_connections"}});
   }
   return {};
 }
