@@ -8,6 +8,7 @@
 
 #include "config/config_keys.h"
 #include "http/client_address.h"
+#include "http/request_reader.h"
 
 extern char** environ;
 
@@ -212,9 +213,12 @@ const std::vector<KeySpec>& keys() {
               [](const Config& c) { return show_list(c.forward_auth.allowed_redirect_domains); }},
       INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
       INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
-              "Open connections beyond this get 503 and are closed."),
-      INT_KEY("http", "max_header_bytes", http.max_header_bytes, 1024, 1024 * 1024,
-              "Request line plus headers; larger requests get 431."),
+              "Open connections beyond this get 503 and are closed; lowered at startup to fit the open-files limit."),
+      // Why at most kLargestHeaderLimit (65535): Beast's parser keeps each
+      // field's length in 16 bits and throws on a longer one.
+      INT_KEY("http", "max_header_bytes", http.max_header_bytes, 1024,
+              static_cast<long long>(http::kLargestHeaderLimit),
+              "Request line plus headers, at most 65535 (also bounds a chunked body's size lines and trailer); larger get 431."),
       INT_KEY("http", "max_body_bytes", http.max_body_bytes, 256, 16 * 1024 * 1024,
               "Request body; larger requests get 413."),
       DURATION_KEY("http", "read_timeout", http.read_timeout,

@@ -1,4 +1,4 @@
-// The only translation unit that includes Beast's HTTP code (heavy templates).
+// Sockets, deadlines and the connection loop; parsing is request_reader.cpp's.
 #include "http/server.h"
 
 #include <sys/socket.h>
@@ -13,10 +13,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <thread>
 #include <unordered_set>
 
@@ -24,18 +24,38 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "http/client_address.h"
+#include "http/connection_budget.h"
+#include "http/request_reader.h"
 
 namespace cloakroom::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-using BeastRequest = bhttp::request<bhttp::string_body>;
+// Why 2 s in all (not per read): long enough for a response to reach a client
+// on a slow link before we close, short enough that a client trickling bytes
+// cannot hold a socket open; the byte cap bounds a fast sender.
+constexpr auto kLingerDeadline = std::chrono::seconds(2);
+constexpr std::size_t kLingerMaxBytes = 256 * 1024;
+// One socket read; a request's unparsed bytes stay below max_header_bytes plus this.
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+// The completion of a connection's coroutine. Nothing on the request path
+// throws by design; should a library still do so, only that connection ends.
+void log_if_thrown(const std::exception_ptr& e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log_line("error", "connection_exception", {{"detail", ex.what()}});
+  } catch (...) {
+    log_line("error", "connection_exception", {{"detail", "unknown"}});
+  }
+}
 
 // A caller-supplied X-Request-ID is kept only when short and plain, since it
 // is echoed into logs and responses.
@@ -104,13 +124,17 @@ struct Server::Impl {
   };
 
   Impl(const HttpConfig& c, const Router& r, Metrics& m, std::atomic<int>& a)
-      : config(c), router(r), metrics(m), active(a), proxies(c.trusted_proxies) {}
+      : config(c), router(r), metrics(m), active(a), proxies(c.trusted_proxies),
+        limits{.header_bytes = c.max_header_bytes, .body_bytes = c.max_body_bytes} {}
 
   const HttpConfig& config;
   const Router& router;
   Metrics& metrics;
-  std::atomic<int>& active;
+  std::atomic<int>& active;      // served connections (Slots of budget.max_connections)
+  std::atomic<int> refusing{0};  // sockets being answered 503 (Slots of budget.max_refusing)
   TrustedProxies proxies;
+  ReaderLimits limits;
+  ConnectionBudget budget;  // set by bind()
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::endpoint endpoint;
   asio::io_context control{1};
@@ -128,29 +152,39 @@ struct Server::Impl {
         co_await t.async_wait(use_tuple);
         continue;
       }
-      if (active.load(std::memory_order_relaxed) >= config.max_connections) {
-        metrics.inc(Counter::connections_rejected);
-        asio::co_spawn(w.ioc, refuse_busy(std::move(socket)), asio::detached);
+      // The slot is taken here, not in the coroutine, so a burst of accepts
+      // cannot all pass the check before any of them is counted.
+      if (auto slot = Slot::take(active, budget.max_connections)) {
+        asio::co_spawn(w.ioc, connection(w, std::move(socket), std::move(*slot)), log_if_thrown);
         continue;
       }
-      asio::co_spawn(w.ioc, connection(w, std::move(socket)), asio::detached);
+      metrics.inc(Counter::connections_rejected);
+      if (auto slot = Slot::take(refusing, budget.max_refusing)) {
+        asio::co_spawn(w.ioc, refuse_busy(std::move(socket), std::move(*slot)), log_if_thrown);
+        continue;
+      }
+      // Past both budgets a plain close is the only answer that costs nothing.
+      boost::system::error_code ignored;
+      socket.close(ignored);
     }
   }
 
   // Over max_connections: a fixed 503 and a lingering close, without
-  // parsing anything. Bounded by the lingering close's own limits.
-  static asio::awaitable<void> refuse_busy(tcp::socket socket) {
+  // parsing anything, all within one kLingerDeadline.
+  static asio::awaitable<void> refuse_busy(tcp::socket socket, Slot slot) {
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
         "Connection: close\r\nContent-Length: 105\r\n\r\n"
         "{\"error\":\"too_many_connections\",\"message\":\"The server has too many open connections; try again shortly.\"}";
+    (void)slot;  // held until the socket is closed
+    auto deadline = std::chrono::steady_clock::now() + kLingerDeadline;
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    stream.expires_after(std::chrono::seconds(2));
+    stream.expires_at(deadline);
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kBusy), use_tuple);
     (void)n;
     if (ec) co_return;
-    co_await lingering_close(stream, buffer);
+    co_await lingering_close(stream, buffer, deadline);
   }
 
   // ---- one connection -----------------------------------------------------
@@ -165,12 +199,6 @@ struct Server::Impl {
     std::string write_buffer;
   };
 
-  struct ActiveGuard {
-    std::atomic<int>& n;
-    explicit ActiveGuard(std::atomic<int>& a) : n(a) { n.fetch_add(1, std::memory_order_relaxed); }
-    ~ActiveGuard() { n.fetch_sub(1, std::memory_order_relaxed); }
-  };
-
   struct IdleMark {
     Worker& w;
     beast::tcp_stream* s;
@@ -178,8 +206,9 @@ struct Server::Impl {
     ~IdleMark() { w.idle.erase(s); }
   };
 
-  asio::awaitable<void> connection(Worker& w, tcp::socket socket) {
-    ActiveGuard guard(active);
+  // `slot` counts this connection against max_connections until it ends.
+  asio::awaitable<void> connection(Worker& w, tcp::socket socket, Slot slot) {
+    (void)slot;
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // send() writes synchronously when the kernel takes it all
@@ -204,36 +233,22 @@ struct Server::Impl {
   // Reads, handles and answers one request. Returns false when the
   // connection must end (it is closed here).
   asio::awaitable<bool> one_request(Worker& w, Conn& c) {
-    beast::tcp_stream& stream = c.stream;
-    beast::flat_buffer& buffer = c.buffer;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
-    parser.body_limit(config.max_body_bytes);
-
-    boost::system::error_code hec = co_await complete(stream, buffer, parser, false);
+    using Progress = RequestReader::Progress;
+    RequestReader reader(limits);
+    bool header_read = co_await read_until(c, reader, Progress::reading_body);
     auto started = std::chrono::steady_clock::now();
-    if (hec) {
-      if (hec == bhttp::error::end_of_stream || hec == beast::error::timeout || hec == asio::error::eof ||
-          hec == asio::error::connection_reset || hec == asio::error::operation_aborted) {
-        stream.close();
-        co_return false;
-      }
-      ErrorCode code = hec == bhttp::error::header_limit ? ErrorCode::headers_too_large
-                       : hec == bhttp::error::body_limit ? ErrorCode::body_too_large
-                                                         : ErrorCode::bad_request;
-      Response res = error_response(code);
-      res.close = true;
-      co_await send(w, c, parser.get(), res, router.unmatched_route(), started, "");
+    if (!header_read) {  // closed, timed out or shut down: nobody to answer
+      c.stream.close();
       co_return false;
     }
+    if (reader.progress() == Progress::failed)
+      co_return co_await refuse(w, c, reader, router.unmatched_route(), started, "");
 
-    BeastRequest& msg = parser.get();
-    std::string_view target = msg.target();
+    std::string_view target = reader.target();
     std::string_view path = target.substr(0, target.find('?'));
-    std::string_view method = msg.method_string();
-    RouteMatch match = router.match(method, path);
+    RouteMatch match = router.match(reader.method(), path);
 
-    std::string request_id(msg["X-Request-ID"]);
+    std::string request_id(reader.header("X-Request-ID"));
     if (!acceptable_request_id(request_id)) {
       char buf[40];
       std::snprintf(buf, sizeof buf, "%s-%llx", w.id_prefix.c_str(), static_cast<unsigned long long>(++w.next_id));
@@ -242,31 +257,25 @@ struct Server::Impl {
 
     // Read the body (bounded by body_limit and read_timeout) unless the
     // request is already refused; a refusal closes the connection instead.
-    if (!parser.is_done()) {
+    if (reader.progress() != Progress::complete) {
       if (match.kind != RouteMatch::Kind::found) {
         Response res = route_error(match);
         res.close = true;
-        co_await send(w, c, msg, res, match.route, started, request_id);
+        co_await send(w, c, reader, res, match.route, started, request_id);
         co_return false;
       }
-      if (bhttp::token_list(msg[bhttp::field::expect]).exists("100-continue")) {
+      if (reader.expects_continue()) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
+        auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(kContinue), use_tuple);
         (void)wn;
-        if (wec) { stream.close(); co_return false; }
+        if (wec) { c.stream.close(); co_return false; }
       }
-      parser.eager(true);
-      boost::system::error_code bec = co_await complete(stream, buffer, parser, true);
-      if (bec) {
-        if (bec != bhttp::error::body_limit) {
-          stream.close();
-          co_return false;
-        }
-        Response res = error_response(ErrorCode::body_too_large);
-        res.close = true;
-        co_await send(w, c, msg, res, match.route, started, request_id);
+      if (!co_await read_until(c, reader, Progress::complete)) {
+        c.stream.close();
         co_return false;
       }
+      if (reader.progress() == Progress::failed)
+        co_return co_await refuse(w, c, reader, match.route, started, request_id);
     }
 
     Response res;
@@ -274,16 +283,11 @@ struct Server::Impl {
       res = route_error(match);
     } else {
       Request req;
-      req.method = method;
-      req.target = target;
-      req.path = path;
-      req.body = msg.body();
-      req.headers.reserve(16);
-      for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
+      reader.view(req);
       req.params = std::move(match.params);
       // Behind trusted proxies the client is named by X-Forwarded-For.
       std::string client;
-      if (!proxies.empty()) client = proxies.client_address(c.remote_ip, msg["X-Forwarded-For"]);
+      if (!proxies.empty()) client = proxies.client_address(c.remote_ip, reader.header("X-Forwarded-For"));
       req.remote_ip = proxies.empty() ? std::string_view(c.remote_ip) : std::string_view(client);
       req.request_id = request_id;
       try {
@@ -293,39 +297,43 @@ struct Server::Impl {
         res = error_response(ErrorCode::internal);
       }
     }
-    if (!msg.keep_alive() || w.stopping) res.close = true;
-    co_return co_await send(w, c, msg, res, match.route, started, request_id);
+    if (!reader.keep_alive() || w.stopping) res.close = true;
+    co_return co_await send(w, c, reader, res, match.route, started, request_id);
   }
 
-  // Completes the header (or the whole message) from what is already
-  // buffered — usually the whole request arrived in the read that woke us, so
-  // no async step or timer is needed — and reads more under read_timeout
-  // only when that does not suffice.
-  asio::awaitable<boost::system::error_code> complete(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                      bhttp::request_parser<bhttp::string_body>& parser,
-                                                      bool whole_message) {
-    boost::system::error_code ec = parse_buffered(parser, buffer);
-    if (ec || (whole_message ? parser.is_done() : parser.is_header_done())) co_return ec;
-    stream.expires_after(config.read_timeout);
-    if (whole_message) ec = std::get<0>(co_await bhttp::async_read(stream, buffer, parser, use_tuple));
-    else ec = std::get<0>(co_await bhttp::async_read_header(stream, buffer, parser, use_tuple));
-    if (ec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
-    co_return ec;
+  // A request the reader refused (bad framing, over a limit): answer and close.
+  asio::awaitable<bool> refuse(Worker& w, Conn& c, const RequestReader& reader, std::size_t route,
+                               std::chrono::steady_clock::time_point started, std::string_view request_id) {
+    Response res = error_response(reader.error());
+    res.close = true;
+    co_await send(w, c, reader, res, route, started, request_id);
+    co_return false;
   }
 
-  // Feeds already-buffered bytes to the parser. need_more is not an error
-  // here: it means the caller must read more from the socket.
-  static boost::system::error_code parse_buffered(bhttp::request_parser<bhttp::string_body>& parser,
-                                                  beast::flat_buffer& buffer) {
-    boost::system::error_code ec;
-    while (buffer.size() > 0 && !parser.is_done()) {
-      std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec == bhttp::error::need_more) return {};
-      if (ec || used == 0) break;
-      if (!parser.eager() && parser.is_header_done()) break;
+  // Feeds the reader what is already buffered — usually the whole request
+  // arrived in the read that woke us, so no async step or timer is needed —
+  // and reads more, under one read_timeout for the whole step, until its
+  // progress reaches `goal` (or it fails). Returns false when the client
+  // went away or ran out of time. Reading here rather than in Beast's
+  // composed read keeps every parse inside this coroutine, where the reader
+  // turns whatever the parser does into an error value.
+  asio::awaitable<bool> read_until(Conn& c, RequestReader& reader, RequestReader::Progress goal) {
+    bool deadline_set = false;
+    for (;;) {
+      auto data = c.buffer.data();
+      c.buffer.consume(reader.feed(std::string_view(static_cast<const char*>(data.data()), data.size())));
+      if (reader.progress() >= goal) co_return true;
+      if (!deadline_set) {
+        c.stream.expires_after(config.read_timeout);
+        deadline_set = true;
+      }
+      auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(kReadChunk), use_tuple);
+      if (ec) {
+        if (ec == beast::error::timeout) metrics.inc(Counter::requests_timed_out);
+        co_return false;
+      }
+      c.buffer.commit(n);
     }
-    return ec;
   }
 
   static Response route_error(const RouteMatch& match) {
@@ -337,7 +345,7 @@ struct Server::Impl {
   // Writes `res`, records metrics and the access log line. Returns whether
   // the connection stays open; when not, it is closed (lingering when the
   // request may still have unread bytes).
-  asio::awaitable<bool> send(Worker& w, Conn& c, const BeastRequest& req, Response& res, std::size_t route,
+  asio::awaitable<bool> send(Worker& w, Conn& c, const RequestReader& req, Response& res, std::size_t route,
                              std::chrono::steady_clock::time_point started, std::string_view request_id) {
     beast::tcp_stream& stream = c.stream;
     // Our own serializer: one contiguous buffer, one write, no per-field allocations.
@@ -346,7 +354,7 @@ struct Server::Impl {
     WireOptions options;
     options.request_id = request_id;
     options.date = w.date(std::time(nullptr));
-    options.head = req.method() == bhttp::verb::head;
+    options.head = req.is_head();
     options.close = res.close;
     options.http10_keep_alive = req.version() == 10 && !res.close;
     serialize(out, res, options);
@@ -368,35 +376,37 @@ struct Server::Impl {
 
     if (ec) { stream.close(); co_return false; }
     if (!res.close) co_return true;
-    co_await lingering_close(stream, c.buffer);
+    co_await lingering_close(stream, c.buffer, std::chrono::steady_clock::now() + kLingerDeadline);
     co_return false;
   }
 
-  // Half-close, then discard what the client still sends (bounded in bytes
-  // and time) so the kernel does not answer unread data with a RST that
-  // would destroy our response before the client reads it.
-  static asio::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  // Half-close, then discard what the client still sends (at most
+  // kLingerMaxBytes, until `deadline` in all) so the kernel does not answer
+  // unread data with a RST that would destroy our response before the
+  // client reads it.
+  static asio::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                               std::chrono::steady_clock::time_point deadline) {
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     std::size_t discarded = 0;
     buffer.clear();
-    while (!ec && discarded < 1024 * 1024) {
-      stream.expires_after(std::chrono::seconds(2));
-      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), use_tuple);
+    while (!ec && discarded < kLingerMaxBytes) {
+      stream.expires_at(deadline);
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), use_tuple);
       if (rec) break;
       discarded += n;
     }
     stream.close();
   }
 
-  void access_log(Worker& w, const BeastRequest& req, int status, std::chrono::steady_clock::duration elapsed,
+  void access_log(Worker& w, const RequestReader& req, int status, std::chrono::steady_clock::duration elapsed,
                   const std::string& remote_ip, std::string_view request_id, std::string_view reason) {
     std::string& line = w.log_buffer;
     line.clear();
     line += "{\"ts\":\"";
     w.append_log_time(line);
     line += "\",\"level\":\"info\",\"event\":\"request\",\"method\":";
-    append_log_string(line, req.method_string());
+    append_log_string(line, req.method());
     line += ",\"path\":";
     // The query string is left out: it may carry tokens we must never log.
     std::string_view target = req.target();
@@ -480,6 +490,21 @@ Result<void> Server::bind(const std::string& listen) {
     if (i == 0) impl_->endpoint = a.local_endpoint();
     impl_->workers.push_back(std::move(w));
   }
+
+  // Keep every counted socket within the fd limit, so accept() never meets
+  // EMFILE and leaves clients unanswered in the backlog.
+  const int wanted = impl_->config.max_connections;
+  ConnectionBudget unlimited = plan_connections(wanted, -1, threads);
+  long long fd_limit = raise_fd_limit(static_cast<long long>(unlimited.max_connections) + unlimited.max_refusing +
+                                      reserved_fds(threads));
+  impl_->budget = plan_connections(wanted, fd_limit, threads);
+  if (impl_->budget.clamped) {
+    log_line("warn", "max_connections_clamped",
+             {{"configured", std::to_string(wanted)},
+              {"effective", std::to_string(impl_->budget.max_connections)},
+              {"fd_limit", std::to_string(fd_limit)},
+              {"hint", "raise the open-files limit (ulimit -n, LimitNOFILE=) or lower http.max_connections"}});
+  }
   return {};
 }
 
@@ -511,7 +536,18 @@ void Server::run(const std::function<void()>& on_listening) {
   for (auto& w : im.workers) {
     asio::co_spawn(w->ioc, im.accept_loop(*w), asio::detached);
     threads.emplace_back([&im, &running, &signals, &deadline, wp = w.get()] {
-      wp->ioc.run();
+      // A handler that throws outside any coroutine would end run() and, on
+      // this thread, the process; log it and keep serving the others.
+      for (;;) {
+        try {
+          wp->ioc.run();
+          break;
+        } catch (const std::exception& e) {
+          log_line("error", "worker_exception", {{"detail", e.what()}});
+        } catch (...) {
+          log_line("error", "worker_exception", {{"detail", "unknown"}});
+        }
+      }
       // The last worker to finish ends the control loop.
       if (running.fetch_sub(1) == 1) asio::post(im.control, [&] {
         signals.cancel();

@@ -8,9 +8,11 @@
 //
 // Per connection: a deadline on every read (idle_timeout while waiting for a
 // request, read_timeout for its headers and then its body), header and body
-// limits (431 / 413), keep-alive, and a lingering close whenever a response
-// is sent before the request was fully read, so leftover body bytes are
-// never parsed as a next request.
+// limits and strict framing (RequestReader: 431 / 413 / 400), keep-alive, and
+// a lingering close (2 s in all) whenever a response ends the connection, so
+// leftover body bytes are never parsed as a next request. Every accepted
+// socket counts: max_connections served (lowered to fit the fd limit), a
+// small budget answered 503, the rest closed at once (ConnectionBudget).
 #include <atomic>
 #include <functional>
 #include <memory>

@@ -1,9 +1,74 @@
 """Bad input at the HTTP layer: each gets a clear error, and the server keeps serving others."""
+import os
+import resource
+import select
 import socket
+import subprocess
 import time
 import unittest
+from unittest import mock
 
-from cloakroom_server import CloakroomServer
+import cloakroom_server
+from cloakroom_server import CloakroomServer, eventually
+
+SMUGGLED = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+
+
+def exchange(port, data, timeout=5):
+    """Sends raw bytes; returns (everything read, whether the server closed the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return b"".join(chunks), True
+                chunks.append(chunk)
+        except ConnectionResetError:
+            return b"".join(chunks), True
+        except socket.timeout:
+            return b"".join(chunks), False
+
+
+def poke(s):
+    """Drains what the server sent and sends one more byte; False once the server has closed the socket.
+    A FIN alone is not that: in a lingering close the server has only half-closed and still reads. A
+    closed socket answers a byte with a reset, which fails the send after it."""
+    try:
+        while select.select([s], [], [], 0)[0]:
+            if not s.recv(65536):
+                break  # FIN; whether the server still reads shows on the sends
+        s.send(b"a")
+    except OSError:
+        return False
+    return True
+
+
+def trickle(sockets, seconds, interval=1.5):
+    """Sends one byte on each socket every `interval` for `seconds`, like a client that keeps a
+    connection alive as cheaply as it can; returns how many the server still holds open at the end
+    (two pokes in a row, so a reset provoked by the first shows on the second)."""
+    alive = list(sockets)
+    end = time.time() + seconds
+    while time.time() < end:
+        alive = [s for s in alive if poke(s)]
+        time.sleep(min(interval, max(0.0, end - time.time())))
+    alive = [s for s in alive if poke(s)]
+    time.sleep(0.1)
+    return len([s for s in alive if poke(s)])
+
+
+def start_with_fd_limit(limit, env):
+    """Starts a server whose RLIMIT_NOFILE (soft and hard) is `limit`."""
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        kwargs["preexec_fn"] = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+        return real_popen(*args, **kwargs)
+
+    with mock.patch.object(cloakroom_server.subprocess, "Popen", popen):
+        return CloakroomServer(env=env).start()
 
 
 class HttpLimitsTest(unittest.TestCase):
@@ -171,6 +236,86 @@ class HttpLimitsTest(unittest.TestCase):
         self.assertNotEqual(h["x-request-id"], "a\"b{}")
         self.assertTrue(h["x-request-id"])
 
+    # -- the review's findings: nothing a client sends ends the process ------
+
+    def assert_alive(self):
+        self.assertIsNone(self.srv.proc.poll(), "the server exited")
+        self.assertEqual(self.srv.request("GET", "/healthz")[0], 200)
+
+    def test_huge_chunked_trailer_is_431_and_server_survives(self):
+        """A 65,535-byte trailer field once made Beast throw out of the reader and end the process."""
+        req = (b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Big: " + b"a" * 65535 + b"\r\n\r\n")
+        out, closed = exchange(self.srv.port, req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 431"), out[:200])
+        self.assertIn(b"headers_too_large", out)
+        self.assertTrue(closed)
+        self.assert_alive()
+
+    def test_trailer_fields_are_refused(self):
+        """A trailer could add fields (X-Forwarded-For, Cookie) a proxy checked only in the header: 400."""
+        req = (b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n")
+        out, closed = exchange(self.srv.port, req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 400"), out[:200])
+        self.assertIn(b"bad_request", out)
+        self.assertIn(b"Trailer", out)
+        self.assertTrue(closed)
+        self.assert_alive()
+
+    def assert_refused_and_closed(self, req, status=b"400", code=b"bad_request"):
+        """The request is answered once with `status`, the connection closes, and what followed it is never answered."""
+        out, closed = exchange(self.srv.port, req)
+        self.assertTrue(out.startswith(b"HTTP/1.1 " + status), out[:300])
+        self.assertIn(b'"error":"' + code + b'"', out)
+        self.assertIn(b"Connection: close", out)
+        self.assertTrue(closed, "connection left open")
+        self.assertEqual(out.count(b"HTTP/1.1 "), 1, out)
+
+    def test_transfer_encoding_not_ending_in_chunked_is_400(self):
+        """RFC 9112 §6.3: a final coding other than chunked is 400 and close, never an empty body and a next request."""
+        for te in [b"gzip", b"identity", b"xchunked", b"chunked, identity", b""]:
+            with self.subTest(te=te):
+                self.assert_refused_and_closed(
+                    b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: " + te + b"\r\n\r\n" + SMUGGLED)
+
+    def test_other_transfer_codings_are_501(self):
+        """gzip before a final chunked: framing is sound but the coding is not implemented, so 501 and close."""
+        self.assert_refused_and_closed(
+            b"POST /auth/login HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+            b"0\r\n\r\n" + SMUGGLED, status=b"501", code=b"not_implemented")
+
+    def test_transfer_encoding_with_content_length_is_400(self):
+        """Both framings at once is refused whatever their order or coding (smuggling)."""
+        body = b"0\r\n\r\n" + SMUGGLED
+        for fields in [b"Transfer-Encoding: gzip\r\nContent-Length: 5\r\n",
+                       b"Transfer-Encoding: chunked\r\nContent-Length: " + str(len(body)).encode() + b"\r\n",
+                       b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"]:
+            with self.subTest(fields=fields):
+                self.assert_refused_and_closed(
+                    b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + fields +
+                    b"\r\n" + body)
+
+    def test_http10_with_transfer_encoding_is_400(self):
+        """HTTP/1.0 has no chunked coding; a 1.0 hop in front would frame this body differently."""
+        self.assert_refused_and_closed(
+            b"POST /auth/login HTTP/1.0\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" + SMUGGLED)
+
+    def test_host_is_required_once_in_http11(self):
+        """RFC 9112 §3.2: no Host or two Host headers is 400; HTTP/1.0 may still omit Host."""
+        self.assert_refused_and_closed(b"GET /healthz HTTP/1.1\r\n\r\n" + SMUGGLED)
+        self.assert_refused_and_closed(b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + SMUGGLED)
+        out, _ = exchange(self.srv.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:200])
+
+    def test_lingering_close_has_an_overall_deadline(self):
+        """After a refusal, a client trickling bytes can no longer hold the socket: it is closed within seconds."""
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=5) as s:
+            s.sendall(b"\x16\x03\x01 hello\r\n\r\n")
+            self.assertEqual(trickle([s], 6, interval=0.5), 0)
+
 
 class MaxConnectionsTest(unittest.TestCase):
     def test_connections_over_the_limit_get_503(self):
@@ -189,6 +334,48 @@ class MaxConnectionsTest(unittest.TestCase):
             time.sleep(0.3)
             self.assertEqual(srv.request("GET", "/healthz")[0], 200)
             self.assertEqual(srv.metric("cloakroom_connections_rejected_total"), 1)
+
+    def test_refused_sockets_are_bounded_in_number_and_time(self):
+        """40 sockets over max_connections trickling a byte every 1.5 s are all closed within the lingering
+        deadline (2 s); a legitimate client is served once the limit frees."""
+        with CloakroomServer(env={"CLOAKROOM_HTTP_MAX_CONNECTIONS": "2", "CLOAKROOM_HTTP_THREADS": "1"}) as srv:
+            held = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(2)]
+            time.sleep(0.3)
+            flood = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(40)]
+            try:
+                self.assertEqual(trickle(flood, 6), 0)
+                for s in held:
+                    s.close()
+                self.assertEqual(eventually(lambda: srv.request("GET", "/healthz")[0] == 200), True)
+                self.assertEqual(srv.metric("cloakroom_connections_rejected_total"), 40)
+            finally:
+                for s in flood + held:
+                    s.close()
+
+    def test_fd_limit_lowers_max_connections(self):
+        """With 200 descriptors, max_connections (10000) is lowered at startup, with a warning, so idle sockets
+        past it get a prompt 503 instead of waiting unanswered in the backlog (accept failing with EMFILE)."""
+        srv = start_with_fd_limit(200, {"CLOAKROOM_HTTP_THREADS": "1"})
+        flood = []
+        try:
+            clamped = srv.logs("max_connections_clamped")
+            self.assertEqual(len(clamped), 1, srv.log_lines)
+            self.assertEqual(clamped[0]["configured"], "10000")
+            self.assertEqual(clamped[0]["effective"], "116")
+            flood = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(250)]
+            time.sleep(2.5)  # the refused ones among them have had their lingering deadline
+            out, closed = exchange(srv.port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", timeout=5)
+            self.assertTrue(out.startswith(b"HTTP/1.1 503"), out[:200])
+            self.assertTrue(closed)
+            self.assertLessEqual(len(os.listdir("/proc/%d/fd" % srv.proc.pid)), 200)
+            for s in flood:
+                s.close()
+            flood = []
+            self.assertEqual(eventually(lambda: srv.request("GET", "/healthz")[0] == 200), True)
+        finally:
+            for s in flood:
+                s.close()
+            srv.__exit__(None, None, None)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,20 @@ TEST(Config, BadValuesAreNamed) {
   }
 }
 
+// http.max_header_bytes stops below 64 KiB: Beast's parser stores field
+// lengths in 16 bits and throws on a longer field, which a larger limit
+// would let a single header reach.
+TEST(Config, MaxHeaderBytesStaysWithinBeastFieldSize) {
+  auto ok = from_toml("[http]\nmax_header_bytes = 65535");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->http.max_header_bytes, 65535u);
+  auto too_big = from_toml("[http]\nmax_header_bytes = 65536");
+  ASSERT_FALSE(too_big);
+  EXPECT_EQ(too_big.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(too_big.error().text().find("http.max_header_bytes"), std::string_view::npos) << too_big.error().text();
+  EXPECT_NE(too_big.error().text().find("65535"), std::string_view::npos) << too_big.error().text();
+}
+
 // Broken TOML reports the line.
 TEST(Config, SyntaxErrorNamesLine) {
   auto c = from_toml("listen = \"a:1\"\n[auth\n");
