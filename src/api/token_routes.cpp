@@ -67,7 +67,7 @@ http::Task TokenApi::refresh(http::Request& req) {
     d_.metrics.inc(Counter::refresh_throttled);
     co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
   }
-  auto issued = d_.tokens.refresh(presented);
+  auto issued = d_.tokens.refresh(presented, ip, req.header("user-agent"));
   const bool refused = !issued && (issued.error().code == ErrorCode::invalid_refresh_token ||
                                    issued.error().code == ErrorCode::refresh_token_reused);
   if (!refused) d_.failures_by_ip.refund(ip, d_.clock.now());

@@ -180,6 +180,9 @@ const std::vector<KeySpec>& keys() {
       BOUNDED_DURATION_KEY("jwt", "refresh_grace", jwt.refresh_grace, 300'000,
                            "A refresh token used again this soon after its rotation gets the same new token "
                            "instead of tripping reuse detection (concurrent tabs, retries); \"0s\" disables."),
+      INT_KEY("jwt", "refresh_repeats", jwt.refresh_repeats, 0, 1000,
+              "Repeats answered per rotation within jwt.refresh_grace; one more revokes the family as reuse "
+              "(bounds what a thief replaying the previous token gets)."),
       KeySpec{"access", "default", Kind::string, 0, 0,
               "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\".",
               [](Config& c, const Typed& t) -> Result<void> {

@@ -87,6 +87,7 @@ struct Config {
     Millis refresh_ttl{30LL * 86'400'000};
     Millis leeway{60'000};
     Millis refresh_grace{10'000};  // a repeat of the same refresh this soon is idempotent
+    int refresh_repeats = 3;       // repeats answered per rotation within refresh_grace; one more is reuse
   } jwt;
   std::vector<AccessRule> access_rules;
   struct {
