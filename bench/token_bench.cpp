@@ -87,7 +87,7 @@ void BM_Refresh(benchmark::State& state) {
   }
   TokenService service({f.config, *store, directory, f.tokens, f.revocations, f.clock, f.rng, metrics});
   std::string refresh = service.issue(user, "127.0.0.1", "bench", false)->refresh_token;
-  for (auto _ : state) refresh = service.refresh(refresh)->refresh_token;
+  for (auto _ : state) refresh = service.refresh(refresh, "127.0.0.1", "bench")->refresh_token;
   state.SetLabel(state.range(0) == 0 ? "memory store" : "sqlite store");
   store.reset();
   db.reset();

@@ -44,8 +44,7 @@ struct App::Parts {
   explicit Parts(const Config& c)
       : config(c),
         hasher({c.password.memory_kib, c.password.iterations}),
-        throttle_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked),
-        throttle_by_account(c.throttle.per_account, c.throttle.window, c.throttle.max_tracked),
+        login_throttles(c.throttle),
         refresh_failures_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked) {}
 
   Config config;
@@ -53,8 +52,7 @@ struct App::Parts {
   OsRandom random;
   Stores stores;
   PasswordHasher hasher;
-  LoginThrottle throttle_by_ip;
-  LoginThrottle throttle_by_account;
+  LoginThrottles login_throttles;
   LoginThrottle refresh_failures_by_ip;
   http::Router router;
   std::unique_ptr<Metrics> metrics;
@@ -193,8 +191,8 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
-  p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool, p->throttle_by_ip,
-                                               p->throttle_by_account, *p->metrics, p->clock, p->random,
+  p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
+                                               p->login_throttles, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->token_service, *p->authenticator, *p->csrf});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);

@@ -152,15 +152,16 @@ http::Task AuthApi::login(http::Request& req) {
   const SystemTime now = d_.clock.now();
   const std::string ip(req.remote_ip);
   const std::string account = username_key(username);
-  auto wait = d_.throttle_by_ip.blocked(ip, now);
-  if (auto w2 = d_.throttle_by_account.blocked(account, now); w2 && (!wait || *w2 > *wait)) wait = w2;
-  if (wait) {
+  // The attempt is paid for before the hash, in one step: parallel guesses
+  // cannot all pass a check that is charged only after their hashes.
+  if (auto wait = d_.throttles.try_acquire(ip, account, now)) {
     d_.metrics.inc(Counter::login_throttled);
     co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
   }
 
   auto user = co_await http::on_pool(d_.store_pool, [&] { return d_.users.find_by_name(username); });
   if (!user && user.error().code != ErrorCode::not_found) {
+    d_.throttles.refund(ip, account, d_.clock.now());  // no password was checked
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(user.error());  // fail closed
   }
@@ -174,20 +175,21 @@ http::Task AuthApi::login(http::Request& req) {
       if (auto h = d_.hasher.hash(password)) rehashed = std::move(*h);
   });
   if (!ran) {
+    d_.throttles.refund(ip, account, d_.clock.now());  // no password was checked
     d_.metrics.inc(Counter::login_overloaded);
     co_return error_response(ErrorCode::overloaded);
   }
+  d_.metrics.inc(Counter::password_checks);
   if (!ok) {
-    d_.throttle_by_ip.record_failure(ip, d_.clock.now());
-    d_.throttle_by_account.record_failure(account, d_.clock.now());
-    d_.metrics.inc(Counter::login_invalid);
+    d_.metrics.inc(Counter::login_invalid);  // the attempt stays spent
     co_return error_response(ErrorCode::invalid_credentials);
   }
+  // A right password was no guess, even for a disabled account.
+  d_.throttles.succeeded(ip, account, d_.clock.now());
   if (user->disabled) {
     d_.metrics.inc(Counter::login_disabled);
     co_return error_response(ErrorCode::account_disabled);
   }
-  d_.throttle_by_account.reset(account);
   // The session or refresh family this client had before (if any) ends
   // here: one login, one id. Checked now (in memory), ended with the rest.
   auto previous = d_.authenticator.authenticate(req);

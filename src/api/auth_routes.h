@@ -5,8 +5,10 @@
 //   router.add("POST", "/auth/login", [&](http::Request& r) { return api.login(r); });
 //
 // Login order of work (cheap checks first, the hash last): body → throttle
-// (per address, per username) → user lookup → one Argon2id verify on the
-// hashing pool (a dummy hash for unknown users, so both answers take the same
+// (one attempt taken from the address, (username, address) and username
+// buckets; given back when no password gets checked or when it was right) →
+// user lookup → one Argon2id verify on the hashing pool (a dummy hash for
+// unknown users, so both answers take the same
 // time) → rehash when parameters changed → a new session, or in token mode a
 // new refresh family with its first access token (any session the request
 // already carried is revoked: a login never keeps an old id). Store calls run
@@ -34,8 +36,7 @@ struct AuthDeps {
   const PasswordHasher& hasher;
   WorkPool& hash_pool;
   WorkPool& store_pool;
-  LoginThrottle& throttle_by_ip;
-  LoginThrottle& throttle_by_account;
+  LoginThrottles& throttles;
   Metrics& metrics;
   const Clock& clock;
   Random& random;

@@ -62,15 +62,19 @@ http::Task TokenApi::refresh(http::Request& req) {
     if (auto r = d_.csrf.check_same_origin(req); !r) co_return error_response(r.error());
 
   const std::string ip(req.remote_ip);
-  if (auto wait = d_.failures_by_ip.blocked(ip, d_.clock.now())) {
+  // Taken before the store is read and given back unless the token is
+  // refused, so parallel bad tokens get no more reads than the budget.
+  if (auto wait = d_.failures_by_ip.try_acquire(ip, d_.clock.now())) {
     d_.metrics.inc(Counter::refresh_throttled);
     co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
   }
-  auto issued = co_await http::on_pool(d_.store_pool, [&] { return d_.tokens.refresh(presented); });
+  const std::string_view user_agent = req.header("user-agent");
+  auto issued = co_await http::on_pool(d_.store_pool, [&] { return d_.tokens.refresh(presented, ip, user_agent); });
+  const bool refused = !issued && (issued.error().code == ErrorCode::invalid_refresh_token ||
+                                   issued.error().code == ErrorCode::refresh_token_reused);
+  if (!refused) d_.failures_by_ip.refund(ip, d_.clock.now());
   if (!issued) {
     const ErrorCode code = issued.error().code;
-    if (code == ErrorCode::invalid_refresh_token || code == ErrorCode::refresh_token_reused)
-      d_.failures_by_ip.record_failure(ip, d_.clock.now());
     Response r = error_response(issued.error());
     // An outage (503) is no verdict on the token: its cookies stay.
     if (from_cookie && r.status != 503)

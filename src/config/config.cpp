@@ -181,6 +181,9 @@ const std::vector<KeySpec>& keys() {
       BOUNDED_DURATION_KEY("jwt", "refresh_grace", jwt.refresh_grace, 300'000,
                            "A refresh token used again this soon after its rotation gets the same new token "
                            "instead of tripping reuse detection (concurrent tabs, retries); \"0s\" disables."),
+      INT_KEY("jwt", "refresh_repeats", jwt.refresh_repeats, 0, 1000,
+              "Repeats answered per rotation within jwt.refresh_grace; one more revokes the family as reuse "
+              "(bounds what a thief replaying the previous token gets)."),
       KeySpec{"access", "default", Kind::string, 0, 0,
               "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\".",
               [](Config& c, const Typed& t) -> Result<void> {
@@ -243,13 +246,16 @@ const std::vector<KeySpec>& keys() {
       INT_KEY("password", "workers", password.workers, 0, 256, "Hashing threads (0 = one per core)."),
       INT_KEY("password", "queue", password.queue, 0, 100'000,
               "Hashes waiting beyond the workers before login answers 503."),
+      INT_KEY("throttle", "per_account_ip", throttle.per_account_ip, 1, 1'000'000,
+              "Failed logins per username from one client address per window before 429 (the strict limit)."),
       INT_KEY("throttle", "per_account", throttle.per_account, 1, 1'000'000,
-              "Failed logins per username per window before 429."),
+              "Failed logins per username from all addresses together per window before 429 (distributed "
+              "guessing; also how many failures lock the owner out, so keep it well above per_account_ip)."),
       INT_KEY("throttle", "per_ip", throttle.per_ip, 1, 1'000'000,
               "Failed logins (and, in a separate bucket, refused refreshes) per client address per window before 429."),
       DURATION_KEY("throttle", "window", throttle.window, "Window over which failed logins are counted."),
       INT_KEY("throttle", "max_tracked", throttle.max_tracked, 100, 100'000'000,
-              "Addresses and usernames remembered per table (memory bound)."),
+              "Keys (addresses, usernames, username-address pairs) remembered per table (memory bound)."),
   };
   return k;
 }

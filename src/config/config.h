@@ -50,7 +50,8 @@ struct PasswordConfig {
 };
 
 struct ThrottleConfig {
-  int per_account = 5;                   // failed logins per window per username
+  int per_account_ip = 5;                // failed logins per window per (username, client address)
+  int per_account = 100;                 // failed logins per window per username, all addresses together
   int per_ip = 20;                       // failed logins per window per client address
   Millis window{900'000};                // 15m
   std::size_t max_tracked = 100'000;     // keys remembered per table (memory bound)
@@ -86,6 +87,7 @@ struct Config {
     Millis refresh_ttl{30LL * 86'400'000};
     Millis leeway{60'000};
     Millis refresh_grace{10'000};  // a repeat of the same refresh this soon is idempotent
+    int refresh_repeats = 3;       // repeats answered per rotation within refresh_grace; one more is reuse
   } jwt;
   std::vector<AccessRule> access_rules;
   struct {

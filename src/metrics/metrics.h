@@ -31,6 +31,8 @@ namespace cloakroom {
   X(login_store_error, "cloakroom_logins_total", "outcome=\"store_unavailable\"", "")                  \
   X(password_rehashed, "cloakroom_password_rehashes_total", "",                                        \
     "Stored hashes upgraded at login because the Argon2id parameters changed.")                        \
+  X(password_checks, "cloakroom_password_checks_total", "",                                            \
+    "Passwords verified at login (Argon2id; an unknown user against the dummy hash).")                \
   X(users_registered, "cloakroom_users_registered_total", "", "Users created through /auth/register.") \
   X(connections_rejected, "cloakroom_connections_rejected_total", "",                                  \
     "Connections refused because http.max_connections was reached.")                                  \

@@ -15,6 +15,8 @@ constexpr long long kMaxChainWalk = 10'000;
 // Same caps as sessions: ip and user agent are shown back to the user.
 constexpr std::size_t kMaxIpBytes = 64;
 constexpr std::size_t kMaxUserAgentBytes = 512;
+// Why: pruning below this size is not worth a scan.
+constexpr std::size_t kRepeatsPruneFloor = 1024;
 
 Sha256 secret_hash(const RefreshSecret& secret) {
   return sha256(std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()));
@@ -46,7 +48,8 @@ FamilyInfo info_of(const RefreshFamilyRecord& f) {
 TokenService::TokenService(TokenDeps deps)
     : d_(deps),
       refresh_ttl_ms_(deps.config.jwt.refresh_ttl.count()),
-      grace_ms_(deps.config.jwt.refresh_grace.count()) {}
+      grace_ms_(deps.config.jwt.refresh_grace.count()),
+      repeats_prune_at_(kRepeatsPruneFloor) {}
 
 long long TokenService::family_denial_until(long long now) const {
   return now + d_.config.jwt.access_ttl.count() + d_.config.jwt.leeway.count();
@@ -97,16 +100,32 @@ Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, 
   return tokens_for(f, 0, secret, d_.users.put(user)->load());
 }
 
-Result<IssuedTokens> TokenService::reuse_detected(const RefreshFamilyRecord& family) {
+Result<IssuedTokens> TokenService::reuse_detected(const RefreshFamilyRecord& family, std::string_view why,
+                                                  std::string_view ip, std::string_view user_agent) {
   // Someone holds a token that was already exchanged: the thief or the
   // victim. We cannot tell which, so the whole login ends (RFC 9700 §4.14).
   d_.metrics.inc(Counter::refresh_reused);
-  log_line("warn", "refresh_token_reused", {{"family_id", family.id}, {"user_id", family.user_id}});
+  log_line("warn", "refresh_token_reused",
+           {{"family_id", family.id}, {"user_id", family.user_id}, {"reason", why},
+            {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
   if (auto r = revoke_family(family.id); !r) return r.error();
   return ErrorCode::refresh_token_reused;
 }
 
-Result<IssuedTokens> TokenService::refresh(std::string_view presented) {
+int TokenService::count_repeat(const RefreshFamilyRecord& family, long long now) {
+  std::lock_guard lock(repeats_mu_);
+  if (repeats_.size() >= repeats_prune_at_) {
+    std::erase_if(repeats_, [&](const auto& e) { return e.second.window_end_ms < now; });
+    repeats_prune_at_ = std::max(kRepeatsPruneFloor, 2 * repeats_.size());
+  }
+  Repeats& r = repeats_[family.id];
+  if (r.generation != family.generation || r.window_end_ms == 0)
+    r = Repeats{family.generation, 0, family.rotated_ms + grace_ms_};
+  return ++r.count;
+}
+
+Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::string_view ip,
+                                           std::string_view user_agent) {
   auto token = parse_refresh_token(presented);
   if (!token) {
     d_.metrics.inc(Counter::refresh_invalid);
@@ -162,13 +181,21 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented) {
     for (long long g = token->generation; g < f.generation; ++g) walked = next_refresh_secret(f.chain_key, walked);
     if (!same_hash(walked, f.current_hash)) break;
     const bool repeat = token->generation + 1 == f.generation && now - f.rotated_ms <= grace_ms_;
-    if (!repeat) return reuse_detected(f);
+    if (!repeat) return reuse_detected(f, "spent_token", ip, user_agent);
     if (principal->disabled) {
       d_.metrics.inc(Counter::refresh_disabled);
       return ErrorCode::account_disabled;
     }
     // The same request again within the grace window: the same next token
-    // (re-derived), and a fresh access token. Not a second branch.
+    // (re-derived), and a fresh access token. Not a second branch. A thief
+    // replaying the previous token looks just the same, hence the bound and
+    // a log line for each.
+    const int n = count_repeat(f, now);
+    const bool over = n > d_.config.jwt.refresh_repeats;
+    log_line(over ? "warn" : "info", "refresh_repeated",
+             {{"family_id", f.id}, {"user_id", f.user_id}, {"repeat", std::to_string(n)},
+              {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
+    if (over) return reuse_detected(f, "too_many_repeats", ip, user_agent);
     d_.metrics.inc(Counter::refresh_repeated);
     return tokens_for(f, f.generation, walked, std::move(principal));
   }

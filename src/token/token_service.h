@@ -6,7 +6,7 @@
 //   TokenService tokens(deps);
 //   tokens.load();                                   // startup: denylist and epochs into memory
 //   auto issued = tokens.issue(user, ip, ua, remember);   // login
-//   auto next = tokens.refresh(presented);           // rotation; reuse revokes the family
+//   auto next = tokens.refresh(presented, ip, ua);   // rotation; reuse revokes the family
 //   tokens.logout(claims);                           // jti denied until exp, family revoked
 //   tokens.revoke_user(user_id);                     // logout-all: families end, epoch rises
 //
@@ -17,7 +17,8 @@
 //     of concurrent uses exactly one rotates);
 //   - the previous token again within jwt.refresh_grace of its rotation: a
 //     repeat (several tabs, a retry) - answered with the same next token,
-//     re-derived, not stored;
+//     re-derived, not stored; at most jwt.refresh_repeats times per
+//     rotation, since a thief replaying it looks the same: one more is reuse;
 //   - any older token of the family: reuse - the family is revoked with
 //     every access token it issued;
 //   - anything else: invalid, and nothing happens to the family.
@@ -26,7 +27,9 @@
 // spans the store write and the access token's epoch): a login racing a
 // logout-all never leaves a live access token for an ended family.
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/principal.h"
@@ -81,7 +84,9 @@ class TokenService {
   Result<void> load();
   Result<IssuedTokens> issue(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
   // invalid_refresh_token, refresh_token_reused, account_disabled, store errors.
-  Result<IssuedTokens> refresh(std::string_view refresh_token);
+  // `ip` and `user_agent` (the caller's) only go to the log lines of repeats
+  // and reuse.
+  Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view ip, std::string_view user_agent);
   // Logout with an access token: its jti is denied until its exp and the
   // family that issued it (sid) is revoked.
   Result<void> logout(const jose::VerifiedClaims& claims);
@@ -104,13 +109,30 @@ class TokenService {
   long long now_ms() const { return unix_millis(d_.clock.now()); }
   Result<IssuedTokens> tokens_for(const RefreshFamilyRecord& family, long long generation, const RefreshSecret& secret,
                                   std::shared_ptr<const Principal> principal);
-  Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family);
+  Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family, std::string_view why, std::string_view ip,
+                                      std::string_view user_agent);
+  // Counts one repeat of the family's previous token; the count so far for
+  // its current generation, this one included.
+  int count_repeat(const RefreshFamilyRecord& family, long long now);
 
 
   TokenDeps d_;
   StripedLocks<64> user_locks_;  // create/issue vs revoke_user, per user
   const long long refresh_ttl_ms_;
   const long long grace_ms_;
+
+  // Repeats per family in its current grace window. In memory: an entry
+  // matters only for jwt.refresh_grace (≤ 5 min), and only families that
+  // were repeated have one; windows that ended are pruned in bulk when the
+  // table has doubled since the last pass.
+  struct Repeats {
+    long long generation = 0;
+    int count = 0;
+    long long window_end_ms = 0;
+  };
+  std::mutex repeats_mu_;
+  std::unordered_map<std::string, Repeats> repeats_;
+  std::size_t repeats_prune_at_;
 };
 
 }  // namespace cloakroom

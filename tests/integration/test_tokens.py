@@ -171,32 +171,35 @@ class RefreshTest(TokenTestCase):
         self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="repeated_in_grace"}'), 1)
         self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="reuse_detected"}'), 0)
 
-    def test_parallel_refreshes_of_one_token_all_get_the_same_new_token(self):
-        """Race-free: many concurrent uses of one refresh token rotate it once; every caller gets the same successor."""
+    def test_repeats_within_grace_are_bounded_and_logged(self):
+        """A spent token replayed inside the grace window (a thief looks like a retry): jwt.refresh_repeats (3)
+        repeats are answered, each logged with family, user, address and user agent; the next is reuse and
+        ends the family."""
         r0 = self.token_login()
-        results = []
-        lock = threading.Lock()
-        start = threading.Barrier(12)
-
-        def worker():
-            conn = self.srv.connection()
-            start.wait()
-            status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": r0["refresh_token"]}, conn=conn)
-            conn.close()
-            with lock:
-                results.append((status, body))
-
-        threads = [threading.Thread(target=worker) for _ in range(12)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual([s for s, _ in results], [200] * 12, results)
-        self.assertEqual(len({b["refresh_token"] for _, b in results}), 1)
-        self.assertTrue(results[0][1]["refresh_token"].startswith(r0["session"]["id"] + ".1."))
-        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="rotated"}'), 1)
-        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="repeated_in_grace"}'), 11)
-        self.assertEqual(self.refresh(results[0][1]["refresh_token"])[0], 200)
+        fid, uid = r0["session"]["id"], r0["user"]["id"]
+        _, _, r1 = self.refresh(r0["refresh_token"])
+        thief = {"User-Agent": "thief/1.0"}
+        for _ in range(3):
+            status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": r0["refresh_token"]},
+                                               headers=thief)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["refresh_token"], r1["refresh_token"])
+        status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": r0["refresh_token"]},
+                                           headers=thief)
+        self.assertEqual((status, body.get("error")), (401, "refresh_token_reused"))
+        self.assertEqual(self.refresh(r1["refresh_token"])[2]["error"], "invalid_refresh_token")
+        self.assertEqual(self.me(r1["access_token"])[0], 401)
+        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="repeated_in_grace"}'), 3)
+        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="reuse_detected"}'), 1)
+        repeats = eventually(lambda: len(self.srv.logs("refresh_repeated")) == 4 and self.srv.logs("refresh_repeated"))
+        self.assertTrue(repeats, self.srv.log_lines[-10:])
+        for n, line in enumerate(repeats, start=1):
+            self.assertEqual((line["family_id"], line["user_id"], line["ip"], line["user_agent"], line["repeat"]),
+                             (fid, uid, "127.0.0.1", "thief/1.0", str(n)))
+            self.assertEqual(line["level"], "info" if n <= 3 else "warn")
+        reused = eventually(lambda: self.srv.logs("refresh_token_reused"))
+        self.assertEqual(reused[0]["reason"], "too_many_repeats")
+        self.assertEqual(reused[0]["family_id"], fid)
 
     def test_forged_or_malformed_refresh_tokens_are_refused_without_harming_the_family(self):
         """Made-up secrets and generations are invalid (401), never 'reuse': a guess cannot end someone's login."""
@@ -274,6 +277,38 @@ class RefreshTest(TokenTestCase):
         self.assertEqual((status, body["error"]), (403, "account_disabled"))
         run_cli(["user", "enable", "alice"], self.srv.data_dir)
         self.assertTrue(eventually(lambda: self.refresh(r0["refresh_token"])[0] == 200))
+
+
+class ParallelRefreshTest(TokenTestCase):
+    # Every loser of the race is a repeat: allow them all.
+    env = {"CLOAKROOM_JWT_REFRESH_REPEATS": "11"}
+
+    def test_parallel_refreshes_of_one_token_all_get_the_same_new_token(self):
+        """Race-free: many concurrent uses of one refresh token rotate it once; every caller gets the same successor."""
+        r0 = self.token_login()
+        results = []
+        lock = threading.Lock()
+        start = threading.Barrier(12)
+
+        def worker():
+            conn = self.srv.connection()
+            start.wait()
+            status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": r0["refresh_token"]}, conn=conn)
+            conn.close()
+            with lock:
+                results.append((status, body))
+
+        threads = [threading.Thread(target=worker) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual([s for s, _ in results], [200] * 12, results)
+        self.assertEqual(len({b["refresh_token"] for _, b in results}), 1)
+        self.assertTrue(results[0][1]["refresh_token"].startswith(r0["session"]["id"] + ".1."))
+        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="rotated"}'), 1)
+        self.assertEqual(self.srv.metric('cloakroom_refreshes_total{outcome="repeated_in_grace"}'), 11)
+        self.assertEqual(self.refresh(results[0][1]["refresh_token"])[0], 200)
 
 
 class RefreshThrottleTest(TokenTestCase):

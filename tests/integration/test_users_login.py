@@ -3,6 +3,7 @@ import concurrent.futures
 import os
 import sqlite3
 import statistics
+import threading
 import time
 import unittest
 
@@ -12,7 +13,8 @@ from cloakroom_server import CloakroomServer, run_cli
 class RegisterAndLoginTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = CloakroomServer(env={"CLOAKROOM_THROTTLE_PER_ACCOUNT": "1000", "CLOAKROOM_THROTTLE_PER_IP": "1000"}).start()
+        cls.srv = CloakroomServer(env={"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "1000", "CLOAKROOM_THROTTLE_PER_ACCOUNT": "1000",
+                                       "CLOAKROOM_THROTTLE_PER_IP": "1000"}).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -115,7 +117,8 @@ class TimingTest(unittest.TestCase):
     def test_unknown_user_costs_a_hash_like_a_wrong_password(self):
         """At OWASP parameters an unknown user takes about as long as a wrong password (dummy hash).
         Without the dummy hash the ratio would be about 100x, so the margin is wide."""
-        with CloakroomServer(fast_hashing=False, env={"CLOAKROOM_THROTTLE_PER_ACCOUNT": "1000",
+        with CloakroomServer(fast_hashing=False, env={"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "1000",
+                                                      "CLOAKROOM_THROTTLE_PER_ACCOUNT": "1000",
                                                       "CLOAKROOM_THROTTLE_PER_IP": "1000"}) as srv:
             srv.register("timed", "correct horse")
 
@@ -135,8 +138,9 @@ class TimingTest(unittest.TestCase):
 
 class ThrottleTest(unittest.TestCase):
     def test_account_throttle(self):
-        """After per_account failures the account gets 429 + Retry-After, even with the right password."""
-        with CloakroomServer(env={"CLOAKROOM_THROTTLE_PER_ACCOUNT": "3", "CLOAKROOM_THROTTLE_WINDOW": "1h"}) as srv:
+        """After per_account_ip failures from one address the account gets 429 + Retry-After there, even with the
+        right password."""
+        with CloakroomServer(env={"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "3", "CLOAKROOM_THROTTLE_WINDOW": "1h"}) as srv:
             srv.register("victim", "correct horse")
             for _ in range(3):
                 self.assertEqual(srv.login("victim", "guess")[0], 401)
@@ -162,13 +166,95 @@ class ThrottleTest(unittest.TestCase):
             self.assertEqual(srv.metric('cloakroom_logins_total{outcome="throttled"}'), 1)
 
     def test_success_resets_account_failures(self):
-        """A successful login clears the account's failure count."""
-        with CloakroomServer(env={"CLOAKROOM_THROTTLE_PER_ACCOUNT": "2", "CLOAKROOM_THROTTLE_WINDOW": "1h"}) as srv:
+        """A successful login clears the account's failure count from that address."""
+        with CloakroomServer(env={"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "2", "CLOAKROOM_THROTTLE_WINDOW": "1h"}) as srv:
             srv.register("forgetful", "correct horse")
             self.assertEqual(srv.login("forgetful", "oops")[0], 401)
             self.assertEqual(srv.login("forgetful", "correct horse")[0], 200)
             self.assertEqual(srv.login("forgetful", "oops")[0], 401)
             self.assertEqual(srv.login("forgetful", "correct horse")[0], 200)
+
+
+def burst(srv, bodies):
+    """POST /auth/login with every body at once: one open connection each, released by a barrier."""
+    conns = [srv.connection(timeout=60) for _ in bodies]
+    for c in conns:
+        c.connect()
+    gate = threading.Barrier(len(bodies))
+
+    def one(i):
+        gate.wait()
+        return srv.request("POST", "/auth/login", bodies[i], conn=conns[i])[0]
+
+    with concurrent.futures.ThreadPoolExecutor(len(bodies)) as pool:
+        statuses = list(pool.map(one, range(len(bodies))))
+    for c in conns:
+        c.close()
+    return statuses
+
+
+class ParallelGuessTest(unittest.TestCase):
+    """An attempt pays before its hash starts, so a burst of parallel guesses checks no more passwords than the
+    budget. At OWASP parameters the hashes overlap, as in the review, where checking first and charging after
+    the hash let all 60 through."""
+    BURST = 60
+
+    def test_parallel_guesses_at_one_account(self):
+        """60 simultaneous guesses at one account from one address: per_account_ip (5) passwords checked, 55 x 429."""
+        env = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "5", "CLOAKROOM_THROTTLE_PER_IP": "1000",
+               "CLOAKROOM_THROTTLE_WINDOW": "1h", "CLOAKROOM_PASSWORD_QUEUE": "1000"}
+        with CloakroomServer(env=env, fast_hashing=False) as srv:
+            srv.register("victim", "correct horse")
+            statuses = burst(srv, [{"username": "victim", "password": f"guess{i}"} for i in range(self.BURST)])
+            self.assertEqual(srv.metric("cloakroom_password_checks_total"), 5)
+            self.assertEqual(sorted(statuses), [401] * 5 + [429] * (self.BURST - 5))
+            self.assertEqual(srv.metric('cloakroom_logins_total{outcome="throttled"}'), self.BURST - 5)
+
+    def test_parallel_guesses_across_accounts_from_one_address(self):
+        """60 simultaneous guesses at 60 usernames from one address: per_ip (5) passwords checked."""
+        env = {"CLOAKROOM_THROTTLE_PER_IP": "5", "CLOAKROOM_THROTTLE_WINDOW": "1h", "CLOAKROOM_PASSWORD_QUEUE": "1000"}
+        with CloakroomServer(env=env, fast_hashing=False) as srv:
+            statuses = burst(srv, [{"username": f"spray{i}", "password": "guess"} for i in range(self.BURST)])
+            self.assertEqual(srv.metric("cloakroom_password_checks_total"), 5)
+            self.assertEqual(sorted(statuses), [401] * 5 + [429] * (self.BURST - 5))
+
+
+class LockoutTest(unittest.TestCase):
+    """OWASP: a strict bucket per (account, address), a loose one per account. Two client addresses are
+    simulated through http.trusted_proxies and X-Forwarded-For."""
+    ATTACKER = {"X-Forwarded-For": "198.51.100.7"}
+    OWNER = {"X-Forwarded-For": "203.0.113.5"}
+
+    def login(self, srv, password, headers):
+        return srv.request("POST", "/auth/login", {"username": "owner", "password": password}, headers=headers)
+
+    def test_an_attacker_cannot_lock_the_owner_out(self):
+        """Once an attacker's address has used up per_account_ip (5), it gets 429 even with the right password;
+        the owner at another address still logs in."""
+        env = {"CLOAKROOM_HTTP_TRUSTED_PROXIES": "127.0.0.1", "CLOAKROOM_THROTTLE_WINDOW": "1h"}
+        with CloakroomServer(env=env) as srv:
+            srv.register("owner", "correct horse")
+            for _ in range(5):
+                self.assertEqual(self.login(srv, "guess", self.ATTACKER)[0], 401)
+            status, headers, body = self.login(srv, "correct horse", self.ATTACKER)
+            self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
+            self.assertIn(int(headers["retry-after"]), range(660, 721))  # about 1 h / 5 attempts
+            status, _, body = self.login(srv, "correct horse", self.OWNER)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(self.login(srv, "guess", self.ATTACKER)[0], 429)
+
+    def test_guesses_from_many_addresses_meet_the_account_bucket(self):
+        """per_account counts all addresses together; reaching it locks the account everywhere (the trade-off,
+        which is why its default is 100)."""
+        env = {"CLOAKROOM_HTTP_TRUSTED_PROXIES": "127.0.0.1", "CLOAKROOM_THROTTLE_PER_ACCOUNT": "4",
+               "CLOAKROOM_THROTTLE_WINDOW": "1h"}
+        with CloakroomServer(env=env) as srv:
+            srv.register("owner", "correct horse")
+            for i in range(4):
+                self.assertEqual(self.login(srv, "guess", {"X-Forwarded-For": f"198.51.100.{i}"})[0], 401)
+            status, headers, body = self.login(srv, "correct horse", self.OWNER)
+            self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
+            self.assertIn(int(headers["retry-after"]), range(840, 901))  # about 1 h / 4 attempts
 
 
 class LoadSheddingTest(unittest.TestCase):

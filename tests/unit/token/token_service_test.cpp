@@ -18,6 +18,10 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// The refreshing client, as the route passes it (only logged).
+constexpr std::string_view kIp = "192.0.2.7";
+constexpr std::string_view kAgent = "test-agent/1";
+
 class TokenServiceTest : public ::testing::Test {
  protected:
   TokenServiceTest() {
@@ -76,7 +80,7 @@ TEST_F(TokenServiceTest, RefreshRotatesAndSlidesExpiry) {
   auto svc = make(store);
   auto r0 = *svc.issue(alice, "", "", false);
   clock.advance(seconds(60));
-  auto r1 = svc.refresh(r0.refresh_token);
+  auto r1 = svc.refresh(r0.refresh_token, kIp, kAgent);
   ASSERT_TRUE(r1) << r1.error().text();
   EXPECT_EQ(parse_refresh_token(r1->refresh_token)->generation, 1);
   EXPECT_EQ(r1->family.expires_ms, unix_millis(clock.now()) + config.jwt.refresh_ttl.count());
@@ -90,22 +94,80 @@ TEST_F(TokenServiceTest, RefreshRotatesAndSlidesExpiry) {
 TEST_F(TokenServiceTest, GraceWindowRepeatThenReuse) {
   auto svc = make(store);
   auto r0 = *svc.issue(alice, "", "", false);
-  auto r1 = *svc.refresh(r0.refresh_token);
+  auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
   clock.advance(config.jwt.refresh_grace);
-  auto again = svc.refresh(r0.refresh_token);
+  auto again = svc.refresh(r0.refresh_token, kIp, kAgent);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->refresh_token, r1.refresh_token);
   EXPECT_NE(again->access_token, r1.access_token);
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), 1u);
   clock.advance(milliseconds(1));
-  auto late = svc.refresh(r0.refresh_token);
+  auto late = svc.refresh(r0.refresh_token, kIp, kAgent);
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, ErrorCode::refresh_token_reused);
   // The family is gone, with every access token it issued.
-  EXPECT_EQ(svc.refresh(r1.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(svc.refresh(r1.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
   EXPECT_FALSE(access_ok(r1.access_token));
   EXPECT_FALSE(access_ok(again->access_token));
   EXPECT_EQ(metrics.get(Counter::refresh_reused), 1u);
+}
+
+// A thief replaying the previous token inside the grace window looks like a
+// repeat, so repeats are bounded per rotation: jwt.refresh_repeats are
+// answered, the next one is reuse and ends the family.
+TEST_F(TokenServiceTest, RepeatsBeyondTheLimitAreReuse) {
+  ASSERT_EQ(config.jwt.refresh_repeats, 3);
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(milliseconds(100));
+    auto again = svc.refresh(r0.refresh_token, kIp, kAgent);
+    ASSERT_TRUE(again) << i;
+    EXPECT_EQ(again->refresh_token, r1.refresh_token);
+  }
+  auto fourth = svc.refresh(r0.refresh_token, kIp, kAgent);
+  ASSERT_FALSE(fourth);
+  EXPECT_EQ(fourth.error().code, ErrorCode::refresh_token_reused);
+  EXPECT_EQ(svc.refresh(r1.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_FALSE(access_ok(r1.access_token));
+  EXPECT_EQ(metrics.get(Counter::refresh_repeated), 3u);
+  EXPECT_EQ(metrics.get(Counter::refresh_reused), 1u);
+}
+
+// The bound is per rotation: each new generation starts with a fresh count,
+// and families count separately.
+TEST_F(TokenServiceTest, RepeatLimitIsPerRotationAndPerFamily) {
+  auto svc = make(store);
+  auto a0 = *svc.issue(alice, "", "", false);
+  auto b0 = *svc.issue(bob, "", "", false);
+  auto a1 = *svc.refresh(a0.refresh_token, kIp, kAgent);
+  auto b1 = *svc.refresh(b0.refresh_token, kIp, kAgent);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(svc.refresh(a0.refresh_token, kIp, kAgent)) << i;
+    ASSERT_TRUE(svc.refresh(b0.refresh_token, kIp, kAgent)) << i;
+  }
+  clock.advance(seconds(60));  // the next regular refresh
+  auto a2 = *svc.refresh(a1.refresh_token, kIp, kAgent);
+  for (int i = 0; i < 3; ++i) {
+    auto again = svc.refresh(a1.refresh_token, kIp, kAgent);
+    ASSERT_TRUE(again) << i;
+    EXPECT_EQ(again->refresh_token, a2.refresh_token);
+  }
+  EXPECT_EQ(metrics.get(Counter::refresh_repeated), 9u);
+  EXPECT_EQ(metrics.get(Counter::refresh_reused), 0u);
+  EXPECT_TRUE(svc.refresh(b1.refresh_token, kIp, kAgent));
+}
+
+// jwt.refresh_repeats = 0: the grace window still names the case, but any
+// repeat ends the family.
+TEST_F(TokenServiceTest, NoRepeatsAllowed) {
+  config.jwt.refresh_repeats = 0;
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  ASSERT_TRUE(svc.refresh(r0.refresh_token, kIp, kAgent));
+  EXPECT_EQ(svc.refresh(r0.refresh_token, kIp, kAgent).error().code, ErrorCode::refresh_token_reused);
+  EXPECT_EQ(metrics.get(Counter::refresh_repeated), 0u);
 }
 
 // Any ancestor is recognised, however old; a forged older token is not.
@@ -113,18 +175,18 @@ TEST_F(TokenServiceTest, OldAncestorIsReuseButForgeryIsInvalid) {
   auto svc = make(store);
   auto r0 = *svc.issue(alice, "", "", false);
   std::string current = r0.refresh_token;
-  for (int i = 0; i < 20; ++i) current = svc.refresh(current)->refresh_token;
+  for (int i = 0; i < 20; ++i) current = svc.refresh(current, kIp, kAgent)->refresh_token;
   // Forgeries: someone else's secret with this family's id, at each kind of generation.
   auto other = *svc.issue(bob, "", "", false);
   std::string forged_secret = other.refresh_token.substr(other.refresh_token.rfind('.') + 1);
   for (long long g : {0LL, 19LL, 20LL, 21LL}) {
     std::string forged = r0.family.id + "." + std::to_string(g) + "." + forged_secret;
-    EXPECT_EQ(svc.refresh(forged).error().code, ErrorCode::invalid_refresh_token) << g;
+    EXPECT_EQ(svc.refresh(forged, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token) << g;
   }
-  EXPECT_EQ(svc.refresh(bumped_generation(r0.refresh_token, 3)).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(svc.refresh(bumped_generation(r0.refresh_token, 3), kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
   EXPECT_EQ(metrics.get(Counter::refresh_reused), 0u);
-  EXPECT_TRUE(svc.refresh(current));  // the family is unharmed
-  EXPECT_EQ(svc.refresh(r0.refresh_token).error().code, ErrorCode::refresh_token_reused);
+  EXPECT_TRUE(svc.refresh(current, kIp, kAgent));  // the family is unharmed
+  EXPECT_EQ(svc.refresh(r0.refresh_token, kIp, kAgent).error().code, ErrorCode::refresh_token_reused);
 }
 
 TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
@@ -132,12 +194,12 @@ TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
   auto r0 = *svc.issue(alice, "", "", false);
   ASSERT_TRUE(users.set_disabled(alice.id, true));
   ASSERT_TRUE(directory.refresh(alice.id));
-  EXPECT_EQ(svc.refresh(r0.refresh_token).error().code, ErrorCode::account_disabled);
+  EXPECT_EQ(svc.refresh(r0.refresh_token, kIp, kAgent).error().code, ErrorCode::account_disabled);
   ASSERT_TRUE(users.set_disabled(alice.id, false));
   ASSERT_TRUE(directory.refresh(alice.id));
-  auto r1 = *svc.refresh(r0.refresh_token);
+  auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
   clock.advance(config.jwt.refresh_ttl);
-  EXPECT_EQ(svc.refresh(r1.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(svc.refresh(r1.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
 }
 
 TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
@@ -147,9 +209,9 @@ TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
   auto claims = (*access.verify(a.access_token))->claims;
   ASSERT_TRUE(svc.logout(claims));
   EXPECT_FALSE(access_ok(a.access_token));
-  EXPECT_EQ(svc.refresh(a.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(svc.refresh(a.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
   EXPECT_TRUE(access_ok(b.access_token));
-  EXPECT_TRUE(svc.refresh(b.refresh_token));
+  EXPECT_TRUE(svc.refresh(b.refresh_token, kIp, kAgent));
   // Durable: a fresh RevocationList loaded from the store agrees.
   RevocationList reloaded;
   reloaded.load(*store.load_denylist(unix_millis(clock.now())), *store.load_epochs());
@@ -178,7 +240,7 @@ TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   EXPECT_EQ(*n, 2u);
   EXPECT_FALSE(access_ok(a.access_token));
   EXPECT_FALSE(access_ok(b.access_token));
-  EXPECT_EQ(svc.refresh(a.refresh_token).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(svc.refresh(a.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
   EXPECT_TRUE(access_ok(other.access_token));
   auto fresh = *svc.issue(alice, "", "", false);
   EXPECT_TRUE(access_ok(fresh.access_token));
@@ -217,17 +279,19 @@ TEST_F(TokenServiceTest, ListShowsLiveFamiliesOldestFirst) {
 }
 
 // Concurrent refreshes of one token against the real SQLite store: exactly
-// one rotation, every caller gets the same successor, nobody trips reuse.
+// one rotation, every caller gets the same successor, nobody trips reuse
+// (within jwt.refresh_repeats).
 TEST_F(TokenServiceTest, ConcurrentRefreshesRotateOnce) {
+  constexpr int kThreads = 8;
+  config.jwt.refresh_repeats = kThreads - 1;  // every loser of the race is a repeat
   testing::TempSqlite file;
   sqlite::TokenStore sqlite_store(file.db());
   auto svc = make(sqlite_store);
   auto r0 = *svc.issue(alice, "", "", false);
-  constexpr int kThreads = 8;
   std::vector<Result<IssuedTokens>> results(kThreads, Error{ErrorCode::internal});
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = svc.refresh(r0.refresh_token); });
+    threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = svc.refresh(r0.refresh_token, kIp, kAgent); });
   for (auto& t : threads) t.join();
   for (const auto& r : results) {
     ASSERT_TRUE(r) << r.error().text();
