@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "config/config_keys.h"
-#include "http/client_address.h"
+#include "core/ip_address.h"
 
 extern char** environ;
 
@@ -228,7 +228,7 @@ const std::vector<KeySpec>& keys() {
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
                 for (const auto& a : v)
-                  if (http::canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
+                  if (canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
                 c.http.trusted_proxies = v;
                 return {};
               },
