@@ -39,7 +39,7 @@ ReaderLimits pick_limits(std::uint8_t b) {
   switch (b % 3) {
     case 0: return {.header_bytes = defaults.max_header_bytes, .body_bytes = defaults.max_body_bytes};
     case 1: return {.header_bytes = 1024, .body_bytes = 256};  // config.cpp's minimums
-    default: return {.header_bytes = cloakroom::http::kLargestHeaderLimit, .body_bytes = 16 * 1024 * 1024};
+    default: return {.header_bytes = cloakroom::kLargestHeaderLimit, .body_bytes = 16 * 1024 * 1024};
   }
 }
 

@@ -7,8 +7,7 @@
 #include <sstream>
 
 #include "config/config_keys.h"
-#include "http/client_address.h"
-#include "http/request_reader.h"
+#include "core/ip_address.h"
 
 extern char** environ;
 
@@ -220,7 +219,7 @@ const std::vector<KeySpec>& keys() {
       // Why at most kLargestHeaderLimit (65535): Beast's parser keeps each
       // field's length in 16 bits and throws on a longer one.
       INT_KEY("http", "max_header_bytes", http.max_header_bytes, 1024,
-              static_cast<long long>(http::kLargestHeaderLimit),
+              static_cast<long long>(kLargestHeaderLimit),
               "Request line plus headers, at most 65535 (also bounds a chunked body's size lines and trailer); larger get 431."),
       INT_KEY("http", "max_body_bytes", http.max_body_bytes, 256, 16 * 1024 * 1024,
               "Request body; larger requests get 413."),
@@ -235,7 +234,7 @@ const std::vector<KeySpec>& keys() {
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
                 for (const auto& a : v)
-                  if (http::canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
+                  if (canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
                 c.http.trusted_proxies = v;
                 return {};
               },

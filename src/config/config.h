@@ -30,6 +30,11 @@ struct AccessRule {
   std::vector<std::string> roles;     // all required
 };
 
+// The largest header limit Beast's parser supports: its fields keep offsets
+// and lengths in 16 bits and throw on a longer field. http.max_header_bytes
+// stops here.
+inline constexpr std::size_t kLargestHeaderLimit = 65535;
+
 struct HttpConfig {
   int threads = 0;                       // 0: one per core
   int max_connections = 10'000;

@@ -38,6 +38,7 @@ const WireError& wire_error(ErrorCode code) {
     W(not_a_user, 404, "No such user.")
     W(io_error, 500, "A file could not be read or written.")
 #undef W
+    case ErrorCode::count_: break;  // not a code: answered like an unexpected failure below
   }
   static const WireError fallback{500, "internal", "An internal error occurred."};
   return fallback;

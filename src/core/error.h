@@ -46,6 +46,8 @@ enum class ErrorCode {
   config_invalid,         // a config key or value is wrong
   not_a_user,             // CLI: no such user
   io_error,               // filesystem trouble
+  // Not a code: how many there are, so tests can walk every one. Keep it last.
+  count_,
 };
 
 struct WireError {

@@ -12,7 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ip_address.h"  // canonical_ip
+
 namespace cloakroom::http {
+
+using cloakroom::canonical_ip;  // lives in core/ (config/ needs it too); http::canonical_ip still names it
 
 class TrustedProxies {
  public:
@@ -22,10 +26,7 @@ class TrustedProxies {
 
  private:
   bool trusted(std::string_view ip) const;
-  std::vector<std::string> trusted_;  // canonical text (inet_ntop of inet_pton)
+  std::vector<std::string> trusted_;  // canonical_ip text
 };
-
-// The canonical text of an IPv4 or IPv6 literal, or "" when it is not one.
-std::string canonical_ip(std::string_view text);
 
 }  // namespace cloakroom::http

@@ -21,11 +21,6 @@
 
 namespace cloakroom::http {
 
-// The largest header limit Beast's parser supports: its fields keep offsets
-// and lengths in 16 bits and throw on a longer field. http.max_header_bytes
-// stops here.
-inline constexpr std::size_t kLargestHeaderLimit = 65535;
-
 struct ReaderLimits {
   std::size_t header_bytes = 8 * 1024;  // request line + header fields; also a chunked trailer
   std::size_t body_bytes = 64 * 1024;   // decoded body

@@ -1,5 +1,7 @@
 #include "jose/algorithm.h"
 
+#include "core/unreachable.h"
+
 namespace cloakroom::jose {
 
 std::string_view alg_name(Alg alg) {
@@ -12,7 +14,7 @@ std::string_view alg_name(Alg alg) {
     case Alg::ES256: return "ES256";
     case Alg::EdDSA: return "EdDSA";
   }
-  return "";
+  unreachable();
 }
 
 std::optional<Alg> alg_from_name(std::string_view name) {
@@ -21,6 +23,17 @@ std::optional<Alg> alg_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_hmac(Alg alg) { return alg == Alg::HS256 || alg == Alg::HS384 || alg == Alg::HS512; }
+bool is_hmac(Alg alg) {
+  switch (alg) {
+    case Alg::HS256:
+    case Alg::HS384:
+    case Alg::HS512: return true;
+    case Alg::RS256:
+    case Alg::PS256:
+    case Alg::ES256:
+    case Alg::EdDSA: return false;
+  }
+  unreachable();
+}
 
 }  // namespace cloakroom::jose

@@ -57,6 +57,12 @@ bool base64url_decode_into(std::string_view text, std::string& out) {
   return bad >= 0;
 }
 
+bool is_base64url(std::string_view text) {
+  for (char c : text)
+    if (kTable[static_cast<unsigned char>(c)] < 0) return false;
+  return true;
+}
+
 std::string base64url_encode(std::string_view bytes) {
   return cloakroom::base64url_encode(
       std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()));

@@ -4,6 +4,7 @@
 //
 //   auto bytes = base64url_decode("eyJhbGciOiJFUzI1NiJ9");   // nullopt when not canonical
 //   std::string text = base64url_encode(bytes);
+//   bool ok = is_base64url(cookie_id);                     // alphabet check only, no decoding
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,5 +18,8 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // The same into `out` (its capacity is reused: no allocation when it is large enough).
 bool base64url_decode_into(std::string_view text, std::string& out);
 std::string base64url_encode(std::string_view bytes);
+// True when every character is in [A-Za-z0-9_-] (also for ""). Says nothing
+// about length or trailing bits: for ids whose length the caller checks.
+bool is_base64url(std::string_view text);
 
 }  // namespace cloakroom::jose

@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/digest.h"
+#include "core/unreachable.h"
 #include "jose/base64url.h"
 
 namespace cloakroom::jose {
@@ -34,15 +36,44 @@ struct SigFree { void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); } };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Bn = std::unique_ptr<BIGNUM, BnFree>;
 
-const char* digest_name(Alg alg) {
-  switch (alg) {
-    case Alg::HS384: return "SHA384";
-    case Alg::HS512: return "SHA512";
-    default: return "SHA256";
-  }
+// OpenSSL records why a call failed on a per-thread error queue. We never
+// read it, but it outlives the call: left there, a stale entry would be taken
+// for the failure of a later, unrelated call on the same thread (anything
+// that checks ERR_get_error or ERR_peek_error). Every OpenSSL failure path
+// returns through this.
+template <class T>
+T openssl_failed(T result) {
+  ERR_clear_error();
+  return result;
 }
 
-std::size_t hmac_size(Alg alg) { return alg == Alg::HS384 ? 48 : alg == Alg::HS512 ? 64 : 32; }
+// The digest an HS* algorithm names; nullptr for the others (not HMAC).
+const char* hmac_digest_name(Alg alg) {
+  switch (alg) {
+    case Alg::HS256: return "SHA256";
+    case Alg::HS384: return "SHA384";
+    case Alg::HS512: return "SHA512";
+    case Alg::RS256:
+    case Alg::PS256:
+    case Alg::ES256:
+    case Alg::EdDSA: return nullptr;
+  }
+  unreachable();
+}
+
+// The HMAC output (and minimum key) size in bytes; 0 for the others (not HMAC).
+std::size_t hmac_size(Alg alg) {
+  switch (alg) {
+    case Alg::HS256: return 32;
+    case Alg::HS384: return 48;
+    case Alg::HS512: return 64;
+    case Alg::RS256:
+    case Alg::PS256:
+    case Alg::ES256:
+    case Alg::EdDSA: return 0;
+  }
+  unreachable();
+}
 
 // The order n of P-256, big-endian: ECDSA r and s must lie in [1, n-1].
 constexpr std::array<unsigned char, 32> kP256Order = {
@@ -67,19 +98,25 @@ std::string bn_bytes(const BIGNUM* bn, int pad = 0) {
 
 std::string get_bn(EVP_PKEY* pkey, const char* name, int pad = 0) {
   BIGNUM* raw = nullptr;
-  if (EVP_PKEY_get_bn_param(pkey, name, &raw) != 1) return {};
+  if (EVP_PKEY_get_bn_param(pkey, name, &raw) != 1) return openssl_failed(std::string());
   Bn bn(raw);
   return bn_bytes(bn.get(), pad);
 }
 
 // Fetched once: naming the digest per call makes OpenSSL look it up every time.
 const EVP_MD* sha256_md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : openssl_failed(fetched);
+  }();
   return md;
 }
 
 const EVP_MAC* hmac() {
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  static EVP_MAC* mac = [] {
+    EVP_MAC* fetched = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    return fetched ? fetched : openssl_failed(fetched);
+  }();
   return mac;
 }
 
@@ -114,13 +151,15 @@ namespace {
 using Impl = Jwk::Impl;
 
 Result<void, JoseError> init_hmac(Impl& k) {
+  const char* digest = hmac_digest_name(k.alg);
+  if (!digest) return JoseError::internal;  // not an HMAC key: a bug in the caller
   k.mac_template.reset(EVP_MAC_CTX_new(const_cast<EVP_MAC*>(hmac())));
-  if (!k.mac_template) return JoseError::internal;
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(k.alg)), 0),
+  if (!k.mac_template) return openssl_failed(JoseError::internal);
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
                          OSSL_PARAM_construct_end()};
   if (EVP_MAC_init(k.mac_template.get(), reinterpret_cast<const unsigned char*>(k.secret.data()), k.secret.size(),
                    params) != 1)
-    return JoseError::internal;
+    return openssl_failed(JoseError::internal);
   return {};
 }
 
@@ -135,16 +174,18 @@ bool hmac_compute(const Impl& k, std::string_view input, unsigned char* out, std
     }
   }
   bool fresh = ctx == nullptr;
-  if (fresh) ctx = EVP_MAC_CTX_dup(k.mac_template.get());
+  if (fresh && k.mac_template) ctx = EVP_MAC_CTX_dup(k.mac_template.get());
   bool ok = ctx && (fresh || EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1) &&
             EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1 &&
             EVP_MAC_final(ctx, out, len, EVP_MAX_MD_SIZE) == 1;
-  if (!ctx) return false;
-  std::lock_guard lock(k.mac_pool_mu);
-  // Why 64: enough for every I/O thread at once; more would only hold memory.
-  if (ok && k.mac_pool.size() < 64) k.mac_pool.push_back(ctx);
-  else EVP_MAC_CTX_free(ctx);
-  return ok;
+  if (!ctx) return openssl_failed(false);
+  {
+    std::lock_guard lock(k.mac_pool_mu);
+    // Why 64: enough for every I/O thread at once; more would only hold memory.
+    if (ok && k.mac_pool.size() < 64) k.mac_pool.push_back(ctx);
+    else EVP_MAC_CTX_free(ctx);
+  }
+  return ok ? true : openssl_failed(false);
 }
 
 Result<std::string, JoseError> hmac_sign(const Impl& k, std::string_view input) {
@@ -164,20 +205,20 @@ Result<std::string, JoseError> pkey_sign(const Impl& k, std::string_view input) 
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   if (!md || EVP_DigestSignInit(md.get(), &pctx, sha256_md(), nullptr, k.pkey.get()) != 1)
-    return JoseError::internal;
-  if (k.alg == Alg::PS256 && !set_pss(pctx)) return JoseError::internal;
+    return openssl_failed(JoseError::internal);
+  if (k.alg == Alg::PS256 && !set_pss(pctx)) return openssl_failed(JoseError::internal);
   std::size_t len = 0;
   auto in = reinterpret_cast<const unsigned char*>(input.data());
-  if (EVP_DigestSign(md.get(), nullptr, &len, in, input.size()) != 1) return JoseError::internal;
+  if (EVP_DigestSign(md.get(), nullptr, &len, in, input.size()) != 1) return openssl_failed(JoseError::internal);
   std::string sig(len, '\0');
   if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) != 1)
-    return JoseError::internal;
+    return openssl_failed(JoseError::internal);
   sig.resize(len);
   if (k.alg != Alg::ES256) return sig;
   // OpenSSL speaks DER; JWS wants the raw 64-byte r||s (RFC 7518 §3.4).
   const unsigned char* p = reinterpret_cast<const unsigned char*>(sig.data());
   std::unique_ptr<ECDSA_SIG, SigFree> ecdsa(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size())));
-  if (!ecdsa) return JoseError::internal;
+  if (!ecdsa) return openssl_failed(JoseError::internal);
   return bn_bytes(ECDSA_SIG_get0_r(ecdsa.get()), 32) + bn_bytes(ECDSA_SIG_get0_s(ecdsa.get()), 32);
 }
 
@@ -195,11 +236,11 @@ Result<void, JoseError> pkey_verify(const Impl& k, std::string_view input, std::
     if (!ecdsa || !r || !s || ECDSA_SIG_set0(ecdsa.get(), r, s) != 1) {
       BN_free(r);
       BN_free(s);
-      return JoseError::internal;
+      return openssl_failed(JoseError::internal);
     }
     unsigned char* out = nullptr;
     int len = i2d_ECDSA_SIG(ecdsa.get(), &out);
-    if (len <= 0) return JoseError::internal;
+    if (len <= 0) return openssl_failed(JoseError::internal);
     der.assign(reinterpret_cast<char*>(out), static_cast<std::size_t>(len));
     OPENSSL_free(out);
     signature = der;
@@ -209,11 +250,12 @@ Result<void, JoseError> pkey_verify(const Impl& k, std::string_view input, std::
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   if (!md || EVP_DigestVerifyInit(md.get(), &pctx, sha256_md(), nullptr, k.pkey.get()) != 1)
-    return JoseError::internal;
-  if (k.alg == Alg::PS256 && !set_pss(pctx)) return JoseError::internal;
+    return openssl_failed(JoseError::internal);
+  if (k.alg == Alg::PS256 && !set_pss(pctx)) return openssl_failed(JoseError::internal);
   int ok = EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                             reinterpret_cast<const unsigned char*>(input.data()), input.size());
-  if (ok != 1) return JoseError::signature_invalid;
+  // A wrong signature is an OpenSSL failure too: it queues "bad signature".
+  if (ok != 1) return openssl_failed(JoseError::signature_invalid);
   return {};
 }
 
@@ -235,14 +277,14 @@ Pkey pkey_fromdata(const char* type, OSSL_PARAM_BLD* bld, bool with_private) {
   EVP_PKEY* out = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &out, with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
-    return nullptr;
+    return openssl_failed(Pkey());
   Pkey pkey(out);
   // A point off the curve or an inconsistent RSA key must not be usable.
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) return openssl_failed(Pkey());
   // A private half that does not belong to the public half would sign tokens
   // nobody can verify: refuse it at import.
-  if (with_private && EVP_PKEY_pairwise_check(check.get()) != 1) return nullptr;
+  if (with_private && EVP_PKEY_pairwise_check(check.get()) != 1) return openssl_failed(Pkey());
   return pkey;
 }
 
@@ -258,7 +300,8 @@ Result<void, JoseError> import_rsa(Impl& k, const json::Value& jwk) {
     keep.push_back(bn_from(bytes));
     return keep.back() && OSSL_PARAM_BLD_push_BN(bld.get(), name, keep.back().get()) == 1;
   };
-  if (!bld || !push(OSSL_PKEY_PARAM_RSA_N, *n) || !push(OSSL_PKEY_PARAM_RSA_E, *e)) return JoseError::key_invalid;
+  if (!bld || !push(OSSL_PKEY_PARAM_RSA_N, *n) || !push(OSSL_PKEY_PARAM_RSA_E, *e))
+    return openssl_failed(JoseError::key_invalid);
   if (jwk.find("d")) {
     auto d = member_bytes(jwk, "d");
     auto p = member_bytes(jwk, "p");
@@ -270,7 +313,7 @@ Result<void, JoseError> import_rsa(Impl& k, const json::Value& jwk) {
     if (!push(OSSL_PKEY_PARAM_RSA_D, *d) || !push(OSSL_PKEY_PARAM_RSA_FACTOR1, *p) ||
         !push(OSSL_PKEY_PARAM_RSA_FACTOR2, *q) || !push(OSSL_PKEY_PARAM_RSA_EXPONENT1, *dp) ||
         !push(OSSL_PKEY_PARAM_RSA_EXPONENT2, *dq) || !push(OSSL_PKEY_PARAM_RSA_COEFFICIENT1, *qi))
-      return JoseError::key_invalid;
+      return openssl_failed(JoseError::key_invalid);
     k.has_private = true;
   }
   k.pkey = pkey_fromdata("RSA", bld.get(), k.has_private);
@@ -288,13 +331,14 @@ Result<void, JoseError> import_ec(Impl& k, const json::Value& jwk) {
   Bn d;
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1)
-    return JoseError::key_invalid;
+    return openssl_failed(JoseError::key_invalid);
   if (jwk.find("d")) {
     auto dd = member_bytes(jwk, "d");
     if (!dd || dd->size() != 32 || !in_scalar_range(reinterpret_cast<const unsigned char*>(dd->data())))
       return JoseError::key_invalid;
     d = bn_from(*dd);
-    if (!d || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1) return JoseError::key_invalid;
+    if (!d || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1)
+      return openssl_failed(JoseError::key_invalid);
     k.has_private = true;
   }
   k.pkey = pkey_fromdata("EC", bld.get(), k.has_private);
@@ -353,7 +397,9 @@ void write_required_members(json::Writer& w, const Impl& k) {
       w.key("kty"); w.string("OKP");
       put_b64(w, "x", std::string_view(reinterpret_cast<const char*>(k.ed_public.data()), k.ed_public.size()));
       break;
-    default:
+    case Alg::HS256:
+    case Alg::HS384:
+    case Alg::HS512:
       put_b64(w, "k", k.secret);
       w.key("kty"); w.string("oct");
       break;
@@ -422,11 +468,11 @@ Result<Jwk, JoseError> Jwk::generate(Alg alg) {
     case Alg::RS256:
     case Alg::PS256:
       impl->pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048)));
-      if (!impl->pkey) return JoseError::internal;
+      if (!impl->pkey) return openssl_failed(JoseError::internal);
       break;
     case Alg::ES256:
       impl->pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-      if (!impl->pkey) return JoseError::internal;
+      if (!impl->pkey) return openssl_failed(JoseError::internal);
       break;
     case Alg::EdDSA:
       crypto_sign_keypair(impl->ed_public.data(), impl->ed_secret.data());
@@ -445,7 +491,10 @@ Jwk Jwk::with_kid(std::string kid) const {
   copy->kid = std::move(kid);
   copy->has_private = impl_->has_private;
   copy->secret = impl_->secret;
-  if (impl_->mac_template) copy->mac_template.reset(EVP_MAC_CTX_dup(impl_->mac_template.get()));
+  if (impl_->mac_template) {
+    copy->mac_template.reset(EVP_MAC_CTX_dup(impl_->mac_template.get()));
+    if (!copy->mac_template) ERR_clear_error();  // the copy then fails every HMAC as internal (hmac_compute)
+  }
   if (impl_->pkey) {
     EVP_PKEY_up_ref(impl_->pkey.get());
     copy->pkey.reset(impl_->pkey.get());
@@ -487,8 +536,10 @@ void Jwk::write_json(json::Writer& w, bool include_private) const {
       case Alg::EdDSA:
         put_b64(w, "d", std::string_view(reinterpret_cast<const char*>(k.ed_secret.data()), crypto_sign_SEEDBYTES));
         break;
-      default:
-        break;  // oct: "k" is among the required members
+      case Alg::HS256:
+      case Alg::HS384:
+      case Alg::HS512:
+        break;  // "k" is among the required members
     }
   }
   w.key("kid"); w.string(k.kid);
@@ -500,35 +551,51 @@ void Jwk::write_json(json::Writer& w, bool include_private) const {
 Result<std::string, JoseError> Jwk::sign(std::string_view input) const {
   const Impl& k = *impl_;
   if (!k.has_private) return JoseError::key_not_private;
-  if (is_hmac(k.alg)) return hmac_sign(k, input);
-  if (k.alg == Alg::EdDSA) {
-    std::string sig(crypto_sign_BYTES, '\0');
-    crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
-                         reinterpret_cast<const unsigned char*>(input.data()), input.size(), k.ed_secret.data());
-    return sig;
+  switch (k.alg) {
+    case Alg::HS256:
+    case Alg::HS384:
+    case Alg::HS512:
+      return hmac_sign(k, input);
+    case Alg::EdDSA: {
+      std::string sig(crypto_sign_BYTES, '\0');
+      crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
+                           reinterpret_cast<const unsigned char*>(input.data()), input.size(), k.ed_secret.data());
+      return sig;
+    }
+    case Alg::RS256:
+    case Alg::PS256:
+    case Alg::ES256:
+      return pkey_sign(k, input);
   }
-  return pkey_sign(k, input);
+  unreachable();
 }
 
 Result<void, JoseError> Jwk::verify(std::string_view input, std::string_view signature) const {
   const Impl& k = *impl_;
-  if (is_hmac(k.alg)) {
-    if (signature.size() != hmac_size(k.alg)) return JoseError::signature_malformed;
-    unsigned char expected[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    if (!hmac_compute(k, input, expected, &len) || len != signature.size()) return JoseError::internal;
-    if (CRYPTO_memcmp(expected, signature.data(), len) != 0) return JoseError::signature_invalid;
-    return {};
+  switch (k.alg) {
+    case Alg::HS256:
+    case Alg::HS384:
+    case Alg::HS512: {
+      if (signature.size() != hmac_size(k.alg)) return JoseError::signature_malformed;
+      unsigned char expected[EVP_MAX_MD_SIZE];
+      std::size_t len = 0;
+      if (!hmac_compute(k, input, expected, &len) || len != signature.size()) return JoseError::internal;
+      if (CRYPTO_memcmp(expected, signature.data(), len) != 0) return JoseError::signature_invalid;
+      return {};
+    }
+    case Alg::EdDSA:
+      if (signature.size() != crypto_sign_BYTES) return JoseError::signature_malformed;
+      if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                      reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                                      k.ed_public.data()) != 0)
+        return JoseError::signature_invalid;
+      return {};
+    case Alg::RS256:
+    case Alg::PS256:
+    case Alg::ES256:
+      return pkey_verify(k, input, signature);
   }
-  if (k.alg == Alg::EdDSA) {
-    if (signature.size() != crypto_sign_BYTES) return JoseError::signature_malformed;
-    if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                    reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-                                    k.ed_public.data()) != 0)
-      return JoseError::signature_invalid;
-    return {};
-  }
-  return pkey_verify(k, input, signature);
+  unreachable();
 }
 
 }  // namespace cloakroom::jose

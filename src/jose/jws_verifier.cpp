@@ -21,61 +21,76 @@ Result<std::optional<long long>, JoseError> date_claim(const json::Value* v) {
   return std::optional<long long>{static_cast<long long>(std::floor(d))};
 }
 
-}  // namespace
-
-Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet& keys, const TokenPolicy& policy,
-                                             long long now) {
-  // With several keys the kid is required and must match exactly; with one,
-  // a missing kid means that key (a present kid must still match).
+// Key lookup. With several keys the kid is required and must match exactly;
+// with one, a missing kid means that key (a present kid must still match).
+// Does not look at the algorithm.
+Result<const Jwk*, JoseError> find_key(const ParsedJws& jws, const KeySet& keys) {
   const Jwk* key = nullptr;
   if (jws.has_kid) key = keys.find(jws.kid);
   else if (keys.keys().size() == 1) key = &keys.keys().front();
   else return JoseError::kid_missing;
   if (!key) return JoseError::kid_unknown;
-  if (key->alg() != jws.alg) return JoseError::alg_mismatch;
-  if (auto sig = key->verify(jws.signing_input, jws.signature); !sig) return sig.error();
+  return key;
+}
 
-  // One pass over the claims, then the checks in their order.
-  const json::Value *exp_v = nullptr, *nbf_v = nullptr, *iat_v = nullptr, *iss = nullptr, *aud = nullptr,
-                    *sub = nullptr, *jti = nullptr, *name = nullptr, *roles = nullptr, *sid = nullptr,
-                    *epoch = nullptr;
-  for (const auto& [n, v] : jws.claims.members) {
+// The claims the checks read, found in one pass over the payload's members
+// (no repeated lookups on the hot path); nullptr when absent.
+struct ClaimRefs {
+  const json::Value *exp = nullptr, *nbf = nullptr, *iat = nullptr, *iss = nullptr, *aud = nullptr, *sub = nullptr,
+                    *jti = nullptr, *username = nullptr, *roles = nullptr, *sid = nullptr, *epoch = nullptr;
+};
+
+ClaimRefs find_claims(const json::Value& claims) {
+  ClaimRefs c;
+  for (const auto& [n, v] : claims.members) {
     if (n.size() == 3) {
-      if (n == "exp") exp_v = &v;
-      else if (n == "nbf") nbf_v = &v;
-      else if (n == "iat") iat_v = &v;
-      else if (n == "iss") iss = &v;
-      else if (n == "aud") aud = &v;
-      else if (n == "sub") sub = &v;
-      else if (n == "jti") jti = &v;
-      else if (n == "sid") sid = &v;
+      if (n == "exp") c.exp = &v;
+      else if (n == "nbf") c.nbf = &v;
+      else if (n == "iat") c.iat = &v;
+      else if (n == "iss") c.iss = &v;
+      else if (n == "aud") c.aud = &v;
+      else if (n == "sub") c.sub = &v;
+      else if (n == "jti") c.jti = &v;
+      else if (n == "sid") c.sid = &v;
     } else if (n == "username") {
-      name = &v;
+      c.username = &v;
     } else if (n == "roles") {
-      roles = &v;
+      c.roles = &v;
     } else if (n == "epoch") {
-      epoch = &v;
+      c.epoch = &v;
     }
   }
-  VerifiedClaims out;
-  out.kid = key->kid();
-  auto exp = date_claim(exp_v);
+  return c;
+}
+
+// Time claims: exp is required; exp, nbf and iat must be well-formed dates
+// (all three are read before any is compared), then expiry, nbf and iat are
+// checked against `now` with the leeway, in that order.
+Result<void, JoseError> check_times(const ClaimRefs& c, long long leeway, long long now, VerifiedClaims& out) {
+  auto exp = date_claim(c.exp);
   if (!exp) return exp.error();
   if (!*exp) return JoseError::exp_missing;
-  auto nbf = date_claim(nbf_v);
+  auto nbf = date_claim(c.nbf);
   if (!nbf) return nbf.error();
-  auto iat = date_claim(iat_v);
+  auto iat = date_claim(c.iat);
   if (!iat) return iat.error();
-  const long long leeway = policy.leeway.count();
   if (**exp + leeway <= now) return JoseError::expired;
   if (*nbf && **nbf > now + leeway) return JoseError::not_yet_valid;
   if (*iat && **iat > now + leeway) return JoseError::issued_in_future;
   out.expires_at = **exp;
   out.issued_at = iat->value_or(0);
+  return {};
+}
 
+// iss must be a string equal to ours.
+Result<void, JoseError> check_issuer(const json::Value* iss, const TokenPolicy& policy, VerifiedClaims& out) {
   if (!iss || !iss->is_string() || iss->text != policy.issuer) return JoseError::issuer_mismatch;
   out.issuer = iss->text;
+  return {};
+}
 
+// aud is required, a string or an array of strings, and must name one of ours.
+Result<void, JoseError> check_audience(const json::Value* aud, const TokenPolicy& policy, VerifiedClaims& out) {
   if (!aud) return JoseError::audience_mismatch;
   if (aud->is_string()) out.audience.push_back(aud->text);
   else if (aud->type == json::Type::array) {
@@ -90,34 +105,66 @@ Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet&
   for (const auto& a : out.audience)
     for (const auto& p : policy.audiences) ours = ours || a == p;
   if (!ours) return JoseError::audience_mismatch;
+  return {};
+}
 
+// sub is required: a non-empty string.
+Result<void, JoseError> check_subject(const json::Value* sub, VerifiedClaims& out) {
   if (!sub || !sub->is_string() || sub->text.empty()) return JoseError::subject_missing;
   out.subject = sub->text;
+  return {};
+}
 
-  if (jti) {
-    if (!jti->is_string()) return JoseError::claim_invalid;
-    out.jwt_id = jti->text;
+// The optional claims: absent is fine, present with the wrong type is not.
+Result<void, JoseError> read_optional_claims(const ClaimRefs& c, VerifiedClaims& out) {
+  if (c.jti) {
+    if (!c.jti->is_string()) return JoseError::claim_invalid;
+    out.jwt_id = c.jti->text;
   }
-  if (sid) {
-    if (!sid->is_string()) return JoseError::claim_invalid;
-    out.session_id = sid->text;
+  if (c.sid) {
+    if (!c.sid->is_string()) return JoseError::claim_invalid;
+    out.session_id = c.sid->text;
   }
-  if (epoch) {
-    auto e = epoch->type == json::Type::number ? epoch->as_int64() : std::nullopt;
+  if (c.epoch) {
+    auto e = c.epoch->type == json::Type::number ? c.epoch->as_int64() : std::nullopt;
     if (!e || *e < 0) return JoseError::claim_invalid;
     out.epoch = *e;
   }
-  if (name) {
-    if (!name->is_string()) return JoseError::claim_invalid;
-    out.username = name->text;
+  if (c.username) {
+    if (!c.username->is_string()) return JoseError::claim_invalid;
+    out.username = c.username->text;
   }
-  if (roles) {
-    if (roles->type != json::Type::array) return JoseError::claim_invalid;
-    for (const auto& r : roles->items) {
+  if (c.roles) {
+    if (c.roles->type != json::Type::array) return JoseError::claim_invalid;
+    for (const auto& r : c.roles->items) {
       if (!r.is_string()) return JoseError::claim_invalid;
       out.roles.push_back(r.text);
     }
   }
+  return {};
+}
+
+}  // namespace
+
+// The steps in the order of jws_verifier.h: no claim is trusted before the
+// signature, and each step returns the first reason it finds.
+Result<VerifiedClaims, JoseError> verify_jws(const ParsedJws& jws, const KeySet& keys, const TokenPolicy& policy,
+                                             long long now) {
+  auto key = find_key(jws, keys);
+  if (!key) return key.error();
+  const Jwk& k = **key;
+  // The key's pinned algorithm decides, never the header (no HS/RS confusion).
+  if (k.alg() != jws.alg) return JoseError::alg_mismatch;
+  if (auto sig = k.verify(jws.signing_input, jws.signature); !sig) return sig.error();
+
+  const ClaimRefs claims = find_claims(jws.claims);
+  VerifiedClaims out;
+  out.kid = k.kid();
+  if (auto r = check_times(claims, policy.leeway.count(), now, out); !r) return r.error();
+  if (auto r = check_issuer(claims.iss, policy, out); !r) return r.error();
+  if (auto r = check_audience(claims.aud, policy, out); !r) return r.error();
+  if (auto r = check_subject(claims.sub, out); !r) return r.error();
+  if (auto r = read_optional_claims(claims, out); !r) return r.error();
   return out;
 }
 

@@ -2,15 +2,9 @@
 
 #include <cstring>
 
-namespace cloakroom {
+#include "jose/base64url.h"
 
-bool is_base64url(std::string_view s) {
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
+namespace cloakroom {
 
 SessionKey session_key(std::string_view id) {
   SessionKey k{};
@@ -25,7 +19,7 @@ SessionToken SessionToken::generate(Random& rng) {
 std::optional<SessionTokenView> parse_session_token(std::string_view text) {
   if (text.size() != kSessionIdChars + 1 + kSessionSecretChars || text[kSessionIdChars] != '.') return std::nullopt;
   SessionTokenView v{text.substr(0, kSessionIdChars), text.substr(kSessionIdChars + 1)};
-  if (!is_base64url(v.id) || !is_base64url(v.secret)) return std::nullopt;
+  if (!jose::is_base64url(v.id) || !jose::is_base64url(v.secret)) return std::nullopt;
   return v;
 }
 

@@ -48,6 +48,5 @@ class SessionToken {
 };
 
 SessionKey session_key(std::string_view id);  // id must be 22 chars
-bool is_base64url(std::string_view s);
 
 }  // namespace cloakroom

@@ -5,7 +5,6 @@
 #include <charconv>
 
 #include "jose/base64url.h"
-#include "session/session_token.h"
 
 namespace cloakroom {
 
@@ -17,7 +16,7 @@ std::optional<RefreshTokenView> parse_refresh_token(std::string_view text) {
   std::string_view id = text.substr(0, first);
   std::string_view gen = text.substr(first + 1, last - first - 1);
   std::string_view secret = text.substr(last + 1);
-  if (!is_base64url(id) || secret.size() != kRefreshSecretChars) return std::nullopt;
+  if (!jose::is_base64url(id) || secret.size() != kRefreshSecretChars) return std::nullopt;
   if (gen.empty() || gen.size() > kMaxGenerationDigits || (gen.size() > 1 && gen[0] == '0')) return std::nullopt;
   long long generation = 0;
   auto [end, ec] = std::from_chars(gen.data(), gen.data() + gen.size(), generation);

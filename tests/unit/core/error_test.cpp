@@ -20,7 +20,7 @@ TEST(WireError, MapsSpecStatuses) {
 
 // Every code has a snake_case name and a sentence.
 TEST(WireError, EveryCodeHasNameAndMessage) {
-  for (int c = 0; c <= static_cast<int>(ErrorCode::io_error); ++c) {
+  for (int c = 0; c < static_cast<int>(ErrorCode::count_); ++c) {
     const WireError& w = wire_error(static_cast<ErrorCode>(c));
     EXPECT_FALSE(w.code.empty());
     EXPECT_EQ(w.code.find_first_not_of("abcdefghijklmnopqrstuvwxyz_"), std::string_view::npos) << w.code;

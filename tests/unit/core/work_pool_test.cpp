@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 
 namespace cloakroom {
 namespace {
+
+// Why 30 s: a bound, not a speed check; a job that has not started by then never will.
+constexpr std::chrono::seconds kGenerous{30};
 
 // Accepted jobs all run, also when the pool is destroyed right away.
 TEST(WorkPool, RunsEveryAcceptedJob) {
@@ -21,10 +25,13 @@ TEST(WorkPool, RunsEveryAcceptedJob) {
 TEST(WorkPool, RefusesWhenFull) {
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
-  WorkPool pool(1, 2);
   std::promise<void> started;
+  WorkPool pool(1, 2);
   ASSERT_TRUE(pool.try_submit([&] { started.set_value(); gate.wait(); }));
-  started.get_future().wait();  // the worker is busy
+  if (started.get_future().wait_for(kGenerous) != std::future_status::ready) {  // the worker is busy
+    release.set_value();  // let the pool's destructor finish
+    FAIL() << "the worker did not start the job within " << kGenerous.count() << " s";
+  }
   EXPECT_TRUE(pool.try_submit([gate] { gate.wait(); }));
   EXPECT_TRUE(pool.try_submit([gate] { gate.wait(); }));
   EXPECT_EQ(pool.queue_depth(), 2);
@@ -34,10 +41,11 @@ TEST(WorkPool, RefusesWhenFull) {
 
 // A queue of zero still runs jobs when a worker is idle.
 TEST(WorkPool, ZeroQueueUsesIdleWorkers) {
+  std::promise<void> done;  // declared first: it must outlive the pool that runs the job
   WorkPool pool(1, 0);
-  std::promise<void> done;
   ASSERT_TRUE(pool.try_submit([&] { done.set_value(); }));
-  done.get_future().wait();
+  ASSERT_EQ(done.get_future().wait_for(kGenerous), std::future_status::ready)
+      << "the idle worker did not run the job within " << kGenerous.count() << " s";
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 namespace cloakroom::jose {
 namespace {
 
@@ -21,6 +23,18 @@ TEST(Base64Url, RejectsNonCanonical) {
   EXPECT_FALSE(base64url_decode("a+b/"));   // standard alphabet
   EXPECT_FALSE(base64url_decode("Zm 9v"));
   EXPECT_FALSE(base64url_decode("Zm9v\n"));
+}
+
+// is_base64url checks the alphabet only: every one of the 64 characters, nothing else.
+TEST(Base64Url, IsBase64UrlAlphabet) {
+  EXPECT_TRUE(is_base64url("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"));
+  EXPECT_TRUE(is_base64url(""));
+  EXPECT_TRUE(is_base64url("Zh"));  // not canonical as an encoding, but every character is in the alphabet
+  for (int c = 0; c < 256; ++c) {
+    bool in_alphabet = std::isalnum(c) || c == '-' || c == '_';
+    EXPECT_EQ(is_base64url(std::string(1, static_cast<char>(c))), in_alphabet) << c;
+  }
+  EXPECT_FALSE(is_base64url(std::string("ab\0cd", 5)));
 }
 
 }  // namespace
