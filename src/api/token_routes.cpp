@@ -74,10 +74,9 @@ http::Task TokenApi::refresh(http::Request& req) {
                                    issued.error().code == ErrorCode::refresh_token_reused);
   if (!refused) d_.failures_by_ip.refund(ip, d_.clock.now());
   if (!issued) {
-    const ErrorCode code = issued.error().code;
-    Response r = error_response(issued.error());
+    Response r = http::refusal(issued.error());
     // An outage (503) is no verdict on the token: its cookies stay.
-    if (from_cookie && r.status != 503)
+    if (from_cookie && !http::is_unavailable(issued.error()))
       for (auto& c : clear_cookies(d_.config, names, CookieSet::tokens)) r.headers.emplace_back("Set-Cookie", std::move(c));
     co_return r;
   }
