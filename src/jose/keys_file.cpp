@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/log.h"
+
 namespace cloakroom::jose {
 namespace {
 
@@ -37,24 +39,36 @@ Result<KeySet> load_keys(const std::string& path, const std::string& signing_kid
   return std::move(*keys);
 }
 
-Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
-    auto key = Jwk::generate(Alg::ES256);
-    if (!key) return key_error(path, "could not be created (key generation failed)");
-    KeySet keys({*key});
-    if (auto saved = save_keys(path, keys); !saved) return saved.error();
-    return keys;
-  }
+Result<KeySet> load_signing_keys(const std::string& path, const std::string& signing_kid) {
   struct stat st{};
   // Why: the file holds private keys; refuse to use one others can read.
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
     return key_error(path, "is readable by other users; run chmod 600 on it");
   auto keys = load_keys(path, signing_kid);
   if (!keys) return keys.error();
+  // Why: with a public-only active key every token login would fail later.
   if (const Jwk* active = keys->active(); !active || !active->has_private())
     return key_error(path, "has no private key to sign with");
+  return keys;
+}
+
+Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return load_signing_keys(path, signing_kid);
+  if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
+  auto key = Jwk::generate(Alg::ES256);
+  if (!key) return key_error(path, "could not be created (key generation failed)");
+  KeySet keys({*key});
+  if (auto saved = save_keys(path, keys); !saved) return saved.error();
+  // Why warn: on a first start this is expected, but after the file was
+  // deleted every outstanding access token and JWKS cache entry is now
+  // signed by a key nobody has; the operator must hear about it.
+  log_line("warn", "keys_created",
+           {{"path", path},
+            {"kid", key->kid()},
+            {"detail",
+             "No keys file was found, so a new signing key was generated. Tokens signed by an earlier key no "
+             "longer verify; if this is not a first start, restore the keys file from a backup."}});
   return keys;
 }
 
