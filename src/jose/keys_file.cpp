@@ -10,8 +10,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/log.h"
-
 namespace cloakroom::jose {
 namespace {
 
@@ -52,7 +50,8 @@ Result<KeySet> load_signing_keys(const std::string& path, const std::string& sig
   return keys;
 }
 
-Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid) {
+Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid, bool* created) {
+  if (created) *created = false;
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return load_signing_keys(path, signing_kid);
   if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
@@ -60,15 +59,7 @@ Result<KeySet> load_or_create_keys(const std::string& path, const std::string& s
   if (!key) return key_error(path, "could not be created (key generation failed)");
   KeySet keys({*key});
   if (auto saved = save_keys(path, keys); !saved) return saved.error();
-  // Why warn: on a first start this is expected, but after the file was
-  // deleted every outstanding access token and JWKS cache entry is now
-  // signed by a key nobody has; the operator must hear about it.
-  log_line("warn", "keys_created",
-           {{"path", path},
-            {"kid", key->kid()},
-            {"detail",
-             "No keys file was found, so a new signing key was generated. Tokens signed by an earlier key no "
-             "longer verify; if this is not a first start, restore the keys file from a backup."}});
+  if (created) *created = true;
   return keys;
 }
 
