@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev
-  libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev
+  libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libicu-dev
   googletest libgtest-dev libbenchmark-dev
   python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
   chromium fonts-dejavu-core redis-server gnuplot-nox

@@ -182,8 +182,21 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   if (!last_event) return last_event.error();
   p->event_seq = *last_event;  // the state loaded next already includes older events
   if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
-  auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid);
+  bool keys_created = false;
+  auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid, &keys_created);
   if (!keys) return keys.error();
+  // A new key set beside existing users means the keys file was lost: every
+  // token signed before just stopped verifying. A first start stays quiet.
+  if (keys_created) {
+    auto users = p->stores.users->list();
+    if (!users || !users->empty())
+      log_line("warn", "keys_created",
+               {{"path", c.jwt.keys},
+                {"kid", keys->active()->kid()},
+                {"detail",
+                 "The keys file was missing although users exist, so a new signing key was generated: tokens "
+                 "signed before no longer verify. If the file was lost, stop cloakroom and restore it."}});
+  }
   p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations);
   p->token_service = std::make_unique<TokenService>(TokenDeps{c, *p->stores.tokens, *p->directory, *p->tokens,
                                                               p->revocations, p->clock, p->random, *p->metrics});

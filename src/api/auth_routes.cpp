@@ -82,7 +82,7 @@ Result<User> make_user(Random& random, const Clock& clock, std::string username,
     if (auto r = check_role(role); !r) return r.error();
   User u;
   u.id = random_token(random, 16);
-  u.username = std::move(username);
+  u.username = canonical_username(username);  // NFC: one spelling per name, stored and shown
   u.password_hash = std::move(password_hash);
   u.roles = std::move(roles);
   u.created_at = unix_seconds(clock.now());

@@ -28,7 +28,9 @@ bool is_json_media_type(std::string_view content_type) {
 Result<json::Value> read_json_object(const http::Request& req, std::initializer_list<FieldSpec> fields) {
   if (!is_json_media_type(req.header("content-type"))) return ErrorCode::unsupported_media_type;
   if (req.body.empty()) return Error{ErrorCode::malformed_json, "The request body is empty; send a JSON object."};
-  auto doc = json::parse(req.body, {.max_bytes = req.body.size(), .max_depth = 8});
+  // Why 1000 members: our bodies have a handful of fields (unknown ones are
+  // refused below); the cap bounds what a 64 KiB body can cost before that.
+  auto doc = json::parse(req.body, {.max_bytes = req.body.size(), .max_depth = 8, .max_members = 1000});
   if (!doc) return doc.error();
   if (!doc->is_object()) return Error{ErrorCode::malformed_json, "The request body must be a JSON object."};
   for (const auto& [name, value] : doc->members) {

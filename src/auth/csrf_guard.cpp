@@ -5,21 +5,65 @@
 namespace cloakroom {
 namespace {
 
-// "https://Example.com:443" and "https://example.com" are the same origin.
-std::string normalize_origin(std::string_view url) {
-  std::string o = ascii_lower(url);
-  while (!o.empty() && o.back() == '/') o.pop_back();
-  if (o.starts_with("https://") && o.ends_with(":443")) o.resize(o.size() - 4);
-  if (o.starts_with("http://") && o.ends_with(":80")) o.resize(o.size() - 3);
-  return o;
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
 }
 
 }  // namespace
 
+// Strict on purpose: anything a browser would not send is no origin at all.
+// Before, "http://host:8080:80" lost its last ":80" as a default port and
+// matched "http://host:8080".
+std::optional<Origin> parse_origin(std::string_view text) {
+  const std::string s = ascii_lower(text);  // schemes and hosts compare case-insensitively
+  Origin o;
+  std::string_view rest = s;
+  if (rest.starts_with("https://")) {
+    o.scheme = "https";
+    o.port = 443;
+  } else if (rest.starts_with("http://")) {
+    o.scheme = "http";
+    o.port = 80;
+  } else {
+    return std::nullopt;
+  }
+  rest.remove_prefix(o.scheme.size() + 3);
+  std::size_t host_end = 0;
+  if (rest.starts_with('[')) {  // an IPv6 literal
+    host_end = rest.find(']');
+    if (host_end == std::string_view::npos || host_end < 3) return std::nullopt;
+    if (rest.substr(1, host_end - 1).find_first_not_of("0123456789abcdef:.") != std::string_view::npos)
+      return std::nullopt;
+    ++host_end;
+  } else {
+    while (host_end < rest.size() && is_host_char(rest[host_end])) ++host_end;
+    if (host_end == 0) return std::nullopt;
+  }
+  o.host = std::string(rest.substr(0, host_end));
+  rest.remove_prefix(host_end);
+  if (rest.empty()) return o;
+  // The only thing allowed after the host: one ":" and 1-5 digits, 1..65535.
+  if (rest.front() != ':') return std::nullopt;
+  rest.remove_prefix(1);
+  if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  int port = 0;
+  for (char c : rest) port = port * 10 + (c - '0');
+  if (port < 1 || port > 65535) return std::nullopt;
+  o.port = port;
+  return o;
+}
+
 bool is_unsafe_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
 
 CsrfGuard::CsrfGuard(std::string public_url, Metrics& metrics)
-    : origin_(normalize_origin(public_url)), metrics_(metrics) {}
+    : origin_(parse_origin(public_url)), metrics_(metrics) {}
+
+bool CsrfGuard::is_our_origin(std::string_view origin) const {
+  if (!origin_) return false;  // fail closed if public_url is no origin
+  auto o = parse_origin(origin);
+  return o && *o == *origin_;
+}
 
 Error CsrfGuard::refuse() const {
   metrics_.inc(Counter::csrf_rejected);
@@ -33,7 +77,7 @@ Result<void> CsrfGuard::check(const http::Request& req, const Credential& creden
 
 Result<void> CsrfGuard::check_same_origin(const http::Request& req) const {
   std::string_view origin = req.header("origin");
-  if (!origin.empty() && origin != "null" && normalize_origin(origin) == origin_) return {};
+  if (is_our_origin(origin)) return {};  // "null", empty and malformed are not
   // Sec-Fetch-Site is set by the browser and cannot be forged by a page.
   if (origin.empty() && iequals_ascii(req.header("sec-fetch-site"), "same-origin")) return {};
   return refuse();
@@ -46,7 +90,7 @@ Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
     if (site.empty() || iequals_ascii(site, "same-origin") || iequals_ascii(site, "none")) return {};
     return refuse();
   }
-  if (normalize_origin(origin) == origin_) return {};
+  if (is_our_origin(origin)) return {};
   return refuse();
 }
 

@@ -1,13 +1,16 @@
 #pragma once
 // The CSRF rule for cookie-authenticated requests (SPEC §2): a request that
 // changes state (POST, PUT, PATCH, DELETE) and was authenticated by a cookie
-// must come from our own origin: `Origin` equal to public_url's origin, or
+// must come from our own origin: `Origin` the same origin as public_url
+// (parsed strictly, then scheme, host and effective port compared), or
 // `Sec-Fetch-Site: same-origin`. Header-authenticated requests are exempt
 // (a browser cannot add those headers cross-site).
 //
 //   CsrfGuard guard(cfg.public_url, metrics);   // counts refusals
 //   if (auto r = guard.check(req, credential); !r) -> 403 csrf_rejected
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "auth/credential_extractor.h"
 #include "core/result.h"
@@ -15,6 +18,20 @@
 #include "metrics/metrics.h"
 
 namespace cloakroom {
+
+// An origin (RFC 6454) as browsers serialise it in the Origin header.
+struct Origin {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // lower case; an IPv6 literal keeps its brackets
+  int port = 0;        // effective: 80 or 443 when the text names none
+  bool operator==(const Origin&) const = default;
+};
+
+// Exactly scheme "://" host [":" port], compared case-insensitively: http or
+// https, a host of letters, digits, '.', '-', '_' (or a bracketed IPv6
+// literal), a port of 1-5 digits in 1..65535. Anything else (user info, a
+// path or "/", a query, a second port, spaces, "null") is nullopt.
+std::optional<Origin> parse_origin(std::string_view text);
 
 class CsrfGuard {
  public:
@@ -30,7 +47,8 @@ class CsrfGuard {
 
  private:
   Error refuse() const;
-  std::string origin_;  // lower-case scheme://host[:port]
+  bool is_our_origin(std::string_view origin) const;
+  std::optional<Origin> origin_;  // nullopt when public_url is not an origin
   Metrics& metrics_;
 };
 

@@ -1,5 +1,6 @@
 #include "core/json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -21,9 +22,15 @@ std::optional<std::int64_t> Value::as_int64() const {
 
 namespace {
 
+// Objects up to this size are checked for duplicate names by scanning the
+// members already read. Why 16: JOSE headers and claims (the hot path) stay
+// under it, and a scan of a few short names beats any index.
+constexpr std::size_t kScanMembers = 16;
+
 class Parser {
  public:
-  Parser(std::string_view text, int max_depth) : s_(text), max_depth_(max_depth) {}
+  Parser(std::string_view text, const Limits& limits)
+      : s_(text), max_depth_(limits.max_depth), max_members_(limits.max_members) {}
 
   Result<Value> document() {
     Value v;
@@ -33,18 +40,18 @@ class Parser {
     return v;
   }
 
-  Failure failure() const {
-    if (reason_ == "duplicate member name") return Failure::duplicate_member;
-    if (reason_ == "nesting is too deep") return Failure::too_deep;
-    return Failure::syntax;
-  }
+  Failure failure() const { return failure_; }
 
  private:
   Error fail() const {
     return Error{ErrorCode::malformed_json,
                  "The request body is not valid JSON: " + reason_ + " at byte " + std::to_string(pos_) + "."};
   }
-  bool error(const char* why) { reason_ = why; return false; }
+  bool error(std::string why, Failure kind = Failure::syntax) {
+    reason_ = std::move(why);
+    failure_ = kind;
+    return false;
+  }
 
   void skip_ws() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
@@ -71,34 +78,59 @@ class Parser {
 
   bool object(Value& out, int depth) {
     // Why: recursion depth is bounded so hostile nesting cannot exhaust the stack.
-    if (depth > max_depth_) return error("nesting is too deep");
+    if (depth > max_depth_) return error("nesting is too deep", Failure::too_deep);
     out.type = Type::object;
     out.members.reserve(8);  // typical JWT headers and claims: one allocation
     ++pos_;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '}') { ++pos_; return true; }
+    std::size_t count = 0;  // = out.members.size(), without a division per member
     for (;;) {
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != '"') return error("expected a member name");
+      // Why: bounds the memory and the duplicate check one object can cost.
+      if (count >= max_members_)
+        return error("an object has more than " + std::to_string(max_members_) + " members",
+                     Failure::too_many_members);
       std::string key;
       if (!string(key)) return false;
-      if (out.find(key)) return error("duplicate member name");
+      // Small objects are checked as they are read; larger ones once, at '}'.
+      if (count < kScanMembers && out.find(key))
+        return error("duplicate member name", Failure::duplicate_member);
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != ':') return error("expected ':'");
       ++pos_;
       Value member;
       if (!value(member, depth)) return false;
       out.members.push_back(Member{std::move(key), std::move(member)});
+      ++count;
       skip_ws();
       if (pos_ >= s_.size()) return error("unexpected end of input");
       if (s_[pos_] == ',') { ++pos_; continue; }
-      if (s_[pos_] == '}') { ++pos_; return true; }
+      if (s_[pos_] == '}') {
+        ++pos_;
+        return count <= kScanMembers || names_unique(out.members);
+      }
       return error("expected ',' or '}'");
     }
   }
 
+  // Sorts views of the names and compares neighbours: n log n whatever the
+  // names are (a hash set would be linear on average, but an unseeded hash
+  // can be flooded with colliding names). The views stay valid: `members`
+  // no longer changes.
+  bool names_unique(const std::vector<Member>& members) {
+    std::vector<std::string_view> names;
+    names.reserve(members.size());
+    for (const auto& m : members) names.push_back(m.name);
+    std::sort(names.begin(), names.end());
+    if (std::adjacent_find(names.begin(), names.end()) != names.end())
+      return error("duplicate member name", Failure::duplicate_member);
+    return true;
+  }
+
   bool array(Value& out, int depth) {
-    if (depth > max_depth_) return error("nesting is too deep");
+    if (depth > max_depth_) return error("nesting is too deep", Failure::too_deep);
     out.type = Type::array;
     ++pos_;
     skip_ws();
@@ -242,7 +274,9 @@ class Parser {
   std::string_view s_;
   std::size_t pos_ = 0;
   int max_depth_;
+  std::size_t max_members_;
   std::string reason_;
+  Failure failure_ = Failure::none;
 };
 
 }  // namespace
@@ -252,7 +286,7 @@ Result<Value> parse(std::string_view text, Limits limits, Failure* why) {
     if (why) *why = Failure::too_large;
     return Error{ErrorCode::body_too_large};
   }
-  Parser parser(text, limits.max_depth);
+  Parser parser(text, limits);
   auto result = parser.document();
   if (why) *why = result ? Failure::none : parser.failure();
   return result;

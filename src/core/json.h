@@ -10,8 +10,9 @@
 //
 // The reader accepts RFC 8259 JSON only: one value, no comments, no trailing
 // commas, valid UTF-8 with no lone surrogates, and it rejects duplicate object
-// members (RFC 8725 §3.x: parsers disagree on which duplicate wins). It does
-// not decide what fields mean; callers do.
+// members (RFC 8725 §3.x: parsers disagree on which duplicate wins). Its cost
+// is linear in the input, duplicate check included. It does not decide what
+// fields mean; callers do.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,10 +52,13 @@ struct Member {
 struct Limits {
   std::size_t max_bytes = 64 * 1024;
   int max_depth = 16;
+  // Why 1000: no object we read (bodies, JOSE headers and claims, JWKS
+  // members) has more than a few dozen; a cap bounds the work per object.
+  std::size_t max_members = 1000;
 };
 
 // Why a parse failed, for callers that map reasons to their own codes.
-enum class Failure { none, syntax, duplicate_member, too_deep, too_large };
+enum class Failure { none, syntax, duplicate_member, too_deep, too_large, too_many_members };
 
 Result<Value> parse(std::string_view text, Limits limits = {}, Failure* why = nullptr);
 

@@ -37,24 +37,29 @@ Result<KeySet> load_keys(const std::string& path, const std::string& signing_kid
   return std::move(*keys);
 }
 
-Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
-    auto key = Jwk::generate(Alg::ES256);
-    if (!key) return key_error(path, "could not be created (key generation failed)");
-    KeySet keys({*key});
-    if (auto saved = save_keys(path, keys); !saved) return saved.error();
-    return keys;
-  }
+Result<KeySet> load_signing_keys(const std::string& path, const std::string& signing_kid) {
   struct stat st{};
   // Why: the file holds private keys; refuse to use one others can read.
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
     return key_error(path, "is readable by other users; run chmod 600 on it");
   auto keys = load_keys(path, signing_kid);
   if (!keys) return keys.error();
+  // Why: with a public-only active key every token login would fail later.
   if (const Jwk* active = keys->active(); !active || !active->has_private())
     return key_error(path, "has no private key to sign with");
+  return keys;
+}
+
+Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid, bool* created) {
+  if (created) *created = false;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return load_signing_keys(path, signing_kid);
+  if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
+  auto key = Jwk::generate(Alg::ES256);
+  if (!key) return key_error(path, "could not be created (key generation failed)");
+  KeySet keys({*key});
+  if (auto saved = save_keys(path, keys); !saved) return saved.error();
+  if (created) *created = true;
   return keys;
 }
 

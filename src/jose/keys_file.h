@@ -3,7 +3,9 @@
 // 0600, written atomically (temp file + fsync + rename). The first key is the
 // active signer unless jwt.signing_kid names another.
 //
-//   auto keys = load_or_create_keys(cfg.jwt.keys, cfg.jwt.signing_kid);   // creates an ES256 key on first start
+//   bool created = false;
+//   auto keys = load_or_create_keys(cfg.jwt.keys, cfg.jwt.signing_kid, &created);  // an ES256 key on first start
+//   auto again = load_signing_keys(cfg.jwt.keys, cfg.jwt.signing_kid);    // hot reload: the same checks
 //   auto saved = save_keys(path, key_set);
 #include <string>
 
@@ -12,10 +14,17 @@
 
 namespace cloakroom::jose {
 
-// Loads the file, or creates it with one new ES256 key when it does not exist.
-// Refuses (config_invalid, one sentence) a file that is not a valid JWKS, a
-// key we would not trust, an unknown signing_kid, or a file readable by others.
-Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid);
+// Reads a keys file to sign with. Refuses (config_invalid, one sentence) a
+// file readable by others, one that is not a valid JWKS, a key we would not
+// trust, an unknown signing_kid, or an active key without its private part.
+// Startup and every hot reload go through here, so a reload can never accept
+// what a restart would refuse.
+Result<KeySet> load_signing_keys(const std::string& path, const std::string& signing_kid);
+// load_signing_keys, or, when the file does not exist, creates it with one
+// new ES256 key and sets *created. Tokens signed by any earlier key then stop
+// verifying: the caller, who knows whether this is a first start, warns.
+Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid,
+                                   bool* created = nullptr);
 // Reads a JWKS file without creating anything (the CLI's --jwks, public keys allowed).
 Result<KeySet> load_keys(const std::string& path, const std::string& signing_kid = {});
 Result<void> save_keys(const std::string& path, const KeySet& keys);

@@ -1,11 +1,41 @@
 #include "store/user_store.h"
 
+#include <algorithm>
+#include <cstdint>
+
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/utf8.h>
+
 #include "core/ascii.h"
 
 namespace cloakroom {
 
+std::string canonical_username(std::string_view username) {
+  // Why the scan: ASCII (nearly every name) is already NFC, and ill-formed
+  // UTF-8 is left as it is rather than repaired into some other name.
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(username.data());
+  const auto length = static_cast<std::int32_t>(std::min<std::size_t>(username.size(), INT32_MAX));
+  bool ascii = true;
+  for (std::int32_t i = 0; i < length;) {
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return std::string(username);
+    ascii = ascii && c < 0x80;
+  }
+  if (ascii || length != static_cast<std::int64_t>(username.size())) return std::string(username);
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  const icu::StringPiece piece(username.data(), length);
+  if (U_FAILURE(status) || nfc->isNormalizedUTF8(piece, status) || U_FAILURE(status)) return std::string(username);
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out);
+  nfc->normalizeUTF8(0, piece, sink, nullptr, status);
+  return U_FAILURE(status) ? std::string(username) : out;
+}
+
 std::string username_key(const std::string& username) {
-  return ascii_lower(username);
+  return ascii_lower(canonical_username(username));
 }
 
 }  // namespace cloakroom

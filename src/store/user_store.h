@@ -6,11 +6,14 @@
 //   Result<User> u = users.find_by_name("alice");
 //   if (!u && u.error().code == ErrorCode::not_found) ...   // no such user
 //
-// Usernames are unique ignoring ASCII case ("Alice" and "alice" are one
-// user); the stored spelling is the one given at registration.
+// Usernames are compared in Unicode NFC, ignoring ASCII case: "Alice" and
+// "alice" are one user, and so are "café" typed precomposed (U+00E9) or
+// decomposed (e + U+0301). The stored spelling is the NFC form of the one
+// given at registration (canonical_username).
 // Every method is safe to call from several threads at once.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -43,7 +46,11 @@ class UserStore {
   virtual Result<void> ping() = 0;
 };
 
-// "Alice" -> "alice": the uniqueness key for usernames.
+// The spelling to store and show: the NFC form (UAX #15) of valid UTF-8;
+// anything else comes back unchanged (it then matches no stored name).
+std::string canonical_username(std::string_view username);
+// "Alice" -> "alice", "cafe\u0301" -> "café": the uniqueness key for usernames
+// (canonical_username, then ASCII lower case). Every lookup goes through it.
 std::string username_key(const std::string& username);
 
 }  // namespace cloakroom

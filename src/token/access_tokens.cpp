@@ -8,15 +8,6 @@
 #include "jose/keys_file.h"
 
 namespace cloakroom {
-namespace {
-
-long long mtime_ns(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
-}  // namespace
 
 AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random,
                            const RevocationList& revocations)
@@ -28,7 +19,7 @@ AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock&
               std::chrono::duration_cast<std::chrono::seconds>(config.jwt.leeway)},
       keys_(std::make_shared<const jose::KeySet>(std::move(keys))),
       cache_(100'000),
-      keys_mtime_ns_(mtime_ns(config.jwt.keys)) {}
+      keys_stamp_(stamp_of(config.jwt.keys)) {}
 
 Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subject, const std::string& username,
                                                         const std::vector<std::string>& roles, std::chrono::seconds ttl,
@@ -147,18 +138,26 @@ Result<std::string, jose::JoseError> AccessTokens::identity_token(const std::str
   return token;
 }
 
+AccessTokens::FileStamp AccessTokens::stamp_of(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  auto ns = [](const timespec& t) { return static_cast<long long>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
+  return {ns(st.st_mtim), ns(st.st_ctim), static_cast<unsigned long long>(st.st_ino)};
+}
+
 bool AccessTokens::reload_if_changed() {
-  long long m = mtime_ns(config_.jwt.keys);
-  if (m == 0 || m == keys_mtime_ns_) return false;
-  auto keys = jose::load_keys(config_.jwt.keys, config_.jwt.signing_kid);
+  const FileStamp now = stamp_of(config_.jwt.keys);
+  // A missing file (stamp zero) keeps the keys in use: deleting it is not a rotation.
+  if (now == FileStamp{} || now == keys_stamp_) return false;
+  keys_stamp_ = now;  // judged once per change, not logged every second
+  auto keys = jose::load_signing_keys(config_.jwt.keys, config_.jwt.signing_kid);
   if (!keys) {
     // Keep serving with the keys we have; say why the new file was refused.
-    log_line("error", "keys_reload_failed", {{"detail", keys.error().text()}});
-    keys_mtime_ns_ = m;
+    log_line("error", "keys_reload_failed",
+             {{"path", config_.jwt.keys}, {"detail", keys.error().text()}, {"kept", "the keys in use"}});
     return false;
   }
   keys_.store(std::make_shared<const jose::KeySet>(std::move(*keys)));
-  keys_mtime_ns_ = m;
   cache_.clear();  // a retired key's tokens must not be served from the cache
   log_line("info", "keys_reloaded", {{"path", config_.jwt.keys}});
   return true;

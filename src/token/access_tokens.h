@@ -73,7 +73,10 @@ class AccessTokens {
   Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> verify(std::string_view token);
 
   std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
-  // Re-reads jwt.keys when its modification time changed; true when reloaded.
+  // Re-reads jwt.keys when the file changed (contents, mode or inode); true
+  // when reloaded. The new file passes the startup checks
+  // (jose::load_signing_keys) or is refused with a logged reason, and the
+  // keys in use stay.
   bool reload_if_changed();
   const jose::TokenPolicy& policy() const { return policy_; }
 
@@ -85,7 +88,15 @@ class AccessTokens {
   jose::TokenPolicy policy_;
   std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
   jose::VerifiedTokenCache<VerifiedAccessToken> cache_;
-  long long keys_mtime_ns_ = 0;
+  // What the keys file looked like when last read. ctime is in it so a
+  // `chmod 600` that fixes a refused file is noticed.
+  struct FileStamp {
+    long long mtime_ns = 0, ctime_ns = 0;
+    unsigned long long inode = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+  static FileStamp stamp_of(const std::string& path);
+  FileStamp keys_stamp_;
   struct IdentityEntry {
     std::string token;
     long long refresh_at;  // seconds: mint a new one after this

@@ -43,6 +43,18 @@ class JoseServerTest(unittest.TestCase):
         self.assertEqual((keys[0]["kty"], keys[0]["crv"], keys[0]["alg"]), ("EC", "P-256", "ES256"))
         self.assertIn("d", keys[0])
 
+    def test_a_lost_keys_file_is_logged_at_restart(self):
+        """A first start is quiet; a start that must generate keys while users exist logs a keys_created warning."""
+        self.assertEqual(self.srv.logs("keys_created"), [])
+        token = self.mint()
+        os.remove(os.path.join(self.srv.data_dir, "keys.jwks.json"))
+        self.srv.restart()
+        warnings = self.srv.logs("keys_created")
+        self.assertEqual(len(warnings), 1, self.srv.log_lines)
+        self.assertEqual(warnings[0]["level"], "warn")
+        self.assertIn("tokens signed before no longer verify", warnings[0]["detail"])
+        self.assertEqual(self.verify(token)[0], 401)  # what the warning is about
+
     def test_jwks_endpoint_publishes_public_members_only(self):
         """/.well-known/jwks.json lists public keys, cacheable, never private members or HMAC keys."""
         run_cli(["key", "generate", "--alg", "HS256"], self.srv.data_dir)

@@ -64,6 +64,27 @@ class RegisterAndLoginTest(unittest.TestCase):
             self.assertEqual(status, 400, (username[:5], len(password)))
             self.assertEqual(body["error"], "invalid_field")
 
+    def test_username_profile(self):
+        """NFC and NFD spellings are one account, stored in NFC; look-alike names are 400 naming the rule."""
+        status, _, body = self.srv.register("cafe\u0301", "correct horse")
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["user"]["username"], "caf\u00e9")
+        status, _, taken = self.srv.register("caf\u00e9", "correct horse")
+        self.assertEqual((status, taken["error"]), (409, "username_taken"))
+        status, _, login = self.srv.login("cafe\u0301", "correct horse")
+        self.assertEqual(status, 200, login)
+        self.assertEqual(login["user"], body["user"])
+        self.assertEqual(self.srv.login("caf\u00e9", "correct horse")[0], 200)
+        cases = [("\u0430lice", "must not mix scripts that look alike"),
+                 ("alice\u00a0", "spaces other than U+0020 (U+00A0)"),
+                 ("ali\u200bce", "invisible or formatting characters (U+200B)"),
+                 ("\u202eecila", "bidirectional controls (U+202E)")]
+        for username, rule in cases:
+            with self.subTest(username=ascii(username)):
+                status, _, refused = self.srv.register(username, "correct horse")
+                self.assertEqual((status, refused["error"]), (400, "invalid_field"), refused)
+                self.assertIn(rule, refused["message"])
+
     def test_mode_and_transport_are_validated(self):
         """mode and transport accept only the SPEC's values."""
         self.srv.register("modes", "correct horse")

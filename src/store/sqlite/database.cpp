@@ -1,5 +1,9 @@
 #include "store/sqlite/database.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -84,6 +88,26 @@ const std::vector<const char*>& migrations() {
 Error unavailable(sqlite3* db, std::string_view what) {
   log_line("error", "sqlite_error", {{"op", what}, {"detail", db ? sqlite3_errmsg(db) : "out of memory"}});
   return Error{ErrorCode::store_unavailable};
+}
+
+// Makes the database file owner-only (0600) before SQLite opens it: created
+// so when new, tightened when an older cloakroom left it 0644. Why this is
+// enough for -wal and -shm: SQLite creates them with the database file's
+// mode; ones left over from before are tightened too. Why not umask: it is
+// process-wide, and other threads create files meanwhile.
+void make_private(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
+  auto tighten = [](const std::string& p, int create) {
+    int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC | create, 0600);
+    if (fd < 0) return;  // absent (-wal, -shm) or unwritable: SQLite reports the latter
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && ::fchmod(fd, st.st_mode & 0700) == 0)
+      log_line("warn", "file_mode_tightened", {{"path", p}, {"detail", "others could read it; now owner-only"}});
+    ::close(fd);
+  };
+  tighten(path, O_CREAT);
+  tighten(path + "-wal", 0);
+  tighten(path + "-shm", 0);
 }
 
 }  // namespace
@@ -199,6 +223,7 @@ int Database::schema_version() {
 }
 
 Result<std::shared_ptr<Database>> Database::open(const std::string& path) {
+  make_private(path);
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {

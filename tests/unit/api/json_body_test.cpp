@@ -33,6 +33,18 @@ TEST(ReadJsonObject, EachFailureHasItsCode) {
   EXPECT_EQ(read(R"({"username":"a","username":"b"})").error().code, ErrorCode::malformed_json);
 }
 
+// A body with more than 1000 members is refused as malformed before any field
+// is looked at, with the reason (the review's 9,300-member body).
+TEST(ReadJsonObject, CapsMembers) {
+  std::string body = "{\"username\":\"a\"";
+  for (int i = 0; i < 9300; ++i) body += ",\"" + std::to_string(i) + "\":0";
+  body += "}";
+  auto r = read(body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::malformed_json);
+  EXPECT_NE(r.error().text().find("more than 1000 members"), std::string_view::npos) << r.error().text();
+}
+
 // Messages name the field so a developer can fix the call.
 TEST(ReadJsonObject, MessagesNameTheField) {
   EXPECT_EQ(read(R"({"username":5})").error().text(), "username must be a string.");

@@ -29,6 +29,65 @@ TEST(CsrfGuard, CookiePostNeedsMatchingOrigin) {
   EXPECT_GE(metrics.get(Counter::csrf_rejected), 5u);
 }
 
+// The review's case: a second port used to be read as a default port and
+// dropped, so "http://127.0.0.1:8080:80" passed as our origin. Origin is now
+// parsed strictly, and everything a browser would not send is refused.
+TEST(CsrfGuard, OriginIsParsedStrictly) {
+  CsrfGuard g("http://127.0.0.1:8080", metrics);
+  auto post = [&](std::string_view origin) { return g.check(request("POST", {{"Origin", origin}}), kCookie); };
+  EXPECT_TRUE(post("http://127.0.0.1:8080"));
+  EXPECT_TRUE(post("HTTP://127.0.0.1:8080"));
+  for (std::string_view bad :
+       {"http://127.0.0.1:8080:80", "http://127.0.0.1:8080:8080", "http://127.0.0.1:8080:",
+        "http://user@127.0.0.1:8080", "http://127.0.0.1:8080@evil.example", "http://user:pw@127.0.0.1:8080",
+        "http://127.0.0.1:8080/", "http://127.0.0.1:8080/path", "http://127.0.0.1:8080?q", "http://127.0.0.1:8080#f",
+        "http://127.0.0.1:8080 ", " http://127.0.0.1:8080", "http://127.0.0.1:8080x", "http://127.0.0.1:80a",
+        "http://127.0.0.1", "http://127.0.0.1:80", "https://127.0.0.1:8080", "http://127.0.0.1:", "http://:8080",
+        "http:/127.0.0.1:8080", "ftp://127.0.0.1:8080", "http://127.0.0.1:99999", "http://127.0.0.1:0",
+        "http://127.0.0.1:+8080", "http://127.0.0.1%3a8080", "null"}) {
+    auto r = post(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::csrf_rejected) << bad;
+    EXPECT_FALSE(g.check_foreign_origin(request("POST", {{"Origin", bad}}))) << bad;
+  }
+}
+
+// Default ports are the same origin written or not; case does not matter;
+// IPv6 literals work; a malformed public_url accepts no Origin at all.
+TEST(CsrfGuard, DefaultPortsCaseAndIpv6) {
+  CsrfGuard https("https://auth.example.com", metrics);
+  auto ok = [](const CsrfGuard& g, std::string_view origin) {
+    return static_cast<bool>(g.check(request("POST", {{"Origin", origin}}), kCookie));
+  };
+  EXPECT_TRUE(ok(https, "https://auth.example.com:443"));
+  EXPECT_TRUE(ok(https, "HTTPS://AUTH.Example.COM"));
+  EXPECT_FALSE(ok(https, "https://auth.example.com:443:443"));
+  EXPECT_FALSE(ok(https, "https://auth.example.com:80"));
+  EXPECT_FALSE(ok(https, "https://auth.example.com:4443"));
+  EXPECT_FALSE(ok(https, "https://auth.example.com."));
+  CsrfGuard http80("http://Auth.Example.com:80", metrics);
+  EXPECT_TRUE(ok(http80, "http://auth.example.com"));
+  EXPECT_TRUE(ok(http80, "http://auth.example.com:80"));
+  EXPECT_FALSE(ok(http80, "http://auth.example.com:443"));
+  CsrfGuard v6("http://[::1]:8080", metrics);
+  EXPECT_TRUE(ok(v6, "http://[::1]:8080"));
+  EXPECT_FALSE(ok(v6, "http://[::1]:8080:80"));
+  EXPECT_FALSE(ok(v6, "http://[::1]"));
+  EXPECT_FALSE(ok(v6, "http://[::1"));
+  EXPECT_FALSE(ok(v6, "http://[::g]:8080"));
+  CsrfGuard broken("https://auth.example.com/path", metrics);
+  EXPECT_FALSE(ok(broken, "https://auth.example.com"));
+}
+
+// parse_origin yields scheme, lower-case host and effective port.
+TEST(ParseOrigin, EffectivePort) {
+  EXPECT_EQ(parse_origin("https://Example.com"), (Origin{"https", "example.com", 443}));
+  EXPECT_EQ(parse_origin("http://example.com"), (Origin{"http", "example.com", 80}));
+  EXPECT_EQ(parse_origin("http://example.com:8080"), (Origin{"http", "example.com", 8080}));
+  EXPECT_EQ(parse_origin("http://[::1]:1"), (Origin{"http", "[::1]", 1}));
+  EXPECT_EQ(parse_origin("http://example.com:8080:80"), std::nullopt);
+}
+
 // Sec-Fetch-Site: same-origin is accepted when there is no Origin.
 TEST(CsrfGuard, SecFetchSiteSameOrigin) {
   CsrfGuard g("http://127.0.0.1:8080", metrics);

@@ -37,6 +37,63 @@ TEST(JsonParse, RejectsDuplicateMembers) {
   EXPECT_NE(parse_error(R"({"a":1,"a":2})").text().find("duplicate"), std::string_view::npos);
 }
 
+// An object of `n` members "k0":0, "k1":0, ... and `extra` appended verbatim.
+std::string object_of(std::size_t n, std::string_view extra = {}) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < n; ++i) out += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+  out += extra;
+  out += "}";
+  return out;
+}
+
+Failure failure_of(std::string_view text, Limits limits) {
+  Failure why = Failure::none;
+  (void)parse(text, limits, &why);
+  return why;
+}
+
+// Duplicates are found in large objects too, wherever they are: among the
+// first members, past the scanned prefix, and written with an escape.
+TEST(JsonParse, RejectsDuplicatesInLargeObjects) {
+  const Limits big{.max_bytes = 1 << 20, .max_depth = 8, .max_members = 20000};
+  EXPECT_EQ(failure_of(object_of(9300), big), Failure::none);
+  EXPECT_EQ(failure_of(object_of(9300, R"(,"k3":1)"), big), Failure::duplicate_member);
+  EXPECT_EQ(failure_of(object_of(9300, R"(,"k9299":1)"), big), Failure::duplicate_member);
+  EXPECT_EQ(failure_of(object_of(9300, R"(,"\u006b5000":1)"), big), Failure::duplicate_member);
+  EXPECT_EQ(failure_of(object_of(17, R"(,"k16":1)"), big), Failure::duplicate_member);  // just past the scan
+  EXPECT_EQ(failure_of(object_of(15, R"(,"k0":1)"), big), Failure::duplicate_member);   // within it
+  auto r = parse(object_of(9300, R"(,"k3":1)"), big);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().text().find("duplicate member name"), std::string_view::npos);
+}
+
+// Members per object are capped (1000 by default): the 1001st is refused with
+// its own reason, whatever the size of the text.
+TEST(JsonParse, BoundsMembersPerObject) {
+  const Limits lim{.max_bytes = 1 << 20, .max_depth = 8};
+  EXPECT_EQ(lim.max_members, 1000u);
+  EXPECT_EQ(failure_of(object_of(1000), lim), Failure::none);
+  EXPECT_EQ(failure_of(object_of(1001), lim), Failure::too_many_members);
+  EXPECT_EQ(failure_of(object_of(9300), lim), Failure::too_many_members);
+  // The cap is per object: two nested objects of 1000 members each are fine.
+  std::string nested = object_of(999, ",\"inner\":" + object_of(1000));
+  EXPECT_EQ(failure_of(nested, lim), Failure::none);
+  auto r = parse(object_of(1001), lim);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::malformed_json);
+  EXPECT_NE(r.error().text().find("an object has more than 1000 members"), std::string_view::npos);
+  EXPECT_EQ(failure_of(object_of(3), {.max_members = 2}), Failure::too_many_members);
+}
+
+// Each failure reports its own reason to callers that map them.
+TEST(JsonParse, ReportsTheFailureKind) {
+  EXPECT_EQ(failure_of(R"({"a":1,"a":2})", {}), Failure::duplicate_member);
+  EXPECT_EQ(failure_of("[[[1]]]", {.max_depth = 2}), Failure::too_deep);
+  EXPECT_EQ(failure_of("{\"a\"}", {}), Failure::syntax);
+  EXPECT_EQ(failure_of("[1,2,3]", {.max_bytes = 3}), Failure::too_large);
+  EXPECT_EQ(failure_of("{}", {}), Failure::none);
+}
+
 // Everything outside strict RFC 8259 is refused.
 TEST(JsonParse, RejectsNonStandardInput) {
   for (std::string_view bad : {"", " ", "{", "}", "{\"a\":1,}", "[1,]", "{'a':1}", "{a:1}", "01", "1.", ".5", "+1",

@@ -11,6 +11,18 @@
 namespace cloakroom {
 namespace {
 
+// canonical_username is NFC; username_key adds ASCII lower case only.
+TEST(UsernameKey, IsNfcThenAsciiLowerCase) {
+  EXPECT_EQ(canonical_username("cafe\xcc\x81"), "caf\xc3\xa9");
+  EXPECT_EQ(canonical_username("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(canonical_username("Alice"), "Alice");
+  EXPECT_EQ(canonical_username("\xe2\x84\xab"), "\xc3\x85");  // ANGSTROM SIGN -> A with ring
+  EXPECT_EQ(canonical_username("a\xff"), "a\xff");              // ill-formed: left as is
+  EXPECT_EQ(username_key("CAFE\xcc\x81"), "caf\xc3\x89");  // NFC first: É, which keeps its case
+  EXPECT_EQ(username_key("Alice"), "alice");
+  EXPECT_EQ(username_key("\xc3\x89"), "\xc3\x89");  // É: Unicode case is not folded
+}
+
 // Each backend behind the same interface; TYPED_TEST runs every case on each.
 struct MemoryBackend {
   std::unique_ptr<UserStore> make() { return std::make_unique<memory::UserStore>(); }
@@ -68,6 +80,23 @@ TYPED_TEST(UserStoreTest, DuplicateNameIsTaken) {
   other.id = "id-2";
   other.username = "ALICE";
   EXPECT_EQ(this->store->create(other).error().code, ErrorCode::username_taken);
+}
+
+// "café" precomposed (U+00E9) and decomposed (e + U+0301) are one name: a
+// second registration is taken and either spelling finds the account.
+TYPED_TEST(UserStoreTest, NfcAndNfdAreOneName) {
+  User cafe = this->alice();
+  cafe.username = canonical_username("cafe\xcc\x81");  // as make_user stores it
+  ASSERT_TRUE(this->store->create(cafe));
+  User other = this->alice();
+  other.id = "id-2";
+  other.username = "caf\xc3\xa9";
+  EXPECT_EQ(this->store->create(other).error().code, ErrorCode::username_taken);
+  for (auto name : {"caf\xc3\xa9", "cafe\xcc\x81", "CAF\xc3\xa9", "CAFe\xcc\x81"}) {
+    auto u = this->store->find_by_name(name);
+    ASSERT_TRUE(u) << name;
+    EXPECT_EQ(u->username, "caf\xc3\xa9");
+  }
 }
 
 // Unknown names and ids are not_found.

@@ -1,7 +1,13 @@
 #include "token/access_tokens.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "jose/keys_file.h"
 #include "support/fake_clock.h"
 
 namespace cloakroom {
@@ -65,6 +71,81 @@ TEST_F(AccessTokensTest, TokensWithoutSidOrEpoch) {
   ASSERT_TRUE(tokens.verify(plain));
   revocations.raise_epoch("u1", 1);
   EXPECT_EQ(tokens.verify(plain).error(), jose::JoseError::revoked);
+}
+
+// Hot reload of jwt.keys applies the startup checks: a file others can read
+// or one whose active key is public-only is refused with a logged reason,
+// the keys in use stay (tokens keep minting and verifying), and fixing the
+// file (even by chmod alone) is picked up.
+TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / ("reload-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Config config;
+  config.jwt.issuer = "https://auth.example.com";
+  config.jwt.keys = (dir / "keys.jwks.json").string();
+  // Written beside and renamed into place, as `cloakroom key` does.
+  auto replace = [&](const std::string& text, mode_t mode) {
+    const std::string tmp = config.jwt.keys + ".new";
+    std::ofstream(tmp, std::ios::trunc) << text;
+    ::chmod(tmp.c_str(), mode);
+    fs::rename(tmp, config.jwt.keys);
+  };
+  jose::KeySet first({*jose::Jwk::generate(jose::Alg::ES256)});
+  ASSERT_TRUE(jose::save_keys(config.jwt.keys, first));
+  const std::string first_kid = first.active()->kid();
+  testing::FakeClock clock;
+  OsRandom rng;
+  RevocationList revocations;
+  AccessTokens tokens{config, *jose::load_signing_keys(config.jwt.keys, ""), clock, rng, revocations};
+  EXPECT_FALSE(tokens.reload_if_changed());  // unchanged
+
+  // 1. A new key in a file others can read: refused, logged, old keys kept.
+  jose::KeySet second({*jose::Jwk::generate(jose::Alg::ES256)});
+  replace(second.to_jwks(true), 0644);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(tokens.reload_if_changed());
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("keys_reload_failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("is readable by other users"), std::string::npos) << log;
+  EXPECT_EQ(tokens.keys()->active()->kid(), first_kid);
+  auto jwt = tokens.mint_access("u1", "alice", {}, "f1");
+  ASSERT_TRUE(jwt);
+  EXPECT_TRUE(tokens.verify(*jwt));
+  // Judged once per change, not re-logged every second.
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(tokens.reload_if_changed());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+
+  // 2. chmod 600 alone (only ctime changes) fixes it. The loop is bounded:
+  // it only waits for the file system clock to tick.
+  struct stat before{}, after{};
+  ::stat(config.jwt.keys.c_str(), &before);
+  for (int i = 0; i < 2000; ++i) {
+    ::chmod(config.jwt.keys.c_str(), 0600);  // sets ctime even when the mode is unchanged
+    ::stat(config.jwt.keys.c_str(), &after);
+    if (after.st_ctim.tv_sec != before.st_ctim.tv_sec || after.st_ctim.tv_nsec != before.st_ctim.tv_nsec) break;
+    ::usleep(1000);
+  }
+  EXPECT_TRUE(tokens.reload_if_changed());
+  EXPECT_EQ(tokens.keys()->active()->kid(), second.active()->kid());
+
+  // 3. An active key without its private part: refused, signing goes on.
+  jose::KeySet third({*jose::Jwk::generate(jose::Alg::ES256)});
+  replace(third.to_jwks(false), 0600);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(tokens.reload_if_changed());
+  log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("has no private key to sign with"), std::string::npos) << log;
+  EXPECT_EQ(tokens.keys()->active()->kid(), second.active()->kid());
+  EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1"));
+
+  // 4. A deleted file keeps the keys in use too.
+  fs::remove(config.jwt.keys);
+  EXPECT_FALSE(tokens.reload_if_changed());
+  EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1"));
+  fs::remove_all(dir);
 }
 
 }  // namespace
