@@ -21,7 +21,6 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override;
 
  private:
-  Result<std::vector<SessionRecord>> select(const char* sql, const std::string* text, long long a, long long b);
   std::shared_ptr<Database> db_;
 };
 
