@@ -74,6 +74,13 @@ Result<bool> SessionStore::remove(const std::string& id) {
   return *removed > 0;
 }
 
+Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) {
+  auto removed =
+      db_->run([&](Connection& c) { return c.exec("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", id, user_id); });
+  if (!removed) return removed.error();
+  return *removed > 0;
+}
+
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
   std::vector<std::string> ids;
   auto removed = db_->transaction([&](Connection& c) -> Result<void> {

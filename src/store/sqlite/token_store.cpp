@@ -79,6 +79,22 @@ Result<bool> TokenStore::revoke_family(const std::string& id, long long until_ms
   return existed;
 }
 
+Result<bool> TokenStore::revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
+                                       long long until_ms) {
+  bool owned = false;
+  auto r = db_->transaction([&](Connection& c) -> Result<void> {
+    auto removed =
+        c.exec("DELETE FROM refresh_families WHERE id = ?1 AND user_id = ?2 AND expires_ms > ?3", id, user_id, now_ms);
+    if (!removed) return removed.error();
+    owned = *removed > 0;
+    // Not the caller's: deny nothing, or anyone could end another's tokens by id.
+    if (!owned) return {};
+    return insert_denial(c, Revocation{Revocation::Kind::family, id, until_ms});
+  });
+  if (!r) return r.error();
+  return owned;
+}
+
 Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
   std::vector<std::string> ids;
   auto r = db_->transaction([&](Connection& c) -> Result<void> {
