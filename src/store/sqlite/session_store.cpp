@@ -82,16 +82,11 @@ Result<bool> SessionStore::remove(const std::string& id, const std::string& user
 }
 
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
-  std::vector<std::string> ids;
-  auto removed = db_->transaction([&](Connection& c) -> Result<void> {
-    auto rows = c.query("DELETE FROM sessions WHERE user_id = ?1 RETURNING id",
-                        [](const Statement& row) { return row.text(0); }, user_id);
-    if (!rows) return rows.error();
-    ids = std::move(*rows);
-    return {};
+  // One statement is atomic on its own: no transaction needed.
+  return db_->run([&](Connection& c) {
+    return c.query("DELETE FROM sessions WHERE user_id = ?1 RETURNING id", [](const Statement& row) { return row.text(0); },
+                   user_id);
   });
-  if (!removed) return removed.error();
-  return ids;
 }
 
 Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {

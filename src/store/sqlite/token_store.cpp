@@ -96,16 +96,11 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
 }
 
 Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
-  std::vector<std::string> ids;
-  auto r = db_->transaction([&](Connection& c) -> Result<void> {
-    auto removed = c.query("DELETE FROM refresh_families WHERE user_id = ?1 RETURNING id",
-                           [](const Statement& row) { return row.text(0); }, user_id);
-    if (!removed) return removed.error();
-    ids = std::move(*removed);
-    return {};
+  // One statement is atomic on its own: no transaction needed.
+  return db_->run([&](Connection& c) {
+    return c.query("DELETE FROM refresh_families WHERE user_id = ?1 RETURNING id",
+                   [](const Statement& row) { return row.text(0); }, user_id);
   });
-  if (!r) return r.error();
-  return ids;
 }
 
 Result<void> TokenStore::deny(const Revocation& revocation) {
