@@ -167,16 +167,13 @@ http::Task SessionApi::delete_session(http::Request& req) {
   const std::string& user_id = who->principal->user_id;
   enum class Kind { none, session, family };
   auto revoked = co_await http::on_pool(d_.store_pool, [&]() -> Result<Kind> {
-    auto sessions = d_.sessions.list_user(user_id);
-    if (!sessions) return sessions.error();
-    auto families = d_.token_service.list_user(user_id);
-    if (!families) return families.error();
-    const bool is_session = std::any_of(sessions->begin(), sessions->end(), [&](const auto& s) { return s.id == id; });
-    const bool is_family = std::any_of(families->begin(), families->end(), [&](const auto& f) { return f.id == id; });
-    if (!is_session && !is_family) return Kind::none;
-    auto r = is_session ? d_.sessions.revoke(id) : d_.token_service.revoke_family(id);
-    if (!r) return r.error();
-    return is_session ? Kind::session : Kind::family;
+    // Each acts only on a live session or family of this user (the stores check the owner).
+    auto session = d_.sessions.revoke(id, user_id);
+    if (!session) return session.error();
+    if (*session) return Kind::session;
+    auto family = d_.token_service.revoke_family(id, user_id);
+    if (!family) return family.error();
+    return *family ? Kind::family : Kind::none;
   });
   if (!revoked) co_return error_response(revoked.error());
   // Why 404 and not 403: whether someone else's session id exists is not our caller's business.

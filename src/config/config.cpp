@@ -8,6 +8,7 @@
 
 #include "config/config_keys.h"
 #include "core/ip_address.h"
+#include "store/store_url_check.h"
 
 extern char** environ;
 
@@ -53,13 +54,9 @@ Result<void> check_origin_url(const std::string& v) {
   return {};
 }
 
-Result<void> check_store_url(const std::string& v) {
-  if (v == "memory://") return {};
-  if (v.starts_with("sqlite://") && v.size() > 9) return {};
-  if (v.starts_with("redis://") || v.starts_with("postgres://") || v.starts_with("postgresql://"))
-    return invalid("names a backend this build does not have yet; use sqlite://PATH or memory://");
-  return invalid("must be sqlite://PATH or memory://");
-}
+// The store backends' own table decides, so the message lists what this build has.
+Result<void> check_users_url(const std::string& v) { return check_store_url(v, StoreSlot::users); }
+Result<void> check_sessions_url(const std::string& v) { return check_store_url(v, StoreSlot::sessions); }
 
 Result<void> check_positive(Millis d) {
   if (d.count() <= 0) return invalid("must be longer than zero");
@@ -127,9 +124,9 @@ const std::vector<KeySpec>& keys() {
       }, "Directory for the SQLite database and generated keys."),
       STRING_KEY("", "public_url", public_url, check_origin_url,
                  "Origin users reach cloakroom at: issuer, redirects and Origin checks."),
-      STRING_KEY("store", "users", store.users, check_store_url,
+      STRING_KEY("store", "users", store.users, check_users_url,
                  "User store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
-      STRING_KEY("store", "sessions", store.sessions, check_store_url,
+      STRING_KEY("store", "sessions", store.sessions, check_sessions_url,
                  "Session store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
       BOOL_KEY("auth", "registration", auth.registration, "Whether POST /auth/register is open."),
       INT_KEY("auth", "password_min", auth.password_min, 1, 1024, "Minimum password length in bytes (max is 1024)."),
@@ -326,8 +323,10 @@ Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
 
 // Fills the defaults that depend on other keys, then checks cross-key rules.
 Result<void> finish(Config& c) {
-  if (c.store.users.empty()) c.store.users = "sqlite://" + c.data_dir + "/cloakroom.db";
-  if (c.store.sessions.empty()) c.store.sessions = "sqlite://" + c.data_dir + "/cloakroom.db";
+  // Both default to one file: one connection serves users and sessions.
+  const std::string default_store = "sqlite://" + c.data_dir + "/cloakroom.db";
+  if (c.store.users.empty()) c.store.users = default_store;
+  if (c.store.sessions.empty()) c.store.sessions = default_store;
   if (c.jwt.keys.empty()) c.jwt.keys = c.data_dir + "/keys.jwks.json";
   if (c.jwt.issuer.empty()) c.jwt.issuer = c.public_url;
   // Why: an identity token must not be usable as an access token to cloakroom itself.

@@ -36,6 +36,7 @@ const WireError& wire_error(ErrorCode code) {
     W(internal, 500, "An internal error occurred.")
     W(config_invalid, 500, "The configuration is invalid.")
     W(not_a_user, 404, "No such user.")
+    W(conflict, 409, "That record already exists.")
     W(io_error, 500, "A file could not be read or written.")
 #undef W
     case ErrorCode::count_: break;  // not a code: answered like an unexpected failure below

@@ -45,6 +45,7 @@ enum class ErrorCode {
   // Non-HTTP errors (CLI, config, stores).
   config_invalid,         // a config key or value is wrong
   not_a_user,             // CLI: no such user
+  conflict,               // store: a write broke a UNIQUE or PRIMARY KEY constraint (the store maps it, e.g. to username_taken)
   io_error,               // filesystem trouble
   // Not a code: how many there are, so tests can walk every one. Keep it last.
   count_,

@@ -59,6 +59,14 @@ bool SessionService::erase(const SessionKey& key) {
   return true;
 }
 
+bool SessionService::live_session_of(const SessionKey& key, const std::string& user_id) {
+  const long long now = now_ms();
+  Shard& s = shard_of(key);
+  std::lock_guard lock(s.mu);
+  auto it = s.sessions.find(key);
+  return it != s.sessions.end() && expiry(it->second) > now && it->second.user->load()->user_id == user_id;
+}
+
 std::size_t SessionService::erase_user(const std::string& user_id) {
   std::size_t n = 0;
   for (Shard& s : shards_) {
@@ -148,6 +156,17 @@ Result<bool> SessionService::revoke(const std::string& id) {
   bool cached = id.size() == kSessionIdChars && erase(session_key(id));
   if (*removed || cached) d_.metrics.inc(Counter::sessions_revoked);
   return *removed || cached;
+}
+
+Result<bool> SessionService::revoke(const std::string& id, const std::string& user_id) {
+  // The cache knows idle expiry (the store's last-seen lags behind); the
+  // store checks the owner again as it deletes.
+  if (id.size() != kSessionIdChars || !live_session_of(session_key(id), user_id)) return false;
+  auto removed = d_.store.remove(id, user_id);
+  if (!removed) return removed.error();
+  if (!*removed) return false;  // already gone from the store: its event clears the cache
+  if (erase(session_key(id))) d_.metrics.inc(Counter::sessions_revoked);
+  return true;
 }
 
 Result<std::size_t> SessionService::revoke_user(const std::string& user_id) {

@@ -81,6 +81,9 @@ class SessionService {
   Result<AuthenticatedSession> authenticate(std::string_view token);
   // true when the session existed. Durable, then removed from the cache.
   Result<bool> revoke(const std::string& id);
+  // The same, only for a live session of `user_id` (one list_user shows):
+  // false, and nothing changes, for anyone else's or an expired one.
+  Result<bool> revoke(const std::string& id, const std::string& user_id);
   Result<std::size_t> revoke_user(const std::string& user_id);
   // The user's active sessions, oldest first, with in-memory last-seen times.
   Result<std::vector<SessionInfo>> list_user(const std::string& user_id);
@@ -122,6 +125,7 @@ class SessionService {
   long long expiry(const Cached& c) const { return std::min(c.absolute_ms, c.last_seen_ms + idle_ms_); }
   void insert(const SessionRecord& r, std::shared_ptr<UserSlot> user);
   bool erase(const SessionKey& k);
+  bool live_session_of(const SessionKey& k, const std::string& user_id);
   std::size_t erase_user(const std::string& user_id);
 
   SessionDeps d_;

@@ -6,6 +6,7 @@
 //   store.create(record);                       // durable before it returns
 //   auto all = store.load_active(now_ms, idle);  // at startup, to fill the cache
 //   store.remove("Ab3...");                      // logout: durable before it returns
+//   store.remove("Ab3...", user_id);             // the same, only if it is that user's
 //
 // Only a hash of each session's secret is stored: a leaked database yields
 // no usable token. Every method is thread-safe.
@@ -48,6 +49,9 @@ class SessionStore {
   virtual Result<void> touch(const std::vector<SessionTouch>& touches) = 0;
   // true when a session was removed.
   virtual Result<bool> remove(const std::string& id) = 0;
+  // The same, only when the session belongs to `user_id`: another user's
+  // session stays and the answer is false (so it need not be listed first).
+  virtual Result<bool> remove(const std::string& id, const std::string& user_id) = 0;
   // The ids removed.
   virtual Result<std::vector<std::string>> remove_user(const std::string& user_id) = 0;
   // Removes expired sessions; returns how many.

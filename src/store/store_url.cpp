@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <map>
+#include <type_traits>
+#include <vector>
 
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
@@ -17,49 +20,137 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// What the backends of one open_stores call share, under a key each backend
+// chooses: a sqlite:// file that both URLs name is one connection.
+using Shared = std::map<std::string, std::shared_ptr<void>>;
+
+struct OpenArgs {
+  std::string_view rest;  // the URL after its scheme
+  const Config& cfg;
+  Shared& shared;
+};
+
+// The stores one URL gives, by the documented pairing.
+struct UserSide {
+  std::unique_ptr<UserStore> users;
+  std::unique_ptr<EventLog> events;
+};
+struct SessionSide {
+  std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<TokenStore> tokens;
+};
+
+struct Backend {
+  std::string_view scheme;  // "sqlite://"
+  std::string_view form;    // how messages show its URLs: "sqlite://PATH"
+  bool takes_rest;          // something must follow the scheme (sqlite's path); else nothing may
+  // Null: the backend does not hold that side in this build.
+  Result<UserSide> (*open_users)(const OpenArgs&);
+  Result<SessionSide> (*open_sessions)(const OpenArgs&);
+
+  bool opens(StoreSlot slot) const { return slot == StoreSlot::users ? open_users != nullptr : open_sessions != nullptr; }
+};
+
 // Opens (once per distinct file) the SQLite database a sqlite:// URL names.
-Result<std::shared_ptr<sqlite::Database>> open_sqlite(const Config& cfg, const std::string& url, Stores& stores) {
-  std::string path = url.substr(std::string_view("sqlite://").size());
+Result<std::shared_ptr<sqlite::Database>> open_sqlite(const OpenArgs& a) {
+  const std::string path(a.rest);
   std::error_code ec;
   fs::path parent = fs::path(path).parent_path();
   if (!parent.empty()) {
     fs::create_directories(parent, ec);
     if (ec) return Error{ErrorCode::io_error, "Cannot create the directory " + parent.string() + ": " + ec.message() + "."};
     // Why: the directory holds password hashes and private keys.
-    if (fs::weakly_canonical(parent, ec) == fs::weakly_canonical(cfg.data_dir, ec)) ::chmod(parent.c_str(), 0700);
+    if (fs::weakly_canonical(parent, ec) == fs::weakly_canonical(a.cfg.data_dir, ec)) ::chmod(parent.c_str(), 0700);
   }
-  fs::path canonical = fs::weakly_canonical(path, ec);
-  for (const auto& db : stores.databases)
-    if (fs::weakly_canonical(db->path(), ec) == canonical) return db;
+  std::shared_ptr<void>& handle = a.shared["sqlite:" + fs::weakly_canonical(path, ec).string()];
+  if (handle) return std::static_pointer_cast<sqlite::Database>(handle);
   auto db = sqlite::Database::open(path);
   if (!db) return db.error();
-  stores.databases.push_back(*db);
+  handle = *db;
   return *db;
+}
+
+// Every backend, by URL scheme: adding one is adding (or filling in) its
+// row. Planned ones have no openers yet, so config refuses them clearly.
+constexpr Backend kBackends[] = {
+    {"sqlite://", "sqlite://PATH", true,
+     [](const OpenArgs& a) -> Result<UserSide> {
+       auto db = open_sqlite(a);
+       if (!db) return db.error();
+       return UserSide{std::make_unique<sqlite::UserStore>(*db), std::make_unique<sqlite::EventLog>(*db)};
+     },
+     [](const OpenArgs& a) -> Result<SessionSide> {
+       auto db = open_sqlite(a);
+       if (!db) return db.error();
+       return SessionSide{std::make_unique<sqlite::SessionStore>(*db), std::make_unique<sqlite::TokenStore>(*db)};
+     }},
+    {"memory://", "memory://", false,
+     [](const OpenArgs&) -> Result<UserSide> {
+       return UserSide{std::make_unique<memory::UserStore>(), std::make_unique<memory::EventLog>()};
+     },
+     [](const OpenArgs&) -> Result<SessionSide> {
+       return SessionSide{std::make_unique<memory::SessionStore>(), std::make_unique<memory::TokenStore>()};
+     }},
+    // Planned (SPEC §4): postgres for users, redis for sessions.
+    {"postgres://", "postgres://...", true, nullptr, nullptr},
+    {"postgresql://", "postgresql://...", true, nullptr, nullptr},
+    {"redis://", "redis://...", true, nullptr, nullptr},
+};
+
+Error invalid(std::string message) { return Error{ErrorCode::config_invalid, std::move(message)}; }
+
+// The row that opens `url` for `slot`, and what follows its scheme.
+Result<std::pair<const Backend*, std::string_view>> backend_for(std::string_view url, StoreSlot slot) {
+  for (const Backend& b : kBackends) {
+    if (!url.starts_with(b.scheme)) continue;
+    std::string_view rest = url.substr(b.scheme.size());
+    if (!b.opens(StoreSlot::users) && !b.opens(StoreSlot::sessions))
+      return invalid("names a backend this build does not have yet; use " + store_url_forms(slot));
+    if (!b.opens(slot))
+      return invalid("names a backend that cannot hold " +
+                     std::string(slot == StoreSlot::users ? "users" : "sessions") + "; use " + store_url_forms(slot));
+    if (rest.empty() == b.takes_rest) break;  // "sqlite://" without a path, "memory://x"
+    return std::make_pair(&b, rest);
+  }
+  return invalid("must be " + store_url_forms(slot));
+}
+
+// Opens what the URL of config key `key` gives: a UserSide or a SessionSide.
+template <class Side>
+Result<Side> open_side(std::string_view key, const std::string& url, const Config& cfg, Shared& shared) {
+  constexpr StoreSlot slot = std::is_same_v<Side, UserSide> ? StoreSlot::users : StoreSlot::sessions;
+  auto b = backend_for(url, slot);
+  if (!b) return invalid("Config key " + std::string(key) + " " + std::string(b.error().text()) + ".");
+  const OpenArgs args{b->second, cfg, shared};
+  if constexpr (slot == StoreSlot::users) return b->first->open_users(args);
+  else return b->first->open_sessions(args);
 }
 
 }  // namespace
 
+std::string store_url_forms(StoreSlot slot) {
+  std::vector<std::string_view> forms;
+  for (const Backend& b : kBackends)
+    if (b.opens(slot)) forms.push_back(b.form);
+  std::string out;
+  for (std::size_t i = 0; i < forms.size(); ++i)
+    out += std::string(i == 0 ? "" : i + 1 == forms.size() ? " or " : ", ") + std::string(forms[i]);
+  return out;
+}
+
+Result<void> check_store_url(std::string_view url, StoreSlot slot) {
+  if (auto b = backend_for(url, slot); !b) return b.error();
+  return {};
+}
+
 Result<Stores> open_stores(const Config& cfg) {
-  Stores stores;
-  if (cfg.store.users == "memory://") {
-    stores.users = std::make_unique<memory::UserStore>();
-    stores.events = std::make_unique<memory::EventLog>();
-  } else {
-    auto db = open_sqlite(cfg, cfg.store.users, stores);
-    if (!db) return db.error();
-    stores.users = std::make_unique<sqlite::UserStore>(*db);
-    stores.events = std::make_unique<sqlite::EventLog>(*db);
-  }
-  if (cfg.store.sessions == "memory://") {
-    stores.sessions = std::make_unique<memory::SessionStore>();
-    stores.tokens = std::make_unique<memory::TokenStore>();
-  } else {
-    auto db = open_sqlite(cfg, cfg.store.sessions, stores);
-    if (!db) return db.error();
-    stores.sessions = std::make_unique<sqlite::SessionStore>(*db);
-    stores.tokens = std::make_unique<sqlite::TokenStore>(*db);
-  }
-  return stores;
+  Shared shared;
+  auto users = open_side<UserSide>("store.users", cfg.store.users, cfg, shared);
+  if (!users) return users.error();
+  auto sessions = open_side<SessionSide>("store.sessions", cfg.store.sessions, cfg, shared);
+  if (!sessions) return sessions.error();
+  return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens),
+                std::move(users->events)};
 }
 
 }  // namespace cloakroom

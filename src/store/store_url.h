@@ -1,24 +1,25 @@
 #pragma once
-// Opens the stores the config URLs name: "sqlite://PATH" or "memory://".
+// Opens the stores the config URLs name, through one table of backends by
+// URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build.
+// store.users gives the users and the event log beside them; store.sessions
+// gives the sessions and the token state beside them.
 //
 //   auto stores = open_stores(cfg);      // one SQLite connection per distinct file
 //   if (!stores) return stores.error();
 //   UserStore& users = *stores->users;
 #include <memory>
-#include <vector>
 
 #include "config/config.h"
 #include "core/result.h"
 #include "store/session_store.h"
+#include "store/store_url_check.h"
 #include "store/token_store.h"
 #include "store/user_store.h"
 
 namespace cloakroom {
 
-namespace sqlite { class Database; }
-
+// Each store keeps what it needs (a shared database connection) alive itself.
 struct Stores {
-  std::vector<std::shared_ptr<sqlite::Database>> databases;  // kept open for the stores' lifetime
   std::unique_ptr<UserStore> users;
   std::unique_ptr<SessionStore> sessions;
   // Refresh families, denylist and epochs live beside the sessions.

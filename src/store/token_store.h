@@ -7,6 +7,7 @@
 //   store.create_family(family);                         // login: durable before it returns
 //   store.rotate_family(id, gen, next_hash, now, until); // compare-and-swap: false if someone else rotated
 //   store.revoke_family(id, until_ms);                   // gone, and its access tokens denied until `until_ms`
+//   store.revoke_family(id, user_id, now, until_ms);     // the same, only if it is that user's live family
 //   store.deny(Revocation{Revocation::Kind::token, jti, exp_ms});
 //   long long e = *store.bump_epoch(user_id);            // logout-all
 //
@@ -62,6 +63,11 @@ class TokenStore {
   // Removes the family and denies its access tokens until `until_ms`, in one
   // step. true when the family existed.
   virtual Result<bool> revoke_family(const std::string& id, long long until_ms) = 0;
+  // The same, only for a family of `user_id` that has not expired at
+  // `now_ms` (one list_user_families shows): otherwise false, and nothing is
+  // removed or denied.
+  virtual Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
+                                     long long until_ms) = 0;
   // Removes every family of the user; the ids removed.
   virtual Result<std::vector<std::string>> remove_user_families(const std::string& user_id) = 0;
 

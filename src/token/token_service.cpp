@@ -212,6 +212,16 @@ Result<bool> TokenService::revoke_family(const std::string& id) {
   return existed;
 }
 
+Result<bool> TokenService::revoke_family(const std::string& id, const std::string& user_id) {
+  const long long now = now_ms();
+  const long long until = family_denial_until(now);
+  auto owned = d_.store.revoke_family(id, user_id, now, until);
+  if (!owned || !*owned) return owned;
+  d_.revocations.add(Revocation{Revocation::Kind::family, id, until});
+  d_.metrics.inc(Counter::revoked_family);
+  return true;
+}
+
 Result<void> TokenService::logout(const jose::VerifiedClaims& claims) {
   // Ours always carry both; a token signed with our key elsewhere may carry
   // neither, and saying "logged out" while it stays valid would be a lie.

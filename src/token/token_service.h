@@ -92,6 +92,9 @@ class TokenService {
   Result<void> logout(const jose::VerifiedClaims& claims);
   // One family, with every access token it issued. true when it existed.
   Result<bool> revoke_family(const std::string& id);
+  // The same, only for a live family of `user_id`: false, and nothing
+  // removed or denied, for anyone else's or an expired one.
+  Result<bool> revoke_family(const std::string& id, const std::string& user_id);
   // Every family of the user ends and the user's epoch rises, so every
   // access token issued before now fails. The families ended.
   Result<std::size_t> revoke_user(const std::string& user_id);

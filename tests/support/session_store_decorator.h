@@ -21,6 +21,7 @@ class SessionStoreDecorator : public SessionStore {
   Result<std::vector<SessionRecord>> list_user(const std::string& user_id) override { return inner_.list_user(user_id); }
   Result<void> touch(const std::vector<SessionTouch>& touches) override { return inner_.touch(touches); }
   Result<bool> remove(const std::string& id) override { return inner_.remove(id); }
+  Result<bool> remove(const std::string& id, const std::string& user_id) override { return inner_.remove(id, user_id); }
   Result<std::vector<std::string>> remove_user(const std::string& user_id) override {
     return inner_.remove_user(user_id);
   }

@@ -51,6 +51,14 @@ Result<bool> SessionStore::remove(const std::string& id) {
   return by_id_.erase(id) > 0;
 }
 
+Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second.user_id != user_id) return false;
+  by_id_.erase(it);
+  return true;
+}
+
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
   std::lock_guard lock(mu_);
   std::vector<std::string> ids;

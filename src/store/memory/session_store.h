@@ -16,6 +16,7 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<std::vector<SessionRecord>> list_user(const std::string& user_id) override;
   Result<void> touch(const std::vector<SessionTouch>& touches) override;
   Result<bool> remove(const std::string& id) override;
+  Result<bool> remove(const std::string& id, const std::string& user_id) override;
   Result<std::vector<std::string>> remove_user(const std::string& user_id) override;
   Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override;
 

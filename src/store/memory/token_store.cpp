@@ -59,6 +59,16 @@ Result<bool> TokenStore::revoke_family(const std::string& id, long long until_ms
   return existed;
 }
 
+Result<bool> TokenStore::revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
+                                       long long until_ms) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(id);
+  if (it == families_.end() || it->second.user_id != user_id || it->second.expires_ms <= now_ms) return false;
+  families_.erase(it);
+  deny_locked(Revocation{Revocation::Kind::family, id, until_ms});
+  return true;
+}
+
 Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
   std::lock_guard lock(mu_);
   std::vector<std::string> ids;

@@ -17,6 +17,8 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
   Result<std::vector<RefreshFamilyRecord>> list_active_families(long long now_ms) override;
   Result<bool> revoke_family(const std::string& id, long long until_ms) override;
+  Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
+                             long long until_ms) override;
   Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
   Result<void> deny(const Revocation& revocation) override;
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override;

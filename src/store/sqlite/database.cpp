@@ -121,10 +121,10 @@ Statement::~Statement() {
   }
 }
 
-void Statement::bind(int index, std::string_view text) {
+void Statement::bind_text(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
-void Statement::bind(int index, long long value) { sqlite3_bind_int64(stmt_, index, value); }
+void Statement::bind_integer(int index, long long value) { sqlite3_bind_int64(stmt_, index, value); }
 void Statement::bind_blob(int index, std::string_view bytes) {
   sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
 }
@@ -135,9 +135,9 @@ Result<bool> Statement::step() {
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   sqlite3* db = sqlite3_db_handle(stmt_);
-  if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ||
-      sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-    return ErrorCode::username_taken;
+  if (const int code = sqlite3_extended_errcode(db);
+      code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return ErrorCode::conflict;
   return unavailable(db, "step");
 }
 
@@ -159,21 +159,19 @@ Statement Connection::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return Statement(it->second);
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail) != SQLITE_OK) {
     (void)unavailable(db_, "prepare");
+    return Statement(nullptr);
+  }
+  // Why: SQLite would silently skip every statement after the first.
+  if (std::string_view(tail).find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    log_line("error", "sqlite_error", {{"op", "prepare"}, {"detail", "more than one statement in one SQL text"}});
+    sqlite3_finalize(stmt);
     return Statement(nullptr);
   }
   cache_.emplace(sql, stmt);
   return Statement(stmt);
-}
-
-Result<void> Connection::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    sqlite3_free(err);
-    return unavailable(db_, "exec");
-  }
-  return {};
 }
 
 void Connection::busy_wait(std::chrono::milliseconds wait) {
@@ -191,7 +189,7 @@ Error Database::busy() const {
 
 Result<void> Database::transaction(const std::function<Result<void>(Connection&)>& f) {
   return run([&](Connection& c) -> Result<void> {
-    if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r;
+    if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r.error();
     auto r = f(c);
     if (!r) {
       (void)c.exec("ROLLBACK");
@@ -199,7 +197,7 @@ Result<void> Database::transaction(const std::function<Result<void>(Connection&)
     }
     if (auto committed = c.exec("COMMIT"); !committed) {
       (void)c.exec("ROLLBACK");  // COMMIT can fail with SQLITE_BUSY and leave the transaction open
-      return committed;
+      return committed.error();
     }
     return {};
   });
@@ -207,17 +205,14 @@ Result<void> Database::transaction(const std::function<Result<void>(Connection&)
 
 Result<void> Database::probe_writable(std::chrono::milliseconds wait) {
   return run([](Connection& c) -> Result<void> {
-    if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r;
-    return c.exec("ROLLBACK");
+    if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r.error();
+    return done(c.exec("ROLLBACK"));
   }, wait);
 }
 
 int Database::schema_version() {
-  auto version = run([](Connection& c) -> Result<int> {
-    auto st = c.prepare("PRAGMA user_version");
-    auto row = st.step();
-    if (!row) return row.error();
-    return *row ? static_cast<int>(st.integer(0)) : -1;
+  auto version = run([](Connection& c) {
+    return c.one("PRAGMA user_version", [](const Statement& row) { return static_cast<int>(row.integer(0)); });
   });
   return version ? *version : -1;
 }

@@ -1,13 +1,14 @@
 #pragma once
 // One SQLite database file in WAL mode, shared by every sqlite:// store that
-// names the same path, with versioned schema migrations.
+// names the same path, with versioned schema migrations, and the one way the
+// stores talk SQL: exec / query / one, binding ?1..?N by the arguments' types.
 //
 //   auto db = sqlite::Database::open("data/cloakroom.db");   // migrates to the latest schema
-//   (*db)->run([&](sqlite::Connection& c) -> Result<void> {
-//     auto st = c.prepare("SELECT id FROM users WHERE username_key = ?1");
-//     st.bind(1, key);
-//     ...
+//   auto user = (*db)->run([&](sqlite::Connection& c) {
+//     return c.one("SELECT id, username FROM users WHERE username_key = ?1", read_user, key);  // not_found: no row
 //   });
+//   (*db)->run([&](sqlite::Connection& c) { return c.exec("DELETE FROM sessions WHERE id = ?1", id); });  // -> changes
+//   c.exec("INSERT INTO sessions (id, secret_hash) VALUES (?1, ?2)", id, sqlite::Blob{hash});  // a UNIQUE clash: conflict
 //
 // Access is serialised by a mutex: writes are rare (logins, revocations) and
 // hot reads are meant to be served from in-process caches, not SQL.
@@ -28,11 +29,17 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
 
 namespace cloakroom::sqlite {
+
+// Bytes bound as a BLOB (hashes, keys); a plain string binds as TEXT.
+struct Blob {
+  std::string_view bytes;
+};
 
 // A prepared statement borrowed from the connection's cache; reset on destruction.
 class Statement {
@@ -42,28 +49,36 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
   ~Statement();
 
-  void bind(int index, std::string_view text);
-  void bind(int index, long long value);
-  void bind_blob(int index, std::string_view bytes);
-  // true: a row is ready; false: done. Errors map to store_unavailable,
-  // or username_taken for a UNIQUE violation (the caller may remap it).
-  Result<bool> step();
-  // Steps through every remaining row, turning each into a value with read(*this).
-  template <class F>
-  auto collect(F&& read) -> Result<std::vector<decltype(read(*this))>> {
-    std::vector<decltype(read(*this))> out;
-    for (;;) {
-      auto row = step();
-      if (!row) return row.error();
-      if (!*row) return out;
-      out.push_back(read(*this));
-    }
+  // Binds the arguments to ?1, ?2, ... in order, each by its type.
+  template <class... Args>
+  void bind_all(const Args&... args) {
+    int index = 0;
+    (bind(++index, args), ...);
   }
+  // true: a row is ready; false: done. A UNIQUE or PRIMARY KEY violation is
+  // conflict (the store says what clashed); anything else store_unavailable.
+  Result<bool> step();
   std::string text(int column) const;  // also reads BLOBs
   long long integer(int column) const;
+  bool boolean(int column) const { return integer(column) != 0; }
   bool ok() const { return stmt_ != nullptr; }
 
  private:
+  template <class T>
+  void bind(int index, const T& value) {
+    // bool before the integers: it is one too.
+    if constexpr (std::is_same_v<T, Blob>) bind_blob(index, value.bytes);
+    else if constexpr (std::is_same_v<T, bool>) bind_integer(index, value ? 1 : 0);
+    else if constexpr (std::is_integral_v<T>) bind_integer(index, static_cast<long long>(value));
+    else {
+      static_assert(std::is_convertible_v<const T&, std::string_view>, "bind text, a Blob, an integer or a bool");
+      bind_text(index, std::string_view(value));
+    }
+  }
+  void bind_text(int index, std::string_view text);
+  void bind_integer(int index, long long value);
+  void bind_blob(int index, std::string_view bytes);
+
   sqlite3_stmt* stmt_;
 };
 
@@ -71,9 +86,52 @@ class Connection {
  public:
   explicit Connection(sqlite3* db) : db_(db) {}
   ~Connection();
-  // Statements are prepared once per SQL text and cached.
+
+  // Runs one statement that returns no rows to read; how many rows it changed.
+  template <class... Args>
+  Result<int> exec(const char* sql, const Args&... args) {
+    auto st = prepare(sql);
+    st.bind_all(args...);
+    for (;;) {  // RETURNING rows nobody reads still have to be stepped through
+      auto row = st.step();
+      if (!row) return row.error();
+      if (!*row) return changes();
+    }
+  }
+  // Every row of the statement, each turned into a value by read(const Statement&).
+  template <class Read, class... Args>
+  auto query(const char* sql, Read&& read, const Args&... args)
+      -> Result<std::vector<std::invoke_result_t<Read&, const Statement&>>> {
+    auto st = prepare(sql);
+    st.bind_all(args...);
+    std::vector<std::invoke_result_t<Read&, const Statement&>> out;
+    for (;;) {
+      auto row = st.step();
+      if (!row) return row.error();
+      if (!*row) return out;
+      out.push_back(read(std::as_const(st)));
+    }
+  }
+  // The first row, read(const Statement&); not_found when there is none. The
+  // statement runs to its end, so an INSERT ... RETURNING is complete.
+  template <class Read, class... Args>
+  auto one(const char* sql, Read&& read, const Args&... args) -> Result<std::invoke_result_t<Read&, const Statement&>> {
+    auto st = prepare(sql);
+    st.bind_all(args...);
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) return ErrorCode::not_found;
+    auto value = read(std::as_const(st));
+    for (;;) {
+      auto rest = st.step();
+      if (!rest) return rest.error();
+      if (!*rest) return value;
+    }
+  }
+
+  // Statements are prepared once per SQL text (by address: pass literals or
+  // constants) and cached; one statement per text.
   Statement prepare(const char* sql);
-  Result<void> exec(const char* sql);
   sqlite3* raw() { return db_; }
   // How long SQLite may wait for another process's lock during the next calls.
   void busy_wait(std::chrono::milliseconds wait);
@@ -83,6 +141,32 @@ class Connection {
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
+
+// For a write whose count does not matter.
+inline Result<void> done(const Result<int>& changes) {
+  if (!changes) return changes.error();
+  return {};
+}
+
+// A constant SQL text glued from pieces at compile time, so a shared column
+// list needs no macro and the text has one address for the statement cache:
+//   constexpr char kColumns[] = "id, name";
+//   constexpr auto kFind = sql("SELECT ", kColumns, " FROM users WHERE id = ?1");
+template <std::size_t N>
+struct SqlText {
+  char text[N]{};
+  constexpr operator const char*() const { return text; }  // NOLINT: used where a const char* SQL goes
+};
+template <std::size_t... N>
+constexpr auto sql(const char (&... parts)[N]) {
+  SqlText<(N + ...) - sizeof...(N) + 1> out;
+  std::size_t at = 0;
+  auto append = [&](const char* part, std::size_t size) {
+    for (std::size_t i = 0; i + 1 < size; ++i) out.text[at++] = part[i];
+  };
+  (append(parts, N), ...);
+  return out;
+}
 
 // The longest a store call waits for the database before it fails.
 inline constexpr std::chrono::milliseconds kStoreWait{2000};

@@ -5,7 +5,10 @@
 namespace cloakroom::sqlite {
 namespace {
 
-constexpr const char* kColumns = "id, username, password_hash, roles, disabled, created_at";
+constexpr char kColumns[] = "id, username, password_hash, roles, disabled, created_at";
+constexpr auto kFindByName = sql("SELECT ", kColumns, " FROM users WHERE username_key = ?1");
+constexpr auto kFindById = sql("SELECT ", kColumns, " FROM users WHERE id = ?1");
+constexpr auto kList = sql("SELECT ", kColumns, " FROM users ORDER BY created_at, username");
 
 std::string join_roles(const std::vector<std::string>& roles) {
   std::string out;
@@ -22,72 +25,46 @@ std::vector<std::string> split_roles(const std::string& text) {
 }
 
 User read_user(const Statement& st) {
-  return User{st.text(0), st.text(1), st.text(2), split_roles(st.text(3)), st.integer(4) != 0, st.integer(5)};
+  return User{st.text(0), st.text(1), st.text(2), split_roles(st.text(3)), st.boolean(4), st.integer(5)};
 }
 
 }  // namespace
 
 Result<void> UserStore::create(const User& user) {
-  return db_->run([&](Connection& c) -> Result<void> {
-    auto st = c.prepare(
+  auto inserted = db_->run([&](Connection& c) {
+    return c.exec(
         "INSERT INTO users (id, username, username_key, password_hash, roles, disabled, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    st.bind(1, user.id);
-    st.bind(2, user.username);
-    st.bind(3, username_key(user.username));
-    st.bind(4, user.password_hash);
-    st.bind(5, join_roles(user.roles));
-    st.bind(6, static_cast<long long>(user.disabled));
-    st.bind(7, user.created_at);
-    auto r = st.step();
-    if (!r) return r.error();
-    return {};
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        user.id, user.username, username_key(user.username), user.password_hash, join_roles(user.roles),
+        user.disabled, user.created_at);
   });
-}
-
-Result<User> UserStore::find_one(const char* sql, const std::string& arg) {
-  return db_->run([&](Connection& c) -> Result<User> {
-    auto st = c.prepare(sql);
-    st.bind(1, arg);
-    auto row = st.step();
-    if (!row) return row.error();
-    if (!*row) return ErrorCode::not_found;
-    return read_user(st);
-  });
+  // The one place a clash becomes the client's answer: the name (ignoring case) exists.
+  if (!inserted && inserted.error().code == ErrorCode::conflict) return ErrorCode::username_taken;
+  return done(inserted);
 }
 
 Result<User> UserStore::find_by_name(const std::string& username) {
-  static const std::string sql = std::string("SELECT ") + kColumns + " FROM users WHERE username_key = ?1";
-  return find_one(sql.c_str(), username_key(username));
+  return db_->run([&](Connection& c) { return c.one(kFindByName, read_user, username_key(username)); });
 }
 
 Result<User> UserStore::find_by_id(const std::string& id) {
-  static const std::string sql = std::string("SELECT ") + kColumns + " FROM users WHERE id = ?1";
-  return find_one(sql.c_str(), id);
+  return db_->run([&](Connection& c) { return c.one(kFindById, read_user, id); });
 }
 
 Result<std::vector<User>> UserStore::list() {
-  static const std::string sql = std::string("SELECT ") + kColumns + " FROM users ORDER BY created_at, username";
-  return db_->run([&](Connection& c) -> Result<std::vector<User>> {
-    auto st = c.prepare(sql.c_str());
-    return st.collect([](const Statement& row) { return read_user(row); });
-  });
+  return db_->run([&](Connection& c) { return c.query(kList, read_user); });
 }
 
-Result<void> UserStore::update(const char* sql, const std::string& id, const std::string& text_value) {
-  return db_->run([&](Connection& c) -> Result<void> {
-    auto st = c.prepare(sql);
-    st.bind(1, text_value);
-    st.bind(2, id);
-    auto r = st.step();
-    if (!r) return r.error();
-    if (c.changes() == 0) return ErrorCode::not_found;
-    return {};
-  });
+template <class Value>
+Result<void> UserStore::update(const char* statement, const std::string& id, const Value& value) {
+  auto changed = db_->run([&](Connection& c) { return c.exec(statement, value, id); });
+  if (!changed) return changed.error();
+  if (*changed == 0) return ErrorCode::not_found;
+  return {};
 }
 
 Result<void> UserStore::set_disabled(const std::string& id, bool disabled) {
-  return update("UPDATE users SET disabled = CAST(?1 AS INTEGER) WHERE id = ?2", id, disabled ? "1" : "0");
+  return update("UPDATE users SET disabled = ?1 WHERE id = ?2", id, disabled);
 }
 Result<void> UserStore::set_password_hash(const std::string& id, const std::string& hash) {
   return update("UPDATE users SET password_hash = ?1 WHERE id = ?2", id, hash);

@@ -21,8 +21,9 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> ping() override;
 
  private:
-  Result<User> find_one(const char* sql, const std::string& arg);
-  Result<void> update(const char* sql, const std::string& id, const std::string& text_value);
+  // An UPDATE of one user, ?1 = value and ?2 = id; not_found when no row matched.
+  template <class Value>
+  Result<void> update(const char* statement, const std::string& id, const Value& value);
 
   std::shared_ptr<Database> db_;
 };

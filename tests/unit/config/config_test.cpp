@@ -117,6 +117,29 @@ TEST(Config, MaxHeaderBytesStaysWithinBeastFieldSize) {
   EXPECT_NE(too_big.error().text().find("65535"), std::string_view::npos) << too_big.error().text();
 }
 
+// Store URLs are checked against the backends this build has, and a refusal
+// lists them; planned backends get their own message.
+TEST(Config, StoreUrlErrorsListTheBackends) {
+  struct Case { std::string_view toml, text; };
+  for (auto [toml, text] :
+       {Case{"[store]\nusers = \"redis://localhost\"",
+             "store.users (test.toml) names a backend this build does not have yet; use sqlite://PATH or memory://."},
+        Case{"[store]\nsessions = \"postgresql://db/x\"",
+             "store.sessions (test.toml) names a backend this build does not have yet; use sqlite://PATH or memory://."},
+        Case{"[store]\nsessions = \"ftp://x\"", "store.sessions (test.toml) must be sqlite://PATH or memory://."},
+        Case{"[store]\nusers = \"sqlite://\"", "store.users (test.toml) must be sqlite://PATH or memory://."},
+        Case{"[store]\nusers = \"memory://x\"", "store.users (test.toml) must be sqlite://PATH or memory://."}}) {
+    auto c = from_toml(toml);
+    ASSERT_FALSE(c) << toml;
+    EXPECT_EQ(c.error().code, ErrorCode::config_invalid);
+    EXPECT_EQ(c.error().text(), "Config key " + std::string(text)) << toml;
+  }
+  auto ok = from_toml("[store]\nusers = \"memory://\"\nsessions = \"sqlite://x/y.db\"");
+  ASSERT_TRUE(ok) << ok.error().text();
+  EXPECT_EQ(ok->store.users, "memory://");
+  EXPECT_EQ(ok->store.sessions, "sqlite://x/y.db");
+}
+
 // Broken TOML reports the line.
 TEST(Config, SyntaxErrorNamesLine) {
   auto c = from_toml("listen = \"a:1\"\n[auth\n");

@@ -134,6 +134,28 @@ TEST_F(SessionServiceTest, RevokeAndRevokeUser) {
   EXPECT_TRUE(svc.authenticate(b1->token));
 }
 
+// revoke(id, user_id) ends only the caller's live session: another user's
+// id and an idly expired one answer false and change nothing.
+TEST_F(SessionServiceTest, RevokeOwnedOnly) {
+  auto svc = make();
+  auto a = svc.create(alice, "", "", false);
+  auto b = svc.create(bob, "", "", false);
+  EXPECT_FALSE(*svc.revoke(b->info.id, alice.id));
+  EXPECT_TRUE(svc.authenticate(b->token));
+  EXPECT_TRUE(store.find(b->info.id));
+  EXPECT_FALSE(*svc.revoke("not-a-session-id", alice.id));
+  EXPECT_TRUE(*svc.revoke(a->info.id, alice.id));
+  EXPECT_FALSE(svc.authenticate(a->token));
+  EXPECT_EQ(store.find(a->info.id).error().code, ErrorCode::not_found);
+  EXPECT_FALSE(*svc.revoke(a->info.id, alice.id));
+  EXPECT_EQ(metrics.get(Counter::sessions_revoked), 1u);
+  // Idle past the timeout but not purged yet: list_user leaves it out, so it is not the caller's to end here.
+  auto stale = svc.create(alice, "", "", false);
+  clock.advance(minutes(31));
+  EXPECT_FALSE(*svc.revoke(stale->info.id, alice.id));
+  EXPECT_TRUE(store.find(stale->info.id));
+}
+
 // A login racing a logout-all of the same user: whatever the order, the new
 // session is either in the store and the cache, or in neither. The store
 // below pauses right after a create is durable, which is where the race was:

@@ -95,6 +95,19 @@ TYPED_TEST(SessionStoreTest, RemoveAndListUser) {
   EXPECT_TRUE(this->store->find("c"));
 }
 
+// remove(id, user_id) removes only that user's session: another user's id
+// answers false and the session stays.
+TYPED_TEST(SessionStoreTest, RemoveOwnedOnly) {
+  ASSERT_TRUE(this->store->create(this->record("mine", "u1", 1000, 100000)));
+  ASSERT_TRUE(this->store->create(this->record("theirs", "u2", 1000, 100000)));
+  EXPECT_EQ(*this->store->remove("theirs", "u1"), false);
+  EXPECT_EQ(this->store->find("theirs")->user_id, "u2");
+  EXPECT_EQ(*this->store->remove("missing", "u1"), false);
+  EXPECT_EQ(*this->store->remove("mine", "u1"), true);
+  EXPECT_EQ(this->store->find("mine").error().code, ErrorCode::not_found);
+  EXPECT_EQ(*this->store->remove("mine", "u1"), false);
+}
+
 // The event log hands out events in order after a sequence number.
 TYPED_TEST(SessionStoreTest, EventLogOrdersAndPrunes) {
   EXPECT_EQ(*this->events->last_seq(), 0);

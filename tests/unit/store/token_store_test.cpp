@@ -107,6 +107,28 @@ TYPED_TEST(TokenStoreTest, RevokeFamilyAlsoDeniesIt) {
   EXPECT_EQ((*denied)[0].until_ms, 6000);
 }
 
+// The owned revoke acts only on a live family of that user: another user's
+// or an expired one answers false, stays, and nothing is denied.
+TYPED_TEST(TokenStoreTest, RevokeOwnedFamilyOnly) {
+  ASSERT_TRUE(this->store->create_family(this->family("mine", "u1", 1000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("theirs", "u2", 1000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("expired", "u1", 500, 1500)));
+  EXPECT_FALSE(*this->store->revoke_family("theirs", "u1", 3000, 5000));
+  EXPECT_EQ(this->store->find_family("theirs")->user_id, "u2");
+  EXPECT_FALSE(*this->store->revoke_family("expired", "u1", 3000, 5000));
+  EXPECT_TRUE(this->store->find_family("expired"));
+  EXPECT_FALSE(*this->store->revoke_family("missing", "u1", 3000, 5000));
+  EXPECT_TRUE(this->store->load_denylist(0)->empty());
+  EXPECT_TRUE(*this->store->revoke_family("mine", "u1", 3000, 5000));
+  EXPECT_EQ(this->store->find_family("mine").error().code, ErrorCode::not_found);
+  auto denied = this->store->load_denylist(0);
+  ASSERT_TRUE(denied);
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ((*denied)[0].kind, Revocation::Kind::family);
+  EXPECT_EQ((*denied)[0].id, "mine");
+  EXPECT_EQ((*denied)[0].until_ms, 5000);
+}
+
 TYPED_TEST(TokenStoreTest, RemoveUserFamilies) {
   ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));
   ASSERT_TRUE(this->store->create_family(this->family("b", "u1", 1000, 9000)));

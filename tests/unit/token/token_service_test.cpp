@@ -230,6 +230,22 @@ TEST_F(TokenServiceTest, LogoutOfATokenWithoutJtiOrSidIsAnError) {
   EXPECT_EQ(r.error().code, ErrorCode::invalid_field);
 }
 
+// revoke_family(id, user_id) ends only the caller's own family: another
+// user's answers false, stays, and its access token still passes.
+TEST_F(TokenServiceTest, RevokeOwnedFamilyOnly) {
+  auto svc = make(store);
+  auto a = *svc.issue(alice, "", "", false);
+  auto b = *svc.issue(bob, "", "", false);
+  EXPECT_FALSE(*svc.revoke_family(b.family.id, alice.id));
+  EXPECT_TRUE(access_ok(b.access_token));
+  EXPECT_TRUE(store.find_family(b.family.id));
+  EXPECT_EQ(metrics.get(Counter::revoked_family), 0u);
+  EXPECT_TRUE(*svc.revoke_family(a.family.id, alice.id));
+  EXPECT_FALSE(access_ok(a.access_token));
+  EXPECT_EQ(store.find_family(a.family.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(metrics.get(Counter::revoked_family), 1u);
+}
+
 TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   auto svc = make(store);
   auto a = *svc.issue(alice, "", "", false);

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string_view>
+#include <tuple>
 
 #include "support/temp_sqlite.h"
 
@@ -24,7 +26,7 @@ TEST(SqliteDatabase, FilesAreOwnerOnly) {
   const mode_t old_umask = ::umask(022);  // the usual default, which gave 0644
   testing::TempSqlite db;
   ::umask(old_umask);
-  ASSERT_TRUE(db.db()->run([](Connection& c) { return c.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1);"); }));
+  ASSERT_TRUE(db.db()->run([](Connection& c) { return c.exec("CREATE TABLE t (x)"); }));
   for (const char* suffix : {"", "-wal", "-shm"}) EXPECT_EQ(mode_of(db.path() + suffix), 0600u) << suffix;
 }
 
@@ -46,6 +48,106 @@ TEST(SqliteDatabase, OpeningTightensAnExistingFile) {
   std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(log.find("file_mode_tightened"), std::string::npos) << log;
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+// Column lists glue into one constant text at compile time.
+constexpr char kColumns[] = "k, t, b, n, f";
+constexpr auto kSelect = sql("SELECT ", kColumns, " FROM t ORDER BY n");
+static_assert(std::string_view(kSelect) == "SELECT k, t, b, n, f FROM t ORDER BY n");
+
+using Row = std::tuple<std::string, std::string, std::string, long long, bool>;
+Row read_row(const Statement& st) { return {st.text(0), st.text(1), st.text(2), st.integer(3), st.boolean(4)}; }
+
+class DatabaseHelpers : public ::testing::Test {
+ protected:
+  template <class F>
+  auto run(F&& f) {
+    return file.db()->run(std::forward<F>(f));
+  }
+  void SetUp() override {
+    ASSERT_TRUE(run([](Connection& c) {
+      return c.exec("CREATE TABLE t (k TEXT PRIMARY KEY, t TEXT NOT NULL UNIQUE, b BLOB NOT NULL, n INTEGER NOT NULL, "
+                    "f INTEGER NOT NULL) STRICT");
+    }));
+  }
+  testing::TempSqlite file;
+};
+
+// Each argument binds by its type (a STRICT table refuses a wrong one), and
+// a blob keeps its NUL bytes.
+TEST_F(DatabaseHelpers, BindsByTypeAndReadsBack) {
+  const std::string bytes("\x00\xff\x00", 3);
+  const std::string key = "a";
+  auto inserted = run([&](Connection& c) {
+    return c.exec("INSERT INTO t (k, t, b, n, f) VALUES (?1, ?2, ?3, ?4, ?5)", key, std::string_view("text"),
+                  Blob{bytes}, 42, true);
+  });
+  ASSERT_TRUE(inserted) << inserted.error().text();
+  EXPECT_EQ(*inserted, 1);
+  auto row = run([&](Connection& c) { return c.one(kSelect, read_row); });
+  ASSERT_TRUE(row);
+  EXPECT_EQ(*row, (Row{"a", "text", bytes, 42, true}));
+  auto wrong_type = run([&](Connection& c) {
+    return c.exec("INSERT INTO t (k, t, b, n, f) VALUES (?1, ?2, ?3, ?4, ?5)", "b", "u", "not a blob", 1, false);
+  });
+  ASSERT_FALSE(wrong_type);
+  EXPECT_EQ(wrong_type.error().code, ErrorCode::store_unavailable);
+}
+
+// exec counts changed rows; query returns every row in order; one is
+// not_found without a row.
+TEST_F(DatabaseHelpers, ExecQueryOne) {
+  for (long long n : {2, 1, 3})
+    ASSERT_TRUE(run([&](Connection& c) {
+      return c.exec("INSERT INTO t (k, t, b, n, f) VALUES (?1, ?1, x'00', ?2, 0)", std::to_string(n), n);
+    }));
+  auto rows = run([&](Connection& c) { return c.query(kSelect, read_row); });
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ(std::get<3>((*rows)[0]), 1);
+  EXPECT_EQ(std::get<3>((*rows)[2]), 3);
+  auto changed = run([](Connection& c) { return c.exec("UPDATE t SET f = 1 WHERE n >= ?1", 2); });
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(*changed, 2);
+  auto none = run([](Connection& c) { return c.one("SELECT n FROM t WHERE k = ?1", [](const Statement& s) { return s.integer(0); }, "nope"); });
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::not_found);
+}
+
+// UNIQUE and PRIMARY KEY violations are conflict, for the store to name.
+TEST_F(DatabaseHelpers, ConstraintViolationIsConflict) {
+  auto insert = [&](const char* k, const char* t) {
+    return run([&](Connection& c) { return c.exec("INSERT INTO t (k, t, b, n, f) VALUES (?1, ?2, x'', 0, 0)", k, t); });
+  };
+  ASSERT_TRUE(insert("a", "one"));
+  auto same_key = insert("a", "two");
+  ASSERT_FALSE(same_key);
+  EXPECT_EQ(same_key.error().code, ErrorCode::conflict);
+  auto same_unique = insert("b", "one");
+  ASSERT_FALSE(same_unique);
+  EXPECT_EQ(same_unique.error().code, ErrorCode::conflict);
+}
+
+// One SQL text is one statement: a second one would be skipped silently, so
+// the text is refused instead.
+TEST_F(DatabaseHelpers, RefusesTwoStatementsInOneText) {
+  auto r = run([](Connection& c) { return c.exec("DELETE FROM t; DROP TABLE t"); });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::store_unavailable);
+  EXPECT_TRUE(run([](Connection& c) { return c.exec("DELETE FROM t;"); }));  // a trailing ';' is one statement
+}
+
+// A failed transaction leaves nothing behind.
+TEST_F(DatabaseHelpers, TransactionRollsBack) {
+  auto r = file.db()->transaction([](Connection& c) -> Result<void> {
+    if (auto a = c.exec("INSERT INTO t (k, t, b, n, f) VALUES ('a', 'a', x'', 0, 0)"); !a) return a.error();
+    return done(c.exec("INSERT INTO t (k, t, b, n, f) VALUES ('a', 'b', x'', 0, 0)"));
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  auto rows = run([](Connection& c) { return c.query(kSelect, read_row); });
+  ASSERT_TRUE(rows);
+  EXPECT_TRUE(rows->empty());
 }
 
 }  // namespace

@@ -1,0 +1,98 @@
+#include "store/store_url.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/memory/session_store.h"
+#include "store/memory/token_store.h"
+#include "store/memory/user_store.h"
+#include "store/sqlite/session_store.h"
+#include "store/sqlite/token_store.h"
+#include "store/sqlite/user_store.h"
+
+namespace cloakroom {
+namespace {
+
+class StoreUrl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg.data_dir = ::testing::TempDir() + "/store-url-" + std::to_string(::getpid()) + "/data";
+    std::filesystem::remove_all(cfg.data_dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(std::filesystem::path(cfg.data_dir).parent_path()); }
+  Config cfg;
+};
+
+// Each URL opens its backend, with the documented pairing: events beside
+// the users, token state beside the sessions.
+TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
+  cfg.store.users = "sqlite://" + cfg.data_dir + "/users.db";
+  cfg.store.sessions = "memory://";
+  auto stores = open_stores(cfg);
+  ASSERT_TRUE(stores) << stores.error().text();
+  EXPECT_NE(dynamic_cast<sqlite::UserStore*>(stores->users.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::EventLog*>(stores->events.get()), nullptr);
+  EXPECT_NE(dynamic_cast<memory::SessionStore*>(stores->sessions.get()), nullptr);
+  EXPECT_NE(dynamic_cast<memory::TokenStore*>(stores->tokens.get()), nullptr);
+  ASSERT_TRUE(stores->users->create(User{"i", "carol", "h", {}, false, 1}));
+  ASSERT_TRUE(stores->events->append(StoreEvent::Kind::user_changed, "i", 1));
+
+  cfg.store.users = "memory://";
+  cfg.store.sessions = "sqlite://" + cfg.data_dir + "/sessions.db";
+  auto swapped = open_stores(cfg);
+  ASSERT_TRUE(swapped) << swapped.error().text();
+  EXPECT_NE(dynamic_cast<memory::UserStore*>(swapped->users.get()), nullptr);
+  EXPECT_NE(dynamic_cast<memory::EventLog*>(swapped->events.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::SessionStore*>(swapped->sessions.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::TokenStore*>(swapped->tokens.get()), nullptr);
+}
+
+// One file named by both URLs: what one side writes, the other reads, and
+// the data directory is private.
+TEST_F(StoreUrl, OneFileServesBothSides) {
+  cfg.store.users = cfg.store.sessions = "sqlite://" + cfg.data_dir + "/cloakroom.db";
+  auto stores = open_stores(cfg);
+  ASSERT_TRUE(stores) << stores.error().text();
+  ASSERT_TRUE(stores->events->append(StoreEvent::Kind::user_changed, "u", 1));
+  ASSERT_TRUE(stores->sessions->create(SessionRecord{"s", std::string(32, 'h'), "u", 1, 1, 9, "", "", false}));
+  EXPECT_EQ(*stores->events->last_seq(), 1);
+  EXPECT_EQ(stores->sessions->find("s")->user_id, "u");
+  struct stat st {};
+  ASSERT_EQ(::stat(cfg.data_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// A URL this build cannot open is refused by open_stores too, naming the key.
+TEST_F(StoreUrl, RefusesWhatTheBuildLacks) {
+  cfg.store.users = "memory://";
+  cfg.store.sessions = "redis://localhost";
+  auto stores = open_stores(cfg);
+  ASSERT_FALSE(stores);
+  EXPECT_EQ(stores.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(stores.error().text(),
+            "Config key store.sessions names a backend this build does not have yet; use sqlite://PATH or memory://.");
+}
+
+// The check lists the forms per slot and tells planned backends apart.
+TEST(StoreUrlCheck, ListsTheFormsThisBuildHas) {
+  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH or memory://");
+  EXPECT_EQ(store_url_forms(StoreSlot::sessions), "sqlite://PATH or memory://");
+  EXPECT_TRUE(check_store_url("memory://", StoreSlot::users));
+  EXPECT_TRUE(check_store_url("sqlite:///var/lib/x.db", StoreSlot::sessions));
+  for (auto url : {"postgres://db", "postgresql://db", "redis://h"}) {
+    auto r = check_store_url(url, StoreSlot::users);
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().text(), "names a backend this build does not have yet; use sqlite://PATH or memory://");
+  }
+  for (auto url : {"sqlite://", "memory://x", "SQLITE://x", "x"}) {
+    auto r = check_store_url(url, StoreSlot::sessions);
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().text(), "must be sqlite://PATH or memory://");
+  }
+}
+
+}  // namespace
+}  // namespace cloakroom
