@@ -144,7 +144,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   Parts* parts = p.get();
   const Config& c = p->config;
 
-  auto stores = open_stores(c);
+  auto stores = open_stores({c.store.users, c.store.sessions, c.data_dir});
   if (!stores) return stores.error();
   p->stores = std::move(*stores);
 

@@ -51,7 +51,7 @@ int session_command(const Args& args) {
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores(*config);
+  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
   if (!stores) return fail(kExitNo, stores.error().text());
 
   std::optional<User> user;

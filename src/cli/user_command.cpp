@@ -86,7 +86,7 @@ int user_command(const Args& args) {
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores(*config);
+  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
   if (!stores) return store_failure(stores.error());
   UserStore& users = *stores->users;
   SystemClock clock;

@@ -248,12 +248,7 @@ struct Server::Impl {
     std::string_view path = target.substr(0, target.find('?'));
     RouteMatch match = router.match(reader.method(), path);
 
-    std::string request_id(reader.header("X-Request-ID"));
-    if (!acceptable_request_id(request_id)) {
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "%s-%llx", w.id_prefix.c_str(), static_cast<unsigned long long>(++w.next_id));
-      request_id = buf;
-    }
+    std::string request_id = request_id_for(w, reader);
 
     // Read the body (bounded by body_limit and read_timeout) unless the
     // request is already refused; a refusal closes the connection instead.
@@ -278,27 +273,40 @@ struct Server::Impl {
         co_return co_await refuse(w, c, reader, match.route, started, request_id);
     }
 
+    // Not a ?: with co_await in one arm: GCC 12 miscompiles that.
     Response res;
-    if (match.kind != RouteMatch::Kind::found) {
-      res = route_error(match);
-    } else {
-      Request req;
-      reader.view(req);
-      req.params = std::move(match.params);
-      // Behind trusted proxies the client is named by X-Forwarded-For.
-      std::string client;
-      if (!proxies.empty()) client = proxies.client_address(c.remote_ip, reader.header("X-Forwarded-For"));
-      req.remote_ip = proxies.empty() ? std::string_view(c.remote_ip) : std::string_view(client);
-      req.request_id = request_id;
-      try {
-        res = co_await (*match.handler)(req);
-      } catch (const std::exception& e) {
-        log_line("error", "handler_exception", {{"request_id", request_id}, {"detail", e.what()}});
-        res = error_response(ErrorCode::internal);
-      }
-    }
+    if (match.kind == RouteMatch::Kind::found) res = co_await dispatch(c, reader, match, request_id);
+    else res = route_error(match);
     if (!reader.keep_alive() || w.stopping) res.close = true;
     co_return co_await send(w, c, reader, res, match.route, started, request_id);
+  }
+
+  // The caller's X-Request-ID when it is short and plain, else one of ours.
+  static std::string request_id_for(Worker& w, const RequestReader& reader) {
+    std::string id(reader.header("X-Request-ID"));
+    if (acceptable_request_id(id)) return id;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s-%llx", w.id_prefix.c_str(), static_cast<unsigned long long>(++w.next_id));
+    return buf;
+  }
+
+  // Runs the matched handler on a Request that views the reader's message.
+  asio::awaitable<Response> dispatch(Conn& c, const RequestReader& reader, RouteMatch& match,
+                                     std::string_view request_id) {
+    Request req;
+    reader.view(req);
+    req.params = std::move(match.params);
+    // Behind trusted proxies the client is named by X-Forwarded-For.
+    std::string client;
+    if (!proxies.empty()) client = proxies.client_address(c.remote_ip, reader.header("X-Forwarded-For"));
+    req.remote_ip = proxies.empty() ? std::string_view(c.remote_ip) : std::string_view(client);
+    req.request_id = request_id;
+    try {
+      co_return co_await (*match.handler)(req);
+    } catch (const std::exception& e) {
+      log_line("error", "handler_exception", {{"request_id", request_id}, {"detail", e.what()}});
+      co_return error_response(ErrorCode::internal);
+    }
   }
 
   // A request the reader refused (bad framing, over a limit): answer and close.

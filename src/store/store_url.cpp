@@ -26,7 +26,7 @@ using Shared = std::map<std::string, std::shared_ptr<void>>;
 
 struct OpenArgs {
   std::string_view rest;  // the URL after its scheme
-  const Config& cfg;
+  const StoreUrls& urls;
   Shared& shared;
 };
 
@@ -60,7 +60,7 @@ Result<std::shared_ptr<sqlite::Database>> open_sqlite(const OpenArgs& a) {
     fs::create_directories(parent, ec);
     if (ec) return Error{ErrorCode::io_error, "Cannot create the directory " + parent.string() + ": " + ec.message() + "."};
     // Why: the directory holds password hashes and private keys.
-    if (fs::weakly_canonical(parent, ec) == fs::weakly_canonical(a.cfg.data_dir, ec)) ::chmod(parent.c_str(), 0700);
+    if (fs::weakly_canonical(parent, ec) == fs::weakly_canonical(a.urls.data_dir, ec)) ::chmod(parent.c_str(), 0700);
   }
   std::shared_ptr<void>& handle = a.shared["sqlite:" + fs::weakly_canonical(path, ec).string()];
   if (handle) return std::static_pointer_cast<sqlite::Database>(handle);
@@ -117,11 +117,11 @@ Result<std::pair<const Backend*, std::string_view>> backend_for(std::string_view
 
 // Opens what the URL of config key `key` gives: a UserSide or a SessionSide.
 template <class Side>
-Result<Side> open_side(std::string_view key, const std::string& url, const Config& cfg, Shared& shared) {
+Result<Side> open_side(std::string_view key, const std::string& url, const StoreUrls& urls, Shared& shared) {
   constexpr StoreSlot slot = std::is_same_v<Side, UserSide> ? StoreSlot::users : StoreSlot::sessions;
   auto b = backend_for(url, slot);
   if (!b) return invalid("Config key " + std::string(key) + " " + std::string(b.error().text()) + ".");
-  const OpenArgs args{b->second, cfg, shared};
+  const OpenArgs args{b->second, urls, shared};
   if constexpr (slot == StoreSlot::users) return b->first->open_users(args);
   else return b->first->open_sessions(args);
 }
@@ -143,11 +143,11 @@ Result<void> check_store_url(std::string_view url, StoreSlot slot) {
   return {};
 }
 
-Result<Stores> open_stores(const Config& cfg) {
+Result<Stores> open_stores(const StoreUrls& urls) {
   Shared shared;
-  auto users = open_side<UserSide>("store.users", cfg.store.users, cfg, shared);
+  auto users = open_side<UserSide>("store.users", urls.users, urls, shared);
   if (!users) return users.error();
-  auto sessions = open_side<SessionSide>("store.sessions", cfg.store.sessions, cfg, shared);
+  auto sessions = open_side<SessionSide>("store.sessions", urls.sessions, urls, shared);
   if (!sessions) return sessions.error();
   return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens),
                 std::move(users->events)};

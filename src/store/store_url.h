@@ -4,12 +4,13 @@
 // store.users gives the users and the event log beside them; store.sessions
 // gives the sessions and the token state beside them.
 //
-//   auto stores = open_stores(cfg);      // one SQLite connection per distinct file
+//   auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
+//   // one SQLite connection per distinct file
 //   if (!stores) return stores.error();
 //   UserStore& users = *stores->users;
 #include <memory>
+#include <string>
 
-#include "config/config.h"
 #include "core/result.h"
 #include "store/session_store.h"
 #include "store/store_url_check.h"
@@ -28,7 +29,15 @@ struct Stores {
   std::unique_ptr<EventLog> events;
 };
 
+// What open_stores needs of the config: the values, not the Config, so the
+// store layer stays below config/ (which asks store_url_check.h about URLs).
+struct StoreUrls {
+  std::string users;     // store.users
+  std::string sessions;  // store.sessions
+  std::string data_dir;  // made 0700 when a store lives in it
+};
+
 // Creates data_dir (mode 0700) when a store lives under it.
-Result<Stores> open_stores(const Config& cfg);
+Result<Stores> open_stores(const StoreUrls& urls);
 
 }  // namespace cloakroom

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "config/config.h"
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
@@ -31,7 +32,7 @@ class StoreUrl : public ::testing::Test {
 TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
   cfg.store.users = "sqlite://" + cfg.data_dir + "/users.db";
   cfg.store.sessions = "memory://";
-  auto stores = open_stores(cfg);
+  auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(stores) << stores.error().text();
   EXPECT_NE(dynamic_cast<sqlite::UserStore*>(stores->users.get()), nullptr);
   EXPECT_NE(dynamic_cast<sqlite::EventLog*>(stores->events.get()), nullptr);
@@ -42,7 +43,7 @@ TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
 
   cfg.store.users = "memory://";
   cfg.store.sessions = "sqlite://" + cfg.data_dir + "/sessions.db";
-  auto swapped = open_stores(cfg);
+  auto swapped = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(swapped) << swapped.error().text();
   EXPECT_NE(dynamic_cast<memory::UserStore*>(swapped->users.get()), nullptr);
   EXPECT_NE(dynamic_cast<memory::EventLog*>(swapped->events.get()), nullptr);
@@ -54,7 +55,7 @@ TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
 // the data directory is private.
 TEST_F(StoreUrl, OneFileServesBothSides) {
   cfg.store.users = cfg.store.sessions = "sqlite://" + cfg.data_dir + "/cloakroom.db";
-  auto stores = open_stores(cfg);
+  auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(stores) << stores.error().text();
   ASSERT_TRUE(stores->events->append(StoreEvent::Kind::user_changed, "u", 1));
   ASSERT_TRUE(stores->sessions->create(SessionRecord{"s", std::string(32, 'h'), "u", 1, 1, 9, "", "", false}));
@@ -69,7 +70,7 @@ TEST_F(StoreUrl, OneFileServesBothSides) {
 TEST_F(StoreUrl, RefusesWhatTheBuildLacks) {
   cfg.store.users = "memory://";
   cfg.store.sessions = "redis://localhost";
-  auto stores = open_stores(cfg);
+  auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_FALSE(stores);
   EXPECT_EQ(stores.error().code, ErrorCode::config_invalid);
   EXPECT_EQ(stores.error().text(),
