@@ -140,13 +140,19 @@ App::App(std::unique_ptr<Parts> parts) : p_(std::move(parts)) {}
 App::~App() = default;
 
 Result<std::unique_ptr<App>> App::create(const Config& config) {
+  auto stores = open_stores({config.store.users, config.store.sessions, config.data_dir});
+  if (!stores) return stores.error();
+  auto app = create(config, std::move(*stores));
+  if (!app) return app;
+  if (auto b = (*app)->p_->server->bind(config.listen); !b) return b.error();
+  return app;
+}
+
+Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   auto p = std::make_unique<Parts>(config);
   Parts* parts = p.get();
   const Config& c = p->config;
-
-  auto stores = open_stores({c.store.users, c.store.sessions, c.data_dir});
-  if (!stores) return stores.error();
-  p->stores = std::move(*stores);
+  p->stores = std::move(stores);
 
   // Routes first: metrics are labelled by route pattern. Handlers reach the
   // APIs through `parts`, which outlives the server.
@@ -218,7 +224,6 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
 
-  if (auto b = p->server->bind(c.listen); !b) return b.error();
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
@@ -239,5 +244,7 @@ void App::run() {
 void App::stop() { p_->server->stop(); }
 
 std::string App::bound_address() const { return p_->server->bound_address(); }
+
+const http::Router& App::router() const { return p_->router; }
 
 }  // namespace cloakroom::api

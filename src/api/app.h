@@ -5,20 +5,30 @@
 //   auto app = App::create(cfg);        // opens stores, binds the port
 //   if (!app) { print(app.error()); return 1; }
 //   (*app)->run();                      // until SIGTERM/SIGINT
+//
+//   auto wired = App::create(cfg, std::move(stores));  // tests: the same wiring, no port
+//   (*wired)->router().match("GET", "/readyz");
 #include <memory>
 
 #include "config/config.h"
 #include "core/result.h"
+#include "http/router.h"
+#include "store/store_url.h"
 
 namespace cloakroom::api {
 
 class App {
  public:
+  // Opens the stores the config names, wires everything and binds the port.
   static Result<std::unique_ptr<App>> create(const Config& config);
+  // The same wiring over stores the caller opened; binds nothing, so run()
+  // must not be called. Tests reach the handlers through router().
+  static Result<std::unique_ptr<App>> create(const Config& config, Stores stores);
   ~App();
   void run();
   void stop();
   std::string bound_address() const;
+  const http::Router& router() const;
 
  private:
   struct Parts;
