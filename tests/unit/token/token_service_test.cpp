@@ -10,6 +10,7 @@
 #include "store/memory/user_store.h"
 #include "store/sqlite/token_store.h"
 #include "support/fake_clock.h"
+#include "support/outcome.h"
 #include "support/temp_sqlite.h"
 #include "support/user_store_decorator.h"
 
@@ -17,17 +18,8 @@ namespace cloakroom {
 namespace {
 
 using std::chrono::milliseconds;
-
-// "ok", or the refusal as "<wire code>:<reason>" ("<wire code>" when it
-// carries no reason), so every refusal is asserted exactly.
-template <class T>
-std::string outcome(const Result<T>& r) {
-  if (r) return "ok";
-  std::string out(wire_error(r.error().code).code);
-  if (!r.error().reason.empty()) out += ":" + std::string(r.error().reason);
-  return out;
-}
 using std::chrono::seconds;
+using testing::outcome;
 
 // The refreshing client, as the route passes it (only logged).
 constexpr std::string_view kIp = "192.0.2.7";
