@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "core/digest.h"
 #include "jose/base64url.h"
 
 namespace cloakroom {
@@ -52,6 +53,23 @@ std::string refresh_token_text(std::string_view family_id, long long generation,
   out += '.';
   out += base64url_encode(secret);
   return out;
+}
+
+namespace {
+Sha256 secret_digest(const RefreshSecret& secret) {
+  return sha256(std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()));
+}
+}  // namespace
+
+std::string refresh_secret_hash(const RefreshSecret& secret) {
+  Sha256 h = secret_digest(secret);
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+bool refresh_secret_matches(const RefreshSecret& secret, std::string_view stored_hash) {
+  Sha256 h = secret_digest(secret);
+  return stored_hash.size() == h.size() &&
+         constant_time_equal(h, std::span(reinterpret_cast<const unsigned char*>(stored_hash.data()), stored_hash.size()));
 }
 
 }  // namespace cloakroom

@@ -2,38 +2,30 @@
 
 #include <algorithm>
 
-#include "core/digest.h"
 #include "core/log.h"
+#include "core/unreachable.h"
+#include "token/refresh_classifier.h"
 
 namespace cloakroom {
 namespace {
 
-// Why: the chain walk that recognises an old token costs one HMAC per
-// rotation since it; past this many (months of 15-minute refreshes) the
-// token is refused as invalid without the walk.
-constexpr long long kMaxChainWalk = 10'000;
 // Same caps as sessions: ip and user agent are shown back to the user.
 constexpr std::size_t kMaxIpBytes = 64;
 constexpr std::size_t kMaxUserAgentBytes = 512;
 // Why: pruning below this size is not worth a scan.
 constexpr std::size_t kRepeatsPruneFloor = 1024;
 
-Sha256 secret_hash(const RefreshSecret& secret) {
-  return sha256(std::string_view(reinterpret_cast<const char*>(secret.data()), secret.size()));
+// `message` is what the client reads; `reason` is for the log only.
+Error invalid(const char* message, std::string_view reason) {
+  return Error{ErrorCode::invalid_refresh_token, message}.because(reason);
 }
 
-std::string hash_bytes(const RefreshSecret& secret) {
-  Sha256 h = secret_hash(secret);
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+// An expired or invalid verdict, as the client reads it.
+Error refused(const RefreshVerdict& v) {
+  return invalid(v.outcome == RefreshVerdict::Outcome::expired ? "The refresh token has expired; log in again."
+                                                               : "The refresh token is not valid.",
+                 v.reason);
 }
-
-bool same_hash(const RefreshSecret& secret, const std::string& stored) {
-  Sha256 h = secret_hash(secret);
-  return stored.size() == h.size() &&
-         constant_time_equal(h, std::span(reinterpret_cast<const unsigned char*>(stored.data()), stored.size()));
-}
-
-Error invalid(const char* why) { return Error{ErrorCode::invalid_refresh_token, why}; }
 
 // Same bound and reason as SessionService's user lock.
 constexpr std::chrono::milliseconds kUserLockWait{2000};
@@ -86,7 +78,7 @@ Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, 
   f.chain_key.resize(kChainKeyBytes);
   d_.random.fill(std::span(reinterpret_cast<unsigned char*>(f.chain_key.data()), f.chain_key.size()));
   RefreshSecret secret = random_refresh_secret(d_.random);
-  f.current_hash = hash_bytes(secret);
+  f.current_hash = refresh_secret_hash(secret);
   f.generation = 0;
   f.created_ms = now;
   f.rotated_ms = now;
@@ -109,7 +101,7 @@ Result<IssuedTokens> TokenService::reuse_detected(const RefreshFamilyRecord& fam
            {{"family_id", family.id}, {"user_id", family.user_id}, {"reason", why},
             {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
   if (auto r = revoke_family(family.id); !r) return r.error();
-  return ErrorCode::refresh_token_reused;
+  return Error{ErrorCode::refresh_token_reused}.because(why);
 }
 
 int TokenService::count_repeat(const RefreshFamilyRecord& family, long long now) {
@@ -124,12 +116,15 @@ int TokenService::count_repeat(const RefreshFamilyRecord& family, long long now)
   return ++r.count;
 }
 
+// The I/O around classify_refresh: read the family, look at the user, then
+// act on the verdict (rotate by compare-and-swap, answer a bounded repeat,
+// revoke on reuse, refuse). Every refusal names its reason.
 Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::string_view ip,
                                            std::string_view user_agent) {
   auto token = parse_refresh_token(presented);
   if (!token) {
     d_.metrics.inc(Counter::refresh_invalid);
-    return invalid("The refresh token is malformed.");
+    return invalid("The refresh token is malformed.", "refresh_malformed");
   }
   const std::string family_id(token->family_id);
   // A lost compare-and-swap means a concurrent request rotated this very
@@ -141,66 +136,68 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::stri
     if (!family) {
       if (family.error().code != ErrorCode::not_found) return family.error();  // fail closed
       d_.metrics.inc(Counter::refresh_invalid);
-      return invalid("The refresh token has ended (logout, revocation or expiry); log in again.");
+      return invalid("The refresh token has ended (logout, revocation or expiry); log in again.", "family_unknown");
     }
     const RefreshFamilyRecord& f = *family;
-    if (f.expires_ms <= now) {
+    const RefreshVerdict verdict = classify_refresh(*token, f, now, grace_ms_);
+    // Expiry answers before the user is looked at.
+    if (verdict.outcome == RefreshVerdict::Outcome::expired) {
       d_.metrics.inc(Counter::refresh_invalid);
-      return invalid("The refresh token has expired; log in again.");
+      return refused(verdict);
     }
     auto user = d_.users.slot(f.user_id);
     if (!user) {
       if (user.error().code != ErrorCode::not_found) return user.error();
       d_.metrics.inc(Counter::refresh_invalid);
-      return invalid("The account no longer exists.");
+      return invalid("The account no longer exists.", "user_unknown");
     }
     std::shared_ptr<const Principal> principal = (*user)->load();
-
-    if (token->generation == f.generation) {
-      if (!same_hash(token->secret, f.current_hash)) break;
-      if (principal->disabled) {
-        d_.metrics.inc(Counter::refresh_disabled);
-        return ErrorCode::account_disabled;
-      }
-      RefreshSecret next = next_refresh_secret(f.chain_key, token->secret);
-      auto rotated = d_.store.rotate_family(f.id, f.generation, hash_bytes(next), now, now + refresh_ttl_ms_);
-      if (!rotated) return rotated.error();
-      if (!*rotated) continue;  // lost the race: re-read, this is now a repeat
-      d_.metrics.inc(Counter::refresh_rotated);
-      RefreshFamilyRecord after = f;
-      after.generation = f.generation + 1;
-      after.rotated_ms = now;
-      after.expires_ms = now + refresh_ttl_ms_;
-      return tokens_for(after, after.generation, next, std::move(principal));
-    }
-    if (token->generation > f.generation || f.generation - token->generation > kMaxChainWalk) break;
-
-    // An earlier token. Walk it forward to the current generation: only a
-    // genuine ancestor lands on the stored hash.
-    RefreshSecret walked = token->secret;
-    for (long long g = token->generation; g < f.generation; ++g) walked = next_refresh_secret(f.chain_key, walked);
-    if (!same_hash(walked, f.current_hash)) break;
-    const bool repeat = token->generation + 1 == f.generation && now - f.rotated_ms <= grace_ms_;
-    if (!repeat) return reuse_detected(f, "spent_token", ip, user_agent);
-    if (principal->disabled) {
+    // A disabled user's login does not go on; reuse still ends the family.
+    const bool goes_on =
+        verdict.outcome == RefreshVerdict::Outcome::current || verdict.outcome == RefreshVerdict::Outcome::repeat;
+    if (goes_on && principal->disabled) {
       d_.metrics.inc(Counter::refresh_disabled);
-      return ErrorCode::account_disabled;
+      return Error{ErrorCode::account_disabled}.because("account_disabled");
     }
-    // The same request again within the grace window: the same next token
-    // (re-derived), and a fresh access token. Not a second branch. A thief
-    // replaying the previous token looks just the same, hence the bound and
-    // a log line for each.
-    const int n = count_repeat(f, now);
-    const bool over = n > d_.config.jwt.refresh_repeats;
-    log_line(over ? "warn" : "info", "refresh_repeated",
-             {{"family_id", f.id}, {"user_id", f.user_id}, {"repeat", std::to_string(n)},
-              {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
-    if (over) return reuse_detected(f, "too_many_repeats", ip, user_agent);
-    d_.metrics.inc(Counter::refresh_repeated);
-    return tokens_for(f, f.generation, walked, std::move(principal));
+
+    switch (verdict.outcome) {
+      case RefreshVerdict::Outcome::current: {
+        auto rotated =
+            d_.store.rotate_family(f.id, f.generation, refresh_secret_hash(verdict.secret), now, now + refresh_ttl_ms_);
+        if (!rotated) return rotated.error();
+        if (!*rotated) continue;  // lost the race: re-read, this is now a repeat
+        d_.metrics.inc(Counter::refresh_rotated);
+        RefreshFamilyRecord after = f;
+        after.generation = f.generation + 1;
+        after.rotated_ms = now;
+        after.expires_ms = now + refresh_ttl_ms_;
+        return tokens_for(after, after.generation, verdict.secret, std::move(principal));
+      }
+      case RefreshVerdict::Outcome::repeat: {
+        // The same request again within the grace window: the same next token
+        // (re-derived), and a fresh access token. Not a second branch. A thief
+        // replaying the previous token looks just the same, hence the bound and
+        // a log line for each.
+        const int n = count_repeat(f, now);
+        const bool over = n > d_.config.jwt.refresh_repeats;
+        log_line(over ? "warn" : "info", "refresh_repeated",
+                 {{"family_id", f.id}, {"user_id", f.user_id}, {"repeat", std::to_string(n)},
+                  {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
+        if (over) return reuse_detected(f, "too_many_repeats", ip, user_agent);
+        d_.metrics.inc(Counter::refresh_repeated);
+        return tokens_for(f, f.generation, verdict.secret, std::move(principal));
+      }
+      case RefreshVerdict::Outcome::reuse:
+        return reuse_detected(f, verdict.reason, ip, user_agent);
+      case RefreshVerdict::Outcome::expired:
+      case RefreshVerdict::Outcome::invalid:
+        d_.metrics.inc(Counter::refresh_invalid);
+        return refused(verdict);
+    }
+    unreachable();
   }
   d_.metrics.inc(Counter::refresh_invalid);
-  return invalid("The refresh token is not valid.");
+  return invalid("The refresh token is not valid.", "rotation_contended");
 }
 
 Result<bool> TokenService::revoke_family(const std::string& id) {

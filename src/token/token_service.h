@@ -22,6 +22,8 @@
 //   - any older token of the family: reuse - the family is revoked with
 //     every access token it issued;
 //   - anything else: invalid, and nothing happens to the family.
+// That decision is classify_refresh (token/refresh_classifier.h), pure;
+// refresh() does the reads, the rotation and the repeat count around it.
 //
 // issue() and revoke_user() of one user are linearisable (the user's lock
 // spans the store write and the access token's epoch): a login racing a
@@ -83,7 +85,8 @@ class TokenService {
   // The denylist and epochs, into the RevocationList.
   Result<void> load();
   Result<IssuedTokens> issue(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
-  // invalid_refresh_token, refresh_token_reused, account_disabled, store errors.
+  // invalid_refresh_token, refresh_token_reused, account_disabled, store errors;
+  // each refusal names its reason (Error::reason, for the access log).
   // `ip` and `user_agent` (the caller's) only go to the log lines of repeats
   // and reuse.
   Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view ip, std::string_view user_agent);

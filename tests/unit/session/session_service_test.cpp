@@ -8,6 +8,7 @@
 #include "store/memory/session_store.h"
 #include "store/memory/user_store.h"
 #include "support/fake_clock.h"
+#include "support/outcome.h"
 #include "support/session_store_decorator.h"
 
 namespace cloakroom {
@@ -15,6 +16,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::minutes;
+using testing::outcome;
 
 class SessionServiceTest : public ::testing::Test {
  protected:
@@ -70,11 +72,11 @@ TEST_F(SessionServiceTest, RejectsWrongSecretAndMadeUpTokens) {
   auto s = svc.create(alice, "", "", false);
   std::string forged = s->token;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(svc.authenticate(forged).error().code, ErrorCode::unauthenticated);
+  EXPECT_EQ(outcome(svc.authenticate(forged)), "unauthenticated:session_secret_mismatch");
   OsRandom other;
-  EXPECT_FALSE(svc.authenticate(SessionToken::generate(other).text()));
-  EXPECT_FALSE(svc.authenticate("garbage"));
-  EXPECT_FALSE(svc.authenticate(""));
+  EXPECT_EQ(outcome(svc.authenticate(SessionToken::generate(other).text())), "unauthenticated:session_unknown");
+  EXPECT_EQ(outcome(svc.authenticate("garbage")), "unauthenticated:session_malformed");
+  EXPECT_EQ(outcome(svc.authenticate("")), "unauthenticated:session_malformed");
   EXPECT_EQ(svc.active(), 1u);  // a made-up token is never adopted
 }
 
@@ -88,7 +90,7 @@ TEST_F(SessionServiceTest, IdleSlidesAbsoluteDoesNot) {
   }
   clock.advance(minutes(29));  // now past the 24 h absolute limit
   auto late = svc.authenticate(s->token);
-  ASSERT_FALSE(late);
+  ASSERT_EQ(outcome(late), "unauthenticated:session_expired");
   EXPECT_NE(late.error().text().find("expired"), std::string_view::npos);
   EXPECT_EQ(svc.active(), 0u);
   EXPECT_EQ(metrics.get(Counter::sessions_expired), 1u);
@@ -99,7 +101,9 @@ TEST_F(SessionServiceTest, IdleTimeoutEnds) {
   auto svc = make();
   auto s = svc.create(alice, "", "", false);
   clock.advance(minutes(31));
-  EXPECT_FALSE(svc.authenticate(s->token));
+  EXPECT_EQ(outcome(svc.authenticate(s->token)), "unauthenticated:session_expired");
+  // Ended for good: the next try no longer finds it.
+  EXPECT_EQ(outcome(svc.authenticate(s->token)), "unauthenticated:session_unknown");
 }
 
 // Last-seen reaches the store at most once per touch interval, in batches.
@@ -126,12 +130,12 @@ TEST_F(SessionServiceTest, RevokeAndRevokeUser) {
   auto a2 = svc.create(alice, "", "", false);
   auto b1 = svc.create(bob, "", "", false);
   EXPECT_TRUE(*svc.revoke(a1->info.id));
-  EXPECT_FALSE(svc.authenticate(a1->token));
-  EXPECT_FALSE(store.find(a1->info.id));
+  EXPECT_EQ(outcome(svc.authenticate(a1->token)), "unauthenticated:session_unknown");
+  EXPECT_EQ(outcome(store.find(a1->info.id)), "not_found");
   EXPECT_FALSE(*svc.revoke(a1->info.id));
   EXPECT_EQ(*svc.revoke_user(alice.id), 1u);
-  EXPECT_FALSE(svc.authenticate(a2->token));
-  EXPECT_TRUE(svc.authenticate(b1->token));
+  EXPECT_EQ(outcome(svc.authenticate(a2->token)), "unauthenticated:session_unknown");
+  EXPECT_EQ(outcome(svc.authenticate(b1->token)), "ok");
 }
 
 // revoke(id, user_id) ends only the caller's live session: another user's
@@ -141,12 +145,12 @@ TEST_F(SessionServiceTest, RevokeOwnedOnly) {
   auto a = svc.create(alice, "", "", false);
   auto b = svc.create(bob, "", "", false);
   EXPECT_FALSE(*svc.revoke(b->info.id, alice.id));
-  EXPECT_TRUE(svc.authenticate(b->token));
+  EXPECT_EQ(outcome(svc.authenticate(b->token)), "ok");
   EXPECT_TRUE(store.find(b->info.id));
   EXPECT_FALSE(*svc.revoke("not-a-session-id", alice.id));
   EXPECT_TRUE(*svc.revoke(a->info.id, alice.id));
-  EXPECT_FALSE(svc.authenticate(a->token));
-  EXPECT_EQ(store.find(a->info.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(outcome(svc.authenticate(a->token)), "unauthenticated:session_unknown");
+  EXPECT_EQ(outcome(store.find(a->info.id)), "not_found");
   EXPECT_FALSE(*svc.revoke(a->info.id, alice.id));
   EXPECT_EQ(metrics.get(Counter::sessions_revoked), 1u);
   // Idle past the timeout but not purged yet: list_user leaves it out, so it is not the caller's to end here.
@@ -185,11 +189,8 @@ TEST_F(SessionServiceTest, CreateAndRevokeUserAreLinearisable) {
   ASSERT_TRUE(revoked);
   EXPECT_EQ(*revoked, 1u);  // the logout-all waited for the login and ended it
   auto who = svc.authenticate(made->token);
-  ASSERT_FALSE(who) << "the session lives on in memory";
-  EXPECT_EQ(who.error().code, ErrorCode::unauthenticated);
-  auto row = pausing.find(made->info.id);
-  ASSERT_FALSE(row);
-  EXPECT_EQ(row.error().code, ErrorCode::not_found);
+  EXPECT_EQ(outcome(who), "unauthenticated:session_unknown") << "the session lives on in memory";
+  EXPECT_EQ(outcome(pausing.find(made->info.id)), "not_found");
 }
 
 // A restart (a new service over the same store) finds live sessions, not revoked ones.
@@ -204,8 +205,8 @@ TEST_F(SessionServiceTest, LoadRestoresActiveSessions) {
   }
   auto again = make();
   ASSERT_TRUE(again.load());
-  EXPECT_TRUE(again.authenticate(live));
-  EXPECT_FALSE(again.authenticate(revoked));
+  EXPECT_EQ(outcome(again.authenticate(live)), "ok");
+  EXPECT_EQ(outcome(again.authenticate(revoked)), "unauthenticated:session_unknown");
 }
 
 // Events from other processes: revocations and user changes reach the cache.
@@ -214,16 +215,18 @@ TEST_F(SessionServiceTest, AppliesStoreEvents) {
   auto a = svc.create(alice, "", "", false);
   auto b = svc.create(bob, "", "", false);
   ASSERT_TRUE(svc.apply({1, StoreEvent::Kind::session_revoked, a->info.id}));
-  EXPECT_FALSE(svc.authenticate(a->token));
+  EXPECT_EQ(outcome(svc.authenticate(a->token)), "unauthenticated:session_unknown");
   ASSERT_TRUE(users.set_disabled(bob.id, true));
   ASSERT_TRUE(svc.apply({2, StoreEvent::Kind::user_changed, bob.id}));
-  EXPECT_EQ(svc.authenticate(b->token).error().text(), "The account is disabled.");
+  auto disabled = svc.authenticate(b->token);
+  EXPECT_EQ(outcome(disabled), "unauthenticated:account_disabled");
+  EXPECT_EQ(disabled.error().text(), "The account is disabled.");
   ASSERT_TRUE(users.set_disabled(bob.id, false));
   ASSERT_TRUE(users.set_roles(bob.id, {"ops"}));
   ASSERT_TRUE(svc.apply({3, StoreEvent::Kind::user_changed, bob.id}));
   EXPECT_EQ(svc.authenticate(b->token)->principal->roles_header, "ops");
   ASSERT_TRUE(svc.apply({4, StoreEvent::Kind::user_sessions_revoked, bob.id}));
-  EXPECT_FALSE(svc.authenticate(b->token));
+  EXPECT_EQ(outcome(svc.authenticate(b->token)), "unauthenticated:session_unknown");
 }
 
 // The purge sweeps expired sessions from cache and store.
@@ -233,7 +236,8 @@ TEST_F(SessionServiceTest, PurgeExpired) {
   clock.advance(minutes(31));
   svc.purge_expired();
   EXPECT_EQ(svc.active(), 0u);
-  EXPECT_FALSE(store.find(s->info.id));
+  EXPECT_EQ(outcome(store.find(s->info.id)), "not_found");
+  EXPECT_EQ(outcome(svc.authenticate(s->token)), "unauthenticated:session_unknown");
   EXPECT_EQ(metrics.get(Counter::sessions_expired), 1u);
 }
 

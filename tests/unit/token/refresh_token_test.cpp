@@ -50,5 +50,18 @@ TEST(RefreshToken, ChainIsKeyed) {
   EXPECT_NE(next_refresh_secret(k1, next_refresh_secret(k1, s)), next_refresh_secret(k1, s));
 }
 
+// The stored hash matches its own secret only, and never a hash of another length.
+TEST(RefreshToken, SecretHashMatchesOnlyItsSecret) {
+  RefreshSecret a{}, b{};
+  a[0] = 1;
+  b[0] = 2;
+  std::string h = refresh_secret_hash(a);
+  EXPECT_EQ(h.size(), 32u);
+  EXPECT_TRUE(refresh_secret_matches(a, h));
+  EXPECT_FALSE(refresh_secret_matches(b, h));
+  EXPECT_FALSE(refresh_secret_matches(a, h.substr(0, 31)));
+  EXPECT_FALSE(refresh_secret_matches(a, ""));
+}
+
 }  // namespace
 }  // namespace cloakroom

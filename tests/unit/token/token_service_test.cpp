@@ -10,13 +10,16 @@
 #include "store/memory/user_store.h"
 #include "store/sqlite/token_store.h"
 #include "support/fake_clock.h"
+#include "support/outcome.h"
 #include "support/temp_sqlite.h"
+#include "support/user_store_decorator.h"
 
 namespace cloakroom {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::outcome;
 
 // The refreshing client, as the route passes it (only logged).
 constexpr std::string_view kIp = "192.0.2.7";
@@ -31,7 +34,12 @@ class TokenServiceTest : public ::testing::Test {
   TokenService make(TokenStore& s) {
     return TokenService({config, s, directory, access, revocations, clock, rng, metrics});
   }
-  bool access_ok(const std::string& jwt) { return static_cast<bool>(access.verify(jwt)); }
+  // "ok", or the exact reason the access token is refused ("revoked",
+  // "expired", ...): a revoked-token test must not pass on an expired one.
+  std::string access_outcome(const std::string& jwt) {
+    auto v = access.verify(jwt);
+    return v ? "ok" : std::string(jose::reason_name(v.error()));
+  }
   std::string bumped_generation(const std::string& token, long long to) {
     auto v = *parse_refresh_token(token);
     return std::string(v.family_id) + "." + std::to_string(to) + "." + token.substr(token.rfind('.') + 1);
@@ -84,7 +92,7 @@ TEST_F(TokenServiceTest, RefreshRotatesAndSlidesExpiry) {
   ASSERT_TRUE(r1) << r1.error().text();
   EXPECT_EQ(parse_refresh_token(r1->refresh_token)->generation, 1);
   EXPECT_EQ(r1->family.expires_ms, unix_millis(clock.now()) + config.jwt.refresh_ttl.count());
-  EXPECT_TRUE(access_ok(r1->access_token));
+  EXPECT_EQ("ok", access_outcome(r1->access_token));
   EXPECT_EQ(r1->principal->username, "alice");
   EXPECT_EQ(metrics.get(Counter::refresh_rotated), 1u);
 }
@@ -103,12 +111,11 @@ TEST_F(TokenServiceTest, GraceWindowRepeatThenReuse) {
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), 1u);
   clock.advance(milliseconds(1));
   auto late = svc.refresh(r0.refresh_token, kIp, kAgent);
-  ASSERT_FALSE(late);
-  EXPECT_EQ(late.error().code, ErrorCode::refresh_token_reused);
+  EXPECT_EQ(outcome(late), "refresh_token_reused:spent_token");
   // The family is gone, with every access token it issued.
-  EXPECT_EQ(svc.refresh(r1.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
-  EXPECT_FALSE(access_ok(r1.access_token));
-  EXPECT_FALSE(access_ok(again->access_token));
+  EXPECT_EQ(outcome(svc.refresh(r1.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+  EXPECT_EQ("revoked", access_outcome(r1.access_token));
+  EXPECT_EQ("revoked", access_outcome(again->access_token));
   EXPECT_EQ(metrics.get(Counter::refresh_reused), 1u);
 }
 
@@ -127,10 +134,9 @@ TEST_F(TokenServiceTest, RepeatsBeyondTheLimitAreReuse) {
     EXPECT_EQ(again->refresh_token, r1.refresh_token);
   }
   auto fourth = svc.refresh(r0.refresh_token, kIp, kAgent);
-  ASSERT_FALSE(fourth);
-  EXPECT_EQ(fourth.error().code, ErrorCode::refresh_token_reused);
-  EXPECT_EQ(svc.refresh(r1.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
-  EXPECT_FALSE(access_ok(r1.access_token));
+  EXPECT_EQ(outcome(fourth), "refresh_token_reused:too_many_repeats");
+  EXPECT_EQ(outcome(svc.refresh(r1.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+  EXPECT_EQ("revoked", access_outcome(r1.access_token));
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), 3u);
   EXPECT_EQ(metrics.get(Counter::refresh_reused), 1u);
 }
@@ -156,7 +162,7 @@ TEST_F(TokenServiceTest, RepeatLimitIsPerRotationAndPerFamily) {
   }
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), 9u);
   EXPECT_EQ(metrics.get(Counter::refresh_reused), 0u);
-  EXPECT_TRUE(svc.refresh(b1.refresh_token, kIp, kAgent));
+  EXPECT_EQ(outcome(svc.refresh(b1.refresh_token, kIp, kAgent)), "ok");
 }
 
 // jwt.refresh_repeats = 0: the grace window still names the case, but any
@@ -166,7 +172,7 @@ TEST_F(TokenServiceTest, NoRepeatsAllowed) {
   auto svc = make(store);
   auto r0 = *svc.issue(alice, "", "", false);
   ASSERT_TRUE(svc.refresh(r0.refresh_token, kIp, kAgent));
-  EXPECT_EQ(svc.refresh(r0.refresh_token, kIp, kAgent).error().code, ErrorCode::refresh_token_reused);
+  EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "refresh_token_reused:too_many_repeats");
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), 0u);
 }
 
@@ -179,14 +185,19 @@ TEST_F(TokenServiceTest, OldAncestorIsReuseButForgeryIsInvalid) {
   // Forgeries: someone else's secret with this family's id, at each kind of generation.
   auto other = *svc.issue(bob, "", "", false);
   std::string forged_secret = other.refresh_token.substr(other.refresh_token.rfind('.') + 1);
-  for (long long g : {0LL, 19LL, 20LL, 21LL}) {
+  const std::pair<long long, std::string> forgeries[] = {{0, "invalid_refresh_token:not_an_ancestor"},
+                                                         {19, "invalid_refresh_token:not_an_ancestor"},
+                                                         {20, "invalid_refresh_token:secret_mismatch"},
+                                                         {21, "invalid_refresh_token:generation_ahead"}};
+  for (const auto& [g, expected] : forgeries) {
     std::string forged = r0.family.id + "." + std::to_string(g) + "." + forged_secret;
-    EXPECT_EQ(svc.refresh(forged, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token) << g;
+    EXPECT_EQ(outcome(svc.refresh(forged, kIp, kAgent)), expected) << g;
   }
-  EXPECT_EQ(svc.refresh(bumped_generation(r0.refresh_token, 3), kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(outcome(svc.refresh(bumped_generation(r0.refresh_token, 3), kIp, kAgent)),
+            "invalid_refresh_token:not_an_ancestor");
   EXPECT_EQ(metrics.get(Counter::refresh_reused), 0u);
-  EXPECT_TRUE(svc.refresh(current, kIp, kAgent));  // the family is unharmed
-  EXPECT_EQ(svc.refresh(r0.refresh_token, kIp, kAgent).error().code, ErrorCode::refresh_token_reused);
+  EXPECT_EQ(outcome(svc.refresh(current, kIp, kAgent)), "ok");  // the family is unharmed
+  EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "refresh_token_reused:spent_token");
 }
 
 TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
@@ -194,12 +205,64 @@ TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
   auto r0 = *svc.issue(alice, "", "", false);
   ASSERT_TRUE(users.set_disabled(alice.id, true));
   ASSERT_TRUE(directory.refresh(alice.id));
-  EXPECT_EQ(svc.refresh(r0.refresh_token, kIp, kAgent).error().code, ErrorCode::account_disabled);
+  EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "account_disabled:account_disabled");
   ASSERT_TRUE(users.set_disabled(alice.id, false));
   ASSERT_TRUE(directory.refresh(alice.id));
   auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
   clock.advance(config.jwt.refresh_ttl);
-  EXPECT_EQ(svc.refresh(r1.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
+  EXPECT_EQ(outcome(svc.refresh(r1.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_expired");
+}
+
+// Refusals before any family is judged: a malformed token, an unknown
+// family, a family whose user is gone; an unreadable user store fails
+// closed (503), not as an invalid token.
+TEST_F(TokenServiceTest, RefusalsBeforeTheVerdict) {
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  EXPECT_EQ(outcome(svc.refresh("not-a-token", kIp, kAgent)), "invalid_refresh_token:refresh_malformed");
+  std::string other_family = std::string(22, 'Z') + r0.refresh_token.substr(22);
+  EXPECT_EQ(outcome(svc.refresh(other_family, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+  // A fresh process (empty directory) whose user store no longer has alice.
+  testing::SwitchableUserStore switchable(users);
+  UserDirectory fresh_directory{switchable};
+  TokenService restarted({config, store, fresh_directory, access, revocations, clock, rng, metrics});
+  switchable.failure = ErrorCode::store_unavailable;
+  EXPECT_EQ(outcome(restarted.refresh(r0.refresh_token, kIp, kAgent)), "store_unavailable");
+  switchable.failure = ErrorCode::not_found;
+  EXPECT_EQ(outcome(restarted.refresh(r0.refresh_token, kIp, kAgent)), "invalid_refresh_token:user_unknown");
+  EXPECT_EQ(metrics.get(Counter::refresh_invalid), 3u);
+  switchable.failure.reset();
+  EXPECT_EQ(outcome(restarted.refresh(r0.refresh_token, kIp, kAgent)), "ok");  // nothing was spent
+}
+
+// A disabled user's repeat is refused too, and a disabled user's spent
+// token still ends the family (reuse is judged before the user matters).
+TEST_F(TokenServiceTest, DisabledUserRepeatAndReuse) {
+  auto svc = make(store);
+  auto r0 = *svc.issue(alice, "", "", false);
+  auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
+  ASSERT_TRUE(users.set_disabled(alice.id, true));
+  ASSERT_TRUE(directory.refresh(alice.id));
+  EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "account_disabled:account_disabled");
+  EXPECT_EQ(metrics.get(Counter::refresh_disabled), 1u);
+  clock.advance(config.jwt.refresh_grace + milliseconds(1));
+  EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "refresh_token_reused:spent_token");
+  EXPECT_EQ(outcome(svc.refresh(r1.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+}
+
+// After logout-all a token is refused as revoked; once past its exp (and
+// the leeway) the same token is refused as expired: the reasons differ, so
+// a revocation test cannot pass on an expired token.
+TEST_F(TokenServiceTest, RevokedAndExpiredAreDifferentReasons) {
+  auto svc = make(store);
+  auto a = *svc.issue(alice, "", "", false);
+  auto b = *svc.issue(bob, "", "", false);
+  ASSERT_TRUE(svc.revoke_user(alice.id));
+  EXPECT_EQ(access_outcome(a.access_token), "revoked");
+  EXPECT_EQ(access_outcome(b.access_token), "ok");
+  clock.advance(config.jwt.access_ttl + config.jwt.leeway);
+  EXPECT_EQ(access_outcome(a.access_token), "expired");
+  EXPECT_EQ(access_outcome(b.access_token), "expired");
 }
 
 TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
@@ -208,10 +271,10 @@ TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
   auto b = *svc.issue(alice, "", "", false);
   auto claims = (*access.verify(a.access_token))->claims;
   ASSERT_TRUE(svc.logout(claims));
-  EXPECT_FALSE(access_ok(a.access_token));
-  EXPECT_EQ(svc.refresh(a.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
-  EXPECT_TRUE(access_ok(b.access_token));
-  EXPECT_TRUE(svc.refresh(b.refresh_token, kIp, kAgent));
+  EXPECT_EQ("revoked", access_outcome(a.access_token));
+  EXPECT_EQ(outcome(svc.refresh(a.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+  EXPECT_EQ("ok", access_outcome(b.access_token));
+  EXPECT_EQ(outcome(svc.refresh(b.refresh_token, kIp, kAgent)), "ok");
   // Durable: a fresh RevocationList loaded from the store agrees.
   RevocationList reloaded;
   reloaded.load(*store.load_denylist(unix_millis(clock.now())), *store.load_epochs());
@@ -226,8 +289,7 @@ TEST_F(TokenServiceTest, LogoutOfATokenWithoutJtiOrSidIsAnError) {
   claims.subject = alice.id;
   claims.expires_at = unix_seconds(clock.now()) + 60;
   auto r = svc.logout(claims);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::invalid_field);
+  EXPECT_EQ(outcome(r), "invalid_field");
 }
 
 // revoke_family(id, user_id) ends only the caller's own family: another
@@ -237,12 +299,12 @@ TEST_F(TokenServiceTest, RevokeOwnedFamilyOnly) {
   auto a = *svc.issue(alice, "", "", false);
   auto b = *svc.issue(bob, "", "", false);
   EXPECT_FALSE(*svc.revoke_family(b.family.id, alice.id));
-  EXPECT_TRUE(access_ok(b.access_token));
+  EXPECT_EQ("ok", access_outcome(b.access_token));
   EXPECT_TRUE(store.find_family(b.family.id));
   EXPECT_EQ(metrics.get(Counter::revoked_family), 0u);
   EXPECT_TRUE(*svc.revoke_family(a.family.id, alice.id));
-  EXPECT_FALSE(access_ok(a.access_token));
-  EXPECT_EQ(store.find_family(a.family.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ("revoked", access_outcome(a.access_token));
+  EXPECT_EQ(outcome(store.find_family(a.family.id)), "not_found");
   EXPECT_EQ(metrics.get(Counter::revoked_family), 1u);
 }
 
@@ -254,12 +316,12 @@ TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   auto n = svc.revoke_user(alice.id);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 2u);
-  EXPECT_FALSE(access_ok(a.access_token));
-  EXPECT_FALSE(access_ok(b.access_token));
-  EXPECT_EQ(svc.refresh(a.refresh_token, kIp, kAgent).error().code, ErrorCode::invalid_refresh_token);
-  EXPECT_TRUE(access_ok(other.access_token));
+  EXPECT_EQ("revoked", access_outcome(a.access_token));
+  EXPECT_EQ("revoked", access_outcome(b.access_token));
+  EXPECT_EQ(outcome(svc.refresh(a.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+  EXPECT_EQ("ok", access_outcome(other.access_token));
   auto fresh = *svc.issue(alice, "", "", false);
-  EXPECT_TRUE(access_ok(fresh.access_token));
+  EXPECT_EQ("ok", access_outcome(fresh.access_token));
   EXPECT_EQ(*store.epoch(alice.id), 1);
 }
 
@@ -269,13 +331,13 @@ TEST_F(TokenServiceTest, AppliesEvents) {
   auto a = *svc.issue(alice, "", "", false);
   auto b = *svc.issue(alice, "", "", false);
   ASSERT_TRUE(store.revoke_family(a.family.id, unix_millis(clock.now()) + 1'000'000));
-  EXPECT_TRUE(access_ok(a.access_token));
+  EXPECT_EQ("ok", access_outcome(a.access_token));
   ASSERT_TRUE(svc.apply(StoreEvent{1, StoreEvent::Kind::family_revoked, a.family.id}));
-  EXPECT_FALSE(access_ok(a.access_token));
+  EXPECT_EQ("revoked", access_outcome(a.access_token));
   ASSERT_TRUE(store.bump_epoch(alice.id));
-  EXPECT_TRUE(access_ok(b.access_token));
+  EXPECT_EQ("ok", access_outcome(b.access_token));
   ASSERT_TRUE(svc.apply(StoreEvent{2, StoreEvent::Kind::user_sessions_revoked, alice.id}));
-  EXPECT_FALSE(access_ok(b.access_token));
+  EXPECT_EQ("revoked", access_outcome(b.access_token));
 }
 
 TEST_F(TokenServiceTest, ListShowsLiveFamiliesOldestFirst) {

@@ -1,0 +1,132 @@
+#include "auth/user_directory.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory/user_store.h"
+#include "support/outcome.h"
+#include "support/user_store_decorator.h"
+
+namespace cloakroom {
+namespace {
+
+using testing::outcome;
+
+class UserDirectoryTest : public ::testing::Test {
+ protected:
+  UserDirectoryTest() {
+    EXPECT_TRUE(users.create(alice));
+    EXPECT_TRUE(users.create(bob));
+  }
+  memory::UserStore users;
+  testing::SwitchableUserStore store{users};  // counts find_by_id, fails on demand
+  UserDirectory directory{store};
+  User alice{"u-alice", "alice", "h", {"admin", "ops"}, false, 1};
+  User bob{"u-bob", "bob", "h", {}, false, 1};
+};
+
+// A principal carries the user's id, name, roles (and the header form) and state.
+TEST(MakePrincipal, CopiesTheUser) {
+  auto p = make_principal(User{"u1", "carol", "h", {"a", "b"}, true, 1});
+  EXPECT_EQ(p->user_id, "u1");
+  EXPECT_EQ(p->username, "carol");
+  EXPECT_EQ(p->roles, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(p->roles_header, "a,b");
+  EXPECT_TRUE(p->disabled);
+}
+
+// The slot is read from the store on first use only; later calls share it.
+TEST_F(UserDirectoryTest, SlotLoadsOnFirstUse) {
+  auto first = directory.slot(alice.id);
+  ASSERT_EQ(outcome(first), "ok");
+  EXPECT_EQ(store.find_calls, 1);
+  EXPECT_EQ((*first)->load()->username, "alice");
+  EXPECT_EQ((*first)->load()->roles_header, "admin,ops");
+  auto again = directory.slot(alice.id);
+  ASSERT_EQ(outcome(again), "ok");
+  EXPECT_EQ(again->get(), first->get());
+  EXPECT_EQ(store.find_calls, 1);
+  EXPECT_EQ(outcome(directory.slot("u-nobody")), "not_found");
+}
+
+// preload() reads every user at once: no slot needs the store afterwards.
+TEST_F(UserDirectoryTest, PreloadFillsEverySlot) {
+  ASSERT_EQ(outcome(directory.preload()), "ok");
+  ASSERT_EQ(outcome(directory.slot(alice.id)), "ok");
+  ASSERT_EQ(outcome(directory.slot(bob.id)), "ok");
+  EXPECT_EQ(store.find_calls, 0);
+}
+
+// A change reaches holders of the slot only at refresh(), and then in the
+// same slot (a session keeps its slot, so it sees the change at once).
+TEST_F(UserDirectoryTest, RefreshAfterAChange) {
+  auto slot = *directory.slot(alice.id);
+  auto before = slot->load();
+  ASSERT_TRUE(users.set_roles(alice.id, {"viewer"}));
+  ASSERT_TRUE(users.set_disabled(alice.id, true));
+  EXPECT_EQ(slot->load(), before);  // not yet
+  ASSERT_EQ(outcome(directory.refresh(alice.id)), "ok");
+  EXPECT_EQ(slot->load()->roles_header, "viewer");
+  EXPECT_TRUE(slot->load()->disabled);
+  EXPECT_EQ(directory.slot(alice.id)->get(), slot.get());
+  EXPECT_EQ(before->roles_header, "admin,ops");  // a principal already handed out never changes
+}
+
+// put() installs what the caller just read, into the existing slot.
+TEST_F(UserDirectoryTest, PutUpdatesTheExistingSlot) {
+  auto slot = *directory.slot(alice.id);
+  User changed = alice;
+  changed.roles = {"root"};
+  auto put = directory.put(changed);
+  EXPECT_EQ(put.get(), slot.get());
+  EXPECT_EQ(slot->load()->roles_header, "root");
+}
+
+// A user deleted from the store becomes a disabled principal (name and
+// roles kept for the logs); one never loaded stays unknown.
+TEST_F(UserDirectoryTest, DeletedUserBecomesDisabled) {
+  auto slot = *directory.slot(alice.id);
+  store.failure = ErrorCode::not_found;
+  ASSERT_EQ(outcome(directory.refresh(alice.id)), "ok");
+  EXPECT_TRUE(slot->load()->disabled);
+  EXPECT_EQ(slot->load()->username, "alice");
+  EXPECT_EQ(slot->load()->roles_header, "admin,ops");
+  EXPECT_TRUE(directory.is_disabled(alice.id));
+  ASSERT_EQ(outcome(directory.refresh(bob.id)), "ok");
+  EXPECT_FALSE(directory.is_disabled(bob.id));
+  EXPECT_EQ(outcome(directory.slot(bob.id)), "not_found");
+}
+
+// When the store cannot be read, refresh() fails and changes nothing, so
+// the caller retries instead of losing the change; the retry applies it.
+TEST_F(UserDirectoryTest, RefreshFailsWithoutChangingAnything) {
+  auto slot = *directory.slot(alice.id);
+  auto before = slot->load();
+  ASSERT_TRUE(users.set_disabled(alice.id, true));
+  store.failure = ErrorCode::store_unavailable;
+  EXPECT_EQ(outcome(directory.refresh(alice.id)), "store_unavailable");
+  EXPECT_EQ(slot->load(), before);
+  EXPECT_FALSE(directory.is_disabled(alice.id));
+  // Nor does a lookup of a user not yet loaded invent one.
+  EXPECT_EQ(outcome(directory.slot(bob.id)), "store_unavailable");
+  store.failure.reset();
+  ASSERT_EQ(outcome(directory.refresh(alice.id)), "ok");
+  EXPECT_TRUE(directory.is_disabled(alice.id));
+}
+
+// is_disabled reads memory only: an unknown user is not disabled and the
+// store is never asked, and a change in the store counts only once refreshed.
+TEST_F(UserDirectoryTest, IsDisabledIsInMemoryOnly) {
+  EXPECT_FALSE(directory.is_disabled(alice.id));
+  EXPECT_FALSE(directory.is_disabled("u-nobody"));
+  EXPECT_EQ(store.find_calls, 0);
+  ASSERT_EQ(outcome(directory.slot(alice.id)), "ok");
+  ASSERT_TRUE(users.set_disabled(alice.id, true));
+  EXPECT_FALSE(directory.is_disabled(alice.id));
+  EXPECT_EQ(store.find_calls, 1);
+  ASSERT_EQ(outcome(directory.refresh(alice.id)), "ok");
+  EXPECT_TRUE(directory.is_disabled(alice.id));
+  EXPECT_EQ(store.find_calls, 2);
+}
+
+}  // namespace
+}  // namespace cloakroom
