@@ -21,9 +21,14 @@ RULES = [
     ("jose", "only", ["core"]),            # a leaf library: no I/O, no app types
     ("password", "only", ["core"]),        # a leaf library
     ("config", "only", ["core"]),          # read by every layer, so it sits just above core/
-    # Enable once identity types move out of auth/:
-    # ("session", "never", ["auth"]),
-    # ("token", "never", ["auth"]),
+    # Who a user is (Principal, UserDirectory, the credentials policy,
+    # CredentialInfo), shared by auth/, session/, token/, api/ and cli/, so
+    # below all of them. From store/ only user_store.h (User, UserStore,
+    # canonical_username); from config/ only kPasswordMax.
+    ("identity", "only", ["core", "config", "store"]),
+    # The two state models sit below auth/, which picks between them.
+    ("session", "never", ["auth"]),
+    ("token", "never", ["auth"]),
 ]
 
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".inc")

@@ -6,7 +6,7 @@
 #include "api/cookies.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
-#include "auth/credentials_policy.h"
+#include "identity/credentials_policy.h"
 #include "core/log.h"
 #include "http/offload.h"
 

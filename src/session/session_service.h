@@ -26,11 +26,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "auth/user_directory.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/striped_locks.h"
+#include "identity/user_directory.h"
 #include "metrics/metrics.h"
 #include "session/session_token.h"
 #include "store/session_store.h"

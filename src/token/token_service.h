@@ -32,12 +32,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "auth/principal.h"
-#include "auth/user_directory.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/striped_locks.h"
+#include "identity/principal.h"
+#include "identity/user_directory.h"
 #include "metrics/metrics.h"
 #include "store/session_store.h"
 #include "store/token_store.h"
