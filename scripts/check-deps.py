@@ -23,8 +23,9 @@ RULES = [
     ("config", "only", ["core"]),          # read by every layer, so it sits just above core/
     # Who a user is (Principal, UserDirectory, the credentials policy,
     # CredentialInfo), shared by auth/, session/, token/, api/ and cli/, so
-    # below all of them. From store/ only user_store.h (User, UserStore,
-    # canonical_username); from config/ only kPasswordMax.
+    # below all of them. From store/: user_store.h (User, UserStore,
+    # canonical_username), and the session and family records CredentialInfo
+    # is made from; from config/ only kPasswordMax.
     ("identity", "only", ["core", "config", "store"]),
     # The two state models sit below auth/, which picks between them.
     ("session", "never", ["auth"]),
