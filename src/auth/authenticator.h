@@ -4,7 +4,7 @@
 //   Authenticator auth(names, sessions, tokens, users);
 //   Result<Authenticated> who = auth.authenticate(req);
 //   if (!who) co_return http::refusal(who.error());   // 401 denied, or 503 unavailable
-//   if (const VerifiedAccessToken* t = who->token()) ... else who->session_key() ...
+//   if (const VerifiedAccessToken* t = who->token()) ... else who->session_id_view() ...
 //
 // Order of checks: find the credential (extract_credential) → verify it with
 // the model that owns it: the session service, or the access-token verifier
