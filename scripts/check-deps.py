@@ -23,10 +23,16 @@ RULES = [
     # Read by every layer above the stores; asks store/store_url_check.h which
     # URL schemes this build opens, so store/ must never include config/.
     ("config", "only", ["core", "store"]),
-    ("store", "never", ["config", "auth", "session", "token", "api", "http", "cli"]),
-    # Enable once identity types move out of auth/:
-    # ("session", "never", ["auth"]),
-    # ("token", "never", ["auth"]),
+    ("store", "never", ["config", "auth", "session", "token", "api", "http", "cli", "identity"]),
+    # Who a user is (Principal, UserDirectory, the credentials policy,
+    # CredentialInfo), shared by auth/, session/, token/, api/ and cli/, so
+    # below all of them. From store/: user_store.h (User, UserStore,
+    # canonical_username), and the session and family records CredentialInfo
+    # is made from; from config/ only kPasswordMax.
+    ("identity", "only", ["core", "config", "store"]),
+    # The two state models sit below auth/, which picks between them.
+    ("session", "never", ["auth"]),
+    ("token", "never", ["auth"]),
 ]
 
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".inc")

@@ -19,7 +19,7 @@
 #include "auth/authenticator.h"
 #include "auth/redirect_guard.h"
 #include "auth/csrf_guard.h"
-#include "auth/user_directory.h"
+#include "identity/user_directory.h"
 #include "session/session_service.h"
 #include "auth/login_throttle.h"
 #include "core/clock.h"

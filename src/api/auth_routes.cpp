@@ -1,14 +1,13 @@
 #include "api/auth_routes.h"
 
-#include <algorithm>
-
-#include "api/json_body.h"
 #include "api/cookies.h"
+#include "api/json_body.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
-#include "auth/credentials_policy.h"
 #include "core/log.h"
 #include "http/offload.h"
+#include "identity/credential_info.h"
+#include "identity/credentials_policy.h"
 
 namespace cloakroom::api {
 
@@ -41,24 +40,18 @@ void end_oldest_beyond_cap(SessionService& sessions, TokenService& tokens, const
   auto mine = sessions.list_user(user_id);
   auto families = tokens.list_user(user_id);
   if (!mine || !families) return;
-  struct Entry {
-    long long created_ms;
-    std::string_view id;
-    bool session;
-  };
-  std::vector<Entry> all;
-  for (const auto& s : *mine) all.push_back({s.created_ms, s.id, true});
-  for (const auto& f : *families) all.push_back({f.created_ms, f.id, false});
+  const auto all = oldest_first(std::move(*mine), std::move(*families));
   if (all.size() <= static_cast<std::size_t>(max)) return;
-  // Newest first, the one just created ahead of any tie.
-  std::sort(all.begin(), all.end(), [&](const Entry& a, const Entry& b) {
-    if ((a.id == keep) != (b.id == keep)) return a.id == keep;
-    return a.created_ms > b.created_ms;
-  });
-  for (std::size_t i = static_cast<std::size_t>(max); i < all.size(); ++i) {
-    std::string id(all[i].id);
-    if (all[i].session) (void)sessions.revoke(id);
-    else (void)tokens.revoke_family(id);
+  // The oldest beyond the cap end; `keep` stays even if its time ties an older one.
+  std::size_t excess = all.size() - static_cast<std::size_t>(max);
+  for (const CredentialInfo& c : all) {
+    if (excess == 0) break;
+    if (c.id == keep) continue;
+    switch (c.mode) {
+      case CredentialInfo::Mode::session: (void)sessions.revoke(c.id); break;
+      case CredentialInfo::Mode::token: (void)tokens.revoke_family(c.id); break;
+    }
+    --excess;
   }
 }
 

@@ -5,6 +5,7 @@
 #include "auth/cookie.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "identity/credential_info.h"
 #include "http/offload.h"
 
 namespace cloakroom::api {
@@ -21,18 +22,10 @@ Response no_store(Response r) {
 }
 
 // One entry of GET /auth/sessions: a session or a refresh family.
-struct ListedCredential {
-  std::string_view mode;
-  std::string_view id;
-  long long created_ms, last_seen_ms, expires_ms;
-  std::string_view ip;
-  std::string_view user_agent;
-};
-
-void write_entry(json::Writer& w, const ListedCredential& c, bool current) {
+void write_entry(json::Writer& w, const CredentialInfo& c, bool current) {
   w.begin_object();
   w.key("id"); w.string(c.id);
-  w.key("mode"); w.string(c.mode);
+  w.key("mode"); w.string(mode_name(c.mode));
   w.key("created_at"); w.string(rfc3339(c.created_ms));
   w.key("last_seen_at"); w.string(rfc3339(c.last_seen_ms));
   w.key("expires_at"); w.string(rfc3339(c.expires_ms));
@@ -146,16 +139,10 @@ http::Task SessionApi::list_sessions(http::Request& req) {
   if (!sessions) co_return error_response(sessions.error());
   auto families = co_await http::on_pool(d_.store_pool, [&] { return d_.token_service.list_user(user_id); });
   if (!families) co_return error_response(families.error());
-  std::vector<ListedCredential> all;
-  all.reserve(sessions->size() + families->size());
-  for (const auto& s : *sessions)
-    all.push_back({"session", s.id, s.created_ms, s.last_seen_ms, s.expires_ms, s.ip, s.user_agent});
-  for (const auto& f : *families)
-    all.push_back({"token", f.id, f.created_ms, f.last_seen_ms, f.expires_ms, f.ip, f.user_agent});
-  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.created_ms < b.created_ms; });
   json::Writer w;
   w.begin_array();
-  for (const auto& c : all) write_entry(w, c, c.id == who->session_id_view());
+  for (const auto& c : oldest_first(std::move(*sessions), std::move(*families)))
+    write_entry(w, c, c.id == who->session_id_view());
   w.end_array();
   co_return no_store(http::json_response(200, w.take()));
 }

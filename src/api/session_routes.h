@@ -3,7 +3,8 @@
 // the list of sessions and refresh families and their revocation, and
 // forward auth (/auth/verify).
 //
-//   SessionApi api({cfg, sessions, authenticator, csrf, users});
+//   SessionApi api({cfg, sessions, token_service, authenticator, csrf, users, access, tokens, redirects,
+//                   store_pool});
 //   router.add("POST", "/auth/logout", [&](http::Request& r) { return api.logout(r); });
 //
 // Every handler authenticates first, then applies the CSRF rule to

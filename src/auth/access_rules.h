@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/principal.h"
 #include "config/config.h"
 #include "core/result.h"
 #include "http/request.h"
+#include "identity/principal.h"
 
 namespace cloakroom {
 

@@ -18,7 +18,7 @@
 #include <variant>
 
 #include "auth/credential_extractor.h"
-#include "auth/principal.h"
+#include "identity/principal.h"
 #include "session/session_service.h"
 #include "token/access_tokens.h"
 

@@ -5,22 +5,13 @@
 
 #include "cli/commands.h"
 #include "core/clock.h"
+#include "identity/credential_info.h"
 #include "store/store_url.h"
 
 namespace cloakroom::cli {
 namespace {
 
 long long now_ms() { return unix_millis(SystemClock{}.now()); }
-
-// One row of `session list`: a session or a refresh family.
-struct Row {
-  std::string_view mode;
-  std::string_view id;
-  std::string_view user_id;
-  long long created_ms, last_seen_ms, expires_ms;
-  std::string_view ip;
-  std::string_view user_agent;
-};
 
 }  // namespace
 
@@ -106,19 +97,20 @@ int session_command(const Args& args) {
   if (!users) return fail(kExitNo, users.error().text());
   std::unordered_map<std::string, std::string> names;
   for (const auto& u : *users) names[u.id] = u.username;
-  std::vector<Row> rows;
+  // From the stores, not the services: the last-seen times are the ones
+  // persisted, which trail a running server's by at most its touch interval.
+  std::vector<CredentialInfo> live_sessions, live_families;
   for (const auto& s : *sessions) {
     long long expires = std::min(s.expires_ms, s.last_seen_ms + idle);
-    if (expires > now) rows.push_back({"session", s.id, s.user_id, s.created_ms, s.last_seen_ms, expires, s.ip, s.user_agent});
+    if (expires > now) live_sessions.push_back(info_of(s, s.last_seen_ms, expires));
   }
-  for (const auto& f : *families)
-    rows.push_back({"token", f.id, f.user_id, f.created_ms, f.rotated_ms, f.expires_ms, f.ip, f.user_agent});
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.created_ms < b.created_ms; });
+  for (const auto& f : *families) live_families.push_back(info_of(f));
+  const auto rows = oldest_first(std::move(live_sessions), std::move(live_families));
   std::cout << std::left << std::setw(24) << "ID" << std::setw(9) << "MODE" << std::setw(20) << "USER" << std::setw(22)
             << "CREATED" << std::setw(22) << "LAST SEEN" << std::setw(22) << "EXPIRES" << std::setw(18) << "IP"
             << "USER AGENT\n";
   for (const auto& r : rows) {
-    std::cout << std::setw(24) << r.id << std::setw(9) << r.mode << std::setw(20) << names[std::string(r.user_id)] << std::setw(22)
+    std::cout << std::setw(24) << r.id << std::setw(9) << mode_name(r.mode) << std::setw(20) << names[r.user_id] << std::setw(22)
               << rfc3339(r.created_ms) << std::setw(22) << rfc3339(r.last_seen_ms) << std::setw(22)
               << rfc3339(r.expires_ms) << std::setw(18) << r.ip << r.user_agent.substr(0, 60) << "\n";
   }

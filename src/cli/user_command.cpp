@@ -6,10 +6,10 @@
 #include <sstream>
 
 #include "api/auth_routes.h"
-#include "auth/credentials_policy.h"
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "identity/credentials_policy.h"
 #include "password/password_hasher.h"
 #include "store/store_url.h"
 

@@ -111,8 +111,7 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
     insert(r, d_.users.put(user));
   }
   d_.metrics.inc(Counter::sessions_created);
-  return NewSession{token.text(), SessionInfo{r.id, r.created_ms, r.last_seen_ms, std::min(r.expires_ms, now + idle_ms_),
-                                              r.ip, r.user_agent, r.remember}};
+  return NewSession{token.text(), info_of(r, r.last_seen_ms, std::min(r.expires_ms, now + idle_ms_))};
 }
 
 Result<AuthenticatedSession> SessionService::authenticate(std::string_view token) {
@@ -181,11 +180,11 @@ Result<std::size_t> SessionService::revoke_user(const std::string& user_id) {
   return n;
 }
 
-Result<std::vector<SessionInfo>> SessionService::list_user(const std::string& user_id) {
+Result<std::vector<CredentialInfo>> SessionService::list_user(const std::string& user_id) {
   auto records = d_.store.list_user(user_id);
   if (!records) return records.error();
   long long now = now_ms();
-  std::vector<SessionInfo> out;
+  std::vector<CredentialInfo> out;
   for (const auto& r : *records) {
     if (r.id.size() != kSessionIdChars) continue;
     SessionKey key = session_key(r.id);
@@ -193,8 +192,7 @@ Result<std::vector<SessionInfo>> SessionService::list_user(const std::string& us
     std::lock_guard lock(s.mu);
     auto it = s.sessions.find(key);
     if (it == s.sessions.end() || expiry(it->second) <= now) continue;  // revoked or expired
-    out.push_back(SessionInfo{r.id, r.created_ms, it->second.last_seen_ms, expiry(it->second), r.ip, r.user_agent,
-                              r.remember});
+    out.push_back(info_of(r, it->second.last_seen_ms, expiry(it->second)));
   }
   return out;
 }

@@ -26,30 +26,21 @@
 #include <unordered_map>
 #include <vector>
 
-#include "auth/user_directory.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/striped_locks.h"
+#include "identity/credential_info.h"
+#include "identity/user_directory.h"
 #include "metrics/metrics.h"
 #include "session/session_token.h"
 #include "store/session_store.h"
 
 namespace cloakroom {
 
-struct SessionInfo {
-  std::string id;
-  long long created_ms = 0;
-  long long last_seen_ms = 0;
-  long long expires_ms = 0;  // the earlier of absolute and idle expiry
-  std::string ip;
-  std::string user_agent;
-  bool remember = false;
-};
-
 struct NewSession {
   std::string token;  // "<id>.<secret>": shown to the client once, never stored
-  SessionInfo info;
+  CredentialInfo info;
 };
 
 struct AuthenticatedSession {
@@ -86,7 +77,7 @@ class SessionService {
   Result<bool> revoke(const std::string& id, const std::string& user_id);
   Result<std::size_t> revoke_user(const std::string& user_id);
   // The user's active sessions, oldest first, with in-memory last-seen times.
-  Result<std::vector<SessionInfo>> list_user(const std::string& user_id);
+  Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
   // Background work (App's maintenance thread).
   Result<void> apply(const StoreEvent& event);

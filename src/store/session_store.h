@@ -1,6 +1,6 @@
 #pragma once
-// Where session records live (durability); the hot path reads the in-process
-// SessionCache instead. One implementation per backend: store/memory/,
+// Where session records live (durability); the hot path reads SessionService's
+// in-process cache instead. One implementation per backend: store/memory/,
 // store/sqlite/ (same file names).
 //
 //   store.create(record);                       // durable before it returns

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "auth/principal.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "identity/principal.h"
 #include "jose/jws_verifier.h"
 #include "jose/key_set.h"
 #include "jose/token_policy.h"

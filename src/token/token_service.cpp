@@ -31,10 +31,6 @@ Error refused(const RefreshVerdict& v) {
 constexpr std::chrono::milliseconds kUserLockWait{2000};
 Error user_busy() { return Error{ErrorCode::store_unavailable, "Another change to this account is still in progress."}; }
 
-FamilyInfo info_of(const RefreshFamilyRecord& f) {
-  return FamilyInfo{f.id, f.created_ms, f.rotated_ms, f.expires_ms, f.ip, f.user_agent, f.remember};
-}
-
 }  // namespace
 
 TokenService::TokenService(TokenDeps deps)
@@ -252,10 +248,10 @@ Result<std::size_t> TokenService::revoke_user(const std::string& user_id) {
   return ended->size();
 }
 
-Result<std::vector<FamilyInfo>> TokenService::list_user(const std::string& user_id) {
+Result<std::vector<CredentialInfo>> TokenService::list_user(const std::string& user_id) {
   auto families = d_.store.list_user_families(user_id, now_ms());
   if (!families) return families.error();
-  std::vector<FamilyInfo> out;
+  std::vector<CredentialInfo> out;
   out.reserve(families->size());
   for (const auto& f : *families) out.push_back(info_of(f));
   return out;

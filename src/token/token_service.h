@@ -34,12 +34,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "auth/principal.h"
-#include "auth/user_directory.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/striped_locks.h"
+#include "identity/credential_info.h"
+#include "identity/principal.h"
+#include "identity/user_directory.h"
 #include "metrics/metrics.h"
 #include "store/session_store.h"
 #include "store/token_store.h"
@@ -49,21 +50,11 @@
 
 namespace cloakroom {
 
-struct FamilyInfo {
-  std::string id;
-  long long created_ms = 0;
-  long long last_seen_ms = 0;  // the last rotation (or the login)
-  long long expires_ms = 0;
-  std::string ip;
-  std::string user_agent;
-  bool remember = false;
-};
-
 struct IssuedTokens {
   std::string access_token;
   long long expires_in = 0;  // seconds the access token lives
   std::string refresh_token;
-  FamilyInfo family;
+  CredentialInfo family;
   std::shared_ptr<const Principal> principal;
 };
 
@@ -101,7 +92,7 @@ class TokenService {
   // Every family of the user ends and the user's epoch rises, so every
   // access token issued before now fails. The families ended.
   Result<std::size_t> revoke_user(const std::string& user_id);
-  Result<std::vector<FamilyInfo>> list_user(const std::string& user_id);
+  Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
   // Background work (App's maintenance thread).
   Result<void> apply(const StoreEvent& event);

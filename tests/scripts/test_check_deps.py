@@ -46,15 +46,26 @@ class CheckDeps(unittest.TestCase):
             'src/jose/j.cpp:2: jose/ may include only core/, jose/: #include "http/h.h"',
         ])
 
-    # A cycle between folders is printed but does not fail the check.
-    def test_cycles_are_information(self):
+    # A "never" rule names the folder it forbids.
+    def test_never_rule_is_named(self):
         code, out = run({
             "auth/a.h": '#include "session/s.h"\n',
             "session/s.h": '#include "auth/a.h"\n',
         })
+        self.assertEqual(code, 1)
+        lines = [l for l in out.splitlines() if not l.startswith("info:")]
+        self.assertEqual(lines, ['src/session/s.h:1: session/ must not include auth/: #include "auth/a.h"'])
+
+    # A cycle between folders is printed but does not fail the check.
+    # (Folders no rule governs: auth/ <-> session/ is now forbidden outright.)
+    def test_cycles_are_information(self):
+        code, out = run({
+            "lower/a.h": '#include "upper/u.h"\n',
+            "upper/u.h": '#include "lower/a.h"\n',
+        })
         self.assertEqual(code, 0, out)
-        self.assertIn("info:   auth -> session -> auth", out)
-        self.assertIn("info:   session -> auth: src/session/s.h:1", out)
+        self.assertIn("info:   lower -> upper -> lower", out)
+        self.assertIn("info:   upper -> lower: src/upper/u.h:1", out)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-#include "auth/credentials_policy.h"
+#include "identity/credentials_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 // user (roles, disabled) reaches every session of that user at once.
 //
 //   UserDirectory dir(users);
-//   std::shared_ptr<UserSlot> slot = dir.slot("u123");   // loads on first use
-//   std::shared_ptr<const Principal> p = slot->load();
+//   auto slot = dir.slot("u123");                        // loads on first use; not_found if none
+//   std::shared_ptr<const Principal> p = (*slot)->load();
 //   dir.refresh("u123");                                 // after the user changed
 #include <atomic>
 #include <memory>
@@ -14,8 +14,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "auth/principal.h"
 #include "core/result.h"
+#include "identity/principal.h"
 #include "store/user_store.h"
 
 namespace cloakroom {

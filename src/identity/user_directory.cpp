@@ -1,4 +1,4 @@
-#include "auth/user_directory.h"
+#include "identity/user_directory.h"
 
 namespace cloakroom {
 
