@@ -41,7 +41,7 @@ class CheckDeps(unittest.TestCase):
         self.assertEqual(code, 1)
         lines = [l for l in out.splitlines() if not l.startswith("info:")]
         self.assertEqual(lines, [
-            'src/config/c.cpp:1: config/ may include only config/, core/: #  include "http/client_address.h"',
+            'src/config/c.cpp:1: config/ may include only config/, core/, store/: #  include "http/client_address.h"',
             'src/core/a.h:2: core/ may include only core/: #include "config/c.h"',
             'src/jose/j.cpp:2: jose/ may include only core/, jose/: #include "http/h.h"',
         ])
