@@ -41,7 +41,12 @@ void WorkPool::work() {
       ++running_;
       depth_.store(static_cast<int>(queue_.size()), std::memory_order_relaxed);
     }
-    job();
+    // A job must not end the process: offload() catches for its callers;
+    // this is the last line for any other.
+    try {
+      job();
+    } catch (...) {
+    }
     std::lock_guard lock(mu_);
     --running_;
   }

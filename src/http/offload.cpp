@@ -5,7 +5,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
 #include <memory>
+
+#include "core/log.h"
 
 namespace cloakroom::http {
 
@@ -21,8 +24,20 @@ asio::awaitable<bool> offload(WorkPool& pool, std::function<void()> job) {
         // The guard keeps the io_context running while the job is away.
         auto guard = std::make_shared<asio::executor_work_guard<decltype(executor)>>(executor);
         bool accepted = pool.try_submit([shared, guard, job = std::move(job), executor] {
-          job();
-          asio::post(executor, [shared, guard] { (*shared)(true); });
+          // Why catch: an exception escaping a pool thread would end the
+          // process, and the waiting request would never be answered. The
+          // job counts as not run: the caller answers 503.
+          bool ran = true;
+          try {
+            job();
+          } catch (const std::exception& e) {
+            ran = false;
+            log_line("error", "pool_job_exception", {{"detail", e.what()}});
+          } catch (...) {
+            ran = false;
+            log_line("error", "pool_job_exception", {{"detail", "unknown exception"}});
+          }
+          asio::post(executor, [shared, guard, ran] { (*shared)(ran); });
         });
         if (!accepted) asio::post(executor, [shared] { (*shared)(false); });
       },

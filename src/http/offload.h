@@ -4,7 +4,7 @@
 // done, so an I/O thread never waits on a hash, a disk or a network store.
 //
 //   bool ran = co_await offload(hash_pool, [&] { ok = hasher.verify(phc, pw); });
-//   if (!ran) -> 503 (queue full: the job was not run)
+//   if (!ran) -> 503 (queue full, or the job threw: logged as pool_job_exception)
 //
 //   Result<bool> gone = co_await on_pool(store_pool, [&] { return sessions.revoke(id); });
 //   // a full queue answers Error{overloaded} without running the job
@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "core/result.h"
 #include "core/work_pool.h"
 
 namespace cloakroom::http {
