@@ -4,6 +4,7 @@
 #include "api/json_body.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
+#include "core/ip_address.h"
 #include "core/log.h"
 #include "http/offload.h"
 #include "identity/credential_info.h"
@@ -143,7 +144,8 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(Error{ErrorCode::invalid_field, "password must be 1 to 1024 bytes."});
 
   const SystemTime now = d_.clock.now();
-  const std::string ip(req.remote_ip);
+  // Throttled per network a client controls: an IPv6 /64, not one address of it.
+  const std::string ip = client_network(req.remote_ip);
   const std::string account = username_key(username);
   // The attempt is paid for before the hash, in one step: parallel guesses
   // cannot all pass a check that is charged only after their hashes.

@@ -2,6 +2,7 @@
 
 #include "api/auth_routes.h"
 #include "api/json_body.h"
+#include "core/ip_address.h"
 #include "core/log.h"
 #include "http/offload.h"
 
@@ -61,7 +62,8 @@ http::Task TokenApi::refresh(http::Request& req) {
   if (from_cookie)
     if (auto r = d_.csrf.check_same_origin(req); !r) co_return error_response(r.error());
 
-  const std::string ip(req.remote_ip);
+  // Throttled per network a client controls: an IPv6 /64, not one address of it.
+  const std::string ip = client_network(req.remote_ip);
   // Taken before the store is read and given back unless the token is
   // refused, so parallel bad tokens get no more reads than the budget.
   if (auto wait = d_.failures_by_ip.try_acquire(ip, d_.clock.now())) {

@@ -264,6 +264,17 @@ class LockoutTest(unittest.TestCase):
             self.assertEqual(status, 200, body)
             self.assertEqual(self.login(srv, "guess", self.ATTACKER)[0], 429)
 
+    def test_an_ipv6_slash64_is_one_address(self):
+        """Addresses of one IPv6 /64 share the per-address buckets: one host cannot pick a fresh address for
+        every guess (an outside review sprayed 30 addresses of one /64 past per_account_ip = 5)."""
+        env = {"CLOAKROOM_HTTP_TRUSTED_PROXIES": "127.0.0.1", "CLOAKROOM_THROTTLE_WINDOW": "1h"}
+        with CloakroomServer(env=env) as srv:
+            srv.register("owner", "correct horse")
+            statuses = [self.login(srv, "guess", {"X-Forwarded-For": f"2001:db8:1:2::{i:x}"})[0] for i in range(1, 9)]
+            self.assertEqual(statuses, [401] * 5 + [429] * 3)
+            other = {"X-Forwarded-For": "2001:db8:1:3::1"}  # the next /64 is another client
+            self.assertEqual(self.login(srv, "correct horse", other)[0], 200)
+
     def test_guesses_from_many_addresses_meet_the_account_bucket(self):
         """per_account counts all addresses together; reaching it locks the account everywhere (the trade-off,
         which is why its default is 100)."""
