@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "store/user_store.h"
 
 namespace cloakroom::sqlite {
 namespace {
@@ -81,8 +82,43 @@ const std::vector<const char*>& migrations() {
           epoch   INTEGER NOT NULL
         ) STRICT, WITHOUT ROWID;
       )sql",
+      // 4: usernames in NFC (the username profile). No SQL: NFC needs ICU,
+      //    so code_step() below does the work inside the same transaction.
+      "",
   };
   return m;
+}
+
+// Usernames an older build stored in another normalisation form (NFD
+// "cafe\u0301") get their NFC spelling and key, so their owners can still log
+// in and nobody can register the NFC twin of their name. A row whose NFC key
+// another row already holds keeps its old one and is logged for an operator.
+Result<void> nfc_usernames(Connection& c) {
+  struct Row {
+    std::string id, username, key;
+  };
+  auto rows = c.query("SELECT id, username, username_key FROM users",
+                      [](const Statement& st) { return Row{st.text(0), st.text(1), st.text(2)}; });
+  if (!rows) return rows.error();
+  for (const Row& r : *rows) {
+    std::string name = canonical_username(r.username);
+    std::string key = username_key(name);
+    if (name == r.username && key == r.key) continue;
+    auto updated = c.exec("UPDATE users SET username = ?1, username_key = ?2 WHERE id = ?3", name, key, r.id);
+    if (!updated && updated.error().code == ErrorCode::conflict) {
+      log_line("warn", "username_nfc_conflict",
+               {{"user_id", r.id}, {"detail", "another account already has this name in NFC; left as it was"}});
+      continue;
+    }
+    if (!updated) return updated.error();
+  }
+  return {};
+}
+
+// Migrations that need code after their SQL, by the version they reach.
+Result<void> code_step(int version, Connection& c) {
+  if (version == 4) return nfc_usernames(c);
+  return {};
 }
 
 Error unavailable(sqlite3* db, std::string_view what) {
@@ -245,11 +281,19 @@ Result<std::shared_ptr<Database>> Database::open(const std::string& path) {
                      "); upgrade cloakroom."};
   for (int v = version; v < latest_schema_version(); ++v) {
     std::string sql = std::string("BEGIN IMMEDIATE;") + migrations()[static_cast<std::size_t>(v)] +
-                      "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
+                      "PRAGMA user_version = " + std::to_string(v + 1) + ";";
     char* err = nullptr;
+    std::string detail;
     if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string detail = err ? err : "unknown error";
+      detail = err ? err : "unknown error";
       sqlite3_free(err);
+    } else if (auto step = db->run([&](Connection& c) { return code_step(v + 1, c); }); !step) {
+      detail = std::string(step.error().text());
+    } else if (sqlite3_exec(raw, "COMMIT", nullptr, nullptr, &err) != SQLITE_OK) {
+      detail = err ? err : "unknown error";
+      sqlite3_free(err);
+    }
+    if (!detail.empty()) {
       sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr);
       // Another process may have migrated concurrently: re-read and continue.
       if (db->schema_version() > v) continue;

@@ -150,5 +150,47 @@ TEST_F(DatabaseHelpers, TransactionRollsBack) {
   EXPECT_TRUE(rows->empty());
 }
 
+// Version 4 rewrites usernames an older build stored in another normalisation
+// form: the NFD owner keeps their account (now found by the NFC key), and a
+// row whose NFC key is already taken is left alone and logged.
+TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
+  const std::string nfd = "cafe\xCC\x81";          // "cafe" + U+0301
+  const std::string nfc = "caf\xC3\xA9";           // U+00E9
+  const std::string twin_nfd = "Bre\xCC\x81sil";    // NFD, and its NFC twin also exists
+  const std::string twin_nfc = "Br\xC3\xA9sil";
+  const std::string path = ::testing::TempDir() + "/cloakroom-nfc-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db);
+    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
+      const char* insert = "INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?1, ?2, ?3, 'h', 1)";
+      for (auto [id, name, key] : {std::tuple{"u1", nfd, nfd}, std::tuple{"u2", twin_nfd, std::string("bre\xCC\x81sil")},
+                                    std::tuple{"u3", twin_nfc, std::string("br\xC3\xA9sil")}})
+        if (auto r = c.exec(insert, std::string(id), name, key); !r) return r.error();
+      if (auto r = c.exec("PRAGMA user_version = 3"); !r) return r.error();
+      return {};
+    });
+    ASSERT_TRUE(seeded) << seeded.error().text();
+  }
+  ::testing::internal::CaptureStderr();
+  auto db = Database::open(path);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(db) << db.error().text();
+  EXPECT_EQ((*db)->schema_version(), 4);
+  auto row = [&](const std::string& id) {
+    return (*db)->run([&](Connection& c) {
+      return c.one("SELECT username, username_key FROM users WHERE id = ?1",
+                   [](const Statement& st) { return std::pair{st.text(0), st.text(1)}; }, id);
+    });
+  };
+  EXPECT_EQ(*row("u1"), std::pair(nfc, nfc));
+  EXPECT_EQ(*row("u2"), std::pair(twin_nfd, std::string("bre\xCC\x81sil")));  // its NFC key is u3's
+  EXPECT_EQ(*row("u3"), std::pair(twin_nfc, std::string("br\xC3\xA9sil")));
+  EXPECT_NE(log.find("username_nfc_conflict"), std::string::npos) << log;
+  db->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
 }  // namespace
 }  // namespace cloakroom::sqlite
