@@ -227,7 +227,9 @@ void SessionService::flush_touches() {
   }
   if (batch.empty()) return;
   // Last-seen is advisory: a failed batch costs some sliding, never a session.
-  if (auto r = d_.store.touch(batch); !r) log_line("warn", "session_touch_failed", {{"sessions", std::to_string(batch.size())}});
+  if (auto r = d_.store.touch(batch); !r)
+    log_line("warn", "session_touch_failed",
+             {{"sessions", std::to_string(batch.size())}, {"detail", std::string(r.error().text())}});
 }
 
 void SessionService::purge_expired() {
@@ -239,7 +241,8 @@ void SessionService::purge_expired() {
   }
   active_.fetch_sub(swept, std::memory_order_relaxed);
   for (std::size_t i = 0; i < swept; ++i) d_.metrics.inc(Counter::sessions_expired);
-  if (auto r = d_.store.purge_expired(now, idle_ms_); !r) log_line("warn", "session_purge_failed", {});
+  if (auto r = d_.store.purge_expired(now, idle_ms_); !r)
+    log_line("warn", "session_purge_failed", {{"detail", std::string(r.error().text())}});
 }
 
 }  // namespace cloakroom

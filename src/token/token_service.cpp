@@ -278,7 +278,8 @@ Result<void> TokenService::apply(const StoreEvent& event) {
 
 void TokenService::purge_expired() {
   d_.revocations.purge(now_ms());
-  if (auto r = d_.store.purge_expired(now_ms()); !r) log_line("warn", "token_purge_failed", {});
+  if (auto r = d_.store.purge_expired(now_ms()); !r)
+    log_line("warn", "token_purge_failed", {{"detail", std::string(r.error().text())}});
 }
 
 }  // namespace cloakroom

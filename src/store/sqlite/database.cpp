@@ -219,7 +219,7 @@ std::chrono::milliseconds Database::remaining(std::chrono::steady_clock::time_po
 }
 
 Error Database::busy() const {
-  log_line("warn", "sqlite_busy", {{"path", path_}, {"detail", "another call held the database past the store wait"}});
+  log_line("warn", "sqlite_busy", {{"path", path_}, {"detail", "the database stayed busy past the store wait (another call, or another process holding its lock)"}});
   return Error{ErrorCode::store_unavailable};
 }
 

@@ -8,6 +8,7 @@
 #include "store/memory/session_store.h"
 #include "store/memory/user_store.h"
 #include "support/fake_clock.h"
+#include "support/fake_random.h"
 #include "support/outcome.h"
 #include "support/session_store_decorator.h"
 
@@ -239,6 +240,25 @@ TEST_F(SessionServiceTest, PurgeExpired) {
   EXPECT_EQ(outcome(store.find(s->info.id)), "not_found");
   EXPECT_EQ(outcome(svc.authenticate(s->token)), "unauthenticated:session_unknown");
   EXPECT_EQ(metrics.get(Counter::sessions_expired), 1u);
+}
+
+// Ids come from the injected Random: a repeated id (forced here by rewinding
+// a fake one) is refused by the store, never overwrites the session that has
+// it, and is not cached.
+TEST_F(SessionServiceTest, ARepeatedIdNeverReplacesASession) {
+  testing::FakeRandom fake;
+  SessionService svc({config, store, directory, clock, fake, metrics});
+  auto before = fake.position();
+  auto first = svc.create(alice, "", "", false);
+  ASSERT_TRUE(first);
+  fake.rewind(before);
+  auto twin = svc.create(bob, "", "", false);
+  ASSERT_FALSE(twin);
+  EXPECT_EQ(twin.error().code, ErrorCode::internal);
+  auto who = svc.authenticate(first->token);
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->principal->username, "alice");
+  EXPECT_EQ(svc.active(), 1u);
 }
 
 }  // namespace
