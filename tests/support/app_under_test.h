@@ -17,7 +17,7 @@
 
 #include "api/app.h"
 #include "core/json.h"
-#include "support/failing_stores.h"
+#include "support/store_decorators.h"
 #include "support/run_handler.h"
 
 namespace cloakroom::testing {

@@ -4,7 +4,7 @@
 
 #include "store/memory/user_store.h"
 #include "support/outcome.h"
-#include "support/user_store_decorator.h"
+#include "support/store_decorators.h"
 
 namespace cloakroom {
 namespace {

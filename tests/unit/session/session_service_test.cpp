@@ -10,7 +10,7 @@
 #include "support/fake_clock.h"
 #include "support/fake_random.h"
 #include "support/outcome.h"
-#include "support/session_store_decorator.h"
+#include "support/store_decorators.h"
 
 namespace cloakroom {
 namespace {

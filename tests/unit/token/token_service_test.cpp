@@ -12,7 +12,7 @@
 #include "support/fake_clock.h"
 #include "support/outcome.h"
 #include "support/temp_sqlite.h"
-#include "support/user_store_decorator.h"
+#include "support/store_decorators.h"
 
 namespace cloakroom {
 namespace {

@@ -1,0 +1,207 @@
+#pragma once
+// Forwarding decorators for every store interface, for tests: each forwards
+// every call to the store it wraps, unless its switch is on — then the call
+// answers store_unavailable the way a backend outage does. A test that needs
+// one call paused, counted or failed differently derives and overrides it.
+//
+//   testing::FailingStores backing;                       // memory stores underneath
+//   auto app = api::App::create(cfg, backing.stores());   // hand the decorators over
+//   backing.fail(true);                                   // every store call now fails
+//   backing.failing.sessions = false;                     // or flip one store alone
+//
+//   struct Pausing : testing::SessionStoreDecorator {     // one call changed
+//     using SessionStoreDecorator::SessionStoreDecorator;
+//     Result<void> create(const SessionRecord& r) override { ...; return inner_.create(r); }
+//   };
+//
+// A decorator refers to the store and switch it was given: they must outlive it.
+#include <atomic>
+#include <optional>
+#include <utility>
+
+#include "store/memory/session_store.h"
+#include "store/memory/token_store.h"
+#include "store/memory/user_store.h"
+#include "store/store_url.h"
+
+namespace cloakroom::testing {
+
+// What every decorator shares: the wrapped store and the switch.
+template <class Store>
+class Decorator : public Store {
+ public:
+  explicit Decorator(Store& inner, const std::atomic<bool>* failing = nullptr) : inner_(inner), failing_(failing) {}
+
+ protected:
+  // Runs `call` unless the switch is on.
+  template <class Call>
+  auto forward(Call call) -> decltype(call()) {
+    if (failing_ && failing_->load()) return Error{ErrorCode::store_unavailable, "The test switched this store off."};
+    return call();
+  }
+  Store& inner_;
+
+ private:
+  const std::atomic<bool>* failing_;
+};
+
+class UserStoreDecorator : public Decorator<UserStore> {
+ public:
+  using Decorator::Decorator;
+  Result<void> create(const User& u) override { return forward([&] { return inner_.create(u); }); }
+  Result<User> find_by_name(const std::string& name) override {
+    return forward([&] { return inner_.find_by_name(name); });
+  }
+  Result<User> find_by_id(const std::string& id) override {
+    return forward([&] { return inner_.find_by_id(id); });
+  }
+  Result<std::vector<User>> list() override { return forward([&] { return inner_.list(); }); }
+  Result<void> set_disabled(const std::string& id, bool disabled) override {
+    return forward([&] { return inner_.set_disabled(id, disabled); });
+  }
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
+    return forward([&] { return inner_.set_password_hash(id, hash); });
+  }
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
+    return forward([&] { return inner_.set_roles(id, roles); });
+  }
+  Result<void> ping() override { return forward([&] { return inner_.ping(); }); }
+};
+
+class SessionStoreDecorator : public Decorator<SessionStore> {
+ public:
+  using Decorator::Decorator;
+  Result<void> create(const SessionRecord& r) override {
+    return forward([&] { return inner_.create(r); });
+  }
+  Result<SessionRecord> find(const std::string& id) override {
+    return forward([&] { return inner_.find(id); });
+  }
+  Result<std::vector<SessionRecord>> load_active(long long now_ms, long long idle_ms) override {
+    return forward([&] { return inner_.load_active(now_ms, idle_ms); });
+  }
+  Result<std::vector<SessionRecord>> list_user(const std::string& user_id) override {
+    return forward([&] { return inner_.list_user(user_id); });
+  }
+  Result<void> touch(const std::vector<SessionTouch>& touches) override {
+    return forward([&] { return inner_.touch(touches); });
+  }
+  Result<bool> remove(const std::string& id) override {
+    return forward([&] { return inner_.remove(id); });
+  }
+  Result<bool> remove(const std::string& id, const std::string& user_id) override {
+    return forward([&] { return inner_.remove(id, user_id); });
+  }
+  Result<std::vector<std::string>> remove_user(const std::string& user_id) override {
+    return forward([&] { return inner_.remove_user(user_id); });
+  }
+  Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override {
+    return forward([&] { return inner_.purge_expired(now_ms, idle_ms); });
+  }
+};
+
+class TokenStoreDecorator : public Decorator<TokenStore> {
+ public:
+  using Decorator::Decorator;
+  Result<void> create_family(const RefreshFamilyRecord& f) override {
+    return forward([&] { return inner_.create_family(f); });
+  }
+  Result<RefreshFamilyRecord> find_family(const std::string& id) override {
+    return forward([&] { return inner_.find_family(id); });
+  }
+  Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
+                             long long now_ms, long long expires_ms) override {
+    return forward([&] { return inner_.rotate_family(id, from_generation, next_hash, now_ms, expires_ms); });
+  }
+  Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override {
+    return forward([&] { return inner_.list_user_families(user_id, now_ms); });
+  }
+  Result<std::vector<RefreshFamilyRecord>> list_active_families(long long now_ms) override {
+    return forward([&] { return inner_.list_active_families(now_ms); });
+  }
+  Result<bool> revoke_family(const std::string& id, long long until_ms) override {
+    return forward([&] { return inner_.revoke_family(id, until_ms); });
+  }
+  Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
+                             long long until_ms) override {
+    return forward([&] { return inner_.revoke_family(id, user_id, now_ms, until_ms); });
+  }
+  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override {
+    return forward([&] { return inner_.remove_user_families(user_id); });
+  }
+  Result<void> deny(const Revocation& r) override { return forward([&] { return inner_.deny(r); }); }
+  Result<std::vector<Revocation>> load_denylist(long long now_ms) override {
+    return forward([&] { return inner_.load_denylist(now_ms); });
+  }
+  Result<long long> bump_epoch(const std::string& user_id) override {
+    return forward([&] { return inner_.bump_epoch(user_id); });
+  }
+  Result<long long> epoch(const std::string& user_id) override {
+    return forward([&] { return inner_.epoch(user_id); });
+  }
+  Result<std::vector<std::pair<std::string, long long>>> load_epochs() override {
+    return forward([&] { return inner_.load_epochs(); });
+  }
+  Result<std::size_t> purge_expired(long long now_ms) override {
+    return forward([&] { return inner_.purge_expired(now_ms); });
+  }
+};
+
+class EventLogDecorator : public Decorator<EventLog> {
+ public:
+  using Decorator::Decorator;
+  Result<void> append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) override {
+    return forward([&] { return inner_.append(kind, subject, now_ms); });
+  }
+  Result<std::vector<StoreEvent>> since(long long after) override {
+    return forward([&] { return inner_.since(after); });
+  }
+  Result<long long> last_seq() override { return forward([&] { return inner_.last_seq(); }); }
+  Result<void> prune(long long before_ms) override {
+    return forward([&] { return inner_.prune(before_ms); });
+  }
+};
+
+// The inner store, until told otherwise: then find_by_id answers `failure`
+// (not_found plays a deleted user, store_unavailable an outage) and counts
+// its calls.
+class SwitchableUserStore : public UserStoreDecorator {
+ public:
+  using UserStoreDecorator::UserStoreDecorator;
+  Result<User> find_by_id(const std::string& id) override {
+    ++find_calls;
+    if (failure) return Error{*failure};
+    return inner_.find_by_id(id);
+  }
+  std::optional<ErrorCode> failure;
+  int find_calls = 0;
+};
+
+// Memory stores, one switch per store, and the decorators over them.
+class FailingStores {
+ public:
+  struct Switches {
+    std::atomic<bool> users{false}, sessions{false}, tokens{false}, events{false};
+  };
+  Switches failing;
+
+  // A fresh set of decorators over the same memory stores (one set per App).
+  Stores stores() {
+    return Stores{std::make_unique<UserStoreDecorator>(users_, &failing.users),
+                  std::make_unique<SessionStoreDecorator>(sessions_, &failing.sessions),
+                  std::make_unique<TokenStoreDecorator>(tokens_, &failing.tokens),
+                  std::make_unique<EventLogDecorator>(events_, &failing.events)};
+  }
+  // Every store at once.
+  void fail(bool on) {
+    for (auto* s : {&failing.users, &failing.sessions, &failing.tokens, &failing.events}) s->store(on);
+  }
+
+ private:
+  memory::UserStore users_;
+  memory::SessionStore sessions_;
+  memory::TokenStore tokens_;
+  memory::EventLog events_;
+};
+
+}  // namespace cloakroom::testing
