@@ -189,25 +189,26 @@ http::Task AuthApi::login(http::Request& req) {
   // here: one login, one id. Checked now (in memory), ended with the rest.
   auto previous = d_.authenticator.authenticate(req);
   const std::string_view user_agent = req.header("user-agent");
-  // Everything below touches the store: one trip to the store pool.
-  auto upgrade_hash = [&] {
-    // A failed upgrade is not a failed login: the old hash still verifies.
-    if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
-  };
-  auto end_previous = [&] {
-    if (!previous) return;
-    if (previous->credential.is_session()) (void)d_.sessions.revoke(std::string(previous->session_id_view()));
-    else if (!previous->session_id_view().empty()) (void)d_.tokens.revoke_family(std::string(previous->session_id_view()));
+  // Everything below touches the store: one trip to the store pool, which
+  // brackets creating the new credential (`create`, returning a Result) with
+  // the hash upgrade before it and, after it, the ends of the credential the
+  // client had and of the oldest beyond session.max_per_user.
+  auto store_trip = [&](auto create, auto id_of) {
+    return http::on_pool(d_.store_pool, [&, create, id_of] {
+      // A failed upgrade is not a failed login: the old hash still verifies.
+      if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
+      auto made = create();
+      if (!made) return made;
+      if (previous && previous->is_session()) (void)d_.sessions.revoke(std::string(previous->session_id_view()));
+      else if (previous && !previous->session_id_view().empty())
+        (void)d_.tokens.revoke_family(std::string(previous->session_id_view()));
+      end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, id_of(*made), d_.config.session.max_per_user);
+      return made;
+    });
   };
   if (token_mode) {
-    auto issued = co_await http::on_pool(d_.store_pool, [&] {
-      upgrade_hash();
-      auto r = d_.tokens.issue(*user, req.remote_ip, user_agent, remember);
-      if (!r) return r;
-      end_previous();
-      end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, r->family.id, d_.config.session.max_per_user);
-      return r;
-    });
+    auto issued = co_await store_trip([&] { return d_.tokens.issue(*user, req.remote_ip, user_agent, remember); },
+                                      [](const IssuedTokens& t) -> std::string_view { return t.family.id; });
     if (!issued) {
       d_.metrics.inc(Counter::login_store_error);
       co_return error_response(issued.error());
@@ -217,14 +218,8 @@ http::Task AuthApi::login(http::Request& req) {
                                {"request_id", req.request_id}});
     co_return token_response(d_.config, d_.authenticator.names(), *issued, cookie_transport);
   }
-  auto session = co_await http::on_pool(d_.store_pool, [&] {
-    upgrade_hash();
-    auto r = d_.sessions.create(*user, req.remote_ip, user_agent, remember);
-    if (!r) return r;
-    end_previous();
-    end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, r->info.id, d_.config.session.max_per_user);
-    return r;
-  });
+  auto session = co_await store_trip([&] { return d_.sessions.create(*user, req.remote_ip, user_agent, remember); },
+                                     [](const NewSession& n) -> std::string_view { return n.info.id; });
   if (!session) {
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(session.error());
