@@ -1,8 +1,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include "api/auth_routes.h"
@@ -70,8 +72,12 @@ int store_failure(const Error& e) { return fail(kExitNo, e.text()); }
 
 int user_command(const Args& args) {
   const auto& pos = args.positional;
-  if (pos.size() < 2) return fail(kExitUsage, "usage: cloakroom user add|list|disable|enable|passwd|roles ...");
+  constexpr const char* kUsage = "usage: cloakroom user add|list|disable|enable|passwd|roles ...";
+  if (pos.size() < 2) return fail(kExitUsage, kUsage);
   const std::string& verb = pos[1];
+  static constexpr std::string_view kVerbs[] = {"add", "list", "disable", "enable", "passwd", "roles"};
+  if (std::find(std::begin(kVerbs), std::end(kVerbs), verb) == std::end(kVerbs))
+    return fail(kExitUsage, "unknown command \"user " + verb + "\"; " + kUsage);
   const bool needs_name = verb != "list";
   if (needs_name && pos.size() != 3) return fail(kExitUsage, "usage: cloakroom user " + verb + " NAME");
   if (!needs_name && pos.size() != 2) return fail(kExitUsage, "usage: cloakroom user list");

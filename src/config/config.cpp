@@ -271,6 +271,36 @@ std::string env_name(std::string_view section, std::string_view name) {
   return out;
 }
 
+// Levenshtein distance (names are short: at most 64 bytes are compared).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean session.idle_timeout?)" for a typo of a real key, else "".
+// `name` is dotted ("session.idle_timout") or an env name, as `spell` spells keys.
+std::string suggestion(std::string_view name, std::string (*spell)(std::string_view, std::string_view)) {
+  if (name.size() > 64) return {};
+  std::string best;
+  std::size_t best_distance = name.size() >= 12 ? 4 : 3;  // at most three (two for short names) edits away
+  for (const auto& k : keys()) {
+    std::string candidate = spell(k.section, k.name);
+    std::size_t d = edit_distance(name, candidate);
+    if (d < best_distance) best_distance = d, best = candidate;
+  }
+  return best.empty() ? std::string() : " (did you mean " + best + "?)";
+}
+
 const KeySpec* find_key(std::string_view section, std::string_view name) {
   for (const auto& k : keys())
     if (k.section == section && k.name == name) return &k;
@@ -345,7 +375,11 @@ namespace config_detail {
 Result<void> apply_key(Config& cfg, std::string_view section, std::string_view key, const RawValue& value,
                        std::string_view origin) {
   const KeySpec* k = find_key(section, key);
-  if (!k) return invalid("Unknown config key " + dotted(section, key) + " in " + std::string(origin) + ".");
+  if (!k) {
+    std::string typo = dotted(section, key);
+    std::string hint = suggestion(typo, dotted);
+    return invalid("Unknown config key " + typo + " in " + std::string(origin) + hint + ".");
+  }
   auto named = [&](const Error& e) {
     return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) + ") " + std::string(e.text()) + ".");
   };
@@ -403,7 +437,10 @@ Result<Config> load_config(const ConfigSources& sources) {
     const KeySpec* match = nullptr;
     for (const auto& k : keys())
       if (env_name(k.section, k.name) == name) match = &k;
-    if (!match) return invalid("Unknown environment variable " + name + " (no such config key).");
+    if (!match) {
+      std::string hint = suggestion(name, env_name);
+      return invalid("Unknown environment variable " + name + " (" + (hint.empty() ? "no such config key" : hint.substr(2, hint.size() - 3)) + ").");
+    }
     if (auto r = config_detail::apply_key(cfg, match->section, match->name, value, "environment variable " + name); !r)
       return r.error();
   }

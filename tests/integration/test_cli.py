@@ -73,6 +73,9 @@ class CliTest(unittest.TestCase):
                                           stdin="correct horse\n"), 2)
         self.assert_one_sentence(self.cli("user", "add", "frank"), 2)  # stdin is not a terminal
         self.assert_one_sentence(self.cli("serve", "--listen"), 2)
+        unknown = self.cli("user", "frobnicate", "x")
+        self.assert_one_sentence(unknown, 2)
+        self.assertIn('unknown command "user frobnicate"', unknown.stderr)  # not a usage line for a made-up verb
 
     def test_config_errors_name_the_key_and_exit_2(self):
         """An unknown key, a bad value or an unknown CLOAKROOM_ variable stops startup naming it."""

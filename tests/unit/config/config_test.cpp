@@ -80,6 +80,19 @@ TEST(Config, UnknownKeyIsNamed) {
   EXPECT_FALSE(from_toml("[[access.rule]]\nprefix = \"/a\"\nrole = [\"x\"]\n"));
 }
 
+// A near miss of a real key (file or environment) suggests it; anything else does not guess.
+TEST(Config, UnknownKeySuggestsANearMiss) {
+  EXPECT_EQ(from_toml("[session]\nidle_timout = \"5m\"\n").error().text(),
+            "Unknown config key session.idle_timout in test.toml (did you mean session.idle_timeout?).");
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxy = [\"127.0.0.1\"]\n").error().text(),
+            "Unknown config key http.trusted_proxy in test.toml (did you mean http.trusted_proxies?).");
+  EXPECT_EQ(from_toml("[http]\nfoo = 1\n").error().text(), "Unknown config key http.foo in test.toml.");
+  ConfigSources env{.env = {{"CLOAKROOM_SESION_IDLE_TIMEOUT", "5m"}}};
+  EXPECT_EQ(load_config(env).error().text(),
+            "Unknown environment variable CLOAKROOM_SESION_IDLE_TIMEOUT (did you mean "
+            "CLOAKROOM_SESSION_IDLE_TIMEOUT?).");
+}
+
 // A bad value names the key and says what is expected.
 TEST(Config, BadValuesAreNamed) {
   struct Case { std::string_view toml, key; };
