@@ -89,13 +89,22 @@ struct App::Parts {
     // about half an idle timeout, and at least once a minute.
     const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
     auto next_purge = steady_clock::now() + purge_every;
+    // The event log is read only when the store says someone else committed
+    // (a cheap check every 10 ms, so a CLI revocation reaches this server
+    // within a few milliseconds), when a change could not be applied yet,
+    // and once a second regardless.
+    bool replay_pending = true;
+    auto next_replay = steady_clock::now();
     std::unique_lock lock(maintenance_mu);
     for (;;) {
-      // Why 200 ms: a CLI revocation reaches this server within that time.
-      maintenance_cv.wait_for(lock, milliseconds(200), [&] { return maintenance_stop; });
+      maintenance_cv.wait_for(lock, milliseconds(10), [&] { return maintenance_stop; });
       bool stopping = maintenance_stop;
       lock.unlock();
-      replay_events();
+      auto changed = stores.events->changed();
+      if (!changed || *changed || replay_pending || steady_clock::now() >= next_replay) {
+        replay_pending = !replay_events();
+        next_replay = steady_clock::now() + seconds(1);
+      }
       auto now = steady_clock::now();
       if (stopping || now >= next_flush) {
         sessions->flush_touches();
@@ -113,14 +122,16 @@ struct App::Parts {
     }
   }
 
-  void replay_events() {
+  // Applies what other processes appended since the last time; false when
+  // something could not be read or applied yet (retried on the next tick).
+  bool replay_events() {
     auto events = stores.events->since(event_seq);
-    if (!events) return;
+    if (!events) return false;
     for (const auto& e : *events) {
-      // Stop at a change that cannot be applied yet; it is retried next tick.
-      if (!sessions->apply(e) || !token_service->apply(e)) return;
+      if (!sessions->apply(e) || !token_service->apply(e)) return false;
       event_seq = e.seq;
     }
+    return true;
   }
 
   double gauge(GaugeId id) const {

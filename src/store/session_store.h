@@ -79,6 +79,10 @@ class EventLog {
   virtual Result<long long> last_seq() = 0;
   // Drops events older than `before_ms`.
   virtual Result<void> prune(long long before_ms) = 0;
+  // Cheap, for polling every few milliseconds: false only when nothing can
+  // have been appended by anyone else since the last call (then since() need
+  // not be read). A backend that cannot tell says true.
+  virtual Result<bool> changed() { return true; }
 };
 
 }  // namespace cloakroom

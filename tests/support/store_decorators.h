@@ -160,6 +160,7 @@ class EventLogDecorator : public Decorator<EventLog> {
   Result<void> prune(long long before_ms) override {
     return forward([&] { return inner_.prune(before_ms); });
   }
+  Result<bool> changed() override { return forward([&] { return inner_.changed(); }); }
 };
 
 // The inner store, until told otherwise: then find_by_id answers `failure`

@@ -128,6 +128,16 @@ Result<long long> EventLog::last_seq() {
   });
 }
 
+Result<bool> EventLog::changed() {
+  // Why a short wait: this runs every few milliseconds; a busy database
+  // only delays the answer to the next tick.
+  auto version = db_->run(
+      [](Connection& c) { return c.one("PRAGMA data_version", [](const Statement& st) { return st.integer(0); }); },
+      std::chrono::milliseconds(50));
+  if (!version) return version.error();
+  return seen_version_.exchange(*version) != *version;
+}
+
 Result<void> EventLog::prune(long long before_ms) {
   return db_->run([&](Connection& c) { return done(c.exec("DELETE FROM events WHERE created_ms < ?1", before_ms)); });
 }

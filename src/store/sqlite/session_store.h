@@ -1,6 +1,8 @@
 #pragma once
 // sqlite:// sessions (table `sessions`) and events (table `events`).
+#include <atomic>
 #include <memory>
+#include <string>
 
 #include "store/session_store.h"
 #include "store/sqlite/database.h"
@@ -33,9 +35,13 @@ class EventLog final : public cloakroom::EventLog {
   Result<std::vector<StoreEvent>> since(long long after) override;
   Result<long long> last_seq() override;
   Result<void> prune(long long before_ms) override;
+  // PRAGMA data_version: it moves only when another connection (the CLI,
+  // another server) committed, and reading it touches no table.
+  Result<bool> changed() override;
 
  private:
   std::shared_ptr<Database> db_;
+  std::atomic<long long> seen_version_{-1};
 };
 
 }  // namespace cloakroom::sqlite
