@@ -1,6 +1,7 @@
 #include "auth/csrf_guard.h"
 
 #include "core/ascii.h"
+#include "core/log.h"
 
 namespace cloakroom {
 namespace {
@@ -57,7 +58,7 @@ std::optional<Origin> parse_origin(std::string_view text) {
 bool is_unsafe_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
 
 CsrfGuard::CsrfGuard(std::string public_url, Metrics& metrics)
-    : origin_(parse_origin(public_url)), metrics_(metrics) {}
+    : expected_(std::move(public_url)), origin_(parse_origin(expected_)), metrics_(metrics) {}
 
 bool CsrfGuard::is_our_origin(std::string_view origin) const {
   if (!origin_) return false;  // fail closed if public_url is no origin
@@ -65,9 +66,14 @@ bool CsrfGuard::is_our_origin(std::string_view origin) const {
   return o && *o == *origin_;
 }
 
-Error CsrfGuard::refuse() const {
+Error CsrfGuard::refuse(std::string_view reason, const http::Request& req) const {
   metrics_.inc(Counter::csrf_rejected);
-  return ErrorCode::csrf_rejected;
+  // Bounded: these are client-chosen header values (log_line escapes them).
+  log_line("warn", "csrf_refused",
+           {{"reason", reason}, {"origin", req.header("origin").substr(0, 256)},
+            {"sec_fetch_site", req.header("sec-fetch-site").substr(0, 64)}, {"expected", expected_},
+            {"request_id", req.request_id}});
+  return Error{ErrorCode::csrf_rejected}.because(reason);
 }
 
 Result<void> CsrfGuard::check(const http::Request& req, const Credential& credential) const {
@@ -80,7 +86,7 @@ Result<void> CsrfGuard::check_same_origin(const http::Request& req) const {
   if (is_our_origin(origin)) return {};  // "null", empty and malformed are not
   // Sec-Fetch-Site is set by the browser and cannot be forged by a page.
   if (origin.empty() && iequals_ascii(req.header("sec-fetch-site"), "same-origin")) return {};
-  return refuse();
+  return refuse(origin.empty() ? "origin_missing" : "origin_foreign", req);
 }
 
 Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
@@ -88,10 +94,10 @@ Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
   if (origin.empty()) {
     std::string_view site = req.header("sec-fetch-site");
     if (site.empty() || iequals_ascii(site, "same-origin") || iequals_ascii(site, "none")) return {};
-    return refuse();
+    return refuse("cross_site_fetch", req);
   }
   if (is_our_origin(origin)) return {};
-  return refuse();
+  return refuse("origin_foreign", req);
 }
 
 }  // namespace cloakroom

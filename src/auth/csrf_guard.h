@@ -46,8 +46,12 @@ class CsrfGuard {
   Result<void> check_foreign_origin(const http::Request& req) const;
 
  private:
-  Error refuse() const;
+  // Counts the refusal and logs it (csrf_refused: the reason, the Origin and
+  // Sec-Fetch-Site seen, the origin expected), since from a browser a
+  // refusal is what a public_url that does not match the address bar looks like.
+  Error refuse(std::string_view reason, const http::Request& req) const;
   bool is_our_origin(std::string_view origin) const;
+  std::string expected_;          // public_url as configured, for the log
   std::optional<Origin> origin_;  // nullopt when public_url is not an origin
   Metrics& metrics_;
 };

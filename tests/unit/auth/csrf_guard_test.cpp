@@ -29,6 +29,24 @@ TEST(CsrfGuard, CookiePostNeedsMatchingOrigin) {
   EXPECT_GE(metrics.get(Counter::csrf_rejected), 5u);
 }
 
+// Every refusal names its reason (for the access log) and is logged with the
+// Origin seen and the origin expected: from a browser, a refusal is what a
+// public_url that differs from the address bar looks like.
+TEST(CsrfGuard, RefusalsSayWhyAndWhatWasExpected) {
+  CsrfGuard g("http://127.0.0.1:8080", metrics);
+  ::testing::internal::CaptureStderr();
+  auto foreign = g.check(request("POST", {{"Origin", "http://localhost:8080"}}), kCookie);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().reason, "origin_foreign");
+  EXPECT_NE(log.find(R"("event":"csrf_refused","reason":"origin_foreign","origin":"http://localhost:8080")"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find(R"("expected":"http://127.0.0.1:8080")"), std::string::npos) << log;
+  EXPECT_EQ(g.check(request("POST", {}), kCookie).error().reason, "origin_missing");
+  EXPECT_EQ(g.check_foreign_origin(request("POST", {{"Sec-Fetch-Site", "cross-site"}})).error().reason,
+            "cross_site_fetch");
+}
+
 // The review's case: a second port used to be read as a default port and
 // dropped, so "http://127.0.0.1:8080:80" passed as our origin. Origin is now
 // parsed strictly, and everything a browser would not send is refused.
