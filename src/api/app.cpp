@@ -89,11 +89,11 @@ struct App::Parts {
     // about half an idle timeout, and at least once a minute.
     const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
     auto next_purge = steady_clock::now() + purge_every;
-    // The event log is read only when the store says someone else committed
-    // (a cheap check every 10 ms, so a CLI revocation reaches this server
-    // within a few milliseconds), when a change could not be applied yet,
-    // and once a second regardless.
-    bool replay_pending = true;
+    // The event log is read when the store says someone else committed (a
+    // cheap check every 10 ms, so a CLI revocation reaches this server within
+    // a few milliseconds), and otherwise at next_replay: 200 ms after a read
+    // or change that failed (not every tick: the store may be down), a second
+    // after one that worked.
     auto next_replay = steady_clock::now();
     std::unique_lock lock(maintenance_mu);
     for (;;) {
@@ -101,9 +101,9 @@ struct App::Parts {
       bool stopping = maintenance_stop;
       lock.unlock();
       auto changed = stores.events->changed();
-      if (!changed || *changed || replay_pending || steady_clock::now() >= next_replay) {
-        replay_pending = !replay_events();
-        next_replay = steady_clock::now() + seconds(1);
+      if ((changed && *changed) || steady_clock::now() >= next_replay) {
+        const bool applied = replay_events();
+        next_replay = steady_clock::now() + (applied ? milliseconds(1000) : milliseconds(200));
       }
       auto now = steady_clock::now();
       if (stopping || now >= next_flush) {

@@ -135,14 +135,17 @@ http::Task SessionApi::list_sessions(http::Request& req) {
   auto who = d_.authenticator.authenticate(req);
   if (!who) co_return refusal(who.error());
   const std::string& user_id = who->principal->user_id;
-  auto sessions = co_await http::on_pool(d_.store_pool, [&] { return d_.sessions.list_user(user_id); });
-  if (!sessions) co_return error_response(sessions.error());
-  auto families = co_await http::on_pool(d_.store_pool, [&] { return d_.token_service.list_user(user_id); });
-  if (!families) co_return error_response(families.error());
+  auto listed = co_await http::on_pool(d_.store_pool, [&]() -> Result<std::vector<CredentialInfo>> {
+    auto sessions = d_.sessions.list_user(user_id);
+    if (!sessions) return sessions.error();
+    auto families = d_.token_service.list_user(user_id);
+    if (!families) return families.error();
+    return oldest_first(std::move(*sessions), std::move(*families));
+  });
+  if (!listed) co_return error_response(listed.error());
   json::Writer w;
   w.begin_array();
-  for (const auto& c : oldest_first(std::move(*sessions), std::move(*families)))
-    write_entry(w, c, c.id == who->session_id_view());
+  for (const auto& c : *listed) write_entry(w, c, c.id == who->session_id_view());
   w.end_array();
   co_return no_store(http::json_response(200, w.take()));
 }

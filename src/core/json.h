@@ -10,8 +10,10 @@
 //
 // The reader accepts RFC 8259 JSON only: one value, no comments, no trailing
 // commas, valid UTF-8 with no lone surrogates, and it rejects duplicate object
-// members (RFC 8725 §3.x: parsers disagree on which duplicate wins). Its cost
-// is linear in the input, duplicate check included. It does not decide what
+// members (RFC 8725 §3.x: parsers disagree on which duplicate wins). The
+// duplicate check scans objects of up to 16 members (JOSE headers and
+// claims) and sorts the names of larger ones once (n log n), and an object
+// may have at most Limits::max_members members. It does not decide what
 // fields mean; callers do.
 #include <cstdint>
 #include <optional>

@@ -16,8 +16,6 @@
 
 namespace cloakroom::http {
 
-using cloakroom::canonical_ip;  // lives in core/ (config/ needs it too); http::canonical_ip still names it
-
 class TrustedProxies {
  public:
   explicit TrustedProxies(std::vector<std::string> addresses);
