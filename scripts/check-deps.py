@@ -33,6 +33,8 @@ RULES = [
     # The two state models sit below auth/, which picks between them.
     ("session", "never", ["auth"]),
     ("token", "never", ["auth"]),
+    # Follows the stores' change feeds for App; knows nothing of what it applies.
+    ("feed", "only", ["core", "store"]),
 ]
 
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".inc")

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include "api/auth_routes.h"
 #include "api/health_routes.h"
 #include "api/jwks_routes.h"
@@ -25,7 +27,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/freshness.h"
 #include "core/work_pool.h"
+#include "feed/feed_follower.h"
 #include "http/server.h"
 #include "password/password_hasher.h"
 #include "store/store_url.h"
@@ -34,6 +38,10 @@ namespace cloakroom::api {
 
 namespace {
 int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+std::string host_name() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("localhost");
+}
 constexpr int kStoreWorkers = 4;
 constexpr int kStoreQueue = 256;
 }  // namespace
@@ -45,7 +53,8 @@ struct App::Parts {
       : config(c),
         hasher({c.password.memory_kib, c.password.iterations}),
         login_throttles(c.throttle),
-        refresh_failures_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked) {}
+        refresh_failures_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked),
+        freshness(c.feed.max_staleness) {}
 
   Config config;
   SystemClock clock;
@@ -74,13 +83,14 @@ struct App::Parts {
   std::unique_ptr<TokenApi> token_api;
   std::unique_ptr<PagesApi> pages;
   std::unique_ptr<HealthApi> health;
+  Freshness freshness;
+  std::unique_ptr<FeedFollower> follower;
 
-  // Maintenance: replay out-of-process changes, flush last-seen times, purge.
+  // Maintenance: follow the change feed, flush last-seen times, purge.
   std::thread maintenance;
   std::mutex maintenance_mu;
   std::condition_variable maintenance_cv;
   bool maintenance_stop = false;
-  long long event_seq = 0;
 
   void maintain() {
     using namespace std::chrono;
@@ -89,22 +99,13 @@ struct App::Parts {
     // about half an idle timeout, and at least once a minute.
     const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
     auto next_purge = steady_clock::now() + purge_every;
-    // The event log is read when the store says someone else committed (a
-    // cheap check every 10 ms, so a CLI revocation reaches this server within
-    // a few milliseconds), and otherwise at next_replay: 200 ms after a read
-    // or change that failed (not every tick: the store may be down), a second
-    // after one that worked.
-    auto next_replay = steady_clock::now();
+    const auto tick = std::max(milliseconds(1), config.feed.poll_interval);
     std::unique_lock lock(maintenance_mu);
     for (;;) {
-      maintenance_cv.wait_for(lock, milliseconds(10), [&] { return maintenance_stop; });
+      maintenance_cv.wait_for(lock, tick, [&] { return maintenance_stop; });
       bool stopping = maintenance_stop;
       lock.unlock();
-      auto changed = stores.events->changed();
-      if ((changed && *changed) || steady_clock::now() >= next_replay) {
-        const bool applied = replay_events();
-        next_replay = steady_clock::now() + (applied ? milliseconds(1000) : milliseconds(200));
-      }
+      follower->poll();
       auto now = steady_clock::now();
       if (stopping || now >= next_flush) {
         sessions->flush_touches();
@@ -114,7 +115,8 @@ struct App::Parts {
       if (now >= next_purge) {
         sessions->purge_expired();
         token_service->purge_expired();
-        (void)stores.events->prune(unix_millis(clock.now()) - 3'600'000);
+        // Why an hour: a process that was cut off longer than that resyncs instead of replaying.
+        for (auto& feed : stores.feeds) (void)feed->prune(unix_millis(clock.now()) - 3'600'000);
         next_purge = now + purge_every;
       }
       lock.lock();
@@ -122,16 +124,27 @@ struct App::Parts {
     }
   }
 
-  // Applies what other processes appended since the last time; false when
-  // something could not be read or applied yet (retried on the next tick).
-  bool replay_events() {
-    auto events = stores.events->since(event_seq);
-    if (!events) return false;
-    for (const auto& e : *events) {
-      if (!sessions->apply(e) || !token_service->apply(e)) return false;
-      event_seq = e.seq;
+  // One change feed entry, applied to whatever this process holds in memory.
+  Result<void> apply(const Change& c) {
+    switch (c.kind) {
+      case Change::Kind::session_revoked: sessions->evict(c.subject); return {};
+      case Change::Kind::user_sessions_revoked: sessions->evict_user(c.subject); return {};
+      case Change::Kind::family_revoked:
+        revocations.add(Revocation{Revocation::Kind::family, c.subject, c.value});
+        return {};
+      case Change::Kind::token_denied: revocations.add(Revocation{Revocation::Kind::token, c.subject, c.value}); return {};
+      case Change::Kind::epoch_raised: revocations.raise_epoch(c.subject, c.value); return {};
+      case Change::Kind::user_changed: return directory->refresh(c.subject);
+      case Change::Kind::keys_changed: tokens->reload_if_changed(); return {};
     }
-    return true;
+    return {};
+  }
+
+  // The feed cannot be replayed: start over from the store.
+  Result<void> resync() {
+    sessions->evict_all();
+    if (auto r = directory->preload(); !r) return r;
+    return token_service->load();
   }
 
   double gauge(GaugeId id) const {
@@ -141,6 +154,23 @@ struct App::Parts {
       case GaugeId::http_connections: return server->active_connections();
       case GaugeId::sessions_active: return static_cast<double>(sessions->active());
       case GaugeId::denylist_entries: return static_cast<double>(revocations.denied());
+      case GaugeId::feed_position: {
+        double sum = 0;
+        for (const auto& f : follower->status()) sum += static_cast<double>(f.position);
+        return sum;
+      }
+      case GaugeId::feed_lag_entries: {
+        long long lag = 0;
+        for (const auto& f : follower->status()) lag = std::max(lag, f.last - f.position);
+        return static_cast<double>(lag);
+      }
+      case GaugeId::feed_lag_seconds: {
+        long long lag = 0;
+        for (const auto& f : follower->status()) lag = std::max(lag, f.lag_ms);
+        return static_cast<double>(lag) / 1000.0;
+      }
+      case GaugeId::feed_age_seconds: return static_cast<double>(freshness.age_ms()) / 1000.0;
+      case GaugeId::heartbeat_age_seconds: return static_cast<double>(follower->heartbeat_age_ms()) / 1000.0;
       case GaugeId::count_: break;
     }
     return 0;
@@ -155,7 +185,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config) {
   if (!stores) return stores.error();
   auto app = create(config, std::move(*stores));
   if (!app) return app;
-  if (auto b = (*app)->p_->server->bind(config.listen); !b) return b.error();
+  Parts& p = *(*app)->p_;
+  if (auto b = p.server->bind(config.listen); !b) return b.error();
+  p.follower->join(NodeIdentity{host_name(), p.server->bound_address(), static_cast<long long>(::getpid())});
   return app;
 }
 
@@ -195,9 +227,11 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   p->directory = std::make_unique<UserDirectory>(*p->stores.users);
   p->sessions = std::make_unique<SessionService>(
       SessionDeps{c, *p->stores.sessions, *p->directory, p->clock, p->random, *p->metrics});
-  auto last_event = p->stores.events->last_seq();
-  if (!last_event) return last_event.error();
-  p->event_seq = *last_event;  // the state loaded next already includes older events
+  p->follower = std::make_unique<FeedFollower>(
+      FollowerDeps{p->stores.feeds, *p->stores.nodes, p->clock, p->freshness,
+                   [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
+  // Before anything is loaded: an entry written meanwhile is replayed, not missed.
+  if (auto started = p->follower->start(); !started) return started.error();
   if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
   bool keys_created = false;
   auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid, &keys_created);
@@ -233,7 +267,8 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
                                                          p->refresh_failures_by_ip, p->clock, *p->metrics,
                                                          *p->store_pool});
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
-  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, *p->metrics, [parts](GaugeId id) { return parts->gauge(id); });
+  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, p->freshness, *p->metrics,
+                                          [parts](GaugeId id) { return parts->gauge(id); });
 
   return std::unique_ptr<App>(new App(std::move(p)));
 }
@@ -249,6 +284,7 @@ void App::run() {
   }
   p_->maintenance_cv.notify_all();
   p_->maintenance.join();  // final flush of last-seen times
+  p_->follower->leave();
   log_line("info", "stopped", {});
 }
 

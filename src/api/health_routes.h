@@ -1,12 +1,15 @@
 #pragma once
-// GET /healthz (the process answers), GET /readyz (the store could take a
-// write now: 503 while another process holds the database or it is down)
+// GET /healthz (the process answers), GET /readyz (the change feed was read
+// within feed.max_staleness and the store could take a write now: 503 while
+// another process holds the database, it is down, or this process is cut
+// off from other processes' revocations)
 // and GET /metrics (Prometheus text format). Only /readyz touches a store,
 // and only from the store pool.
 #include <functional>
 #include <vector>
 
 #include "http/router.h"
+#include "core/freshness.h"
 #include "core/work_pool.h"
 #include "metrics/metrics.h"
 #include "store/user_store.h"
@@ -15,8 +18,9 @@ namespace cloakroom::api {
 
 class HealthApi {
  public:
-  HealthApi(UserStore& users, WorkPool& store_pool, const Metrics& metrics, GaugeReader gauges)
-      : users_(users), store_pool_(store_pool), metrics_(metrics), gauges_(std::move(gauges)) {}
+  HealthApi(UserStore& users, WorkPool& store_pool, const Freshness& freshness, const Metrics& metrics,
+            GaugeReader gauges)
+      : users_(users), store_pool_(store_pool), freshness_(freshness), metrics_(metrics), gauges_(std::move(gauges)) {}
 
   http::Task healthz(http::Request& req);
   http::Task readyz(http::Request& req);
@@ -25,6 +29,7 @@ class HealthApi {
  private:
   UserStore& users_;
   WorkPool& store_pool_;
+  const Freshness& freshness_;
   const Metrics& metrics_;
   GaugeReader gauges_;
 };

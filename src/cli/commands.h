@@ -12,13 +12,21 @@ int password_command(const Args& args);         // password_command.cpp
 int session_command(const Args& args);          // session_command.cpp
 int key_command(const Args& args);              // key_command.cpp
 int token_command(const Args& args);            // token_command.cpp
+int node_command(const Args& args);             // node_command.cpp
+
+// After a revoking command: waits until every live serving process has
+// applied the change feed up to its current end (so this change is in force
+// everywhere), for at most --wait (default 2s; --no-wait skips). Prints "in
+// force on N of N serving processes" and returns kExitOk, or names the
+// processes that lag and returns kExitNo. node_command.cpp
+int confirm_applied(Stores& stores, const Args& args);
 
 // Ends every session, refresh family and access token of a user (the epoch
-// rises) and tells a running server through the event log. session_command.cpp
+// rises); each store records its change feed entry. session_command.cpp
 struct EndedCredentials {
   std::size_t sessions = 0;
   std::size_t families = 0;
 };
-Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id, long long now_ms);
+Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id);
 
 }  // namespace cloakroom::cli

@@ -18,11 +18,16 @@ commands:
   user roles NAME --set a,b
   session list [--user NAME]
   session revoke ID | revoke --user NAME
+  node list                                  serving processes: heartbeat, applied change feed position, lag
   key list | generate --alg ALG [--activate] | rotate | retire KID
   token mint --sub NAME [--ttl 15m] [--claim k=v]...
   token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)
   password calibrate [--target 500ms] [--memory-kib 19456]
   version
+
+Revoking commands (session revoke, user disable|enable|passwd|roles, key retire)
+return once every serving process has applied the change: --wait 5s changes
+the bound (default 2s), --no-wait returns at once.
 
 Global options go before or after the command. Exit status: 0 success,
 1 the answer is no (unknown user, failure), 2 usage or configuration error.
@@ -47,6 +52,7 @@ int run(int argc, const char* const* argv) {
   if (command == "session") return session_command(*args);
   if (command == "key") return key_command(*args);
   if (command == "token") return token_command(*args);
+  if (command == "node") return node_command(*args);
   return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
 }
 

@@ -10,6 +10,16 @@ namespace {
 
 int key_failure(const Error& e) { return fail(kExitNo, e.text()); }
 
+// The keys file changed: every serving process reloads it through the change
+// feed (not only at its once-a-second look at the file), and the command
+// returns when all have.
+int announce(const Config& config, const Args& args) {
+  auto stores = open_stores({config.store.users, config.store.sessions, config.data_dir});
+  if (!stores) return key_failure(stores.error());
+  if (auto r = stores->feeds.front()->append(Change{Change::Kind::keys_changed}); !r) return key_failure(r.error());
+  return confirm_applied(*stores, args);
+}
+
 }  // namespace
 
 // `key list | generate --alg ALG [--activate] | rotate | retire KID` on the
@@ -23,7 +33,10 @@ int key_command(const Args& args) {
     return fail(kExitUsage, "usage: cloakroom key list | generate --alg ALG [--activate] | rotate | retire KID");
   if (pos.size() != (verb == "retire" ? 3u : 2u))
     return fail(kExitUsage, "usage: cloakroom key " + verb + (verb == "retire" ? " KID" : ""));
-  if (auto r = verb == "generate" ? args.only({"alg", "activate"}) : args.only({}); !r)
+  if (auto r = verb == "generate" ? args.only({"alg", "activate", "wait", "no-wait"})
+               : verb == "list"     ? args.only({})
+                                    : args.only({"wait", "no-wait"});
+      !r)
     return fail(kExitUsage, r.error().text());
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
@@ -48,7 +61,7 @@ int key_command(const Args& args) {
     list.erase(it);
     if (auto saved = jose::save_keys(path, jose::KeySet(list, config->jwt.signing_kid)); !saved) return key_failure(saved.error());
     std::cout << "retired " << kid << "; tokens it signed no longer verify\n";
-    return kExitOk;
+    return announce(*config, args);
   }
 
   jose::Alg alg = keys->active() ? keys->active()->alg() : jose::Alg::ES256;
@@ -70,7 +83,7 @@ int key_command(const Args& args) {
   if (activate && !config->jwt.signing_kid.empty())
     std::cerr << "cloakroom: note: jwt.signing_kid is set to " << config->jwt.signing_kid
               << ", so that key keeps signing until you change it.\n";
-  return kExitOk;
+  return announce(*config, args);
 }
 
 }  // namespace cloakroom::cli

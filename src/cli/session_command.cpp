@@ -15,25 +15,25 @@ long long now_ms() { return unix_millis(SystemClock{}.now()); }
 
 }  // namespace
 
-Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id, long long now) {
+Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id) {
   // The epoch first: every access token of the user is dead from here on.
   if (auto e = stores.tokens->bump_epoch(user_id); !e) return e.error();
   auto families = stores.tokens->remove_user_families(user_id);
   if (!families) return families.error();
   auto sessions = stores.sessions->remove_user(user_id);
   if (!sessions) return sessions.error();
-  if (auto e = stores.events->append(StoreEvent::Kind::user_sessions_revoked, user_id, now); !e) return e.error();
   return EndedCredentials{sessions->size(), families->size()};
 }
 
 // `session list [--user NAME]`, `session revoke ID`, `session revoke --user NAME`.
-// Revocations are durable at once and reach a running server within ~200 ms
-// through the event log.
+// Revocations are durable at once; a revoke returns when every serving
+// process has applied it (see confirm_applied).
 int session_command(const Args& args) {
   const auto& pos = args.positional;
   if (pos.size() < 2 || (pos[1] != "list" && pos[1] != "revoke"))
     return fail(kExitUsage, "usage: cloakroom session list [--user NAME] | revoke ID | revoke --user NAME");
-  if (auto r = args.only({"user"}); !r) return fail(kExitUsage, r.error().text());
+  if (auto r = pos[1] == "revoke" ? args.only({"user", "wait", "no-wait"}) : args.only({"user"}); !r)
+    return fail(kExitUsage, r.error().text());
   auto user_name = args.get("user");
   const bool revoke = pos[1] == "revoke";
   if (revoke && (pos.size() == 3) == user_name.has_value())
@@ -56,18 +56,18 @@ int session_command(const Args& args) {
   }
 
   if (revoke && user) {
-    auto ended = end_user_credentials(*stores, user->id, now_ms());
+    auto ended = end_user_credentials(*stores, user->id);
     if (!ended) return fail(kExitNo, ended.error().text());
     std::cout << "revoked " << ended->sessions << " session(s) and " << ended->families
               << " refresh token famil" << (ended->families == 1 ? "y" : "ies") << " of " << user->username
-              << "; their access tokens stop working within a second\n";
-    return kExitOk;
+              << " and every access token they were issued\n";
+    return confirm_applied(*stores, args);
   }
   if (revoke) {
     const std::string& id = pos[2];
     auto removed = stores->sessions->remove(id);
     if (!removed) return fail(kExitNo, removed.error().text());
-    StoreEvent::Kind kind = StoreEvent::Kind::session_revoked;
+    const bool was_session = *removed;
     if (!*removed) {
       // Not a session: a refresh family? Its access tokens are denied for as
       // long as any of them can live.
@@ -79,12 +79,9 @@ int session_command(const Args& args) {
       }
       long long until = now_ms() + config->jwt.access_ttl.count() + config->jwt.leeway.count();
       if (auto family = stores->tokens->revoke_family(id, until); !family) return fail(kExitNo, family.error().text());
-      kind = StoreEvent::Kind::family_revoked;
     }
-    if (auto e = stores->events->append(kind, id, now_ms()); !e) return fail(kExitNo, e.error().text());
-    std::cout << (kind == StoreEvent::Kind::session_revoked ? "revoked session " : "revoked refresh token family ")
-              << id << "\n";
-    return kExitOk;
+    std::cout << (was_session ? "revoked session " : "revoked refresh token family ") << id << "\n";
+    return confirm_applied(*stores, args);
   }
 
   long long now = now_ms();

@@ -83,9 +83,10 @@ int user_command(const Args& args) {
   if (!needs_name && pos.size() != 2) return fail(kExitUsage, "usage: cloakroom user list");
 
   Result<void> flags_ok = verb == "add"      ? args.only({"role", "password-stdin"})
-                          : verb == "passwd" ? args.only({"password-stdin"})
-                          : verb == "roles"  ? args.only({"set"})
-                                             : args.only({});
+                          : verb == "passwd" ? args.only({"password-stdin", "wait", "no-wait"})
+                          : verb == "roles"  ? args.only({"set", "wait", "no-wait"})
+                          : verb == "list"   ? args.only({})
+                                             : args.only({"wait", "no-wait"});
   if (!flags_ok) return fail(kExitUsage, flags_ok.error().text());
   if (verb != "add" && verb != "list" && verb != "disable" && verb != "enable" && verb != "passwd" && verb != "roles")
     return fail(kExitUsage, "unknown command \"user " + verb + "\"");
@@ -145,7 +146,7 @@ int user_command(const Args& args) {
   if (verb == "disable" || verb == "enable") {
     done = users.set_disabled(user->id, verb == "disable");
     message = (verb == "disable" ? "disabled user " : "enabled user ") + user->username;
-    if (verb == "disable") message += "; their credentials stop working within a second";
+    if (verb == "disable") message += "; every credential they hold stops working";
   } else if (verb == "passwd") {
     auto password = read_new_password(args, *config);
     if (!password) return fail(kExitUsage, password.error().text());
@@ -154,7 +155,7 @@ int user_command(const Args& args) {
     done = users.set_password_hash(user->id, *hash);
     // A password reset ends every session: whoever knew the old one is out.
     if (done) {
-      auto ended = end_user_credentials(*stores, user->id, unix_millis(clock.now()));
+      auto ended = end_user_credentials(*stores, user->id);
       if (!ended) return store_failure(ended.error());
       message = "changed the password of " + user->username + " and ended " + std::to_string(ended->sessions) +
                 " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
@@ -169,11 +170,8 @@ int user_command(const Args& args) {
     message = "roles of " + user->username + ": " + (set->empty() ? "(none)" : *set);
   }
   if (!done) return store_failure(done.error());
-  // Tell a running server: it re-reads the user within ~200 ms.
-  if (auto e = stores->events->append(StoreEvent::Kind::user_changed, user->id, unix_millis(clock.now())); !e)
-    return store_failure(e.error());
   std::cout << message << "\n";
-  return kExitOk;
+  return confirm_applied(*stores, args);
 }
 
 }  // namespace cloakroom::cli

@@ -252,6 +252,13 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("throttle", "window", throttle.window, "Window over which failed logins are counted."),
       INT_KEY("throttle", "max_tracked", throttle.max_tracked, 100, 100'000'000,
               "Keys (addresses, usernames, username-address pairs) remembered per table (memory bound)."),
+      // Why at most 1s: a revocation reaches other processes within about one interval.
+      BOUNDED_DURATION_KEY("feed", "poll_interval", feed.poll_interval, 1000,
+                           "How often each process checks the change feed for other processes' changes "
+                           "(a cheap check; the feed is read only when something changed)."),
+      DURATION_KEY("feed", "max_staleness", feed.max_staleness,
+                   "A process that could not read the change feed for this long answers checks with 503 and "
+                   "is not ready, instead of trusting credentials that may have been revoked elsewhere."),
   };
   return k;
 }

@@ -108,6 +108,10 @@ struct Config {
   HttpConfig http;
   PasswordConfig password;
   ThrottleConfig throttle;
+  struct {
+    Millis poll_interval{5};     // how often the change feed is checked
+    Millis max_staleness{2000};  // unread this long: checks fail closed (503)
+  } feed;
 };
 
 // The maximum password length the SPEC fixes (bytes).

@@ -65,7 +65,12 @@ namespace cloakroom {
   X(hash_workers, "cloakroom_hash_workers", "Password hashing threads.")                       \
   X(http_connections, "cloakroom_http_connections", "Open client connections.")                \
   X(sessions_active, "cloakroom_sessions_active", "Sessions in the in-process cache (active sessions).") \
-  X(denylist_entries, "cloakroom_denylist_entries", "Access tokens and refresh families on the in-process denylist.")
+  X(denylist_entries, "cloakroom_denylist_entries", "Access tokens and refresh families on the in-process denylist.") \
+  X(feed_position, "cloakroom_feed_applied_position", "Change feed position this process has applied (the sum over its feeds).") \
+  X(feed_lag_entries, "cloakroom_feed_lag_entries", "Change feed entries written but not yet applied here, at the last check (the largest over its feeds).") \
+  X(feed_lag_seconds, "cloakroom_feed_lag_seconds", "Age of the newest change feed entry when this process applied it: how late revocations arrive.") \
+  X(feed_age_seconds, "cloakroom_feed_age_seconds", "Time since the change feed was last read; past feed.max_staleness checks answer 503.") \
+  X(heartbeat_age_seconds, "cloakroom_node_heartbeat_age_seconds", "Time since this process last wrote its heartbeat to the node registry.")
 
 enum class GaugeId {
 #define CLOAKROOM_ENUM(name, metric, help) name,

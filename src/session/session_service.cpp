@@ -197,21 +197,20 @@ Result<std::vector<CredentialInfo>> SessionService::list_user(const std::string&
   return out;
 }
 
-Result<void> SessionService::apply(const StoreEvent& event) {
-  switch (event.kind) {
-    case StoreEvent::Kind::session_revoked:
-      if (event.subject.size() == kSessionIdChars && erase(session_key(event.subject)))
-        d_.metrics.inc(Counter::sessions_revoked);
-      return {};
-    case StoreEvent::Kind::user_sessions_revoked:
-      for (std::size_t n = erase_user(event.subject); n > 0; --n) d_.metrics.inc(Counter::sessions_revoked);
-      return {};
-    case StoreEvent::Kind::user_changed:
-      return d_.users.refresh(event.subject);
-    case StoreEvent::Kind::family_revoked:  // TokenService's
-      return {};
+void SessionService::evict(std::string_view session_id) {
+  if (session_id.size() == kSessionIdChars && erase(session_key(session_id))) d_.metrics.inc(Counter::sessions_revoked);
+}
+
+void SessionService::evict_user(const std::string& user_id) {
+  for (std::size_t n = erase_user(user_id); n > 0; --n) d_.metrics.inc(Counter::sessions_revoked);
+}
+
+void SessionService::evict_all() {
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    active_.fetch_sub(s.sessions.size(), std::memory_order_relaxed);
+    s.sessions.clear();
   }
-  return {};
 }
 
 void SessionService::flush_touches() {

@@ -13,7 +13,7 @@
 // adopted. Only SHA-256 of each secret is kept, compared in constant time.
 // Idle expiry slides in memory on every request; the store is told at most
 // once per touch interval per session, in batches (flush_touches()).
-// Changes made by other processes arrive through apply(StoreEvent).
+// Changes made by other processes arrive from the change feed as evictions.
 // create() and revoke_user() of one user are linearisable: each holds the
 // user's lock across its store write and its cache change, so a login racing
 // a logout-all ends either revoked everywhere or alive everywhere, never
@@ -79,8 +79,12 @@ class SessionService {
   // The user's active sessions, oldest first, with in-memory last-seen times.
   Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
+  // The change feed's entries (idempotent): drop what the cache holds.
+  void evict(std::string_view session_id);
+  void evict_user(const std::string& user_id);
+  void evict_all();
+
   // Background work (App's maintenance thread).
-  Result<void> apply(const StoreEvent& event);
   void flush_touches();
   void purge_expired();
 

@@ -4,9 +4,12 @@
 // store/sqlite/ (same file names).
 //
 //   store.create(record);                       // durable before it returns
-//   auto all = store.load_active(now_ms, idle);  // at startup, to fill the cache
+//   auto one = store.find("Ab3...");              // a near-cache miss
 //   store.remove("Ab3...");                      // logout: durable before it returns
 //   store.remove("Ab3...", user_id);             // the same, only if it is that user's
+//
+// Every removal records its change in the change feed (store/change_feed.h)
+// in the same transaction, so every process's cache hears of it.
 //
 // Only a hash of each session's secret is stored: a leaked database yields
 // no usable token. Every method is thread-safe.
@@ -56,33 +59,6 @@ class SessionStore {
   virtual Result<std::vector<std::string>> remove_user(const std::string& user_id) = 0;
   // Removes expired sessions; returns how many.
   virtual Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) = 0;
-};
-
-// Changes made outside the serving process (the CLI, later other nodes),
-// replayed by the server so its caches follow: "session X revoked", "user
-// U's sessions, refresh families and access tokens revoked (epoch raised)",
-// "user U changed (roles, disabled, password)", "refresh family F revoked".
-struct StoreEvent {
-  enum class Kind { session_revoked, user_sessions_revoked, user_changed, family_revoked };
-  long long seq = 0;
-  Kind kind;
-  std::string subject;  // session id, user id or refresh family id
-};
-
-class EventLog {
- public:
-  virtual ~EventLog() = default;
-  virtual Result<void> append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) = 0;
-  // Events with seq > after, oldest first.
-  virtual Result<std::vector<StoreEvent>> since(long long after) = 0;
-  // The highest seq so far (0 when empty).
-  virtual Result<long long> last_seq() = 0;
-  // Drops events older than `before_ms`.
-  virtual Result<void> prune(long long before_ms) = 0;
-  // Cheap, for polling every few milliseconds: false only when nothing can
-  // have been appended by anyone else since the last call (then since() need
-  // not be read). A backend that cannot tell says true.
-  virtual Result<bool> changed() { return true; }
 };
 
 }  // namespace cloakroom

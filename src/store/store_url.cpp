@@ -7,9 +7,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/sqlite/change_feed.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
@@ -33,11 +35,13 @@ struct OpenArgs {
 // The stores one URL gives, by the documented pairing.
 struct UserSide {
   std::unique_ptr<UserStore> users;
-  std::unique_ptr<EventLog> events;
+  std::shared_ptr<ChangeFeed> feed;
 };
 struct SessionSide {
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<TokenStore> tokens;
+  std::shared_ptr<ChangeFeed> feed;
+  std::shared_ptr<NodeRegistry> nodes;
 };
 
 struct Backend {
@@ -51,8 +55,26 @@ struct Backend {
   bool opens(StoreSlot slot) const { return slot == StoreSlot::users ? open_users != nullptr : open_sessions != nullptr; }
 };
 
-// Opens (once per distinct file) the SQLite database a sqlite:// URL names.
-Result<std::shared_ptr<sqlite::Database>> open_sqlite(const OpenArgs& a) {
+// The object stored under `key` in the shared map, made by `make` the first time.
+template <class T, class Make>
+auto shared_of(Shared& shared, const std::string& key, Make&& make) -> Result<std::shared_ptr<T>> {
+  std::shared_ptr<void>& handle = shared[key];
+  if (handle) return std::static_pointer_cast<T>(handle);
+  Result<std::shared_ptr<T>> made = make();
+  if (made) handle = *made;
+  return made;
+}
+
+// What one sqlite:// file gives every store: the stores' connection, and the
+// feed and registry on a second connection of their own (see sqlite/change_feed.h).
+struct SqliteFile {
+  std::shared_ptr<sqlite::Database> db;
+  std::shared_ptr<sqlite::ChangeFeed> feed;
+  std::shared_ptr<sqlite::NodeRegistry> nodes;
+};
+
+// Creates the file's directory (0700 when it is the data dir) and opens one connection.
+Result<std::shared_ptr<sqlite::Database>> open_sqlite_db(const OpenArgs& a) {
   const std::string path(a.rest);
   std::error_code ec;
   fs::path parent = fs::path(path).parent_path();
@@ -62,34 +84,59 @@ Result<std::shared_ptr<sqlite::Database>> open_sqlite(const OpenArgs& a) {
     // Why: the directory holds password hashes and private keys.
     if (fs::weakly_canonical(parent, ec) == fs::weakly_canonical(a.urls.data_dir, ec)) ::chmod(parent.c_str(), 0700);
   }
-  std::shared_ptr<void>& handle = a.shared["sqlite:" + fs::weakly_canonical(path, ec).string()];
-  if (handle) return std::static_pointer_cast<sqlite::Database>(handle);
-  auto db = sqlite::Database::open(path);
-  if (!db) return db.error();
-  handle = *db;
-  return *db;
+  return sqlite::Database::open(path);
 }
+
+// Opens (once per distinct file) what a sqlite:// URL names.
+Result<std::shared_ptr<SqliteFile>> open_sqlite(const OpenArgs& a) {
+  std::error_code ec;
+  const std::string key = "sqlite:" + fs::weakly_canonical(std::string(a.rest), ec).string();
+  return shared_of<SqliteFile>(a.shared, key, [&]() -> Result<std::shared_ptr<SqliteFile>> {
+    auto db = open_sqlite_db(a);
+    if (!db) return db.error();
+    auto follower = sqlite::Database::open(std::string(a.rest));
+    if (!follower) return follower.error();
+    return std::make_shared<SqliteFile>(SqliteFile{*db, std::make_shared<sqlite::ChangeFeed>(*follower),
+                                                   std::make_shared<sqlite::NodeRegistry>(*follower)});
+  });
+}
+
+struct MemoryFeed {
+  std::shared_ptr<memory::ChangeFeed> feed = std::make_shared<memory::ChangeFeed>();
+  std::shared_ptr<memory::NodeRegistry> nodes = std::make_shared<memory::NodeRegistry>();
+};
+
+// memory:// users and sessions of one open_stores call share one feed.
+std::shared_ptr<MemoryFeed> memory_feed(const OpenArgs& a) {
+  return *shared_of<MemoryFeed>(a.shared, "memory:",
+                                []() -> Result<std::shared_ptr<MemoryFeed>> { return std::make_shared<MemoryFeed>(); });
+}
+
 
 // Every backend, by URL scheme: adding one is adding (or filling in) its
 // row. Planned ones have no openers yet, so config refuses them clearly.
 constexpr Backend kBackends[] = {
     {"sqlite://", "sqlite://PATH", true,
      [](const OpenArgs& a) -> Result<UserSide> {
-       auto db = open_sqlite(a);
-       if (!db) return db.error();
-       return UserSide{std::make_unique<sqlite::UserStore>(*db), std::make_unique<sqlite::EventLog>(*db)};
+       auto file = open_sqlite(a);
+       if (!file) return file.error();
+       return UserSide{std::make_unique<sqlite::UserStore>((*file)->db), (*file)->feed};
      },
      [](const OpenArgs& a) -> Result<SessionSide> {
-       auto db = open_sqlite(a);
-       if (!db) return db.error();
-       return SessionSide{std::make_unique<sqlite::SessionStore>(*db), std::make_unique<sqlite::TokenStore>(*db)};
+       auto file = open_sqlite(a);
+       if (!file) return file.error();
+       return SessionSide{std::make_unique<sqlite::SessionStore>((*file)->db),
+                          std::make_unique<sqlite::TokenStore>((*file)->db), (*file)->feed, (*file)->nodes};
      }},
     {"memory://", "memory://", false,
-     [](const OpenArgs&) -> Result<UserSide> {
-       return UserSide{std::make_unique<memory::UserStore>(), std::make_unique<memory::EventLog>()};
+     [](const OpenArgs& a) -> Result<UserSide> {
+       auto m = memory_feed(a);
+       return UserSide{std::make_unique<memory::UserStore>(m->feed), m->feed};
      },
-     [](const OpenArgs&) -> Result<SessionSide> {
-       return SessionSide{std::make_unique<memory::SessionStore>(), std::make_unique<memory::TokenStore>()};
+     [](const OpenArgs& a) -> Result<SessionSide> {
+       auto m = memory_feed(a);
+       return SessionSide{std::make_unique<memory::SessionStore>(m->feed), std::make_unique<memory::TokenStore>(m->feed),
+                          m->feed, m->nodes};
      }},
     // Planned (SPEC §4): postgres for users, redis for sessions.
     {"postgres://", "postgres://...", true, nullptr, nullptr},
@@ -149,8 +196,10 @@ Result<Stores> open_stores(const StoreUrls& urls) {
   if (!users) return users.error();
   auto sessions = open_side<SessionSide>("store.sessions", urls.sessions, urls, shared);
   if (!sessions) return sessions.error();
-  return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens),
-                std::move(users->events)};
+  std::vector<std::shared_ptr<ChangeFeed>> feeds{users->feed};
+  if (sessions->feed != users->feed) feeds.push_back(sessions->feed);
+  return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens), std::move(feeds),
+                std::move(sessions->nodes)};
 }
 
 }  // namespace cloakroom

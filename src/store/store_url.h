@@ -1,8 +1,9 @@
 #pragma once
 // Opens the stores the config URLs name, through one table of backends by
 // URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build.
-// store.users gives the users and the event log beside them; store.sessions
-// gives the sessions and the token state beside them.
+// store.users gives the users; store.sessions gives the sessions, the token
+// state and the node registry beside them. Each backend brings the change
+// feed its stores record into: one when both URLs name one database.
 //
 //   auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
 //   // one SQLite connection per distinct file
@@ -10,8 +11,11 @@
 //   UserStore& users = *stores->users;
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
+#include "store/change_feed.h"
+#include "store/node_registry.h"
 #include "store/session_store.h"
 #include "store/store_url_check.h"
 #include "store/token_store.h"
@@ -25,8 +29,10 @@ struct Stores {
   std::unique_ptr<SessionStore> sessions;
   // Refresh families, denylist and epochs live beside the sessions.
   std::unique_ptr<TokenStore> tokens;
-  // Lives beside the users: the CLI writes here, the server replays it.
-  std::unique_ptr<EventLog> events;
+  // Every distinct feed the stores above record into (one for one database).
+  std::vector<std::shared_ptr<ChangeFeed>> feeds;
+  // Lives beside the sessions.
+  std::shared_ptr<NodeRegistry> nodes;
 };
 
 // What open_stores needs of the config: the values, not the Config, so the

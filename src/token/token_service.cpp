@@ -257,25 +257,6 @@ Result<std::vector<CredentialInfo>> TokenService::list_user(const std::string& u
   return out;
 }
 
-Result<void> TokenService::apply(const StoreEvent& event) {
-  switch (event.kind) {
-    case StoreEvent::Kind::family_revoked:
-      d_.revocations.add(Revocation{Revocation::Kind::family, event.subject, family_denial_until(now_ms())});
-      return {};
-    case StoreEvent::Kind::user_sessions_revoked: {
-      // The CLI ended everything of the user and raised the epoch in the store.
-      auto epoch = d_.store.epoch(event.subject);
-      if (!epoch) return epoch.error();
-      d_.revocations.raise_epoch(event.subject, *epoch);
-      return {};
-    }
-    case StoreEvent::Kind::session_revoked:
-    case StoreEvent::Kind::user_changed:
-      return {};
-  }
-  return {};
-}
-
 void TokenService::purge_expired() {
   d_.revocations.purge(now_ms());
   if (auto r = d_.store.purge_expired(now_ms()); !r)

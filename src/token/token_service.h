@@ -95,7 +95,6 @@ class TokenService {
   Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
   // Background work (App's maintenance thread).
-  Result<void> apply(const StoreEvent& event);
   void purge_expired();
 
   // How long a revoked family's access tokens stay denied: until the last

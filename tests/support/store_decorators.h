@@ -19,6 +19,7 @@
 #include <optional>
 #include <utility>
 
+#include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
@@ -147,20 +148,26 @@ class TokenStoreDecorator : public Decorator<TokenStore> {
   }
 };
 
-class EventLogDecorator : public Decorator<EventLog> {
+class ChangeFeedDecorator : public Decorator<ChangeFeed> {
  public:
   using Decorator::Decorator;
-  Result<void> append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) override {
-    return forward([&] { return inner_.append(kind, subject, now_ms); });
+  Result<void> append(const Change& change) override { return forward([&] { return inner_.append(change); }); }
+  Result<std::vector<FeedEntry>> read(long long position, std::size_t max) override {
+    return forward([&] { return inner_.read(position, max); });
   }
-  Result<std::vector<StoreEvent>> since(long long after) override {
-    return forward([&] { return inner_.since(after); });
-  }
-  Result<long long> last_seq() override { return forward([&] { return inner_.last_seq(); }); }
-  Result<void> prune(long long before_ms) override {
-    return forward([&] { return inner_.prune(before_ms); });
-  }
+  Result<FeedBounds> bounds() override { return forward([&] { return inner_.bounds(); }); }
   Result<bool> changed() override { return forward([&] { return inner_.changed(); }); }
+  Result<void> prune(long long before_ms) override { return forward([&] { return inner_.prune(before_ms); }); }
+  const std::string& name() const override { return inner_.name(); }
+};
+
+class NodeRegistryDecorator : public Decorator<NodeRegistry> {
+ public:
+  using Decorator::Decorator;
+  Result<void> beat(const NodeRecord& node) override { return forward([&] { return inner_.beat(node); }); }
+  Result<void> leave(const std::string& id) override { return forward([&] { return inner_.leave(id); }); }
+  Result<std::vector<NodeRecord>> list() override { return forward([&] { return inner_.list(); }); }
+  Result<void> prune(long long before_ms) override { return forward([&] { return inner_.prune(before_ms); }); }
 };
 
 // The inner store, until told otherwise: then find_by_id answers `failure`
@@ -182,7 +189,7 @@ class SwitchableUserStore : public UserStoreDecorator {
 class FailingStores {
  public:
   struct Switches {
-    std::atomic<bool> users{false}, sessions{false}, tokens{false}, events{false};
+    std::atomic<bool> users{false}, sessions{false}, tokens{false}, feed{false};
   };
   Switches failing;
 
@@ -191,18 +198,20 @@ class FailingStores {
     return Stores{std::make_unique<UserStoreDecorator>(users_, &failing.users),
                   std::make_unique<SessionStoreDecorator>(sessions_, &failing.sessions),
                   std::make_unique<TokenStoreDecorator>(tokens_, &failing.tokens),
-                  std::make_unique<EventLogDecorator>(events_, &failing.events)};
+                  {std::make_shared<ChangeFeedDecorator>(*feed_, &failing.feed)},
+                  std::make_shared<NodeRegistryDecorator>(nodes_, &failing.feed)};
   }
   // Every store at once.
   void fail(bool on) {
-    for (auto* s : {&failing.users, &failing.sessions, &failing.tokens, &failing.events}) s->store(on);
+    for (auto* s : {&failing.users, &failing.sessions, &failing.tokens, &failing.feed}) s->store(on);
   }
 
  private:
-  memory::UserStore users_;
-  memory::SessionStore sessions_;
-  memory::TokenStore tokens_;
-  memory::EventLog events_;
+  std::shared_ptr<memory::ChangeFeed> feed_ = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry nodes_;
+  memory::UserStore users_{feed_};
+  memory::SessionStore sessions_{feed_};
+  memory::TokenStore tokens_{feed_};
 };
 
 }  // namespace cloakroom::testing

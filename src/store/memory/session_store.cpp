@@ -48,7 +48,9 @@ Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
 
 Result<bool> SessionStore::remove(const std::string& id) {
   std::lock_guard lock(mu_);
-  return by_id_.erase(id) > 0;
+  if (by_id_.erase(id) == 0) return false;
+  (void)feed_->append(Change{Change::Kind::session_revoked, id});
+  return true;
 }
 
 Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) {
@@ -56,6 +58,7 @@ Result<bool> SessionStore::remove(const std::string& id, const std::string& user
   auto it = by_id_.find(id);
   if (it == by_id_.end() || it->second.user_id != user_id) return false;
   by_id_.erase(it);
+  (void)feed_->append(Change{Change::Kind::session_revoked, id});
   return true;
 }
 
@@ -70,37 +73,13 @@ Result<std::vector<std::string>> SessionStore::remove_user(const std::string& us
       ++it;
     }
   }
+  (void)feed_->append(Change{Change::Kind::user_sessions_revoked, user_id});
   return ids;
 }
 
 Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
   std::lock_guard lock(mu_);
   return std::erase_if(by_id_, [&](const auto& kv) { return !active(kv.second, now_ms, idle_ms); });
-}
-
-Result<void> EventLog::append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) {
-  std::lock_guard lock(mu_);
-  long long seq = next_++;
-  events_.emplace(seq, std::make_pair(StoreEvent{seq, kind, subject}, now_ms));
-  return {};
-}
-
-Result<std::vector<StoreEvent>> EventLog::since(long long after) {
-  std::lock_guard lock(mu_);
-  std::vector<StoreEvent> out;
-  for (auto it = events_.upper_bound(after); it != events_.end(); ++it) out.push_back(it->second.first);
-  return out;
-}
-
-Result<long long> EventLog::last_seq() {
-  std::lock_guard lock(mu_);
-  return next_ - 1;
-}
-
-Result<void> EventLog::prune(long long before_ms) {
-  std::lock_guard lock(mu_);
-  std::erase_if(events_, [&](const auto& kv) { return kv.second.second < before_ms; });
-  return {};
 }
 
 }  // namespace cloakroom::memory

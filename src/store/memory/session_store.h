@@ -1,15 +1,18 @@
 #pragma once
-// memory:// sessions and events: maps behind a mutex; gone at exit.
-#include <map>
+// memory:// sessions: a map behind a mutex; gone at exit.
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
+#include "store/memory/change_feed.h"
 #include "store/session_store.h"
 
 namespace cloakroom::memory {
 
 class SessionStore final : public cloakroom::SessionStore {
  public:
+  // Changes are recorded in `feed` (a private one when none is shared).
+  explicit SessionStore(std::shared_ptr<ChangeFeed> feed = std::make_shared<ChangeFeed>()) : feed_(std::move(feed)) {}
   Result<void> create(const SessionRecord& record) override;
   Result<SessionRecord> find(const std::string& id) override;
   Result<std::vector<SessionRecord>> load_active(long long now_ms, long long idle_ms) override;
@@ -21,21 +24,9 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override;
 
  private:
+  std::shared_ptr<ChangeFeed> feed_;
   std::mutex mu_;
   std::unordered_map<std::string, SessionRecord> by_id_;
-};
-
-class EventLog final : public cloakroom::EventLog {
- public:
-  Result<void> append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) override;
-  Result<std::vector<StoreEvent>> since(long long after) override;
-  Result<long long> last_seq() override;
-  Result<void> prune(long long before_ms) override;
-
- private:
-  std::mutex mu_;
-  std::map<long long, std::pair<StoreEvent, long long>> events_;  // seq -> (event, created_ms)
-  long long next_ = 1;
 };
 
 }  // namespace cloakroom::memory

@@ -50,6 +50,8 @@ Result<std::vector<RefreshFamilyRecord>> TokenStore::list_active_families(long l
 void TokenStore::deny_locked(const Revocation& r) {
   long long& until = denylist_[{r.kind, r.id}];
   until = std::max(until, r.until_ms);
+  (void)feed_->append(Change{
+      r.kind == Revocation::Kind::token ? Change::Kind::token_denied : Change::Kind::family_revoked, r.id, r.until_ms});
 }
 
 Result<bool> TokenStore::revoke_family(const std::string& id, long long until_ms) {
@@ -96,7 +98,9 @@ Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
 
 Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
   std::lock_guard lock(mu_);
-  return ++epochs_[user_id];
+  long long epoch = ++epochs_[user_id];
+  (void)feed_->append(Change{Change::Kind::epoch_raised, user_id, epoch});
+  return epoch;
 }
 
 Result<long long> TokenStore::epoch(const std::string& user_id) {

@@ -1,15 +1,19 @@
 #pragma once
 // memory:// token state: maps behind a mutex; gone at exit.
 #include <map>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
+#include "store/memory/change_feed.h"
 #include "store/token_store.h"
 
 namespace cloakroom::memory {
 
 class TokenStore final : public cloakroom::TokenStore {
  public:
+  // Changes are recorded in `feed` (a private one when none is shared).
+  explicit TokenStore(std::shared_ptr<ChangeFeed> feed = std::make_shared<ChangeFeed>()) : feed_(std::move(feed)) {}
   Result<void> create_family(const RefreshFamilyRecord& family) override;
   Result<RefreshFamilyRecord> find_family(const std::string& id) override;
   Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
@@ -31,6 +35,7 @@ class TokenStore final : public cloakroom::TokenStore {
   void deny_locked(const Revocation& r);
   // Unexpired families, of one user or (nullptr) of all, oldest first.
   std::vector<RefreshFamilyRecord> live_families(const std::string* user_id, long long now_ms);
+  std::shared_ptr<ChangeFeed> feed_;
   std::mutex mu_;
   std::unordered_map<std::string, RefreshFamilyRecord> families_;
   std::map<std::pair<Revocation::Kind, std::string>, long long> denylist_;  // -> until_ms

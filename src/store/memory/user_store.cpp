@@ -45,7 +45,7 @@ Result<void> UserStore::update(const std::string& id, F&& change) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return ErrorCode::not_found;
   change(it->second);
-  return {};
+  return feed_->append(Change{Change::Kind::user_changed, id});
 }
 
 Result<void> UserStore::set_disabled(const std::string& id, bool disabled) {

@@ -1,15 +1,19 @@
 #pragma once
 // memory:// users: a map behind a mutex. For tests and throwaway servers;
 // everything is gone when the process exits.
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
+#include "store/memory/change_feed.h"
 #include "store/user_store.h"
 
 namespace cloakroom::memory {
 
 class UserStore final : public cloakroom::UserStore {
  public:
+  // Changes are recorded in `feed` (a private one when none is shared).
+  explicit UserStore(std::shared_ptr<ChangeFeed> feed = std::make_shared<ChangeFeed>()) : feed_(std::move(feed)) {}
   Result<void> create(const User& user) override;
   Result<User> find_by_name(const std::string& username) override;
   Result<User> find_by_id(const std::string& id) override;
@@ -23,6 +27,7 @@ class UserStore final : public cloakroom::UserStore {
   template <class F>
   Result<void> update(const std::string& id, F&& change);
 
+  std::shared_ptr<ChangeFeed> feed_;
   std::mutex mu_;
   std::unordered_map<std::string, User> by_id_;
   std::unordered_map<std::string, std::string> id_by_key_;  // username_key -> id

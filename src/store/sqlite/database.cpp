@@ -85,6 +85,26 @@ const std::vector<const char*>& migrations() {
       // 4: usernames in NFC (the username profile). No SQL: NFC needs ICU,
       //    so code_step() below does the work inside the same transaction.
       "",
+      // 5: the change feed grows up (every writer records every change that
+      //    affects a check, with a value: a deadline or an epoch) and the
+      //    node registry: who serves, their heartbeat, what they applied.
+      R"sql(
+        ALTER TABLE events ADD COLUMN value INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE nodes (
+          id           TEXT PRIMARY KEY,
+          host         TEXT NOT NULL,
+          address      TEXT NOT NULL,
+          pid          INTEGER NOT NULL,
+          started_ms   INTEGER NOT NULL,
+          heartbeat_ms INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE node_positions (
+          node_id  TEXT NOT NULL,
+          feed     TEXT NOT NULL,
+          position INTEGER NOT NULL,
+          PRIMARY KEY (node_id, feed)
+        ) STRICT, WITHOUT ROWID;
+      )sql",
   };
   return m;
 }
@@ -131,19 +151,24 @@ Error unavailable(sqlite3* db, std::string_view what) {
 // enough for -wal and -shm: SQLite creates them with the database file's
 // mode; ones left over from before are tightened too. Why not umask: it is
 // process-wide, and other threads create files meanwhile.
+// Why by path (stat/chmod) and never open+close on an existing file: closing
+// any descriptor of a file drops every POSIX lock this process holds on it,
+// so a second connection opened beside a first one (the feed's) would strip
+// the first one's WAL locks, and another process could then reset the WAL
+// under it: committed writes would vanish.
 void make_private(const std::string& path) {
   if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
-  auto tighten = [](const std::string& p, int create) {
-    int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC | create, 0600);
-    if (fd < 0) return;  // absent (-wal, -shm) or unwritable: SQLite reports the latter
+  auto tighten = [](const std::string& p) {
     struct stat st{};
-    if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && ::fchmod(fd, st.st_mode & 0700) == 0)
+    if (::stat(p.c_str(), &st) != 0) return;  // absent (-wal, -shm): SQLite creates them with the file's mode
+    if ((st.st_mode & 077) != 0 && ::chmod(p.c_str(), st.st_mode & 0700) == 0)
       log_line("warn", "file_mode_tightened", {{"path", p}, {"detail", "others could read it; now owner-only"}});
-    ::close(fd);
   };
-  tighten(path, O_CREAT);
-  tighten(path + "-wal", 0);
-  tighten(path + "-shm", 0);
+  // A new file cannot be locked by anyone yet, so creating it through a descriptor is safe.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0600); fd >= 0) ::close(fd);
+  tighten(path);
+  tighten(path + "-wal");
+  tighten(path + "-shm");
 }
 
 }  // namespace
@@ -223,7 +248,8 @@ Error Database::busy() const {
   return Error{ErrorCode::store_unavailable};
 }
 
-Result<void> Database::transaction(const std::function<Result<void>(Connection&)>& f) {
+Result<void> Database::transaction(const std::function<Result<void>(Connection&)>& f,
+                                   std::chrono::milliseconds wait) {
   return run([&](Connection& c) -> Result<void> {
     if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r.error();
     auto r = f(c);
@@ -236,7 +262,7 @@ Result<void> Database::transaction(const std::function<Result<void>(Connection&)
       return committed.error();
     }
     return {};
-  });
+  }, wait);
 }
 
 Result<void> Database::probe_writable(std::chrono::milliseconds wait) {

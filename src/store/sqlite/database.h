@@ -187,7 +187,8 @@ class Database {
     return f(conn_);
   }
   // Runs `f` inside BEGIN IMMEDIATE ... COMMIT; rolls back when f fails.
-  Result<void> transaction(const std::function<Result<void>(Connection&)>& f);
+  Result<void> transaction(const std::function<Result<void>(Connection&)>& f,
+                           std::chrono::milliseconds wait = kStoreWait);
   // Whether a write could start now (takes and releases the write lock).
   Result<void> probe_writable(std::chrono::milliseconds wait);
 

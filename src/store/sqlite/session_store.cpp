@@ -1,6 +1,6 @@
 #include "store/sqlite/session_store.h"
 
-#include <optional>
+#include "store/sqlite/change_feed.h"
 
 namespace cloakroom::sqlite {
 namespace {
@@ -14,23 +14,6 @@ constexpr auto kOfUser = sql("SELECT ", kColumns, " FROM sessions WHERE user_id 
 SessionRecord read_session(const Statement& st) {
   return SessionRecord{st.text(0),    st.text(1), st.text(2), st.integer(3), st.integer(4),
                        st.integer(5), st.text(6), st.text(7), st.boolean(8)};
-}
-
-std::string_view kind_name(StoreEvent::Kind k) {
-  switch (k) {
-    case StoreEvent::Kind::session_revoked: return "session_revoked";
-    case StoreEvent::Kind::user_sessions_revoked: return "user_sessions_revoked";
-    case StoreEvent::Kind::user_changed: return "user_changed";
-    case StoreEvent::Kind::family_revoked: return "family_revoked";
-  }
-  return "";
-}
-
-std::optional<StoreEvent::Kind> kind_of(std::string_view s) {
-  for (auto k : {StoreEvent::Kind::session_revoked, StoreEvent::Kind::user_sessions_revoked,
-                 StoreEvent::Kind::user_changed, StoreEvent::Kind::family_revoked})
-    if (kind_name(k) == s) return k;
-  return std::nullopt;
 }
 
 }  // namespace
@@ -68,25 +51,40 @@ Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
   });
 }
 
+// Removes the rows `statement` matches and records each change, in one transaction.
+Result<bool> SessionStore::remove_where(const char* statement, const std::string& id, const std::string* user_id) {
+  bool removed = false;
+  auto r = db_->transaction([&](Connection& c) -> Result<void> {
+    auto n = user_id ? c.exec(statement, id, *user_id) : c.exec(statement, id);
+    if (!n) return n.error();
+    removed = *n > 0;
+    if (!removed) return {};
+    return record_change(c, Change::Kind::session_revoked, id);
+  });
+  if (!r) return r.error();
+  return removed;
+}
+
 Result<bool> SessionStore::remove(const std::string& id) {
-  auto removed = db_->run([&](Connection& c) { return c.exec("DELETE FROM sessions WHERE id = ?1", id); });
-  if (!removed) return removed.error();
-  return *removed > 0;
+  return remove_where("DELETE FROM sessions WHERE id = ?1", id, nullptr);
 }
 
 Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) {
-  auto removed =
-      db_->run([&](Connection& c) { return c.exec("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", id, user_id); });
-  if (!removed) return removed.error();
-  return *removed > 0;
+  return remove_where("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", id, &user_id);
 }
 
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
-  // One statement is atomic on its own: no transaction needed.
-  return db_->run([&](Connection& c) {
-    return c.query("DELETE FROM sessions WHERE user_id = ?1 RETURNING id", [](const Statement& row) { return row.text(0); },
-                   user_id);
+  std::vector<std::string> ids;
+  auto r = db_->transaction([&](Connection& c) -> Result<void> {
+    auto removed = c.query("DELETE FROM sessions WHERE user_id = ?1 RETURNING id",
+                           [](const Statement& row) { return row.text(0); }, user_id);
+    if (!removed) return removed.error();
+    ids = std::move(*removed);
+    // Recorded even when nothing was stored: a cache may still hold one.
+    return record_change(c, Change::Kind::user_sessions_revoked, user_id);
   });
+  if (!r) return r.error();
+  return ids;
 }
 
 Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
@@ -95,51 +93,6 @@ Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle
   });
   if (!purged) return purged.error();
   return static_cast<std::size_t>(*purged);
-}
-
-Result<void> EventLog::append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) {
-  return db_->run([&](Connection& c) {
-    return done(c.exec("INSERT INTO events (kind, subject, created_ms) VALUES (?1, ?2, ?3)", kind_name(kind), subject,
-                       now_ms));
-  });
-}
-
-Result<std::vector<StoreEvent>> EventLog::since(long long after) {
-  auto rows = db_->run([&](Connection& c) {
-    // Why: bounded batches; the poller comes back for the rest.
-    return c.query("SELECT seq, kind, subject FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1000",
-                   [](const Statement& row) -> std::optional<StoreEvent> {
-                     auto kind = kind_of(row.text(1));
-                     if (!kind) return std::nullopt;  // written by a newer cloakroom: not ours to replay
-                     return StoreEvent{row.integer(0), *kind, row.text(2)};
-                   },
-                   after);
-  });
-  if (!rows) return rows.error();
-  std::vector<StoreEvent> out;
-  for (auto& event : *rows)
-    if (event) out.push_back(std::move(*event));
-  return out;
-}
-
-Result<long long> EventLog::last_seq() {
-  return db_->run([&](Connection& c) {
-    return c.one("SELECT coalesce(max(seq), 0) FROM events", [](const Statement& row) { return row.integer(0); });
-  });
-}
-
-Result<bool> EventLog::changed() {
-  // Why a short wait: this runs every few milliseconds; a busy database
-  // only delays the answer to the next tick.
-  auto version = db_->run(
-      [](Connection& c) { return c.one("PRAGMA data_version", [](const Statement& st) { return st.integer(0); }); },
-      std::chrono::milliseconds(50));
-  if (!version) return version.error();
-  return seen_version_.exchange(*version) != *version;
-}
-
-Result<void> EventLog::prune(long long before_ms) {
-  return db_->run([&](Connection& c) { return done(c.exec("DELETE FROM events WHERE created_ms < ?1", before_ms)); });
 }
 
 }  // namespace cloakroom::sqlite

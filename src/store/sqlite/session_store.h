@@ -1,6 +1,5 @@
 #pragma once
-// sqlite:// sessions (table `sessions`) and events (table `events`).
-#include <atomic>
+// sqlite:// sessions (table `sessions`); removals record their change feed entry.
 #include <memory>
 #include <string>
 
@@ -24,24 +23,8 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override;
 
  private:
+  Result<bool> remove_where(const char* statement, const std::string& id, const std::string* user_id);
   std::shared_ptr<Database> db_;
-};
-
-class EventLog final : public cloakroom::EventLog {
- public:
-  explicit EventLog(std::shared_ptr<Database> db) : db_(std::move(db)) {}
-
-  Result<void> append(StoreEvent::Kind kind, const std::string& subject, long long now_ms) override;
-  Result<std::vector<StoreEvent>> since(long long after) override;
-  Result<long long> last_seq() override;
-  Result<void> prune(long long before_ms) override;
-  // PRAGMA data_version: it moves only when another connection (the CLI,
-  // another server) committed, and reading it touches no table.
-  Result<bool> changed() override;
-
- private:
-  std::shared_ptr<Database> db_;
-  std::atomic<long long> seen_version_{-1};
 };
 
 }  // namespace cloakroom::sqlite

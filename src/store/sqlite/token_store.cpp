@@ -1,5 +1,7 @@
 #include "store/sqlite/token_store.h"
 
+#include "store/sqlite/change_feed.h"
+
 namespace cloakroom::sqlite {
 namespace {
 
@@ -20,12 +22,16 @@ RefreshFamilyRecord read_family(const Statement& st) {
 
 std::string_view kind_name(Revocation::Kind k) { return k == Revocation::Kind::token ? "jti" : "sid"; }
 
+// Denies and records the change feed entry; inside the caller's transaction.
 Result<void> insert_denial(Connection& c, const Revocation& r) {
   // A repeat keeps the later deadline.
-  return done(c.exec(
+  auto denied = c.exec(
       "INSERT INTO denylist (kind, id, until_ms) VALUES (?1, ?2, ?3) "
       "ON CONFLICT (kind, id) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)",
-      kind_name(r.kind), r.id, r.until_ms));
+      kind_name(r.kind), r.id, r.until_ms);
+  if (!denied) return denied.error();
+  return record_change(c, r.kind == Revocation::Kind::token ? Change::Kind::token_denied : Change::Kind::family_revoked,
+                       r.id, r.until_ms);
 }
 
 }  // namespace
@@ -104,7 +110,7 @@ Result<std::vector<std::string>> TokenStore::remove_user_families(const std::str
 }
 
 Result<void> TokenStore::deny(const Revocation& revocation) {
-  return db_->run([&](Connection& c) { return insert_denial(c, revocation); });
+  return db_->transaction([&](Connection& c) { return insert_denial(c, revocation); });
 }
 
 Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
@@ -120,14 +126,19 @@ Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
 }
 
 Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
-  auto e = db_->run([&](Connection& c) {
-    return c.one(
+  long long epoch = 0;
+  auto r = db_->transaction([&](Connection& c) -> Result<void> {
+    auto e = c.one(
         "INSERT INTO token_epochs (user_id, epoch) VALUES (?1, 1) "
         "ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1 RETURNING epoch",
         [](const Statement& row) { return row.integer(0); }, user_id);
+    if (!e && e.error().code == ErrorCode::not_found) return Error{ErrorCode::internal, "epoch upsert returned no row"};
+    if (!e) return e.error();
+    epoch = *e;
+    return record_change(c, Change::Kind::epoch_raised, user_id, epoch);
   });
-  if (!e && e.error().code == ErrorCode::not_found) return Error{ErrorCode::internal, "epoch upsert returned no row"};
-  return e;
+  if (!r) return r.error();
+  return epoch;
 }
 
 Result<long long> TokenStore::epoch(const std::string& user_id) {

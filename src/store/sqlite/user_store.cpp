@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "store/sqlite/change_feed.h"
+
 namespace cloakroom::sqlite {
 namespace {
 
@@ -55,12 +57,15 @@ Result<std::vector<User>> UserStore::list() {
   return db_->run([&](Connection& c) { return c.query(kList, read_user); });
 }
 
+// One column of one user, and its change feed entry, in one transaction.
 template <class Value>
 Result<void> UserStore::update(const char* statement, const std::string& id, const Value& value) {
-  auto changed = db_->run([&](Connection& c) { return c.exec(statement, value, id); });
-  if (!changed) return changed.error();
-  if (*changed == 0) return ErrorCode::not_found;
-  return {};
+  return db_->transaction([&](Connection& c) -> Result<void> {
+    auto changed = c.exec(statement, value, id);
+    if (!changed) return changed.error();
+    if (*changed == 0) return ErrorCode::not_found;
+    return record_change(c, Change::Kind::user_changed, id);
+  });
 }
 
 Result<void> UserStore::set_disabled(const std::string& id, bool disabled) {

@@ -210,23 +210,25 @@ TEST_F(SessionServiceTest, LoadRestoresActiveSessions) {
   EXPECT_EQ(outcome(again.authenticate(revoked)), "unauthenticated:session_unknown");
 }
 
-// Events from other processes: revocations and user changes reach the cache.
-TEST_F(SessionServiceTest, AppliesStoreEvents) {
+// The change feed's entries: evictions and user refreshes reach the cache.
+TEST_F(SessionServiceTest, AppliesFeedEvictions) {
   auto svc = make();
   auto a = svc.create(alice, "", "", false);
   auto b = svc.create(bob, "", "", false);
-  ASSERT_TRUE(svc.apply({1, StoreEvent::Kind::session_revoked, a->info.id}));
+  svc.evict(a->info.id);
+  ASSERT_TRUE(store.remove(a->info.id));
   EXPECT_EQ(outcome(svc.authenticate(a->token)), "unauthenticated:session_unknown");
   ASSERT_TRUE(users.set_disabled(bob.id, true));
-  ASSERT_TRUE(svc.apply({2, StoreEvent::Kind::user_changed, bob.id}));
+  ASSERT_TRUE(directory.refresh(bob.id));
   auto disabled = svc.authenticate(b->token);
   EXPECT_EQ(outcome(disabled), "unauthenticated:account_disabled");
   EXPECT_EQ(disabled.error().text(), "The account is disabled.");
   ASSERT_TRUE(users.set_disabled(bob.id, false));
   ASSERT_TRUE(users.set_roles(bob.id, {"ops"}));
-  ASSERT_TRUE(svc.apply({3, StoreEvent::Kind::user_changed, bob.id}));
+  ASSERT_TRUE(directory.refresh(bob.id));
   EXPECT_EQ(svc.authenticate(b->token)->principal->roles_header, "ops");
-  ASSERT_TRUE(svc.apply({4, StoreEvent::Kind::user_sessions_revoked, bob.id}));
+  ASSERT_TRUE(store.remove_user(bob.id));
+  svc.evict_user(bob.id);
   EXPECT_EQ(outcome(svc.authenticate(b->token)), "unauthenticated:session_unknown");
 }
 

@@ -11,13 +11,11 @@ namespace {
 
 struct MemoryBackend {
   std::unique_ptr<SessionStore> sessions() { return std::make_unique<memory::SessionStore>(); }
-  std::unique_ptr<EventLog> events() { return std::make_unique<memory::EventLog>(); }
 };
 
 struct SqliteBackend {
   testing::TempSqlite file;
   std::unique_ptr<SessionStore> sessions() { return std::make_unique<sqlite::SessionStore>(file.db()); }
-  std::unique_ptr<EventLog> events() { return std::make_unique<sqlite::EventLog>(file.db()); }
 };
 
 template <class Backend>
@@ -25,7 +23,6 @@ class SessionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store = backend.sessions();
-    events = backend.events();
   }
   static SessionRecord record(std::string id, std::string user, long long created, long long expires) {
     return SessionRecord{std::move(id), std::string(32, '\x01'), std::move(user), created, created, expires,
@@ -33,7 +30,6 @@ class SessionStoreTest : public ::testing::Test {
   }
   Backend backend;
   std::unique_ptr<SessionStore> store;
-  std::unique_ptr<EventLog> events;
 };
 
 using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
@@ -106,22 +102,6 @@ TYPED_TEST(SessionStoreTest, RemoveOwnedOnly) {
   EXPECT_EQ(*this->store->remove("mine", "u1"), true);
   EXPECT_EQ(this->store->find("mine").error().code, ErrorCode::not_found);
   EXPECT_EQ(*this->store->remove("mine", "u1"), false);
-}
-
-// The event log hands out events in order after a sequence number.
-TYPED_TEST(SessionStoreTest, EventLogOrdersAndPrunes) {
-  EXPECT_EQ(*this->events->last_seq(), 0);
-  ASSERT_TRUE(this->events->append(StoreEvent::Kind::session_revoked, "s1", 100));
-  ASSERT_TRUE(this->events->append(StoreEvent::Kind::user_changed, "u1", 200));
-  auto all = this->events->since(0);
-  ASSERT_TRUE(all);
-  ASSERT_EQ(all->size(), 2u);
-  EXPECT_EQ((*all)[0].kind, StoreEvent::Kind::session_revoked);
-  EXPECT_EQ((*all)[1].subject, "u1");
-  EXPECT_EQ(this->events->since((*all)[0].seq)->size(), 1u);
-  ASSERT_TRUE(this->events->prune(150));
-  EXPECT_EQ(this->events->since(0)->size(), 1u);
-  EXPECT_EQ(*this->events->last_seq(), (*all)[1].seq);
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
@@ -27,26 +29,30 @@ class StoreUrl : public ::testing::Test {
   Config cfg;
 };
 
-// Each URL opens its backend, with the documented pairing: events beside
-// the users, token state beside the sessions.
+// Each URL opens its backend, with the documented pairing: token state and
+// the node registry beside the sessions; each backend brings its own feed.
 TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
   cfg.store.users = "sqlite://" + cfg.data_dir + "/users.db";
   cfg.store.sessions = "memory://";
   auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(stores) << stores.error().text();
   EXPECT_NE(dynamic_cast<sqlite::UserStore*>(stores->users.get()), nullptr);
-  EXPECT_NE(dynamic_cast<sqlite::EventLog*>(stores->events.get()), nullptr);
   EXPECT_NE(dynamic_cast<memory::SessionStore*>(stores->sessions.get()), nullptr);
   EXPECT_NE(dynamic_cast<memory::TokenStore*>(stores->tokens.get()), nullptr);
+  EXPECT_NE(dynamic_cast<memory::NodeRegistry*>(stores->nodes.get()), nullptr);
+  ASSERT_EQ(stores->feeds.size(), 2u);  // two backends, two feeds
+  EXPECT_NE(dynamic_cast<sqlite::ChangeFeed*>(stores->feeds[0].get()), nullptr);
+  EXPECT_NE(dynamic_cast<memory::ChangeFeed*>(stores->feeds[1].get()), nullptr);
   ASSERT_TRUE(stores->users->create(User{"i", "carol", "h", {}, false, 1}));
-  ASSERT_TRUE(stores->events->append(StoreEvent::Kind::user_changed, "i", 1));
+  ASSERT_TRUE(stores->users->set_disabled("i", true));  // recorded in the users' feed
+  EXPECT_EQ(stores->feeds[0]->bounds()->last, 1);
 
   cfg.store.users = "memory://";
   cfg.store.sessions = "sqlite://" + cfg.data_dir + "/sessions.db";
   auto swapped = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(swapped) << swapped.error().text();
   EXPECT_NE(dynamic_cast<memory::UserStore*>(swapped->users.get()), nullptr);
-  EXPECT_NE(dynamic_cast<memory::EventLog*>(swapped->events.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::NodeRegistry*>(swapped->nodes.get()), nullptr);
   EXPECT_NE(dynamic_cast<sqlite::SessionStore*>(swapped->sessions.get()), nullptr);
   EXPECT_NE(dynamic_cast<sqlite::TokenStore*>(swapped->tokens.get()), nullptr);
 }
@@ -57,10 +63,11 @@ TEST_F(StoreUrl, OneFileServesBothSides) {
   cfg.store.users = cfg.store.sessions = "sqlite://" + cfg.data_dir + "/cloakroom.db";
   auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(stores) << stores.error().text();
-  ASSERT_TRUE(stores->events->append(StoreEvent::Kind::user_changed, "u", 1));
+  ASSERT_EQ(stores->feeds.size(), 1u);  // one database, one feed
   ASSERT_TRUE(stores->sessions->create(SessionRecord{"s", std::string(32, 'h'), "u", 1, 1, 9, "", "", false}));
-  EXPECT_EQ(*stores->events->last_seq(), 1);
   EXPECT_EQ(stores->sessions->find("s")->user_id, "u");
+  ASSERT_TRUE(stores->sessions->remove("s"));
+  EXPECT_EQ(stores->feeds[0]->bounds()->last, 1);
   struct stat st {};
   ASSERT_EQ(::stat(cfg.data_dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);

@@ -325,21 +325,6 @@ TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   EXPECT_EQ(*store.epoch(alice.id), 1);
 }
 
-// Changes made by another process (the CLI) reach the in-memory state.
-TEST_F(TokenServiceTest, AppliesEvents) {
-  auto svc = make(store);
-  auto a = *svc.issue(alice, "", "", false);
-  auto b = *svc.issue(alice, "", "", false);
-  ASSERT_TRUE(store.revoke_family(a.family.id, unix_millis(clock.now()) + 1'000'000));
-  EXPECT_EQ("ok", access_outcome(a.access_token));
-  ASSERT_TRUE(svc.apply(StoreEvent{1, StoreEvent::Kind::family_revoked, a.family.id}));
-  EXPECT_EQ("revoked", access_outcome(a.access_token));
-  ASSERT_TRUE(store.bump_epoch(alice.id));
-  EXPECT_EQ("ok", access_outcome(b.access_token));
-  ASSERT_TRUE(svc.apply(StoreEvent{2, StoreEvent::Kind::user_sessions_revoked, alice.id}));
-  EXPECT_EQ("revoked", access_outcome(b.access_token));
-}
-
 TEST_F(TokenServiceTest, ListShowsLiveFamiliesOldestFirst) {
   auto svc = make(store);
   auto a = *svc.issue(alice, "1.2.3.4", std::string(2000, 'u'), true);

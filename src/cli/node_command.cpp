@@ -1,0 +1,114 @@
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/duration.h"
+#include "feed/feed_follower.h"
+
+namespace cloakroom::cli {
+namespace {
+
+// Why 2 s: a live process applies an entry within milliseconds; one that
+// needs longer is stuck or cut off, and the operator should hear of it.
+constexpr std::chrono::milliseconds kDefaultWait{2000};
+
+long long now_ms() { return unix_millis(SystemClock{}.now()); }
+
+bool live(const NodeRecord& n, long long now) { return n.heartbeat_ms >= now - FeedFollower::kHeartbeatExpiry.count(); }
+
+std::string age(long long ms) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(ms < 10'000 ? 1 : 0) << static_cast<double>(ms) / 1000.0 << " s";
+  return out.str();
+}
+
+}  // namespace
+
+int confirm_applied(Stores& stores, const Args& args) {
+  if (args.has("no-wait")) return kExitOk;
+  std::chrono::milliseconds bound = kDefaultWait;
+  if (auto text = args.get("wait")) {
+    auto parsed = parse_duration(*text);
+    if (!parsed) return fail(kExitUsage, "--wait " + std::string(parsed.error().text()) + " (for example --wait 5s)");
+    bound = *parsed;
+  }
+  // Everything written so far, this command's change included.
+  std::vector<std::pair<std::string, long long>> targets;
+  for (auto& feed : stores.feeds) {
+    auto b = feed->bounds();
+    if (!b) return fail(kExitNo, "the change was made, but the change feed cannot be read to confirm it: " + std::string(b.error().text()));
+    targets.emplace_back(feed->name(), b->last);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    auto nodes = stores.nodes->list();
+    if (!nodes) return fail(kExitNo, "the change was made, but the node registry cannot be read: " + std::string(nodes.error().text()));
+    const long long now = now_ms();
+    std::size_t alive = 0;
+    std::vector<const NodeRecord*> lagging;
+    for (const NodeRecord& n : *nodes) {
+      if (!live(n, now)) continue;
+      ++alive;
+      for (const auto& [feed, position] : targets)
+        if (n.applied_on(feed) < position) {
+          lagging.push_back(&n);
+          break;
+        }
+    }
+    if (lagging.empty()) {
+      if (alive == 0) std::cout << "no serving process is running; the change applies to every process that starts\n";
+      else std::cout << "in force on " << alive << " of " << alive << " serving process" << (alive == 1 ? "" : "es") << "\n";
+      return kExitOk;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string who;
+      for (const NodeRecord* n : lagging)
+        who += (who.empty() ? "" : ", ") + n->id + " (pid " + std::to_string(n->pid) + ", heartbeat " +
+               age(now - n->heartbeat_ms) + " ago)";
+      return fail(kExitNo, "the change is stored and in force on " + std::to_string(alive - lagging.size()) + " of " +
+                               std::to_string(alive) + " serving processes, but after " + format_duration(bound) +
+                               " these have not applied it yet: " + who);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// `node list`: the serving processes the registry knows, live or gone.
+int node_command(const Args& args) {
+  const auto& pos = args.positional;
+  if (pos.size() != 2 || pos[1] != "list") return fail(kExitUsage, "usage: cloakroom node list");
+  if (auto r = args.only({}); !r) return fail(kExitUsage, r.error().text());
+  auto config = config_from(args);
+  if (!config) return fail(kExitUsage, config.error().text());
+  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
+  if (!stores) return fail(kExitNo, stores.error().text());
+  std::vector<std::pair<std::string, long long>> ends;
+  for (auto& feed : stores->feeds) {
+    auto b = feed->bounds();
+    if (!b) return fail(kExitNo, b.error().text());
+    ends.emplace_back(feed->name(), b->last);
+  }
+  auto nodes = stores->nodes->list();
+  if (!nodes) return fail(kExitNo, nodes.error().text());
+  const long long now = now_ms();
+  std::cout << std::left << std::setw(40) << "NODE" << std::setw(9) << "PID" << std::setw(8) << "STATUS" << std::setw(12)
+            << "HEARTBEAT" << std::setw(12) << "APPLIED" << std::setw(8) << "LAG" << "STARTED\n";
+  for (const NodeRecord& n : *nodes) {
+    long long applied = 0, lag = 0;
+    for (const auto& [feed, last] : ends) {
+      applied += n.applied_on(feed);
+      lag += std::max(0LL, last - n.applied_on(feed));
+    }
+    std::cout << std::setw(40) << n.id << std::setw(9) << n.pid << std::setw(8) << (live(n, now) ? "live" : "gone")
+              << std::setw(12) << (age(now - n.heartbeat_ms) + " ago") << std::setw(12) << applied << std::setw(8) << lag
+              << rfc3339(n.started_ms) << "\n";
+  }
+  if (nodes->empty()) std::cout << "(no serving process has registered)\n";
+  return kExitOk;
+}
+
+}  // namespace cloakroom::cli

@@ -1,0 +1,170 @@
+#include "feed/feed_follower.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace cloakroom {
+namespace {
+
+// Why: one read is bounded; a backlog is read in several, all in one poll.
+constexpr std::size_t kBatch = 1000;
+// Why: bounds (pruned past us, gone backwards) cost a query; once a second finds either soon enough.
+constexpr long long kBoundsEveryMs = 1000;
+// Why: gone processes stay listed a while (node list shows them as gone), then are forgotten.
+constexpr long long kForgetAfterMs = 10 * 60 * 1000;
+constexpr long long kPruneEveryMs = 60 * 1000;
+
+}  // namespace
+
+FeedFollower::FeedFollower(FollowerDeps deps) : d_(std::move(deps)) {
+  for (auto& feed : d_.feeds) followed_.push_back(Followed{feed});
+}
+
+Result<void> FeedFollower::start() {
+  // Taken before the caller loads its caches, so an entry written while it
+  // loads is replayed rather than missed.
+  for (Followed& f : followed_) {
+    auto b = f.feed->bounds();
+    if (!b) return b.error();
+    f.position = f.last = b->last;
+    (void)f.feed->changed();  // take the current version as seen
+  }
+  d_.freshness.confirm();
+  return {};
+}
+
+void FeedFollower::join(const NodeIdentity& self) {
+  self_.host = self.host;
+  self_.address = self.address;
+  self_.pid = self.pid;
+  self_.id = self.host + "/" + self.address;
+  self_.started_ms = now_ms();
+  // Resume from where the previous process on this address stopped, when
+  // the feed still holds everything after it.
+  if (auto nodes = d_.registry.list()) {
+    for (const NodeRecord& n : *nodes) {
+      if (n.id != self_.id) continue;
+      for (Followed& f : followed_) {
+        long long saved = n.applied_on(f.feed->name());
+        auto b = f.feed->bounds();
+        if (!b || saved <= 0 || saved >= f.position || saved < b->first - 1) continue;
+        log_line("info", "feed_resumed",
+                 {{"feed", f.feed->name()}, {"from", std::to_string(saved)}, {"entries", std::to_string(f.position - saved)}});
+        std::lock_guard lock(mu_);
+        f.position = saved;
+      }
+    }
+  }
+  joined_ = true;
+  beat(now_ms());
+}
+
+bool FeedFollower::catch_up(Followed& f) {
+  for (;;) {
+    auto entries = f.feed->read(f.position, kBatch);
+    if (!entries) return false;
+    for (const FeedEntry& e : *entries) {
+      if (e.known) {
+        if (auto applied = d_.apply(e.change); !applied) {
+          log_line("warn", "feed_apply_failed",
+                   {{"feed", f.feed->name()}, {"position", std::to_string(e.position)},
+                    {"kind", kind_name(e.change.kind)}, {"detail", std::string(applied.error().text())}});
+          return false;
+        }
+      }
+      std::lock_guard lock(mu_);
+      f.position = e.position;
+      f.last = std::max(f.last, e.position);
+      f.lag_ms = std::max<long long>(0, now_ms() - e.change.at_ms);
+      moved_ = true;
+    }
+    if (entries->size() < kBatch) return true;
+  }
+}
+
+bool FeedFollower::follow(Followed& f, bool check_bounds) {
+  auto changed = f.feed->changed();
+  if (!changed) return false;
+  if (check_bounds) {
+    auto b = f.feed->bounds();
+    if (!b) return false;
+    if (f.position < b->first - 1 || f.position > b->last) {
+      // Entries we needed were pruned, or the feed went backwards: replaying
+      // cannot bring us up to date, reloading can.
+      log_line("warn", "feed_resync",
+               {{"feed", f.feed->name()}, {"position", std::to_string(f.position)},
+                {"first", std::to_string(b->first)}, {"last", std::to_string(b->last)}});
+      if (auto r = d_.resync(); !r) return false;
+      std::lock_guard lock(mu_);
+      f.position = f.last = b->last;
+      moved_ = true;
+      return true;
+    }
+    std::lock_guard lock(mu_);
+    f.last = b->last;
+  }
+  // Read when someone else committed, and at every bounds check regardless
+  // (a backend that cannot tell always says changed).
+  if (!*changed && !check_bounds) return true;
+  return catch_up(f);
+}
+
+void FeedFollower::poll() {
+  const long long now = now_ms();
+  const bool check_bounds = now >= next_bounds_check_ms_;
+  if (check_bounds) next_bounds_check_ms_ = now + kBoundsEveryMs;
+  bool ok = true;
+  for (Followed& f : followed_) ok = follow(f, check_bounds) && ok;
+  if (ok) d_.freshness.confirm();
+  if (ok == failing_) {
+    failing_ = !ok;
+    log_line(ok ? "info" : "warn", ok ? "feed_recovered" : "feed_unreadable",
+             {{"detail", ok ? "the change feed answers again" : "the change feed cannot be read; checks fail closed once "
+                                                                 "it has been unreadable for longer than the staleness bound"}});
+  }
+  if (!joined_) return;
+  if (moved_ || now - last_beat_ms_ >= kHeartbeatEvery.count()) beat(now);
+  if (now >= next_prune_ms_) {
+    next_prune_ms_ = now + kPruneEveryMs;
+    (void)d_.registry.prune(now - kForgetAfterMs);
+  }
+}
+
+void FeedFollower::beat(long long now) {
+  NodeRecord record = self_;
+  record.heartbeat_ms = now;
+  {
+    std::lock_guard lock(mu_);
+    for (const Followed& f : followed_) record.applied.emplace_back(f.feed->name(), f.position);
+  }
+  // A missed heartbeat is retried next tick; the registry only informs waiters.
+  auto beaten = d_.registry.beat(record);
+  if (!beaten) {
+    log_line("warn", "heartbeat_failed", {{"node", self_.id}, {"detail", std::string(beaten.error().text())}});
+    return;
+  }
+  moved_ = false;
+  std::lock_guard lock(mu_);
+  last_beat_ms_ = now;
+}
+
+void FeedFollower::leave() {
+  if (!joined_) return;
+  (void)d_.registry.leave(self_.id);
+  joined_ = false;
+}
+
+std::vector<FeedStatus> FeedFollower::status() const {
+  std::lock_guard lock(mu_);
+  std::vector<FeedStatus> out;
+  for (const Followed& f : followed_) out.push_back(FeedStatus{f.feed->name(), f.position, f.last, f.lag_ms});
+  return out;
+}
+
+long long FeedFollower::heartbeat_age_ms() const {
+  std::lock_guard lock(mu_);
+  return last_beat_ms_ == 0 ? 0 : now_ms() - last_beat_ms_;
+}
+
+}  // namespace cloakroom

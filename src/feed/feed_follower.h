@@ -1,0 +1,106 @@
+#pragma once
+// Keeps one process in step with every change feed of its stores: polls
+// each feed cheaply, reads and applies new entries in order, remembers how
+// far it got, and tells the node registry (heartbeat + applied positions)
+// so a revoking CLI command can wait until every live process applied it.
+// App runs poll() on its maintenance thread every few milliseconds.
+//
+//   FeedFollower follower({stores.feeds, *stores.nodes, clock, freshness, apply, resync});
+//   follower.start();                    // before caches load: positions = each feed's end
+//   ... load what is mirrored in memory (denylist, epochs) ...
+//   follower.join({host, "127.0.0.1:8080", pid});   // after bind: registers, resumes a saved position
+//   follower.poll();                     // each tick
+//   follower.leave();                    // clean shutdown: off the registry
+//
+// Fail closed: freshness is confirmed only by a poll in which every feed
+// answered and every new entry applied. A feed that stops answering (the
+// store is locked, gone or replaced) leaves freshness to age past its bound,
+// and checks answer 503 until the feed answers again.
+// A feed that was pruned past our position, or went backwards (the database
+// was replaced by an older copy), cannot be replayed: resync() drops what is
+// cached and reloads what is mirrored, then following restarts at its end.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/freshness.h"
+#include "core/result.h"
+#include "store/change_feed.h"
+#include "store/node_registry.h"
+
+namespace cloakroom {
+
+struct FollowerDeps {
+  std::vector<std::shared_ptr<ChangeFeed>> feeds;
+  NodeRegistry& registry;
+  const Clock& clock;
+  Freshness& freshness;
+  // Applies one entry; a failure stops this poll at that entry (retried next tick).
+  std::function<Result<void>(const Change&)> apply;
+  // Drops caches and reloads mirrored state.
+  std::function<Result<void>()> resync;
+};
+
+struct NodeIdentity {
+  std::string host;
+  std::string address;
+  long long pid = 0;
+};
+
+// What /metrics and the logs show about one feed.
+struct FeedStatus {
+  std::string name;
+  long long position = 0;     // applied up to
+  long long last = 0;         // the feed's end at the last bounds check
+  long long lag_ms = 0;       // age of the newest entry applied, when it was applied
+};
+
+class FeedFollower {
+ public:
+  // How often a heartbeat is written, and how old one may be before the
+  // process counts as gone (the CLI stops waiting for it).
+  static constexpr std::chrono::milliseconds kHeartbeatEvery{500};
+  static constexpr std::chrono::milliseconds kHeartbeatExpiry{1500};
+
+  explicit FeedFollower(FollowerDeps deps);
+
+  Result<void> start();
+  // Registers the process. A restart of the same address resumes from the
+  // position its predecessor saved (replaying is harmless: entries are idempotent).
+  void join(const NodeIdentity& self);
+  void poll();
+  void leave();
+
+  std::vector<FeedStatus> status() const;
+  long long heartbeat_age_ms() const;
+  const std::string& node_id() const { return self_.id; }
+
+ private:
+  struct Followed {
+    std::shared_ptr<ChangeFeed> feed;
+    long long position = 0;
+    long long last = 0;
+    long long lag_ms = 0;
+  };
+  // false when the feed did not answer or an entry could not be applied.
+  bool follow(Followed& f, bool check_bounds);
+  bool catch_up(Followed& f);
+  void beat(long long now_ms);
+  long long now_ms() const { return unix_millis(d_.clock.now()); }
+
+  FollowerDeps d_;
+  std::vector<Followed> followed_;  // only the maintenance thread writes; status() reads under mu_
+  mutable std::mutex mu_;
+  NodeRecord self_;
+  bool joined_ = false;
+  bool moved_ = false;  // applied something since the last heartbeat
+  long long last_beat_ms_ = 0;
+  long long next_bounds_check_ms_ = 0;
+  long long next_prune_ms_ = 0;
+  bool failing_ = false;  // for logging transitions once, not every tick
+};
+
+}  // namespace cloakroom

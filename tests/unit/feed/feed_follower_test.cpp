@@ -1,0 +1,146 @@
+#include "feed/feed_follower.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory/change_feed.h"
+#include "store/sqlite/change_feed.h"
+#include "support/fake_clock.h"
+#include "support/store_decorators.h"
+#include "support/temp_sqlite.h"
+
+namespace cloakroom {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A follower over one feed and registry, recording what it applies.
+struct Harness {
+  Harness(std::shared_ptr<ChangeFeed> f, NodeRegistry& r)
+      : feed(std::move(f)),
+        follower(FollowerDeps{{feed}, r, clock, freshness,
+                              [this](const Change& c) -> Result<void> {
+                                if (fail_apply) return Error{ErrorCode::store_unavailable};
+                                applied.push_back(c.subject);
+                                return {};
+                              },
+                              [this]() -> Result<void> {
+                                ++resyncs;
+                                return {};
+                              }}) {}
+  std::shared_ptr<ChangeFeed> feed;
+  testing::FakeClock clock{SystemTime{} + std::chrono::seconds(1'800'000'000)};
+  Freshness freshness{milliseconds(2000)};
+  std::vector<std::string> applied;
+  int resyncs = 0;
+  bool fail_apply = false;
+  FeedFollower follower;
+};
+
+Change revoked(std::string id) { return Change{Change::Kind::session_revoked, std::move(id)}; }
+
+// Entries written before start() are already in the state the caller loads
+// next; only later ones are applied, in order, once each.
+TEST(FeedFollower, AppliesOnlyWhatCameAfterStartInOrder) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry registry;
+  ASSERT_TRUE(feed->append(revoked("old")));
+  Harness h(feed, registry);
+  ASSERT_TRUE(h.follower.start());
+  ASSERT_TRUE(feed->append(revoked("a")));
+  ASSERT_TRUE(feed->append(revoked("b")));
+  h.follower.poll();
+  h.follower.poll();
+  EXPECT_EQ(h.applied, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(h.follower.status().at(0).position, 3);
+}
+
+// An entry that cannot be applied stops the poll there and is retried; the
+// process does not confirm freshness meanwhile.
+TEST(FeedFollower, RetriesAnEntryThatFailedToApply) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry registry;
+  Harness h(feed, registry);
+  ASSERT_TRUE(h.follower.start());
+  ASSERT_TRUE(feed->append(revoked("a")));
+  h.fail_apply = true;
+  h.follower.poll();
+  EXPECT_TRUE(h.applied.empty());
+  EXPECT_EQ(h.follower.status().at(0).position, 0);
+  h.fail_apply = false;
+  h.follower.poll();  // changed() said so once; the bounds check reads again
+  h.clock.advance(milliseconds(1100));
+  h.follower.poll();
+  EXPECT_EQ(h.applied, (std::vector<std::string>{"a"}));
+}
+
+// Heartbeats carry the applied position: at join, after applying, and every
+// interval; leave() takes the node off the registry.
+TEST(FeedFollower, HeartbeatsCarryThePosition) {
+  testing::TempSqlite file;
+  auto follower_db = sqlite::Database::open(file.path());
+  ASSERT_TRUE(follower_db);
+  auto feed = std::make_shared<sqlite::ChangeFeed>(*follower_db);
+  sqlite::NodeRegistry registry(*follower_db);
+  Harness h(feed, registry);
+  ASSERT_TRUE(h.follower.start());
+  h.follower.join(NodeIdentity{"host", "127.0.0.1:1", 42});
+  auto nodes = registry.list();
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].id, "host/127.0.0.1:1");
+  EXPECT_EQ((*nodes)[0].pid, 42);
+  const long long first_beat = (*nodes)[0].heartbeat_ms;
+
+  sqlite::ChangeFeed writer(file.db());  // another process's connection
+  ASSERT_TRUE(writer.append(revoked("a")));
+  h.follower.poll();
+  EXPECT_EQ(registry.list()->at(0).applied_on(feed->name()), 1);
+
+  h.clock.advance(milliseconds(600));
+  h.follower.poll();
+  EXPECT_EQ(registry.list()->at(0).heartbeat_ms, first_beat + 600);
+  h.follower.leave();
+  EXPECT_TRUE(registry.list()->empty());
+}
+
+// A feed that was pruned past the position, or went backwards, is not
+// replayed: the caller resyncs and following restarts at the feed's end.
+TEST(FeedFollower, ResyncsWhenTheFeedCannotBeReplayed) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry registry;
+  Harness h(feed, registry);
+  ASSERT_TRUE(h.follower.start());
+  testing::ChangeFeedDecorator gone(*feed);
+  // Pruned past us: entries 1..3 written and dropped before we read them.
+  for (auto id : {"a", "b", "c"}) ASSERT_TRUE(feed->append(revoked(id)));
+  ASSERT_TRUE(feed->prune(4'000'000'000'000));
+  h.clock.advance(milliseconds(1100));
+  h.follower.poll();
+  EXPECT_EQ(h.resyncs, 1);
+  EXPECT_TRUE(h.applied.empty());
+  EXPECT_EQ(h.follower.status().at(0).position, 3);
+}
+
+// Fail closed: while the feed does not answer, freshness is not confirmed
+// and ages past its bound; the first poll that reaches the feed restores it.
+TEST(FeedFollower, FreshnessOnlyWhileTheFeedAnswers) {
+  memory::ChangeFeed inner;
+  std::atomic<bool> down{false};
+  auto feed = std::make_shared<testing::ChangeFeedDecorator>(inner, &down);
+  memory::NodeRegistry registry;
+  Harness h(feed, registry);
+  Freshness tight(milliseconds(0));
+  FeedFollower follower(FollowerDeps{{feed}, registry, h.clock, tight, [](const Change&) -> Result<void> { return {}; },
+                                     []() -> Result<void> { return {}; }});
+  ASSERT_TRUE(follower.start());
+  down = true;
+  std::this_thread::sleep_for(milliseconds(20));  // the coarse clock moves in steps of a few ms
+  follower.poll();
+  EXPECT_FALSE(tight.fresh());
+  down = false;
+  follower.poll();
+  EXPECT_TRUE(tight.fresh());
+}
+
+}  // namespace
+}  // namespace cloakroom

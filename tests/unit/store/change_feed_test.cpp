@@ -1,0 +1,129 @@
+#include "store/change_feed.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory/change_feed.h"
+#include "store/memory/session_store.h"
+#include "store/memory/token_store.h"
+#include "store/memory/user_store.h"
+#include "store/sqlite/change_feed.h"
+#include "store/sqlite/session_store.h"
+#include "store/sqlite/token_store.h"
+#include "store/sqlite/user_store.h"
+#include "support/temp_sqlite.h"
+
+namespace cloakroom {
+namespace {
+
+// Every store of one backend over one feed, as open_stores wires them.
+struct MemoryBackend {
+  std::shared_ptr<memory::ChangeFeed> feed = std::make_shared<memory::ChangeFeed>();
+  memory::UserStore users{feed};
+  memory::SessionStore sessions{feed};
+  memory::TokenStore tokens{feed};
+};
+
+struct SqliteBackend {
+  testing::TempSqlite file;
+  std::shared_ptr<sqlite::ChangeFeed> feed = std::make_shared<sqlite::ChangeFeed>(*sqlite::Database::open(file.path()));
+  sqlite::UserStore users{file.db()};
+  sqlite::SessionStore sessions{file.db()};
+  sqlite::TokenStore tokens{file.db()};
+};
+
+template <class Backend>
+class ChangeFeedTest : public ::testing::Test {
+ protected:
+  std::vector<FeedEntry> all() {
+    auto entries = b.feed->read(0, 1000);
+    EXPECT_TRUE(entries);
+    return entries ? *entries : std::vector<FeedEntry>{};
+  }
+  static SessionRecord session(std::string id, std::string user) {
+    return SessionRecord{std::move(id), std::string(32, 'h'), std::move(user), 1, 1, 4'000'000'000'000, "", "", false};
+  }
+  Backend b;
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+TYPED_TEST_SUITE(ChangeFeedTest, Backends);
+
+// Every change that affects a check is recorded by the store method that
+// makes it, with its subject and value; creations are not (a miss reads the store).
+TYPED_TEST(ChangeFeedTest, StoresRecordEveryRevokingChange) {
+  auto& s = this->b;
+  ASSERT_TRUE(s.users.create(User{"u1", "alice", "h", {}, false, 1}));
+  ASSERT_TRUE(s.sessions.create(this->session("s1", "u1")));
+  ASSERT_TRUE(s.sessions.create(this->session("s2", "u1")));
+  EXPECT_TRUE(this->all().empty());
+
+  ASSERT_TRUE(s.sessions.remove("s1"));
+  EXPECT_FALSE(*s.sessions.remove("s1"));         // nothing removed: nothing recorded
+  EXPECT_FALSE(*s.sessions.remove("s2", "u2"));  // not theirs: nothing recorded
+  ASSERT_TRUE(s.sessions.remove_user("u1"));
+  ASSERT_TRUE(s.tokens.revoke_family("f1", 5000));
+  ASSERT_TRUE(s.tokens.deny(Revocation{Revocation::Kind::token, "jti-1", 6000}));
+  ASSERT_TRUE(s.tokens.bump_epoch("u1"));
+  ASSERT_TRUE(s.tokens.bump_epoch("u1"));
+  ASSERT_TRUE(s.users.set_disabled("u1", true));
+  ASSERT_TRUE(s.users.set_roles("u1", {"ops"}));
+  ASSERT_TRUE(s.users.set_password_hash("u1", "h2"));
+  EXPECT_EQ(s.users.set_roles("nobody", {}).error().code, ErrorCode::not_found);  // no change, no entry
+  ASSERT_TRUE(s.feed->append(Change{Change::Kind::keys_changed}));
+
+  struct Want {
+    Change::Kind kind;
+    std::string subject;
+    long long value;
+  };
+  const std::vector<Want> want = {
+      {Change::Kind::session_revoked, "s1", 0},      {Change::Kind::user_sessions_revoked, "u1", 0},
+      {Change::Kind::family_revoked, "f1", 5000},    {Change::Kind::token_denied, "jti-1", 6000},
+      {Change::Kind::epoch_raised, "u1", 1},         {Change::Kind::epoch_raised, "u1", 2},
+      {Change::Kind::user_changed, "u1", 0},         {Change::Kind::user_changed, "u1", 0},
+      {Change::Kind::user_changed, "u1", 0},         {Change::Kind::keys_changed, "", 0},
+  };
+  auto got = this->all();
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(got[i].change.kind, want[i].kind);
+    EXPECT_EQ(got[i].change.subject, want[i].subject);
+    EXPECT_EQ(got[i].change.value, want[i].value);
+    EXPECT_TRUE(got[i].known);
+    EXPECT_GT(got[i].change.at_ms, 1'700'000'000'000);  // a wall-clock time in ms
+    if (i > 0) {
+      EXPECT_GT(got[i].position, got[i - 1].position);
+    }
+  }
+}
+
+// Reading after a position resumes there, in bounded batches; bounds say
+// what is held, and survive pruning everything (positions never go back).
+TYPED_TEST(ChangeFeedTest, ReadsAfterAPositionAndKeepsBoundsAcrossPruning) {
+  auto& feed = *this->b.feed;
+  auto empty = feed.bounds();
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->last, 0);
+  EXPECT_EQ(empty->first, 1);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(feed.append(Change{Change::Kind::session_revoked, "s" + std::to_string(i)}));
+  auto all = this->all();
+  ASSERT_EQ(all.size(), 5u);
+  auto tail = feed.read(all[1].position, 2);
+  ASSERT_TRUE(tail);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].change.subject, "s2");
+  EXPECT_EQ((*tail)[1].change.subject, "s3");
+  EXPECT_EQ(feed.bounds()->first, all[0].position);
+  EXPECT_EQ(feed.bounds()->last, all[4].position);
+
+  ASSERT_TRUE(feed.prune(4'000'000'000'000));  // everything is older than that
+  EXPECT_TRUE(this->all().empty());
+  EXPECT_EQ(feed.bounds()->last, all[4].position);
+  EXPECT_EQ(feed.bounds()->first, all[4].position + 1);
+  ASSERT_TRUE(feed.append(Change{Change::Kind::keys_changed}));
+  EXPECT_GT(this->all().at(0).position, all[4].position);
+}
+
+}  // namespace
+}  // namespace cloakroom
