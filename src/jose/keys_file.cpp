@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,9 @@
 #include <sstream>
 
 namespace cloakroom::jose {
+namespace {
+Result<bool> write_keys(const std::string& path, const KeySet& keys, bool replace);
+}  // namespace
 namespace {
 
 Error key_error(const std::string& path, const std::string& why) {
@@ -58,26 +62,46 @@ Result<KeySet> load_or_create_keys(const std::string& path, const std::string& s
   auto key = Jwk::generate(Alg::ES256);
   if (!key) return key_error(path, "could not be created (key generation failed)");
   KeySet keys({*key});
-  if (auto saved = save_keys(path, keys); !saved) return saved.error();
+  auto written = write_keys(path, keys, /*replace=*/false);
+  if (!written) return written.error();
+  // Another process (a second `serve` starting on the same data dir) created
+  // it first: use that one, or the two would sign with different keys.
+  if (!*written) return load_signing_keys(path, signing_kid);
   if (created) *created = true;
   return keys;
 }
 
-Result<void> save_keys(const std::string& path, const KeySet& keys) {
+namespace {
+
+// Writes the key set to a file of its own, then puts it at `path` in one
+// step: rename (replace) or link (only if absent). false: `path` existed and
+// replace was not asked for. Why a unique temporary name: two processes
+// writing at once must not write into one file.
+Result<bool> write_keys(const std::string& path, const KeySet& keys, bool replace) {
   std::filesystem::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return key_error(path, std::string("cannot be written: ") + std::strerror(errno));
   std::string text = keys.to_jwks(true) + "\n";
   bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return key_error(path, std::string("cannot be written: ") + std::strerror(errno));
-  }
+  const bool placed = ok && (replace ? ::rename(tmp.c_str(), path.c_str()) : ::link(tmp.c_str(), path.c_str())) == 0;
+  const int error = errno;
+  ::unlink(tmp.c_str());  // after a rename it is gone already; after a link, path keeps the file
+  if (placed) return true;
+  if (ok && !replace && error == EEXIST) return false;
+  return key_error(path, std::string("cannot be written: ") + std::strerror(error));
+}
+
+}  // namespace
+
+Result<void> save_keys(const std::string& path, const KeySet& keys) {
+  auto written = write_keys(path, keys, /*replace=*/true);
+  if (!written) return written.error();
   return {};
 }
 

@@ -243,6 +243,28 @@ std::chrono::milliseconds Database::remaining(std::chrono::steady_clock::time_po
   return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
 }
 
+void Database::remember_file() {
+  struct stat st{};
+  if (::stat(path_.c_str(), &st) == 0) {
+    device_ = st.st_dev;
+    inode_ = st.st_ino;
+  }
+}
+
+Result<void> Database::same_file() {
+  if (inode_ == 0) return {};  // in-memory, or not a plain file
+  struct stat st{};
+  const bool same = ::stat(path_.c_str(), &st) == 0 && st.st_dev == device_ && st.st_ino == inode_;
+  if (same == !replaced_logged_) return same ? Result<void>{} : Error{ErrorCode::store_unavailable};
+  replaced_logged_ = !same;
+  log_line(same ? "info" : "error", same ? "database_file_back" : "database_file_replaced",
+           {{"path", path_},
+            {"detail", same ? "the file opened at start is in place again"
+                            : "the file at this path is no longer the one opened (moved, replaced or deleted); every "
+                              "store call fails until it is back or cloakroom restarts"}});
+  return same ? Result<void>{} : Error{ErrorCode::store_unavailable};
+}
+
 Error Database::busy() const {
   log_line("warn", "sqlite_busy", {{"path", path_}, {"detail", "the database stayed busy past the store wait (another call, or another process holding its lock)"}});
   return Error{ErrorCode::store_unavailable};
@@ -289,6 +311,7 @@ Result<std::shared_ptr<Database>> Database::open(const std::string& path) {
     return Error{ErrorCode::store_unavailable, "Cannot open the SQLite database " + path + ": " + detail + "."};
   }
   auto db = std::make_shared<Database>(raw, path);
+  db->remember_file();
   // Why: the CLI and the server may write at once; wait (boundedly) instead of failing.
   sqlite3_busy_timeout(raw, static_cast<int>(kStoreWait.count()));
   auto fail = [&](std::string_view what) {

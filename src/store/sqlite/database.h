@@ -20,6 +20,7 @@
 // Retry-After) within that bound instead of a stall. Callers run on the
 // store WorkPool, never on an I/O thread.
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <functional>
@@ -178,11 +179,15 @@ class Database {
 
   // Runs `f(Connection&)` (which returns a Result) with the database to
   // itself; store_unavailable when that cannot happen within `wait`.
+  // Also store_unavailable while the file at path() is no longer the one
+  // opened (replaced or removed): what is written to the old one is lost to
+  // everyone else, and what is read from it may be stale.
   template <class F>
   std::invoke_result_t<F&, Connection&> run(F&& f, std::chrono::milliseconds wait = kStoreWait) {
     auto deadline = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(mu_, std::defer_lock);
     if (!lock.try_lock_until(deadline)) return busy();
+    if (auto same = same_file(); !same) return same.error();
     conn_.busy_wait(remaining(deadline));
     return f(conn_);
   }
@@ -198,6 +203,12 @@ class Database {
  private:
   static std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline);
   Error busy() const;
+  // Compares the file at path_ with the one opened (device and inode).
+  Result<void> same_file();
+  void remember_file();
+  dev_t device_ = 0;
+  ino_t inode_ = 0;
+  bool replaced_logged_ = false;
 
   std::timed_mutex mu_;
   Connection conn_;

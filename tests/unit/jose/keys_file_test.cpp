@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 namespace cloakroom::jose {
 namespace {
@@ -45,6 +47,25 @@ TEST_F(KeysFileTest, CreatesOnlyWhenMissing) {
   ASSERT_TRUE(again);
   EXPECT_FALSE(created);
   EXPECT_EQ(again->active()->kid(), keys->active()->kid());
+}
+
+// Several processes starting at once on one data dir all end up with the
+// one key set that was written first: none generates a set of its own.
+TEST_F(KeysFileTest, ConcurrentFirstStartsAgreeOnOneKeySet) {
+  constexpr int kStarters = 8;
+  std::vector<std::string> kids(kStarters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStarters; ++i)
+    threads.emplace_back([&, i] {
+      auto keys = load_or_create_keys(path(), "");
+      if (keys) kids[i] = keys->active()->kid();
+    });
+  for (auto& t : threads) t.join();
+  auto on_disk = load_signing_keys(path(), "");
+  ASSERT_TRUE(on_disk);
+  for (const auto& kid : kids) EXPECT_EQ(kid, on_disk->active()->kid());
+  for (const auto& entry : fs::directory_iterator(dir_))  // no temporary file left behind
+    EXPECT_EQ(entry.path().filename(), "keys.jwks.json");
 }
 
 // The checks a hot reload shares with startup: mode, private active key, kid.

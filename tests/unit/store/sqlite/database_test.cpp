@@ -197,3 +197,30 @@ TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
 
 }  // namespace
 }  // namespace cloakroom::sqlite
+
+namespace cloakroom::sqlite {
+namespace {
+
+// A database file replaced or removed under an open connection fails every
+// call (writes would be lost to everyone else) until the file is back.
+TEST(SqliteDatabase, FailsWhileTheFileIsNotTheOneOpened) {
+  testing::TempSqlite file;
+  auto db = file.db();
+  auto ping = [&] { return db->run([](Connection& c) { return done(c.exec("SELECT 1")); }); };
+  ASSERT_TRUE(ping());
+  const std::string aside = file.path() + ".aside";
+  ASSERT_EQ(::rename(file.path().c_str(), aside.c_str()), 0);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(ping().error().code, ErrorCode::store_unavailable);  // removed
+  { auto other = Database::open(file.path()); ASSERT_TRUE(other); }  // another file at the path
+  EXPECT_EQ(ping().error().code, ErrorCode::store_unavailable);
+  std::filesystem::remove(file.path());
+  ASSERT_EQ(::rename(aside.c_str(), file.path().c_str()), 0);
+  EXPECT_TRUE(ping());
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("database_file_replaced"), std::string::npos) << log;
+  EXPECT_NE(log.find("database_file_back"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace cloakroom::sqlite
