@@ -21,6 +21,18 @@ std::shared_ptr<UserSlot> UserDirectory::put(const User& user) {
   return slot;
 }
 
+std::shared_ptr<UserSlot> UserDirectory::adopt(const User& user) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = slots_.find(user.id); it != slots_.end()) return it->second;
+  }
+  auto principal = make_principal(user);
+  std::lock_guard lock(mu_);
+  auto& slot = slots_[user.id];
+  if (!slot) slot = std::make_shared<UserSlot>(std::move(principal));
+  return slot;
+}
+
 bool UserDirectory::is_disabled(std::string_view user_id) {
   std::shared_lock lock(mu_);
   auto it = slots_.find(user_id);
@@ -41,7 +53,7 @@ Result<std::shared_ptr<UserSlot>> UserDirectory::slot(const std::string& user_id
   }
   auto user = users_.find_by_id(user_id);
   if (!user) return user.error();
-  return put(*user);
+  return adopt(*user);
 }
 
 Result<void> UserDirectory::refresh(const std::string& user_id) {

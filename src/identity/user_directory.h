@@ -40,14 +40,21 @@ class UserDirectory {
   // (store_unavailable) without changing anything when the store cannot be
   // read, so the caller can retry instead of skipping the change.
   Result<void> refresh(const std::string& user_id);
-  // Installs a principal built from a user the caller just read.
-  std::shared_ptr<UserSlot> put(const User& user);
+  // The user's slot, installing a principal built from `user` (which the
+  // caller just read) only when there is none yet. An existing slot is kept
+  // current by refresh() (the change feed); the caller's read may predate a
+  // change refresh() already applied (a login racing `user disable`), and
+  // must not undo it.
+  std::shared_ptr<UserSlot> adopt(const User& user);
   // In memory only (never the store): true when `user_id` is a known user
   // who is disabled. For access tokens, which are otherwise accepted on their
   // own merits: a disabled user's tokens fail at once.
   bool is_disabled(std::string_view user_id);
 
  private:
+  // Installs a principal built from `user`, replacing the current one.
+  std::shared_ptr<UserSlot> put(const User& user);
+
   UserStore& users_;
   std::shared_mutex mu_;  // readers on the request path share it
   struct Hash {

@@ -108,7 +108,7 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
     auto lock = user_locks_.lock(user.id, kUserLockWait);
     if (!lock) return user_busy();
     if (auto stored = d_.store.create(r); !stored) return stored.error();
-    insert(r, d_.users.put(user));
+    insert(r, d_.users.adopt(user));
   }
   d_.metrics.inc(Counter::sessions_created);
   return NewSession{token.text(), info_of(r, r.last_seen_ms, std::min(r.expires_ms, now + idle_ms_))};

@@ -85,7 +85,7 @@ Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, 
   auto lock = user_locks_.lock(user.id, kUserLockWait);
   if (!lock) return user_busy();
   if (auto stored = d_.store.create_family(f); !stored) return stored.error();
-  return tokens_for(f, 0, secret, d_.users.put(user)->load());
+  return tokens_for(f, 0, secret, d_.users.adopt(user)->load());
 }
 
 Result<IssuedTokens> TokenService::reuse_detected(const RefreshFamilyRecord& family, std::string_view why,

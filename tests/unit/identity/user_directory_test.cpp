@@ -71,14 +71,20 @@ TEST_F(UserDirectoryTest, RefreshAfterAChange) {
   EXPECT_EQ(before->roles_header, "admin,ops");  // a principal already handed out never changes
 }
 
-// put() installs what the caller just read, into the existing slot.
-TEST_F(UserDirectoryTest, PutUpdatesTheExistingSlot) {
+// adopt() installs what the caller read only into a new slot: an existing
+// one is kept current by refresh(), and a read that predates the change
+// refresh() applied (a login racing `user disable`) must not undo it.
+TEST_F(UserDirectoryTest, AdoptNeverUndoesARefresh) {
   auto slot = *directory.slot(alice.id);
-  User changed = alice;
-  changed.roles = {"root"};
-  auto put = directory.put(changed);
-  EXPECT_EQ(put.get(), slot.get());
-  EXPECT_EQ(slot->load()->roles_header, "root");
+  User read_before_disable = alice;  // what a login read a moment ago
+  ASSERT_TRUE(users.set_disabled(alice.id, true));
+  ASSERT_EQ(outcome(directory.refresh(alice.id)), "ok");  // the change feed's entry
+  auto adopted = directory.adopt(read_before_disable);
+  EXPECT_EQ(adopted.get(), slot.get());
+  EXPECT_TRUE(slot->load()->disabled);
+
+  User carol{"c1", "carol", "h", {"ops"}, false, 1};  // not in the directory yet
+  EXPECT_EQ(directory.adopt(carol)->load()->roles_header, "ops");
 }
 
 // A user deleted from the store becomes a disabled principal (name and
