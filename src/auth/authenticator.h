@@ -1,8 +1,8 @@
 #pragma once
 // Turns a request into an authenticated principal, or says why not.
 //
-//   Authenticator auth(names, sessions, tokens, users);
-//   Result<Authenticated> who = auth.authenticate(req);
+//   Authenticator auth(names, sessions, tokens, users, store_pool);
+//   Result<Authenticated> who = co_await auth.authenticate(req);
 //   if (!who) co_return http::refusal(who.error());   // 401 denied, or 503 unavailable
 //   if (const VerifiedAccessToken* t = who->token()) ... else who->session_id_view() ...
 //
@@ -10,14 +10,18 @@
 // the model that owns it: the session service, or the access-token verifier
 // (a JWT signed by one of our keys is accepted on its own merits, then
 // checked against the in-process revocation state: denylist, family, epoch,
-// disabled user).
+// disabled user). A session this process has not cached costs one store
+// read on the store pool (the only suspension); a store that fails or a full
+// pool is store_unavailable / overloaded (503), never a 401.
 // It does not authorise (roles, CSRF): callers do. A refusal's message is
 // safe for the client (it never names a JOSE reason); its `reason` says
 // exactly why, for the access log.
+#include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <variant>
 
 #include "auth/credential_extractor.h"
+#include "core/work_pool.h"
 #include "identity/principal.h"
 #include "session/session_service.h"
 #include "token/access_tokens.h"
@@ -50,10 +54,12 @@ struct Authenticated {
 
 class Authenticator {
  public:
-  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens, UserDirectory& users)
-      : names_(std::move(names)), sessions_(sessions), tokens_(tokens), users_(users) {}
+  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens, UserDirectory& users,
+                WorkPool& store_pool)
+      : names_(std::move(names)), sessions_(sessions), tokens_(tokens), users_(users), store_pool_(store_pool) {}
 
-  Result<Authenticated> authenticate(const http::Request& req) const;
+  // `req` must outlive the await (a handler's request does).
+  boost::asio::awaitable<Result<Authenticated>> authenticate(const http::Request& req) const;
   const CookieNames& names() const { return names_; }
 
  private:
@@ -61,6 +67,7 @@ class Authenticator {
   SessionService& sessions_;
   AccessTokens& tokens_;
   UserDirectory& users_;
+  WorkPool& store_pool_;
 };
 
 }  // namespace cloakroom

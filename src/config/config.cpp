@@ -134,6 +134,9 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
       INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
               "Sessions and refresh families per user, counted together; a login beyond it ends the oldest (0 = unlimited)."),
+      INT_KEY("session", "cache_entries", session.cache_entries, 1000, 100'000'000,
+              "Sessions this process keeps in memory (~150 bytes each); others are read from the store on use. "
+              "At least 1000: split over 16 shards, fewer would push busy sessions out and every check to the store."),
       BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
       KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
               [](Config& c, const Typed& t) -> Result<void> {
