@@ -160,16 +160,17 @@ for name, b in micro.items():
     if name.startswith("BM_JwsVerify/") and b.get("label"):
         verify[b["label"]] = ns(name)
 jwt_costs = ", ".join("%s %s" % (alg, fmt_time(t)) for alg, t in verify.items())
-w("| per-request check, in process | %s (cache hit: hash the secret, look up, compare); a miss %s, no SQL | "
+w("| per-request check, in process | %s (cache hit: hash the secret, look up, compare); a session not cached "
+  "here %s (one SQLite read, then cached); a made-up id %s after its one read (negative cache) | "
   "cached token %s; first sight of a token: %s |" % (
-      micro_row("BM_SessionCheckHit/threads:1"), micro_row("BM_SessionCheckMiss"),
-      micro_row("BM_JwsVerifyCached/threads:1"), jwt_costs))
+      micro_row("BM_SessionCheckHit/threads:1"), micro_row("BM_SessionCheckMissSqlite"),
+      micro_row("BM_SessionCheckUnknown"), micro_row("BM_JwsVerifyCached/threads:1"), jwt_costs))
 w("| the same check if it went to the store | SQLite lookup by id: %s | no store needed (revocation state is in memory: %s per lookup with 100,000 entries) |" % (
     micro_row("BM_SessionStoreFindSqlite"), micro_row("BM_RevocationLookup/threads:1")))
 w("| HTTP throughput (table above) | %.0f req/s | HS256 %.0f, ES256 %.0f req/s |" % (
     by_id["cloakroom-session"]["rps"], by_id["cloakroom-hs256"]["rps"], by_id["cloakroom-es256"]["rps"]))
 mem = micro[find("BM_SessionCacheMemory")].get("bytes_per_session") if find("BM_SessionCacheMemory") else None
-w("| server memory | %s per cached session (1,000,000 sessions ≈ %s) | denylist entries only (per revoked token, until its exp) |" % (
+w("| server memory | %s per cached session (at most `session.cache_entries`; 1,000,000 ≈ %s) | denylist entries only (per revoked token, until its exp) |" % (
     "%.0f bytes" % mem if mem else "n/a", "%.0f MB" % (mem * 1e6 / 1e6) if mem else "n/a"))
 w("| credential size on the wire | %s bytes (`__Host-sid` cookie) | %s bytes (`__Host-at` cookie), %s-byte ES256 JWT, %s-byte refresh token |" % (
     tradeoffs["session_cookie_bytes"][0], tradeoffs["access_cookie_bytes"][0],
