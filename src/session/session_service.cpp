@@ -193,7 +193,8 @@ Result<AuthenticatedSession> SessionService::admit(Shard& s, Entry& e, std::stri
                                                    const Sha256& presented, long long now, bool hit) {
   if (!constant_time_equal(presented, e.secret_hash))
     return unauthenticated("The session does not exist or has ended.", "session_secret_mismatch");
-  if (std::min(e.absolute_ms, e.last_seen_ms + idle_ms_) <= now)
+  // No user: fill() read it expired (and the clock has since stepped back).
+  if (!e.user || std::min(e.absolute_ms, e.last_seen_ms + idle_ms_) <= now)
     return unauthenticated("The session has expired; log in again.", "session_expired");
   std::shared_ptr<const Principal> principal = e.user->load();
   e.referenced = e.referenced || hit;
