@@ -29,6 +29,7 @@ TEST(Config, DefaultsMatchSpec) {
   EXPECT_EQ(c->password.memory_kib, 19456u);
   EXPECT_EQ(c->http.max_body_bytes, 65536u);
   EXPECT_EQ(c->jwt.refresh_grace, std::chrono::seconds(10));
+  EXPECT_EQ(c->session.cache_entries, 1'000'000u);
 }
 
 // The refresh grace window may be turned off.
@@ -102,6 +103,7 @@ TEST(Config, BadValuesAreNamed) {
                            Case{"[auth]\nregistration = \"yes\"", "auth.registration"},
                            Case{"[session]\nidle_timeout = \"5 minutes\"", "session.idle_timeout"},
                            Case{"[session]\nidle_timeout = \"0s\"", "session.idle_timeout"},
+                           Case{"[session]\ncache_entries = 999", "session.cache_entries"},
                            Case{"[cookie]\nsame_site = \"lax\"", "cookie.same_site"},
                            Case{"public_url = \"ftp://x\"", "public_url"},
                            Case{"public_url = \"https://x/path\"", "public_url"},
