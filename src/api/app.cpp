@@ -256,7 +256,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   if (auto loaded = p->token_service->load(); !loaded) return loaded.error();
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory,
-                                                     *p->store_pool);
+                                                     *p->store_pool, p->freshness);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
                                                p->login_throttles, *p->metrics, p->clock, p->random,

@@ -6,10 +6,14 @@ namespace cloakroom {
 
 boost::asio::awaitable<Result<Authenticated>> Authenticator::authenticate(const http::Request& req) const {
   Credential credential = extract_credential(req, names_);
+  if (credential.source == Credential::Source::none)
+    co_return Error{ErrorCode::unauthenticated, "No credential: send a session cookie, X-Session-ID or a bearer token."}
+        .because("no_credential");
+  // A credential we cannot confirm is not revoked elsewhere gets no answer yet.
+  if (!freshness_.fresh()) co_return feed_stale_error();
   switch (credential.source) {
     case Credential::Source::none:
-      co_return Error{ErrorCode::unauthenticated, "No credential: send a session cookie, X-Session-ID or a bearer token."}
-          .because("no_credential");
+      break;
     case Credential::Source::bearer:
     case Credential::Source::access_cookie: {
       auto claims = tokens_.verify(credential.value);

@@ -1,12 +1,15 @@
 #pragma once
 // Turns a request into an authenticated principal, or says why not.
 //
-//   Authenticator auth(names, sessions, tokens, users, store_pool);
+//   Authenticator auth(names, sessions, tokens, users, store_pool, freshness);
 //   Result<Authenticated> who = co_await auth.authenticate(req);
 //   if (!who) co_return http::refusal(who.error());   // 401 denied, or 503 unavailable
 //   if (const VerifiedAccessToken* t = who->token()) ... else who->session_id_view() ...
 //
-// Order of checks: find the credential (extract_credential) → verify it with
+// Order of checks: find the credential (extract_credential) → refuse with
+// 503 feed_stale while this process cannot confirm recent revocations (the
+// change feed went unread past feed.max_staleness: fail closed, but never a
+// 401 that would make an app drop its user) → verify it with
 // the model that owns it: the session service, or the access-token verifier
 // (a JWT signed by one of our keys is accepted on its own merits, then
 // checked against the in-process revocation state: denylist, family, epoch,
@@ -18,6 +21,8 @@
 // exactly why, for the access log.
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+
+#include "core/freshness.h"
 #include <variant>
 
 #include "auth/credential_extractor.h"
@@ -55,8 +60,13 @@ struct Authenticated {
 class Authenticator {
  public:
   Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens, UserDirectory& users,
-                WorkPool& store_pool)
-      : names_(std::move(names)), sessions_(sessions), tokens_(tokens), users_(users), store_pool_(store_pool) {}
+                WorkPool& store_pool, const Freshness& freshness)
+      : names_(std::move(names)),
+        sessions_(sessions),
+        tokens_(tokens),
+        users_(users),
+        store_pool_(store_pool),
+        freshness_(freshness) {}
 
   // `req` must outlive the await (a handler's request does).
   boost::asio::awaitable<Result<Authenticated>> authenticate(const http::Request& req) const;
@@ -68,6 +78,7 @@ class Authenticator {
   AccessTokens& tokens_;
   UserDirectory& users_;
   WorkPool& store_pool_;
+  const Freshness& freshness_;
 };
 
 }  // namespace cloakroom

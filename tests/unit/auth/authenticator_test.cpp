@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <atomic>
 #include <mutex>
 
@@ -33,11 +35,15 @@ class AuthenticatorTest : public ::testing::Test {
     EXPECT_TRUE(users.create(alice));
     EXPECT_TRUE(users.create(bob));
   }
-  Result<Authenticated> authenticate(Headers headers) {
+  static http::Request request(Headers headers) {
     http::Request req;
     req.method = "GET";
     req.path = "/auth/me";
     req.headers = std::move(headers);
+    return req;
+  }
+  Result<Authenticated> authenticate(Headers headers) {
+    auto req = request(std::move(headers));
     return testing::run(auth.authenticate(req));
   }
   static Config test_config() {
@@ -73,7 +79,8 @@ class AuthenticatorTest : public ::testing::Test {
   SessionService sessions{{config, session_store, directory, clock, rng, metrics}};
   TokenService tokens{{config, token_store, directory, access, revocations, clock, rng, metrics}};
   WorkPool store_pool{1, 16};
-  Authenticator auth{kNames, sessions, access, directory, store_pool};
+  Freshness freshness{std::chrono::milliseconds(2000)};
+  Authenticator auth{kNames, sessions, access, directory, store_pool, freshness};
   User alice{"u-alice", "alice", "h", {"admin"}, false, 1};
   User bob{"u-bob", "bob", "h", {}, false, 1};
 };
@@ -88,6 +95,30 @@ TEST_F(AuthenticatorTest, NoCredential) {
   req.target = "/auth/me?access_token=x";
   req.path = "/auth/me";
   EXPECT_EQ(outcome(testing::run(auth.authenticate(req))), "unauthenticated:no_credential");
+}
+
+// Fail closed: while the change feed has gone unread past its bound, a
+// valid session or access token gets 503 feed_stale (not 200, not 401);
+// a request with no credential is still simply unauthenticated.
+TEST_F(AuthenticatorTest, StaleFeedRefusesEveryCredentialWith503) {
+  auto s = *sessions.create(alice, "", "", false);
+  auto jwt = *access.mint(alice.id, "alice", {}, std::chrono::seconds(600));
+  Freshness stale{std::chrono::milliseconds(0)};
+  Authenticator cut_off{kNames, sessions, access, directory, store_pool, stale};
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the coarse clock's resolution
+  const std::string cookie = "__Host-sid=" + s.token, bearer = "Bearer " + jwt;  // outlive the views
+  for (const Headers& headers : {Headers{{"X-Session-ID", s.token}}, Headers{{"Cookie", cookie}},
+                                 Headers{{"Authorization", bearer}}}) {
+    auto req = request(headers);
+    auto who = testing::run(cut_off.authenticate(req));
+    EXPECT_EQ(outcome(who), "store_unavailable:feed_stale");
+    EXPECT_EQ(http::refusal(who.error()).status, 503);
+  }
+  auto none = request({});
+  EXPECT_EQ(outcome(testing::run(cut_off.authenticate(none))), "unauthenticated:no_credential");
+  stale.confirm();
+  auto again = request({{"X-Session-ID", s.token}});
+  EXPECT_EQ(outcome(testing::run(cut_off.authenticate(again))), "ok");
 }
 
 // A session, from the cookie or from X-Session-ID: the proof is the
@@ -153,7 +184,7 @@ TEST_F(AuthenticatorTest, FullStorePoolIsOverloaded) {
   std::unique_lock held(gate);
   WorkPool full(1, 0);  // no job can wait
   ASSERT_TRUE(full.try_submit([&] { std::lock_guard wait(gate); }));  // the only worker is busy
-  Authenticator busy{kNames, sessions, access, directory, full};
+  Authenticator busy{kNames, sessions, access, directory, full, freshness};
   http::Request req;
   req.headers = {{"X-Session-ID", elsewhere.token}};
   EXPECT_EQ(outcome(testing::run(busy.authenticate(req))), "overloaded");
