@@ -181,7 +181,7 @@ w("| renewal | sliding idle expiry, nothing to do | refresh: %s CPU (memory stor
     micro_row("BM_Refresh/0"), micro_row("BM_Refresh/1")))
 w("| revocation latency, same server | the next request is refused (%s accepted after logout returned) | the next request is refused (%s accepted; denylist and epochs in memory, cached token included) |" % (
     tradeoffs["revoke_session_logout_accepted"][0], tradeoffs["revoke_token_logout_accepted"][0]))
-w("| revocation latency, from the CLI | %s ms (store change check every 10 ms) | %s ms |" % (
+w("| revocation latency, from the CLI | %s ms after the command returns (it waits until every server applied the change) | %s ms |" % (
     tradeoffs["revoke_cli_session_ms"][0], tradeoffs["revoke_cli_token_ms"][0]))
 w("| revocation latency, services verifying JWTs offline | — | until `exp` (`jwt.access_ttl`, 15 min): keep it short or use `/auth/verify` |")
 w("")

@@ -143,7 +143,7 @@ struct App::Parts {
   // The feed cannot be replayed: start over from the store.
   Result<void> resync() {
     sessions->evict_all();
-    if (auto r = directory->preload(); !r) return r;
+    if (auto r = directory->reload(); !r) return r;
     return token_service->load();
   }
 
@@ -234,7 +234,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   if (auto started = p->follower->start(); !started) return started.error();
   // Users are few and every session check needs its user: all of them now.
   // Sessions are read on first use (SessionService is a near-cache).
-  if (auto loaded = p->directory->preload(); !loaded) return loaded.error();
+  if (auto loaded = p->directory->load(); !loaded) return loaded.error();
   bool keys_created = false;
   auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid, &keys_created);
   if (!keys) return keys.error();
