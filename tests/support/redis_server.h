@@ -8,6 +8,7 @@
 //   redis::SessionStore sessions(space.client, space.keys);
 //   testing::RedisServer own({.password = "pw"});  // a private server (AUTH, restarts)
 //   own.stop(); own.start();                       // the same port, empty again
+//   own.pause(); own.resume();                     // unresponsive, connections still open
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -64,11 +65,15 @@ class RedisServer {
   // SIGTERM by pid, then waits for it.
   void stop() {
     if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);  // a paused one would never act on SIGTERM
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = 0;
   }
+  // SIGSTOP / SIGCONT: Redis stops answering with every connection still open.
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
 
