@@ -15,21 +15,23 @@ STALENESS = "1s"
 
 class RedisScaleOutTest(unittest.TestCase):
     def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-it-")
-        self.data = os.path.join(self._tmp.name, "data")
+        # Cleanups are registered as things start, so a failing setUp leaves no process behind.
+        tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-it-")
+        self.addCleanup(tmp.cleanup)
+        self.data = os.path.join(tmp.name, "data")
         # Persisted, so stopping and starting it is a restart that keeps its data.
         self.redis = RedisServer(persist=True).start()
+        self.addCleanup(self.redis.__exit__, None, None, None)
         self.env = {"CLOAKROOM_STORE_SESSIONS": self.redis.url("it:"),
                     "CLOAKROOM_FEED_MAX_STALENESS": STALENESS}
-        self.a = CloakroomServer(env=self.env, data_dir=self.data).start()
-        self.b = CloakroomServer(env=self.env, data_dir=self.data).start()
+        self.a = self.serve()
+        self.b = self.serve()
         self.assertEqual(self.a.register("alice", "correct horse")[0], 201)
 
-    def tearDown(self):
-        for srv in (self.a, self.b):
-            srv.__exit__(None, None, None)
-        self.redis.__exit__(None, None, None)
-        self._tmp.cleanup()
+    def serve(self):
+        srv = CloakroomServer(env=self.env, data_dir=self.data)
+        self.addCleanup(srv.__exit__, None, None, None)
+        return srv.start()
 
     def cookie(self, srv):
         status, headers, body = srv.login("alice", "correct horse")
