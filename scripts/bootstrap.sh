@@ -9,7 +9,7 @@ packages=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libicu-dev
   googletest libgtest-dev libbenchmark-dev
   python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
-  chromium fonts-dejavu-core redis-server gnuplot-nox
+  chromium fonts-dejavu-core redis-server libhiredis-dev gnuplot-nox
 )
 
 missing=()

@@ -127,7 +127,8 @@ const std::vector<KeySpec>& keys() {
       STRING_KEY("store", "users", store.users, check_users_url,
                  "User store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
       STRING_KEY("store", "sessions", store.sessions, check_sessions_url,
-                 "Session store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
+                 "Session store (sessions, token state, node registry): sqlite://PATH, memory:// or "
+                 "redis://[USER:PASSWORD@]HOST:PORT/DB[?prefix=P] (default sqlite://<data_dir>/cloakroom.db)."),
       BOOL_KEY("auth", "registration", auth.registration, "Whether POST /auth/register is open."),
       INT_KEY("auth", "password_min", auth.password_min, 1, 1024, "Minimum password length in bytes (max is 1024)."),
       DURATION_KEY("session", "idle_timeout", session.idle_timeout, "A session unused this long ends."),

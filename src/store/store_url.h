@@ -1,6 +1,7 @@
 #pragma once
 // Opens the stores the config URLs name, through one table of backends by
-// URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build.
+// URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build,
+// and "redis://HOST:PORT/DB" for the session side.
 // store.users gives the users; store.sessions gives the sessions, the token
 // state and the node registry beside them. Each backend brings the change
 // feed its stores record into: one when both URLs name one database.

@@ -138,10 +138,15 @@ TEST(Config, StoreUrlErrorsListTheBackends) {
   struct Case { std::string_view toml, text; };
   for (auto [toml, text] :
        {Case{"[store]\nusers = \"redis://localhost\"",
-             "store.users (test.toml) names a backend this build does not have yet; use sqlite://PATH or memory://."},
+             "store.users (test.toml) names a backend that cannot hold users; use sqlite://PATH or memory://."},
         Case{"[store]\nsessions = \"postgresql://db/x\"",
-             "store.sessions (test.toml) names a backend this build does not have yet; use sqlite://PATH or memory://."},
-        Case{"[store]\nsessions = \"ftp://x\"", "store.sessions (test.toml) must be sqlite://PATH or memory://."},
+             "store.sessions (test.toml) names a backend this build does not have yet; use sqlite://PATH, memory:// or "
+             "redis://HOST:PORT/DB."},
+        Case{"[store]\nsessions = \"ftp://x\"",
+             "store.sessions (test.toml) must be sqlite://PATH, memory:// or redis://HOST:PORT/DB."},
+        // A malformed Redis URL is refused at config time, never quoting it (it may hold a password).
+        Case{"[store]\nsessions = \"redis://app:s3cret@h:99999/0\"",
+             "store.sessions (test.toml) has a port that is not 1 to 65535."},
         Case{"[store]\nusers = \"sqlite://\"", "store.users (test.toml) must be sqlite://PATH or memory://."},
         Case{"[store]\nusers = \"memory://x\"", "store.users (test.toml) must be sqlite://PATH or memory://."}}) {
     auto c = from_toml(toml);

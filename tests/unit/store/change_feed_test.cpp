@@ -6,10 +6,15 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/redis/change_feed.h"
+#include "store/redis/session_store.h"
+#include "store/redis/token_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
+#include "support/redis_server.h"
+#include "support/store_decorators.h"
 #include "support/temp_sqlite.h"
 
 namespace cloakroom {
@@ -31,6 +36,40 @@ struct SqliteBackend {
   sqlite::TokenStore tokens{file.db()};
 };
 
+// A user store that records its changes into a given feed, the way the
+// users' own backend (SQLite, PostgreSQL) records into its own.
+class UsersIntoFeed final : public testing::UserStoreDecorator {
+ public:
+  UsersIntoFeed(UserStore& inner, ChangeFeed& feed) : UserStoreDecorator(inner), feed_(feed) {}
+  Result<void> set_disabled(const std::string& id, bool disabled) override {
+    return recorded(id, inner_.set_disabled(id, disabled));
+  }
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
+    return recorded(id, inner_.set_password_hash(id, hash));
+  }
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
+    return recorded(id, inner_.set_roles(id, roles));
+  }
+
+ private:
+  Result<void> recorded(const std::string& id, Result<void> changed) {
+    if (!changed) return changed;
+    return feed_.append(Change{Change::Kind::user_changed, id});
+  }
+  ChangeFeed& feed_;
+};
+
+// The session side on Redis; users live in another backend, whose changes
+// reach this feed through UsersIntoFeed so one list shows every kind.
+struct RedisBackend {
+  testing::RedisSpace space;
+  std::shared_ptr<redis::ChangeFeed> feed = space.feed();
+  memory::UserStore user_rows;
+  UsersIntoFeed users{user_rows, *feed};
+  redis::SessionStore sessions{space.client, space.keys};
+  redis::TokenStore tokens{space.client, space.keys};
+};
+
 template <class Backend>
 class ChangeFeedTest : public ::testing::Test {
  protected:
@@ -45,7 +84,7 @@ class ChangeFeedTest : public ::testing::Test {
   Backend b;
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend>;
 TYPED_TEST_SUITE(ChangeFeedTest, Backends);
 
 // Every change that affects a check is recorded by the store method that
