@@ -32,7 +32,7 @@
 #include "feed/feed_follower.h"
 #include "http/server.h"
 #include "password/password_hasher.h"
-#include "store/store_url.h"
+#include "config/store_urls.h"
 
 namespace cloakroom::api {
 
@@ -50,19 +50,15 @@ constexpr int kStoreQueue = 256;
 // before the server whose io_contexts those jobs post back to.
 struct App::Parts {
   explicit Parts(const Config& c)
-      : config(c),
-        hasher({c.password.memory_kib, c.password.iterations}),
-        login_throttles(c.throttle),
-        refresh_failures_by_ip(c.throttle.per_ip, c.throttle.window, c.throttle.max_tracked),
-        freshness(c.feed.max_staleness) {}
+      : config(c), hasher({c.password.memory_kib, c.password.iterations}), freshness(c.feed.max_staleness) {}
 
   Config config;
   SystemClock clock;
   OsRandom random;
   Stores stores;
   PasswordHasher hasher;
-  LoginThrottles login_throttles;
-  LoginThrottle refresh_failures_by_ip;
+  std::unique_ptr<LoginThrottles> login_throttles;        // over stores.throttles
+  std::unique_ptr<LoginThrottle> refresh_failures_by_ip;
   http::Router router;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<http::Server> server;
@@ -100,12 +96,19 @@ struct App::Parts {
     const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
     auto next_purge = steady_clock::now() + purge_every;
     const auto tick = std::max(milliseconds(1), config.feed.poll_interval);
+    auto polled = steady_clock::now();
     std::unique_lock lock(maintenance_mu);
     for (;;) {
-      maintenance_cv.wait_for(lock, tick, [&] { return maintenance_stop; });
+      // Only what is left of the tick: a feed that waits for news (Redis)
+      // has spent it in poll() already, and sleeping a tick on top would
+      // delay every change it wakes for by a tick.
+      maintenance_cv.wait_until(lock, polled + tick, [&] { return maintenance_stop; });
       bool stopping = maintenance_stop;
       lock.unlock();
+      polled = steady_clock::now();
       follower->poll();
+      if (auto n = stores.counters->revocations_short_of_replicas.exchange(0, std::memory_order_relaxed))
+        metrics->inc(Counter::revocations_short_of_replicas, n);
       auto now = steady_clock::now();
       if (stopping || now >= next_flush) {
         sessions->flush_touches();
@@ -181,7 +184,7 @@ App::App(std::unique_ptr<Parts> parts) : p_(std::move(parts)) {}
 App::~App() = default;
 
 Result<std::unique_ptr<App>> App::create(const Config& config) {
-  auto stores = open_stores({config.store.users, config.store.sessions, config.data_dir});
+  auto stores = open_stores(store_urls(config));
   if (!stores) return stores.error();
   auto app = create(config, std::move(*stores));
   if (!app) return app;
@@ -227,6 +230,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   p->directory = std::make_unique<UserDirectory>(*p->stores.users);
   p->sessions = std::make_unique<SessionService>(
       SessionDeps{c, *p->stores.sessions, *p->directory, p->clock, p->random, *p->metrics});
+  p->login_throttles = std::make_unique<LoginThrottles>(c.throttle, *p->stores.throttles);
+  p->refresh_failures_by_ip = std::make_unique<LoginThrottle>(
+      ThrottleRule{"refresh_ip", c.throttle.per_ip, c.throttle.window}, *p->stores.throttles);
   p->follower = std::make_unique<FeedFollower>(
       FollowerDeps{p->stores.feeds, *p->stores.nodes, p->clock, p->freshness,
                    [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
@@ -259,7 +265,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
                                                      *p->store_pool, p->freshness);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
-                                               p->login_throttles, *p->metrics, p->clock, p->random,
+                                               *p->login_throttles, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->token_service, *p->authenticator, *p->csrf});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
@@ -267,7 +273,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
       SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
                      *p->tokens, *p->redirects, *p->store_pool});
   p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf,
-                                                         p->refresh_failures_by_ip, p->clock, *p->metrics,
+                                                         *p->refresh_failures_by_ip, p->clock, *p->metrics,
                                                          *p->store_pool});
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
   p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, p->freshness, *p->metrics,

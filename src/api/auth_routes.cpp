@@ -147,16 +147,35 @@ http::Task AuthApi::login(http::Request& req) {
   // Throttled per network a client controls: an IPv6 /64, not one address of it.
   const std::string ip = client_network(req.remote_ip);
   const std::string account = username_key(username);
-  // The attempt is paid for before the hash, in one step: parallel guesses
-  // cannot all pass a check that is charged only after their hashes.
-  if (auto wait = d_.throttles.try_acquire(ip, account, now)) {
-    d_.metrics.inc(Counter::login_throttled);
-    co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
+  // One trip to the store pool (the buckets may live in Redis: never on this
+  // I/O thread) pays for the attempt before the hash, in one step, so
+  // parallel guesses cannot all pass a check that is charged only after
+  // their hashes; then reads the user. A throttle store that cannot answer
+  // fails the login closed (503): never a login without the check.
+  struct Admission {
+    std::optional<long long> wait;  // throttled: seconds until an attempt is free
+    Result<User> user = ErrorCode::internal;
+  };
+  auto admitted = co_await http::on_pool(d_.store_pool, [&]() -> Result<Admission> {
+    auto wait = d_.throttles.try_acquire(ip, account, now);
+    if (!wait) return wait.error();
+    if (*wait) return Admission{*wait};
+    Admission a{std::nullopt, d_.users.find_by_name(username)};
+    if (!a.user && a.user.error().code != ErrorCode::not_found)
+      (void)d_.throttles.refund(ip, account, d_.clock.now());  // no password was checked
+    return a;
+  });
+  if (!admitted) {
+    d_.metrics.inc(admitted.error().code == ErrorCode::overloaded ? Counter::login_overloaded
+                                                                  : Counter::login_store_error);
+    co_return error_response(admitted.error());  // fail closed
   }
-
-  auto user = co_await http::on_pool(d_.store_pool, [&] { return d_.users.find_by_name(username); });
+  if (admitted->wait) {
+    d_.metrics.inc(Counter::login_throttled);
+    co_return error_response(ErrorCode::too_many_attempts).retry_after(*admitted->wait);
+  }
+  Result<User>& user = admitted->user;
   if (!user && user.error().code != ErrorCode::not_found) {
-    d_.throttles.refund(ip, account, d_.clock.now());  // no password was checked
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(user.error());  // fail closed
   }
@@ -170,7 +189,8 @@ http::Task AuthApi::login(http::Request& req) {
       if (auto h = d_.hasher.hash(password)) rehashed = std::move(*h);
   });
   if (!ran) {
-    d_.throttles.refund(ip, account, d_.clock.now());  // no password was checked
+    // No password was checked. A full store pool keeps the attempt spent: the safe side.
+    (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
     d_.metrics.inc(Counter::login_overloaded);
     co_return error_response(ErrorCode::overloaded);
   }
@@ -179,9 +199,14 @@ http::Task AuthApi::login(http::Request& req) {
     d_.metrics.inc(Counter::login_invalid);  // the attempt stays spent
     co_return error_response(ErrorCode::invalid_credentials);
   }
-  // A right password was no guess, even for a disabled account.
-  d_.throttles.succeeded(ip, account, d_.clock.now());
+  // A right password was no guess, even for a disabled account: settled on
+  // the store pool, with the login's other writes when it goes on.
+  auto settle_success = [&] { (void)d_.throttles.succeeded(ip, account, d_.clock.now()); };
   if (user->disabled) {
+    (void)co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
+      settle_success();
+      return {};
+    });
     d_.metrics.inc(Counter::login_disabled);
     co_return error_response(ErrorCode::account_disabled);
   }
@@ -192,10 +217,12 @@ http::Task AuthApi::login(http::Request& req) {
   const std::string_view user_agent = req.header("user-agent");
   // Everything below touches the store: one trip to the store pool, which
   // brackets creating the new credential (`create`, returning a Result) with
-  // the hash upgrade before it and, after it, the ends of the credential the
-  // client had and of the oldest beyond session.max_per_user.
+  // the throttle settlement and the hash upgrade before it and, after it,
+  // the ends of the credential the client had and of the oldest beyond
+  // session.max_per_user.
   auto store_trip = [&](auto create, auto id_of) {
     return http::on_pool(d_.store_pool, [&, create, id_of] {
+      settle_success();
       // A failed upgrade is not a failed login: the old hash still verifies.
       if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
       auto made = create();

@@ -6,8 +6,9 @@
 //
 // Login order of work (cheap checks first, the hash last): body → throttle
 // (one attempt taken from the address, (username, address) and username
-// buckets; given back when no password gets checked or when it was right) →
-// user lookup → one Argon2id verify on the hashing pool (a dummy hash for
+// buckets, in process or in Redis; given back when no password gets checked
+// or when it was right; a throttle store that cannot answer is a 503) →
+// user lookup (on the store pool in one trip with the throttle) → one Argon2id verify on the hashing pool (a dummy hash for
 // unknown users, so both answers take the same
 // time) → rehash when parameters changed → a new session, or in token mode a
 // new refresh family with its first access token (any session the request

@@ -64,17 +64,31 @@ http::Task TokenApi::refresh(http::Request& req) {
 
   // Throttled per network a client controls: an IPv6 /64, not one address of it.
   const std::string ip = client_network(req.remote_ip);
-  // Taken before the store is read and given back unless the token is
-  // refused, so parallel bad tokens get no more reads than the budget.
-  if (auto wait = d_.failures_by_ip.try_acquire(ip, d_.clock.now())) {
-    d_.metrics.inc(Counter::refresh_throttled);
-    co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
-  }
   const std::string_view user_agent = req.header("user-agent");
-  auto issued = co_await http::on_pool(d_.store_pool, [&] { return d_.tokens.refresh(presented, ip, user_agent); });
-  const bool refused = !issued && (issued.error().code == ErrorCode::invalid_refresh_token ||
-                                   issued.error().code == ErrorCode::refresh_token_reused);
-  if (!refused) d_.failures_by_ip.refund(ip, d_.clock.now());
+  // One trip to the store pool (the buckets may live in Redis): an attempt
+  // is taken before the store is read and given back unless the token is
+  // refused, so parallel bad tokens get no more reads than the budget. A
+  // throttle store that cannot answer is a 503, never an unthrottled read.
+  struct Outcome {
+    std::optional<long long> wait;  // throttled: seconds until an attempt is free
+    Result<IssuedTokens> issued = ErrorCode::internal;
+  };
+  auto outcome = co_await http::on_pool(d_.store_pool, [&]() -> Result<Outcome> {
+    auto wait = d_.failures_by_ip.try_acquire(ip, d_.clock.now());
+    if (!wait) return wait.error();
+    if (*wait) return Outcome{*wait};
+    Outcome o{std::nullopt, d_.tokens.refresh(presented, ip, user_agent)};
+    const bool refused = !o.issued && (o.issued.error().code == ErrorCode::invalid_refresh_token ||
+                                       o.issued.error().code == ErrorCode::refresh_token_reused);
+    if (!refused) (void)d_.failures_by_ip.refund(ip, d_.clock.now());
+    return o;
+  });
+  if (!outcome) co_return error_response(outcome.error());  // 503: the token's cookies stay
+  if (outcome->wait) {
+    d_.metrics.inc(Counter::refresh_throttled);
+    co_return error_response(ErrorCode::too_many_attempts).retry_after(*outcome->wait);
+  }
+  Result<IssuedTokens>& issued = outcome->issued;
   if (!issued) {
     Response r = http::refusal(issued.error());
     // An outage (503) is no verdict on the token: its cookies stay.

@@ -1,61 +1,50 @@
 #pragma once
-// Attempt budgets: a token bucket per key (a client address, a username, a
-// pair of both), and the three of them that a password login is charged to.
+// Attempt budgets: the buckets a password login is charged to, and a single
+// kind of bucket (refused refreshes per address), over a ThrottleStore that
+// keeps them in this process or in Redis (shared by every node).
 //
-//   LoginThrottles throttles(config.throttle);
-//   if (auto wait = throttles.try_acquire(ip, account, now)) -> 429, Retry-After: *wait
+//   LoginThrottles throttles(config.throttle, *stores.throttles);
+//   auto wait = throttles.try_acquire(ip, account, now);   // on the store pool: may be a Redis call
+//   if (!wait)  -> 503 store_unavailable: never an unthrottled login
+//   if (*wait)  -> 429, Retry-After: **wait
 //   ... no password checked (503, store error) ...  throttles.refund(ip, account, now);
 //   ... password wrong ...                          nothing: the attempt stays spent
 //   ... password right ...                          throttles.succeeded(ip, account, now);
 //
-// An attempt takes its token *before* the hash starts, in one locked step, so
+// An attempt takes its tokens *before* the hash starts, in one step, so
 // however many guesses arrive at once, no more passwords are checked than
 // the buckets hold (checking first and charging after the hash let a burst
 // of 60 parallel guesses all through). Thread-safe.
-#include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/result.h"
+#include "store/throttle_store.h"
 
 namespace cloakroom {
 
-// One kind of key: `limit` attempts, refilled evenly over `window`. Memory is
-// bounded by `max_tracked` keys; when full, fully refilled buckets are
-// dropped, and if none can be, new keys are refused (fail closed under a
-// flood of distinct keys).
+// One kind of key: `rule.limit` attempts, refilled evenly over `rule.window`.
 class LoginThrottle {
  public:
-  LoginThrottle(int limit, std::chrono::milliseconds window, std::size_t max_tracked);
+  LoginThrottle(ThrottleRule rule, ThrottleStore& store);
 
   // Takes one attempt from the key's bucket: nullopt when taken; otherwise
   // the seconds (≥ 1) until one is available, and nothing is taken.
-  std::optional<long long> try_acquire(const std::string& key, SystemTime now);
+  Result<std::optional<long long>> try_acquire(const std::string& key, SystemTime now);
   // Gives back one attempt taken by try_acquire (never beyond the limit).
-  void refund(const std::string& key, SystemTime now);
+  Result<void> refund(const std::string& key, SystemTime now);
   // Forgets the key: a full bucket again.
-  void reset(const std::string& key);
-  std::size_t tracked();
+  Result<void> reset(const std::string& key, SystemTime now);
 
  private:
-  struct Bucket {
-    double tokens;
-    SystemTime updated;
-  };
-  void refill(Bucket& b, SystemTime now) const;
-  long long wait_for_one(const Bucket& b) const;
-  void prune(SystemTime now);
+  Bucket bucket(const std::string& key) const { return Bucket{&rule_, key}; }
 
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;
-  SystemTime last_prune_{};
-  const double limit_;
-  const double per_ms_;  // tokens regained per millisecond
-  const std::size_t max_tracked_;
+  const ThrottleRule rule_;
+  ThrottleStore& store_;
 };
 
 // The buckets of a password login (OWASP "Blocking Brute Force Attacks"):
@@ -68,24 +57,25 @@ class LoginThrottle {
 // Unknown usernames are throttled exactly like real ones.
 class LoginThrottles {
  public:
-  explicit LoginThrottles(const ThrottleConfig& c);
+  LoginThrottles(const ThrottleConfig& c, ThrottleStore& store);
 
   // One attempt from all three buckets, or from none: nullopt when taken;
   // otherwise the longest wait among the buckets that refused.
-  std::optional<long long> try_acquire(std::string_view ip, std::string_view account, SystemTime now);
+  Result<std::optional<long long>> try_acquire(std::string_view ip, std::string_view account, SystemTime now);
   // The attempt checked no password: every token goes back.
-  void refund(std::string_view ip, std::string_view account, SystemTime now);
+  Result<void> refund(std::string_view ip, std::string_view account, SystemTime now);
   // The password was right, so the attempt was no guess: the address and
   // account tokens go back and the (account, address) failures are cleared.
   // Other addresses' failures against the account stay.
-  void succeeded(std::string_view ip, std::string_view account, SystemTime now);
+  Result<void> succeeded(std::string_view ip, std::string_view account, SystemTime now);
 
  private:
-  static std::string pair_key(std::string_view ip, std::string_view account);
+  Bucket by_ip(std::string_view ip) const { return Bucket{&by_ip_, std::string(ip)}; }
+  Bucket by_account(std::string_view account) const { return Bucket{&by_account_, std::string(account)}; }
+  Bucket by_account_ip(std::string_view ip, std::string_view account) const;
 
-  LoginThrottle by_ip_;
-  LoginThrottle by_account_ip_;
-  LoginThrottle by_account_;
+  const ThrottleRule by_ip_, by_account_ip_, by_account_;
+  ThrottleStore& store_;
 };
 
 }  // namespace cloakroom

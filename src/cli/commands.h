@@ -1,7 +1,7 @@
 #pragma once
 // One function per command group; each returns the process exit code.
 #include "cli/args.h"
-#include "store/store_url.h"
+#include "config/store_urls.h"
 
 namespace cloakroom::cli {
 

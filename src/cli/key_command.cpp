@@ -14,7 +14,7 @@ int key_failure(const Error& e) { return fail(kExitNo, e.text()); }
 // feed (not only at its once-a-second look at the file), and the command
 // returns when all have.
 int announce(const Config& config, const Args& args) {
-  auto stores = open_stores({config.store.users, config.store.sessions, config.data_dir});
+  auto stores = open_stores(store_urls(config));
   if (!stores) return key_failure(stores.error());
   if (auto r = stores->feeds.front()->append(Change{Change::Kind::keys_changed}); !r) return key_failure(r.error());
   return confirm_applied(*stores, args);

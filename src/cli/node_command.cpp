@@ -84,7 +84,7 @@ int node_command(const Args& args) {
   if (auto r = args.only({}); !r) return fail(kExitUsage, r.error().text());
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
+  auto stores = open_stores(store_urls(*config));
   if (!stores) return fail(kExitNo, stores.error().text());
   std::vector<std::pair<std::string, long long>> ends;
   for (auto& feed : stores->feeds) {

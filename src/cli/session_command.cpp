@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "identity/credential_info.h"
-#include "store/store_url.h"
+#include "config/store_urls.h"
 
 namespace cloakroom::cli {
 namespace {
@@ -42,7 +42,7 @@ int session_command(const Args& args) {
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
+  auto stores = open_stores(store_urls(*config));
   if (!stores) return fail(kExitNo, stores.error().text());
 
   std::optional<User> user;

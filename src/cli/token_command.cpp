@@ -6,7 +6,7 @@
 #include "jose/jws_parser.h"
 #include "jose/jws_verifier.h"
 #include "jose/keys_file.h"
-#include "store/store_url.h"
+#include "config/store_urls.h"
 #include "token/access_tokens.h"
 #include "token/revocation_list.h"
 
@@ -106,7 +106,7 @@ int token_command(const Args& args) {
     // With our own keys, our own revocation state too: a logged-out token is not valid.
     RevocationList revocations;
     if (!args.get("jwks")) {
-      auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
+      auto stores = open_stores(store_urls(*config));
       if (!stores) return fail(kExitNo, stores.error().text());
       auto denylist = stores->tokens->load_denylist(unix_millis(clock.now()));
       auto epochs = stores->tokens->load_epochs();
@@ -138,7 +138,7 @@ int token_command(const Args& args) {
       if (name == reserved) return fail(kExitUsage, "--claim cannot set the reserved claim \"" + name + "\"");
     extra.emplace_back(name, c.substr(eq + 1));
   }
-  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
+  auto stores = open_stores(store_urls(*config));
   if (!stores) return fail(kExitNo, stores.error().text());
   auto user = stores->users->find_by_name(*sub);
   if (!user) return fail(kExitNo, user.error().code == ErrorCode::not_found ? "no user named \"" + *sub + "\"" : std::string(user.error().text()));

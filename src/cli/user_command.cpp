@@ -13,7 +13,7 @@
 #include "core/random.h"
 #include "identity/credentials_policy.h"
 #include "password/password_hasher.h"
-#include "store/store_url.h"
+#include "config/store_urls.h"
 
 namespace cloakroom::cli {
 namespace {
@@ -93,7 +93,7 @@ int user_command(const Args& args) {
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores({config->store.users, config->store.sessions, config->data_dir});
+  auto stores = open_stores(store_urls(*config));
   if (!stores) return store_failure(stores.error());
   UserStore& users = *stores->users;
   SystemClock clock;

@@ -129,6 +129,21 @@ const std::vector<KeySpec>& keys() {
       STRING_KEY("store", "sessions", store.sessions, check_sessions_url,
                  "Session store (sessions, token state, node registry): sqlite://PATH, memory:// or "
                  "redis://[USER:PASSWORD@]HOST:PORT/DB[?prefix=P] (default sqlite://<data_dir>/cloakroom.db)."),
+      INT_KEY("store", "redis_wait_replicas", store.redis_wait_replicas, 0, 100,
+              "redis:// only: after each revocation, wait until this many Redis replicas hold it (WAIT), so a "
+              "failover to a replica cannot bring a revoked credential back (0 = do not wait)."),
+      // Why at most 5s: each revocation holds a store worker while it waits.
+      KeySpec{"store", "redis_wait_timeout", Kind::duration, 0, 0,
+              "How long a revocation waits for store.redis_wait_replicas; fewer in time: it stands on the "
+              "primary, logged and counted (Redis checks at its hz, so up to 100 ms more).",
+              [](Config& c, const Typed& t) -> Result<void> {
+                Millis d = std::get<Millis>(t);
+                if (auto r = check_positive(d); !r) return r;
+                if (d > Millis(5000)) return invalid("must be at most " + format_duration(Millis(5000)));
+                c.store.redis_wait_timeout = d;
+                return {};
+              },
+              [](const Config& c) { return "\"" + format_duration(c.store.redis_wait_timeout) + "\""; }},
       BOOL_KEY("auth", "registration", auth.registration, "Whether POST /auth/register is open."),
       INT_KEY("auth", "password_min", auth.password_min, 1, 1024, "Minimum password length in bytes (max is 1024)."),
       DURATION_KEY("session", "idle_timeout", session.idle_timeout, "A session unused this long ends."),
@@ -368,6 +383,8 @@ Result<void> finish(Config& c) {
   const std::string default_store = "sqlite://" + c.data_dir + "/cloakroom.db";
   if (c.store.users.empty()) c.store.users = default_store;
   if (c.store.sessions.empty()) c.store.sessions = default_store;
+  if (c.store.redis_wait_replicas > 0 && !c.store.sessions.starts_with("redis://"))
+    return invalid("Config key store.redis_wait_replicas applies to a redis:// store.sessions only (0 elsewhere).");
   if (c.jwt.keys.empty()) c.jwt.keys = c.data_dir + "/keys.jwks.json";
   if (c.jwt.issuer.empty()) c.jwt.issuer = c.public_url;
   // Why: an identity token must not be usable as an access token to cloakroom itself.

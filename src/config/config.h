@@ -69,6 +69,8 @@ struct Config {
   struct {
     std::string users;     // default derived from data_dir
     std::string sessions;
+    int redis_wait_replicas = 0;        // after a revocation, WAIT for this many replicas (0: do not)
+    Millis redis_wait_timeout{100};     // ... at most this long
   } store;
   struct {
     bool registration = true;

@@ -65,7 +65,10 @@ namespace cloakroom {
   X(revoked_access_token, "cloakroom_token_revocations_total", "what=\"access_token\"",                \
     "Token-mode revocations: one access token (logout), a refresh family, every token of a user.")    \
   X(revoked_family, "cloakroom_token_revocations_total", "what=\"refresh_family\"", "")                \
-  X(revoked_user_tokens, "cloakroom_token_revocations_total", "what=\"user_epoch\"", "")
+  X(revoked_user_tokens, "cloakroom_token_revocations_total", "what=\"user_epoch\"", "")               \
+  X(revocations_short_of_replicas, "cloakroom_revocations_short_of_replicas_total", "",               \
+    "Revocations fewer Redis replicas than store.redis_wait_replicas acknowledged in time (they stand " \
+    "on the primary; a failover now could lose them).")
 
 // X(enum name, metric name, help). Values are read at scrape time from
 // whoever owns them (see App), through a GaugeReader.

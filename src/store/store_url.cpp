@@ -9,10 +9,12 @@
 
 #include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
+#include "store/memory/throttle_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
 #include "store/redis/change_feed.h"
 #include "store/redis/session_store.h"
+#include "store/redis/throttle_store.h"
 #include "store/redis/token_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/database.h"
@@ -33,6 +35,7 @@ struct OpenArgs {
   std::string_view rest;  // the URL after its scheme
   const StoreUrls& urls;
   Shared& shared;
+  const std::shared_ptr<StoreCounters>& counters;
 };
 
 // The stores one URL gives, by the documented pairing.
@@ -45,6 +48,7 @@ struct SessionSide {
   std::unique_ptr<TokenStore> tokens;
   std::shared_ptr<ChangeFeed> feed;
   std::shared_ptr<NodeRegistry> nodes;
+  std::unique_ptr<ThrottleStore> throttles;
 };
 
 struct Backend {
@@ -119,13 +123,15 @@ std::shared_ptr<MemoryFeed> memory_feed(const OpenArgs& a) {
 }
 
 // What one redis:// URL (Redis, database, prefix) gives every store: the
-// stores' client, and the feed and registry on a client of their own (see
-// redis/change_feed.h).
+// stores' client, the feed and registry on a client of their own, the
+// feed's wait for news on a third (see redis/change_feed.h), and the WAIT
+// after revocations.
 struct RedisData {
   std::shared_ptr<redis::Client> client;
   std::shared_ptr<redis::ChangeFeed> feed;
   std::shared_ptr<redis::NodeRegistry> nodes;
   redis::Keys keys;
+  std::shared_ptr<redis::ReplicaWait> wait;
 };
 
 Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
@@ -140,9 +146,15 @@ Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
       return Error{ErrorCode::store_unavailable, "Cannot use Redis at " + url->display() + ": " + why + "."};
     }
     auto follower = std::make_shared<redis::Client>(*url, redis::ClientOptions{.connections = 1});
+    auto waiter = std::make_shared<redis::Client>(*url, redis::ClientOptions{.connections = 1});
     redis::Keys keys{url->prefix};
-    return std::make_shared<RedisData>(RedisData{client, std::make_shared<redis::ChangeFeed>(follower, keys),
-                                                 std::make_shared<redis::NodeRegistry>(follower, keys), keys});
+    auto wait = std::make_shared<redis::ReplicaWait>(
+        redis::ReplicaWait::Options{a.urls.redis_wait_replicas, a.urls.redis_wait_timeout}, a.counters);
+    return std::make_shared<RedisData>(
+        RedisData{client,
+                  std::make_shared<redis::ChangeFeed>(follower, keys,
+                                                      redis::FeedWait{waiter, a.urls.feed_poll_interval}),
+                  std::make_shared<redis::NodeRegistry>(follower, keys), keys, std::move(wait)});
   });
 }
 
@@ -159,7 +171,8 @@ constexpr Backend kBackends[] = {
        auto file = open_sqlite(a);
        if (!file) return file.error();
        return SessionSide{std::make_unique<sqlite::SessionStore>((*file)->db),
-                          std::make_unique<sqlite::TokenStore>((*file)->db), (*file)->feed, (*file)->nodes};
+                          std::make_unique<sqlite::TokenStore>((*file)->db), (*file)->feed, (*file)->nodes,
+                          std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked)};
      }},
     {"memory://", "memory://", false,
      [](const OpenArgs& a) -> Result<UserSide> {
@@ -169,14 +182,15 @@ constexpr Backend kBackends[] = {
      [](const OpenArgs& a) -> Result<SessionSide> {
        auto m = memory_feed(a);
        return SessionSide{std::make_unique<memory::SessionStore>(m->feed), std::make_unique<memory::TokenStore>(m->feed),
-                          m->feed, m->nodes};
+                          m->feed, m->nodes, std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked)};
      }},
     {"redis://", "redis://HOST:PORT/DB", true, nullptr,
      [](const OpenArgs& a) -> Result<SessionSide> {
        auto r = open_redis(a);
        if (!r) return r.error();
-       return SessionSide{std::make_unique<redis::SessionStore>((*r)->client, (*r)->keys),
-                          std::make_unique<redis::TokenStore>((*r)->client, (*r)->keys), (*r)->feed, (*r)->nodes};
+       return SessionSide{std::make_unique<redis::SessionStore>((*r)->client, (*r)->keys, (*r)->wait),
+                          std::make_unique<redis::TokenStore>((*r)->client, (*r)->keys, (*r)->wait), (*r)->feed,
+                          (*r)->nodes, std::make_unique<redis::ThrottleStore>((*r)->client, (*r)->keys)};
      },
      [](std::string_view url) -> Result<void> {
        if (auto parsed = redis::parse_url(url); !parsed) return parsed.error();
@@ -209,11 +223,12 @@ Result<std::pair<const Backend*, std::string_view>> backend_for(std::string_view
 
 // Opens what the URL of config key `key` gives: a UserSide or a SessionSide.
 template <class Side>
-Result<Side> open_side(std::string_view key, const std::string& url, const StoreUrls& urls, Shared& shared) {
+Result<Side> open_side(std::string_view key, const std::string& url, const StoreUrls& urls, Shared& shared,
+                       const std::shared_ptr<StoreCounters>& counters) {
   constexpr StoreSlot slot = std::is_same_v<Side, UserSide> ? StoreSlot::users : StoreSlot::sessions;
   auto b = backend_for(url, slot);
   if (!b) return invalid("Config key " + std::string(key) + " " + std::string(b.error().text()) + ".");
-  const OpenArgs args{b->second, urls, shared};
+  const OpenArgs args{b->second, urls, shared, counters};
   if constexpr (slot == StoreSlot::users) return b->first->open_users(args);
   else return b->first->open_sessions(args);
 }
@@ -237,14 +252,16 @@ Result<void> check_store_url(std::string_view url, StoreSlot slot) {
 
 Result<Stores> open_stores(const StoreUrls& urls) {
   Shared shared;
-  auto users = open_side<UserSide>("store.users", urls.users, urls, shared);
+  auto counters = std::make_shared<StoreCounters>();
+  auto users = open_side<UserSide>("store.users", urls.users, urls, shared, counters);
   if (!users) return users.error();
-  auto sessions = open_side<SessionSide>("store.sessions", urls.sessions, urls, shared);
+  auto sessions = open_side<SessionSide>("store.sessions", urls.sessions, urls, shared, counters);
   if (!sessions) return sessions.error();
   std::vector<std::shared_ptr<ChangeFeed>> feeds{users->feed};
   if (sessions->feed != users->feed) feeds.push_back(sessions->feed);
-  return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens), std::move(feeds),
-                std::move(sessions->nodes)};
+  return Stores{std::move(users->users),    std::move(sessions->sessions),  std::move(sessions->tokens),
+                std::move(feeds),           std::move(sessions->nodes),     std::move(sessions->throttles),
+                std::move(counters)};
 }
 
 }  // namespace cloakroom

@@ -3,13 +3,15 @@
 // URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build,
 // and "redis://HOST:PORT/DB" for the session side.
 // store.users gives the users; store.sessions gives the sessions, the token
-// state and the node registry beside them. Each backend brings the change
-// feed its stores record into: one when both URLs name one database.
+// state, the throttle buckets and the node registry beside them. Each
+// backend brings the change feed its stores record into: one when both URLs
+// name one database.
 //
-//   auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
+//   auto stores = open_stores(store_urls(cfg));   // config/store_urls.h
 //   // one SQLite connection per distinct file
 //   if (!stores) return stores.error();
 //   UserStore& users = *stores->users;
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +20,9 @@
 #include "store/change_feed.h"
 #include "store/node_registry.h"
 #include "store/session_store.h"
+#include "store/store_counters.h"
 #include "store/store_url_check.h"
+#include "store/throttle_store.h"
 #include "store/token_store.h"
 #include "store/user_store.h"
 
@@ -34,14 +38,30 @@ struct Stores {
   std::vector<std::shared_ptr<ChangeFeed>> feeds;
   // Lives beside the sessions.
   std::shared_ptr<NodeRegistry> nodes;
+  // Beside the sessions too: in process for sqlite:// and memory:// (each
+  // node counts alone), in Redis for redis:// (every node draws from the
+  // same buckets). App picks nothing: the session backend decides.
+  std::unique_ptr<ThrottleStore> throttles;
+  // What the stores count for /metrics (Metrics lives above the stores; App
+  // moves these counts over).
+  std::shared_ptr<StoreCounters> counters = std::make_shared<StoreCounters>();
 };
 
 // What open_stores needs of the config: the values, not the Config, so the
 // store layer stays below config/ (which asks store_url_check.h about URLs).
+// config/store_urls.h fills it from a Config.
 struct StoreUrls {
   std::string users;     // store.users
   std::string sessions;  // store.sessions
   std::string data_dir;  // made 0700 when a store lives in it
+  // throttle.max_tracked: keys per rule an in-process throttle table holds.
+  std::size_t throttle_max_tracked = 100'000;
+  // feed.poll_interval: how long a feed that can wait for news (Redis) waits per check.
+  std::chrono::milliseconds feed_poll_interval{5};
+  // store.redis_wait_replicas / store.redis_wait_timeout: after each
+  // revocation, wait for that many Redis replicas (0: do not wait).
+  int redis_wait_replicas = 0;
+  std::chrono::milliseconds redis_wait_timeout{100};
 };
 
 // Creates data_dir (mode 0700) when a store lives under it.

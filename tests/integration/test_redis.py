@@ -1,7 +1,8 @@
 """Two serving processes share one Redis (store.sessions) and one SQLite users file: a login on
 one works on the other, a logout or CLI revocation on one is refused on the other within a
-bounded poll, and while Redis is gone checks fail closed (503, never 401, no cookie cleared)
-and come back by themselves when it returns."""
+bounded poll, password guesses spread over both meet one throttle, and while Redis is gone
+checks fail closed (503, never 401, no cookie cleared) and come back by themselves when it
+returns. With store.redis_wait_replicas, a revocation waits for a real replica."""
 import os
 import tempfile
 import unittest
@@ -64,6 +65,23 @@ class RedisScaleOutTest(unittest.TestCase):
         status, _, body = self.b.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
         self.assertEqual((status, body["error"]), (401, "invalid_refresh_token"))
 
+    def test_password_guesses_spread_over_both_nodes_meet_one_throttle(self):
+        """throttle.per_account_ip = 5 (the default) holds across nodes: five wrong guesses from one
+        address, alternating between A and B, spend the one (username, address) bucket in Redis;
+        the sixth is 429 + Retry-After on either node, even with the right password. The bucket is
+        a key with a TTL of the window (15 min)."""
+        for i in range(5):
+            status, _, body = (self.a, self.b)[i % 2].login("alice", "wrong guess %d" % i)
+            self.assertEqual((status, body["error"]), (401, "invalid_credentials"), i)
+        for srv in (self.b, self.a):
+            status, headers, body = srv.login("alice", "correct horse")
+            self.assertEqual((status, body["error"], headers.get("retry-after")), (429, "too_many_attempts", "180"))
+        pair = "it:t:account_ip:{127.0.0.1 alice}"
+        self.assertLess(float(self.redis.cli("HGET", pair, "tokens")), 1)  # 5 spent (plus a few ms of refill)
+        self.assertTrue(890_000 < int(self.redis.cli("PTTL", pair)) <= 900_000)
+        # Guessing another account from the address still works: only the pair is spent.
+        self.assertEqual(self.b.login("bob", "anything")[0], 401)
+
     def test_cli_revocation_is_acknowledged_by_both_nodes(self):
         """`session revoke` returns once both serving processes applied it; both refuse at once."""
         cookie = self.cookie(self.a)
@@ -110,6 +128,57 @@ class RedisScaleOutTest(unittest.TestCase):
         down, up = self.a.logs("redis_unavailable"), self.a.logs("redis_available")
         self.assertGreaterEqual(len(down), 1)
         self.assertEqual(len(up), len(down))
+
+
+class RedisReplicaWaitTest(unittest.TestCase):
+    """store.redis_wait_replicas = 1 with a real replica (a second redis-server with --replicaof):
+    a logout answers once the replica holds the revocation; with the replica gone, logouts still
+    succeed and are refused on the other node, each counted and the shortfall logged once."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-wait-it-")
+        self.addCleanup(tmp.cleanup)
+        self.data = os.path.join(tmp.name, "data")
+        self.redis = RedisServer().start()
+        self.addCleanup(self.redis.__exit__, None, None, None)
+        self.replica = RedisServer(replica_of=self.redis).start()
+        self.addCleanup(self.replica.__exit__, None, None, None)
+        env = {"CLOAKROOM_STORE_SESSIONS": self.redis.url("it:"), "CLOAKROOM_STORE_REDIS_WAIT_REPLICAS": "1",
+               "CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT": "100ms"}
+        self.a, self.b = (CloakroomServer(env=env, data_dir=self.data) for _ in range(2))
+        for srv in (self.a, self.b):
+            self.addCleanup(srv.__exit__, None, None, None)
+            srv.start()
+        self.assertEqual(self.a.register("alice", "correct horse")[0], 201)
+
+    def login_and_logout(self):
+        """Logs in on A, logs out on A; returns (session id, cookie)."""
+        status, headers, body = self.a.login("alice", "correct horse")
+        self.assertEqual(status, 200, body)
+        cookie = headers["set-cookie"].split(";", 1)[0]
+        status, _, _ = self.a.request("POST", "/auth/logout", headers={"Cookie": cookie, "Origin": PUBLIC})
+        self.assertEqual(status, 200)
+        return cookie.split("=", 1)[1].split(".", 1)[0], cookie
+
+    def short(self):
+        return self.a.metric("cloakroom_revocations_short_of_replicas_total")
+
+    def test_a_revocation_waits_for_the_replica_and_stands_without_it(self):
+        sid, _ = self.login_and_logout()
+        # WAIT returned 1: the replica applied the revoking script before A answered.
+        self.assertEqual(self.replica.cli("EXISTS", "it:s:" + sid), "0")
+        self.assertEqual(self.short(), 0)
+        self.assertEqual(self.a.logs("redis_wait_short"), [])
+
+        self.replica.stop()
+        for n in (1, 2):
+            _, cookie = self.login_and_logout()  # 200 after the 100 ms timeout: the revocation stands
+            self.assertTrue(eventually(lambda: self.b.request("GET", "/auth/verify",
+                                                              headers={"Cookie": cookie})[0] == 401, timeout=2.0))
+            self.assertTrue(eventually(lambda: self.short() == n, timeout=2.0), self.short())
+        warned = self.a.logs("redis_wait_short")
+        self.assertEqual(len(warned), 1)  # when it starts falling short, not once per revocation
+        self.assertEqual((warned[0]["replicas"], warned[0]["wanted"]), ("0", "1"))
 
 
 if __name__ == "__main__":

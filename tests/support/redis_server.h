@@ -9,6 +9,7 @@
 //   testing::RedisServer own({.password = "pw"});  // a private server (AUTH, restarts)
 //   own.stop(); own.start();                       // the same port, empty again
 //   own.pause(); own.resume();                     // unresponsive, connections still open
+//   testing::RedisServer replica({.replica_of = own.port()});  // --replicaof; started once in sync
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -35,9 +36,13 @@ class RedisServer {
  public:
   struct Options {
     std::string password;  // non-empty: requirepass
+    int replica_of = 0;    // non-zero: a replica of the server on that port
   };
 
-  explicit RedisServer(Options options = {}) : options_(std::move(options)) {
+  // Why two constructors: a default argument of Options{} is not allowed
+  // while Options's member initializers are still being parsed.
+  RedisServer() : RedisServer(Options{}) {}
+  explicit RedisServer(Options options) : options_(std::move(options)) {
     static int n = 0;
     dir_ = ::testing::TempDir() + "/cloakroom-redis-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
     std::filesystem::remove_all(dir_);
@@ -58,7 +63,7 @@ class RedisServer {
     for (int attempt = 0; attempt < attempts && pid_ <= 0; ++attempt) {
       if (!restart) port_ = free_port();
       pid_ = spawn();
-      if (!wait_listening()) {
+      if (!wait_listening() || !wait_synced()) {
         stop();
         if (attempt + 1 == attempts) ADD_FAILURE() << "redis-server did not start; see " << dir_ << "/redis.log";
       }
@@ -102,8 +107,12 @@ class RedisServer {
   pid_t spawn() {
     std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no", "--dir", dir_,
-                                     "--logfile", dir_ + "/redis.log", "--daemonize", "no"};
+                                     "--logfile", dir_ + "/redis.log", "--daemonize", "no",
+                                     // Why: a replica's first sync would otherwise wait 5 s for more replicas.
+                                     "--repl-diskless-sync-delay", "0"};
     if (!options_.password.empty()) args.insert(args.end(), {"--requirepass", options_.password});
+    if (options_.replica_of != 0)
+      args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(options_.replica_of)});
     // Built before fork: the child of a threaded process may only exec.
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -134,6 +143,18 @@ class RedisServer {
       bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
       ::close(fd);
       if (up) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // A replica: until its link to the primary is up (the initial sync done).
+  bool wait_synced() {
+    if (options_.replica_of == 0) return true;
+    redis::Client client(*redis::parse_url(url("sync:")));
+    for (int i = 0; i < 500; ++i) {
+      auto info = client.command({"INFO", "replication"});
+      if (info && info->str.find("master_link_status:up") != std::string::npos) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
@@ -171,7 +192,14 @@ struct RedisSpace {
         client(std::make_shared<redis::Client>(url)),
         keys{url.prefix} {}
 
-  std::shared_ptr<redis::ChangeFeed> feed() const { return std::make_shared<redis::ChangeFeed>(client, keys); }
+  std::shared_ptr<redis::ChangeFeed> feed() const {
+    return std::make_shared<redis::ChangeFeed>(client, keys, feed_wait());
+  }
+  // A waiter of its own for a ChangeFeed, as open_stores gives one.
+  redis::FeedWait feed_wait() const {
+    return redis::FeedWait{std::make_shared<redis::Client>(url, redis::ClientOptions{.connections = 1}),
+                           std::chrono::milliseconds(5)};
+  }
 
   static std::string next_prefix() {
     static int n = 0;

@@ -5,6 +5,8 @@
         redis.stop(); redis.start()     # the same port; the data survives only with persist=True
         redis.cli("DBSIZE")             # "3"
 
+    replica = RedisServer(replica_of=redis).start()   # --replicaof the other; start() waits for the sync
+
 Nothing is persisted unless persist=True (append-only file, fsync always, in
 the temp dir), which makes stop()/start() a Redis restart that keeps its data.
 It is stopped by its pid (SIGTERM, then SIGKILL).
@@ -27,11 +29,12 @@ def _free_port():
 
 
 class RedisServer:
-    def __init__(self, persist=False, password=None):
+    def __init__(self, persist=False, password=None, replica_of=None):
         self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-")
         self.dir = self._tmp.name
         self.persist = persist
         self.password = password
+        self.replica_of = replica_of
         self.port = None
         self.proc = None
 
@@ -41,18 +44,25 @@ class RedisServer:
             if not restart:
                 self.port = _free_port()
             args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                    "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log"), "--daemonize", "no"]
+                    "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log"), "--daemonize", "no",
+                    "--repl-diskless-sync-delay", "0"]  # a replica's first sync would wait 5 s for more
             args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
             if self.password:
                 args += ["--requirepass", self.password]
+            if self.replica_of:
+                args += ["--replicaof", "127.0.0.1", str(self.replica_of.port)]
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.time() + timeout
             while time.time() < deadline and self.proc.poll() is None:
                 try:
                     with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                        return self
+                        pass
                 except OSError:
                     time.sleep(0.02)
+                    continue
+                if not self.replica_of or "master_link_status:up" in self.cli("INFO", "replication"):
+                    return self
+                time.sleep(0.02)
             self.stop()  # the port was taken meanwhile, or it did not come up: try another
         raise RuntimeError("redis-server did not start; see " + os.path.join(self.dir, "redis.log"))
 

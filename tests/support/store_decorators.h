@@ -21,6 +21,7 @@
 
 #include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
+#include "store/memory/throttle_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
 #include "store/store_url.h"
@@ -171,6 +172,17 @@ class NodeRegistryDecorator : public Decorator<NodeRegistry> {
   Result<void> prune(long long before_ms) override { return forward([&] { return inner_.prune(before_ms); }); }
 };
 
+class ThrottleStoreDecorator : public Decorator<ThrottleStore> {
+ public:
+  using Decorator::Decorator;
+  Result<std::optional<long long>> take(const std::vector<Bucket>& buckets, long long now_ms) override {
+    return forward([&] { return inner_.take(buckets, now_ms); });
+  }
+  Result<void> settle(const std::vector<Bucket>& refund, const std::vector<Bucket>& clear, long long now_ms) override {
+    return forward([&] { return inner_.settle(refund, clear, now_ms); });
+  }
+};
+
 // The inner store, until told otherwise: then find_by_id answers `failure`
 // (not_found plays a deleted user, store_unavailable an outage) and counts
 // its calls.
@@ -190,7 +202,7 @@ class SwitchableUserStore : public UserStoreDecorator {
 class FailingStores {
  public:
   struct Switches {
-    std::atomic<bool> users{false}, sessions{false}, tokens{false}, feed{false};
+    std::atomic<bool> users{false}, sessions{false}, tokens{false}, feed{false}, throttles{false};
   };
   Switches failing;
 
@@ -200,11 +212,12 @@ class FailingStores {
                   std::make_unique<SessionStoreDecorator>(sessions_, &failing.sessions),
                   std::make_unique<TokenStoreDecorator>(tokens_, &failing.tokens),
                   {std::make_shared<ChangeFeedDecorator>(*feed_, &failing.feed)},
-                  std::make_shared<NodeRegistryDecorator>(nodes_, &failing.feed)};
+                  std::make_shared<NodeRegistryDecorator>(nodes_, &failing.feed),
+                  std::make_unique<ThrottleStoreDecorator>(throttles_, &failing.throttles)};
   }
   // Every store at once.
   void fail(bool on) {
-    for (auto* s : {&failing.users, &failing.sessions, &failing.tokens, &failing.feed}) s->store(on);
+    for (auto* s : {&failing.users, &failing.sessions, &failing.tokens, &failing.feed, &failing.throttles}) s->store(on);
   }
 
  private:
@@ -213,6 +226,7 @@ class FailingStores {
   memory::UserStore users_{feed_};
   memory::SessionStore sessions_{feed_};
   memory::TokenStore tokens_{feed_};
+  memory::ThrottleStore throttles_{100'000};
 };
 
 }  // namespace cloakroom::testing

@@ -67,9 +67,10 @@ long long position_of(std::string_view stream_id) { return to_integer(stream_id.
 
 }  // namespace
 
-ChangeFeed::ChangeFeed(std::shared_ptr<Client> client, Keys keys)
+ChangeFeed::ChangeFeed(std::shared_ptr<Client> client, Keys keys, FeedWait wait)
     : client_(std::move(client)),
       keys_(std::move(keys)),
+      wait_(std::move(wait)),
       name_(client_->url().endpoint()),
       append_(store_script("feed_append", kAppend)),
       bounds_(store_script("feed_bounds", kBounds)) {}
@@ -119,10 +120,32 @@ Result<FeedBounds> ChangeFeed::bounds() {
 }
 
 Result<bool> ChangeFeed::changed() {
-  auto counter = client_->command({"GET", keys_.feed_counter()});
-  if (!counter) return counter.error();
-  const long long now = to_integer(*counter);
-  return seen_counter_.exchange(now) != now;
+  Client& waiter = *wait_.client;
+  if (seen_counter_ < 0) {  // the first call: nothing to wait after yet
+    auto counter = waiter.command({"GET", keys_.feed_counter()});
+    if (!counter) return counter.error();
+    seen_counter_ = to_integer(*counter);
+    return true;
+  }
+  // The XREAD returns at once when an entry past the counter we saw exists
+  // (none is missed between calls); the GET, run when it returns, gives the
+  // counter to wait after next, and shows a counter that went backwards.
+  auto replies = waiter.blocking_pipeline(
+      {{"XREAD", "COUNT", "1", "BLOCK", std::to_string(kWaitBlock.count()), "STREAMS", keys_.feed(),
+        std::to_string(seen_counter_) + "-0"},
+       {"GET", keys_.feed_counter()}},
+      wait_.slice);
+  if (!replies) return replies.error();
+  if (!*replies) {
+    if (waiter.in_flight_for() > kAnswerWithin)
+      return Error{ErrorCode::store_unavailable}.because("redis_feed_silent");
+    return false;
+  }
+  const std::vector<Reply>& xread_then_get = **replies;
+  const long long counter = xread_then_get.size() == 2 ? to_integer(xread_then_get[1]) : 0;
+  const bool moved = counter != seen_counter_;
+  seen_counter_ = counter;
+  return moved;
 }
 
 Result<void> ChangeFeed::prune(long long before_ms) {

@@ -1,10 +1,10 @@
 #pragma once
 // redis:// change feed (a Stream) and node registry (a hash per node and a
-// set of ids), on a Client of their own: the follower polls every few
+// set of ids), on a Client of their own: the follower calls them every few
 // milliseconds and must not queue behind the stores' calls.
 //
-//   redis::ChangeFeed feed(follower_client, keys);
-//   bool moved = *feed.changed();             // GET of the counter: one tiny round trip
+//   redis::ChangeFeed feed(follower_client, keys, {waiter_client, 5ms});
+//   bool moved = *feed.changed();             // waits up to 5 ms for an entry (XREAD BLOCK)
 //   auto entries = *feed.read(position, 1000); // XRANGE (position+1)-0 + COUNT 1000
 //
 // Positions: the scripts that record an entry take n = INCR(counter) and
@@ -22,9 +22,21 @@
 // everything before an unreachable `first` as gone, which makes a reader
 // resync instead of replaying.
 //
-// changed() polls the counter. XREAD BLOCK on a connection of its own would
-// wake the follower without polling; it is the natural next step.
-#include <atomic>
+// Waiting for news: changed() keeps one XREAD BLOCK (kWaitBlock) after the
+// last counter it saw in flight on the waiter's connection, pipelined with
+// a GET of the counter, and waits for their replies at most one slice (the
+// poll interval) per call. An entry written by any node wakes the XREAD at
+// once, so the follower applies it within a round trip instead of up to a
+// poll interval later; a quiet feed costs one round trip per kWaitBlock
+// instead of one per tick. Why the XREAD outlives a call instead of
+// blocking for one slice: Redis resolves blocking timeouts at its `hz` (10
+// a second by default), so an XREAD BLOCK 5 takes about 100 ms on a quiet
+// Redis and would stall the follower's tick.
+// Fail closed: changed() answers "nothing new" only while the XREAD in
+// flight is younger than kAnswerWithin; a Redis that stops answering
+// without closing the connection is an error from then on (so freshness
+// ages), and the connection is dropped at the command timeout.
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,13 +47,29 @@
 
 namespace cloakroom::redis {
 
+// Why 100 ms: a quiet feed costs a round trip per 100-200 ms (Redis ends
+// the block on its next 100 ms timer tick) instead of one per 5 ms poll.
+inline constexpr std::chrono::milliseconds kWaitBlock{100};
+// Why 400 ms: kWaitBlock plus Redis's timer tick plus room for a busy
+// Redis; past it, silence no longer counts as "nothing new".
+inline constexpr std::chrono::milliseconds kAnswerWithin{400};
+
+// How changed() waits: on `client` (a Client of its own, one connection:
+// the XREAD keeps it busy), at most `slice` per call.
+struct FeedWait {
+  std::shared_ptr<Client> client;
+  std::chrono::milliseconds slice{5};
+};
+
 class ChangeFeed final : public cloakroom::ChangeFeed {
  public:
-  ChangeFeed(std::shared_ptr<Client> client, Keys keys);
+  ChangeFeed(std::shared_ptr<Client> client, Keys keys, FeedWait wait);
 
   Result<void> append(const Change& change) override;
   Result<std::vector<FeedEntry>> read(long long position, std::size_t max) override;
   Result<FeedBounds> bounds() override;
+  // Waits up to the slice for news: true when the counter moved since the
+  // previous call; false when nothing came within the slice.
   Result<bool> changed() override;
   // Trims the entries written (by Redis's clock) before `before_ms`.
   Result<void> prune(long long before_ms) override;
@@ -52,9 +80,10 @@ class ChangeFeed final : public cloakroom::ChangeFeed {
  private:
   std::shared_ptr<Client> client_;
   Keys keys_;
+  FeedWait wait_;
   std::string name_;
   Script append_, bounds_;
-  std::atomic<long long> seen_counter_{-1};
+  long long seen_counter_ = -1;  // only the follower's thread calls changed()
   std::mutex origin_mu_;
   std::string origin_;  // the dataset's origin at the previous bounds()
 };

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/log.h"
 
@@ -177,7 +178,9 @@ struct Client::Connection {
     return {};
   }
 
-  std::string read_replies(std::size_t count, Deadline deadline, std::vector<Reply>& out) {
+  // With `timed_out`, the deadline passing is no failure: *timed_out is set,
+  // and what was read so far stays in `out` and the reader for a later call.
+  std::string read_replies(std::size_t count, Deadline deadline, std::vector<Reply>& out, bool* timed_out = nullptr) {
     char buf[16 * 1024];
     while (out.size() < count) {
       void* raw = nullptr;
@@ -189,6 +192,10 @@ struct Client::Connection {
       }
       pollfd p{fd, POLLIN, 0};
       int ready = ::poll(&p, 1, ms_left(deadline));
+      if (ready == 0 && timed_out) {
+        *timed_out = true;
+        return {};
+      }
       if (ready == 0) return "no reply within the command timeout";
       if (ready < 0) {
         if (errno == EINTR) continue;
@@ -289,22 +296,32 @@ Result<void> Client::connect(Connection& c, Deadline deadline) {
   return Error{ErrorCode::store_unavailable}.because("redis_handshake");
 }
 
-Result<std::vector<Reply>> Client::exchange(const std::vector<Command>& commands) {
-  const Deadline deadline = SteadyClock::now() + options_.command_timeout;
+Result<Client::Connection*> Client::checkout(Deadline deadline) {
   Connection* c = acquire(deadline);
   if (!c) {
     log_line("warn", "redis_pool_busy", {{"url", url_.display()}, {"detail", "every connection stayed busy past the command timeout"}});
     return Error{ErrorCode::store_unavailable}.because("redis_pool_busy");
   }
+  if (c->open() && c->gone()) c->close();
+  if (!c->open())
+    if (auto connected = connect(*c, deadline); !connected) {
+      release(c);
+      return connected.error();
+    }
+  return c;
+}
+
+Result<std::vector<Reply>> Client::exchange(const std::vector<Command>& commands, std::chrono::milliseconds extra) {
+  const Deadline deadline = SteadyClock::now() + options_.command_timeout + extra;
+  auto checked_out = checkout(deadline);
+  if (!checked_out) return checked_out.error();
+  Connection* c = *checked_out;
   struct Give {
     Client* client;
     Connection* c;
     ~Give() { client->release(c); }
   } give{this, c};
 
-  if (c->open() && c->gone()) c->close();
-  if (!c->open())
-    if (auto connected = connect(*c, deadline); !connected) return connected.error();
   std::vector<Reply> replies;
   std::string why = c->send_all(format(commands), deadline);
   if (why.empty()) why = c->read_replies(commands.size(), deadline, replies);
@@ -316,6 +333,47 @@ Result<std::vector<Reply>> Client::exchange(const std::vector<Command>& commands
   }
   succeeded();
   return replies;
+}
+
+Result<std::optional<std::vector<Reply>>> Client::blocking_pipeline(const std::vector<Command>& commands,
+                                                                    std::chrono::milliseconds slice) {
+  if (!in_flight_.connection) {
+    if (commands.empty()) return std::optional<std::vector<Reply>>{std::vector<Reply>{}};
+    const auto sent = SteadyClock::now();
+    const Deadline due = sent + options_.command_timeout;
+    auto checked_out = checkout(due);
+    if (!checked_out) return checked_out.error();
+    in_flight_ = InFlight{*checked_out, commands.size(), commands.front().front(), sent, due, {}};
+    if (std::string why = in_flight_.connection->send_all(format(commands), due); !why.empty()) {
+      in_flight_.connection->close();
+      release(std::exchange(in_flight_, {}).connection);
+      failed(why);
+      return Error{ErrorCode::store_unavailable}.because("redis_io");
+    }
+  }
+  bool timed_out = false;
+  const Deadline until = std::min(in_flight_.due, SteadyClock::now() + slice);
+  std::string why = in_flight_.connection->read_replies(in_flight_.count, until, in_flight_.replies, &timed_out);
+  if (why.empty() && timed_out) {
+    if (SteadyClock::now() < in_flight_.due) return std::optional<std::vector<Reply>>{};
+    why = "no reply within the command timeout";
+  }
+  InFlight done = std::exchange(in_flight_, {});
+  if (!why.empty()) {
+    done.connection->close();  // its replies may still come
+    release(done.connection);
+    failed(why);
+    return Error{ErrorCode::store_unavailable}.because("redis_io");
+  }
+  release(done.connection);
+  succeeded();
+  if (auto ok = check_errors(done.replies, done.op); !ok) return ok.error();
+  return std::optional<std::vector<Reply>>{std::move(done.replies)};
+}
+
+std::chrono::milliseconds Client::in_flight_for() const {
+  if (!in_flight_.connection) return {};
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - in_flight_.sent);
 }
 
 Result<void> Client::check_errors(const std::vector<Reply>& replies, std::string_view op) const {
@@ -343,18 +401,32 @@ Result<Reply> Client::command(const Command& command) {
 
 Result<Reply> Client::eval(const Script& script, const std::vector<std::string>& keys,
                            const std::vector<std::string>& args) {
+  auto replies = eval_then(script, keys, args, {}, {});
+  if (!replies) return replies.error();
+  return std::move(replies->front());
+}
+
+Result<std::vector<Reply>> Client::eval_then(const Script& script, const std::vector<std::string>& keys,
+                                             const std::vector<std::string>& args, const std::vector<Command>& after,
+                                             std::chrono::milliseconds after_time) {
   Command call{"EVALSHA", script.sha(), std::to_string(keys.size())};
   call.insert(call.end(), keys.begin(), keys.end());
   call.insert(call.end(), args.begin(), args.end());
-  auto replies = exchange({call});
+  std::vector<Command> commands{call};
+  commands.insert(commands.end(), after.begin(), after.end());
+  auto replies = exchange(commands, after_time);
   if (!replies) return replies.error();
   // NOSCRIPT: the script never ran, so loading it and running it again is safe.
   if (replies->front().type == Reply::Type::error && replies->front().str.starts_with("NOSCRIPT")) {
-    replies = exchange({{"SCRIPT", "LOAD", script.source()}, call});
+    commands.insert(commands.begin(), {"SCRIPT", "LOAD", script.source()});
+    replies = exchange(commands, after_time);
     if (!replies) return replies.error();
+    // The SCRIPT LOAD reply is checked with the script's, then dropped.
+    if (auto ok = check_errors({replies->front()}, script.name()); !ok) return ok.error();
+    replies->erase(replies->begin());
   }
-  if (auto ok = check_errors(*replies, script.name()); !ok) return ok.error();
-  return std::move(replies->back());
+  if (auto ok = check_errors({replies->front()}, script.name()); !ok) return ok.error();
+  return replies;
 }
 
 }  // namespace cloakroom::redis

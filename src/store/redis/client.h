@@ -13,8 +13,9 @@
 // on App's store pool and maintenance thread, never on an I/O thread (the
 // same contract as the SQLite stores). Sockets are non-blocking and every
 // wait is a poll() bounded by the time left, so no call outlives its
-// deadline; XREAD BLOCK on a connection of its own would be the way to
-// follow the feed without polling, and is not done here.
+// deadline. A command that waits inside Redis (XREAD BLOCK) is taken in
+// slices by blocking_pipeline(), on a Client of its own, so the waiting
+// thread keeps its own short tick.
 //
 // Every failure is store_unavailable (503 + Retry-After upstream): refused,
 // reset or timed-out connections, AUTH refused, an error reply (OOM,
@@ -28,6 +29,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -89,6 +91,26 @@ class Client {
   // Runs the script by EVALSHA; on NOSCRIPT (a restarted or flushed Redis)
   // loads it with SCRIPT LOAD and runs it again, in one round trip.
   Result<Reply> eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args);
+  // The same, followed on the same connection and in the same round trip by
+  // `after` (WAIT counts the writes of its own connection), whose replies
+  // may take `after_time` beyond the command timeout. The script's reply,
+  // then after's; only the script's is checked for an error reply.
+  Result<std::vector<Reply>> eval_then(const Script& script, const std::vector<std::string>& keys,
+                                       const std::vector<std::string>& args, const std::vector<Command>& after,
+                                       std::chrono::milliseconds after_time);
+
+  // For commands that wait inside Redis for news (XREAD BLOCK): the first
+  // call sends `commands` on a connection it keeps for them, and every call
+  // waits at most `slice` for all their replies. nullopt: not yet; they stay
+  // in flight and the next call waits on for them (its `commands` are not
+  // sent). Replies must come within the command timeout of the send, else
+  // the connection is dropped and the call fails. Keeps a connection busy
+  // while in flight, so meant for a Client of its own; one thread at a time.
+  Result<std::optional<std::vector<Reply>>> blocking_pipeline(const std::vector<Command>& commands,
+                                                              std::chrono::milliseconds slice);
+  // How long the commands blocking_pipeline has in flight have waited; zero
+  // when none are. From blocking_pipeline's thread.
+  std::chrono::milliseconds in_flight_for() const;
 
   const Url& url() const { return url_; }
   // Why the last connection failed (for a startup message); never holds the password.
@@ -98,8 +120,11 @@ class Client {
   struct Connection;
   using Deadline = std::chrono::steady_clock::time_point;
 
-  // The replies as they came, error replies included.
-  Result<std::vector<Reply>> exchange(const std::vector<Command>& commands);
+  // The replies as they came, error replies included, within the command
+  // timeout plus `extra`.
+  Result<std::vector<Reply>> exchange(const std::vector<Command>& commands, std::chrono::milliseconds extra = {});
+  // A pooled connection, connected; released again on failure.
+  Result<Connection*> checkout(Deadline deadline);
   Connection* acquire(Deadline deadline);
   void release(Connection* c);
   Result<void> connect(Connection& c, Deadline deadline);
@@ -125,6 +150,17 @@ class Client {
   std::atomic<bool> down_{false};  // logged as down; the next success logs it back
   std::string last_failure_;
   std::minstd_rand jitter_{std::random_device{}()};
+
+  // What blocking_pipeline has in flight (its one caller's thread only).
+  struct InFlight {
+    Connection* connection = nullptr;  // checked out of the pool until the replies are in
+    std::size_t count = 0;
+    std::string op;  // the first command's name, for the log
+    std::chrono::steady_clock::time_point sent{};
+    Deadline due{};
+    std::vector<Reply> replies;
+  };
+  InFlight in_flight_;
 };
 
 }  // namespace cloakroom::redis

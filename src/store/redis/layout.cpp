@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/log.h"
+
 namespace cloakroom::redis {
 namespace {
 
@@ -47,6 +49,12 @@ end
 // Why 500: one round trip carries a few hundred KB at most.
 constexpr std::size_t kReadBatch = 500;
 
+// The arguments every store script gets before a body's own.
+void add_store_arguments(const Keys& keys, std::vector<std::string>& script_keys, std::vector<std::string>& args) {
+  script_keys.insert(script_keys.begin(), {keys.feed(), keys.feed_counter()});
+  args.insert(args.begin(), {keys.prefix, std::to_string(kFeedMaxLen)});
+}
+
 }  // namespace
 
 Script store_script(std::string name, std::string_view body) {
@@ -58,9 +66,43 @@ Script store_script(std::string name, std::string_view body) {
 
 Result<Reply> run_script(Client& client, const Keys& keys, const Script& script, std::vector<std::string> script_keys,
                          std::vector<std::string> args) {
-  script_keys.insert(script_keys.begin(), {keys.feed(), keys.feed_counter()});
-  args.insert(args.begin(), {keys.prefix, std::to_string(kFeedMaxLen)});
+  add_store_arguments(keys, script_keys, args);
   return client.eval(script, script_keys, args);
+}
+
+ReplicaWait::ReplicaWait(Options options, std::shared_ptr<StoreCounters> counters)
+    : options_(options), counters_(std::move(counters)) {}
+
+void ReplicaWait::record(long long acknowledged, std::string_view op) {
+  const bool fell_short = acknowledged < options_.replicas;
+  if (fell_short) counters_->revocations_short_of_replicas.fetch_add(1, std::memory_order_relaxed);
+  if (short_.exchange(fell_short) == fell_short) return;
+  if (fell_short)
+    log_line("warn", "redis_wait_short",
+             {{"op", op},
+              {"replicas", std::to_string(acknowledged)},
+              {"wanted", std::to_string(options_.replicas)},
+              {"timeout_ms", std::to_string(options_.timeout.count())},
+              {"effect", "revocations stand on the primary but a failover now could lose them; counted in "
+                         "cloakroom_revocations_short_of_replicas_total, logged again when replicas keep up"}});
+  else
+    log_line("info", "redis_wait_ok", {{"op", op}, {"replicas", std::to_string(acknowledged)}});
+}
+
+Result<Reply> run_revoking_script(Client& client, const Keys& keys, ReplicaWait* wait, const Script& script,
+                                  std::vector<std::string> script_keys, std::vector<std::string> args) {
+  if (!wait || wait->options().replicas <= 0)
+    return run_script(client, keys, script, std::move(script_keys), std::move(args));
+  const ReplicaWait::Options& o = wait->options();
+  add_store_arguments(keys, script_keys, args);
+  auto replies = client.eval_then(script, script_keys, args,
+                                  {{"WAIT", std::to_string(o.replicas), std::to_string(o.timeout.count())}}, o.timeout);
+  if (!replies) return replies.error();
+  // An error reply to WAIT (say, a replica named as the primary) counts as
+  // no replica: the revocation itself stands.
+  const bool counted = replies->size() > 1 && (*replies)[1].type == Reply::Type::integer;
+  wait->record(counted ? (*replies)[1].integer : 0, script.name());
+  return std::move(replies->front());
 }
 
 Fields::Fields(const Reply& hgetall) {

@@ -26,6 +26,14 @@
 //   P feed:origin     string  random, set once per dataset      one value; a new one = data was lost
 //   P node:<id>       hash    a serving process + positions     TTL kNodeTtl, renewed by each heartbeat
 //   P nodes           set     node ids                           TTL kNodeTtl, renewed by each heartbeat
+//   P t:<rule>:{<key>} hash   one throttle bucket: tokens, updated TTL the rule's window, renewed by each
+//                                                                change (untouched that long = full again)
+//
+// Throttle buckets are tagged by what they throttle (an address, a
+// username, a pair of both), each in a slot of its own; their scripts touch
+// no feed or index. A login's charge takes from three buckets in one script,
+// so, like the scripts above, it needs one primary (on Cluster it would be
+// one script per slot, giving back what the others took when one refuses).
 //
 // Sessions are keyed by id alone: the id does not tell whose it is, so a
 // lookup by id cannot name the user's hash tag; the user's index holds the
@@ -39,12 +47,14 @@
 // expiry by Redis's clock so a node whose clock lags Redis's never finds
 // a record gone that it still counts as live.
 //
-// Every mutation is one script that changes the state and XADDs its feed
-// entry (record() in the shared preamble), so no reader sees one without
+// Every mutation of sessions and token state is one script that changes
+// the state and XADDs its feed entry (record() in the shared preamble), so no reader sees one without
 // the other. Scripts record before they change anything: Redis does not
 // roll a failed script back, and a failed XADD then leaves the state as it
 // was. Needs Redis 7.0 or later (PEXPIRETIME, XADD with MAXLEN ~ and an id).
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,6 +62,7 @@
 
 #include "core/result.h"
 #include "store/redis/client.h"
+#include "store/store_counters.h"
 
 namespace cloakroom::redis {
 
@@ -80,6 +91,9 @@ struct Keys {
   std::string feed_origin() const { return prefix + "feed:origin"; }
   std::string node(std::string_view id) const { return prefix + "node:" + std::string(id); }
   std::string nodes() const { return prefix + "nodes"; }
+  std::string throttle(std::string_view rule, std::string_view key) const {
+    return prefix + "t:" + std::string(rule) + ":{" + std::string(key) + "}";
+  }
 };
 
 // A store script: the shared preamble (NOW, keep_until, record and the
@@ -90,6 +104,39 @@ Script store_script(std::string name, std::string_view body);
 // ARGV = prefix, feed bound, `args...` (so the body's own start at KEYS[3], ARGV[3]).
 Result<Reply> run_script(Client& client, const Keys& keys, const Script& script, std::vector<std::string> script_keys,
                          std::vector<std::string> args);
+
+// The optional WAIT after a revoking script (store.redis_wait_replicas,
+// store.redis_wait_timeout). A revocation acknowledged by the primary only
+// is lost if the primary fails over to a replica that had not received it:
+// the revoked credential would work again. WAIT makes the call return only
+// once `replicas` replicas hold it too, or the timeout passed. Fewer: the
+// revocation still stands (on the primary, and in the feed every node
+// follows), so the call succeeds; it is counted and logged when it starts
+// and stops falling short (not once per revocation).
+//
+//   auto wait = std::make_shared<ReplicaWait>(ReplicaWait::Options{1, 100ms}, counters);
+//   run_revoking_script(client, keys, *wait, revoke, {...}, {...});   // EVALSHA + WAIT 1 100, one round trip
+class ReplicaWait {
+ public:
+  struct Options {
+    int replicas = 0;  // 0: no WAIT
+    std::chrono::milliseconds timeout{100};
+  };
+  ReplicaWait(Options options, std::shared_ptr<StoreCounters> counters);
+
+  const Options& options() const { return options_; }
+  // Notes what one WAIT answered (replicas that acknowledged): counts a shortfall, logs a change.
+  void record(long long acknowledged, std::string_view op);
+
+ private:
+  const Options options_;
+  const std::shared_ptr<StoreCounters> counters_;
+  std::atomic<bool> short_{false};
+};
+
+// run_script, then WAIT when `wait` (may be null) asks for replicas; the script's reply either way.
+Result<Reply> run_revoking_script(Client& client, const Keys& keys, ReplicaWait* wait, const Script& script,
+                                  std::vector<std::string> script_keys, std::vector<std::string> args);
 
 // The fields of an HGETALL reply, by name; empty when the hash is missing.
 class Fields {

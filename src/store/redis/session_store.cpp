@@ -103,9 +103,10 @@ SessionRecord to_session(const std::string& id, const Fields& f) {
 
 }  // namespace
 
-SessionStore::SessionStore(std::shared_ptr<Client> client, Keys keys)
+SessionStore::SessionStore(std::shared_ptr<Client> client, Keys keys, std::shared_ptr<ReplicaWait> wait)
     : client_(std::move(client)),
       keys_(std::move(keys)),
+      wait_(std::move(wait)),
       create_(store_script("session_create", kCreate)),
       touch_(store_script("session_touch", kTouch)),
       remove_(store_script("session_remove", kRemove)),
@@ -173,7 +174,7 @@ Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
 }
 
 Result<bool> SessionStore::remove_if(const std::string& id, const std::string* user_id) {
-  auto removed = run(remove_, {keys_.session(id), keys_.sessions(), keys_.sessions_seen()},
+  auto removed = run_revoking(remove_, {keys_.session(id), keys_.sessions(), keys_.sessions_seen()},
                      {id, user_id ? "owner" : "any", user_id ? *user_id : ""});
   if (!removed) return removed.error();
   return removed->integer == 1;
@@ -184,7 +185,8 @@ Result<bool> SessionStore::remove(const std::string& id) { return remove_if(id, 
 Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) { return remove_if(id, &user_id); }
 
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
-  auto removed = run(remove_user_, {keys_.user_sessions(user_id), keys_.sessions(), keys_.sessions_seen()}, {user_id});
+  auto removed =
+      run_revoking(remove_user_, {keys_.user_sessions(user_id), keys_.sessions(), keys_.sessions_seen()}, {user_id});
   if (!removed) return removed.error();
   return to_strings(*removed);
 }

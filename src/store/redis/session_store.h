@@ -15,7 +15,8 @@ namespace cloakroom::redis {
 
 class SessionStore final : public cloakroom::SessionStore {
  public:
-  SessionStore(std::shared_ptr<Client> client, Keys keys);
+  // `wait`: the WAIT after each revoking script (none when null).
+  SessionStore(std::shared_ptr<Client> client, Keys keys, std::shared_ptr<ReplicaWait> wait = nullptr);
 
   Result<void> create(const SessionRecord& record) override;
   Result<SessionRecord> find(const std::string& id) override;
@@ -34,9 +35,14 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
     return run_script(*client_, keys_, script, std::move(keys), std::move(args));
   }
+  // A script that revokes: followed by the WAIT, when one is configured.
+  Result<Reply> run_revoking(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
+    return run_revoking_script(*client_, keys_, wait_.get(), script, std::move(keys), std::move(args));
+  }
 
   std::shared_ptr<Client> client_;
   Keys keys_;
+  std::shared_ptr<ReplicaWait> wait_;
   Script create_, touch_, remove_, remove_user_, purge_;
 };
 

@@ -120,9 +120,10 @@ RefreshFamilyRecord to_family(const std::string& id, const Fields& f) {
 
 }  // namespace
 
-TokenStore::TokenStore(std::shared_ptr<Client> client, Keys keys)
+TokenStore::TokenStore(std::shared_ptr<Client> client, Keys keys, std::shared_ptr<ReplicaWait> wait)
     : client_(std::move(client)),
       keys_(std::move(keys)),
+      wait_(std::move(wait)),
       create_(store_script("family_create", kCreate)),
       rotate_(store_script("family_rotate", kRotate)),
       revoke_(store_script("family_revoke", kRevoke)),
@@ -192,7 +193,7 @@ Result<std::vector<RefreshFamilyRecord>> TokenStore::list_active_families(long l
 
 Result<bool> TokenStore::revoke(const std::string& id, const std::string* user_id, long long now_ms,
                                 long long until_ms) {
-  auto revoked = run(revoke_, {keys_.family(id), keys_.families(), keys_.denylist()},
+  auto revoked = run_revoking(revoke_, {keys_.family(id), keys_.families(), keys_.denylist()},
                      {id, std::to_string(until_ms), user_id ? "owner" : "any", user_id ? *user_id : "",
                       std::to_string(now_ms)});
   if (!revoked) return revoked.error();
@@ -216,7 +217,7 @@ Result<std::vector<std::string>> TokenStore::remove_user_families(const std::str
 
 Result<void> TokenStore::deny(const Revocation& r) {
   const auto feed_kind = r.kind == Revocation::Kind::token ? Change::Kind::token_denied : Change::Kind::family_revoked;
-  auto denied = run(deny_, {keys_.denylist()},
+  auto denied = run_revoking(deny_, {keys_.denylist()},
                     {std::string(member_kind(r.kind)), r.id, std::to_string(r.until_ms), std::string(kind_name(feed_kind))});
   if (!denied) return denied.error();
   return {};
@@ -239,7 +240,7 @@ Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
 }
 
 Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
-  auto e = run(bump_epoch_, {keys_.epochs()}, {user_id});
+  auto e = run_revoking(bump_epoch_, {keys_.epochs()}, {user_id});
   if (!e) return e.error();
   return e->integer;
 }

@@ -15,7 +15,8 @@ namespace cloakroom::redis {
 
 class TokenStore final : public cloakroom::TokenStore {
  public:
-  TokenStore(std::shared_ptr<Client> client, Keys keys);
+  // `wait`: the WAIT after each revoking script (none when null).
+  TokenStore(std::shared_ptr<Client> client, Keys keys, std::shared_ptr<ReplicaWait> wait = nullptr);
 
   Result<void> create_family(const RefreshFamilyRecord& family) override;
   Result<RefreshFamilyRecord> find_family(const std::string& id) override;
@@ -41,9 +42,14 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
     return run_script(*client_, keys_, script, std::move(keys), std::move(args));
   }
+  // A script that revokes: followed by the WAIT, when one is configured.
+  Result<Reply> run_revoking(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
+    return run_revoking_script(*client_, keys_, wait_.get(), script, std::move(keys), std::move(args));
+  }
 
   std::shared_ptr<Client> client_;
   Keys keys_;
+  std::shared_ptr<ReplicaWait> wait_;
   Script create_, rotate_, revoke_, remove_user_, deny_, bump_epoch_, purge_;
 };
 

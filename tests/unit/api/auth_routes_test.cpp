@@ -82,5 +82,45 @@ TEST(AuthRoutes, LoginAnswers503WhenOnlyTheSessionSideFails) {
   }
 }
 
+// The value of a metric line "name value" in GET /metrics, or -1.
+long long metric(const AppUnderTest& t, std::string_view name) {
+  auto r = t.send({.path = "/metrics"});
+  auto at = r.body.find("\n" + std::string(name) + " ");
+  return at == std::string::npos ? -1 : std::stoll(r.body.substr(at + name.size() + 2));
+}
+
+// The throttle buckets cannot be reached (Redis down) while the users can:
+// the login fails closed, 503 store_unavailable with Retry-After in both
+// modes, and no password is checked, so guesses cannot go on unthrottled
+// during the outage. Logins work again once the buckets answer.
+TEST(AuthRoutes, LoginFailsClosedWhenTheThrottleStoreFails) {
+  AppUnderTest t;
+  ASSERT_EQ(t.register_user("ann", kPassword).status, 201);
+  t.backing.failing.throttles = true;
+  for (const char* password : {kPassword, "a wrong guess"}) {
+    SCOPED_TRACE(password);
+    expect_unavailable(t.login("ann", password));
+    expect_unavailable(t.login("ann", password, R"(,"mode":"token")"));
+  }
+  EXPECT_EQ(metric(t, "cloakroom_password_checks_total"), 0);
+  EXPECT_EQ(metric(t, "cloakroom_logins_total{outcome=\"store_unavailable\"}"), 4);
+  t.backing.failing.throttles = false;
+  EXPECT_EQ(t.login("ann", kPassword).status, 200);
+  EXPECT_EQ(metric(t, "cloakroom_password_checks_total"), 1);
+}
+
+// throttle.per_account_ip failures from one address: the next attempt is
+// 429 with the wait until one attempt is back, before any hash; the right
+// password from that address waits too.
+TEST(AuthRoutes, LoginIsThrottledPerAccountAndAddress) {
+  AppUnderTest t;
+  ASSERT_EQ(t.register_user("ann", kPassword).status, 201);
+  for (int i = 0; i < t.config.throttle.per_account_ip; ++i) EXPECT_EQ(t.login("ann", "a wrong guess").status, 401) << i;
+  auto refused = t.login("ann", kPassword);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(testing::header_values(refused, "Retry-After"), std::vector<std::string>{"180"});  // 15 min / 5
+  EXPECT_EQ(metric(t, "cloakroom_password_checks_total"), t.config.throttle.per_account_ip);
+}
+
 }  // namespace
 }  // namespace cloakroom::api

@@ -67,5 +67,15 @@ TEST_F(TokenRoutes, RefreshAnswers503AndKeepsTheCookieWhenTheStoresFail) {
   EXPECT_EQ(t.send(by_cookie()).status, 200);
 }
 
+// The throttle buckets alone cannot be reached (Redis down, the token store
+// up): 503 with the cookie kept, never a refresh read without the throttle.
+TEST_F(TokenRoutes, RefreshAnswers503WhenOnlyTheThrottleStoreFails) {
+  t.backing.failing.throttles = true;
+  expect_unavailable(t.send(by_body()));
+  expect_unavailable(t.send(by_cookie()));
+  t.backing.failing.throttles = false;
+  EXPECT_EQ(t.send(by_body()).status, 200);
+}
+
 }  // namespace
 }  // namespace cloakroom::api

@@ -214,6 +214,27 @@ TEST(Config, SameSiteNoneNeedsSecure) {
   EXPECT_FALSE(load_config(src));
 }
 
+// store.redis_wait_replicas waits on Redis replicas: with another session
+// store it would silently do nothing, so it is refused; its timeout must
+// be positive (WAIT 0 would wait forever) and at most 5 s.
+TEST(Config, RedisWaitNeedsRedisAndABoundedTimeout) {
+  auto with = [](std::vector<std::pair<std::string, std::string>> env) { return load_config({.env = std::move(env)}); };
+  auto ok = with({{"CLOAKROOM_STORE_SESSIONS", "redis://127.0.0.1:6379/0"},
+                  {"CLOAKROOM_STORE_REDIS_WAIT_REPLICAS", "1"},
+                  {"CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT", "250ms"}});
+  ASSERT_TRUE(ok) << ok.error().text();
+  EXPECT_EQ(ok->store.redis_wait_replicas, 1);
+  EXPECT_EQ(ok->store.redis_wait_timeout, Millis(250));
+  EXPECT_EQ(with({{"CLOAKROOM_STORE_REDIS_WAIT_REPLICAS", "1"}}).error().text(),
+            "Config key store.redis_wait_replicas applies to a redis:// store.sessions only (0 elsewhere).");
+  EXPECT_EQ(with({{"CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT", "0s"}}).error().text(),
+            "Config key store.redis_wait_timeout (environment variable CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT) must be "
+            "longer than zero.");
+  EXPECT_EQ(with({{"CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT", "6s"}}).error().text(),
+            "Config key store.redis_wait_timeout (environment variable CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT) must be "
+            "at most 5s.");
+}
+
 // A missing config file is an error, not silently ignored.
 TEST(Config, MissingFileIsAnError) {
   ConfigSources src;

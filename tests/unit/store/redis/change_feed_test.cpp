@@ -32,15 +32,67 @@ TEST(RedisChangeFeed, PositionsCountAndChangedFollowsThem) {
   auto feed = space.feed();
   EXPECT_TRUE(*feed->changed());  // the first call has seen nothing yet
   EXPECT_FALSE(*feed->changed());
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(feed->append(Change{Change::Kind::token_denied, "j" + std::to_string(i), 7}));
-  EXPECT_TRUE(*feed->changed());
-  EXPECT_FALSE(*feed->changed());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(feed->append(Change{Change::Kind::token_denied, "j" + std::to_string(i), 7}));
+    EXPECT_TRUE(*feed->changed()) << i;   // the wait in flight was woken by the entry
+    EXPECT_FALSE(*feed->changed()) << i;  // and nothing came since
+  }
   auto entries = feed->read(0, 10);
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ((*entries)[i].position, i + 1);
   EXPECT_EQ(feed->bounds()->first, 1);
   EXPECT_EQ(feed->bounds()->last, 3);
+}
+
+// changed() waits for news in slices: quiet, each call is false within its
+// slice with one XREAD kept in flight (no command per call); an entry
+// another node writes meanwhile ends the wait.
+TEST(RedisChangeFeed, ChangedWaitsForAnotherNodesEntry) {
+  RedisSpace space;
+  auto feed = space.feed();
+  ASSERT_TRUE(feed->changed());
+  auto calls = [&] {
+    auto info = space.client->command({"INFO", "commandstats"});
+    const auto& text = info->str;
+    auto at = text.find("cmdstat_xread:calls=");
+    return at == std::string::npos ? 0LL : to_integer(text.substr(at + 20, text.find(',', at) - at - 20));
+  };
+  const long long before = calls();
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(*feed->changed()) << i;  // about 50 ms: one XREAD BLOCK 100 in flight
+  EXPECT_LT(calls() - before, 5);                                     // not one per call
+  RedisSpace other;
+  other.keys = space.keys;  // another node's client on the same feed
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(other.feed()->append(Change{Change::Kind::session_revoked, "s"}));
+  });
+  bool woken = false;
+  for (int i = 0; i < 400 && !woken; ++i) woken = *feed->changed();  // bounded: 400 slices
+  writer.join();
+  EXPECT_TRUE(woken);
+  EXPECT_EQ(feed->read(0, 10)->size(), 1u);
+}
+
+// Fail closed: a Redis that stops answering (paused, connections open)
+// turns "nothing new" into an error within kAnswerWithin, so the
+// follower's freshness ages instead of being confirmed by silence; it
+// answers again when Redis does.
+TEST(RedisChangeFeed, ASilentRedisIsAnErrorNotQuiet) {
+  RedisServer server;
+  RedisSpace space(server);
+  auto feed = space.feed();
+  ASSERT_TRUE(feed->changed());
+  ASSERT_FALSE(*feed->changed());
+  server.pause();
+  Result<bool> r = false;
+  int quiet = 0;
+  for (int i = 0; i < 1000 && r && !*r; ++i, ++quiet) r = feed->changed();  // 5 ms slices: bounded at ~5 s
+  server.resume();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::store_unavailable);
+  EXPECT_GT(quiet, 1);  // quiet while the XREAD in flight was young enough
+  EXPECT_TRUE(eventually([&] { return feed->changed(); }));  // answering again
 }
 
 // An entry written by a newer cloakroom (a kind this build does not know)
@@ -95,7 +147,7 @@ TEST(RedisChangeFeed, ANewOriginMakesReadersResyncEvenPastTheirPosition) {
   server.start();
   RedisSpace writer_space(server);
   writer_space.keys = space.keys;  // the same prefix: the same feed, through another process's client
-  auto writer = std::make_shared<ChangeFeed>(writer_space.client, writer_space.keys);
+  auto writer = std::make_shared<ChangeFeed>(writer_space.client, writer_space.keys, writer_space.feed_wait());
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(eventually([&] { return writer->append(Change{Change::Kind::session_revoked, "t"}); }));
   ASSERT_TRUE(writer->bounds());  // someone sets the new origin

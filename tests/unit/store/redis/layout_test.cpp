@@ -7,6 +7,7 @@
 
 #include "store/redis/change_feed.h"
 #include "store/redis/session_store.h"
+#include "store/redis/throttle_store.h"
 #include "store/redis/token_store.h"
 #include "support/redis_server.h"
 
@@ -24,7 +25,7 @@ long long now_ms() {
 void workload(RedisSpace& space) {
   SessionStore sessions(space.client, space.keys);
   TokenStore tokens(space.client, space.keys);
-  ChangeFeed feed(space.client, space.keys);
+  ChangeFeed feed(space.client, space.keys, space.feed_wait());
   NodeRegistry nodes(space.client, space.keys);
   const long long now = now_ms(), hour = 3'600'000;
   for (std::string id : {"s1", "s2", "s3"})
@@ -43,6 +44,10 @@ void workload(RedisSpace& space) {
   ASSERT_TRUE(feed.append(Change{Change::Kind::keys_changed}));
   ASSERT_TRUE(feed.bounds());
   ASSERT_TRUE(nodes.beat(NodeRecord{"h/a", "h", "a", 1, now, now, {{feed.name(), 1}}}));
+  ThrottleStore throttles(space.client, space.keys);
+  const ThrottleRule ip{"ip", 20, std::chrono::minutes(15)}, pair{"account_ip", 5, std::chrono::minutes(15)};
+  ASSERT_TRUE(throttles.take({{&ip, "10.0.0.1"}, {&pair, "10.0.0.1 u1"}}, now));
+  ASSERT_TRUE(throttles.settle({{&ip, "10.0.0.1"}}, {}, now));
 }
 
 std::set<std::string> all_keys(Client& client) {
@@ -75,6 +80,42 @@ TEST(RedisLayout, EveryKeyHasATtlOrIsBounded) {
   }
 }
 
+// store.redis_wait_replicas: each revoking script is followed by WAIT on
+// its connection. A replica in sync acknowledges (it already holds the
+// revocation when the call returns; nothing counted). Without one the WAIT
+// times out: the call still succeeds, the revocation stands on the
+// primary, and each one is counted.
+TEST(RedisLayout, ReplicaWaitCountsRevocationsNoReplicaAcknowledged) {
+  RedisServer primary;
+  auto replica = std::make_unique<RedisServer>(RedisServer::Options{.replica_of = primary.port()});
+  RedisSpace space(primary);
+  auto counters = std::make_shared<StoreCounters>();
+  auto wait = std::make_shared<ReplicaWait>(ReplicaWait::Options{1, std::chrono::milliseconds(50)}, counters);
+  SessionStore sessions(space.client, space.keys, wait);
+  TokenStore tokens(space.client, space.keys, wait);
+  const long long now = now_ms(), hour = 3'600'000;
+  auto session = [&](std::string id) {
+    return SessionRecord{id, std::string(32, 'h'), "u1", now, now, now + hour, "", "", false};
+  };
+
+  ASSERT_TRUE(sessions.create(session("s1")));
+  ASSERT_TRUE(sessions.remove("s1"));
+  Client on_replica(*parse_url(replica->url(space.keys.prefix)));
+  EXPECT_EQ(on_replica.command({"EXISTS", space.keys.session("s1")})->integer, 0);  // there before remove returned
+  EXPECT_EQ(counters->revocations_short_of_replicas.load(), 0u);
+
+  replica.reset();  // stopped: nobody acknowledges
+  ASSERT_TRUE(sessions.create(session("s2")));
+  EXPECT_EQ(counters->revocations_short_of_replicas.load(), 0u);  // creating is no revocation: no WAIT
+  auto removed = sessions.remove("s2");
+  ASSERT_TRUE(removed);
+  EXPECT_TRUE(*removed);
+  EXPECT_EQ(sessions.find("s2").error().code, ErrorCode::not_found);
+  ASSERT_TRUE(tokens.bump_epoch("u1"));
+  ASSERT_TRUE(tokens.deny(Revocation{Revocation::Kind::token, "j1", now + 60'000}));
+  EXPECT_EQ(counters->revocations_short_of_replicas.load(), 3u);
+}
+
 // A session lives in Redis until its absolute expiry plus the slack, no longer.
 TEST(RedisLayout, ASessionsTtlIsItsExpiry) {
   RedisSpace space;
@@ -98,7 +139,7 @@ TEST(RedisLayout, KeysStayUnderTheirPrefix) {
   ASSERT_NE(other.keys.prefix, space.keys.prefix);
   EXPECT_EQ(SessionStore(other.client, other.keys).find("s1").error().code, ErrorCode::not_found);
   EXPECT_TRUE(TokenStore(other.client, other.keys).load_denylist(0)->empty());
-  EXPECT_EQ(ChangeFeed(other.client, other.keys).bounds()->last, 0);
+  EXPECT_EQ(ChangeFeed(other.client, other.keys, other.feed_wait()).bounds()->last, 0);
   EXPECT_TRUE(NodeRegistry(other.client, other.keys).list()->empty());
 }
 
