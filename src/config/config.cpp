@@ -125,7 +125,8 @@ const std::vector<KeySpec>& keys() {
       STRING_KEY("", "public_url", public_url, check_origin_url,
                  "Origin users reach cloakroom at: issuer, redirects and Origin checks."),
       STRING_KEY("store", "users", store.users, check_users_url,
-                 "User store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
+                 "User store: sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=..., a libpq "
+                 "connection URI in which every libpq option works (scale-out.md) (default sqlite://<data_dir>/cloakroom.db)."),
       STRING_KEY("store", "sessions", store.sessions, check_sessions_url,
                  "Session store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
       BOOL_KEY("auth", "registration", auth.registration, "Whether POST /auth/register is open."),

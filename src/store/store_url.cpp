@@ -11,6 +11,9 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/postgres/change_feed.h"
+#include "store/postgres/database.h"
+#include "store/postgres/user_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/session_store.h"
@@ -27,6 +30,7 @@ namespace fs = std::filesystem;
 using Shared = std::map<std::string, std::shared_ptr<void>>;
 
 struct OpenArgs {
+  std::string_view url;   // the whole URL
   std::string_view rest;  // the URL after its scheme
   const StoreUrls& urls;
   Shared& shared;
@@ -112,6 +116,16 @@ std::shared_ptr<MemoryFeed> memory_feed(const OpenArgs& a) {
                                 []() -> Result<std::shared_ptr<MemoryFeed>> { return std::make_shared<MemoryFeed>(); });
 }
 
+// postgres:// users: the stores' pool, and the feed on a connection of its
+// own (see postgres/change_feed.h). The URL goes to libpq as it is.
+Result<UserSide> open_postgres_users(const OpenArgs& a) {
+  const std::string url(a.url);
+  auto db = postgres::Database::open(url);
+  if (!db) return db.error();
+  auto follower = postgres::Database::open(url, 1);
+  if (!follower) return follower.error();
+  return UserSide{std::make_unique<postgres::UserStore>(*db), std::make_shared<postgres::ChangeFeed>(*follower)};
+}
 
 // Every backend, by URL scheme: adding one is adding (or filling in) its
 // row. Planned ones have no openers yet, so config refuses them clearly.
@@ -138,9 +152,10 @@ constexpr Backend kBackends[] = {
        return SessionSide{std::make_unique<memory::SessionStore>(m->feed), std::make_unique<memory::TokenStore>(m->feed),
                           m->feed, m->nodes};
      }},
-    // Planned (SPEC §4): postgres for users, redis for sessions.
-    {"postgres://", "postgres://...", true, nullptr, nullptr},
-    {"postgresql://", "postgresql://...", true, nullptr, nullptr},
+    // Users only: sessions go to Redis (planned, SPEC §4). The second
+    // spelling is libpq's alias; no form, so messages list postgres:// once.
+    {"postgres://", "postgres://USER:PASSWORD@HOST:PORT/DB", true, open_postgres_users, nullptr},
+    {"postgresql://", "", true, open_postgres_users, nullptr},
     {"redis://", "redis://...", true, nullptr, nullptr},
 };
 
@@ -162,13 +177,14 @@ Result<std::pair<const Backend*, std::string_view>> backend_for(std::string_view
   return invalid("must be " + store_url_forms(slot));
 }
 
-// Opens what the URL of config key `key` gives: a UserSide or a SessionSide.
+// Opens what `url` gives: a UserSide or a SessionSide. `named` names the
+// URL in messages ("Config key store.users", "--to-users").
 template <class Side>
-Result<Side> open_side(std::string_view key, const std::string& url, const StoreUrls& urls, Shared& shared) {
+Result<Side> open_side(std::string_view named, const std::string& url, const StoreUrls& urls, Shared& shared) {
   constexpr StoreSlot slot = std::is_same_v<Side, UserSide> ? StoreSlot::users : StoreSlot::sessions;
   auto b = backend_for(url, slot);
-  if (!b) return invalid("Config key " + std::string(key) + " " + std::string(b.error().text()) + ".");
-  const OpenArgs args{b->second, urls, shared};
+  if (!b) return invalid(std::string(named) + " " + std::string(b.error().text()) + ".");
+  const OpenArgs args{url, b->second, urls, shared};
   if constexpr (slot == StoreSlot::users) return b->first->open_users(args);
   else return b->first->open_sessions(args);
 }
@@ -178,7 +194,7 @@ Result<Side> open_side(std::string_view key, const std::string& url, const Store
 std::string store_url_forms(StoreSlot slot) {
   std::vector<std::string_view> forms;
   for (const Backend& b : kBackends)
-    if (b.opens(slot)) forms.push_back(b.form);
+    if (b.opens(slot) && !b.form.empty()) forms.push_back(b.form);
   std::string out;
   for (std::size_t i = 0; i < forms.size(); ++i)
     out += std::string(i == 0 ? "" : i + 1 == forms.size() ? " or " : ", ") + std::string(forms[i]);
@@ -192,14 +208,36 @@ Result<void> check_store_url(std::string_view url, StoreSlot slot) {
 
 Result<Stores> open_stores(const StoreUrls& urls) {
   Shared shared;
-  auto users = open_side<UserSide>("store.users", urls.users, urls, shared);
+  auto users = open_side<UserSide>("Config key store.users", urls.users, urls, shared);
   if (!users) return users.error();
-  auto sessions = open_side<SessionSide>("store.sessions", urls.sessions, urls, shared);
+  auto sessions = open_side<SessionSide>("Config key store.sessions", urls.sessions, urls, shared);
   if (!sessions) return sessions.error();
   std::vector<std::shared_ptr<ChangeFeed>> feeds{users->feed};
   if (sessions->feed != users->feed) feeds.push_back(sessions->feed);
   return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens), std::move(feeds),
                 std::move(sessions->nodes)};
+}
+
+Result<Stores> open_user_side(std::string_view named, const std::string& url, const std::string& data_dir) {
+  Shared shared;
+  auto users = open_side<UserSide>(named, url, StoreUrls{url, "", data_dir}, shared);
+  if (!users) return users.error();
+  Stores out;
+  out.users = std::move(users->users);
+  out.feeds.push_back(std::move(users->feed));
+  return out;
+}
+
+Result<Stores> open_session_side(std::string_view named, const std::string& url, const std::string& data_dir) {
+  Shared shared;
+  auto sessions = open_side<SessionSide>(named, url, StoreUrls{"", url, data_dir}, shared);
+  if (!sessions) return sessions.error();
+  Stores out;
+  out.sessions = std::move(sessions->sessions);
+  out.tokens = std::move(sessions->tokens);
+  out.feeds.push_back(std::move(sessions->feed));
+  out.nodes = std::move(sessions->nodes);
+  return out;
 }
 
 }  // namespace cloakroom

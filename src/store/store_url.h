@@ -1,6 +1,7 @@
 #pragma once
 // Opens the stores the config URLs name, through one table of backends by
-// URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build.
+// URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build,
+// and for the users "postgres://USER:PASSWORD@HOST:PORT/DB" (a libpq URI).
 // store.users gives the users; store.sessions gives the sessions, the token
 // state and the node registry beside them. Each backend brings the change
 // feed its stores record into: one when both URLs name one database.
@@ -11,6 +12,7 @@
 //   UserStore& users = *stores->users;
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -43,7 +45,13 @@ struct StoreUrls {
   std::string data_dir;  // made 0700 when a store lives in it
 };
 
-// Creates data_dir (mode 0700) when a store lives under it.
+// Creates data_dir (mode 0700) when a store lives under it. feeds[0] is the users' feed.
 Result<Stores> open_stores(const StoreUrls& urls);
+
+// One side of a URL alone, for `store migrate`'s targets: only `users` (and
+// its feed), or only sessions, tokens, their feed and the node registry.
+// `named` names the URL in messages ("--to-users must be ...").
+Result<Stores> open_user_side(std::string_view named, const std::string& url, const std::string& data_dir);
+Result<Stores> open_session_side(std::string_view named, const std::string& url, const std::string& data_dir);
 
 }  // namespace cloakroom

@@ -136,17 +136,23 @@ TEST(Config, StoreUrlErrorsListTheBackends) {
   struct Case { std::string_view toml, text; };
   for (auto [toml, text] :
        {Case{"[store]\nusers = \"redis://localhost\"",
-             "store.users (test.toml) names a backend this build does not have yet; use sqlite://PATH or memory://."},
+             "store.users (test.toml) names a backend this build does not have yet; use sqlite://PATH, memory:// or "
+             "postgres://USER:PASSWORD@HOST:PORT/DB."},
         Case{"[store]\nsessions = \"postgresql://db/x\"",
-             "store.sessions (test.toml) names a backend this build does not have yet; use sqlite://PATH or memory://."},
+             "store.sessions (test.toml) names a backend that cannot hold sessions; use sqlite://PATH or memory://."},
         Case{"[store]\nsessions = \"ftp://x\"", "store.sessions (test.toml) must be sqlite://PATH or memory://."},
-        Case{"[store]\nusers = \"sqlite://\"", "store.users (test.toml) must be sqlite://PATH or memory://."},
-        Case{"[store]\nusers = \"memory://x\"", "store.users (test.toml) must be sqlite://PATH or memory://."}}) {
+        Case{"[store]\nusers = \"sqlite://\"",
+             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."},
+        Case{"[store]\nusers = \"memory://x\"",
+             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."}}) {
     auto c = from_toml(toml);
     ASSERT_FALSE(c) << toml;
     EXPECT_EQ(c.error().code, ErrorCode::config_invalid);
     EXPECT_EQ(c.error().text(), "Config key " + std::string(text)) << toml;
   }
+  auto pg = from_toml("[store]\nusers = \"postgres://cloakroom:pw@db.internal:5432/cloakroom?sslmode=verify-full\"");
+  ASSERT_TRUE(pg) << pg.error().text();
+  EXPECT_EQ(pg->store.users, "postgres://cloakroom:pw@db.internal:5432/cloakroom?sslmode=verify-full");
   auto ok = from_toml("[store]\nusers = \"memory://\"\nsessions = \"sqlite://x/y.db\"");
   ASSERT_TRUE(ok) << ok.error().text();
   EXPECT_EQ(ok->store.users, "memory://");

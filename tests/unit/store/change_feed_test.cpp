@@ -6,10 +6,13 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/postgres/change_feed.h"
+#include "store/postgres/user_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
+#include "support/postgres_server.h"
 #include "support/temp_sqlite.h"
 
 namespace cloakroom {
@@ -17,6 +20,7 @@ namespace {
 
 // Every store of one backend over one feed, as open_stores wires them.
 struct MemoryBackend {
+  static constexpr const char* kName = "Memory";
   std::shared_ptr<memory::ChangeFeed> feed = std::make_shared<memory::ChangeFeed>();
   memory::UserStore users{feed};
   memory::SessionStore sessions{feed};
@@ -24,11 +28,29 @@ struct MemoryBackend {
 };
 
 struct SqliteBackend {
+  static constexpr const char* kName = "Sqlite";
   testing::TempSqlite file;
   std::shared_ptr<sqlite::ChangeFeed> feed = std::make_shared<sqlite::ChangeFeed>(*sqlite::Database::open(file.path()));
   sqlite::UserStore users{file.db()};
   sqlite::SessionStore sessions{file.db()};
   sqlite::TokenStore tokens{file.db()};
+};
+
+// PostgreSQL holds users only: its feed carries the user side's changes,
+// read on a pool of its own as open_stores wires it.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  testing::TempPostgres database;
+  std::shared_ptr<postgres::ChangeFeed> feed = std::make_shared<postgres::ChangeFeed>(database.open(1));
+  postgres::UserStore users{database.db()};
+};
+
+// Test names say the backend: UserChangeFeedTest/Postgres.ReadsAfterAPosition...
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) {
+    return Backend::kName;
+  }
 };
 
 template <class Backend>
@@ -45,8 +67,14 @@ class ChangeFeedTest : public ::testing::Test {
   Backend b;
 };
 
+// Backends that hold both sides (users, sessions, tokens) on one feed.
 using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
-TYPED_TEST_SUITE(ChangeFeedTest, Backends);
+TYPED_TEST_SUITE(ChangeFeedTest, Backends, BackendName);
+// The same tests, on backends that hold the user side (and its feed).
+template <class Backend>
+class UserChangeFeedTest : public ChangeFeedTest<Backend> {};
+using UserSideBackends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
+TYPED_TEST_SUITE(UserChangeFeedTest, UserSideBackends, BackendName);
 
 // Every change that affects a check is recorded by the store method that
 // makes it, with its subject and value; creations are not (a miss reads the store).
@@ -98,9 +126,45 @@ TYPED_TEST(ChangeFeedTest, StoresRecordEveryRevokingChange) {
   }
 }
 
+// Every user change is recorded by the store method that makes it, in
+// order; a creation is not, and neither is a change of nobody.
+TYPED_TEST(UserChangeFeedTest, UserStoreRecordsEveryChange) {
+  auto& s = this->b;
+  ASSERT_TRUE(s.users.create(User{"u1", "alice", "h", {}, false, 1}));
+  EXPECT_TRUE(this->all().empty());
+  ASSERT_TRUE(s.users.set_disabled("u1", true));
+  ASSERT_TRUE(s.users.set_roles("u1", {"ops"}));
+  EXPECT_EQ(s.users.set_roles("nobody", {}).error().code, ErrorCode::not_found);  // no change, no entry
+  ASSERT_TRUE(s.users.set_password_hash("u1", "h2"));
+  ASSERT_TRUE(s.feed->append(Change{Change::Kind::keys_changed}));
+
+  auto got = this->all();
+  ASSERT_EQ(got.size(), 4u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(got[i].change.kind, i < 3 ? Change::Kind::user_changed : Change::Kind::keys_changed);
+    EXPECT_EQ(got[i].change.subject, i < 3 ? "u1" : "");
+    EXPECT_TRUE(got[i].known);
+    EXPECT_GT(got[i].change.at_ms, 1'700'000'000'000);  // a wall-clock time in ms
+    if (i > 0) {
+      EXPECT_GT(got[i].position, got[i - 1].position);
+    }
+  }
+}
+
+// changed() says false only when nothing was written since it last asked.
+TYPED_TEST(UserChangeFeedTest, ChangedSeesEveryWrite) {
+  auto& s = this->b;
+  ASSERT_TRUE(s.feed->changed());  // the first answer sets what was seen
+  ASSERT_TRUE(s.users.create(User{"u1", "alice", "h", {}, false, 1}));
+  ASSERT_TRUE(s.users.set_disabled("u1", true));
+  EXPECT_TRUE(*s.feed->changed());
+  EXPECT_FALSE(*s.feed->changed());
+}
+
 // Reading after a position resumes there, in bounded batches; bounds say
 // what is held, and survive pruning everything (positions never go back).
-TYPED_TEST(ChangeFeedTest, ReadsAfterAPositionAndKeepsBoundsAcrossPruning) {
+TYPED_TEST(UserChangeFeedTest, ReadsAfterAPositionAndKeepsBoundsAcrossPruning) {
   auto& feed = *this->b.feed;
   auto empty = feed.bounds();
   ASSERT_TRUE(empty);

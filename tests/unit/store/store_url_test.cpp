@@ -11,10 +11,13 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/postgres/change_feed.h"
+#include "store/postgres/user_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
+#include "support/postgres_server.h"
 
 namespace cloakroom {
 namespace {
@@ -84,17 +87,59 @@ TEST_F(StoreUrl, RefusesWhatTheBuildLacks) {
             "Config key store.sessions names a backend this build does not have yet; use sqlite://PATH or memory://.");
 }
 
+// postgres:// users beside sqlite:// sessions: two backends, two feeds,
+// the users' one named by host, port and database (no credentials).
+TEST_F(StoreUrl, PostgresUsersBesideSqliteSessions) {
+  testing::TempPostgres database;
+  cfg.store.users = database.url();
+  cfg.store.sessions = "sqlite://" + cfg.data_dir + "/cloakroom.db";
+  auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
+  ASSERT_TRUE(stores) << stores.error().text();
+  EXPECT_NE(dynamic_cast<postgres::UserStore*>(stores->users.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::SessionStore*>(stores->sessions.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::NodeRegistry*>(stores->nodes.get()), nullptr);
+  ASSERT_EQ(stores->feeds.size(), 2u);
+  EXPECT_NE(dynamic_cast<postgres::ChangeFeed*>(stores->feeds[0].get()), nullptr);
+  EXPECT_EQ(stores->feeds[0]->name().find(testing::PostgresServer::kPassword), std::string::npos);
+  ASSERT_TRUE(stores->users->create(User{"i", "carol", "h", {}, false, 1}));
+  ASSERT_TRUE(stores->users->set_disabled("i", true));  // recorded in the users' feed
+  EXPECT_EQ(stores->feeds[0]->bounds()->last, 1);
+  EXPECT_EQ(stores->feeds[1]->bounds()->last, 0);
+}
+
+// A PostgreSQL that refuses the password: open_stores says which database,
+// with the password as ***, never the password itself.
+TEST_F(StoreUrl, PostgresFailureHidesThePassword) {
+  const std::string port = std::to_string(testing::PostgresServer::shared().port());
+  auto stores = open_stores({"postgresql://cloakroom:not-The-Password@127.0.0.1:" + port + "/postgres?sslmode=disable",
+                             "memory://", cfg.data_dir});
+  ASSERT_FALSE(stores);
+  EXPECT_EQ(stores.error().code, ErrorCode::store_unavailable);
+  const std::string text(stores.error().text());
+  EXPECT_TRUE(text.starts_with("Cannot prepare the PostgreSQL database postgresql://cloakroom:***@127.0.0.1:" + port +
+                               "/postgres?sslmode=disable: "))
+      << text;
+  EXPECT_EQ(text.find("not-The-Password"), std::string::npos) << text;
+}
+
 // The check lists the forms per slot and tells planned backends apart.
 TEST(StoreUrlCheck, ListsTheFormsThisBuildHas) {
-  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH or memory://");
+  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB");
   EXPECT_EQ(store_url_forms(StoreSlot::sessions), "sqlite://PATH or memory://");
   EXPECT_TRUE(check_store_url("memory://", StoreSlot::users));
   EXPECT_TRUE(check_store_url("sqlite:///var/lib/x.db", StoreSlot::sessions));
-  for (auto url : {"postgres://db", "postgresql://db", "redis://h"}) {
-    auto r = check_store_url(url, StoreSlot::users);
+  EXPECT_TRUE(check_store_url("postgres://u:p@db/cloakroom", StoreSlot::users));
+  EXPECT_TRUE(check_store_url("postgresql://db", StoreSlot::users));
+  for (auto url : {"postgres://db", "postgresql://db"}) {
+    auto r = check_store_url(url, StoreSlot::sessions);
     ASSERT_FALSE(r) << url;
-    EXPECT_EQ(r.error().text(), "names a backend this build does not have yet; use sqlite://PATH or memory://");
+    EXPECT_EQ(r.error().text(), "names a backend that cannot hold sessions; use sqlite://PATH or memory://");
   }
+  auto redis = check_store_url("redis://h", StoreSlot::users);
+  ASSERT_FALSE(redis);
+  EXPECT_EQ(redis.error().text(),
+            "names a backend this build does not have yet; use sqlite://PATH, memory:// or "
+            "postgres://USER:PASSWORD@HOST:PORT/DB");
   for (auto url : {"sqlite://", "memory://x", "SQLITE://x", "x"}) {
     auto r = check_store_url(url, StoreSlot::sessions);
     ASSERT_FALSE(r) << url;

@@ -5,8 +5,10 @@
 #include <filesystem>
 
 #include "store/memory/user_store.h"
+#include "store/postgres/user_store.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/user_store.h"
+#include "support/postgres_server.h"
 
 namespace cloakroom {
 namespace {
@@ -25,10 +27,12 @@ TEST(UsernameKey, IsNfcThenAsciiLowerCase) {
 
 // Each backend behind the same interface; TYPED_TEST runs every case on each.
 struct MemoryBackend {
+  static constexpr const char* kName = "Memory";
   std::unique_ptr<UserStore> make() { return std::make_unique<memory::UserStore>(); }
 };
 
 struct SqliteBackend {
+  static constexpr const char* kName = "Sqlite";
   std::string path;
   std::unique_ptr<UserStore> make() {
     path = ::testing::TempDir() + "/users-" + std::to_string(::getpid()) + "-" +
@@ -47,6 +51,20 @@ struct SqliteBackend {
   }
 };
 
+// A fresh database on the test binary's one PostgreSQL server.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  std::unique_ptr<UserStore> make() { return std::make_unique<postgres::UserStore>(testing::TempPostgres().db()); }
+};
+
+// Test names say the backend: UserStoreTest/Postgres.CreateThenFind.
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) {
+    return Backend::kName;
+  }
+};
+
 template <class Backend>
 class UserStoreTest : public ::testing::Test {
  protected:
@@ -56,8 +74,8 @@ class UserStoreTest : public ::testing::Test {
   std::unique_ptr<UserStore> store;
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
-TYPED_TEST_SUITE(UserStoreTest, Backends);
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
+TYPED_TEST_SUITE(UserStoreTest, Backends, BackendName);
 
 // A created user is found by name (any ASCII case) and by id, fields intact.
 TYPED_TEST(UserStoreTest, CreateThenFind) {
@@ -133,6 +151,14 @@ TYPED_TEST(UserStoreTest, ListsInCreationOrder) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].username, "Alice");
   EXPECT_TRUE(this->store->ping());
+}
+
+// A name with a NUL byte is no user: never cut short at the NUL into another name.
+TYPED_TEST(UserStoreTest, NameWithNulIsNotFound) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  EXPECT_EQ(this->store->find_by_name(std::string("Alice\0x", 7)).error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->find_by_name("Alice\xff").error().code, ErrorCode::not_found);  // not UTF-8
+  EXPECT_EQ(this->store->find_by_id(std::string("id-alice\0", 9)).error().code, ErrorCode::not_found);
 }
 
 // The SQLite file is migrated to the latest schema and survives reopening.
