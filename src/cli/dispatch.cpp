@@ -19,6 +19,9 @@ commands:
   session list [--user NAME]
   session revoke ID | revoke --user NAME
   node list                                  serving processes: heartbeat, applied change feed position, lag
+  store migrate --to-users URL [--to-sessions URL]
+                                             copy users (and sessions, refresh families, denylist, epochs)
+                                             from the configured stores, e.g. to postgres://...; rerunnable
   key list | generate --alg ALG [--activate] | rotate | retire KID
   token mint --sub NAME [--ttl 15m] [--claim k=v]...
   token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)
@@ -53,6 +56,7 @@ int run(int argc, const char* const* argv) {
   if (command == "key") return key_command(*args);
   if (command == "token") return token_command(*args);
   if (command == "node") return node_command(*args);
+  if (command == "store") return store_command(*args);
   return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
 }
 
