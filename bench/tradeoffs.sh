@@ -65,5 +65,5 @@ a=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$body")
 curl -s -o /dev/null "$base/auth/me" -H "Authorization: Bearer $a"
 "$BUILD_DIR/cloakroom" session revoke --user bench --data-dir "$data" >/dev/null
 start=$(ms_now)
-row revoke_cli_session_ms "$(until_refused "$start" -H "Cookie: $c")" "ms (CLI revoke --user, session; store change check every 10 ms)"
+row revoke_cli_session_ms "$(until_refused "$start" -H "Cookie: $c")" "ms from the exit of CLI revoke --user (it returns once every server applied it), session"
 row revoke_cli_token_ms "$(until_refused "$start" -H "Authorization: Bearer $a")" "ms (CLI revoke --user, access token)"

@@ -11,7 +11,7 @@ packages=(
   libpq-dev postgresql-15
   googletest libgtest-dev libbenchmark-dev
   python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
-  chromium fonts-dejavu-core redis-server gnuplot-nox
+  chromium fonts-dejavu-core redis-server libhiredis-dev gnuplot-nox
 )
 
 missing=()

@@ -143,7 +143,7 @@ struct App::Parts {
   // The feed cannot be replayed: start over from the store.
   Result<void> resync() {
     sessions->evict_all();
-    if (auto r = directory->preload(); !r) return r;
+    if (auto r = directory->reload(); !r) return r;
     return token_service->load();
   }
 
@@ -152,7 +152,7 @@ struct App::Parts {
       case GaugeId::hash_queue_depth: return hash_pool->queue_depth();
       case GaugeId::hash_workers: return hash_pool->workers();
       case GaugeId::http_connections: return server->active_connections();
-      case GaugeId::sessions_active: return static_cast<double>(sessions->active());
+      case GaugeId::session_cache_entries: return static_cast<double>(sessions->cache_size());
       case GaugeId::denylist_entries: return static_cast<double>(revocations.denied());
       case GaugeId::feed_position: {
         double sum = 0;
@@ -232,7 +232,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
                    [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
   // Before anything is loaded: an entry written meanwhile is replayed, not missed.
   if (auto started = p->follower->start(); !started) return started.error();
-  if (auto loaded = p->sessions->load(); !loaded) return loaded.error();
+  // Users are few and every session check needs its user: all of them now.
+  // Sessions are read on first use (SessionService is a near-cache).
+  if (auto loaded = p->directory->load(); !loaded) return loaded.error();
   bool keys_created = false;
   auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid, &keys_created);
   if (!keys) return keys.error();
@@ -253,7 +255,8 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
                                                               p->revocations, p->clock, p->random, *p->metrics});
   if (auto loaded = p->token_service->load(); !loaded) return loaded.error();
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
-  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory);
+  p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory,
+                                                     *p->store_pool, p->freshness);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
                                                p->login_throttles, *p->metrics, p->clock, p->random,

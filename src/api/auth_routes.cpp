@@ -186,8 +186,9 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(ErrorCode::account_disabled);
   }
   // The session or refresh family this client had before (if any) ends
-  // here: one login, one id. Checked now (in memory), ended with the rest.
-  auto previous = d_.authenticator.authenticate(req);
+  // here: one login, one id. Checked now (a session not cached here costs a
+  // store read), ended with the rest.
+  auto previous = co_await d_.authenticator.authenticate(req);
   const std::string_view user_agent = req.header("user-agent");
   // Everything below touches the store: one trip to the store pool, which
   // brackets creating the new credential (`create`, returning a Result) with

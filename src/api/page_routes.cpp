@@ -69,13 +69,13 @@ http::Task PagesApi::login(http::Request& req) {
   auto rd = query_param(req.target, "rd");
   const bool safe_rd = rd && d_.redirects.is_safe(*rd);
   // Already signed in: straight on, as a login would have done.
-  if (d_.authenticator.authenticate(req))
+  if (co_await d_.authenticator.authenticate(req))
     co_return redirect(safe_rd ? *rd : d_.config.public_url + "/account");
   co_return page(render("login.html", "{{rd}}", safe_rd ? html_escape(*rd) : std::string()));
 }
 
 http::Task PagesApi::account(http::Request& req) {
-  auto who = d_.authenticator.authenticate(req);
+  auto who = co_await d_.authenticator.authenticate(req);
   // An outage is a 503, not a trip to the login page (which could not log anyone in either).
   if (!who && http::is_unavailable(who.error())) co_return http::refusal(who.error());
   if (!who)

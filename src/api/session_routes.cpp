@@ -67,15 +67,15 @@ http::Response SessionApi::login_redirect(const http::Request& req) const {
   return r;
 }
 
-Result<Authenticated> SessionApi::authorize(const http::Request& req) const {
-  auto who = d_.authenticator.authenticate(req);
-  if (!who) return who.error();
-  if (auto r = d_.csrf.check(req, who->credential); !r) return r.error();
-  return who;
+boost::asio::awaitable<Result<Authenticated>> SessionApi::authorize(const http::Request& req) const {
+  auto who = co_await d_.authenticator.authenticate(req);
+  if (!who) co_return who.error();
+  if (auto r = d_.csrf.check(req, who->credential); !r) co_return r.error();
+  co_return who;
 }
 
 http::Task SessionApi::logout(http::Request& req) {
-  auto who = authorize(req);
+  auto who = co_await authorize(req);
   if (!who) co_return refusal(who.error());
   auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
     if (const VerifiedAccessToken* token = who->token()) return d_.token_service.logout(token->claims);
@@ -89,7 +89,7 @@ http::Task SessionApi::logout(http::Request& req) {
 }
 
 http::Task SessionApi::logout_all(http::Request& req) {
-  auto who = authorize(req);
+  auto who = co_await authorize(req);
   if (!who) co_return refusal(who.error());
   const std::string& user_id = who->principal->user_id;
   struct Ended { std::size_t families, sessions; };
@@ -114,7 +114,7 @@ http::Task SessionApi::logout_all(http::Request& req) {
 }
 
 http::Task SessionApi::me(http::Request& req) {
-  auto who = d_.authenticator.authenticate(req);
+  auto who = co_await d_.authenticator.authenticate(req);
   if (!who) co_return refusal(who.error());
   const Principal& p = *who->principal;
   json::Writer w;
@@ -132,7 +132,7 @@ http::Task SessionApi::me(http::Request& req) {
 }
 
 http::Task SessionApi::list_sessions(http::Request& req) {
-  auto who = d_.authenticator.authenticate(req);
+  auto who = co_await d_.authenticator.authenticate(req);
   if (!who) co_return refusal(who.error());
   const std::string& user_id = who->principal->user_id;
   auto listed = co_await http::on_pool(d_.store_pool, [&]() -> Result<std::vector<CredentialInfo>> {
@@ -151,7 +151,7 @@ http::Task SessionApi::list_sessions(http::Request& req) {
 }
 
 http::Task SessionApi::delete_session(http::Request& req) {
-  auto who = authorize(req);
+  auto who = co_await authorize(req);
   if (!who) co_return refusal(who.error());
   std::string id(req.params.at(0));
   const std::string& user_id = who->principal->user_id;
@@ -177,7 +177,7 @@ http::Task SessionApi::delete_session(http::Request& req) {
 }
 
 http::Task SessionApi::verify(http::Request& req) {
-  auto who = d_.authenticator.authenticate(req);
+  auto who = co_await d_.authenticator.authenticate(req);
   if (!who) {
     // Only a denial sends a browser to log in; an outage is a 503, never a redirect.
     if (who.error().code == ErrorCode::unauthenticated && d_.config.forward_auth.login_redirect &&

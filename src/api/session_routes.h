@@ -49,7 +49,7 @@ class SessionApi {
 
  private:
   // Authenticates and, for unsafe methods, applies the CSRF rule.
-  Result<Authenticated> authorize(const http::Request& req) const;
+  boost::asio::awaitable<Result<Authenticated>> authorize(const http::Request& req) const;
   http::Response login_redirect(const http::Request& req) const;
   SessionApiDeps d_;
 };

@@ -1,23 +1,32 @@
 #pragma once
 // Turns a request into an authenticated principal, or says why not.
 //
-//   Authenticator auth(names, sessions, tokens, users);
-//   Result<Authenticated> who = auth.authenticate(req);
+//   Authenticator auth(names, sessions, tokens, users, store_pool, freshness);
+//   Result<Authenticated> who = co_await auth.authenticate(req);
 //   if (!who) co_return http::refusal(who.error());   // 401 denied, or 503 unavailable
 //   if (const VerifiedAccessToken* t = who->token()) ... else who->session_id_view() ...
 //
-// Order of checks: find the credential (extract_credential) → verify it with
+// Order of checks: find the credential (extract_credential) → refuse with
+// 503 feed_stale while this process cannot confirm recent revocations (the
+// change feed went unread past feed.max_staleness: fail closed, but never a
+// 401 that would make an app drop its user) → verify it with
 // the model that owns it: the session service, or the access-token verifier
 // (a JWT signed by one of our keys is accepted on its own merits, then
 // checked against the in-process revocation state: denylist, family, epoch,
-// disabled user).
+// disabled user). A session this process has not cached costs one store
+// read on the store pool (the only suspension); a store that fails or a full
+// pool is store_unavailable / overloaded (503), never a 401.
 // It does not authorise (roles, CSRF): callers do. A refusal's message is
 // safe for the client (it never names a JOSE reason); its `reason` says
 // exactly why, for the access log.
+#include <boost/asio/awaitable.hpp>
 #include <memory>
+
+#include "core/freshness.h"
 #include <variant>
 
 #include "auth/credential_extractor.h"
+#include "core/work_pool.h"
 #include "identity/principal.h"
 #include "session/session_service.h"
 #include "token/access_tokens.h"
@@ -50,10 +59,17 @@ struct Authenticated {
 
 class Authenticator {
  public:
-  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens, UserDirectory& users)
-      : names_(std::move(names)), sessions_(sessions), tokens_(tokens), users_(users) {}
+  Authenticator(CookieNames names, SessionService& sessions, AccessTokens& tokens, UserDirectory& users,
+                WorkPool& store_pool, const Freshness& freshness)
+      : names_(std::move(names)),
+        sessions_(sessions),
+        tokens_(tokens),
+        users_(users),
+        store_pool_(store_pool),
+        freshness_(freshness) {}
 
-  Result<Authenticated> authenticate(const http::Request& req) const;
+  // `req` must outlive the await (a handler's request does).
+  boost::asio::awaitable<Result<Authenticated>> authenticate(const http::Request& req) const;
   const CookieNames& names() const { return names_; }
 
  private:
@@ -61,6 +77,8 @@ class Authenticator {
   SessionService& sessions_;
   AccessTokens& tokens_;
   UserDirectory& users_;
+  WorkPool& store_pool_;
+  const Freshness& freshness_;
 };
 
 }  // namespace cloakroom

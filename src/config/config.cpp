@@ -128,13 +128,17 @@ const std::vector<KeySpec>& keys() {
                  "User store: sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=..., a libpq "
                  "connection URI in which every libpq option works (scale-out.md) (default sqlite://<data_dir>/cloakroom.db)."),
       STRING_KEY("store", "sessions", store.sessions, check_sessions_url,
-                 "Session store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
+                 "Session store (sessions, token state, node registry): sqlite://PATH, memory:// or "
+                 "redis://[USER:PASSWORD@]HOST:PORT/DB[?prefix=P] (default sqlite://<data_dir>/cloakroom.db)."),
       BOOL_KEY("auth", "registration", auth.registration, "Whether POST /auth/register is open."),
       INT_KEY("auth", "password_min", auth.password_min, 1, 1024, "Minimum password length in bytes (max is 1024)."),
       DURATION_KEY("session", "idle_timeout", session.idle_timeout, "A session unused this long ends."),
       DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
       INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
               "Sessions and refresh families per user, counted together; a login beyond it ends the oldest (0 = unlimited)."),
+      INT_KEY("session", "cache_entries", session.cache_entries, 1000, 100'000'000,
+              "Sessions this process keeps in memory (~150 bytes each); others are read from the store on use. "
+              "At least 1000: split over 16 shards, fewer would push busy sessions out and every check to the store."),
       BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
       KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
               [](Config& c, const Typed& t) -> Result<void> {

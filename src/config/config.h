@@ -78,6 +78,7 @@ struct Config {
     Millis idle_timeout{30 * 60'000};
     Millis absolute_timeout{7LL * 86'400'000};
     int max_per_user = 0;
+    std::size_t cache_entries = 1'000'000;  // sessions one process keeps in memory (a near-cache over the store)
   } session;
   struct {
     bool secure = true;

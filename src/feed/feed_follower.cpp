@@ -124,7 +124,9 @@ void FeedFollower::poll() {
                                                                  "it has been unreadable for longer than the staleness bound"}});
   }
   if (!joined_) return;
-  if (moved_ || now - last_beat_ms_ >= kHeartbeatEvery.count()) beat(now);
+  // After a failed heartbeat, wait an interval before the next try, moved or not.
+  const bool due = now - std::max(last_beat_ms_, last_beat_try_ms_) >= kHeartbeatEvery.count();
+  if ((moved_ && !beat_failing_) || due) beat(now);
   if (now >= next_prune_ms_) {
     next_prune_ms_ = now + kPruneEveryMs;
     (void)d_.registry.prune(now - kForgetAfterMs);
@@ -138,12 +140,18 @@ void FeedFollower::beat(long long now) {
     std::lock_guard lock(mu_);
     for (const Followed& f : followed_) record.applied.emplace_back(f.feed->name(), f.position);
   }
-  // A missed heartbeat is retried next tick; the registry only informs waiters.
+  // A missed heartbeat is retried an interval later; the registry only informs
+  // waiters. Logged when it starts and stops failing, not on every try.
+  last_beat_try_ms_ = now;
   auto beaten = d_.registry.beat(record);
-  if (!beaten) {
-    log_line("warn", "heartbeat_failed", {{"node", self_.id}, {"detail", std::string(beaten.error().text())}});
-    return;
+  if (beaten.has_value() == beat_failing_) {
+    beat_failing_ = !beaten.has_value();
+    if (beat_failing_)
+      log_line("warn", "heartbeat_failed", {{"node", self_.id}, {"detail", std::string(beaten.error().text())}});
+    else
+      log_line("info", "heartbeat_recovered", {{"node", self_.id}});
   }
+  if (!beaten) return;
   moved_ = false;
   std::lock_guard lock(mu_);
   last_beat_ms_ = now;

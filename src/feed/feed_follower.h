@@ -98,6 +98,8 @@ class FeedFollower {
   bool joined_ = false;
   bool moved_ = false;  // applied something since the last heartbeat
   long long last_beat_ms_ = 0;
+  long long last_beat_try_ms_ = 0;
+  bool beat_failing_ = false;
   long long next_bounds_check_ms_ = 0;
   long long next_prune_ms_ = 0;
   bool failing_ = false;  // for logging transitions once, not every tick

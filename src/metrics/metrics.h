@@ -40,8 +40,17 @@ namespace cloakroom {
     "Connections closed because a request did not arrive within http.read_timeout.")                  \
   X(sessions_created, "cloakroom_sessions_created_total", "", "Sessions created at login.")            \
   X(sessions_revoked, "cloakroom_sessions_revoked_total", "",                                          \
-    "Sessions ended by logout, revocation, eviction or the CLI.")                                     \
-  X(sessions_expired, "cloakroom_sessions_expired_total", "", "Sessions ended by idle or absolute expiry.") \
+    "Sessions this process ended by logout or revocation (the CLI's are not counted).")               \
+  X(sessions_expired, "cloakroom_sessions_expired_total", "",                                          \
+    "Expired sessions this process's purge deleted from the store.")                                  \
+  X(session_cache_hits, "cloakroom_session_cache_hits_total", "",                                      \
+    "Session checks answered from this process's cache.")                                             \
+  X(session_cache_misses, "cloakroom_session_cache_misses_total", "",                                  \
+    "Session checks that read the store: the session was not cached here (or looked idle).")          \
+  X(session_cache_negative_hits, "cloakroom_session_cache_negative_hits_total", "",                    \
+    "Unknown session ids answered from the short-lived cache of store misses, without a store read.") \
+  X(session_cache_evictions, "cloakroom_session_cache_evictions_total", "",                            \
+    "Cached sessions dropped to stay within session.cache_entries (they stay valid in the store).")   \
   X(csrf_rejected, "cloakroom_csrf_rejected_total", "",                                                \
     "Cookie-authenticated state-changing requests refused for a missing or foreign Origin.")         \
   X(access_tokens_issued, "cloakroom_access_tokens_issued_total", "",                                 \
@@ -64,7 +73,8 @@ namespace cloakroom {
   X(hash_queue_depth, "cloakroom_hash_queue_depth", "Password hashes waiting for a worker.")   \
   X(hash_workers, "cloakroom_hash_workers", "Password hashing threads.")                       \
   X(http_connections, "cloakroom_http_connections", "Open client connections.")                \
-  X(sessions_active, "cloakroom_sessions_active", "Sessions in the in-process cache (active sessions).") \
+  X(session_cache_entries, "cloakroom_session_cache_entries",                                   \
+    "Sessions in this process's cache: the recently used ones, at most session.cache_entries.") \
   X(denylist_entries, "cloakroom_denylist_entries", "Access tokens and refresh families on the in-process denylist.") \
   X(feed_position, "cloakroom_feed_applied_position", "Change feed position this process has applied (the sum over its feeds).") \
   X(feed_lag_entries, "cloakroom_feed_lag_entries", "Change feed entries written but not yet applied here, at the last check (the largest over its feeds).") \
@@ -97,7 +107,9 @@ class Metrics {
   // `route_names[i]` labels route index i; the last index is "unmatched".
   explicit Metrics(std::vector<std::string> route_names);
 
-  void inc(Counter c) { counters_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  void inc(Counter c, std::uint64_t n = 1) {
+    counters_[static_cast<std::size_t>(c)].fetch_add(n, std::memory_order_relaxed);
+  }
   std::uint64_t get(Counter c) const { return counters_[static_cast<std::size_t>(c)].load(std::memory_order_relaxed); }
   void observe_request(std::size_t route, int status, std::chrono::nanoseconds elapsed);
   std::uint64_t requests(std::size_t route, int status) const;

@@ -3,27 +3,40 @@
 // revoke at logout. The stateful half of cloakroom.
 //
 //   SessionService sessions(deps);
-//   sessions.load();                                        // startup: cache every active session
-//   auto s = sessions.create(user, ip, user_agent, remember);   // s->token goes to the client once
-//   auto who = sessions.authenticate(cookie_value);         // hot path: no SQL, no allocation
-//   sessions.revoke(s->info.id);                            // durable, then gone from the cache
+//   auto s = sessions.create(user, ip, user_agent, remember);  // s->token goes to the client once
+//   auto who = sessions.cached(cookie_value);                 // hot path: no SQL, no allocation
+//   if (!who) {                                               // not cached here: ask the store, off the I/O thread
+//     SessionService::FillRead read;
+//     if (auto f = sessions.fill(id, &read); !f) -> 503;      // a store failure is never a 401
+//     who = sessions.filled(cookie_value, read);              // the verdict, from the cache or from `read`
+//   }
+//   sessions.revoke(s->info.id);                              // durable, then gone from the cache
+//   sessions.evict(id); sessions.evict_user(user_id);         // another process changed the store
 //
-// The cache holds every active session (loaded at start, fed by create()), so
-// an unknown id is "no session" without a query, and a made-up token is never
-// adopted. Only SHA-256 of each secret is kept, compared in constant time.
-// Idle expiry slides in memory on every request; the store is told at most
-// once per touch interval per session, in batches (flush_touches()).
-// Changes made by other processes arrive from the change feed as evictions.
+// The store holds every session; this process caches the ones it uses (a
+// bounded near-cache), so several processes can share one store and startup
+// reads no session. Per shard: at most cache_entries/16 sessions, evicted by
+// CLOCK (a hit sets a bit; the hand evicts the first entry without it), and
+// a short-lived negative cache of ids the store did not have, so a repeated
+// made-up id costs one store read per kUnknownTtlMs. A made-up token is
+// never adopted. Only SHA-256 of each secret is kept, compared in constant
+// time. Idle expiry slides in memory on every request; the store is told at
+// most once per touch interval per session, in batches (flush_touches()).
+// A cached entry that looks idle is re-read: another process may have slid it.
 // create() and revoke_user() of one user are linearisable: each holds the
 // user's lock across its store write and its cache change, so a login racing
 // a logout-all ends either revoked everywhere or alive everywhere, never
 // alive in memory only.
 #include <array>
 #include <atomic>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -60,39 +73,80 @@ struct SessionDeps {
 };
 
 class SessionService {
+ private:
+  // What a check needs of one session (ip, user agent and creation time stay in the store).
+  struct Entry {
+    Sha256 secret_hash;
+    std::shared_ptr<UserSlot> user;
+    long long last_seen_ms;
+    long long persisted_seen_ms;
+    long long absolute_ms;
+    std::uint32_t ring_slot = 0;  // its place in the shard's CLOCK ring
+    bool referenced = false;      // CLOCK's second chance: set by a hit, cleared as the hand passes
+  };
+
  public:
+  // What one fill() read, kept by the caller for filled(): the verdict can
+  // come from it when the entry did not stay in the cache.
+  class FillRead {
+    friend class SessionService;
+    SessionKey key_{};
+    std::optional<Entry> entry_;  // nullopt: no live session by that id
+    bool done_ = false;
+  };
+
   explicit SessionService(SessionDeps deps);
 
-  Result<void> load();
-  // Durable before it returns. (session.max_per_user counts sessions and
-  // refresh families together; the login handler enforces it.)
+  // Durable before it returns, and cached. (session.max_per_user counts
+  // sessions and refresh families together; the login handler enforces it.)
   Result<NewSession> create(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
-  // unauthenticated for a malformed, unknown, expired or wrong token, or a
-  // disabled user. Never touches the store.
-  Result<AuthenticatedSession> authenticate(std::string_view token);
-  // true when the session existed. Durable, then removed from the cache.
+
+  // The hot path; never touches the store. nullopt: this process knows
+  // nothing of the token's id (or its cached entry looked idle, which only
+  // the store can confirm): fill() it and ask filled(). Otherwise the
+  // verdict: unauthenticated for a malformed, unknown (also: a recent store
+  // miss), expired or wrong token, or a disabled user.
+  std::optional<Result<AuthenticatedSession>> cached(std::string_view token);
+  // One store read for `session_id`: a live session is cached, an absent or
+  // dead one remembered as unknown for kUnknownTtlMs. Not cached when an
+  // eviction of its shard ran meanwhile (the read may predate a revocation).
+  // A store failure is returned as it is (the caller answers 503).
+  Result<void> fill(std::string_view session_id, FillRead* read = nullptr);
+  // cached() once more, then, if the entry is still not cached, the verdict
+  // from what fill() read. Never touches the store.
+  Result<AuthenticatedSession> filled(std::string_view token, const FillRead& read);
+
+  // true when the store had the session. Durable, then removed from the cache.
   Result<bool> revoke(const std::string& id);
   // The same, only for a live session of `user_id` (one list_user shows):
   // false, and nothing changes, for anyone else's or an expired one.
   Result<bool> revoke(const std::string& id, const std::string& user_id);
   Result<std::size_t> revoke_user(const std::string& user_id);
-  // The user's active sessions, oldest first, with in-memory last-seen times.
+  // The user's live sessions from the store, oldest first; last seen is the
+  // later of the stored and the cached time.
   Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
-  // The change feed's entries (idempotent): drop what the cache holds.
+  // Another process changed the store (the change feed calls these): the
+  // cached entries go, and a fill that read the store before is not cached.
+  // Idempotent; nothing in the store changes.
   void evict(std::string_view session_id);
   void evict_user(const std::string& user_id);
+  // Everything, unknown ids included: the feed could not be replayed (resync).
   void evict_all();
 
   // Background work (App's maintenance thread).
   void flush_touches();
   void purge_expired();
 
-  std::size_t active() const { return active_.load(std::memory_order_relaxed); }
+  // Sessions in this process's cache (not every active session: the store has those).
+  std::size_t cache_size() const { return cached_.load(std::memory_order_relaxed); }
   long long touch_interval_ms() const { return touch_interval_ms_; }
 
-  // Bytes the cache holds per session, measured by the benchmark; exposed for it.
   static constexpr std::size_t kShards = 16;
+  // Why 2 s: long enough that a flood of one made-up id costs one store read
+  // per 2 s, short enough that nothing depends on it (a random 128-bit id
+  // the store lacks is not about to appear there).
+  static constexpr long long kUnknownTtlMs = 2000;
 
  private:
   struct KeyHash {
@@ -100,36 +154,53 @@ class SessionService {
       return std::hash<std::string_view>{}(std::string_view(k.data(), k.size()));
     }
   };
-  struct Cached {
-    Sha256 secret_hash;
-    std::shared_ptr<UserSlot> user;
-    long long created_ms;
-    long long last_seen_ms;
-    long long persisted_seen_ms;
-    long long absolute_ms;
-    bool remember;
-  };
+  using Map = std::unordered_map<SessionKey, Entry, KeyHash>;
   struct Shard {
     std::mutex mu;
-    std::unordered_map<SessionKey, Cached, KeyHash> sessions;
+    Map sessions;
+    // CLOCK: one slot per cached entry (a pointer to its map node, stable
+    // until erased); the hand walks it in order. Free slots are reused first.
+    std::vector<Map::value_type*> ring;
+    std::vector<std::uint32_t> free_slots;
+    std::size_t hand = 0;
+    // Ids the store did not have, until when; FIFO-bounded.
+    std::unordered_map<SessionKey, long long, KeyHash> unknown;
+    std::deque<std::pair<SessionKey, long long>> unknown_order;
+    // Raised by every eviction and revocation: a fill caches only if it is unchanged since its read.
+    std::uint64_t generation = 0;
     std::vector<SessionTouch> pending_touches;
   };
 
   Shard& shard_of(const SessionKey& k) { return shards_[KeyHash{}(k) % kShards]; }
   long long now_ms() const;
-  long long expiry(const Cached& c) const { return std::min(c.absolute_ms, c.last_seen_ms + idle_ms_); }
-  void insert(const SessionRecord& r, std::shared_ptr<UserSlot> user);
+  Entry entry_of(const SessionRecord& r, std::shared_ptr<UserSlot> user) const;
+  // cached() and filled(): the cache, then `read` (when given), then the unknown ids.
+  std::optional<Result<AuthenticatedSession>> check(std::string_view token, const FillRead* read);
+  // The verdict on a token whose secret hashed to `presented`, against `e`;
+  // a valid one slides `e` and queues its touch, and a `hit` (not the
+  // request that filled it) earns its CLOCK bit. Under the shard's lock.
+  Result<AuthenticatedSession> admit(Shard& s, Entry& e, std::string_view id, const SessionKey& key,
+                                     const Sha256& presented, long long now, bool hit);
+  // The later of the stored and the cached last-seen.
+  long long last_seen_of(const SessionRecord& r);
+  // Under the shard's lock.
+  void place(Shard& s, const SessionKey& key, Entry e);
+  std::uint32_t take_slot(Shard& s);
+  void drop(Shard& s, Map::iterator it);
+  void remember_unknown(Shard& s, const SessionKey& key, long long now);
+  // Locks the shard; raises its generation.
   bool erase(const SessionKey& k);
-  bool live_session_of(const SessionKey& k, const std::string& user_id);
   std::size_t erase_user(const std::string& user_id);
 
   SessionDeps d_;
   const long long idle_ms_;
   const long long absolute_ms_;
   const long long touch_interval_ms_;
+  const std::size_t shard_capacity_;
+  const std::size_t shard_unknown_capacity_;
   std::array<Shard, kShards> shards_;
   StripedLocks<64> user_locks_;  // create/issue vs revoke_user, per user
-  std::atomic<std::size_t> active_{0};
+  std::atomic<std::size_t> cached_{0};
 };
 
 }  // namespace cloakroom

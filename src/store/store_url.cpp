@@ -14,6 +14,9 @@
 #include "store/postgres/change_feed.h"
 #include "store/postgres/database.h"
 #include "store/postgres/user_store.h"
+#include "store/redis/change_feed.h"
+#include "store/redis/session_store.h"
+#include "store/redis/token_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/session_store.h"
@@ -55,6 +58,9 @@ struct Backend {
   // Null: the backend does not hold that side in this build.
   Result<UserSide> (*open_users)(const OpenArgs&);
   Result<SessionSide> (*open_sessions)(const OpenArgs&);
+  // Null: any rest will do until open; else config refuses a malformed one
+  // early (a phrase, as the messages here; never quoting the URL).
+  Result<void> (*check)(std::string_view url) = nullptr;
 
   bool opens(StoreSlot slot) const { return slot == StoreSlot::users ? open_users != nullptr : open_sessions != nullptr; }
 };
@@ -116,6 +122,34 @@ std::shared_ptr<MemoryFeed> memory_feed(const OpenArgs& a) {
                                 []() -> Result<std::shared_ptr<MemoryFeed>> { return std::make_shared<MemoryFeed>(); });
 }
 
+// What one redis:// URL (Redis, database, prefix) gives every store: the
+// stores' client, and the feed and registry on a client of their own (see
+// redis/change_feed.h).
+struct RedisData {
+  std::shared_ptr<redis::Client> client;
+  std::shared_ptr<redis::ChangeFeed> feed;
+  std::shared_ptr<redis::NodeRegistry> nodes;
+  redis::Keys keys;
+};
+
+Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
+  auto url = redis::parse_url("redis://" + std::string(a.rest));
+  if (!url) return Error{ErrorCode::config_invalid, "Config key store.sessions " + std::string(url.error().text()) + "."};
+  return shared_of<RedisData>(a.shared, url->endpoint(), [&]() -> Result<std::shared_ptr<RedisData>> {
+    auto client = std::make_shared<redis::Client>(*url);
+    // At start, with the reason: a wrong address or password should not wait for the first request.
+    if (auto pong = client->command({"PING"}); !pong) {
+      std::string why = client->last_failure().empty() ? std::string(pong.error().text()) : client->last_failure();
+      if (why.ends_with('.')) why.pop_back();
+      return Error{ErrorCode::store_unavailable, "Cannot use Redis at " + url->display() + ": " + why + "."};
+    }
+    auto follower = std::make_shared<redis::Client>(*url, redis::ClientOptions{.connections = 1});
+    redis::Keys keys{url->prefix};
+    return std::make_shared<RedisData>(RedisData{client, std::make_shared<redis::ChangeFeed>(follower, keys),
+                                                 std::make_shared<redis::NodeRegistry>(follower, keys), keys});
+  });
+}
+
 // postgres:// users: the stores' pool, and the feed on a connection of its
 // own (see postgres/change_feed.h). The URL goes to libpq as it is.
 Result<UserSide> open_postgres_users(const OpenArgs& a) {
@@ -152,11 +186,21 @@ constexpr Backend kBackends[] = {
        return SessionSide{std::make_unique<memory::SessionStore>(m->feed), std::make_unique<memory::TokenStore>(m->feed),
                           m->feed, m->nodes};
      }},
-    // Users only: sessions go to Redis (planned, SPEC §4). The second
-    // spelling is libpq's alias; no form, so messages list postgres:// once.
-    {"postgres://", "postgres://USER:PASSWORD@HOST:PORT/DB", true, open_postgres_users, nullptr},
-    {"postgresql://", "", true, open_postgres_users, nullptr},
-    {"redis://", "redis://...", true, nullptr, nullptr},
+    {"redis://", "redis://HOST:PORT/DB", true, nullptr,
+     [](const OpenArgs& a) -> Result<SessionSide> {
+       auto r = open_redis(a);
+       if (!r) return r.error();
+       return SessionSide{std::make_unique<redis::SessionStore>((*r)->client, (*r)->keys),
+                          std::make_unique<redis::TokenStore>((*r)->client, (*r)->keys), (*r)->feed, (*r)->nodes};
+     },
+     [](std::string_view url) -> Result<void> {
+       if (auto parsed = redis::parse_url(url); !parsed) return parsed.error();
+       return {};
+     }},
+    // Users only. The second spelling is libpq's alias; no form, so
+    // messages list postgres:// once.
+    {"postgres://", "postgres://USER:PASSWORD@HOST:PORT/DB", true, open_postgres_users, nullptr, postgres::check_url},
+    {"postgresql://", "", true, open_postgres_users, nullptr, postgres::check_url},
 };
 
 Error invalid(std::string message) { return Error{ErrorCode::config_invalid, std::move(message)}; }
@@ -172,6 +216,8 @@ Result<std::pair<const Backend*, std::string_view>> backend_for(std::string_view
       return invalid("names a backend that cannot hold " +
                      std::string(slot == StoreSlot::users ? "users" : "sessions") + "; use " + store_url_forms(slot));
     if (rest.empty() == b.takes_rest) break;  // "sqlite://" without a path, "memory://x"
+    if (b.check)
+      if (auto ok = b.check(url); !ok) return ok.error();
     return std::make_pair(&b, rest);
   }
   return invalid("must be " + store_url_forms(slot));

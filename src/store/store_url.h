@@ -1,7 +1,8 @@
 #pragma once
 // Opens the stores the config URLs name, through one table of backends by
 // URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build,
-// and for the users "postgres://USER:PASSWORD@HOST:PORT/DB" (a libpq URI).
+// "redis://HOST:PORT/DB" for the session side, and for the users
+// "postgres://USER:PASSWORD@HOST:PORT/DB" (a libpq URI).
 // store.users gives the users; store.sessions gives the sessions, the token
 // state and the node registry beside them. Each backend brings the change
 // feed its stores record into: one when both URLs name one database.

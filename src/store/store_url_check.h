@@ -5,8 +5,9 @@
 // store type, so config/ can include it without depending on the stores.
 //
 //   check_store_url("sqlite://data/x.db", StoreSlot::users);  // ok
-//   check_store_url("redis://h", StoreSlot::sessions);        // config_invalid: "names a backend this build
-//                                                             //  does not have yet; use sqlite://PATH or memory://"
+//   check_store_url("redis://h", StoreSlot::users);           // config_invalid: "names a backend that cannot
+//                                                             //  hold users; use sqlite://PATH or memory://"
+//   check_store_url("redis://h:0", StoreSlot::sessions);      // config_invalid: "has a port that is not 1 to 65535"
 //   store_url_forms(StoreSlot::users);                        // "sqlite://PATH or memory://"
 #include <string>
 #include <string_view>

@@ -42,6 +42,8 @@ class UserStore {
   virtual Result<void> set_disabled(const std::string& id, bool disabled) = 0;
   virtual Result<void> set_password_hash(const std::string& id, const std::string& hash) = 0;
   virtual Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) = 0;
+  // The ids of every disabled user (few; the request path keeps them all).
+  virtual Result<std::vector<std::string>> disabled_ids() = 0;
   // Cheap round trip for /readyz: fails when a write could not start now.
   virtual Result<void> ping() = 0;
 };

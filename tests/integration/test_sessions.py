@@ -401,14 +401,44 @@ class DurabilityTest(SessionTestCase):
 
 class MetricsTest(SessionTestCase):
     def test_session_metrics(self):
-        """Active gauge and created/revoked counters follow logins and logouts."""
+        """The cache gauge and created/revoked counters follow logins and logouts; checks count as cache hits."""
         sid, _ = self.cookie_login()
         self.cookie_login("bob", "battery staple")
-        self.assertEqual(self.srv.metric("cloakroom_sessions_active"), 2)
+        self.assertEqual(self.srv.metric("cloakroom_session_cache_entries"), 2)
         self.assertEqual(self.srv.metric("cloakroom_sessions_created_total"), 2)
+        self.assertEqual(self.me(cookie=sid)[0], 200)
+        self.assertEqual(self.srv.metric("cloakroom_session_cache_hits_total"), 1)
+        self.assertEqual(self.srv.metric("cloakroom_session_cache_misses_total"), 0)
         self.post("/auth/logout", sid)
-        self.assertEqual(self.srv.metric("cloakroom_sessions_active"), 1)
+        self.assertEqual(self.srv.metric("cloakroom_session_cache_entries"), 1)
         self.assertEqual(self.srv.metric("cloakroom_sessions_revoked_total"), 1)
+        # The logged-out id: one store read, then the negative cache answers.
+        self.assertEqual(self.me(cookie=sid)[0], 401)
+        self.assertEqual(self.me(cookie=sid)[0], 401)
+        self.assertEqual(self.srv.metric("cloakroom_session_cache_misses_total"), 1)
+        self.assertEqual(self.srv.metric("cloakroom_session_cache_negative_hits_total"), 1)
+
+
+class SharedStoreTest(unittest.TestCase):
+    """Two server processes over one data directory: each caches what it uses."""
+
+    def test_a_session_made_by_one_process_is_valid_in_the_other_at_once(self):
+        """A login on A authenticates on B on the very next request; a logout on B ends it on A."""
+        with CloakroomServer() as a:
+            with CloakroomServer(data_dir=a.data_dir) as b:
+                self.assertEqual(a.register("alice", "correct horse")[0], 201)
+                status, headers, _ = a.login("alice", "correct horse")
+                self.assertEqual(status, 200)
+                sid = sid_from(headers)
+                cookie = {"Cookie": "__Host-sid=" + sid}
+                status, _, me = b.request("GET", "/auth/me", headers=cookie)
+                self.assertEqual(status, 200, me)
+                self.assertEqual(me["user"]["username"], "alice")
+                self.assertEqual(b.metric("cloakroom_session_cache_misses_total"), 1)
+                self.assertEqual(b.request("GET", "/auth/me", headers=cookie)[0], 200)
+                self.assertEqual(b.metric("cloakroom_session_cache_hits_total"), 1)
+                self.assertEqual(b.request("POST", "/auth/logout", headers=dict(cookie, Origin=PUBLIC))[0], 200)
+                self.assertTrue(eventually(lambda: a.request("GET", "/auth/me", headers=cookie)[0] == 401))
 
 
 class TrustedProxyTest(unittest.TestCase):

@@ -4,6 +4,7 @@
 // WorkPools and post back there, as on the server's I/O threads.
 //
 //   http::Response r = testing::run(api.readyz(req));
+//   Result<Authenticated> who = testing::run(authenticator.authenticate(req));   // any awaitable
 //   http::Response r = testing::send(router, {.method = "GET", .path = "/auth/me", .headers = {{"Cookie", c}}});
 //   EXPECT_TRUE(testing::header_values(r, "Set-Cookie").empty());
 #include <gtest/gtest.h>
@@ -21,15 +22,21 @@
 
 namespace cloakroom::testing {
 
-// The handler's answer; an exception escaping it is rethrown here.
-inline http::Response run(http::Task task) {
+// Awaits `task` and keeps its value (co_spawn itself wants a
+// default-constructible result, which Result<T> is not).
+template <class T>
+boost::asio::awaitable<void> keep(boost::asio::awaitable<T> task, std::optional<T>& out) {
+  out.emplace(co_await std::move(task));
+}
+
+// What the coroutine returns (a handler's answer, an Authenticator's
+// verdict); an exception escaping it is rethrown here.
+template <class T>
+T run(boost::asio::awaitable<T> task) {
   boost::asio::io_context io;
-  std::optional<http::Response> out;
+  std::optional<T> out;
   std::exception_ptr failure;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, http::Response r) {
-    failure = e;
-    if (!e) out = std::move(r);
-  });
+  boost::asio::co_spawn(io, keep(std::move(task), out), [&](std::exception_ptr e) { failure = e; });
   io.run();
   if (failure) std::rethrow_exception(failure);
   return std::move(*out);

@@ -66,6 +66,7 @@ class UserStoreDecorator : public Decorator<UserStore> {
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
     return forward([&] { return inner_.set_roles(id, roles); });
   }
+  Result<std::vector<std::string>> disabled_ids() override { return forward([&] { return inner_.disabled_ids(); }); }
   Result<void> ping() override { return forward([&] { return inner_.ping(); }); }
 };
 

@@ -39,6 +39,14 @@ Result<std::vector<User>> UserStore::list() {
   return out;
 }
 
+Result<std::vector<std::string>> UserStore::disabled_ids() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, u] : by_id_)
+    if (u.disabled) out.push_back(id);
+  return out;
+}
+
 template <class F>
 Result<void> UserStore::update(const std::string& id, F&& change) {
   std::lock_guard lock(mu_);

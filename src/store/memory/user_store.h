@@ -21,6 +21,7 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> set_disabled(const std::string& id, bool disabled) override;
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
+  Result<std::vector<std::string>> disabled_ids() override;
   Result<void> ping() override { return {}; }
 
  private:

@@ -39,6 +39,8 @@ const std::vector<std::vector<const char*>>& migrations() {
             value      bigint NOT NULL DEFAULT 0,
             created_ms bigint NOT NULL
           ))sql",
+          // Few users are disabled, and every process reads them all at start.
+          "CREATE INDEX cloakroom_users_disabled ON cloakroom_users (id) WHERE disabled",
           "CREATE INDEX cloakroom_feed_by_age ON cloakroom_feed (created_ms)",
           // One row: the last position handed out (see change_feed.cpp for why not a sequence).
           R"sql(CREATE TABLE cloakroom_feed_position (
@@ -143,6 +145,18 @@ std::string redact_url(std::string_view url) {
   // Back to front, so earlier offsets stay valid.
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) out.replace(it->first, it->second - it->first, "***");
   return out;
+}
+
+Result<void> check_url(std::string_view url) {
+  char* err = nullptr;
+  PQconninfoOption* options = PQconninfoParse(std::string(url).c_str(), &err);
+  if (options) {
+    PQconninfoFree(options);
+    return {};
+  }
+  std::string why = err ? scrub(trim(err), url) : "out of memory";
+  PQfreemem(err);
+  return Error{ErrorCode::config_invalid, "is not a valid libpq connection URI (" + why + ")"};
 }
 
 std::string scrub(std::string text, std::string_view url) {

@@ -206,6 +206,10 @@ class Database {
 // The latest schema version this build knows.
 int latest_schema_version();
 
+// ok when libpq can parse `url`; else config_invalid with a phrase that
+// never quotes the URL or its password (config adds the key: "Config key
+// store.users is not a valid libpq connection URI (...)").
+Result<void> check_url(std::string_view url);
 // `url` with its password replaced by "***", in the user info
 // (postgres://user:***@host/db) and in a ?password= parameter.
 std::string redact_url(std::string_view url);

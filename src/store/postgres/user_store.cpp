@@ -92,6 +92,12 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
                 join_roles(roles));
 }
 
+Result<std::vector<std::string>> UserStore::disabled_ids() {
+  return db_->run([](Connection& c) {
+    return c.query("SELECT id FROM cloakroom_users WHERE disabled", [](const Row& row) { return row.text(0); });
+  });
+}
+
 Result<void> UserStore::ping() {
   auto primary = db_->run(
       [](Connection& c) { return c.one("SELECT NOT pg_is_in_recovery()", [](const Row& r) { return r.boolean(0); }); },

@@ -62,6 +62,12 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
   return update("UPDATE users SET roles = ?1 WHERE id = ?2", id, join_roles(roles));
 }
 
+Result<std::vector<std::string>> UserStore::disabled_ids() {
+  return db_->run([](Connection& c) {
+    return c.query("SELECT id FROM users WHERE disabled = 1", [](const Statement& row) { return row.text(0); });
+  });
+}
+
 Result<void> UserStore::ping() {
   // Why a write probe: in WAL mode reads succeed while another process holds
   // the write lock, yet logins and logouts would fail; ready means writable.

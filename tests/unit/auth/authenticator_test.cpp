@@ -2,11 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include <atomic>
+#include <mutex>
+
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
 #include "support/fake_clock.h"
 #include "support/outcome.h"
+#include "support/run_handler.h"
+#include "support/store_decorators.h"
 #include "token/token_service.h"
 
 namespace cloakroom {
@@ -20,19 +27,24 @@ using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
 const CookieNames kNames{"__Host-sid", "__Host-at", "__Secure-rt"};
 
 // The real services over memory stores: sessions, access tokens and
-// refresh families, one user directory behind all of them.
+// refresh families, one user directory behind all of them. The session
+// store can be switched off (an outage) and counts its reads.
 class AuthenticatorTest : public ::testing::Test {
  protected:
   AuthenticatorTest() {
     EXPECT_TRUE(users.create(alice));
     EXPECT_TRUE(users.create(bob));
   }
-  Result<Authenticated> authenticate(Headers headers) {
+  static http::Request request(Headers headers) {
     http::Request req;
     req.method = "GET";
     req.path = "/auth/me";
     req.headers = std::move(headers);
-    return auth.authenticate(req);
+    return req;
+  }
+  Result<Authenticated> authenticate(Headers headers) {
+    auto req = request(std::move(headers));
+    return testing::run(auth.authenticate(req));
   }
   static Config test_config() {
     Config c;
@@ -47,7 +59,16 @@ class AuthenticatorTest : public ::testing::Test {
 
   Config config = test_config();
   memory::UserStore users;
-  memory::SessionStore session_store;
+  memory::SessionStore session_backing;
+  std::atomic<bool> session_store_down{false};
+  struct CountingStore : testing::SessionStoreDecorator {
+    using SessionStoreDecorator::SessionStoreDecorator;
+    Result<SessionRecord> find(const std::string& id) override {
+      ++finds;
+      return SessionStoreDecorator::find(id);
+    }
+    std::atomic<int> finds{0};
+  } session_store{session_backing, &session_store_down};
   memory::TokenStore token_store;
   UserDirectory directory{users};
   testing::FakeClock clock;
@@ -57,7 +78,9 @@ class AuthenticatorTest : public ::testing::Test {
   AccessTokens access{config, jose::KeySet({*jose::Jwk::generate(jose::Alg::HS256)}), clock, rng, revocations};
   SessionService sessions{{config, session_store, directory, clock, rng, metrics}};
   TokenService tokens{{config, token_store, directory, access, revocations, clock, rng, metrics}};
-  Authenticator auth{kNames, sessions, access, directory};
+  WorkPool store_pool{1, 16};
+  Freshness freshness{std::chrono::milliseconds(2000)};
+  Authenticator auth{kNames, sessions, access, directory, store_pool, freshness};
   User alice{"u-alice", "alice", "h", {"admin"}, false, 1};
   User bob{"u-bob", "bob", "h", {}, false, 1};
 };
@@ -71,7 +94,31 @@ TEST_F(AuthenticatorTest, NoCredential) {
   http::Request req;
   req.target = "/auth/me?access_token=x";
   req.path = "/auth/me";
-  EXPECT_EQ(outcome(auth.authenticate(req)), "unauthenticated:no_credential");
+  EXPECT_EQ(outcome(testing::run(auth.authenticate(req))), "unauthenticated:no_credential");
+}
+
+// Fail closed: while the change feed has gone unread past its bound, a
+// valid session or access token gets 503 feed_stale (not 200, not 401);
+// a request with no credential is still simply unauthenticated.
+TEST_F(AuthenticatorTest, StaleFeedRefusesEveryCredentialWith503) {
+  auto s = *sessions.create(alice, "", "", false);
+  auto jwt = *access.mint(alice.id, "alice", {}, std::chrono::seconds(600));
+  Freshness stale{std::chrono::milliseconds(0)};
+  Authenticator cut_off{kNames, sessions, access, directory, store_pool, stale};
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the coarse clock's resolution
+  const std::string cookie = "__Host-sid=" + s.token, bearer = "Bearer " + jwt;  // outlive the views
+  for (const Headers& headers : {Headers{{"X-Session-ID", s.token}}, Headers{{"Cookie", cookie}},
+                                 Headers{{"Authorization", bearer}}}) {
+    auto req = request(headers);
+    auto who = testing::run(cut_off.authenticate(req));
+    EXPECT_EQ(outcome(who), "store_unavailable:feed_stale");
+    EXPECT_EQ(http::refusal(who.error()).status, 503);
+  }
+  auto none = request({});
+  EXPECT_EQ(outcome(testing::run(cut_off.authenticate(none))), "unauthenticated:no_credential");
+  stale.confirm();
+  auto again = request({{"X-Session-ID", s.token}});
+  EXPECT_EQ(outcome(testing::run(cut_off.authenticate(again))), "ok");
 }
 
 // A session, from the cookie or from X-Session-ID: the proof is the
@@ -92,6 +139,57 @@ TEST_F(AuthenticatorTest, SessionCookieAndHeader) {
     EXPECT_EQ(who->principal->roles_header, "admin");
     EXPECT_EQ(who->expires_ms, s.info.expires_ms);
   }
+}
+
+// A session another process created (only in the store, not in this
+// process's cache) is accepted after one store read, then from the cache.
+TEST_F(AuthenticatorTest, SessionFromAnotherProcessIsReadOnce) {
+  SessionService other({config, session_backing, directory, clock, rng, metrics});
+  auto s = *other.create(alice, "", "", false);
+  const std::string cookie = "__Host-sid=" + s.token;
+  auto who = authenticate({{"Cookie", cookie}});
+  ASSERT_EQ(outcome(who), "ok");
+  EXPECT_EQ(who->session_id_view(), s.info.id);
+  EXPECT_EQ(who->principal->username, "alice");
+  EXPECT_EQ(session_store.finds.load(), 1);
+  EXPECT_EQ(outcome(authenticate({{"Cookie", cookie}})), "ok");
+  EXPECT_EQ(session_store.finds.load(), 1);  // the second came from the cache
+  // An unknown id: one read, then the negative cache answers.
+  OsRandom other_rng;
+  const std::string made_up = "__Host-sid=" + SessionToken::generate(other_rng).text();
+  EXPECT_EQ(outcome(authenticate({{"Cookie", made_up}})), "unauthenticated:session_unknown");
+  EXPECT_EQ(outcome(authenticate({{"Cookie", made_up}})), "unauthenticated:session_unknown");
+  EXPECT_EQ(session_store.finds.load(), 2);
+}
+
+// A store that fails on a miss is an outage (503), never a 401; a cached
+// session is still served from memory meanwhile.
+TEST_F(AuthenticatorTest, StoreFailureOnAMissIsUnavailable) {
+  SessionService other({config, session_backing, directory, clock, rng, metrics});
+  auto elsewhere = *other.create(alice, "", "", false);
+  auto here = *sessions.create(bob, "", "", false);
+  session_store_down = true;
+  auto who = authenticate({{"X-Session-ID", elsewhere.token}});
+  ASSERT_EQ(outcome(who), "store_unavailable");
+  EXPECT_EQ(outcome(authenticate({{"X-Session-ID", here.token}})), "ok");
+  session_store_down = false;
+  EXPECT_EQ(outcome(authenticate({{"X-Session-ID", elsewhere.token}})), "ok");
+}
+
+// A full store pool answers overloaded (503) for a miss, without reading.
+TEST_F(AuthenticatorTest, FullStorePoolIsOverloaded) {
+  SessionService other({config, session_backing, directory, clock, rng, metrics});
+  auto elsewhere = *other.create(alice, "", "", false);
+  std::mutex gate;
+  std::unique_lock held(gate);
+  WorkPool full(1, 0);  // no job can wait
+  ASSERT_TRUE(full.try_submit([&] { std::lock_guard wait(gate); }));  // the only worker is busy
+  Authenticator busy{kNames, sessions, access, directory, full, freshness};
+  http::Request req;
+  req.headers = {{"X-Session-ID", elsewhere.token}};
+  EXPECT_EQ(outcome(testing::run(busy.authenticate(req))), "overloaded");
+  EXPECT_EQ(session_store.finds.load(), 0);
+  held.unlock();
 }
 
 // An access token, as a bearer or in the access cookie: the proof is the

@@ -29,6 +29,18 @@ TEST(ParseArgs, RepeatedAndBooleanFlags) {
   EXPECT_TRUE(a->has("password-stdin"));
 }
 
+// --no-wait takes no value: it neither swallows the next word nor needs one at the end.
+TEST(ParseArgs, NoWaitIsBoolean) {
+  auto a = parse({"session", "revoke", "ID", "--no-wait", "--data-dir", "D"});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->positional, (std::vector<std::string>{"session", "revoke", "ID"}));
+  EXPECT_TRUE(a->has("no-wait"));
+  EXPECT_EQ(a->get("data-dir"), "D");
+  auto b = parse({"user", "disable", "alice", "--no-wait"});
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->has("no-wait"));
+}
+
 // A value flag at the end without its value, or an unknown flag, is a usage error.
 TEST(ParseArgs, UsageErrors) {
   EXPECT_FALSE(parse({"serve", "--listen"}));

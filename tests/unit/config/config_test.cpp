@@ -29,6 +29,7 @@ TEST(Config, DefaultsMatchSpec) {
   EXPECT_EQ(c->password.memory_kib, 19456u);
   EXPECT_EQ(c->http.max_body_bytes, 65536u);
   EXPECT_EQ(c->jwt.refresh_grace, std::chrono::seconds(10));
+  EXPECT_EQ(c->session.cache_entries, 1'000'000u);
 }
 
 // The refresh grace window may be turned off.
@@ -102,6 +103,7 @@ TEST(Config, BadValuesAreNamed) {
                            Case{"[auth]\nregistration = \"yes\"", "auth.registration"},
                            Case{"[session]\nidle_timeout = \"5 minutes\"", "session.idle_timeout"},
                            Case{"[session]\nidle_timeout = \"0s\"", "session.idle_timeout"},
+                           Case{"[session]\ncache_entries = 999", "session.cache_entries"},
                            Case{"[cookie]\nsame_site = \"lax\"", "cookie.same_site"},
                            Case{"public_url = \"ftp://x\"", "public_url"},
                            Case{"public_url = \"https://x/path\"", "public_url"},
@@ -131,16 +133,25 @@ TEST(Config, MaxHeaderBytesStaysWithinBeastFieldSize) {
 }
 
 // Store URLs are checked against the backends this build has, and a refusal
-// lists them; planned backends get their own message.
+// lists them; a malformed URL is refused without quoting it.
 TEST(Config, StoreUrlErrorsListTheBackends) {
   struct Case { std::string_view toml, text; };
   for (auto [toml, text] :
        {Case{"[store]\nusers = \"redis://localhost\"",
-             "store.users (test.toml) names a backend this build does not have yet; use sqlite://PATH, memory:// or "
+             "store.users (test.toml) names a backend that cannot hold users; use sqlite://PATH, memory:// or "
              "postgres://USER:PASSWORD@HOST:PORT/DB."},
         Case{"[store]\nsessions = \"postgresql://db/x\"",
-             "store.sessions (test.toml) names a backend that cannot hold sessions; use sqlite://PATH or memory://."},
-        Case{"[store]\nsessions = \"ftp://x\"", "store.sessions (test.toml) must be sqlite://PATH or memory://."},
+             "store.sessions (test.toml) names a backend that cannot hold sessions; use sqlite://PATH, memory:// or "
+             "redis://HOST:PORT/DB."},
+        Case{"[store]\nsessions = \"ftp://x\"",
+             "store.sessions (test.toml) must be sqlite://PATH, memory:// or redis://HOST:PORT/DB."},
+        // A malformed Redis URL is refused at config time, never quoting it (it may hold a password).
+        Case{"[store]\nsessions = \"redis://app:s3cret@h:99999/0\"",
+             "store.sessions (test.toml) has a port that is not 1 to 65535."},
+        // The same for a URL libpq cannot parse.
+        Case{"[store]\nusers = \"postgres://app:s3cret@h/db?nonsense=1\"",
+             "store.users (test.toml) is not a valid libpq connection URI (invalid URI query parameter: "
+             "\"nonsense\")."},
         Case{"[store]\nusers = \"sqlite://\"",
              "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."},
         Case{"[store]\nusers = \"memory://x\"",

@@ -142,5 +142,44 @@ TEST(FeedFollower, FreshnessOnlyWhileTheFeedAnswers) {
   EXPECT_TRUE(tight.fresh());
 }
 
+// A registry that cannot be written is retried once per heartbeat interval,
+// not every tick, and logged when it starts and stops failing, not per try.
+TEST(FeedFollower, FailingHeartbeatsAreSpacedAndLoggedOnce) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry inner;
+  std::atomic<bool> down{false};
+  struct Counting : testing::NodeRegistryDecorator {
+    using NodeRegistryDecorator::NodeRegistryDecorator;
+    Result<void> beat(const NodeRecord& node) override {
+      ++beats;
+      return NodeRegistryDecorator::beat(node);
+    }
+    int beats = 0;
+  } registry{inner, &down};
+  Harness h(feed, registry);
+  ASSERT_TRUE(h.follower.start());
+  h.follower.join(NodeIdentity{"host", "127.0.0.1:1", 1});
+  down = true;
+  ::testing::internal::CaptureStderr();
+  const int before = registry.beats;
+  for (int tick = 0; tick < 400; ++tick) {  // 2 s of 5 ms ticks
+    h.clock.advance(milliseconds(5));
+    h.follower.poll();
+  }
+  EXPECT_LE(registry.beats - before, 5);  // one try per 500 ms
+  down = false;
+  h.clock.advance(milliseconds(500));
+  h.follower.poll();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("\"heartbeat_failed\""), 1u) << log;
+  EXPECT_EQ(count("\"heartbeat_recovered\""), 1u) << log;
+  EXPECT_EQ(inner.list()->at(0).heartbeat_ms, unix_millis(h.clock.now()));
+}
+
 }  // namespace
 }  // namespace cloakroom

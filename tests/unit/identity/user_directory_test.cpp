@@ -48,12 +48,55 @@ TEST_F(UserDirectoryTest, SlotLoadsOnFirstUse) {
   EXPECT_EQ(outcome(directory.slot("u-nobody")), "not_found");
 }
 
-// preload() reads every user at once: no slot needs the store afterwards.
-TEST_F(UserDirectoryTest, PreloadFillsEverySlot) {
-  ASSERT_EQ(outcome(directory.preload()), "ok");
-  ASSERT_EQ(outcome(directory.slot(alice.id)), "ok");
-  ASSERT_EQ(outcome(directory.slot(bob.id)), "ok");
+// load() reads the disabled ids only: every disabled user is known to the
+// token check without a slot, and no user is read one by one.
+TEST_F(UserDirectoryTest, LoadKnowsEveryDisabledUserWithoutSlots) {
+  ASSERT_TRUE(users.set_disabled(bob.id, true));
+  ASSERT_EQ(outcome(directory.load()), "ok");
+  EXPECT_TRUE(directory.is_disabled(bob.id));
+  EXPECT_FALSE(directory.is_disabled(alice.id));
+  EXPECT_EQ(directory.cached(), 0u);
   EXPECT_EQ(store.find_calls, 0);
+}
+
+// Bounded: past its capacity the directory drops the slots nobody holds,
+// never one a cached session keeps (it must go on receiving refreshes).
+TEST_F(UserDirectoryTest, DropsOnlyUnheldSlotsPastItsBound) {
+  UserDirectory small(store, 4);
+  auto held = *small.slot(alice.id);
+  for (int i = 0; i < 100; ++i) {
+    User u{"u" + std::to_string(i), "user" + std::to_string(i), "h", {}, false, 1};
+    ASSERT_TRUE(users.create(u));
+    ASSERT_EQ(outcome(small.slot(u.id)), "ok");
+    EXPECT_LE(small.cached(), 8u);  // the bound, doubled between passes
+  }
+  EXPECT_EQ(small.slot(alice.id)->get(), held.get());
+  ASSERT_TRUE(users.set_roles(alice.id, {"viewer"}));
+  ASSERT_EQ(outcome(small.refresh(alice.id)), "ok");
+  EXPECT_EQ(held->load()->roles_header, "viewer");
+}
+
+// A login that read the user just before `user disable` (applied from the
+// feed to a user with no slot) installs a disabled principal, not its read.
+TEST_F(UserDirectoryTest, AdoptTrustsTheDisabledSetOverAStaleRead) {
+  User read_before_disable = bob;
+  ASSERT_TRUE(users.set_disabled(bob.id, true));
+  ASSERT_EQ(outcome(directory.refresh(bob.id)), "ok");
+  UserDirectory fresh(store);  // the same, with the refresh's slot gone
+  ASSERT_TRUE(fresh.load());
+  EXPECT_TRUE(fresh.adopt(read_before_disable)->load()->disabled);
+}
+
+// reload() starts over: the disabled set replaced (a re-enabled user is
+// no longer refused), every cached slot dropped.
+TEST_F(UserDirectoryTest, ReloadStartsOver) {
+  ASSERT_TRUE(users.set_disabled(bob.id, true));
+  ASSERT_TRUE(directory.load());
+  ASSERT_TRUE(directory.slot(alice.id));
+  ASSERT_TRUE(users.set_disabled(bob.id, false));  // a change this process never heard of
+  ASSERT_EQ(outcome(directory.reload()), "ok");
+  EXPECT_FALSE(directory.is_disabled(bob.id));
+  EXPECT_EQ(directory.cached(), 0u);
 }
 
 // A change reaches holders of the slot only at refresh(), and then in the
@@ -88,7 +131,7 @@ TEST_F(UserDirectoryTest, AdoptNeverUndoesARefresh) {
 }
 
 // A user deleted from the store becomes a disabled principal (name and
-// roles kept for the logs); one never loaded stays unknown.
+// roles kept for the logs).
 TEST_F(UserDirectoryTest, DeletedUserBecomesDisabled) {
   auto slot = *directory.slot(alice.id);
   store.failure = ErrorCode::not_found;
@@ -97,8 +140,9 @@ TEST_F(UserDirectoryTest, DeletedUserBecomesDisabled) {
   EXPECT_EQ(slot->load()->username, "alice");
   EXPECT_EQ(slot->load()->roles_header, "admin,ops");
   EXPECT_TRUE(directory.is_disabled(alice.id));
+  // One never loaded: its tokens fail too (a deleted user counts as disabled).
   ASSERT_EQ(outcome(directory.refresh(bob.id)), "ok");
-  EXPECT_FALSE(directory.is_disabled(bob.id));
+  EXPECT_TRUE(directory.is_disabled(bob.id));
   EXPECT_EQ(outcome(directory.slot(bob.id)), "not_found");
 }
 
@@ -119,8 +163,8 @@ TEST_F(UserDirectoryTest, RefreshFailsWithoutChangingAnything) {
   EXPECT_TRUE(directory.is_disabled(alice.id));
 }
 
-// is_disabled reads memory only: an unknown user is not disabled and the
-// store is never asked, and a change in the store counts only once refreshed.
+// is_disabled reads memory only: the store is never asked, and a change in
+// the store counts only once refreshed (or loaded at start).
 TEST_F(UserDirectoryTest, IsDisabledIsInMemoryOnly) {
   EXPECT_FALSE(directory.is_disabled(alice.id));
   EXPECT_FALSE(directory.is_disabled("u-nobody"));

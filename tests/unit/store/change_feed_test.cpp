@@ -8,11 +8,16 @@
 #include "store/memory/user_store.h"
 #include "store/postgres/change_feed.h"
 #include "store/postgres/user_store.h"
+#include "store/redis/change_feed.h"
+#include "store/redis/session_store.h"
+#include "store/redis/token_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
 #include "support/postgres_server.h"
+#include "support/redis_server.h"
+#include "support/store_decorators.h"
 #include "support/temp_sqlite.h"
 
 namespace cloakroom {
@@ -34,6 +39,41 @@ struct SqliteBackend {
   sqlite::UserStore users{file.db()};
   sqlite::SessionStore sessions{file.db()};
   sqlite::TokenStore tokens{file.db()};
+};
+
+// A user store that records its changes into a given feed, the way the
+// users' own backend (SQLite, PostgreSQL) records into its own.
+class UsersIntoFeed final : public testing::UserStoreDecorator {
+ public:
+  UsersIntoFeed(UserStore& inner, ChangeFeed& feed) : UserStoreDecorator(inner), feed_(feed) {}
+  Result<void> set_disabled(const std::string& id, bool disabled) override {
+    return recorded(id, inner_.set_disabled(id, disabled));
+  }
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
+    return recorded(id, inner_.set_password_hash(id, hash));
+  }
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
+    return recorded(id, inner_.set_roles(id, roles));
+  }
+
+ private:
+  Result<void> recorded(const std::string& id, Result<void> changed) {
+    if (!changed) return changed;
+    return feed_.append(Change{Change::Kind::user_changed, id});
+  }
+  ChangeFeed& feed_;
+};
+
+// The session side on Redis; users live in another backend, whose changes
+// reach this feed through UsersIntoFeed so one list shows every kind.
+struct RedisBackend {
+  static constexpr const char* kName = "Redis";
+  testing::RedisSpace space;
+  std::shared_ptr<redis::ChangeFeed> feed = space.feed();
+  memory::UserStore user_rows;
+  UsersIntoFeed users{user_rows, *feed};
+  redis::SessionStore sessions{space.client, space.keys};
+  redis::TokenStore tokens{space.client, space.keys};
 };
 
 // PostgreSQL holds users only: its feed carries the user side's changes,
@@ -67,13 +107,13 @@ class ChangeFeedTest : public ::testing::Test {
   Backend b;
 };
 
-// Backends that hold both sides (users, sessions, tokens) on one feed.
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+// Backends with every store (users, sessions, tokens) recording into the feed.
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend>;
 TYPED_TEST_SUITE(ChangeFeedTest, Backends, BackendName);
-// The same tests, on backends that hold the user side (and its feed).
+// The feed itself and the user side, also on backends that hold only users.
 template <class Backend>
 class UserChangeFeedTest : public ChangeFeedTest<Backend> {};
-using UserSideBackends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
+using UserSideBackends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend, PostgresBackend>;
 TYPED_TEST_SUITE(UserChangeFeedTest, UserSideBackends, BackendName);
 
 // Every change that affects a check is recorded by the store method that

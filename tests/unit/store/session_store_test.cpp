@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "store/memory/session_store.h"
+#include "store/redis/session_store.h"
 #include "store/sqlite/session_store.h"
+#include "support/redis_server.h"
 #include "support/temp_sqlite.h"
 
 namespace cloakroom {
@@ -16,6 +18,11 @@ struct MemoryBackend {
 struct SqliteBackend {
   testing::TempSqlite file;
   std::unique_ptr<SessionStore> sessions() { return std::make_unique<sqlite::SessionStore>(file.db()); }
+};
+
+struct RedisBackend {
+  testing::RedisSpace space;
+  std::unique_ptr<SessionStore> sessions() { return std::make_unique<redis::SessionStore>(space.client, space.keys); }
 };
 
 template <class Backend>
@@ -32,7 +39,7 @@ class SessionStoreTest : public ::testing::Test {
   std::unique_ptr<SessionStore> store;
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend>;
 TYPED_TEST_SUITE(SessionStoreTest, Backends);
 
 // A record round-trips with every field, including the binary hash.

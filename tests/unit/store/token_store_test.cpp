@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "store/memory/token_store.h"
+#include "store/redis/token_store.h"
 #include "store/sqlite/token_store.h"
+#include "support/redis_server.h"
 #include "support/temp_sqlite.h"
 
 namespace cloakroom {
@@ -20,6 +22,11 @@ struct SqliteBackend {
   std::unique_ptr<TokenStore> make() { return std::make_unique<sqlite::TokenStore>(file.db()); }
 };
 
+struct RedisBackend {
+  testing::RedisSpace space;
+  std::unique_ptr<TokenStore> make() { return std::make_unique<redis::TokenStore>(space.client, space.keys); }
+};
+
 template <class Backend>
 class TokenStoreTest : public ::testing::Test {
  protected:
@@ -32,7 +39,7 @@ class TokenStoreTest : public ::testing::Test {
   std::unique_ptr<TokenStore> store;
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend>;
 TYPED_TEST_SUITE(TokenStoreTest, Backends);
 
 // Every field round-trips, binary ones included.

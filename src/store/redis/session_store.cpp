@@ -1,0 +1,203 @@
+#include "store/redis/session_store.h"
+
+namespace cloakroom::redis {
+namespace {
+
+// KEYS[3] session, [4] user index, [5] by expiry, [6] by last seen.
+// ARGV[3..11] id, secret_hash, user_id, created, last_seen, expires, ip, user_agent, remember.
+constexpr std::string_view kCreate = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+-- Ids whose session ran out by TTL leave the user's index here, so it holds only live ones.
+for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  if redis.call('EXISTS', session_key(old)) == 0 then redis.call('ZREM', KEYS[4], old) end
+end
+redis.call('HSET', KEYS[3], 'secret_hash', ARGV[4], 'user_id', ARGV[5], 'created_ms', ARGV[6],
+           'last_seen_ms', ARGV[7], 'expires_ms', ARGV[8], 'ip', ARGV[9], 'user_agent', ARGV[10], 'remember', ARGV[11])
+keep_until(KEYS[3], ARGV[8])
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[3])
+keep_until(KEYS[4], ARGV[8])
+redis.call('ZADD', KEYS[5], ARGV[8], ARGV[3])
+keep_until(KEYS[5], ARGV[8])
+redis.call('ZADD', KEYS[6], ARGV[7], ARGV[3])
+keep_until(KEYS[6], ARGV[8])
+return 1
+)lua";
+
+// KEYS[3] by last seen, KEYS[4..] sessions; ARGV[3 + 2k], ARGV[4 + 2k] the id and time of KEYS[4 + k].
+constexpr std::string_view kTouch = R"lua(
+for k = 0, #KEYS - 4 do
+  local key, id, t = KEYS[4 + k], ARGV[3 + 2 * k], tonumber(ARGV[4 + 2 * k])
+  local seen = redis.call('HGET', key, 'last_seen_ms')
+  if seen and t > tonumber(seen) then
+    redis.call('HSET', key, 'last_seen_ms', num(t))
+    redis.call('ZADD', KEYS[3], 'XX', num(t), id)
+  end
+end
+return 0
+)lua";
+
+// KEYS[3] session, [4] by expiry, [5] by last seen; ARGV[3] id, [4] "any" or "owner", [5] the owner.
+constexpr std::string_view kRemove = R"lua(
+local user = redis.call('HGET', KEYS[3], 'user_id')
+if user and ARGV[4] == 'owner' and user ~= ARGV[5] then return 0 end
+if user then record('session_revoked', ARGV[3], 0) end
+redis.call('ZREM', KEYS[4], ARGV[3])
+redis.call('ZREM', KEYS[5], ARGV[3])
+if not user then return 0 end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', user_sessions_key(user), ARGV[3])
+return 1
+)lua";
+
+// KEYS[3] user index, [4] by expiry, [5] by last seen; ARGV[3] user id. The ids removed.
+constexpr std::string_view kRemoveUser = R"lua(
+-- Recorded even when nothing is stored: a cache may still hold one.
+record('user_sessions_revoked', ARGV[3], 0)
+local removed = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  if redis.call('DEL', session_key(id)) == 1 then removed[#removed + 1] = id end
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('ZREM', KEYS[5], id)
+end
+redis.call('DEL', KEYS[3])
+return removed
+)lua";
+
+// KEYS[3] by expiry, [4] by last seen; ARGV[3] now, [4] idle cutoff, [5] batch.
+// {removed, 1 when a batch was full (call again)}.
+constexpr std::string_view kPurge = R"lua(
+local gone, full = {}, 0
+for _, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}}) do
+  local ids = redis.call('ZRANGEBYSCORE', range[1], '-inf', range[2], 'LIMIT', 0, ARGV[5])
+  if #ids == tonumber(ARGV[5]) then full = 1 end
+  for _, id in ipairs(ids) do gone[id] = true end
+end
+local n = 0
+for id in pairs(gone) do
+  local user = redis.call('HGET', session_key(id), 'user_id')
+  if user then
+    redis.call('DEL', session_key(id))
+    redis.call('ZREM', user_sessions_key(user), id)
+  end
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('ZREM', KEYS[4], id)
+  n = n + 1
+end
+return {n, full}
+)lua";
+
+// Why 1000: one purge script stays well under a millisecond of Redis's time.
+constexpr long long kPurgeBatch = 1000;
+
+SessionRecord to_session(const std::string& id, const Fields& f) {
+  return SessionRecord{id,
+                       f.text("secret_hash"),
+                       f.text("user_id"),
+                       f.integer("created_ms"),
+                       f.integer("last_seen_ms"),
+                       f.integer("expires_ms"),
+                       f.text("ip"),
+                       f.text("user_agent"),
+                       f.text("remember") == "1"};
+}
+
+}  // namespace
+
+SessionStore::SessionStore(std::shared_ptr<Client> client, Keys keys)
+    : client_(std::move(client)),
+      keys_(std::move(keys)),
+      create_(store_script("session_create", kCreate)),
+      touch_(store_script("session_touch", kTouch)),
+      remove_(store_script("session_remove", kRemove)),
+      remove_user_(store_script("session_remove_user", kRemoveUser)),
+      purge_(store_script("session_purge", kPurge)) {}
+
+Result<void> SessionStore::create(const SessionRecord& r) {
+  auto created = run(create_, {keys_.session(r.id), keys_.user_sessions(r.user_id), keys_.sessions(), keys_.sessions_seen()},
+                     {r.id, r.secret_hash, r.user_id, std::to_string(r.created_ms), std::to_string(r.last_seen_ms),
+                      std::to_string(r.expires_ms), r.ip, r.user_agent, r.remember ? "1" : "0"});
+  if (!created) return created.error();
+  // Ids are 128 random bits: a clash is a broken generator, not a user error.
+  if (created->integer != 1) return Error{ErrorCode::internal, "session id collision"};
+  return {};
+}
+
+Result<std::vector<SessionRecord>> SessionStore::read(const std::vector<std::string>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(keys_.session(id));
+  auto hashes = read_hashes(*client_, keys);
+  if (!hashes) return hashes.error();
+  std::vector<SessionRecord> out;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!(*hashes)[i].empty()) out.push_back(to_session(ids[i], (*hashes)[i]));
+  return out;
+}
+
+Result<SessionRecord> SessionStore::find(const std::string& id) {
+  auto found = read({id});
+  if (!found) return found.error();
+  if (found->empty()) return ErrorCode::not_found;
+  return std::move(found->front());
+}
+
+Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, long long idle_ms) {
+  const long long cutoff = now_ms - idle_ms;
+  auto ids = client_->command({"ZRANGEBYSCORE", keys_.sessions_seen(), "(" + std::to_string(cutoff), "+inf"});
+  if (!ids) return ids.error();
+  auto sessions = read(to_strings(*ids));
+  if (!sessions) return sessions.error();
+  std::erase_if(*sessions, [&](const SessionRecord& s) { return s.expires_ms <= now_ms || s.last_seen_ms <= cutoff; });
+  return sessions;
+}
+
+Result<std::vector<SessionRecord>> SessionStore::list_user(const std::string& user_id) {
+  // The index is ordered by creation: the list comes out oldest first.
+  auto ids = client_->command({"ZRANGE", keys_.user_sessions(user_id), "0", "-1"});
+  if (!ids) return ids.error();
+  return read(to_strings(*ids));
+}
+
+Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
+  if (touches.empty()) return {};
+  std::vector<std::string> keys{keys_.sessions_seen()};
+  std::vector<std::string> args;
+  for (const auto& t : touches) {
+    keys.push_back(keys_.session(t.id));
+    args.push_back(t.id);
+    args.push_back(std::to_string(t.last_seen_ms));
+  }
+  auto touched = run(touch_, std::move(keys), std::move(args));
+  if (!touched) return touched.error();
+  return {};
+}
+
+Result<bool> SessionStore::remove_if(const std::string& id, const std::string* user_id) {
+  auto removed = run(remove_, {keys_.session(id), keys_.sessions(), keys_.sessions_seen()},
+                     {id, user_id ? "owner" : "any", user_id ? *user_id : ""});
+  if (!removed) return removed.error();
+  return removed->integer == 1;
+}
+
+Result<bool> SessionStore::remove(const std::string& id) { return remove_if(id, nullptr); }
+
+Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) { return remove_if(id, &user_id); }
+
+Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
+  auto removed = run(remove_user_, {keys_.user_sessions(user_id), keys_.sessions(), keys_.sessions_seen()}, {user_id});
+  if (!removed) return removed.error();
+  return to_strings(*removed);
+}
+
+Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
+  std::size_t n = 0;
+  for (;;) {
+    auto purged = run(purge_, {keys_.sessions(), keys_.sessions_seen()},
+                      {std::to_string(now_ms), std::to_string(now_ms - idle_ms), std::to_string(kPurgeBatch)});
+    if (!purged) return purged.error();
+    n += static_cast<std::size_t>(to_integer(element(*purged, 0)));
+    if (to_integer(element(*purged, 1)) == 0) return n;
+  }
+}
+
+}  // namespace cloakroom::redis

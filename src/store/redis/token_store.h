@@ -1,0 +1,50 @@
+#pragma once
+// redis:// token state (key layout in store/redis/layout.h): a hash per
+// refresh family with the user's index and a global one by expiry, the
+// denylist as one sorted set by deadline, and the epochs as one hash.
+//
+//   redis::TokenStore tokens(client, redis::Keys{"cloakroom:"});
+//   tokens.rotate_family(id, gen, hash, now, until);  // one script: compare the generation, then swap
+//   tokens.revoke_family(id, until);                  // one script: delete, deny, XADD family_revoked
+#include <memory>
+
+#include "store/redis/layout.h"
+#include "store/token_store.h"
+
+namespace cloakroom::redis {
+
+class TokenStore final : public cloakroom::TokenStore {
+ public:
+  TokenStore(std::shared_ptr<Client> client, Keys keys);
+
+  Result<void> create_family(const RefreshFamilyRecord& family) override;
+  Result<RefreshFamilyRecord> find_family(const std::string& id) override;
+  Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
+                             long long now_ms, long long expires_ms) override;
+  Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
+  Result<std::vector<RefreshFamilyRecord>> list_active_families(long long now_ms) override;
+  Result<bool> revoke_family(const std::string& id, long long until_ms) override;
+  Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
+                             long long until_ms) override;
+  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
+  Result<void> deny(const Revocation& revocation) override;
+  Result<std::vector<Revocation>> load_denylist(long long now_ms) override;
+  Result<long long> bump_epoch(const std::string& user_id) override;
+  Result<long long> epoch(const std::string& user_id) override;
+  Result<std::vector<std::pair<std::string, long long>>> load_epochs() override;
+  Result<std::size_t> purge_expired(long long now_ms) override;
+
+ private:
+  Result<bool> revoke(const std::string& id, const std::string* user_id, long long now_ms, long long until_ms);
+  // The families still stored under `ids` that have not expired at `now_ms`, in that order.
+  Result<std::vector<RefreshFamilyRecord>> read_live(const std::vector<std::string>& ids, long long now_ms);
+  Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
+    return run_script(*client_, keys_, script, std::move(keys), std::move(args));
+  }
+
+  std::shared_ptr<Client> client_;
+  Keys keys_;
+  Script create_, rotate_, revoke_, remove_user_, deny_, bump_epoch_, purge_;
+};
+
+}  // namespace cloakroom::redis

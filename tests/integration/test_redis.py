@@ -1,0 +1,116 @@
+"""Two serving processes share one Redis (store.sessions) and one SQLite users file: a login on
+one works on the other, a logout or CLI revocation on one is refused on the other within a
+bounded poll, and while Redis is gone checks fail closed (503, never 401, no cookie cleared)
+and come back by themselves when it returns."""
+import os
+import tempfile
+import unittest
+
+from cloakroom_server import CloakroomServer, eventually, run_cli
+from redis_server import RedisServer
+
+PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
+STALENESS = "1s"
+
+
+class RedisScaleOutTest(unittest.TestCase):
+    def setUp(self):
+        # Cleanups are registered as things start, so a failing setUp leaves no process behind.
+        tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-it-")
+        self.addCleanup(tmp.cleanup)
+        self.data = os.path.join(tmp.name, "data")
+        # Persisted, so stopping and starting it is a restart that keeps its data.
+        self.redis = RedisServer(persist=True).start()
+        self.addCleanup(self.redis.__exit__, None, None, None)
+        self.env = {"CLOAKROOM_STORE_SESSIONS": self.redis.url("it:"),
+                    "CLOAKROOM_FEED_MAX_STALENESS": STALENESS}
+        self.a = self.serve()
+        self.b = self.serve()
+        self.assertEqual(self.a.register("alice", "correct horse")[0], 201)
+
+    def serve(self):
+        srv = CloakroomServer(env=self.env, data_dir=self.data)
+        self.addCleanup(srv.__exit__, None, None, None)
+        return srv.start()
+
+    def cookie(self, srv):
+        status, headers, body = srv.login("alice", "correct horse")
+        self.assertEqual(status, 200, body)
+        return headers["set-cookie"].split(";", 1)[0]
+
+    def verify(self, srv, cookie):
+        return srv.request("GET", "/auth/verify", headers={"Cookie": cookie})
+
+    def test_a_login_on_one_node_is_valid_on_the_other_until_it_logs_out(self):
+        """Login on A is valid on B (a near-cache miss reads Redis); logout on A is refused on B
+        within a bounded poll (the feed entry written by the same script)."""
+        cookie = self.cookie(self.a)
+        self.assertEqual(self.verify(self.b, cookie)[0], 200)
+        status, _, _ = self.a.request("POST", "/auth/logout", headers={"Cookie": cookie, "Origin": PUBLIC})
+        self.assertEqual(status, 200)
+        self.assertTrue(eventually(lambda: self.verify(self.b, cookie)[0] == 401, timeout=2.0))
+        self.assertEqual(self.verify(self.a, cookie)[0], 401)
+
+    def test_an_access_token_revoked_on_one_node_is_refused_on_the_other(self):
+        """Token mode: the access token works on B; after logout on A (family revoked, token
+        denied, both in the Redis feed) B refuses it within a bounded poll."""
+        status, _, tokens = self.a.login("alice", "correct horse", mode="token", transport="body")
+        self.assertEqual(status, 200, tokens)
+        bearer = {"Authorization": "Bearer " + tokens["access_token"]}
+        self.assertEqual(self.b.request("GET", "/auth/me", headers=bearer)[0], 200)
+        self.assertEqual(self.a.request("POST", "/auth/logout", headers=bearer)[0], 200)
+        self.assertTrue(eventually(lambda: self.b.request("GET", "/auth/me", headers=bearer)[0] == 401, timeout=2.0))
+        # The refresh token of the revoked family is refused on B too (it reads Redis).
+        status, _, body = self.b.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+        self.assertEqual((status, body["error"]), (401, "invalid_refresh_token"))
+
+    def test_cli_revocation_is_acknowledged_by_both_nodes(self):
+        """`session revoke` returns once both serving processes applied it; both refuse at once."""
+        cookie = self.cookie(self.a)
+        self.assertEqual(self.verify(self.b, cookie)[0], 200)
+        sid = cookie.split("=", 1)[1].split(".", 1)[0]
+        r = run_cli(["session", "revoke", sid, "--wait", "5s"], self.data, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("in force on 2 of 2 serving processes", r.stdout)
+        self.assertEqual(self.verify(self.a, cookie)[0], 401)
+        self.assertEqual(self.verify(self.b, cookie)[0], 401)
+
+    def test_a_redis_outage_fails_closed_and_recovers_without_a_restart(self):
+        """Redis stopped: once the feed is stale past feed.max_staleness, checks answer 503 with
+        Retry-After (never 401, never a Set-Cookie) and /readyz is 503 on both nodes, logins 503;
+        Redis back with its data: the same cookie works again on both, no cloakroom restart."""
+        cookie = self.cookie(self.a)
+        for srv in (self.a, self.b):
+            self.assertEqual(self.verify(srv, cookie)[0], 200)
+        self.redis.stop()
+
+        seen = set()
+
+        def refused(srv):
+            status, headers, _ = self.verify(srv, cookie)
+            seen.add(status)
+            self.assertNotIn("set-cookie", headers)  # an outage never clears a cookie
+            return status == 503 and headers.get("retry-after") == "1"
+
+        for srv in (self.a, self.b):
+            self.assertTrue(eventually(lambda: refused(srv), timeout=6.0), seen)
+            status, headers, _ = srv.request("GET", "/readyz")
+            self.assertEqual((status, headers.get("retry-after")), (503, "1"))
+        self.assertLessEqual(seen, {200, 503})  # from memory while fresh, then unavailable: never a 401
+        status, headers, body = self.b.login("alice", "correct horse")
+        self.assertEqual((status, body["error"], headers.get("retry-after")), (503, "store_unavailable", "1"))
+        self.assertNotIn("set-cookie", headers)
+
+        self.redis.start()
+        for srv in (self.a, self.b):
+            self.assertTrue(eventually(lambda: self.verify(srv, cookie)[0] == 200, timeout=10.0))
+            self.assertEqual(srv.request("GET", "/readyz")[0], 200)
+        self.assertEqual(self.b.login("alice", "correct horse")[0], 200)
+        # Each client that noticed logged the outage once, and its end once (not once per call).
+        down, up = self.a.logs("redis_unavailable"), self.a.logs("redis_available")
+        self.assertGreaterEqual(len(down), 1)
+        self.assertEqual(len(up), len(down))
+
+
+if __name__ == "__main__":
+    unittest.main()
