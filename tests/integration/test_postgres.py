@@ -8,6 +8,7 @@ import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
 from postgres_server import PASSWORD, PostgresServer
+from redis_server import RedisServer
 
 pg = None
 _names = itertools.count(1)
@@ -98,9 +99,15 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertIn("alice", listing.stdout)
         self.assertIn("bob", listing.stdout)
 
+    def restart_cloakroom(self, **env):
+        self.srv.__exit__(None, None, None)
+        self.srv = CloakroomServer(env=dict(self.env, **env)).start()
+
     def test_postgres_down_then_back(self):
         """PostgreSQL stopped: logins answer 503 + Retry-After, an existing session still verifies
-        (sessions are in SQLite). PostgreSQL back: logins work again, no restart of cloakroom."""
+        and a refresh token still refreshes (both in SQLite) while the users' feed may be stale
+        (feed.max_staleness raised to ride it out). PostgreSQL back: logins work again, no restart."""
+        self.restart_cloakroom(CLOAKROOM_FEED_MAX_STALENESS="60s")
         self.srv.register("alice", "correct horse")
         _, headers, _ = self.srv.login("alice", "correct horse")
         sid = sid_from(headers)
@@ -110,16 +117,38 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertEqual(status, 503, body)
         self.assertEqual(body["error"], "store_unavailable")
         self.assertIn("retry-after", headers)
+        self.assertNotIn("set-cookie", headers)
         self.assertEqual(self.srv.register("bob", "battery staple")[0], 503)
         self.assertEqual(verify(self.srv, sid), 200)
         status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
-        self.assertEqual(status, 200, body)  # token state is in SQLite too
+        self.assertEqual(status, 200, body)
         self.assertEqual(self.cli("user", "disable", "alice").returncode, 1)
         self.assertTrue(self.srv.logs("postgres_unreachable"))
         pg.start()
         self.assertTrue(eventually(lambda: self.srv.login("alice", "correct horse")[0] == 200, timeout=10))
         self.assertEqual(verify(self.srv, sid), 200)
         self.assertTrue(self.srv.logs("postgres_reachable"))
+
+    def test_checks_fail_closed_once_the_users_feed_is_stale(self):
+        """With the default feed.max_staleness (2 s), a session check answers 503 + Retry-After once
+        the PostgreSQL feed has been unreadable that long (never 401, cookie untouched), and 200
+        again once PostgreSQL is back."""
+        self.srv.register("alice", "correct horse")
+        _, headers, _ = self.srv.login("alice", "correct horse")
+        sid = sid_from(headers)
+        pg.stop()
+        seen = []
+
+        def stale():
+            status, headers, _ = self.srv.request("GET", "/auth/verify", headers={"Cookie": "__Host-sid=" + sid})
+            seen.append(status)
+            return status == 503 and "retry-after" in headers and "set-cookie" not in headers
+
+        self.assertTrue(eventually(stale, timeout=10))
+        self.assertEqual(set(seen) - {200, 503}, set())
+        pg.start()
+        self.assertTrue(eventually(lambda: verify(self.srv, sid) == 200, timeout=10))
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
 
     def test_bad_password_is_never_shown(self):
         """A URL PostgreSQL refuses stops serve with one sentence showing the password as ***."""
@@ -163,9 +192,16 @@ class StoreMigrateTest(unittest.TestCase):
     def test_migrate_is_idempotent_verified_and_logs_nobody_out(self):
         """Everything is copied and verified; a second run copies nothing and says so; a server on
         the new stores accepts every credential the old one did and refuses what it refused."""
+        self.migrate_everything("sqlite://" + self.data + "/sessions.db")
+
+    def test_migrate_to_postgres_and_redis(self):
+        """The same move with the sessions to Redis: the stores of a deployment on several machines."""
+        with RedisServer() as redis:
+            self.migrate_everything(redis.url("it:"))
+
+    def migrate_everything(self, sessions):
         self.populate()
         db, url = fresh_database()
-        sessions = "sqlite://" + self.data + "/sessions.db"
         r = self.migrate("--to-users", url, "--to-sessions", sessions)
         self.assertEqual(r.returncode, 0, r.stderr)
         for line in ("users: 4 copied, 0 already in the target", "sessions: 1 copied, 0 already in the target",

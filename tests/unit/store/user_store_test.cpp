@@ -153,6 +153,20 @@ TYPED_TEST(UserStoreTest, ListsInCreationOrder) {
   EXPECT_TRUE(this->store->ping());
 }
 
+// disabled_ids() lists exactly the disabled users, and follows set_disabled.
+TYPED_TEST(UserStoreTest, DisabledIdsFollowSetDisabled) {
+  User b = this->alice();
+  b.id = "id-b";
+  b.username = "bob";
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->create(b));
+  EXPECT_TRUE(this->store->disabled_ids()->empty());
+  ASSERT_TRUE(this->store->set_disabled("id-b", true));
+  EXPECT_EQ(*this->store->disabled_ids(), std::vector<std::string>{"id-b"});
+  ASSERT_TRUE(this->store->set_disabled("id-b", false));
+  EXPECT_TRUE(this->store->disabled_ids()->empty());
+}
+
 // A name with a NUL byte is no user: never cut short at the NUL into another name.
 TYPED_TEST(UserStoreTest, NameWithNulIsNotFound) {
   ASSERT_TRUE(this->store->create(this->alice()));
