@@ -184,6 +184,11 @@ std::string PostgresServer::url(const std::string& database) const {
 }
 
 std::string PostgresServer::fresh_database() {
+  if (!recycled_.empty()) {
+    std::string url = std::move(recycled_.back());
+    recycled_.pop_back();
+    return url;
+  }
   const std::string name = "test_" + std::to_string(++databases_);
   PGconn* c = PQconnectdb(url("postgres").c_str());
   PGresult* r = PQexec(c, ("CREATE DATABASE " + name).c_str());
@@ -195,7 +200,20 @@ std::string PostgresServer::fresh_database() {
   return url(name);
 }
 
+void PostgresServer::recycle(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  if (PQresultStatus(r) == PGRES_COMMAND_OK) recycled_.push_back(url);  // else: not reused
+  PQclear(r);
+  PQfinish(c);
+}
+
 TempPostgres::TempPostgres() : url_(PostgresServer::shared().fresh_database()), db_(open(postgres::kPoolSize)) {}
+
+TempPostgres::~TempPostgres() {
+  db_.reset();  // its connections close first
+  PostgresServer::shared().recycle(url_);
+}
 
 std::shared_ptr<postgres::Database> TempPostgres::open(int pool_size) const {
   auto db = postgres::Database::open(url_, pool_size);

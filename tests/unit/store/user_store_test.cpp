@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "store/memory/user_store.h"
 #include "store/postgres/user_store.h"
@@ -54,7 +55,11 @@ struct SqliteBackend {
 // A fresh database on the test binary's one PostgreSQL server.
 struct PostgresBackend {
   static constexpr const char* kName = "Postgres";
-  std::unique_ptr<UserStore> make() { return std::make_unique<postgres::UserStore>(testing::TempPostgres().db()); }
+  std::optional<testing::TempPostgres> database;
+  std::unique_ptr<UserStore> make() {
+    database.emplace();
+    return std::make_unique<postgres::UserStore>(database->db());
+  }
 };
 
 // Test names say the backend: UserStoreTest/Postgres.CreateThenFind.
