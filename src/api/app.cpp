@@ -38,6 +38,15 @@ namespace cloakroom::api {
 
 namespace {
 int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+// feeds.back() carries session and token revocations: checks fail closed
+// feed.max_staleness after it goes unread. A users' feed on another backend
+// carries only user changes: feed.users_max_staleness (see FeedFollower).
+std::vector<std::chrono::milliseconds> staleness_bounds(const Config& c, const Stores& stores) {
+  std::vector<std::chrono::milliseconds> bounds(stores.feeds.size(), c.feed.users_max_staleness);
+  if (!bounds.empty()) bounds.back() = c.feed.max_staleness;
+  return bounds;
+}
+
 std::string host_name() {
   char name[256] = {};
   return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("localhost");
@@ -169,7 +178,7 @@ struct App::Parts {
         for (const auto& f : follower->status()) lag = std::max(lag, f.lag_ms);
         return static_cast<double>(lag) / 1000.0;
       }
-      case GaugeId::feed_age_seconds: return static_cast<double>(freshness.age_ms()) / 1000.0;
+      case GaugeId::feed_age_seconds: return static_cast<double>(follower->unanswered_ms()) / 1000.0;
       case GaugeId::heartbeat_age_seconds: return static_cast<double>(follower->heartbeat_age_ms()) / 1000.0;
       case GaugeId::count_: break;
     }
@@ -228,7 +237,7 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   p->sessions = std::make_unique<SessionService>(
       SessionDeps{c, *p->stores.sessions, *p->directory, p->clock, p->random, *p->metrics});
   p->follower = std::make_unique<FeedFollower>(
-      FollowerDeps{p->stores.feeds, *p->stores.nodes, p->clock, p->freshness,
+      FollowerDeps{p->stores.feeds, staleness_bounds(c, p->stores), *p->stores.nodes, p->clock, p->freshness,
                    [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
   // Before anything is loaded: an entry written meanwhile is replayed, not missed.
   if (auto started = p->follower->start(); !started) return started.error();
@@ -270,7 +279,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
                                                          p->refresh_failures_by_ip, p->clock, *p->metrics,
                                                          *p->store_pool});
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
-  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, p->freshness, *p->metrics,
+  // One feed: users and sessions share a store, whose writability readiness includes.
+  UserStore* writable = p->stores.feeds.size() == 1 ? p->stores.users.get() : nullptr;
+  p->health = std::make_unique<HealthApi>(writable, *p->store_pool, p->freshness, *p->metrics,
                                           [parts](GaugeId id) { return parts->gauge(id); });
 
   return std::unique_ptr<App>(new App(std::move(p)));

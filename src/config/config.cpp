@@ -264,6 +264,10 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("feed", "max_staleness", feed.max_staleness,
                    "A process that could not read the change feed for this long answers checks with 503 and "
                    "is not ready, instead of trusting credentials that may have been revoked elsewhere."),
+      DURATION_KEY("feed", "users_max_staleness", feed.users_max_staleness,
+                   "The same for the change feed of a users store on another backend than the sessions "
+                   "(PostgreSQL users beside Redis sessions): it carries only user changes, which nobody can make "
+                   "while that store is down, so checks ride out its restarts and failovers this long."),
   };
   return k;
 }

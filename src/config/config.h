@@ -112,6 +112,7 @@ struct Config {
   struct {
     Millis poll_interval{5};     // how often the change feed is checked
     Millis max_staleness{2000};  // unread this long: checks fail closed (503)
+    Millis users_max_staleness{300'000};  // the same for a users' feed on its own backend
   } feed;
 };
 

@@ -1,6 +1,7 @@
 #include "feed/feed_follower.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/log.h"
 
@@ -18,7 +19,9 @@ constexpr long long kPruneEveryMs = 60 * 1000;
 }  // namespace
 
 FeedFollower::FeedFollower(FollowerDeps deps) : d_(std::move(deps)) {
-  for (auto& feed : d_.feeds) followed_.push_back(Followed{feed});
+  for (std::size_t i = 0; i < d_.feeds.size(); ++i)
+    followed_.push_back(
+        Followed{d_.feeds[i], i < d_.bounds.size() ? d_.bounds[i].count() : d_.freshness.bound_ms(), Freshness::now_ms()});
 }
 
 Result<void> FeedFollower::start() {
@@ -115,8 +118,17 @@ void FeedFollower::poll() {
   const bool check_bounds = now >= next_bounds_check_ms_;
   if (check_bounds) next_bounds_check_ms_ = now + kBoundsEveryMs;
   bool ok = true;
-  for (Followed& f : followed_) ok = follow(f, check_bounds) && ok;
-  if (ok) d_.freshness.confirm();
+  long long fresh_until = std::numeric_limits<long long>::max();
+  for (Followed& f : followed_) {
+    if (follow(f, check_bounds)) {
+      std::lock_guard lock(mu_);
+      f.answered_ms = Freshness::now_ms();
+    } else {
+      ok = false;
+    }
+    fresh_until = std::min(fresh_until, f.answered_ms + f.bound_ms);
+  }
+  d_.freshness.confirm_until(fresh_until);
   if (ok == failing_) {
     failing_ = !ok;
     log_line(ok ? "info" : "warn", ok ? "feed_recovered" : "feed_unreadable",
@@ -166,8 +178,15 @@ void FeedFollower::leave() {
 std::vector<FeedStatus> FeedFollower::status() const {
   std::lock_guard lock(mu_);
   std::vector<FeedStatus> out;
-  for (const Followed& f : followed_) out.push_back(FeedStatus{f.feed->name(), f.position, f.last, f.lag_ms});
+  for (const Followed& f : followed_)
+    out.push_back(FeedStatus{f.feed->name(), f.position, f.last, f.lag_ms, Freshness::now_ms() - f.answered_ms});
   return out;
+}
+
+long long FeedFollower::unanswered_ms() const {
+  long long worst = 0;
+  for (const FeedStatus& f : status()) worst = std::max(worst, f.unanswered_ms);
+  return worst;
 }
 
 long long FeedFollower::heartbeat_age_ms() const {

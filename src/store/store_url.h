@@ -46,7 +46,9 @@ struct StoreUrls {
   std::string data_dir;  // made 0700 when a store lives in it
 };
 
-// Creates data_dir (mode 0700) when a store lives under it. feeds[0] is the users' feed.
+// Creates data_dir (mode 0700) when a store lives under it. feeds[0] is the
+// users' feed and feeds.back() the sessions' (one and the same when both
+// sides share a backend).
 Result<Stores> open_stores(const StoreUrls& urls);
 
 // One side of a URL alone, for `store migrate`'s targets: only `users` (and

@@ -4,6 +4,7 @@ CLI changes reaching the running server, PostgreSQL going down and coming back, 
 One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
 import itertools
 import re
+import time
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
@@ -105,9 +106,9 @@ class PostgresUsersTest(unittest.TestCase):
 
     def test_postgres_down_then_back(self):
         """PostgreSQL stopped: logins answer 503 + Retry-After, an existing session still verifies
-        and a refresh token still refreshes (both in SQLite) while the users' feed may be stale
-        (feed.max_staleness raised to ride it out). PostgreSQL back: logins work again, no restart."""
-        self.restart_cloakroom(CLOAKROOM_FEED_MAX_STALENESS="60s")
+        and a refresh token still refreshes (both in SQLite) past feed.max_staleness, because a users'
+        feed on its own backend has feed.users_max_staleness (5 min by default); /readyz stays ready
+        (checks work). PostgreSQL back: logins work again, no restart."""
         self.srv.register("alice", "correct horse")
         _, headers, _ = self.srv.login("alice", "correct horse")
         sid = sid_from(headers)
@@ -119,7 +120,9 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertIn("retry-after", headers)
         self.assertNotIn("set-cookie", headers)
         self.assertEqual(self.srv.register("bob", "battery staple")[0], 503)
+        time.sleep(2.5)  # past feed.max_staleness (2 s)
         self.assertEqual(verify(self.srv, sid), 200)
+        self.assertEqual(self.srv.request("GET", "/readyz")[0], 200)
         status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
         self.assertEqual(status, 200, body)
         self.assertEqual(self.cli("user", "disable", "alice").returncode, 1)
@@ -130,9 +133,10 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertTrue(self.srv.logs("postgres_reachable"))
 
     def test_checks_fail_closed_once_the_users_feed_is_stale(self):
-        """With the default feed.max_staleness (2 s), a session check answers 503 + Retry-After once
-        the PostgreSQL feed has been unreadable that long (never 401, cookie untouched), and 200
-        again once PostgreSQL is back."""
+        """With feed.users_max_staleness at 2 s, a session check answers 503 + Retry-After once the
+        PostgreSQL feed has been unreadable that long (never 401, cookie untouched), and 200 again
+        once PostgreSQL is back: a cut-off node does not honour users disabled elsewhere forever."""
+        self.restart_cloakroom(CLOAKROOM_FEED_USERS_MAX_STALENESS="2s")
         self.srv.register("alice", "correct horse")
         _, headers, _ = self.srv.login("alice", "correct horse")
         sid = sid_from(headers)

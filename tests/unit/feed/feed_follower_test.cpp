@@ -17,7 +17,7 @@ using std::chrono::milliseconds;
 struct Harness {
   Harness(std::shared_ptr<ChangeFeed> f, NodeRegistry& r)
       : feed(std::move(f)),
-        follower(FollowerDeps{{feed}, r, clock, freshness,
+        follower(FollowerDeps{{feed}, {}, r, clock, freshness,
                               [this](const Change& c) -> Result<void> {
                                 if (fail_apply) return Error{ErrorCode::store_unavailable};
                                 applied.push_back(c.subject);
@@ -130,7 +130,7 @@ TEST(FeedFollower, FreshnessOnlyWhileTheFeedAnswers) {
   memory::NodeRegistry registry;
   Harness h(feed, registry);
   Freshness tight(milliseconds(0));
-  FeedFollower follower(FollowerDeps{{feed}, registry, h.clock, tight, [](const Change&) -> Result<void> { return {}; },
+  FeedFollower follower(FollowerDeps{{feed}, {}, registry, h.clock, tight, [](const Change&) -> Result<void> { return {}; },
                                      []() -> Result<void> { return {}; }});
   ASSERT_TRUE(follower.start());
   down = true;
@@ -140,6 +140,32 @@ TEST(FeedFollower, FreshnessOnlyWhileTheFeedAnswers) {
   down = false;
   follower.poll();
   EXPECT_TRUE(tight.fresh());
+}
+
+// Each feed has its own bound: a users' feed on another backend that stops
+// answering does not make checks stale until its longer bound has passed,
+// while the sessions' feed does at once.
+TEST(FeedFollower, EachFeedAgesAgainstItsOwnBound) {
+  memory::ChangeFeed users_inner, sessions_inner;
+  std::atomic<bool> users_down{false}, sessions_down{false};
+  auto users = std::make_shared<testing::ChangeFeedDecorator>(users_inner, &users_down);
+  auto sessions = std::make_shared<testing::ChangeFeedDecorator>(sessions_inner, &sessions_down);
+  memory::NodeRegistry registry;
+  testing::FakeClock clock;
+  Freshness freshness{milliseconds(0)};
+  FeedFollower follower(FollowerDeps{{users, sessions}, {milliseconds(60'000), milliseconds(0)}, registry, clock,
+                                     freshness, [](const Change&) -> Result<void> { return {}; },
+                                     []() -> Result<void> { return {}; }});
+  ASSERT_TRUE(follower.start());
+  users_down = true;
+  std::this_thread::sleep_for(milliseconds(20));  // past the coarse clock's resolution
+  follower.poll();
+  EXPECT_TRUE(freshness.fresh());  // the users' feed has a minute
+  EXPECT_GE(follower.unanswered_ms(), 10);
+  sessions_down = true;
+  std::this_thread::sleep_for(milliseconds(20));
+  follower.poll();
+  EXPECT_FALSE(freshness.fresh());  // the sessions' feed has no slack
 }
 
 // A registry that cannot be written is retried once per heartbeat interval,
