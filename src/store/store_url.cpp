@@ -138,8 +138,13 @@ Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
   return shared_of<RedisData>(a.shared, url->endpoint(), [&]() -> Result<std::shared_ptr<RedisData>> {
     auto client = std::make_shared<redis::Client>(*url);
     // At start, with the reason: a wrong address or password should not wait for the first request.
-    if (auto pong = client->command({"PING"}); !pong) {
-      std::string why = client->last_failure().empty() ? std::string(pong.error().text()) : client->last_failure();
+    auto pong = client->exchange({{"PING"}});
+    std::string why;
+    if (!pong) why = client->last_failure().empty() ? std::string(pong.error().text()) : client->last_failure();
+    else if (pong->at(0).type == redis::Reply::Type::error) why = pong->at(0).str;
+    if (why.starts_with("NOAUTH"))
+      why = "it requires a password, and the URL has none (redis://:PASSWORD@HOST:PORT/DB, or USER:PASSWORD@ for an ACL user)";
+    if (!why.empty()) {
       if (why.ends_with('.')) why.pop_back();
       return Error{ErrorCode::store_unavailable, "Cannot use Redis at " + url->display() + ": " + why + "."};
     }

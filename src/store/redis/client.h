@@ -90,6 +90,10 @@ class Client {
   // loads it with SCRIPT LOAD and runs it again, in one round trip.
   Result<Reply> eval(const Script& script, const std::vector<std::string>& keys, const std::vector<std::string>& args);
 
+  // The replies as they came, error replies included (command() and
+  // pipeline() turn an error reply into store_unavailable).
+  Result<std::vector<Reply>> exchange(const std::vector<Command>& commands);
+
   const Url& url() const { return url_; }
   // Why the last connection failed (for a startup message); never holds the password.
   std::string last_failure() const;
@@ -98,8 +102,6 @@ class Client {
   struct Connection;
   using Deadline = std::chrono::steady_clock::time_point;
 
-  // The replies as they came, error replies included.
-  Result<std::vector<Reply>> exchange(const std::vector<Command>& commands);
   Connection* acquire(Deadline deadline);
   void release(Connection* c);
   Result<void> connect(Connection& c, Deadline deadline);
