@@ -153,6 +153,9 @@ struct App::Parts {
   Result<void> resync() {
     sessions->evict_all();
     if (auto r = directory->reload(); !r) return r;
+    // Again: a fill that ran between the two may have cached a session
+    // holding a slot reload() just dropped, which no refresh would reach.
+    sessions->evict_all();
     return token_service->load();
   }
 

@@ -63,18 +63,29 @@ void FeedFollower::join(const NodeIdentity& self) {
   beat(now_ms());
 }
 
-bool FeedFollower::catch_up(Followed& f) {
+FeedFollower::CatchUp FeedFollower::catch_up(Followed& f) {
   for (;;) {
     auto entries = f.feed->read(f.position, kBatch);
-    if (!entries) return false;
+    if (!entries) return CatchUp::failed;
     for (const FeedEntry& e : *entries) {
-      if (e.known) {
-        if (auto applied = d_.apply(e.change); !applied) {
+      // Positions have no gaps (each backend hands them out inside the
+      // writing transaction or script): a jump means entries were lost to
+      // us (a failover to a replica that missed them, trimming) even if new
+      // writes have covered the end again. An unknown kind (a newer
+      // cloakroom's) cannot be applied correctly either. Both: start over.
+      if (e.position != f.position + 1 || !e.known) {
+        log_line("warn", "feed_resync",
+                 {{"feed", f.feed->name()}, {"position", std::to_string(f.position)},
+                  {"next", std::to_string(e.position)}, {"why", e.known ? "gap" : "unknown kind"},
+                  {"kind", e.known ? kind_name(e.change.kind) : ""}});
+        return CatchUp::resync;
+      }
+      if (auto applied = d_.apply(e.change); !applied) {
+        if (std::exchange(f.stuck_at, e.position) != e.position)  // once per stuck entry, not per tick
           log_line("warn", "feed_apply_failed",
-                   {{"feed", f.feed->name()}, {"position", std::to_string(e.position)},
-                    {"kind", kind_name(e.change.kind)}, {"detail", std::string(applied.error().text())}});
-          return false;
-        }
+                 {{"feed", f.feed->name()}, {"position", std::to_string(e.position)},
+                  {"kind", kind_name(e.change.kind)}, {"detail", std::string(applied.error().text())}});
+        return CatchUp::failed;
       }
       std::lock_guard lock(mu_);
       f.position = e.position;
@@ -82,8 +93,18 @@ bool FeedFollower::catch_up(Followed& f) {
       f.lag_ms = std::max<long long>(0, now_ms() - e.change.at_ms);
       moved_ = true;
     }
-    if (entries->size() < kBatch) return true;
+    if (entries->size() < kBatch) return CatchUp::done;
   }
+}
+
+bool FeedFollower::resync(Followed& f) {
+  auto b = f.feed->bounds();
+  if (!b) return false;
+  if (auto r = d_.resync(); !r) return false;
+  std::lock_guard lock(mu_);
+  f.position = f.last = b->last;
+  moved_ = true;
+  return true;
 }
 
 bool FeedFollower::follow(Followed& f, bool check_bounds) {
@@ -98,19 +119,21 @@ bool FeedFollower::follow(Followed& f, bool check_bounds) {
       log_line("warn", "feed_resync",
                {{"feed", f.feed->name()}, {"position", std::to_string(f.position)},
                 {"first", std::to_string(b->first)}, {"last", std::to_string(b->last)}});
-      if (auto r = d_.resync(); !r) return false;
-      std::lock_guard lock(mu_);
-      f.position = f.last = b->last;
-      moved_ = true;
-      return true;
+      return resync(f);
     }
     std::lock_guard lock(mu_);
     f.last = b->last;
   }
-  // Read when someone else committed, and at every bounds check regardless
+  // Read when someone else committed, while an entry is still to be applied
+  // (changed() reported that commit once already), and at every bounds check
   // (a backend that cannot tell always says changed).
-  if (!*changed && !check_bounds) return true;
-  return catch_up(f);
+  if (!*changed && !check_bounds && !f.behind) return true;
+  switch (catch_up(f)) {
+    case CatchUp::done: f.behind = false; return true;
+    case CatchUp::failed: f.behind = true; return false;
+    case CatchUp::resync: f.behind = !resync(f); return !f.behind;
+  }
+  return false;
 }
 
 void FeedFollower::poll() {

@@ -96,10 +96,15 @@ class FeedFollower {
     long long position = 0;
     long long last = 0;
     long long lag_ms = 0;
+    bool behind = false;  // an entry failed to apply: read again next tick, not fresh until done
+    long long stuck_at = 0;  // the entry whose failure was logged last
   };
   // false when the feed did not answer or an entry could not be applied.
   bool follow(Followed& f, bool check_bounds);
-  bool catch_up(Followed& f);
+  enum class CatchUp { done, failed, resync };
+  CatchUp catch_up(Followed& f);
+  // Reloads through deps.resync and restarts at the feed's end.
+  bool resync(Followed& f);
   void beat(long long now_ms);
   long long now_ms() const { return unix_millis(d_.clock.now()); }
 

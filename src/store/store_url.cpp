@@ -1,5 +1,7 @@
 #include "store/store_url.h"
 
+#include "core/log.h"
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -257,6 +259,47 @@ Result<void> check_store_url(std::string_view url, StoreSlot slot) {
   return {};
 }
 
+// A users store on another backend than the sessions records each change in
+// its own feed, atomically; this also tells the sessions' feed, after the
+// commit. Why both: the sessions' feed gates checks within seconds, so a
+// process cut off from the users' backend but not from the sessions' one
+// hears of a disable there, cannot apply it (the user cannot be re-read) and
+// stops vouching (503) instead of honouring the user for the users' feed's
+// longer bound. If this second append fails, the first still carries the change.
+class UserStoreTellingSessionsFeed final : public UserStore {
+ public:
+  UserStoreTellingSessionsFeed(std::unique_ptr<UserStore> inner, std::shared_ptr<ChangeFeed> sessions_feed)
+      : inner_(std::move(inner)), feed_(std::move(sessions_feed)) {}
+  Result<void> create(const User& user) override { return inner_->create(user); }
+  Result<User> find_by_name(const std::string& username) override { return inner_->find_by_name(username); }
+  Result<User> find_by_id(const std::string& id) override { return inner_->find_by_id(id); }
+  Result<std::vector<User>> list() override { return inner_->list(); }
+  Result<void> set_disabled(const std::string& id, bool disabled) override {
+    return told(id, inner_->set_disabled(id, disabled));
+  }
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
+    return told(id, inner_->set_password_hash(id, hash));
+  }
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
+    return told(id, inner_->set_roles(id, roles));
+  }
+  Result<std::vector<std::string>> disabled_ids() override { return inner_->disabled_ids(); }
+  Result<void> ping() override { return inner_->ping(); }
+
+ private:
+  Result<void> told(const std::string& id, Result<void> changed) {
+    if (!changed) return changed;
+    if (auto told = feed_->append(Change{Change::Kind::user_changed, id}); !told)
+      log_line("warn", "user_change_not_mirrored",
+               {{"user_id", id}, {"feed", feed_->name()},
+                {"detail", "the change is stored and on the users' feed; processes cut off from the users store "
+                           "hear of it only within feed.users_max_staleness"}});
+    return changed;
+  }
+  std::unique_ptr<UserStore> inner_;
+  std::shared_ptr<ChangeFeed> feed_;
+};
+
 Result<Stores> open_stores(const StoreUrls& urls) {
   Shared shared;
   auto users = open_side<UserSide>("Config key store.users", urls.users, urls, shared);
@@ -264,7 +307,10 @@ Result<Stores> open_stores(const StoreUrls& urls) {
   auto sessions = open_side<SessionSide>("Config key store.sessions", urls.sessions, urls, shared);
   if (!sessions) return sessions.error();
   std::vector<std::shared_ptr<ChangeFeed>> feeds{users->feed};
-  if (sessions->feed != users->feed) feeds.push_back(sessions->feed);
+  if (sessions->feed != users->feed) {
+    feeds.push_back(sessions->feed);
+    users->users = std::make_unique<UserStoreTellingSessionsFeed>(std::move(users->users), sessions->feed);
+  }
   return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens), std::move(feeds),
                 std::move(sessions->nodes)};
 }
