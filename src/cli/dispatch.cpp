@@ -28,7 +28,7 @@ commands:
   password calibrate [--target 500ms] [--memory-kib 19456]
   version
 
-Revoking commands (session revoke, user disable|enable|passwd|roles, key retire)
+Revoking commands (session revoke, user disable|enable|passwd|roles, key generate|rotate|retire)
 return once every serving process has applied the change: --wait 5s changes
 the bound (default 2s), --no-wait returns at once.
 

@@ -79,6 +79,20 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(verify(self.srv, sid), 200)
 
+    def test_cli_on_another_users_store_says_so(self):
+        """A CLI run against a users store the servers do not read (another database: a typo in the
+        URL, or step 2 of a move before the servers switched) must not claim "in force": it says the
+        servers will never apply the change and exits 1."""
+        _, other_url = fresh_database()
+        env = {"CLOAKROOM_STORE_USERS": other_url}
+        added = run_cli(["user", "add", "carol", "--password-stdin"], self.srv.data_dir, stdin="correct horse\n", env=env)
+        self.assertEqual(added.returncode, 0, added.stderr)
+        r = run_cli(["user", "disable", "carol"], self.srv.data_dir, env=env)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertNotIn("in force", r.stdout)
+        self.assertIn("does not read that store", r.stderr)
+        self.assertEqual(run_cli(["user", "enable", "carol", "--no-wait"], self.srv.data_dir, env=env).returncode, 0)
+
     def test_cli_roles_passwd_and_list(self):
         """user roles / passwd / list / add act on PostgreSQL; the server sees them."""
         self.srv.register("alice", "correct horse")
