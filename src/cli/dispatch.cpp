@@ -22,15 +22,17 @@ commands:
   store migrate --to-users URL [--to-sessions URL]
                                              copy users (and sessions, refresh families, denylist, epochs)
                                              from the configured stores, e.g. to postgres://...; rerunnable
-  key list | generate --alg ALG [--activate] | rotate | retire KID
+  key list | generate --alg ALG [--activate] | rotate | activate KID | retire KID [--now]
   token mint --sub NAME [--ttl 15m] [--claim k=v]...
   token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)
   password calibrate [--target 500ms] [--memory-kib 19456]
   version
 
-Revoking commands (session revoke, user disable|enable|passwd|roles, key generate|rotate|retire)
+Revoking commands (session revoke, user disable|enable|passwd|roles, key generate|rotate|activate|retire)
 return once every serving process has applied the change: --wait 5s changes
-the bound (default 2s), --no-wait returns at once.
+the bound (default 2s), --no-wait returns at once. A new signing key (key
+rotate, activate, generate --activate) signs only after every serving process
+has loaded it, so those wait twice and never take --no-wait.
 
 Global options go before or after the command. Exit status: 0 success,
 1 the answer is no (unknown user, failure), 2 usage or configuration error.

@@ -1,6 +1,7 @@
 #include "jose/keys_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,17 @@ namespace {
 
 Error key_error(const std::string& path, const std::string& why) {
   return Error{ErrorCode::config_invalid, "The keys file " + path + " " + why + "."};
+}
+
+// What signing needs beyond a valid JWKS; shared by every load and every update.
+Result<void> check_signer(const std::string& path, const KeySet& keys) {
+  const Jwk* active = keys.active();
+  // Why: with a public-only active key every token login would fail later.
+  if (!active || !active->has_private()) return key_error(path, "has no private key to sign with");
+  // Why: its tokens would stop verifying when the retired key is dropped.
+  if (keys.retired_at(active->kid()) != 0)
+    return key_error(path, "names a retired key (" + active->kid() + ") as the signing key");
+  return {};
 }
 
 }  // namespace
@@ -48,9 +60,7 @@ Result<KeySet> load_signing_keys(const std::string& path, const std::string& sig
     return key_error(path, "is readable by other users; run chmod 600 on it");
   auto keys = load_keys(path, signing_kid);
   if (!keys) return keys.error();
-  // Why: with a public-only active key every token login would fail later.
-  if (const Jwk* active = keys->active(); !active || !active->has_private())
-    return key_error(path, "has no private key to sign with");
+  if (auto ok = check_signer(path, *keys); !ok) return ok.error();
   return keys;
 }
 
@@ -103,6 +113,28 @@ Result<void> save_keys(const std::string& path, const KeySet& keys) {
   auto written = write_keys(path, keys, /*replace=*/true);
   if (!written) return written.error();
   return {};
+}
+
+Result<KeySet> update_keys(const std::string& path, const std::string& signing_kid,
+                           const std::function<Result<KeySet>(const KeySet&)>& change) {
+  const std::string lock_path = path + ".lock";
+  int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return key_error(path, std::string("cannot be locked: ") + std::strerror(errno));
+  // Released by close(), on every return below.
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{lock};
+  // Why no timeout: the holder is another `cloakroom key` command, which
+  // keeps the lock for a read and a write, never across its waits.
+  if (::flock(lock, LOCK_EX) != 0) return key_error(path, std::string("cannot be locked: ") + std::strerror(errno));
+  auto stored = load_signing_keys(path, signing_kid);
+  if (!stored) return stored.error();
+  auto next = change(*stored);
+  if (!next) return next.error();
+  if (auto ok = check_signer(path, *next); !ok) return ok.error();
+  if (auto saved = save_keys(path, *next); !saved) return saved.error();
+  return next;
 }
 
 }  // namespace cloakroom::jose

@@ -17,9 +17,15 @@ AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock&
       revocations_(revocations),
       policy_{config.jwt.issuer, config.jwt.audience,
               std::chrono::duration_cast<std::chrono::seconds>(config.jwt.leeway)},
-      keys_(std::make_shared<const jose::KeySet>(std::move(keys))),
+      keys_(std::make_shared<const jose::KeySet>(
+          keys.without_retired_before(unix_seconds(clock.now()) - retirement_grace(config).count()))),
+      stored_(std::move(keys)),
       cache_(100'000),
       keys_stamp_(stamp_of(config.jwt.keys)) {}
+
+std::chrono::seconds AccessTokens::retirement_grace(const Config& config) {
+  return std::chrono::duration_cast<std::chrono::seconds>(config.jwt.access_ttl + config.jwt.leeway);
+}
 
 Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subject, const std::string& username,
                                                         const std::vector<std::string>& roles, std::chrono::seconds ttl,
@@ -146,20 +152,32 @@ AccessTokens::FileStamp AccessTokens::stamp_of(const std::string& path) {
 }
 
 bool AccessTokens::reload_if_changed() {
-  const FileStamp now = stamp_of(config_.jwt.keys);
+  bool reloaded = false;
+  const FileStamp stamp = stamp_of(config_.jwt.keys);
   // A missing file (stamp zero) keeps the keys in use: deleting it is not a rotation.
-  if (now == FileStamp{} || now == keys_stamp_) return false;
-  keys_stamp_ = now;  // judged once per change, not logged every second
-  auto keys = jose::load_signing_keys(config_.jwt.keys, config_.jwt.signing_kid);
-  if (!keys) {
-    // Keep serving with the keys we have; say why the new file was refused.
-    log_line("error", "keys_reload_failed",
-             {{"path", config_.jwt.keys}, {"detail", keys.error().text()}, {"kept", "the keys in use"}});
-    return false;
+  if (stamp != FileStamp{} && stamp != keys_stamp_) {
+    keys_stamp_ = stamp;  // judged once per change, not logged every second
+    auto keys = jose::load_signing_keys(config_.jwt.keys, config_.jwt.signing_kid);
+    if (keys) {
+      stored_ = std::move(*keys);
+      reloaded = true;
+      log_line("info", "keys_reloaded", {{"path", config_.jwt.keys}});
+    } else {
+      // Keep serving with the keys we have; say why the new file was refused.
+      log_line("error", "keys_reload_failed",
+               {{"path", config_.jwt.keys}, {"detail", keys.error().text()}, {"kept", "the keys in use"}});
+    }
   }
-  keys_.store(std::make_shared<const jose::KeySet>(std::move(*keys)));
-  cache_.clear();  // a retired key's tokens must not be served from the cache
-  log_line("info", "keys_reloaded", {{"path", config_.jwt.keys}});
+  const long long cutoff = unix_seconds(clock_.now()) - retirement_grace(config_).count();
+  auto current = keys_.load();
+  const long long earliest = current->earliest_retirement();
+  const bool due = earliest != 0 && earliest <= cutoff;
+  if (!reloaded && !due) return false;
+  for (const jose::Jwk& k : current->keys())
+    if (const long long at = current->retired_at(k.kid()); at != 0 && at <= cutoff)
+      log_line("info", "key_dropped", {{"kid", k.kid()}, {"retired_at", rfc3339(at * 1000)}});
+  keys_.store(std::make_shared<const jose::KeySet>(stored_.without_retired_before(cutoff)));
+  cache_.clear();  // a dropped or removed key's tokens must not be served from the cache
   return true;
 }
 

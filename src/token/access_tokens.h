@@ -7,6 +7,10 @@
 //   auto claims = tokens.verify(bearer);                             // cache hit: a hash lookup
 //   tokens.reload_if_changed();                                      // maintenance thread, once a second
 //
+// Keys in force: the stored set (the keys file) without the retired keys
+// whose grace (jwt.access_ttl + jwt.leeway after their retirement) has
+// passed; those stop verifying and leave the JWKS, with no file change needed.
+//
 // Verification = parse_jws → verify_jws (RFC 8725 rules) with a verified-token
 // cache in front, then revocation (denylist, family, epoch) from the
 // in-process RevocationList. A cached token found clean remembers the list's
@@ -72,12 +76,17 @@ class AccessTokens {
   // Signature, claims, then revocation (JoseError::revoked).
   Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> verify(std::string_view token);
 
+  // The keys in force: what signs (active()), verifies and is published.
   std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
-  // Re-reads jwt.keys when the file changed (contents, mode or inode); true
-  // when reloaded. The new file passes the startup checks
+  // Re-reads jwt.keys when the file changed (contents, mode or inode), and
+  // drops retired keys whose grace has passed (logged as key_dropped); true
+  // when the keys in force changed. A new file passes the startup checks
   // (jose::load_signing_keys) or is refused with a logged reason, and the
-  // keys in use stay.
+  // keys in use stay. One thread only (the maintenance thread).
   bool reload_if_changed();
+  // How long a retired key keeps verifying: the longest an access token it
+  // signed can still be accepted (jwt.access_ttl + jwt.leeway).
+  static std::chrono::seconds retirement_grace(const Config& config);
   const jose::TokenPolicy& policy() const { return policy_; }
 
  private:
@@ -86,7 +95,8 @@ class AccessTokens {
   Random& random_;
   const RevocationList& revocations_;
   jose::TokenPolicy policy_;
-  std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
+  std::atomic<std::shared_ptr<const jose::KeySet>> keys_;  // in force
+  jose::KeySet stored_;  // as last read, retired keys included (maintenance thread only)
   jose::VerifiedTokenCache<VerifiedAccessToken> cache_;
   // What the keys file looked like when last read. ctime is in it so a
   // `chmod 600` that fixes a refused file is noticed.
