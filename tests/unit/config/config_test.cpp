@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -238,6 +241,83 @@ TEST(Config, ReferenceListsKeys) {
   std::string md = config_reference_markdown();
   EXPECT_NE(md.find("`session.idle_timeout` | `CLOAKROOM_SESSION_IDLE_TIMEOUT`"), std::string::npos);
   EXPECT_NE(md.find("`listen` | `CLOAKROOM_LISTEN`"), std::string::npos);
+}
+
+constexpr const char* kKek = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA";
+constexpr const char* kHowToMake = "(make one with: head -c32 /dev/urandom | basenc --base64url)";
+
+// The key-encryption key from CLOAKROOM_JWT_KEY_ENCRYPTION_KEY: checked at
+// load (one sentence naming the variable, never its value), and never
+// accepted from the config file.
+TEST(Config, KeyEncryptionKeyFromTheEnvironmentOnly) {
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", kKek}};
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->jwt.key_encryption_key, kKek);
+
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", "c2hvcnQta2V5LTE2Ynl0ZQ"}};
+  auto short_key = load_config(src);
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(short_key.error().text(),
+            "Config key jwt.key_encryption_key (environment variable CLOAKROOM_JWT_KEY_ENCRYPTION_KEY) must be 32 "
+            "random bytes in base64url, but it decodes to 16 bytes " + std::string(kHowToMake) + ".");
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", "not base64url!"}};
+  auto garbage = load_config(src);
+  ASSERT_FALSE(garbage);
+  EXPECT_NE(garbage.error().text().find("but it is not base64url"), std::string_view::npos);
+  EXPECT_EQ(garbage.error().text().find("not base64url!"), std::string_view::npos);  // never echoed
+
+  auto in_file = from_toml(std::string("[jwt]\nkey_encryption_key = \"") + kKek + "\"\n");
+  ASSERT_FALSE(in_file);
+  EXPECT_EQ(in_file.error().text(),
+            "Config key jwt.key_encryption_key (test.toml) is a secret and is read from the environment only: set "
+            "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY or point jwt.key_encryption_key_file at a file.");
+  EXPECT_EQ(in_file.error().text().find(kKek), std::string_view::npos);
+}
+
+// jwt.key_encryption_key_file: read at load, its final newline ignored;
+// refused when missing, readable by others, malformed, or set together with
+// the environment variable. Each refusal is one sentence without the key.
+TEST(Config, KeyEncryptionKeyFile) {
+  const std::string path = ::testing::TempDir() + "/kek-" + std::to_string(::getpid());
+  auto write = [&](const std::string& text, mode_t mode) {
+    std::ofstream(path, std::ios::trunc) << text;
+    ::chmod(path.c_str(), mode);
+  };
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY_FILE", path}};
+  write(std::string(kKek) + "=\n", 0600);  // as basenc --base64url writes it
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->jwt.key_encryption_key, std::string(kKek) + "=\n");
+
+  write(std::string(kKek) + "\n", 0644);
+  auto readable = load_config(src);
+  ASSERT_FALSE(readable);
+  EXPECT_EQ(readable.error().text(), "The key-encryption key file " + path +
+                                         " (jwt.key_encryption_key_file) is readable by other users; run chmod 600 on it.");
+
+  write("c2hvcnQta2V5LTE2Ynl0ZQ\n", 0600);
+  auto short_key = load_config(src);
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().text(), "The key-encryption key in " + path +
+                                          " (jwt.key_encryption_key_file) must be 32 random bytes in base64url, but it "
+                                          "decodes to 16 bytes " + std::string(kHowToMake) + ".");
+
+  write(kKek, 0600);
+  src.env.emplace_back("CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", kKek);
+  auto both = load_config(src);
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().text(),
+            "Set the key-encryption key once: CLOAKROOM_JWT_KEY_ENCRYPTION_KEY or jwt.key_encryption_key_file, not both.");
+
+  std::remove(path.c_str());
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY_FILE", path}};
+  auto missing = load_config(src);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().text(), "The key-encryption key file " + path + " (jwt.key_encryption_key_file) cannot be read.");
 }
 
 }  // namespace
