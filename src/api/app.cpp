@@ -11,8 +11,8 @@
 #include "api/health_routes.h"
 #include "api/jwks_routes.h"
 #include "api/page_routes.h"
-#include "jose/keys_file.h"
 #include "token/access_tokens.h"
+#include "token/key_source.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
 #include "token/revocation_list.h"
@@ -80,6 +80,7 @@ struct App::Parts {
   std::unique_ptr<UserDirectory> directory;
   std::unique_ptr<SessionService> sessions;
   RevocationList revocations;
+  std::unique_ptr<KeySource> key_source;  // before tokens, which reloads through it
   std::unique_ptr<AccessTokens> tokens;
   std::unique_ptr<TokenService> token_service;
   std::unique_ptr<JwksApi> jwks;
@@ -247,22 +248,29 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   // Users are few and every session check needs its user: all of them now.
   // Sessions are read on first use (SessionService is a near-cache).
   if (auto loaded = p->directory->load(); !loaded) return loaded.error();
+  // The keys file, or the shared store's sealed set (which needs the
+  // key-encryption key: without it, or with another, startup stops here).
+  auto source = open_key_source(c, p->stores);
+  if (!source) return source.error();
+  p->key_source = std::move(*source);
   bool keys_created = false;
-  auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid, &keys_created);
+  auto keys = p->key_source->load_or_create(&keys_created);
   if (!keys) return keys.error();
-  // A new key set beside existing users means the keys file was lost: every
+  // A new key set beside existing users means the keys were lost: every
   // token signed before just stopped verifying. A first start stays quiet.
   if (keys_created) {
     auto users = p->stores.users->list();
     if (!users || !users->empty())
       log_line("warn", "keys_created",
-               {{"path", c.jwt.keys},
+               {{"keys", p->key_source->where()},
                 {"kid", keys->active()->kid()},
                 {"detail",
-                 "The keys file was missing although users exist, so a new signing key was generated: tokens "
-                 "signed before no longer verify. If the file was lost, stop cloakroom and restore it."}});
+                 "The signing keys were missing although users exist, so a new signing key was generated: tokens "
+                 "signed before no longer verify. If the keys were lost, stop cloakroom and restore them (moving "
+                 "to a shared store, `cloakroom store migrate` takes the keys file along)."}});
   }
-  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations);
+  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations,
+                                             p->key_source.get());
   p->token_service = std::make_unique<TokenService>(TokenDeps{c, *p->stores.tokens, *p->directory, *p->tokens,
                                                               p->revocations, p->clock, p->random, *p->metrics});
   if (auto loaded = p->token_service->load(); !loaded) return loaded.error();

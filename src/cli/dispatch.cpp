@@ -21,7 +21,8 @@ commands:
   node list                                  serving processes: heartbeat, applied change feed position, lag
   store migrate --to-users URL [--to-sessions URL]
                                              copy users (and sessions, refresh families, denylist, epochs)
-                                             from the configured stores, e.g. to postgres://...; rerunnable
+                                             from the configured stores, e.g. to postgres://... (with the
+                                             signing keys, sealed: needs the key-encryption key); rerunnable
   key list | generate --alg ALG [--activate] | rotate | activate KID | retire KID [--now]
   token mint --sub NAME [--ttl 15m] [--claim k=v]...
   token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)

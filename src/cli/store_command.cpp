@@ -7,6 +7,8 @@
 //   verified: the target holds all 1200 users of the source
 //
 // Copies keep ids, so sessions and tokens that name a user id stay valid.
+// A target that keeps the signing keys (PostgreSQL) gets the key set too,
+// sealed under the key-encryption key, so access tokens keep verifying.
 // Idempotent: a record the target already holds (by id) is skipped, so a
 // second run copies nothing and says so. Before writing anything it refuses
 // a target that holds a different user (another id) under a source user's name.
@@ -17,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "core/clock.h"
+#include "token/key_source.h"
 
 namespace cloakroom::cli {
 namespace {
@@ -223,6 +226,39 @@ Result<void> describe_sessions(SessionCopy& s, Stores& from, Stores& to, long lo
   return {};
 }
 
+// The signing keys, when the target keeps them (a shared store): the
+// source's whole set (active key, verification and retired keys), sealed
+// there under the key-encryption key, so tokens signed before the move keep
+// verifying after it. Checked before anything is written.
+struct KeyCopy {
+  std::unique_ptr<KeySource> to;
+  jose::KeySet from;
+  std::optional<jose::KeySet> there;  // what the target keeps, at the last look
+};
+
+// Whether `set` holds `key`: the same kid and the same key material.
+bool holds(const jose::KeySet& set, const jose::Jwk& key) {
+  const jose::Jwk* k = set.find(key.kid());
+  return k && jose::KeySet({*k}).to_jwks(true) == jose::KeySet({key}).to_jwks(true);
+}
+
+std::size_t held_keys(const KeyCopy& k) {
+  std::size_t n = 0;
+  for (const jose::Jwk& key : k.from.keys()) n += k.there && holds(*k.there, key) ? 1 : 0;
+  return n;
+}
+
+// A target keeping another set (a node started on it before the move) is
+// the one refusal: one set would be lost, with every token it signed.
+std::optional<std::string> key_clash(const KeyCopy& k) {
+  if (!k.there) return std::nullopt;
+  for (const jose::Jwk& key : k.from.keys())
+    if (!holds(*k.there, key))
+      return "the target keeps another signing key set, without key " + key.kid() +
+             " of this one (did a server start on it before the move?); nothing was written";
+  return std::nullopt;
+}
+
 }  // namespace
 
 int store_command(const Args& args) {
@@ -250,6 +286,20 @@ int store_command(const Args& args) {
     if (opened->feeds[0]->name() == source->feeds.back()->name())
       return fail(kExitUsage, "--to-sessions names the store the sessions are in already (store.sessions); name another one");
     session_target = std::move(*opened);
+  }
+
+  std::optional<KeyCopy> keys;
+  if (target->keys) {
+    auto to = open_key_source(*config, *target);
+    if (!to) return fail(kExitUsage, to.error().text());
+    auto from_source = open_key_source(*config, *source);
+    if (!from_source) return fail(kExitUsage, from_source.error().text());
+    auto from = (*from_source)->load_or_create(nullptr);
+    if (!from) return failed(from.error());
+    auto there = (*to)->load();
+    if (!there) return failed(there.error());
+    keys = KeyCopy{std::move(*to), std::move(*from), std::move(*there)};
+    if (auto clash = key_clash(*keys)) return fail(kExitNo, *clash);
   }
 
   UserCopy users;
@@ -284,6 +334,22 @@ int store_command(const Args& args) {
   if (done && session_target) done = step(sessions.families);
   if (done && session_target) done = step(sessions.denials);
   if (done && session_target) done = step(sessions.epochs);
+  if (done && keys) {
+    const std::size_t total = keys->from.keys().size();
+    std::size_t copied = 0;
+    if (!keys->there) {
+      auto kept = keys->to->create(keys->from);
+      if (!kept) return failed(kept.error());
+      copied = *kept ? total : 0;
+    }
+    auto there = keys->to->load();
+    if (!there) return failed(there.error());
+    keys->there = std::move(*there);
+    if (auto clash = key_clash(*keys)) return fail(kExitNo, *clash);  // another writer came first
+    std::cout << "signing keys: " << copied << " copied, " << total - copied << " already in the target\n";
+    tallies.push_back(Tally{"signing keys", total, copied});
+    held.push_back(held_keys(*keys));
+  }
   if (!done) return failed(done.error());
 
   // Verified: every source record was read back from the target.

@@ -21,7 +21,10 @@ Error bad_key(const std::string& why) {
   return Error{ErrorCode::config_invalid, "must be 32 random bytes in base64url, but " + why + " " + kHowToMake};
 }
 
-Error unopened(const char* sentence) { return Error{ErrorCode::decryption_failed, sentence}; }
+// `reason`: "format", "other_key" or "altered", for callers that word their own message.
+Error unopened(const char* sentence, std::string_view reason) {
+  return Error{ErrorCode::decryption_failed, sentence}.because(reason);
+}
 
 // Header and purpose, authenticated together: changing either fails the tag.
 std::string associated_data(std::string_view header, std::string_view purpose) {
@@ -92,9 +95,9 @@ std::string KeyEncryptionKey::seal(std::string_view plaintext, std::string_view 
 
 Result<std::string> KeyEncryptionKey::open(std::string_view blob, std::string_view purpose) const {
   if (blob.size() < kHeaderBytes + kTagBytes || static_cast<unsigned char>(blob[0]) != kVersion)
-    return unopened("The sealed data is not in a format this build reads.");
+    return unopened("The sealed data is not in a format this build reads.", "format");
   if (sodium_memcmp(bytes(blob) + 1, check_.data(), kCheckBytes) != 0)
-    return unopened("The sealed data was sealed under a different key-encryption key.");
+    return unopened("The sealed data was sealed under a different key-encryption key.", "other_key");
   const std::string ad = associated_data(blob.substr(0, kHeaderBytes), purpose);
   const std::string_view sealed = blob.substr(kHeaderBytes);
   std::string plain(sealed.size() - kTagBytes, '\0');
@@ -102,7 +105,7 @@ Result<std::string> KeyEncryptionKey::open(std::string_view blob, std::string_vi
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &length, nullptr,
                                                  bytes(sealed), sealed.size(), bytes(ad), ad.size(),
                                                  bytes(blob) + 1 + kCheckBytes, key_.data()) != 0)
-    return unopened("The sealed data does not open: it was altered, or sealed as another kind of secret.");
+    return unopened("The sealed data does not open: it was altered, or sealed as another kind of secret.", "altered");
   plain.resize(length);
   return plain;
 }

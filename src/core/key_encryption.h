@@ -47,7 +47,8 @@ class KeyEncryptionKey {
   // A binary blob (see above); `purpose` must be given again to open it.
   std::string seal(std::string_view plaintext, std::string_view purpose, Random& random) const;
   // The plaintext, or decryption_failed: a blob of another format, sealed
-  // under another key, altered, or sealed for another purpose.
+  // under another key, altered, or sealed for another purpose (the error's
+  // reason: "format", "other_key", "altered").
   Result<std::string> open(std::string_view blob, std::string_view purpose) const;
 
  private:

@@ -10,6 +10,7 @@
 //   auto changed = update_keys(path, kid, [&](const KeySet& k) -> Result<KeySet> { return k.with_key(fresh); });
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "jose/key_set.h"
@@ -28,9 +29,21 @@ Result<KeySet> load_signing_keys(const std::string& path, const std::string& sig
 // verifying: the caller, who knows whether this is a first start, warns.
 Result<KeySet> load_or_create_keys(const std::string& path, const std::string& signing_kid,
                                    bool* created = nullptr);
+// The checks every stored key set passes, wherever it is kept (this file,
+// a shared store): a JWKS of at most 1 MiB, keys we trust, unique kids,
+// signing_kid present. `where` names it in the one-sentence error
+// ("keys file /x" gives "The keys file /x is not valid JSON.").
+Result<KeySet> parse_keys(std::string_view text, const std::string& signing_kid, const std::string& where);
+// What signing needs beyond that: an active key with its private half, not retired.
+Result<void> check_signer(const KeySet& keys, const std::string& where);
+// parse_keys, then check_signer.
+Result<KeySet> parse_signing_keys(std::string_view text, const std::string& signing_kid, const std::string& where);
 // Reads a JWKS file without creating anything (the CLI's --jwks, public keys allowed).
 Result<KeySet> load_keys(const std::string& path, const std::string& signing_kid = {});
 Result<void> save_keys(const std::string& path, const KeySet& keys);
+// Writes `keys` (checked as load_signing_keys would) only when `path` does not
+// exist: true when written, false when a file was there already (left as it is).
+Result<bool> create_keys(const std::string& path, const KeySet& keys);
 // Read-modify-write of the keys file under an exclusive lock (flock on
 // PATH.lock), so two `cloakroom key` commands at once cannot lose each
 // other's change. `change` gets the stored set (load_signing_keys) and

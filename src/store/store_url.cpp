@@ -15,6 +15,7 @@
 #include "store/memory/user_store.h"
 #include "store/postgres/change_feed.h"
 #include "store/postgres/database.h"
+#include "store/postgres/key_store.h"
 #include "store/postgres/user_store.h"
 #include "store/redis/change_feed.h"
 #include "store/redis/session_store.h"
@@ -45,6 +46,7 @@ struct OpenArgs {
 struct UserSide {
   std::unique_ptr<UserStore> users;
   std::shared_ptr<ChangeFeed> feed;
+  std::shared_ptr<KeyStore> keys = nullptr;  // a shared store keeps the signing keys too
 };
 struct SessionSide {
   std::unique_ptr<SessionStore> sessions;
@@ -165,7 +167,8 @@ Result<UserSide> open_postgres_users(const OpenArgs& a) {
   if (!db) return db.error();
   auto follower = postgres::Database::open(url, 1);
   if (!follower) return follower.error();
-  return UserSide{std::make_unique<postgres::UserStore>(*db), std::make_shared<postgres::ChangeFeed>(*follower)};
+  return UserSide{std::make_unique<postgres::UserStore>(*db), std::make_shared<postgres::ChangeFeed>(*follower),
+                  std::make_shared<postgres::KeyStore>(*db)};
 }
 
 // Every backend, by URL scheme: adding one is adding (or filling in) its
@@ -312,7 +315,7 @@ Result<Stores> open_stores(const StoreUrls& urls) {
     users->users = std::make_unique<UserStoreTellingSessionsFeed>(std::move(users->users), sessions->feed);
   }
   return Stores{std::move(users->users), std::move(sessions->sessions), std::move(sessions->tokens), std::move(feeds),
-                std::move(sessions->nodes)};
+                std::move(sessions->nodes), std::move(users->keys)};
 }
 
 Result<Stores> open_user_side(std::string_view named, const std::string& url, const std::string& data_dir) {
@@ -322,6 +325,7 @@ Result<Stores> open_user_side(std::string_view named, const std::string& url, co
   Stores out;
   out.users = std::move(users->users);
   out.feeds.push_back(std::move(users->feed));
+  out.keys = std::move(users->keys);
   return out;
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/result.h"
 #include "store/change_feed.h"
+#include "store/key_store.h"
 #include "store/node_registry.h"
 #include "store/session_store.h"
 #include "store/store_url_check.h"
@@ -36,6 +37,9 @@ struct Stores {
   std::vector<std::shared_ptr<ChangeFeed>> feeds;
   // Lives beside the sessions.
   std::shared_ptr<NodeRegistry> nodes;
+  // The shared signing key set, beside the users when they are in a shared
+  // store (PostgreSQL); null: the keys file (jwt.keys) in the data dir.
+  std::shared_ptr<KeyStore> keys;
 };
 
 // What open_stores needs of the config: the values, not the Config, so the

@@ -1,7 +1,5 @@
 #include "token/access_tokens.h"
 
-#include <sys/stat.h>
-
 #include "core/json.h"
 #include "core/log.h"
 #include "jose/jws_signer.h"
@@ -10,7 +8,7 @@
 namespace cloakroom {
 
 AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random,
-                           const RevocationList& revocations)
+                           const RevocationList& revocations, KeySource* source)
     : config_(config),
       clock_(clock),
       random_(random),
@@ -20,8 +18,8 @@ AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock&
       keys_(std::make_shared<const jose::KeySet>(
           keys.without_retired_before(unix_seconds(clock.now()) - retirement_grace(config).count()))),
       stored_(std::move(keys)),
-      cache_(100'000),
-      keys_stamp_(stamp_of(config.jwt.keys)) {}
+      source_(source),
+      cache_(100'000) {}
 
 std::chrono::seconds AccessTokens::retirement_grace(const Config& config) {
   return std::chrono::duration_cast<std::chrono::seconds>(config.jwt.access_ttl + config.jwt.leeway);
@@ -144,28 +142,18 @@ Result<std::string, jose::JoseError> AccessTokens::identity_token(const std::str
   return token;
 }
 
-AccessTokens::FileStamp AccessTokens::stamp_of(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  auto ns = [](const timespec& t) { return static_cast<long long>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
-  return {ns(st.st_mtim), ns(st.st_ctim), static_cast<unsigned long long>(st.st_ino)};
-}
-
 bool AccessTokens::reload_if_changed() {
   bool reloaded = false;
-  const FileStamp stamp = stamp_of(config_.jwt.keys);
-  // A missing file (stamp zero) keeps the keys in use: deleting it is not a rotation.
-  if (stamp != FileStamp{} && stamp != keys_stamp_) {
-    keys_stamp_ = stamp;  // judged once per change, not logged every second
-    auto keys = jose::load_signing_keys(config_.jwt.keys, config_.jwt.signing_kid);
-    if (keys) {
-      stored_ = std::move(*keys);
-      reloaded = true;
-      log_line("info", "keys_reloaded", {{"path", config_.jwt.keys}});
-    } else {
-      // Keep serving with the keys we have; say why the new file was refused.
+  if (source_) {
+    auto changed = source_->reload_if_changed();
+    if (!changed) {
+      // Keep serving with the keys we have; say why the new set was refused.
       log_line("error", "keys_reload_failed",
-               {{"path", config_.jwt.keys}, {"detail", keys.error().text()}, {"kept", "the keys in use"}});
+               {{"keys", source_->where()}, {"detail", changed.error().text()}, {"kept", "the keys in use"}});
+    } else if (*changed) {
+      stored_ = std::move(**changed);
+      reloaded = true;
+      log_line("info", "keys_reloaded", {{"keys", source_->where()}});
     }
   }
   const long long cutoff = unix_seconds(clock_.now()) - retirement_grace(config_).count();

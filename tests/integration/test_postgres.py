@@ -3,6 +3,8 @@ CLI changes reaching the running server, PostgreSQL going down and coming back, 
 `store migrate` from a populated SQLite store without logging anyone out.
 One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
 import itertools
+import json
+import os
 import re
 import time
 import unittest
@@ -13,6 +15,8 @@ from redis_server import RedisServer
 
 pg = None
 _names = itertools.count(1)
+# The key-encryption key every cloakroom on PostgreSQL users needs (the signing keys are kept there, sealed).
+KEK = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA"}
 
 
 def setUpModule():
@@ -41,7 +45,7 @@ def verify(srv, sid):
 class PostgresUsersTest(unittest.TestCase):
     def setUp(self):
         self.db, self.url = fresh_database()
-        self.env = {"CLOAKROOM_STORE_USERS": self.url}
+        self.env = dict(KEK, CLOAKROOM_STORE_USERS=self.url)
         self.srv = CloakroomServer(env=self.env).start()
 
     def tearDown(self):
@@ -171,7 +175,7 @@ class PostgresUsersTest(unittest.TestCase):
     def test_bad_password_is_never_shown(self):
         """A URL PostgreSQL refuses stops serve with one sentence showing the password as ***."""
         bad = pg.url(self.db, password="Not-The-Pw-123")
-        r = run_cli(["serve", "--listen", "127.0.0.1:0"], self.srv.data_dir, env={"CLOAKROOM_STORE_USERS": bad})
+        r = run_cli(["serve", "--listen", "127.0.0.1:0"], self.srv.data_dir, env=dict(KEK, CLOAKROOM_STORE_USERS=bad))
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn(f"postgres://cloakroom:***@127.0.0.1:{pg.port}/{self.db}", r.stderr)
         self.assertNotIn("Not-The-Pw-123", r.stderr + r.stdout)
@@ -191,7 +195,7 @@ class StoreMigrateTest(unittest.TestCase):
                 srv.__exit__(None, None, None)
 
     def migrate(self, *args):
-        return run_cli(["store", "migrate"] + list(args), self.data)
+        return run_cli(["store", "migrate"] + list(args), self.data, env=KEK)
 
     def populate(self):
         """4 users, 1 session, 2 refresh families, 1 denylist entry, 1 raised epoch."""
@@ -226,8 +230,9 @@ class StoreMigrateTest(unittest.TestCase):
                      "refresh token families: 2 copied, 0 already in the target",
                      "denylist entries: 1 copied, 0 already in the target",
                      "token epochs: 1 copied, 0 already in the target",
+                     "signing keys: 1 copied, 0 already in the target",
                      "verified: the target holds all 4 users, 1 sessions, 2 refresh token families, "
-                     "1 denylist entries and 1 token epochs of the source"):
+                     "1 denylist entries, 1 token epochs and 1 signing keys of the source"):
             self.assertIn(line, r.stdout)
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
 
@@ -235,12 +240,13 @@ class StoreMigrateTest(unittest.TestCase):
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn("users: 0 copied, 4 already in the target", again.stdout)
         self.assertIn("token epochs: 0 copied, 1 already in the target", again.stdout)
+        self.assertIn("signing keys: 0 copied, 1 already in the target", again.stdout)
         self.assertIn("nothing to copy: the target already holds all 4 users", again.stdout)
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
 
-        # The switch: a new process on the new stores (same data dir, so the same keys), then the old one goes.
+        # The switch: a new process on the new stores (the signing keys moved with them), then the old one goes.
         self.new = CloakroomServer(data_dir=self.data,
-                                   env={"CLOAKROOM_STORE_USERS": url, "CLOAKROOM_STORE_SESSIONS": sessions}).start()
+                                   env=dict(KEK, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions)).start()
         self.old.stop()
         self.assertEqual(verify(self.new, self.alice_sid), 200)
         status, _, _ = self.new.request("POST", "/auth/refresh", {"refresh_token": self.bob["refresh_token"]})
@@ -265,8 +271,9 @@ class StoreMigrateTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip().splitlines(),
                          ["users: 4 copied, 0 already in the target",
-                          "verified: the target holds all 4 users of the source"])
-        self.new = CloakroomServer(data_dir=self.data, env={"CLOAKROOM_STORE_USERS": url}).start()
+                          "signing keys: 1 copied, 0 already in the target",
+                          "verified: the target holds all 4 users and 1 signing keys of the source"])
+        self.new = CloakroomServer(data_dir=self.data, env=dict(KEK, CLOAKROOM_STORE_USERS=url)).start()
         self.assertEqual(verify(self.new, self.alice_sid), 200)
         self.assertEqual(verify(self.old, self.alice_sid), 200)
         # A user registered on the old server meanwhile is picked up by a second run; one
@@ -286,7 +293,7 @@ class StoreMigrateTest(unittest.TestCase):
         self.assertEqual(self.old.register("bob", "correct horse")[0], 201)
         db, url = fresh_database()
         other = run_cli(["user", "add", "ALICE", "--password-stdin"], self.data + "-other", stdin="other horse\n",
-                        env={"CLOAKROOM_STORE_USERS": url})
+                        env=dict(KEK, CLOAKROOM_STORE_USERS=url))
         self.assertEqual(other.returncode, 0, other.stderr)
         r = self.migrate("--to-users", url)
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -296,6 +303,27 @@ class StoreMigrateTest(unittest.TestCase):
                                    r'here id .+\); nothing was written\.$')
         self.assertEqual(r.stdout, "")
         self.assertEqual(pg.sql("SELECT username FROM cloakroom_users", db), "ALICE")
+
+    def test_signing_keys_need_the_kek_and_a_target_with_other_keys_is_refused(self):
+        """Without the key-encryption key the move is refused (exit 2); a target that already keeps
+        another key set (a server started on it first) is refused (exit 1) before anything is
+        written; the keys file's key then verifies nowhere but here."""
+        self.assertEqual(self.old.register("alice", "correct horse")[0], 201)
+        db, url = fresh_database()
+        r = run_cli(["store", "migrate", "--to-users", url], self.data)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("are kept encrypted for every node, so this node needs the key-encryption key", r.stderr)
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "0")
+        early = CloakroomServer(env=dict(KEK, CLOAKROOM_STORE_USERS=url)).start()
+        early.__exit__(None, None, None)
+        with open(os.path.join(self.data, "keys.jwks.json")) as f:
+            kid = json.load(f)["keys"][0]["kid"]
+        r = self.migrate("--to-users", url)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stderr.strip(), f"cloakroom: the target keeps another signing key set, without key {kid} of "
+                                           "this one (did a server start on it before the move?); nothing was written.")
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "0")
+        self.assertEqual(pg.sql("SELECT version FROM cloakroom_signing_keys", db), "1")
 
     def test_usage_errors(self):
         """A missing or unusable target is refused with one sentence (exit 2), the password never shown."""

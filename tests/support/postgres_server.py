@@ -3,6 +3,7 @@
     pg = PostgresServer().start()            # initdb + postgres on 127.0.0.1, a free port
     url = pg.create_database("users_1")      # postgres://cloakroom:PASSWORD@127.0.0.1:PORT/users_1
     pg.sql("SELECT count(*) FROM cloakroom_users", "users_1")   # -> "1"
+    pg.dump("users_1")                       # pg_dump's SQL text: every row of every table
     pg.stop(); pg.start()                    # a restart: same port, same data
     pg.destroy()                             # stop by pid, remove the directory
 
@@ -110,6 +111,14 @@ class PostgresServer:
         if r.returncode != 0:
             raise RuntimeError(f"psql failed: {r.stderr}")
         return r.stdout.strip()
+
+    def dump(self, database):
+        """pg_dump of the whole database (schema and every row), as plain SQL text."""
+        r = subprocess.run([os.path.join(BIN, "pg_dump"), "-h", self.dir, "-p", str(self.port), "-U", USER,
+                            "--no-owner", database], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_dump failed: {r.stderr}")
+        return r.stdout
 
     def create_database(self, name):
         self.sql(f"CREATE DATABASE {name}")

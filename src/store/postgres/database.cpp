@@ -49,6 +49,16 @@ const std::vector<std::vector<const char*>>& migrations() {
           ))sql",
           "INSERT INTO cloakroom_feed_position (position) VALUES (0)",
       },
+      // 2: the signing key set every node shares (one row): the private JWKS
+      // sealed under the key-encryption key, never in the clear.
+      {
+          R"sql(CREATE TABLE cloakroom_signing_keys (
+            one        boolean PRIMARY KEY DEFAULT true CHECK (one),
+            version    bigint NOT NULL,
+            sealed     bytea NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now()
+          ))sql",
+      },
   };
   return m;
 }

@@ -44,6 +44,7 @@ TEST(KeyEncryption, WrongKeyIsAnErrorThatSaysSo) {
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, ErrorCode::decryption_failed);
   EXPECT_EQ(opened.error().text(), "The sealed data was sealed under a different key-encryption key.");
+  EXPECT_EQ(opened.error().reason, "other_key");
 }
 
 // Every single altered byte, anywhere in the blob, is refused.
@@ -62,6 +63,7 @@ TEST(KeyEncryption, EveryTamperedByteIsRefused) {
   tampered[40] = static_cast<char>(tampered[40] ^ 0x80);  // in the ciphertext
   EXPECT_EQ(k.open(tampered, kPurpose).error().text(),
             "The sealed data does not open: it was altered, or sealed as another kind of secret.");
+  EXPECT_EQ(k.open(tampered, kPurpose).error().reason, "altered");
   EXPECT_EQ(k.open(blob.substr(0, blob.size() - 1), kPurpose).error().code, ErrorCode::decryption_failed);
   EXPECT_EQ(k.open(blob.substr(0, 20), kPurpose).error().text(), "The sealed data is not in a format this build reads.");
   EXPECT_EQ(k.open("", kPurpose).error().text(), "The sealed data is not in a format this build reads.");

@@ -98,7 +98,8 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   testing::FakeClock clock;
   OsRandom rng;
   RevocationList revocations;
-  AccessTokens tokens{config, *jose::load_signing_keys(config.jwt.keys, ""), clock, rng, revocations};
+  auto source = file_key_source(config, nullptr);
+  AccessTokens tokens{config, *source->load_or_create(nullptr), clock, rng, revocations, source.get()};
   EXPECT_FALSE(tokens.reload_if_changed());  // unchanged
 
   // 1. A new key in a file others can read: refused, logged, old keys kept.
