@@ -28,11 +28,17 @@ redis_port=$(free_port)
 taskset -c "$CLIENT_CPU" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no &
 pids+=($!)
+redis_pid=$!
 wait_port "$redis_port"
+
+# CPU time a process (all its threads) has used, in µs: throughput on this
+# shared VM drifts with the neighbours' load, CPU per request much less.
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1e6 / hz}' "/proc/$1/stat"; }
+seconds=${WRK_DURATION%s}
 
 # start_node NAME SESSIONS_STORE CACHE_ENTRIES: user "bench" in its own data dir
 # ($tmp/NAME, users in SQLite there), then `serve`. Sets $port. (Not a $(...)
-# function: the server would inherit its pipe.)
+# function: the server would inherit its pipe.) Its pid goes to node_pid[NAME].
 start_node() {
   local name=$1 sessions=$2 cache=$3 data=$tmp/$1
   case $sessions in
@@ -45,6 +51,7 @@ start_node() {
     CLOAKROOM_PASSWORD_WORKERS=1 CLOAKROOM_HTTP_ACCESS_LOG=false CLOAKROOM_THROTTLE_PER_IP=1000000 \
     taskset -c "$SERVER_CPU" "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>"$tmp/$name.log" &
   pids+=($!)
+  node_pid[$name]=$!
   wait_port "$port"
 }
 
@@ -58,7 +65,7 @@ login() {
 echo "bench: verify throughput" >&2
 start_nginx "$tmp" '{"status":"ok"}'
 names=(nginx sqlite redis redis_nocache sqlite_nocache)
-declare -A url cookie lines
+declare -A url cookie lines node_pid
 url[nginx]="http://127.0.0.1:$port/"
 for spec in "sqlite sqlite 1000000" "redis redis 1000000" "redis_nocache redis 0" "sqlite_nocache sqlite 0"; do
   read -r name store cache <<<"$spec"
@@ -72,9 +79,13 @@ for r in $(seq "$RUNS"); do
   for k in $(seq 0 $((n - 1))); do
     name=${names[$(( (k + r) % n ))]}
     if [[ $name == nginx ]]; then
-      line=$(wrk_run "${url[nginx]}")
+      line="$(wrk_run "${url[nginx]}") 0 0"
     else
+      # µs of CPU per check: the node's, and Redis's (idle but for the feed, unless the node has no cache).
+      node0=$(cpu_us "${node_pid[$name]}") redis0=$(cpu_us "$redis_pid")
       line=$(wrk_run "${url[$name]}/auth/verify" -H "Cookie: ${cookie[$name]}")
+      line+=" $(awk -v n0="$node0" -v n1="$(cpu_us "${node_pid[$name]}")" -v r0="$redis0" -v r1="$(cpu_us "$redis_pid")" \
+        -v s="$seconds" '{printf "%.1f %.1f", (n1 - n0) / ($1 * s), (r1 - r0) / ($1 * s)}' <<<"$line")"
     fi
     [[ $(awk '{print $4}' <<<"$line") == 0 ]] || { echo "bench: $name answered non-2xx: $line" >&2; exit 1; }
     lines[$name]+="$line"$'\n'
@@ -86,11 +97,13 @@ sqlite_rps=$(med sqlite | awk '{print $1}')
 
 echo "| measurement | result | p50 ms | p99 ms | relative |"
 echo "|---|---|---|---|---|"
-# verify_row LABEL NAME: req/s, latencies, share of nginx and of the SQLite node
+# verify_row LABEL NAME: req/s, latencies, share of nginx and of the SQLite node, CPU per check
 verify_row() {
-  awk -v name="$1" -v n="$nginx_rps" -v s="$sqlite_rps" \
-    '{printf "| %s | %.0f req/s | %s | %s | %.0f%% of nginx, %.2f× the SQLite node |\n", name, $1, $2, $3, 100 * $1 / n, $1 / s}' \
-    <<<"$(med "$2")"
+  awk -v name="$1" -v n="$nginx_rps" -v s="$sqlite_rps" -v redis="$([[ $2 == redis* ]] && echo 1)" '{
+    cpu = $5 > 0 ? sprintf("; CPU per check: node %.1f µs", $5) : ""
+    if (redis) cpu = cpu sprintf(", Redis %.1f µs", $6)
+    printf "| %s | %.0f req/s | %s | %s | %.0f%% of nginx, %.2f× the SQLite node%s |\n", name, $1, $2, $3, 100 * $1 / n, $1 / s, cpu
+  }' <<<"$(med "$2")"
 }
 verify_row "(a) nginx \`return 200\` (1 worker)" nginx
 verify_row "(a) \`/auth/verify\` session cookie, SQLite node" sqlite
