@@ -140,9 +140,19 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
       INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
               "Sessions and refresh families per user, counted together; a login beyond it ends the oldest (0 = unlimited)."),
-      INT_KEY("session", "cache_entries", session.cache_entries, 1000, 100'000'000,
+      // 0 or at least 1000: 0 turns the near-cache off (every check reads the store), so the
+      // per-request-lookup design can be measured beside ours; a small nonzero cache only thrashes.
+      KeySpec{"session", "cache_entries", Kind::integer, 0, 100'000'000,
               "Sessions this process keeps in memory (~150 bytes each); others are read from the store on use. "
-              "At least 1000: split over 16 shards, fewer would push busy sessions out and every check to the store."),
+              "At least 1000: split over 16 shards, fewer would push busy sessions out and every check to the store. "
+              "0 = no cache, every check reads the store: for comparison only (bench/scaleout.sh), never in production.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const long long n = std::get<long long>(t);
+                if (n != 0 && n < 1000) return invalid("must be 0 (no cache, for comparison only) or at least 1000");
+                c.session.cache_entries = static_cast<std::size_t>(n);
+                return {};
+              },
+              [](const Config& c) { return std::to_string(c.session.cache_entries); }},
       BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
       KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
               [](Config& c, const Typed& t) -> Result<void> {

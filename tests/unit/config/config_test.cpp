@@ -35,6 +35,19 @@ TEST(Config, DefaultsMatchSpec) {
   EXPECT_EQ(c->session.cache_entries, 1'000'000u);
 }
 
+// session.cache_entries = 0 turns the near-cache off (the per-request-lookup
+// design, for comparison); 1..999 stay refused with a message that says so.
+TEST(Config, CacheEntriesIsZeroOrAtLeastAThousand) {
+  auto off = from_toml("[session]\ncache_entries = 0");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->session.cache_entries, 0u);
+  auto small = from_toml("[session]\ncache_entries = 1");
+  ASSERT_FALSE(small);
+  EXPECT_NE(small.error().text().find("must be 0 (no cache, for comparison only) or at least 1000"),
+            std::string_view::npos)
+      << small.error().text();
+}
+
 // The refresh grace window may be turned off.
 TEST(Config, RefreshGraceMayBeZero) {
   auto c = from_toml("[jwt]\nrefresh_grace = \"0s\"");
