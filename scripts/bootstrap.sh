@@ -3,10 +3,12 @@
 # Idempotent: when every package is already installed it only runs dpkg-query.
 set -euo pipefail
 
+# postgresql-15: its binaries run the tests' own throwaway servers (tests/support/postgres_server.*).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libicu-dev
+  libpq-dev postgresql-15
   googletest libgtest-dev libbenchmark-dev
   python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
   chromium fonts-dejavu-core redis-server libhiredis-dev gnuplot-nox

@@ -11,8 +11,8 @@
 #include "api/health_routes.h"
 #include "api/jwks_routes.h"
 #include "api/page_routes.h"
-#include "jose/keys_file.h"
 #include "token/access_tokens.h"
+#include "token/key_source.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
 #include "token/revocation_list.h"
@@ -38,6 +38,15 @@ namespace cloakroom::api {
 
 namespace {
 int cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+// feeds.back() carries session and token revocations: checks fail closed
+// feed.max_staleness after it goes unread. A users' feed on another backend
+// carries only user changes: feed.users_max_staleness (see FeedFollower).
+std::vector<std::chrono::milliseconds> staleness_bounds(const Config& c, const Stores& stores) {
+  std::vector<std::chrono::milliseconds> bounds(stores.feeds.size(), c.feed.users_max_staleness);
+  if (!bounds.empty()) bounds.back() = c.feed.max_staleness;
+  return bounds;
+}
+
 std::string host_name() {
   char name[256] = {};
   return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("localhost");
@@ -67,6 +76,7 @@ struct App::Parts {
   std::unique_ptr<UserDirectory> directory;
   std::unique_ptr<SessionService> sessions;
   RevocationList revocations;
+  std::unique_ptr<KeySource> key_source;  // before tokens, which reloads through it
   std::unique_ptr<AccessTokens> tokens;
   std::unique_ptr<TokenService> token_service;
   std::unique_ptr<JwksApi> jwks;
@@ -147,6 +157,9 @@ struct App::Parts {
   Result<void> resync() {
     sessions->evict_all();
     if (auto r = directory->reload(); !r) return r;
+    // Again: a fill that ran between the two may have cached a session
+    // holding a slot reload() just dropped, which no refresh would reach.
+    sessions->evict_all();
     return token_service->load();
   }
 
@@ -172,7 +185,7 @@ struct App::Parts {
         for (const auto& f : follower->status()) lag = std::max(lag, f.lag_ms);
         return static_cast<double>(lag) / 1000.0;
       }
-      case GaugeId::feed_age_seconds: return static_cast<double>(freshness.age_ms()) / 1000.0;
+      case GaugeId::feed_age_seconds: return static_cast<double>(follower->unanswered_ms()) / 1000.0;
       case GaugeId::heartbeat_age_seconds: return static_cast<double>(follower->heartbeat_age_ms()) / 1000.0;
       case GaugeId::count_: break;
     }
@@ -230,33 +243,41 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   p->directory = std::make_unique<UserDirectory>(*p->stores.users);
   p->sessions = std::make_unique<SessionService>(
       SessionDeps{c, *p->stores.sessions, *p->directory, p->clock, p->random, *p->metrics});
+  if (!p->stores.throttles) return Error{ErrorCode::internal, "The stores came without throttle buckets."};
   p->login_throttles = std::make_unique<LoginThrottles>(c.throttle, *p->stores.throttles);
   p->refresh_failures_by_ip = std::make_unique<LoginThrottle>(
       ThrottleRule{"refresh_ip", c.throttle.per_ip, c.throttle.window}, *p->stores.throttles);
   p->follower = std::make_unique<FeedFollower>(
-      FollowerDeps{p->stores.feeds, *p->stores.nodes, p->clock, p->freshness,
+      FollowerDeps{p->stores.feeds, staleness_bounds(c, p->stores), *p->stores.nodes, p->clock, p->freshness,
                    [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
   // Before anything is loaded: an entry written meanwhile is replayed, not missed.
   if (auto started = p->follower->start(); !started) return started.error();
   // Users are few and every session check needs its user: all of them now.
   // Sessions are read on first use (SessionService is a near-cache).
   if (auto loaded = p->directory->load(); !loaded) return loaded.error();
+  // The keys file, or the shared store's sealed set (which needs the
+  // key-encryption key: without it, or with another, startup stops here).
+  auto source = open_key_source(c, p->stores);
+  if (!source) return source.error();
+  p->key_source = std::move(*source);
   bool keys_created = false;
-  auto keys = jose::load_or_create_keys(c.jwt.keys, c.jwt.signing_kid, &keys_created);
+  auto keys = p->key_source->load_or_create(&keys_created);
   if (!keys) return keys.error();
-  // A new key set beside existing users means the keys file was lost: every
+  // A new key set beside existing users means the keys were lost: every
   // token signed before just stopped verifying. A first start stays quiet.
   if (keys_created) {
     auto users = p->stores.users->list();
     if (!users || !users->empty())
       log_line("warn", "keys_created",
-               {{"path", c.jwt.keys},
+               {{"keys", p->key_source->where()},
                 {"kid", keys->active()->kid()},
                 {"detail",
-                 "The keys file was missing although users exist, so a new signing key was generated: tokens "
-                 "signed before no longer verify. If the file was lost, stop cloakroom and restore it."}});
+                 "The signing keys were missing although users exist, so a new signing key was generated: tokens "
+                 "signed before no longer verify. If the keys were lost, stop cloakroom and restore them (moving "
+                 "to a shared store, `cloakroom store migrate` takes the keys file along)."}});
   }
-  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations);
+  p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations,
+                                             p->key_source.get());
   p->token_service = std::make_unique<TokenService>(TokenDeps{c, *p->stores.tokens, *p->directory, *p->tokens,
                                                               p->revocations, p->clock, p->random, *p->metrics});
   if (auto loaded = p->token_service->load(); !loaded) return loaded.error();
@@ -276,7 +297,9 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
                                                          *p->refresh_failures_by_ip, p->clock, *p->metrics,
                                                          *p->store_pool});
   p->pages = std::make_unique<PagesApi>(PagesDeps{c, *p->authenticator, *p->redirects});
-  p->health = std::make_unique<HealthApi>(*p->stores.users, *p->store_pool, p->freshness, *p->metrics,
+  // One feed: users and sessions share a store, whose writability readiness includes.
+  UserStore* writable = p->stores.feeds.size() == 1 ? p->stores.users.get() : nullptr;
+  p->health = std::make_unique<HealthApi>(writable, *p->store_pool, p->freshness, *p->metrics,
                                           [parts](GaugeId id) { return parts->gauge(id); });
 
   return std::unique_ptr<App>(new App(std::move(p)));

@@ -8,8 +8,9 @@ http::Task HealthApi::healthz(http::Request&) { co_return http::json_response(20
 
 http::Task HealthApi::readyz(http::Request&) {
   if (!freshness_.fresh()) co_return http::error_response(feed_stale_error());
-  if (auto r = co_await http::on_pool(store_pool_, [&] { return users_.ping(); }); !r)
-    co_return http::error_response(r.error());
+  if (writable_)
+    if (auto r = co_await http::on_pool(store_pool_, [&] { return writable_->ping(); }); !r)
+      co_return http::error_response(r.error());
   co_return http::json_response(200, "{\"status\":\"ready\"}");
 }
 

@@ -61,6 +61,9 @@ http::Task TokenApi::refresh(http::Request& req) {
                                        " cookie."});
   if (from_cookie)
     if (auto r = d_.csrf.check_same_origin(req); !r) co_return error_response(r.error());
+  // A refresh mints a token from what this process knows of the user (roles,
+  // disabled): not while it cannot confirm that is current.
+  if (auto current = d_.authenticator.can_vouch(); !current) co_return http::refusal(current.error());
 
   // Throttled per network a client controls: an IPv6 /64, not one address of it.
   const std::string ip = client_network(req.remote_ip);

@@ -10,7 +10,7 @@ boost::asio::awaitable<Result<Authenticated>> Authenticator::authenticate(const 
     co_return Error{ErrorCode::unauthenticated, "No credential: send a session cookie, X-Session-ID or a bearer token."}
         .because("no_credential");
   // A credential we cannot confirm is not revoked elsewhere gets no answer yet.
-  if (!freshness_.fresh()) co_return feed_stale_error();
+  if (auto current = can_vouch(); !current) co_return current.error();
   switch (credential.source) {
     case Credential::Source::none:
       break;

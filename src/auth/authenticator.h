@@ -71,6 +71,12 @@ class Authenticator {
   // `req` must outlive the await (a handler's request does).
   boost::asio::awaitable<Result<Authenticated>> authenticate(const http::Request& req) const;
   const CookieNames& names() const { return names_; }
+  // feed_stale (503) while this process cannot confirm recent changes: for
+  // anything that vouches for a user from in-process state (a refresh too).
+  Result<void> can_vouch() const {
+    if (!freshness_.fresh()) return feed_stale_error();
+    return {};
+  }
 
  private:
   CookieNames names_;

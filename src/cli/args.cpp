@@ -6,7 +6,7 @@
 namespace cloakroom::cli {
 namespace {
 // Flags that take no value.
-const std::set<std::string> kBooleanFlags = {"password-stdin", "activate", "help", "json", "no-wait"};
+const std::set<std::string> kBooleanFlags = {"password-stdin", "activate", "help", "json", "no-wait", "now"};
 const std::set<std::string_view> kGlobalFlags = {"config", "data-dir", "help"};
 }  // namespace
 

@@ -19,15 +19,21 @@ commands:
   session list [--user NAME]
   session revoke ID | revoke --user NAME
   node list                                  serving processes: heartbeat, applied change feed position, lag
-  key list | generate --alg ALG [--activate] | rotate | retire KID
+  store migrate --to-users URL [--to-sessions URL]
+                                             copy users (and sessions, refresh families, denylist, epochs)
+                                             from the configured stores, e.g. to postgres://... (with the
+                                             signing keys, sealed: needs the key-encryption key); rerunnable
+  key list | generate --alg ALG [--activate] | rotate | activate KID | retire KID [--now]
   token mint --sub NAME [--ttl 15m] [--claim k=v]...
   token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)
   password calibrate [--target 500ms] [--memory-kib 19456]
   version
 
-Revoking commands (session revoke, user disable|enable|passwd|roles, key retire)
+Revoking commands (session revoke, user disable|enable|passwd|roles, key generate|rotate|activate|retire)
 return once every serving process has applied the change: --wait 5s changes
-the bound (default 2s), --no-wait returns at once.
+the bound (default 2s), --no-wait returns at once. A new signing key (key
+rotate, activate, generate --activate) signs only after every serving process
+has loaded it, so those wait twice and never take --no-wait.
 
 Global options go before or after the command. Exit status: 0 success,
 1 the answer is no (unknown user, failure), 2 usage or configuration error.
@@ -53,6 +59,7 @@ int run(int argc, const char* const* argv) {
   if (command == "key") return key_command(*args);
   if (command == "token") return token_command(*args);
   if (command == "node") return node_command(*args);
+  if (command == "store") return store_command(*args);
   return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
 }
 

@@ -1,67 +1,175 @@
 #include <algorithm>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 
 #include "cli/commands.h"
-#include "jose/keys_file.h"
+#include "core/clock.h"
+#include "token/access_tokens.h"
+#include "token/key_source.h"
 
 namespace cloakroom::cli {
 namespace {
 
+constexpr const char* kUsage =
+    "usage: cloakroom key list | generate --alg ALG [--activate] | rotate | activate KID | retire KID [--now]";
+
 int key_failure(const Error& e) { return fail(kExitNo, e.text()); }
 
-// The keys file changed: every serving process reloads it through the change
-// feed (not only at its once-a-second look at the file), and the command
-// returns when all have.
-int announce(const Config& config, const Args& args) {
-  auto stores = open_stores(store_urls(config));
-  if (!stores) return key_failure(stores.error());
-  if (auto r = stores->feeds.front()->append(Change{Change::Kind::keys_changed}); !r) return key_failure(r.error());
-  return confirm_applied(*stores, args);
+long long now_seconds() { return unix_seconds(SystemClock{}.now()); }
+
+// What every step of a key command works on: the stores (for the wait) and
+// where the keys are kept (the keys file, or the shared store).
+struct Keys {
+  const Config& config;
+  const Args& args;
+  Stores& stores;
+  KeySource& source;
+};
+
+// One change to the kept key set, under the source's lock, recorded on the
+// change feed by the source itself; then the wait until every live serving
+// process has applied it (confirm_applied), or exit 1 naming those that have
+// not. Retired keys whose grace has passed go on the way: no process
+// verifies with them any more, so their private halves need not be kept.
+int change_and_wait(Keys& k, const std::function<Result<jose::KeySet>(const jose::KeySet&)>& change,
+                    const std::function<void(const jose::KeySet&)>& report = {}) {
+  const long long cutoff = now_seconds() - AccessTokens::retirement_grace(k.config).count();
+  auto kept = k.source.update([&](const jose::KeySet& stored) -> Result<jose::KeySet> {
+    auto next = change(stored);
+    if (!next) return next;
+    return next->without_retired_before(cutoff);
+  });
+  if (!kept) return key_failure(kept.error());
+  if (report) report(*kept);
+  return confirm_applied(k.stores, k.args);
+}
+
+// Publish, then activate: `kid` is already kept as a verification key (or
+// is being published now, by `publish`). Only once every live serving
+// process has loaded it (so each one verifies what any other signs with it)
+// does it become the signing key, announced and waited for again. If the
+// first wait fails, the key stays verify-only.
+int publish_then_activate(Keys& k, const std::string& kid,
+                          const std::function<Result<jose::KeySet>(const jose::KeySet&)>& publish,
+                          const std::function<void(const jose::KeySet&)>& report = {}) {
+  if (int published = change_and_wait(k, publish, report); published != kExitOk)
+    return fail(kExitNo, "key " + kid + " was not activated: it stays a verification key and nothing signs with it. "
+                         "Once every serving process runs, activate it with: cloakroom key activate " + kid);
+  const std::string& signing_kid = k.config.jwt.signing_kid;
+  return change_and_wait(
+      k,
+      [&](const jose::KeySet& stored) -> Result<jose::KeySet> {
+        if (!stored.find(kid)) return Error{ErrorCode::config_invalid, "key " + kid + " is no longer in the " + k.source.where()};
+        if (stored.retired_at(kid) != 0)
+          return Error{ErrorCode::config_invalid, "key " + kid + " was retired meanwhile; it cannot sign"};
+        return stored.activated(kid, signing_kid);
+      },
+      [&](const jose::KeySet&) {
+        if (!signing_kid.empty() && signing_kid != kid) {
+          std::cout << "key " << kid << " is first in the " << k.source.where() << "\n";
+          std::cerr << "cloakroom: note: jwt.signing_kid is set to " << signing_kid
+                    << ", so that key keeps signing until you change it.\n";
+        } else {
+          std::cout << "now signing with " << kid << "\n";
+        }
+      });
+}
+
+std::string status_of(const jose::KeySet& keys, const jose::Jwk& k, long long grace, long long now) {
+  if (keys.active() && keys.active()->kid() == k.kid()) return "active (signs and verifies)";
+  const long long at = keys.retired_at(k.kid());
+  if (at == 0) return "verifies only";
+  if (at + grace <= now) return "retired " + rfc3339(at * 1000) + ", no longer verifies";
+  return "retired " + rfc3339(at * 1000) + ", verifies until " + rfc3339((at + grace) * 1000);
 }
 
 }  // namespace
 
-// `key list | generate --alg ALG [--activate] | rotate | retire KID` on the
-// keys file (jwt.keys). The first key in the file signs (unless
-// jwt.signing_kid names another); the others verify until retired. A running
-// server reloads the file within a second.
+// `key list | generate --alg ALG [--activate] | rotate | activate KID |
+// retire KID [--now]` on the kept key set: the keys file (jwt.keys) or the
+// shared store's (users in PostgreSQL). The first key signs (unless
+// jwt.signing_kid names another); the others verify until retired, and a
+// retired key verifies for jwt.access_ttl + jwt.leeway more. Every change is
+// recorded on the change feed and waited for.
 int key_command(const Args& args) {
   const auto& pos = args.positional;
   const std::string verb = pos.size() > 1 ? pos[1] : "";
-  if (verb != "list" && verb != "generate" && verb != "rotate" && verb != "retire")
-    return fail(kExitUsage, "usage: cloakroom key list | generate --alg ALG [--activate] | rotate | retire KID");
-  if (pos.size() != (verb == "retire" ? 3u : 2u))
-    return fail(kExitUsage, "usage: cloakroom key " + verb + (verb == "retire" ? " KID" : ""));
+  if (verb != "list" && verb != "generate" && verb != "rotate" && verb != "activate" && verb != "retire")
+    return fail(kExitUsage, kUsage);
+  const bool names_kid = verb == "retire" || verb == "activate";
+  if (pos.size() != (names_kid ? 3u : 2u))
+    return fail(kExitUsage, "usage: cloakroom key " + verb + (names_kid ? " KID" : "") + (verb == "retire" ? " [--now]" : ""));
   if (auto r = verb == "generate" ? args.only({"alg", "activate", "wait", "no-wait"})
-               : verb == "list"     ? args.only({})
-                                    : args.only({"wait", "no-wait"});
+               : verb == "list"   ? args.only({})
+               : verb == "retire" ? args.only({"now", "wait", "no-wait"})
+                                  : args.only({"wait", "no-wait"});
       !r)
     return fail(kExitUsage, r.error().text());
+  const bool activate = verb == "rotate" || verb == "activate" || args.has("activate");
+  // Why: activating before every process can verify the key is what makes
+  // other processes refuse the tokens it signs.
+  if (activate && args.has("no-wait"))
+    return fail(kExitUsage, "a new signing key is activated only once every serving process has it, so --no-wait "
+                            "cannot be used here (--wait gives them longer)");
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  const std::string& path = config->jwt.keys;
-  auto keys = jose::load_or_create_keys(path, config->jwt.signing_kid);
+  auto stores = open_stores(store_urls(*config));
+  if (!stores) return key_failure(stores.error());
+  auto source = open_key_source(*config, *stores);
+  if (!source) return fail(kExitUsage, source.error().text());
+  auto keys = (*source)->load_or_create(nullptr);
   if (!keys) return key_failure(keys.error());
-  std::vector<jose::Jwk> list = keys->keys();
-  const std::string active = keys->active() ? keys->active()->kid() : "";
+  Keys k{*config, args, *stores, **source};
+  const long long grace = AccessTokens::retirement_grace(*config).count();
 
   if (verb == "list") {
+    const long long now = now_seconds();
     std::cout << std::left << std::setw(46) << "KID" << std::setw(8) << "ALG" << "STATUS\n";
-    for (const auto& k : list)
-      std::cout << std::setw(46) << k.kid() << std::setw(8) << jose::alg_name(k.alg())
-                << (k.kid() == active ? "active (signs and verifies)" : "verifies only") << "\n";
+    for (const auto& key : keys->keys())
+      std::cout << std::setw(46) << key.kid() << std::setw(8) << jose::alg_name(key.alg())
+                << status_of(*keys, key, grace, now) << "\n";
     return kExitOk;
   }
+
+  if (verb == "activate") {
+    const std::string& kid = pos[2];
+    if (keys->active() && keys->active()->kid() == kid) {
+      std::cout << "key " << kid << " already signs\n";
+      return kExitOk;
+    }
+    if (!keys->find(kid)) return fail(kExitNo, "no key with kid \"" + kid + "\" in the " + k.source.where());
+    if (keys->retired_at(kid) != 0)
+      return fail(kExitNo, "key " + kid + " is retired; it cannot sign again (key rotate makes a new one)");
+    // Published already: announced again (an unchanged set) and waited for,
+    // so every live process is known to have it before it signs.
+    return publish_then_activate(k, kid, [](const jose::KeySet& stored) -> Result<jose::KeySet> { return stored; });
+  }
+
   if (verb == "retire") {
     const std::string& kid = pos[2];
-    if (kid == active) return fail(kExitNo, "key " + kid + " is the active signing key; rotate before retiring it");
-    auto it = std::find_if(list.begin(), list.end(), [&](const jose::Jwk& k) { return k.kid() == kid; });
-    if (it == list.end()) return fail(kExitNo, "no key with kid \"" + kid + "\" in " + path);
-    list.erase(it);
-    if (auto saved = jose::save_keys(path, jose::KeySet(list, config->jwt.signing_kid)); !saved) return key_failure(saved.error());
-    std::cout << "retired " << kid << "; tokens it signed no longer verify\n";
-    return announce(*config, args);
+    const bool at_once = args.has("now");
+    const long long now = now_seconds();
+    long long retired_at = 0;
+    return change_and_wait(
+        k,
+        [&](const jose::KeySet& stored) -> Result<jose::KeySet> {
+          if (stored.active() && stored.active()->kid() == kid)
+            return Error{ErrorCode::config_invalid, "key " + kid + " is the active signing key; rotate before retiring it"};
+          if (!stored.find(kid))
+            return Error{ErrorCode::config_invalid, "no key with kid \"" + kid + "\" in the " + k.source.where()};
+          if (at_once) return stored.without(kid);
+          // Retired twice: the first retirement's clock keeps running.
+          retired_at = stored.retired_at(kid) != 0 ? stored.retired_at(kid) : now;
+          return stored.retired(kid, retired_at);
+        },
+        [&](const jose::KeySet& kept) {
+          if (!kept.find(kid))
+            std::cout << "retired " << kid << "; tokens it signed no longer verify\n";
+          else
+            std::cout << "retired " << kid << "; tokens it signed verify until " << rfc3339((retired_at + grace) * 1000)
+                      << " (jwt.access_ttl + jwt.leeway), then every serving process drops it (--now drops it at once)\n";
+        });
   }
 
   jose::Alg alg = keys->active() ? keys->active()->alg() : jose::Alg::ES256;
@@ -74,16 +182,12 @@ int key_command(const Args& args) {
   }
   auto fresh = jose::Jwk::generate(alg);
   if (!fresh) return fail(kExitNo, "key generation failed");
-  const bool activate = verb == "rotate" || args.has("activate");
-  if (activate) list.insert(list.begin(), *fresh);
-  else list.push_back(*fresh);
-  if (auto saved = jose::save_keys(path, jose::KeySet(list, config->jwt.signing_kid)); !saved) return key_failure(saved.error());
-  std::cout << (activate ? "new signing key " : "new verification key ") << fresh->kid() << " ("
-            << jose::alg_name(alg) << ")\n";
-  if (activate && !config->jwt.signing_kid.empty())
-    std::cerr << "cloakroom: note: jwt.signing_kid is set to " << config->jwt.signing_kid
-              << ", so that key keeps signing until you change it.\n";
-  return announce(*config, args);
+  auto publish = [&](const jose::KeySet& stored) -> Result<jose::KeySet> { return stored.with_key(*fresh); };
+  auto said = [&](const jose::KeySet&) {
+    std::cout << "new verification key " << fresh->kid() << " (" << jose::alg_name(alg) << ")\n";
+  };
+  if (!activate) return change_and_wait(k, publish, said);
+  return publish_then_activate(k, fresh->kid(), publish, said);
 }
 
 }  // namespace cloakroom::cli

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -53,6 +54,14 @@ int confirm_applied(Stores& stores, const Args& args) {
     for (const NodeRecord& n : *nodes) {
       if (!live(n, now)) continue;
       ++alive;
+      // A server that does not follow the feed this change went to reads
+      // another store: the change will never reach it (a CLI run without
+      // the servers' store.users after a move to PostgreSQL, say).
+      for (const auto& [feed, position] : targets)
+        if (std::none_of(n.applied.begin(), n.applied.end(), [&](const auto& a) { return a.first == feed; }))
+          return fail(kExitNo, "the change is stored in " + feed + ", but the running server " + n.id +
+                                   " does not read that store, so it will never apply it; run this command with "
+                                   "the servers' configuration (--config, CLOAKROOM_STORE_USERS / _SESSIONS)");
       for (const auto& [feed, position] : targets)
         if (n.applied_on(feed) < position) {
           lagging.push_back(&n);

@@ -7,6 +7,7 @@
 #include "jose/jws_verifier.h"
 #include "jose/keys_file.h"
 #include "config/store_urls.h"
+#include "token/key_source.h"
 #include "token/access_tokens.h"
 #include "token/revocation_list.h"
 
@@ -101,18 +102,23 @@ int token_command(const Args& args) {
   if (verb == "verify") {
     if (pos.size() != 3) return fail(kExitUsage, "usage: cloakroom token verify TOKEN [--jwks FILE]");
     if (auto r = args.only({"jwks"}); !r) return fail(kExitUsage, r.error().text());
-    auto keys = args.get("jwks") ? jose::load_keys(*args.get("jwks")) : jose::load_or_create_keys(config->jwt.keys, config->jwt.signing_kid);
-    if (!keys) return fail(kExitNo, keys.error().text());
     // With our own keys, our own revocation state too: a logged-out token is not valid.
     RevocationList revocations;
-    if (!args.get("jwks")) {
+    Result<jose::KeySet> keys = jose::KeySet();
+    if (auto jwks = args.get("jwks")) {
+      keys = jose::load_keys(*jwks);
+    } else {
       auto stores = open_stores(store_urls(*config));
       if (!stores) return fail(kExitNo, stores.error().text());
+      auto source = open_key_source(*config, *stores);
+      if (!source) return fail(kExitUsage, source.error().text());
+      keys = (*source)->load_or_create(nullptr);
       auto denylist = stores->tokens->load_denylist(unix_millis(clock.now()));
       auto epochs = stores->tokens->load_epochs();
       if (!denylist || !epochs) return fail(kExitNo, "the revocation state could not be read from the store");
       revocations.load(*denylist, *epochs);
     }
+    if (!keys) return fail(kExitNo, keys.error().text());
     AccessTokens tokens(*config, std::move(*keys), clock, random, revocations);
     auto claims = tokens.verify(token_argument(pos[2]));
     if (!claims) return fail(kExitNo, "the token is not valid: " + std::string(jose::reason_name(claims.error())));
@@ -143,7 +149,9 @@ int token_command(const Args& args) {
   auto user = stores->users->find_by_name(*sub);
   if (!user) return fail(kExitNo, user.error().code == ErrorCode::not_found ? "no user named \"" + *sub + "\"" : std::string(user.error().text()));
   if (user->disabled) return fail(kExitNo, "user \"" + *sub + "\" is disabled");
-  auto keys = jose::load_or_create_keys(config->jwt.keys, config->jwt.signing_kid);
+  auto source = open_key_source(*config, *stores);
+  if (!source) return fail(kExitUsage, source.error().text());
+  auto keys = (*source)->load_or_create(nullptr);
   if (!keys) return fail(kExitNo, keys.error().text());
   // The user's current epoch: the token survives until the next logout-all.
   auto epoch = stores->tokens->epoch(user->id);

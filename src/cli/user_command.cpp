@@ -146,7 +146,9 @@ int user_command(const Args& args) {
   if (verb == "disable" || verb == "enable") {
     done = users.set_disabled(user->id, verb == "disable");
     message = (verb == "disable" ? "disabled user " : "enabled user ") + user->username;
-    if (verb == "disable") message += "; every credential they hold stops working";
+    if (verb == "disable")
+      message += "; every credential they hold stops working until `user enable` (to end them for good: "
+                 "session revoke --user)";
   } else if (verb == "passwd") {
     auto password = read_new_password(args, *config);
     if (!password) return fail(kExitUsage, password.error().text());

@@ -6,8 +6,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "config/config_keys.h"
 #include "core/ip_address.h"
+#include "core/key_encryption.h"
 #include "store/store_url_check.h"
 
 extern char** environ;
@@ -30,6 +33,7 @@ struct KeySpec {
   // (the caller adds it).
   Result<void> (*set)(Config&, const Typed&);
   std::string (*show)(const Config&);  // current value, for docs
+  bool environment_only = false;       // a secret: never from a file or a flag
 };
 
 Error invalid(std::string message) { return Error{ErrorCode::config_invalid, std::move(message)}; }
@@ -125,7 +129,8 @@ const std::vector<KeySpec>& keys() {
       STRING_KEY("", "public_url", public_url, check_origin_url,
                  "Origin users reach cloakroom at: issuer, redirects and Origin checks."),
       STRING_KEY("store", "users", store.users, check_users_url,
-                 "User store: sqlite://PATH or memory:// (default sqlite://<data_dir>/cloakroom.db)."),
+                 "User store: sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=..., a libpq "
+                 "connection URI in which every libpq option works (scale-out.md) (default sqlite://<data_dir>/cloakroom.db)."),
       STRING_KEY("store", "sessions", store.sessions, check_sessions_url,
                  "Session store (sessions, token state, node registry): sqlite://PATH, memory:// or "
                  "redis://[USER:PASSWORD@]HOST:PORT/DB[?prefix=P] (default sqlite://<data_dir>/cloakroom.db)."),
@@ -150,9 +155,19 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
       INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
               "Sessions and refresh families per user, counted together; a login beyond it ends the oldest (0 = unlimited)."),
-      INT_KEY("session", "cache_entries", session.cache_entries, 1000, 100'000'000,
+      // 0 or at least 1000: 0 turns the near-cache off (every check reads the store), so the
+      // per-request-lookup design can be measured beside ours; a small nonzero cache only thrashes.
+      KeySpec{"session", "cache_entries", Kind::integer, 0, 100'000'000,
               "Sessions this process keeps in memory (~150 bytes each); others are read from the store on use. "
-              "At least 1000: split over 16 shards, fewer would push busy sessions out and every check to the store."),
+              "At least 1000: split over 16 shards, fewer would push busy sessions out and every check to the store. "
+              "0 = no cache, every check reads the store: for comparison only (bench/scaleout.sh), never in production.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const long long n = std::get<long long>(t);
+                if (n != 0 && n < 1000) return invalid("must be 0 (no cache, for comparison only) or at least 1000");
+                c.session.cache_entries = static_cast<std::size_t>(n);
+                return {};
+              },
+              [](const Config& c) { return std::to_string(c.session.cache_entries); }},
       BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
       KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
               [](Config& c, const Typed& t) -> Result<void> {
@@ -199,6 +214,26 @@ const std::vector<KeySpec>& keys() {
       INT_KEY("jwt", "refresh_repeats", jwt.refresh_repeats, 0, 1000,
               "Repeats answered per rotation within jwt.refresh_grace; one more revokes the family as reuse "
               "(bounds what a thief replaying the previous token gets)."),
+      KeySpec{"jwt", "key_encryption_key_file", Kind::string, 0, 0,
+              "File holding the key-encryption key (32 random bytes, base64url; mode 0600, kept apart from the "
+              "data) that seals private signing keys in a shared store. Or set CLOAKROOM_JWT_KEY_ENCRYPTION_KEY.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& s = std::get<std::string>(t);
+                if (s.empty()) return invalid("must not be empty");
+                c.jwt.key_encryption_key_file = s;
+                return {};
+              },
+              [](const Config&) -> std::string { return "(none)"; }},
+      KeySpec{"jwt", "key_encryption_key", Kind::string, 0, 0,
+              "The key-encryption key itself, from the environment only (never a file beside the data): "
+              "32 random bytes, base64url.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& s = std::get<std::string>(t);
+                if (auto kek = KeyEncryptionKey::parse(s); !kek) return kek.error();
+                c.jwt.key_encryption_key = s;
+                return {};
+              },
+              [](const Config&) -> std::string { return "(none)"; }, /*environment_only=*/true},
       KeySpec{"access", "default", Kind::string, 0, 0,
               "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\".",
               [](Config& c, const Typed& t) -> Result<void> {
@@ -278,6 +313,10 @@ const std::vector<KeySpec>& keys() {
       DURATION_KEY("feed", "max_staleness", feed.max_staleness,
                    "A process that could not read the change feed for this long answers checks with 503 and "
                    "is not ready, instead of trusting credentials that may have been revoked elsewhere."),
+      DURATION_KEY("feed", "users_max_staleness", feed.users_max_staleness,
+                   "The same for the change feed of a users store on another backend than the sessions "
+                   "(PostgreSQL users beside Redis sessions): it carries only user changes, which nobody can make "
+                   "while that store is down, so checks ride out its restarts and failovers this long."),
   };
   return k;
 }
@@ -377,6 +416,32 @@ Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
   return invalid("has an unsupported type");
 }
 
+// jwt.key_encryption_key_file into jwt.key_encryption_key, checked like the
+// environment variable; one source only. Messages never show the key.
+Result<void> read_key_encryption_key(Config& c) {
+  const std::string& path = c.jwt.key_encryption_key_file;
+  if (path.empty()) return {};
+  if (!c.jwt.key_encryption_key.empty())
+    return invalid("Set the key-encryption key once: CLOAKROOM_JWT_KEY_ENCRYPTION_KEY or jwt.key_encryption_key_file, "
+                   "not both.");
+  const std::string named = "The key-encryption key file " + path + " (jwt.key_encryption_key_file) ";
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return invalid(named + "cannot be read.");
+  // Why: the key opens every private key in the store; as strict as the keys file.
+  if ((st.st_mode & 077) != 0) return invalid(named + "is readable by other users; run chmod 600 on it.");
+  std::ifstream in(path, std::ios::binary);
+  std::string text(257, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return invalid(named + "cannot be read.");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  auto kek = KeyEncryptionKey::parse(text);
+  if (!kek)
+    return invalid("The key-encryption key in " + path + " (jwt.key_encryption_key_file) " +
+                   std::string(kek.error().text()) + ".");
+  c.jwt.key_encryption_key = text;
+  return {};
+}
+
 // Fills the defaults that depend on other keys, then checks cross-key rules.
 Result<void> finish(Config& c) {
   // Both default to one file: one connection serves users and sessions.
@@ -391,6 +456,7 @@ Result<void> finish(Config& c) {
   for (const auto& a : c.jwt.audience)
     if (a == c.forward_auth.identity_audience)
       return invalid("Config key forward_auth.identity_audience must differ from every jwt.audience value.");
+  if (auto r = read_key_encryption_key(c); !r) return r;
   if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
     return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
   return {};
@@ -401,13 +467,17 @@ Result<void> finish(Config& c) {
 namespace config_detail {
 
 Result<void> apply_key(Config& cfg, std::string_view section, std::string_view key, const RawValue& value,
-                       std::string_view origin) {
+                       std::string_view origin, Source source) {
   const KeySpec* k = find_key(section, key);
   if (!k) {
     std::string typo = dotted(section, key);
     std::string hint = suggestion(typo, dotted);
     return invalid("Unknown config key " + typo + " in " + std::string(origin) + hint + ".");
   }
+  if (k->environment_only && source != Source::environment)
+    return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) +
+                   ") is a secret and is read from the environment only: set " + env_name(section, key) +
+                   (k->name == "key_encryption_key" ? " or point jwt.key_encryption_key_file at a file" : "") + ".");
   auto named = [&](const Error& e) {
     return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) + ") " + std::string(e.text()) + ".");
   };
@@ -469,13 +539,15 @@ Result<Config> load_config(const ConfigSources& sources) {
       std::string hint = suggestion(name, env_name);
       return invalid("Unknown environment variable " + name + " (" + (hint.empty() ? "no such config key" : hint.substr(2, hint.size() - 3)) + ").");
     }
-    if (auto r = config_detail::apply_key(cfg, match->section, match->name, value, "environment variable " + name); !r)
+    if (auto r = config_detail::apply_key(cfg, match->section, match->name, value, "environment variable " + name,
+                                             config_detail::Source::environment);
+        !r)
       return r.error();
   }
   for (const auto& [name, value] : sources.flags) {
     std::string flag = name;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    if (auto r = config_detail::apply_key(cfg, "", name, value, "flag --" + flag); !r) return r.error();
+    if (auto r = config_detail::apply_key(cfg, "", name, value, "flag --" + flag, config_detail::Source::flag); !r) return r.error();
   }
   if (auto r = finish(cfg); !r) return r.error();
   return cfg;

@@ -96,6 +96,12 @@ struct Config {
     Millis leeway{60'000};
     Millis refresh_grace{10'000};  // a repeat of the same refresh this soon is idempotent
     int refresh_repeats = 3;       // repeats answered per rotation within refresh_grace; one more is reuse
+    // The key-encryption key (base64url of 32 bytes) that seals private keys
+    // kept in a shared store: from CLOAKROOM_JWT_KEY_ENCRYPTION_KEY, or read
+    // from key_encryption_key_file by load_config. Never logged or shown;
+    // parse it with KeyEncryptionKey::parse (already checked). Empty: none.
+    std::string key_encryption_key;
+    std::string key_encryption_key_file;
   } jwt;
   std::vector<AccessRule> access_rules;
   struct {
@@ -114,6 +120,7 @@ struct Config {
   struct {
     Millis poll_interval{5};     // how often the change feed is checked
     Millis max_staleness{2000};  // unread this long: checks fail closed (503)
+    Millis users_max_staleness{300'000};  // the same for a users' feed on its own backend
   } feed;
 };
 

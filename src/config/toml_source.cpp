@@ -88,14 +88,14 @@ Result<void> apply_toml(Config& cfg, std::string_view toml_text, std::string_vie
         if (!raw)
           return invalid("Config key " + section + "." + std::string(sub.str()) + " in " + std::string(origin) +
                          " has a value of an unsupported type.");
-        if (auto r = config_detail::apply_key(cfg, section, sub.str(), *raw, origin); !r) return r;
+        if (auto r = config_detail::apply_key(cfg, section, sub.str(), *raw, origin, config_detail::Source::file); !r) return r;
       }
       continue;
     }
     auto raw = raw_of(node);
     if (!raw)
       return invalid("Config key " + section + " in " + std::string(origin) + " has a value of an unsupported type.");
-    if (auto r = config_detail::apply_key(cfg, "", section, *raw, origin); !r) return r;
+    if (auto r = config_detail::apply_key(cfg, "", section, *raw, origin, config_detail::Source::file); !r) return r;
   }
   return {};
 }

@@ -38,6 +38,7 @@ const WireError& wire_error(ErrorCode code) {
     W(not_a_user, 404, "No such user.")
     W(conflict, 409, "That record already exists.")
     W(io_error, 500, "A file could not be read or written.")
+    W(decryption_failed, 500, "Stored data could not be decrypted.")
 #undef W
     case ErrorCode::count_: break;  // not a code: answered like an unexpected failure below
   }

@@ -47,6 +47,7 @@ enum class ErrorCode {
   not_a_user,             // CLI: no such user
   conflict,               // store: a write broke a UNIQUE or PRIMARY KEY constraint (the store maps it, e.g. to username_taken)
   io_error,               // filesystem trouble
+  decryption_failed,      // sealed data did not open: another key-encryption key, altered, or sealed as another kind of secret
   // Not a code: how many there are, so tests can walk every one. Keep it last.
   count_,
 };

@@ -7,6 +7,7 @@
 //
 //   Freshness freshness(std::chrono::seconds(2));
 //   freshness.confirm();               // follower: the feed answered just now
+//   freshness.confirm_until(deadline);  // or: good until then (several feeds, several bounds)
 //   if (!freshness.fresh()) -> 503     // request path: a few ns, no lock
 //
 // Why a coarse monotonic clock: it costs a few nanoseconds (no syscall) and
@@ -30,21 +31,21 @@ inline Error feed_stale_error() {
 
 class Freshness {
  public:
-  explicit Freshness(std::chrono::milliseconds bound) : bound_ms_(bound.count()), confirmed_ms_(now_ms()) {}
+  explicit Freshness(std::chrono::milliseconds bound) : bound_ms_(bound.count()), until_ms_(now_ms() + bound_ms_) {}
 
-  void confirm() { confirmed_ms_.store(now_ms(), std::memory_order_relaxed); }
-  bool fresh() const { return age_ms() <= bound_ms_; }
-  long long age_ms() const { return now_ms() - confirmed_ms_.load(std::memory_order_relaxed); }
+  void confirm() { confirm_until(now_ms() + bound_ms_); }
+  // Fresh until `deadline` (on now_ms()'s clock), which may be sooner than now + bound.
+  void confirm_until(long long deadline) { until_ms_.store(deadline, std::memory_order_relaxed); }
+  bool fresh() const { return now_ms() <= until_ms_.load(std::memory_order_relaxed); }
   long long bound_ms() const { return bound_ms_; }
 
- private:
   static long long now_ms() {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
   }
   const long long bound_ms_;
-  std::atomic<long long> confirmed_ms_;
+  std::atomic<long long> until_ms_;
 };
 
 }  // namespace cloakroom

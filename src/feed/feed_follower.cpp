@@ -1,6 +1,7 @@
 #include "feed/feed_follower.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/log.h"
 
@@ -18,7 +19,9 @@ constexpr long long kPruneEveryMs = 60 * 1000;
 }  // namespace
 
 FeedFollower::FeedFollower(FollowerDeps deps) : d_(std::move(deps)) {
-  for (auto& feed : d_.feeds) followed_.push_back(Followed{feed});
+  for (std::size_t i = 0; i < d_.feeds.size(); ++i)
+    followed_.push_back(
+        Followed{d_.feeds[i], i < d_.bounds.size() ? d_.bounds[i].count() : d_.freshness.bound_ms(), Freshness::now_ms()});
 }
 
 Result<void> FeedFollower::start() {
@@ -60,18 +63,29 @@ void FeedFollower::join(const NodeIdentity& self) {
   beat(now_ms());
 }
 
-bool FeedFollower::catch_up(Followed& f) {
+FeedFollower::CatchUp FeedFollower::catch_up(Followed& f) {
   for (;;) {
     auto entries = f.feed->read(f.position, kBatch);
-    if (!entries) return false;
+    if (!entries) return CatchUp::failed;
     for (const FeedEntry& e : *entries) {
-      if (e.known) {
-        if (auto applied = d_.apply(e.change); !applied) {
+      // Positions have no gaps (each backend hands them out inside the
+      // writing transaction or script): a jump means entries were lost to
+      // us (a failover to a replica that missed them, trimming) even if new
+      // writes have covered the end again. An unknown kind (a newer
+      // cloakroom's) cannot be applied correctly either. Both: start over.
+      if (e.position != f.position + 1 || !e.known) {
+        log_line("warn", "feed_resync",
+                 {{"feed", f.feed->name()}, {"position", std::to_string(f.position)},
+                  {"next", std::to_string(e.position)}, {"why", e.known ? "gap" : "unknown kind"},
+                  {"kind", e.known ? kind_name(e.change.kind) : ""}});
+        return CatchUp::resync;
+      }
+      if (auto applied = d_.apply(e.change); !applied) {
+        if (std::exchange(f.stuck_at, e.position) != e.position)  // once per stuck entry, not per tick
           log_line("warn", "feed_apply_failed",
-                   {{"feed", f.feed->name()}, {"position", std::to_string(e.position)},
-                    {"kind", kind_name(e.change.kind)}, {"detail", std::string(applied.error().text())}});
-          return false;
-        }
+                 {{"feed", f.feed->name()}, {"position", std::to_string(e.position)},
+                  {"kind", kind_name(e.change.kind)}, {"detail", std::string(applied.error().text())}});
+        return CatchUp::failed;
       }
       std::lock_guard lock(mu_);
       f.position = e.position;
@@ -79,8 +93,18 @@ bool FeedFollower::catch_up(Followed& f) {
       f.lag_ms = std::max<long long>(0, now_ms() - e.change.at_ms);
       moved_ = true;
     }
-    if (entries->size() < kBatch) return true;
+    if (entries->size() < kBatch) return CatchUp::done;
   }
+}
+
+bool FeedFollower::resync(Followed& f) {
+  auto b = f.feed->bounds();
+  if (!b) return false;
+  if (auto r = d_.resync(); !r) return false;
+  std::lock_guard lock(mu_);
+  f.position = f.last = b->last;
+  moved_ = true;
+  return true;
 }
 
 bool FeedFollower::follow(Followed& f, bool check_bounds) {
@@ -95,19 +119,21 @@ bool FeedFollower::follow(Followed& f, bool check_bounds) {
       log_line("warn", "feed_resync",
                {{"feed", f.feed->name()}, {"position", std::to_string(f.position)},
                 {"first", std::to_string(b->first)}, {"last", std::to_string(b->last)}});
-      if (auto r = d_.resync(); !r) return false;
-      std::lock_guard lock(mu_);
-      f.position = f.last = b->last;
-      moved_ = true;
-      return true;
+      return resync(f);
     }
     std::lock_guard lock(mu_);
     f.last = b->last;
   }
-  // Read when someone else committed, and at every bounds check regardless
+  // Read when someone else committed, while an entry is still to be applied
+  // (changed() reported that commit once already), and at every bounds check
   // (a backend that cannot tell always says changed).
-  if (!*changed && !check_bounds) return true;
-  return catch_up(f);
+  if (!*changed && !check_bounds && !f.behind) return true;
+  switch (catch_up(f)) {
+    case CatchUp::done: f.behind = false; return true;
+    case CatchUp::failed: f.behind = true; return false;
+    case CatchUp::resync: f.behind = !resync(f); return !f.behind;
+  }
+  return false;
 }
 
 void FeedFollower::poll() {
@@ -115,8 +141,17 @@ void FeedFollower::poll() {
   const bool check_bounds = now >= next_bounds_check_ms_;
   if (check_bounds) next_bounds_check_ms_ = now + kBoundsEveryMs;
   bool ok = true;
-  for (Followed& f : followed_) ok = follow(f, check_bounds) && ok;
-  if (ok) d_.freshness.confirm();
+  long long fresh_until = std::numeric_limits<long long>::max();
+  for (Followed& f : followed_) {
+    if (follow(f, check_bounds)) {
+      std::lock_guard lock(mu_);
+      f.answered_ms = Freshness::now_ms();
+    } else {
+      ok = false;
+    }
+    fresh_until = std::min(fresh_until, f.answered_ms + f.bound_ms);
+  }
+  d_.freshness.confirm_until(fresh_until);
   if (ok == failing_) {
     failing_ = !ok;
     log_line(ok ? "info" : "warn", ok ? "feed_recovered" : "feed_unreadable",
@@ -166,8 +201,15 @@ void FeedFollower::leave() {
 std::vector<FeedStatus> FeedFollower::status() const {
   std::lock_guard lock(mu_);
   std::vector<FeedStatus> out;
-  for (const Followed& f : followed_) out.push_back(FeedStatus{f.feed->name(), f.position, f.last, f.lag_ms});
+  for (const Followed& f : followed_)
+    out.push_back(FeedStatus{f.feed->name(), f.position, f.last, f.lag_ms, Freshness::now_ms() - f.answered_ms});
   return out;
+}
+
+long long FeedFollower::unanswered_ms() const {
+  long long worst = 0;
+  for (const FeedStatus& f : status()) worst = std::max(worst, f.unanswered_ms);
+  return worst;
 }
 
 long long FeedFollower::heartbeat_age_ms() const {

@@ -5,17 +5,22 @@
 // so a revoking CLI command can wait until every live process applied it.
 // App runs poll() on its maintenance thread every few milliseconds.
 //
-//   FeedFollower follower({stores.feeds, *stores.nodes, clock, freshness, apply, resync});
+//   FeedFollower follower({stores.feeds, bounds, *stores.nodes, clock, freshness, apply, resync});
 //   follower.start();                    // before caches load: positions = each feed's end
 //   ... load what is mirrored in memory (denylist, epochs) ...
 //   follower.join({host, "127.0.0.1:8080", pid});   // after bind: registers, resumes a saved position
 //   follower.poll();                     // each tick
 //   follower.leave();                    // clean shutdown: off the registry
 //
-// Fail closed: freshness is confirmed only by a poll in which every feed
-// answered and every new entry applied. A feed that stops answering (the
-// store is locked, gone or replaced) leaves freshness to age past its bound,
-// and checks answer 503 until the feed answers again.
+// Fail closed: each feed has a staleness bound, and freshness is confirmed
+// until the earliest of (last time the feed answered and had every new
+// entry applied + its bound). A feed that stops answering (the store is
+// locked, gone or replaced) lets that deadline pass, and checks answer 503
+// until the feed answers again. Why bounds per feed: the feed of the
+// sessions' store carries session and token revocations (seconds); a users
+// store on another backend only carries user changes, which nobody can make
+// while that store is down for everyone, so a longer bound rides out its
+// restarts and failovers (see docs/scale-out.md).
 // A feed that was pruned past our position, or went backwards (the database
 // was replaced by an older copy), cannot be replayed: resync() drops what is
 // cached and reloads what is mirrored, then following restarts at its end.
@@ -35,6 +40,8 @@ namespace cloakroom {
 
 struct FollowerDeps {
   std::vector<std::shared_ptr<ChangeFeed>> feeds;
+  // One staleness bound per feed, same order; empty: freshness's own bound for all.
+  std::vector<std::chrono::milliseconds> bounds;
   NodeRegistry& registry;
   const Clock& clock;
   Freshness& freshness;
@@ -56,6 +63,7 @@ struct FeedStatus {
   long long position = 0;     // applied up to
   long long last = 0;         // the feed's end at the last bounds check
   long long lag_ms = 0;       // age of the newest entry applied, when it was applied
+  long long unanswered_ms = 0;  // since the feed last answered a poll
 };
 
 class FeedFollower {
@@ -76,18 +84,27 @@ class FeedFollower {
 
   std::vector<FeedStatus> status() const;
   long long heartbeat_age_ms() const;
+  // Since the feed that has gone longest without answering last did.
+  long long unanswered_ms() const;
   const std::string& node_id() const { return self_.id; }
 
  private:
   struct Followed {
     std::shared_ptr<ChangeFeed> feed;
+    long long bound_ms = 0;
+    long long answered_ms = 0;  // Freshness::now_ms() of its last good poll
     long long position = 0;
     long long last = 0;
     long long lag_ms = 0;
+    bool behind = false;  // an entry failed to apply: read again next tick, not fresh until done
+    long long stuck_at = 0;  // the entry whose failure was logged last
   };
   // false when the feed did not answer or an entry could not be applied.
   bool follow(Followed& f, bool check_bounds);
-  bool catch_up(Followed& f);
+  enum class CatchUp { done, failed, resync };
+  CatchUp catch_up(Followed& f);
+  // Reloads through deps.resync and restarts at the feed's end.
+  bool resync(Followed& f);
   void beat(long long now_ms);
   long long now_ms() const { return unix_millis(d_.clock.now()); }
 

@@ -512,8 +512,13 @@ Alg Jwk::alg() const { return impl_->alg; }
 bool Jwk::has_private() const { return impl_->has_private; }
 
 void Jwk::write_json(json::Writer& w, bool include_private) const {
-  const Impl& k = *impl_;
   w.begin_object();
+  write_members(w, include_private);
+  w.end_object();
+}
+
+void Jwk::write_members(json::Writer& w, bool include_private) const {
+  const Impl& k = *impl_;
   if (is_hmac(k.alg) && !include_private) {
     w.key("kty"); w.string("oct");  // the secret is all an HMAC key has: nothing public to write
   } else {
@@ -545,7 +550,6 @@ void Jwk::write_json(json::Writer& w, bool include_private) const {
   w.key("kid"); w.string(k.kid);
   w.key("alg"); w.string(alg_name(k.alg));
   w.key("use"); w.string("sig");
-  w.end_object();
 }
 
 Result<std::string, JoseError> Jwk::sign(std::string_view input) const {

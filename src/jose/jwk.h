@@ -33,6 +33,9 @@ class Jwk {
   // With include_private = false only public members are written (for HMAC
   // keys nothing is public: callers must not publish them at all).
   void write_json(json::Writer& w, bool include_private) const;
+  // The same members without the surrounding braces, so a caller can add
+  // members of its own (KeySet stores a retirement time beside them).
+  void write_members(json::Writer& w, bool include_private) const;
 
   const std::string& kid() const;
   Alg alg() const;

@@ -82,7 +82,7 @@ namespace cloakroom {
   X(feed_position, "cloakroom_feed_applied_position", "Change feed position this process has applied (the sum over its feeds).") \
   X(feed_lag_entries, "cloakroom_feed_lag_entries", "Change feed entries written but not yet applied here, at the last check (the largest over its feeds).") \
   X(feed_lag_seconds, "cloakroom_feed_lag_seconds", "Age of the newest change feed entry when this process applied it: how late revocations arrive.") \
-  X(feed_age_seconds, "cloakroom_feed_age_seconds", "Time since the change feed was last read; past feed.max_staleness checks answer 503.") \
+  X(feed_age_seconds, "cloakroom_feed_age_seconds", "Time since the change feed that has gone longest unread was last read; past its staleness bound checks answer 503.") \
   X(heartbeat_age_seconds, "cloakroom_node_heartbeat_age_seconds", "Time since this process last wrote its heartbeat to the node registry.")
 
 enum class GaugeId {

@@ -36,6 +36,7 @@ SessionService::SessionService(SessionDeps deps)
       // Tell the store about activity at most every idle/10 (and at least every minute):
       // a crash loses at most that much sliding, never a session.
       touch_interval_ms_(std::clamp<long long>(deps.config.session.idle_timeout.count() / 10, 1, 60'000)),
+      caching_(deps.config.session.cache_entries > 0),
       shard_capacity_(std::max<std::size_t>(1, deps.config.session.cache_entries / kShards)),
       // A sixteenth of the positive bound: unknown ids only have to be remembered for kUnknownTtlMs.
       shard_unknown_capacity_(std::max(kMinUnknownEntries, deps.config.session.cache_entries / 16) / kShards) {}
@@ -179,11 +180,13 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
     auto lock = user_locks_.lock(user.id, kUserLockWait);
     if (!lock) return user_busy();
     if (auto stored = d_.store.create(r); !stored) return stored.error();
-    const SessionKey key = token.key();
-    Shard& s = shard_of(key);
-    Entry e = entry_of(r, d_.users.adopt(user));
-    std::lock_guard shard_lock(s.mu);
-    place(s, key, std::move(e));
+    if (caching_) {
+      const SessionKey key = token.key();
+      Shard& s = shard_of(key);
+      Entry e = entry_of(r, d_.users.adopt(user));
+      std::lock_guard shard_lock(s.mu);
+      place(s, key, std::move(e));
+    }
   }
   d_.metrics.inc(Counter::sessions_created);
   return NewSession{token.text(), info_of(r, r.last_seen_ms, std::min(r.expires_ms, now + idle_ms_))};
@@ -282,7 +285,7 @@ Result<void> SessionService::fill(std::string_view session_id, FillRead* read) {
   {
     std::lock_guard lock(s.mu);
     // An eviction since the read (a revocation elsewhere) may have made it stale: cache nothing.
-    if (s.generation == generation) {
+    if (caching_ && s.generation == generation) {
       if (live) place(s, key, *entry);
       else remember_unknown(s, key, now);
     }
@@ -381,6 +384,16 @@ void SessionService::flush_touches() {
     }
   }
   if (batch.empty()) return;
+  // One touch per session, the latest: without a cache every check of a
+  // session due for a touch queues one, as nothing remembers it was sent.
+  if (!caching_) {
+    std::sort(batch.begin(), batch.end(), [](const SessionTouch& a, const SessionTouch& b) {
+      return a.id != b.id ? a.id < b.id : a.last_seen_ms > b.last_seen_ms;
+    });
+    batch.erase(std::unique(batch.begin(), batch.end(),
+                            [](const SessionTouch& a, const SessionTouch& b) { return a.id == b.id; }),
+                batch.end());
+  }
   // Last-seen is advisory: a failed batch costs some sliding, never a session.
   if (auto r = d_.store.touch(batch); !r)
     log_line("warn", "session_touch_failed",

@@ -27,6 +27,9 @@
 // user's lock across its store write and its cache change, so a login racing
 // a logout-all ends either revoked everywhere or alive everywhere, never
 // alive in memory only.
+// session.cache_entries = 0 turns the cache off: every check reads the store
+// once (the per-request lookup of Authelia or oauth2-proxy), so the two
+// designs can be measured side by side. For comparison only.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -196,6 +199,7 @@ class SessionService {
   const long long idle_ms_;
   const long long absolute_ms_;
   const long long touch_interval_ms_;
+  const bool caching_;  // false: session.cache_entries = 0, nothing is cached, not even unknown ids
   const std::size_t shard_capacity_;
   const std::size_t shard_unknown_capacity_;
   std::array<Shard, kShards> shards_;

@@ -1,5 +1,7 @@
 #include "store/store_url.h"
 
+#include "core/log.h"
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -12,6 +14,10 @@
 #include "store/memory/throttle_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/postgres/change_feed.h"
+#include "store/postgres/database.h"
+#include "store/postgres/key_store.h"
+#include "store/postgres/user_store.h"
 #include "store/redis/change_feed.h"
 #include "store/redis/session_store.h"
 #include "store/redis/throttle_store.h"
@@ -32,6 +38,7 @@ namespace fs = std::filesystem;
 using Shared = std::map<std::string, std::shared_ptr<void>>;
 
 struct OpenArgs {
+  std::string_view url;   // the whole URL
   std::string_view rest;  // the URL after its scheme
   const StoreUrls& urls;
   Shared& shared;
@@ -42,6 +49,7 @@ struct OpenArgs {
 struct UserSide {
   std::unique_ptr<UserStore> users;
   std::shared_ptr<ChangeFeed> feed;
+  std::shared_ptr<KeyStore> keys = nullptr;  // a shared store keeps the signing keys too
 };
 struct SessionSide {
   std::unique_ptr<SessionStore> sessions;
@@ -140,8 +148,13 @@ Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
   return shared_of<RedisData>(a.shared, url->endpoint(), [&]() -> Result<std::shared_ptr<RedisData>> {
     auto client = std::make_shared<redis::Client>(*url);
     // At start, with the reason: a wrong address or password should not wait for the first request.
-    if (auto pong = client->command({"PING"}); !pong) {
-      std::string why = client->last_failure().empty() ? std::string(pong.error().text()) : client->last_failure();
+    auto pong = client->exchange({{"PING"}});
+    std::string why;
+    if (!pong) why = client->last_failure().empty() ? std::string(pong.error().text()) : client->last_failure();
+    else if (pong->at(0).type == redis::Reply::Type::error) why = pong->at(0).str;
+    if (why.starts_with("NOAUTH"))
+      why = "it requires a password, and the URL has none (redis://:PASSWORD@HOST:PORT/DB, or USER:PASSWORD@ for an ACL user)";
+    if (!why.empty()) {
       if (why.ends_with('.')) why.pop_back();
       return Error{ErrorCode::store_unavailable, "Cannot use Redis at " + url->display() + ": " + why + "."};
     }
@@ -156,6 +169,18 @@ Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
                                                       redis::FeedWait{waiter, a.urls.feed_poll_interval}),
                   std::make_shared<redis::NodeRegistry>(follower, keys), keys, std::move(wait)});
   });
+}
+
+// postgres:// users: the stores' pool, and the feed on a connection of its
+// own (see postgres/change_feed.h). The URL goes to libpq as it is.
+Result<UserSide> open_postgres_users(const OpenArgs& a) {
+  const std::string url(a.url);
+  auto db = postgres::Database::open(url);
+  if (!db) return db.error();
+  auto follower = postgres::Database::open(url, 1);
+  if (!follower) return follower.error();
+  return UserSide{std::make_unique<postgres::UserStore>(*db), std::make_shared<postgres::ChangeFeed>(*follower),
+                  std::make_shared<postgres::KeyStore>(*db)};
 }
 
 // Every backend, by URL scheme: adding one is adding (or filling in) its
@@ -196,9 +221,10 @@ constexpr Backend kBackends[] = {
        if (auto parsed = redis::parse_url(url); !parsed) return parsed.error();
        return {};
      }},
-    // Planned (SPEC §4): postgres for users.
-    {"postgres://", "postgres://...", true, nullptr, nullptr},
-    {"postgresql://", "postgresql://...", true, nullptr, nullptr},
+    // Users only. The second spelling is libpq's alias; no form, so
+    // messages list postgres:// once.
+    {"postgres://", "postgres://USER:PASSWORD@HOST:PORT/DB", true, open_postgres_users, nullptr, postgres::check_url},
+    {"postgresql://", "", true, open_postgres_users, nullptr, postgres::check_url},
 };
 
 Error invalid(std::string message) { return Error{ErrorCode::config_invalid, std::move(message)}; }
@@ -221,14 +247,15 @@ Result<std::pair<const Backend*, std::string_view>> backend_for(std::string_view
   return invalid("must be " + store_url_forms(slot));
 }
 
-// Opens what the URL of config key `key` gives: a UserSide or a SessionSide.
+// Opens what `url` gives: a UserSide or a SessionSide. `named` names the
+// URL in messages ("Config key store.users", "--to-users").
 template <class Side>
-Result<Side> open_side(std::string_view key, const std::string& url, const StoreUrls& urls, Shared& shared,
+Result<Side> open_side(std::string_view named, const std::string& url, const StoreUrls& urls, Shared& shared,
                        const std::shared_ptr<StoreCounters>& counters) {
   constexpr StoreSlot slot = std::is_same_v<Side, UserSide> ? StoreSlot::users : StoreSlot::sessions;
   auto b = backend_for(url, slot);
-  if (!b) return invalid("Config key " + std::string(key) + " " + std::string(b.error().text()) + ".");
-  const OpenArgs args{b->second, urls, shared, counters};
+  if (!b) return invalid(std::string(named) + " " + std::string(b.error().text()) + ".");
+  const OpenArgs args{url, b->second, urls, shared, counters};
   if constexpr (slot == StoreSlot::users) return b->first->open_users(args);
   else return b->first->open_sessions(args);
 }
@@ -238,7 +265,7 @@ Result<Side> open_side(std::string_view key, const std::string& url, const Store
 std::string store_url_forms(StoreSlot slot) {
   std::vector<std::string_view> forms;
   for (const Backend& b : kBackends)
-    if (b.opens(slot)) forms.push_back(b.form);
+    if (b.opens(slot) && !b.form.empty()) forms.push_back(b.form);
   std::string out;
   for (std::size_t i = 0; i < forms.size(); ++i)
     out += std::string(i == 0 ? "" : i + 1 == forms.size() ? " or " : ", ") + std::string(forms[i]);
@@ -250,18 +277,86 @@ Result<void> check_store_url(std::string_view url, StoreSlot slot) {
   return {};
 }
 
+// A users store on another backend than the sessions records each change in
+// its own feed, atomically; this also tells the sessions' feed, after the
+// commit. Why both: the sessions' feed gates checks within seconds, so a
+// process cut off from the users' backend but not from the sessions' one
+// hears of a disable there, cannot apply it (the user cannot be re-read) and
+// stops vouching (503) instead of honouring the user for the users' feed's
+// longer bound. If this second append fails, the first still carries the change.
+class UserStoreTellingSessionsFeed final : public UserStore {
+ public:
+  UserStoreTellingSessionsFeed(std::unique_ptr<UserStore> inner, std::shared_ptr<ChangeFeed> sessions_feed)
+      : inner_(std::move(inner)), feed_(std::move(sessions_feed)) {}
+  Result<void> create(const User& user) override { return inner_->create(user); }
+  Result<User> find_by_name(const std::string& username) override { return inner_->find_by_name(username); }
+  Result<User> find_by_id(const std::string& id) override { return inner_->find_by_id(id); }
+  Result<std::vector<User>> list() override { return inner_->list(); }
+  Result<void> set_disabled(const std::string& id, bool disabled) override {
+    return told(id, inner_->set_disabled(id, disabled));
+  }
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
+    return told(id, inner_->set_password_hash(id, hash));
+  }
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
+    return told(id, inner_->set_roles(id, roles));
+  }
+  Result<std::vector<std::string>> disabled_ids() override { return inner_->disabled_ids(); }
+  Result<void> ping() override { return inner_->ping(); }
+
+ private:
+  Result<void> told(const std::string& id, Result<void> changed) {
+    if (!changed) return changed;
+    if (auto told = feed_->append(Change{Change::Kind::user_changed, id}); !told)
+      log_line("warn", "user_change_not_mirrored",
+               {{"user_id", id}, {"feed", feed_->name()},
+                {"detail", "the change is stored and on the users' feed; processes cut off from the users store "
+                           "hear of it only within feed.users_max_staleness"}});
+    return changed;
+  }
+  std::unique_ptr<UserStore> inner_;
+  std::shared_ptr<ChangeFeed> feed_;
+};
+
 Result<Stores> open_stores(const StoreUrls& urls) {
   Shared shared;
   auto counters = std::make_shared<StoreCounters>();
-  auto users = open_side<UserSide>("store.users", urls.users, urls, shared, counters);
+  auto users = open_side<UserSide>("Config key store.users", urls.users, urls, shared, counters);
   if (!users) return users.error();
-  auto sessions = open_side<SessionSide>("store.sessions", urls.sessions, urls, shared, counters);
+  auto sessions = open_side<SessionSide>("Config key store.sessions", urls.sessions, urls, shared, counters);
   if (!sessions) return sessions.error();
   std::vector<std::shared_ptr<ChangeFeed>> feeds{users->feed};
-  if (sessions->feed != users->feed) feeds.push_back(sessions->feed);
-  return Stores{std::move(users->users),    std::move(sessions->sessions),  std::move(sessions->tokens),
-                std::move(feeds),           std::move(sessions->nodes),     std::move(sessions->throttles),
-                std::move(counters)};
+  if (sessions->feed != users->feed) {
+    feeds.push_back(sessions->feed);
+    users->users = std::make_unique<UserStoreTellingSessionsFeed>(std::move(users->users), sessions->feed);
+  }
+  return Stores{std::move(users->users),      std::move(sessions->sessions), std::move(sessions->tokens),
+                std::move(feeds),             std::move(sessions->nodes),    std::move(users->keys),
+                std::move(sessions->throttles), std::move(counters)};
+}
+
+Result<Stores> open_user_side(std::string_view named, const std::string& url, const std::string& data_dir) {
+  Shared shared;
+  Stores out;
+  auto users = open_side<UserSide>(named, url, StoreUrls{url, "", data_dir}, shared, out.counters);
+  if (!users) return users.error();
+  out.users = std::move(users->users);
+  out.feeds.push_back(std::move(users->feed));
+  out.keys = std::move(users->keys);
+  return out;
+}
+
+Result<Stores> open_session_side(std::string_view named, const std::string& url, const std::string& data_dir) {
+  Shared shared;
+  Stores out;
+  auto sessions = open_side<SessionSide>(named, url, StoreUrls{"", url, data_dir}, shared, out.counters);
+  if (!sessions) return sessions.error();
+  out.sessions = std::move(sessions->sessions);
+  out.tokens = std::move(sessions->tokens);
+  out.feeds.push_back(std::move(sessions->feed));
+  out.nodes = std::move(sessions->nodes);
+  out.throttles = std::move(sessions->throttles);
+  return out;
 }
 
 }  // namespace cloakroom

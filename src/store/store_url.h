@@ -1,7 +1,8 @@
 #pragma once
 // Opens the stores the config URLs name, through one table of backends by
 // URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build,
-// and "redis://HOST:PORT/DB" for the session side.
+// "redis://HOST:PORT/DB" for the session side, and for the users
+// "postgres://USER:PASSWORD@HOST:PORT/DB" (a libpq URI).
 // store.users gives the users; store.sessions gives the sessions, the token
 // state, the throttle buckets and the node registry beside them. Each
 // backend brings the change feed its stores record into: one when both URLs
@@ -14,10 +15,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
 #include "store/change_feed.h"
+#include "store/key_store.h"
 #include "store/node_registry.h"
 #include "store/session_store.h"
 #include "store/store_counters.h"
@@ -38,6 +41,9 @@ struct Stores {
   std::vector<std::shared_ptr<ChangeFeed>> feeds;
   // Lives beside the sessions.
   std::shared_ptr<NodeRegistry> nodes;
+  // The shared signing key set, beside the users when they are in a shared
+  // store (PostgreSQL); null: the keys file (jwt.keys) in the data dir.
+  std::shared_ptr<KeyStore> keys;
   // Beside the sessions too: in process for sqlite:// and memory:// (each
   // node counts alone), in Redis for redis:// (every node draws from the
   // same buckets). App picks nothing: the session backend decides.
@@ -64,7 +70,15 @@ struct StoreUrls {
   std::chrono::milliseconds redis_wait_timeout{100};
 };
 
-// Creates data_dir (mode 0700) when a store lives under it.
+// Creates data_dir (mode 0700) when a store lives under it. feeds[0] is the
+// users' feed and feeds.back() the sessions' (one and the same when both
+// sides share a backend).
 Result<Stores> open_stores(const StoreUrls& urls);
+
+// One side of a URL alone, for `store migrate`'s targets: only `users` (and
+// its feed), or only sessions, tokens, their feed and the node registry.
+// `named` names the URL in messages ("--to-users must be ...").
+Result<Stores> open_user_side(std::string_view named, const std::string& url, const std::string& data_dir);
+Result<Stores> open_session_side(std::string_view named, const std::string& url, const std::string& data_dir);
 
 }  // namespace cloakroom

@@ -55,4 +55,9 @@ std::string canonical_username(std::string_view username);
 // (canonical_username, then ASCII lower case). Every lookup goes through it.
 std::string username_key(const std::string& username);
 
+// Roles as one comma-separated text, as the SQL stores keep them (role names
+// have no commas: see check_role), and back; empty items are dropped.
+std::string join_roles(const std::vector<std::string>& roles);
+std::vector<std::string> split_roles(std::string_view text);
+
 }  // namespace cloakroom

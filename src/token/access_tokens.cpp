@@ -1,7 +1,5 @@
 #include "token/access_tokens.h"
 
-#include <sys/stat.h>
-
 #include "core/json.h"
 #include "core/log.h"
 #include "jose/jws_signer.h"
@@ -10,16 +8,22 @@
 namespace cloakroom {
 
 AccessTokens::AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random,
-                           const RevocationList& revocations)
+                           const RevocationList& revocations, KeySource* source)
     : config_(config),
       clock_(clock),
       random_(random),
       revocations_(revocations),
       policy_{config.jwt.issuer, config.jwt.audience,
               std::chrono::duration_cast<std::chrono::seconds>(config.jwt.leeway)},
-      keys_(std::make_shared<const jose::KeySet>(std::move(keys))),
-      cache_(100'000),
-      keys_stamp_(stamp_of(config.jwt.keys)) {}
+      keys_(std::make_shared<const jose::KeySet>(
+          keys.without_retired_before(unix_seconds(clock.now()) - retirement_grace(config).count()))),
+      stored_(std::move(keys)),
+      source_(source),
+      cache_(100'000) {}
+
+std::chrono::seconds AccessTokens::retirement_grace(const Config& config) {
+  return std::chrono::duration_cast<std::chrono::seconds>(config.jwt.access_ttl + config.jwt.leeway);
+}
 
 Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subject, const std::string& username,
                                                         const std::vector<std::string>& roles, std::chrono::seconds ttl,
@@ -138,28 +142,30 @@ Result<std::string, jose::JoseError> AccessTokens::identity_token(const std::str
   return token;
 }
 
-AccessTokens::FileStamp AccessTokens::stamp_of(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  auto ns = [](const timespec& t) { return static_cast<long long>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
-  return {ns(st.st_mtim), ns(st.st_ctim), static_cast<unsigned long long>(st.st_ino)};
-}
-
 bool AccessTokens::reload_if_changed() {
-  const FileStamp now = stamp_of(config_.jwt.keys);
-  // A missing file (stamp zero) keeps the keys in use: deleting it is not a rotation.
-  if (now == FileStamp{} || now == keys_stamp_) return false;
-  keys_stamp_ = now;  // judged once per change, not logged every second
-  auto keys = jose::load_signing_keys(config_.jwt.keys, config_.jwt.signing_kid);
-  if (!keys) {
-    // Keep serving with the keys we have; say why the new file was refused.
-    log_line("error", "keys_reload_failed",
-             {{"path", config_.jwt.keys}, {"detail", keys.error().text()}, {"kept", "the keys in use"}});
-    return false;
+  bool reloaded = false;
+  if (source_) {
+    auto changed = source_->reload_if_changed();
+    if (!changed) {
+      // Keep serving with the keys we have; say why the new set was refused.
+      log_line("error", "keys_reload_failed",
+               {{"keys", source_->where()}, {"detail", changed.error().text()}, {"kept", "the keys in use"}});
+    } else if (*changed) {
+      stored_ = std::move(**changed);
+      reloaded = true;
+      log_line("info", "keys_reloaded", {{"keys", source_->where()}});
+    }
   }
-  keys_.store(std::make_shared<const jose::KeySet>(std::move(*keys)));
-  cache_.clear();  // a retired key's tokens must not be served from the cache
-  log_line("info", "keys_reloaded", {{"path", config_.jwt.keys}});
+  const long long cutoff = unix_seconds(clock_.now()) - retirement_grace(config_).count();
+  auto current = keys_.load();
+  const long long earliest = current->earliest_retirement();
+  const bool due = earliest != 0 && earliest <= cutoff;
+  if (!reloaded && !due) return false;
+  for (const jose::Jwk& k : current->keys())
+    if (const long long at = current->retired_at(k.kid()); at != 0 && at <= cutoff)
+      log_line("info", "key_dropped", {{"kid", k.kid()}, {"retired_at", rfc3339(at * 1000)}});
+  keys_.store(std::make_shared<const jose::KeySet>(stored_.without_retired_before(cutoff)));
+  cache_.clear();  // a dropped or removed key's tokens must not be served from the cache
   return true;
 }
 

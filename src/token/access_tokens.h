@@ -2,10 +2,14 @@
 // Access JWTs: mint them with the active key, verify them against our key set
 // with the configured policy, and follow rotations of the keys file.
 //
-//   AccessTokens tokens(cfg, keys, clock, random, revocations);
+//   AccessTokens tokens(cfg, keys, clock, random, revocations, source.get());  // source: where `keys` came from
 //   auto jwt = tokens.mint_access(user_id, username, roles, family_id);  // header {"alg","kid","typ":"at+jwt"}
 //   auto claims = tokens.verify(bearer);                             // cache hit: a hash lookup
 //   tokens.reload_if_changed();                                      // maintenance thread, once a second
+//
+// Keys in force: the stored set (the keys file) without the retired keys
+// whose grace (jwt.access_ttl + jwt.leeway after their retirement) has
+// passed; those stop verifying and leave the JWKS, with no file change needed.
 //
 // Verification = parse_jws → verify_jws (RFC 8725 rules) with a verified-token
 // cache in front, then revocation (denylist, family, epoch) from the
@@ -27,6 +31,7 @@
 #include "jose/key_set.h"
 #include "jose/token_policy.h"
 #include "jose/verified_token_cache.h"
+#include "token/key_source.h"
 #include "token/revocation_list.h"
 
 namespace cloakroom {
@@ -43,8 +48,10 @@ struct VerifiedAccessToken {
 
 class AccessTokens {
  public:
+  // `keys` as loaded from `source` (retired keys included); a null source:
+  // the keys never change (tests, one-shot CLI commands).
   AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random,
-               const RevocationList& revocations);
+               const RevocationList& revocations, KeySource* source = nullptr);
 
   // An access token for one of our users (jwt.access_ttl), carrying the
   // user's current epoch and, when issued for a refresh family, its id as `sid`.
@@ -72,12 +79,18 @@ class AccessTokens {
   // Signature, claims, then revocation (JoseError::revoked).
   Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> verify(std::string_view token);
 
+  // The keys in force: what signs (active()), verifies and is published.
   std::shared_ptr<const jose::KeySet> keys() const { return keys_.load(); }
-  // Re-reads jwt.keys when the file changed (contents, mode or inode); true
-  // when reloaded. The new file passes the startup checks
-  // (jose::load_signing_keys) or is refused with a logged reason, and the
-  // keys in use stay.
+  // Reloads from the source when the kept set changed (the keys file's
+  // contents, mode or inode; the shared store's version), and drops retired
+  // keys whose grace has passed (logged as key_dropped); true when the keys
+  // in force changed. A changed set passes the startup checks or is refused
+  // with a logged reason (keys_reload_failed), and the keys in use stay.
+  // One thread only (the maintenance thread).
   bool reload_if_changed();
+  // How long a retired key keeps verifying: the longest an access token it
+  // signed can still be accepted (jwt.access_ttl + jwt.leeway).
+  static std::chrono::seconds retirement_grace(const Config& config);
   const jose::TokenPolicy& policy() const { return policy_; }
 
  private:
@@ -86,17 +99,10 @@ class AccessTokens {
   Random& random_;
   const RevocationList& revocations_;
   jose::TokenPolicy policy_;
-  std::atomic<std::shared_ptr<const jose::KeySet>> keys_;
+  std::atomic<std::shared_ptr<const jose::KeySet>> keys_;  // in force
+  jose::KeySet stored_;  // as last read, retired keys included (maintenance thread only)
+  KeySource* source_;
   jose::VerifiedTokenCache<VerifiedAccessToken> cache_;
-  // What the keys file looked like when last read. ctime is in it so a
-  // `chmod 600` that fixes a refused file is noticed.
-  struct FileStamp {
-    long long mtime_ns = 0, ctime_ns = 0;
-    unsigned long long inode = 0;
-    bool operator==(const FileStamp&) const = default;
-  };
-  static FileStamp stamp_of(const std::string& path);
-  FileStamp keys_stamp_;
   struct IdentityEntry {
     std::string token;
     long long refresh_at;  // seconds: mint a new one after this

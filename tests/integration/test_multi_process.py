@@ -79,14 +79,14 @@ class Cluster:
         srv.log_lines = []
         return srv.start()
 
-    def cli(self, *args):
+    def cli(self, *args, env=None):
         extra = []
         if self.config_text is not None:
             path = os.path.join(self.scratch, "cli.toml")
             with open(path, "w") as f:
                 f.write(self.config_text)
             extra = ["--config", path]
-        return run_cli(list(args) + extra, self.data_dir)
+        return run_cli(list(args) + extra, self.data_dir, env=env)
 
     def nodes(self):
         """`node list` as {port: (id, pid, status, heartbeat, applied, lag)}."""

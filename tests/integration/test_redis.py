@@ -125,9 +125,11 @@ class RedisScaleOutTest(unittest.TestCase):
             self.assertEqual(srv.request("GET", "/readyz")[0], 200)
         self.assertEqual(self.b.login("alice", "correct horse")[0], 200)
         # Each client that noticed logged the outage once, and its end once (not once per call).
-        down, up = self.a.logs("redis_unavailable"), self.a.logs("redis_available")
+        # (The feed's waiting connection logs its way back with its first reply, up to ~0.2 s after the rest.)
+        down = self.a.logs("redis_unavailable")
         self.assertGreaterEqual(len(down), 1)
-        self.assertEqual(len(up), len(down))
+        self.assertTrue(eventually(lambda: len(self.a.logs("redis_available")) == len(down), timeout=2.0),
+                        (down, self.a.logs("redis_available")))
 
 
 class RedisReplicaWaitTest(unittest.TestCase):
@@ -144,7 +146,7 @@ class RedisReplicaWaitTest(unittest.TestCase):
         self.replica = RedisServer(replica_of=self.redis).start()
         self.addCleanup(self.replica.__exit__, None, None, None)
         env = {"CLOAKROOM_STORE_SESSIONS": self.redis.url("it:"), "CLOAKROOM_STORE_REDIS_WAIT_REPLICAS": "1",
-               "CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT": "100ms"}
+               "CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT": "1s"}
         self.a, self.b = (CloakroomServer(env=env, data_dir=self.data) for _ in range(2))
         for srv in (self.a, self.b):
             self.addCleanup(srv.__exit__, None, None, None)
@@ -172,7 +174,7 @@ class RedisReplicaWaitTest(unittest.TestCase):
 
         self.replica.stop()
         for n in (1, 2):
-            _, cookie = self.login_and_logout()  # 200 after the 100 ms timeout: the revocation stands
+            _, cookie = self.login_and_logout()  # 200 after the 1 s timeout: the revocation stands
             self.assertTrue(eventually(lambda: self.b.request("GET", "/auth/verify",
                                                               headers={"Cookie": cookie})[0] == 401, timeout=2.0))
             self.assertTrue(eventually(lambda: self.short() == n, timeout=2.0), self.short())

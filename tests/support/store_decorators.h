@@ -213,6 +213,7 @@ class FailingStores {
                   std::make_unique<TokenStoreDecorator>(tokens_, &failing.tokens),
                   {std::make_shared<ChangeFeedDecorator>(*feed_, &failing.feed)},
                   std::make_shared<NodeRegistryDecorator>(nodes_, &failing.feed),
+                  nullptr,  // keys: the keys file
                   std::make_unique<ThrottleStoreDecorator>(throttles_, &failing.throttles)};
   }
   // Every store at once.

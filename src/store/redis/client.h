@@ -112,6 +112,11 @@ class Client {
   // when none are. From blocking_pipeline's thread.
   std::chrono::milliseconds in_flight_for() const;
 
+  // The replies as they came, error replies included (command() and
+  // pipeline() turn an error reply into store_unavailable), within the
+  // command timeout plus `extra`.
+  Result<std::vector<Reply>> exchange(const std::vector<Command>& commands, std::chrono::milliseconds extra = {});
+
   const Url& url() const { return url_; }
   // Why the last connection failed (for a startup message); never holds the password.
   std::string last_failure() const;
@@ -120,9 +125,6 @@ class Client {
   struct Connection;
   using Deadline = std::chrono::steady_clock::time_point;
 
-  // The replies as they came, error replies included, within the command
-  // timeout plus `extra`.
-  Result<std::vector<Reply>> exchange(const std::vector<Command>& commands, std::chrono::milliseconds extra = {});
   // A pooled connection, connected; released again on failure.
   Result<Connection*> checkout(Deadline deadline);
   Connection* acquire(Deadline deadline);

@@ -1,7 +1,5 @@
 #include "store/sqlite/user_store.h"
 
-#include <sstream>
-
 #include "store/sqlite/change_feed.h"
 
 namespace cloakroom::sqlite {
@@ -11,20 +9,6 @@ constexpr char kColumns[] = "id, username, password_hash, roles, disabled, creat
 constexpr auto kFindByName = sql("SELECT ", kColumns, " FROM users WHERE username_key = ?1");
 constexpr auto kFindById = sql("SELECT ", kColumns, " FROM users WHERE id = ?1");
 constexpr auto kList = sql("SELECT ", kColumns, " FROM users ORDER BY created_at, username");
-
-std::string join_roles(const std::vector<std::string>& roles) {
-  std::string out;
-  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
-  return out;
-}
-
-std::vector<std::string> split_roles(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string r; std::getline(ss, r, ',');)
-    if (!r.empty()) out.push_back(r);
-  return out;
-}
 
 User read_user(const Statement& st) {
   return User{st.text(0), st.text(1), st.text(2), split_roles(st.text(3)), st.boolean(4), st.integer(5)};

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -30,6 +33,19 @@ TEST(Config, DefaultsMatchSpec) {
   EXPECT_EQ(c->http.max_body_bytes, 65536u);
   EXPECT_EQ(c->jwt.refresh_grace, std::chrono::seconds(10));
   EXPECT_EQ(c->session.cache_entries, 1'000'000u);
+}
+
+// session.cache_entries = 0 turns the near-cache off (the per-request-lookup
+// design, for comparison); 1..999 stay refused with a message that says so.
+TEST(Config, CacheEntriesIsZeroOrAtLeastAThousand) {
+  auto off = from_toml("[session]\ncache_entries = 0");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->session.cache_entries, 0u);
+  auto small = from_toml("[session]\ncache_entries = 1");
+  ASSERT_FALSE(small);
+  EXPECT_NE(small.error().text().find("must be 0 (no cache, for comparison only) or at least 1000"),
+            std::string_view::npos)
+      << small.error().text();
 }
 
 // The refresh grace window may be turned off.
@@ -133,27 +149,37 @@ TEST(Config, MaxHeaderBytesStaysWithinBeastFieldSize) {
 }
 
 // Store URLs are checked against the backends this build has, and a refusal
-// lists them; planned backends get their own message.
+// lists them; a malformed URL is refused without quoting it.
 TEST(Config, StoreUrlErrorsListTheBackends) {
   struct Case { std::string_view toml, text; };
   for (auto [toml, text] :
        {Case{"[store]\nusers = \"redis://localhost\"",
-             "store.users (test.toml) names a backend that cannot hold users; use sqlite://PATH or memory://."},
+             "store.users (test.toml) names a backend that cannot hold users; use sqlite://PATH, memory:// or "
+             "postgres://USER:PASSWORD@HOST:PORT/DB."},
         Case{"[store]\nsessions = \"postgresql://db/x\"",
-             "store.sessions (test.toml) names a backend this build does not have yet; use sqlite://PATH, memory:// or "
+             "store.sessions (test.toml) names a backend that cannot hold sessions; use sqlite://PATH, memory:// or "
              "redis://HOST:PORT/DB."},
         Case{"[store]\nsessions = \"ftp://x\"",
              "store.sessions (test.toml) must be sqlite://PATH, memory:// or redis://HOST:PORT/DB."},
         // A malformed Redis URL is refused at config time, never quoting it (it may hold a password).
         Case{"[store]\nsessions = \"redis://app:s3cret@h:99999/0\"",
              "store.sessions (test.toml) has a port that is not 1 to 65535."},
-        Case{"[store]\nusers = \"sqlite://\"", "store.users (test.toml) must be sqlite://PATH or memory://."},
-        Case{"[store]\nusers = \"memory://x\"", "store.users (test.toml) must be sqlite://PATH or memory://."}}) {
+        // The same for a URL libpq cannot parse.
+        Case{"[store]\nusers = \"postgres://app:s3cret@h/db?nonsense=1\"",
+             "store.users (test.toml) is not a valid libpq connection URI (invalid URI query parameter: "
+             "\"nonsense\")."},
+        Case{"[store]\nusers = \"sqlite://\"",
+             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."},
+        Case{"[store]\nusers = \"memory://x\"",
+             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."}}) {
     auto c = from_toml(toml);
     ASSERT_FALSE(c) << toml;
     EXPECT_EQ(c.error().code, ErrorCode::config_invalid);
     EXPECT_EQ(c.error().text(), "Config key " + std::string(text)) << toml;
   }
+  auto pg = from_toml("[store]\nusers = \"postgres://cloakroom:pw@db.internal:5432/cloakroom?sslmode=verify-full\"");
+  ASSERT_TRUE(pg) << pg.error().text();
+  EXPECT_EQ(pg->store.users, "postgres://cloakroom:pw@db.internal:5432/cloakroom?sslmode=verify-full");
   auto ok = from_toml("[store]\nusers = \"memory://\"\nsessions = \"sqlite://x/y.db\"");
   ASSERT_TRUE(ok) << ok.error().text();
   EXPECT_EQ(ok->store.users, "memory://");
@@ -249,6 +275,83 @@ TEST(Config, ReferenceListsKeys) {
   std::string md = config_reference_markdown();
   EXPECT_NE(md.find("`session.idle_timeout` | `CLOAKROOM_SESSION_IDLE_TIMEOUT`"), std::string::npos);
   EXPECT_NE(md.find("`listen` | `CLOAKROOM_LISTEN`"), std::string::npos);
+}
+
+constexpr const char* kKek = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA";
+constexpr const char* kHowToMake = "(make one with: head -c32 /dev/urandom | basenc --base64url)";
+
+// The key-encryption key from CLOAKROOM_JWT_KEY_ENCRYPTION_KEY: checked at
+// load (one sentence naming the variable, never its value), and never
+// accepted from the config file.
+TEST(Config, KeyEncryptionKeyFromTheEnvironmentOnly) {
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", kKek}};
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->jwt.key_encryption_key, kKek);
+
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", "c2hvcnQta2V5LTE2Ynl0ZQ"}};
+  auto short_key = load_config(src);
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(short_key.error().text(),
+            "Config key jwt.key_encryption_key (environment variable CLOAKROOM_JWT_KEY_ENCRYPTION_KEY) must be 32 "
+            "random bytes in base64url, but it decodes to 16 bytes " + std::string(kHowToMake) + ".");
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", "not base64url!"}};
+  auto garbage = load_config(src);
+  ASSERT_FALSE(garbage);
+  EXPECT_NE(garbage.error().text().find("but it is not base64url"), std::string_view::npos);
+  EXPECT_EQ(garbage.error().text().find("not base64url!"), std::string_view::npos);  // never echoed
+
+  auto in_file = from_toml(std::string("[jwt]\nkey_encryption_key = \"") + kKek + "\"\n");
+  ASSERT_FALSE(in_file);
+  EXPECT_EQ(in_file.error().text(),
+            "Config key jwt.key_encryption_key (test.toml) is a secret and is read from the environment only: set "
+            "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY or point jwt.key_encryption_key_file at a file.");
+  EXPECT_EQ(in_file.error().text().find(kKek), std::string_view::npos);
+}
+
+// jwt.key_encryption_key_file: read at load, its final newline ignored;
+// refused when missing, readable by others, malformed, or set together with
+// the environment variable. Each refusal is one sentence without the key.
+TEST(Config, KeyEncryptionKeyFile) {
+  const std::string path = ::testing::TempDir() + "/kek-" + std::to_string(::getpid());
+  auto write = [&](const std::string& text, mode_t mode) {
+    std::ofstream(path, std::ios::trunc) << text;
+    ::chmod(path.c_str(), mode);
+  };
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY_FILE", path}};
+  write(std::string(kKek) + "=\n", 0600);  // as basenc --base64url writes it
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->jwt.key_encryption_key, std::string(kKek) + "=\n");
+
+  write(std::string(kKek) + "\n", 0644);
+  auto readable = load_config(src);
+  ASSERT_FALSE(readable);
+  EXPECT_EQ(readable.error().text(), "The key-encryption key file " + path +
+                                         " (jwt.key_encryption_key_file) is readable by other users; run chmod 600 on it.");
+
+  write("c2hvcnQta2V5LTE2Ynl0ZQ\n", 0600);
+  auto short_key = load_config(src);
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().text(), "The key-encryption key in " + path +
+                                          " (jwt.key_encryption_key_file) must be 32 random bytes in base64url, but it "
+                                          "decodes to 16 bytes " + std::string(kHowToMake) + ".");
+
+  write(kKek, 0600);
+  src.env.emplace_back("CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", kKek);
+  auto both = load_config(src);
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().text(),
+            "Set the key-encryption key once: CLOAKROOM_JWT_KEY_ENCRYPTION_KEY or jwt.key_encryption_key_file, not both.");
+
+  std::remove(path.c_str());
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY_FILE", path}};
+  auto missing = load_config(src);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().text(), "The key-encryption key file " + path + " (jwt.key_encryption_key_file) cannot be read.");
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ using std::chrono::milliseconds;
 struct Harness {
   Harness(std::shared_ptr<ChangeFeed> f, NodeRegistry& r)
       : feed(std::move(f)),
-        follower(FollowerDeps{{feed}, r, clock, freshness,
+        follower(FollowerDeps{{feed}, {}, r, clock, freshness,
                               [this](const Change& c) -> Result<void> {
                                 if (fail_apply) return Error{ErrorCode::store_unavailable};
                                 applied.push_back(c.subject);
@@ -67,10 +67,75 @@ TEST(FeedFollower, RetriesAnEntryThatFailedToApply) {
   EXPECT_TRUE(h.applied.empty());
   EXPECT_EQ(h.follower.status().at(0).position, 0);
   h.fail_apply = false;
-  h.follower.poll();  // changed() said so once; the bounds check reads again
-  h.clock.advance(milliseconds(1100));
-  h.follower.poll();
+  h.follower.poll();  // changed() said so only once, but the entry is still owed: read again
   EXPECT_EQ(h.applied, (std::vector<std::string>{"a"}));
+}
+
+// An entry that keeps failing to apply is retried on every tick (not once
+// a second), and the process is not fresh meanwhile: the entries behind it
+// may be revocations.
+TEST(FeedFollower, AStuckEntryIsRetriedEveryTickAndNeverConfirmsFreshness) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry registry;
+  Harness h(feed, registry);
+  Freshness tight(milliseconds(0));
+  int tries = 0;
+  bool failing = true;
+  FeedFollower follower(FollowerDeps{{feed}, {}, registry, h.clock, tight,
+                                     [&](const Change&) -> Result<void> {
+                                       ++tries;
+                                       if (failing) return Error{ErrorCode::store_unavailable};
+                                       return {};
+                                     },
+                                     []() -> Result<void> { return {}; }});
+  ASSERT_TRUE(follower.start());
+  ASSERT_TRUE(feed->append(revoked("a")));
+  ASSERT_TRUE(feed->append(revoked("b")));
+  for (int tick = 0; tick < 10; ++tick) {
+    std::this_thread::sleep_for(milliseconds(5));
+    follower.poll();
+    EXPECT_FALSE(tight.fresh());
+  }
+  EXPECT_EQ(tries, 10);
+  failing = false;
+  std::this_thread::sleep_for(milliseconds(5));
+  follower.poll();
+  EXPECT_EQ(follower.status().at(0).position, 2);
+  EXPECT_EQ(follower.status().at(0).unanswered_ms, 0);
+}
+
+// Positions have no gaps: an entry after a jump (lost entries covered by
+// new writes, e.g. a failover to a stale replica) or of a kind this build
+// does not know makes the process start over, never skip.
+TEST(FeedFollower, AGapOrAnUnknownKindResyncs) {
+  struct Gappy : testing::ChangeFeedDecorator {
+    using ChangeFeedDecorator::ChangeFeedDecorator;
+    Result<std::vector<FeedEntry>> read(long long position, std::size_t max) override {
+      auto entries = ChangeFeedDecorator::read(position, max);
+      if (entries && !entries->empty() && skip) entries->erase(entries->begin());
+      if (entries && !entries->empty() && unknown) entries->front().known = false;
+      return entries;
+    }
+    bool skip = false, unknown = false;
+  };
+  memory::ChangeFeed inner;
+  auto feed = std::make_shared<Gappy>(inner);
+  memory::NodeRegistry registry;
+  Harness h(feed, registry);
+  ASSERT_TRUE(h.follower.start());
+  feed->skip = true;
+  ASSERT_TRUE(inner.append(revoked("lost")));
+  ASSERT_TRUE(inner.append(revoked("after")));
+  h.follower.poll();
+  EXPECT_EQ(h.resyncs, 1);
+  EXPECT_TRUE(h.applied.empty());
+  EXPECT_EQ(h.follower.status().at(0).position, 2);
+  feed->skip = false;
+  feed->unknown = true;
+  ASSERT_TRUE(inner.append(revoked("from a newer build")));
+  h.follower.poll();
+  EXPECT_EQ(h.resyncs, 2);
+  EXPECT_TRUE(h.applied.empty());
 }
 
 // Heartbeats carry the applied position: at join, after applying, and every
@@ -130,7 +195,7 @@ TEST(FeedFollower, FreshnessOnlyWhileTheFeedAnswers) {
   memory::NodeRegistry registry;
   Harness h(feed, registry);
   Freshness tight(milliseconds(0));
-  FeedFollower follower(FollowerDeps{{feed}, registry, h.clock, tight, [](const Change&) -> Result<void> { return {}; },
+  FeedFollower follower(FollowerDeps{{feed}, {}, registry, h.clock, tight, [](const Change&) -> Result<void> { return {}; },
                                      []() -> Result<void> { return {}; }});
   ASSERT_TRUE(follower.start());
   down = true;
@@ -140,6 +205,32 @@ TEST(FeedFollower, FreshnessOnlyWhileTheFeedAnswers) {
   down = false;
   follower.poll();
   EXPECT_TRUE(tight.fresh());
+}
+
+// Each feed has its own bound: a users' feed on another backend that stops
+// answering does not make checks stale until its longer bound has passed,
+// while the sessions' feed does at once.
+TEST(FeedFollower, EachFeedAgesAgainstItsOwnBound) {
+  memory::ChangeFeed users_inner, sessions_inner;
+  std::atomic<bool> users_down{false}, sessions_down{false};
+  auto users = std::make_shared<testing::ChangeFeedDecorator>(users_inner, &users_down);
+  auto sessions = std::make_shared<testing::ChangeFeedDecorator>(sessions_inner, &sessions_down);
+  memory::NodeRegistry registry;
+  testing::FakeClock clock;
+  Freshness freshness{milliseconds(0)};
+  FeedFollower follower(FollowerDeps{{users, sessions}, {milliseconds(60'000), milliseconds(0)}, registry, clock,
+                                     freshness, [](const Change&) -> Result<void> { return {}; },
+                                     []() -> Result<void> { return {}; }});
+  ASSERT_TRUE(follower.start());
+  users_down = true;
+  std::this_thread::sleep_for(milliseconds(20));  // past the coarse clock's resolution
+  follower.poll();
+  EXPECT_TRUE(freshness.fresh());  // the users' feed has a minute
+  EXPECT_GE(follower.unanswered_ms(), 10);
+  sessions_down = true;
+  std::this_thread::sleep_for(milliseconds(20));
+  follower.poll();
+  EXPECT_FALSE(freshness.fresh());  // the sessions' feed has no slack
 }
 
 // A registry that cannot be written is retried once per heartbeat interval,

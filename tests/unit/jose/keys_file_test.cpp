@@ -98,5 +98,65 @@ TEST_F(KeysFileTest, LoadSigningKeysRefusesWhatStartupRefuses) {
   EXPECT_NE(broken.error().text().find("is not valid JSON"), std::string_view::npos);
 }
 
+// The signing key must not be a retired one: its tokens would stop verifying
+// when it is dropped. Startup, reload and update_keys refuse it alike.
+TEST_F(KeysFileTest, RefusesARetiredSigningKey) {
+  Jwk a = *Jwk::generate(Alg::ES256), b = *Jwk::generate(Alg::ES256);
+  write(KeySet({a, b}).retired(a.kid(), 1'800'000'000).to_jwks(true), 0600);
+  auto loaded = load_signing_keys(path(), "");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(loaded.error().text(), "The keys file " + path() + " names a retired key (" + a.kid() + ") as the signing key.");
+  EXPECT_TRUE(load_signing_keys(path(), b.kid()));  // another signer is fine
+
+  write(KeySet({a, b}).to_jwks(true), 0600);
+  auto refused = update_keys(path(), "", [&](const KeySet& k) -> Result<KeySet> { return k.retired(a.kid(), 5); });
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().text().find("names a retired key"), std::string_view::npos);
+  EXPECT_EQ(load_signing_keys(path(), "")->retired_at(a.kid()), 0);  // the file is unchanged
+}
+
+// update_keys stores what the change returns; an error from the change
+// leaves the file as it was.
+TEST_F(KeysFileTest, UpdateKeysStoresTheChangeOrNothing) {
+  Jwk a = *Jwk::generate(Alg::ES256), b = *Jwk::generate(Alg::EdDSA);
+  write(KeySet({a}).to_jwks(true), 0600);
+  auto stored = update_keys(path(), "", [&](const KeySet& k) -> Result<KeySet> { return k.with_key(b).retired(b.kid(), 7); });
+  ASSERT_TRUE(stored);
+  auto back = load_signing_keys(path(), "");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->keys().size(), 2u);
+  EXPECT_EQ(back->retired_at(b.kid()), 7);
+  struct stat st{};
+  ASSERT_EQ(::stat(path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto failed = update_keys(path(), "", [&](const KeySet&) -> Result<KeySet> {
+    return Error{ErrorCode::config_invalid, "no"};
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().text(), "no");
+  EXPECT_EQ(load_signing_keys(path(), "")->keys().size(), 2u);
+}
+
+// Concurrent read-modify-writes (two `cloakroom key` commands at once) lose
+// nothing: every key added by every writer is in the file afterwards.
+TEST_F(KeysFileTest, ConcurrentUpdatesLoseNoChange) {
+  write(KeySet({*Jwk::generate(Alg::ES256)}).to_jwks(true), 0600);
+  constexpr int kWriters = 8;
+  std::vector<Jwk> added;
+  for (int i = 0; i < kWriters; ++i) added.push_back(*Jwk::generate(Alg::HS256));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i)
+    threads.emplace_back([&, i] {
+      (void)update_keys(path(), "", [&](const KeySet& k) -> Result<KeySet> { return k.with_key(added[i]); });
+    });
+  for (auto& t : threads) t.join();
+  auto back = load_signing_keys(path(), "");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->keys().size(), 1u + kWriters);
+  for (const auto& k : added) EXPECT_NE(back->find(k.kid()), nullptr);
+}
+
 }  // namespace
 }  // namespace cloakroom::jose

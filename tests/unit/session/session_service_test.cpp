@@ -28,7 +28,12 @@ class CountingStore : public testing::SessionStoreDecorator {
     ++finds;
     return SessionStoreDecorator::find(id);
   }
+  Result<void> touch(const std::vector<SessionTouch>& touches) override {
+    touched += static_cast<int>(touches.size());
+    return SessionStoreDecorator::touch(touches);
+  }
   std::atomic<int> finds{0};
+  std::atomic<int> touched{0};  // touches sent, summed over batches
 };
 
 class SessionServiceTest : public ::testing::Test {
@@ -318,6 +323,62 @@ TEST_F(SessionServiceTest, HitNeedsNoStoreRead) {
   EXPECT_EQ(counting.finds.load(), 0);
   EXPECT_EQ(metrics.get(Counter::session_cache_hits), 1u);
   EXPECT_EQ(metrics.get(Counter::session_cache_misses), 0u);
+}
+
+// session.cache_entries = 0 (the per-request-lookup design, for comparison):
+// every check reads the store exactly once, a session created here included;
+// nothing is cached, not even a made-up id; a revocation elsewhere is refused
+// at the next check with no eviction needed.
+TEST_F(SessionServiceTest, WithoutACacheEveryCheckReadsTheStoreOnce) {
+  config.session.cache_entries = 0;
+  auto elsewhere = other();
+  auto svc = make();
+  auto here = svc.create(alice, "", "", false);
+  auto there = elsewhere.create(bob, "", "", false);
+  EXPECT_EQ(svc.cache_size(), 0u);
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_FALSE(svc.cached(here->token).has_value());
+    ASSERT_EQ(outcome(check(svc, here->token)), "ok");
+    ASSERT_EQ(outcome(check(svc, there->token)), "ok");
+    EXPECT_EQ(counting.finds.load(), 2 * i);
+  }
+  OsRandom other_rng;
+  const std::string made_up = SessionToken::generate(other_rng).text();
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(outcome(check(svc, made_up)), "unauthenticated:session_unknown");
+    EXPECT_EQ(counting.finds.load(), 6 + i);
+  }
+  std::string forged = here->token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(outcome(check(svc, forged)), "unauthenticated:session_secret_mismatch");
+  EXPECT_EQ(counting.finds.load(), 10);
+  ASSERT_TRUE(elsewhere.revoke(there->info.id));  // no feed here: nothing evicts
+  EXPECT_EQ(outcome(check(svc, there->token)), "unauthenticated:session_unknown");
+  EXPECT_EQ(svc.cache_size(), 0u);
+  EXPECT_EQ(metrics.get(Counter::session_cache_hits), 0u);
+  EXPECT_EQ(metrics.get(Counter::session_cache_negative_hits), 0u);
+}
+
+// Without a cache, sliding still reaches the store: the checks of a session
+// due for a touch queue one each, and a flush sends one, the latest.
+TEST_F(SessionServiceTest, WithoutACacheTouchesAreSentOncePerSession) {
+  config.session.cache_entries = 0;
+  auto svc = make();
+  auto s = svc.create(alice, "", "", false);
+  clock.advance(minutes(1));  // the touch interval: idle / 10, at most 60 s
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(milliseconds(10));
+    ASSERT_EQ(outcome(check(svc, s->token)), "ok");
+  }
+  svc.flush_touches();
+  EXPECT_EQ(counting.touched.load(), 1);
+  EXPECT_EQ(store.find(s->info.id)->last_seen_ms, s->info.last_seen_ms + 60'000 + 50);
+  // Used well within the idle timeout, it stays valid however long it lives.
+  for (int i = 0; i < 10; ++i) {
+    clock.advance(minutes(20));
+    ASSERT_EQ(outcome(check(svc, s->token)), "ok") << i;
+    svc.flush_touches();
+  }
 }
 
 // A session another process created is not cached here: cached() says ask

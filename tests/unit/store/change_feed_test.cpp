@@ -6,6 +6,8 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/postgres/change_feed.h"
+#include "store/postgres/user_store.h"
 #include "store/redis/change_feed.h"
 #include "store/redis/session_store.h"
 #include "store/redis/token_store.h"
@@ -13,6 +15,7 @@
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
+#include "support/postgres_server.h"
 #include "support/redis_server.h"
 #include "support/store_decorators.h"
 #include "support/temp_sqlite.h"
@@ -22,6 +25,7 @@ namespace {
 
 // Every store of one backend over one feed, as open_stores wires them.
 struct MemoryBackend {
+  static constexpr const char* kName = "Memory";
   std::shared_ptr<memory::ChangeFeed> feed = std::make_shared<memory::ChangeFeed>();
   memory::UserStore users{feed};
   memory::SessionStore sessions{feed};
@@ -29,6 +33,7 @@ struct MemoryBackend {
 };
 
 struct SqliteBackend {
+  static constexpr const char* kName = "Sqlite";
   testing::TempSqlite file;
   std::shared_ptr<sqlite::ChangeFeed> feed = std::make_shared<sqlite::ChangeFeed>(*sqlite::Database::open(file.path()));
   sqlite::UserStore users{file.db()};
@@ -62,12 +67,30 @@ class UsersIntoFeed final : public testing::UserStoreDecorator {
 // The session side on Redis; users live in another backend, whose changes
 // reach this feed through UsersIntoFeed so one list shows every kind.
 struct RedisBackend {
+  static constexpr const char* kName = "Redis";
   testing::RedisSpace space;
   std::shared_ptr<redis::ChangeFeed> feed = space.feed();
   memory::UserStore user_rows;
   UsersIntoFeed users{user_rows, *feed};
   redis::SessionStore sessions{space.client, space.keys};
   redis::TokenStore tokens{space.client, space.keys};
+};
+
+// PostgreSQL holds users only: its feed carries the user side's changes,
+// read on a pool of its own as open_stores wires it.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  testing::TempPostgres database;
+  std::shared_ptr<postgres::ChangeFeed> feed = std::make_shared<postgres::ChangeFeed>(database.open(1));
+  postgres::UserStore users{database.db()};
+};
+
+// Test names say the backend: UserChangeFeedTest/Postgres.ReadsAfterAPosition...
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) {
+    return Backend::kName;
+  }
 };
 
 template <class Backend>
@@ -84,8 +107,14 @@ class ChangeFeedTest : public ::testing::Test {
   Backend b;
 };
 
+// Backends with every store (users, sessions, tokens) recording into the feed.
 using Backends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend>;
-TYPED_TEST_SUITE(ChangeFeedTest, Backends);
+TYPED_TEST_SUITE(ChangeFeedTest, Backends, BackendName);
+// The feed itself and the user side, also on backends that hold only users.
+template <class Backend>
+class UserChangeFeedTest : public ChangeFeedTest<Backend> {};
+using UserSideBackends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend, PostgresBackend>;
+TYPED_TEST_SUITE(UserChangeFeedTest, UserSideBackends, BackendName);
 
 // Every change that affects a check is recorded by the store method that
 // makes it, with its subject and value; creations are not (a miss reads the store).
@@ -137,9 +166,45 @@ TYPED_TEST(ChangeFeedTest, StoresRecordEveryRevokingChange) {
   }
 }
 
+// Every user change is recorded by the store method that makes it, in
+// order; a creation is not, and neither is a change of nobody.
+TYPED_TEST(UserChangeFeedTest, UserStoreRecordsEveryChange) {
+  auto& s = this->b;
+  ASSERT_TRUE(s.users.create(User{"u1", "alice", "h", {}, false, 1}));
+  EXPECT_TRUE(this->all().empty());
+  ASSERT_TRUE(s.users.set_disabled("u1", true));
+  ASSERT_TRUE(s.users.set_roles("u1", {"ops"}));
+  EXPECT_EQ(s.users.set_roles("nobody", {}).error().code, ErrorCode::not_found);  // no change, no entry
+  ASSERT_TRUE(s.users.set_password_hash("u1", "h2"));
+  ASSERT_TRUE(s.feed->append(Change{Change::Kind::keys_changed}));
+
+  auto got = this->all();
+  ASSERT_EQ(got.size(), 4u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(got[i].change.kind, i < 3 ? Change::Kind::user_changed : Change::Kind::keys_changed);
+    EXPECT_EQ(got[i].change.subject, i < 3 ? "u1" : "");
+    EXPECT_TRUE(got[i].known);
+    EXPECT_GT(got[i].change.at_ms, 1'700'000'000'000);  // a wall-clock time in ms
+    if (i > 0) {
+      EXPECT_GT(got[i].position, got[i - 1].position);
+    }
+  }
+}
+
+// changed() says false only when nothing was written since it last asked.
+TYPED_TEST(UserChangeFeedTest, ChangedSeesEveryWrite) {
+  auto& s = this->b;
+  ASSERT_TRUE(s.feed->changed());  // the first answer sets what was seen
+  ASSERT_TRUE(s.users.create(User{"u1", "alice", "h", {}, false, 1}));
+  ASSERT_TRUE(s.users.set_disabled("u1", true));
+  EXPECT_TRUE(*s.feed->changed());
+  EXPECT_FALSE(*s.feed->changed());
+}
+
 // Reading after a position resumes there, in bounded batches; bounds say
 // what is held, and survive pruning everything (positions never go back).
-TYPED_TEST(ChangeFeedTest, ReadsAfterAPositionAndKeepsBoundsAcrossPruning) {
+TYPED_TEST(UserChangeFeedTest, ReadsAfterAPositionAndKeepsBoundsAcrossPruning) {
   auto& feed = *this->b.feed;
   auto empty = feed.bounds();
   ASSERT_TRUE(empty);

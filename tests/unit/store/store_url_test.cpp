@@ -11,6 +11,8 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/postgres/change_feed.h"
+#include "store/postgres/user_store.h"
 #include "store/redis/change_feed.h"
 #include "store/redis/session_store.h"
 #include "store/redis/token_store.h"
@@ -18,6 +20,7 @@
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "store/sqlite/user_store.h"
+#include "support/postgres_server.h"
 #include "support/redis_server.h"
 
 namespace cloakroom {
@@ -40,7 +43,6 @@ TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
   cfg.store.sessions = "memory://";
   auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(stores) << stores.error().text();
-  EXPECT_NE(dynamic_cast<sqlite::UserStore*>(stores->users.get()), nullptr);
   EXPECT_NE(dynamic_cast<memory::SessionStore*>(stores->sessions.get()), nullptr);
   EXPECT_NE(dynamic_cast<memory::TokenStore*>(stores->tokens.get()), nullptr);
   EXPECT_NE(dynamic_cast<memory::NodeRegistry*>(stores->nodes.get()), nullptr);
@@ -50,12 +52,16 @@ TEST_F(StoreUrl, EachUrlOpensItsBackendWithItsPair) {
   ASSERT_TRUE(stores->users->create(User{"i", "carol", "h", {}, false, 1}));
   ASSERT_TRUE(stores->users->set_disabled("i", true));  // recorded in the users' feed
   EXPECT_EQ(stores->feeds[0]->bounds()->last, 1);
+  auto told = stores->feeds[1]->read(0, 10);  // and told to the sessions' feed, which gates checks
+  ASSERT_TRUE(told);
+  ASSERT_EQ(told->size(), 1u);
+  EXPECT_EQ(told->front().change.kind, Change::Kind::user_changed);
+  EXPECT_EQ(told->front().change.subject, "i");
 
   cfg.store.users = "memory://";
   cfg.store.sessions = "sqlite://" + cfg.data_dir + "/sessions.db";
   auto swapped = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
   ASSERT_TRUE(swapped) << swapped.error().text();
-  EXPECT_NE(dynamic_cast<memory::UserStore*>(swapped->users.get()), nullptr);
   EXPECT_NE(dynamic_cast<sqlite::NodeRegistry*>(swapped->nodes.get()), nullptr);
   EXPECT_NE(dynamic_cast<sqlite::SessionStore*>(swapped->sessions.get()), nullptr);
   EXPECT_NE(dynamic_cast<sqlite::TokenStore*>(swapped->tokens.get()), nullptr);
@@ -77,7 +83,7 @@ TEST_F(StoreUrl, OneFileServesBothSides) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
-// A URL this build cannot open is refused by open_stores too, naming the key.
+// A URL this build cannot open for its side is refused by open_stores too, naming the key.
 TEST_F(StoreUrl, RefusesWhatTheBuildLacks) {
   cfg.store.users = "memory://";
   cfg.store.sessions = "postgres://db";
@@ -85,7 +91,7 @@ TEST_F(StoreUrl, RefusesWhatTheBuildLacks) {
   ASSERT_FALSE(stores);
   EXPECT_EQ(stores.error().code, ErrorCode::config_invalid);
   EXPECT_EQ(stores.error().text(),
-            "Config key store.sessions names a backend this build does not have yet; use sqlite://PATH, memory:// or "
+            "Config key store.sessions names a backend that cannot hold sessions; use sqlite://PATH, memory:// or "
             "redis://HOST:PORT/DB.");
 }
 
@@ -131,21 +137,65 @@ TEST_F(StoreUrl, RedisMessagesNeverShowThePassword) {
   }
 }
 
+// postgres:// users beside sqlite:// sessions: two backends, two feeds,
+// the users' one named by host, port and database (no credentials).
+TEST_F(StoreUrl, PostgresUsersBesideSqliteSessions) {
+  testing::TempPostgres database;
+  cfg.store.users = database.url();
+  cfg.store.sessions = "sqlite://" + cfg.data_dir + "/cloakroom.db";
+  auto stores = open_stores({cfg.store.users, cfg.store.sessions, cfg.data_dir});
+  ASSERT_TRUE(stores) << stores.error().text();
+  EXPECT_NE(dynamic_cast<sqlite::SessionStore*>(stores->sessions.get()), nullptr);
+  EXPECT_NE(dynamic_cast<sqlite::NodeRegistry*>(stores->nodes.get()), nullptr);
+  ASSERT_EQ(stores->feeds.size(), 2u);
+  EXPECT_NE(dynamic_cast<postgres::ChangeFeed*>(stores->feeds[0].get()), nullptr);
+  EXPECT_EQ(stores->feeds[0]->name().find(testing::PostgresServer::kPassword), std::string::npos);
+  ASSERT_TRUE(stores->users->create(User{"i", "carol", "h", {}, false, 1}));
+  ASSERT_TRUE(stores->users->set_disabled("i", true));  // recorded in the users' feed
+  EXPECT_EQ(stores->feeds[0]->bounds()->last, 1);
+  EXPECT_EQ(stores->feeds[1]->bounds()->last, 1);  // told to the sessions' feed too
+}
+
+// A PostgreSQL that refuses the password, or a URL libpq cannot parse: the
+// message says which database with the password as ***, never the password.
+TEST_F(StoreUrl, PostgresFailureHidesThePassword) {
+  const std::string port = std::to_string(testing::PostgresServer::shared().port());
+  auto stores = open_stores({"postgresql://cloakroom:not-The-Password@127.0.0.1:" + port + "/postgres?sslmode=disable",
+                             "memory://", cfg.data_dir});
+  ASSERT_FALSE(stores);
+  EXPECT_EQ(stores.error().code, ErrorCode::store_unavailable);
+  const std::string text(stores.error().text());
+  EXPECT_TRUE(text.starts_with("Cannot prepare the PostgreSQL database postgresql://cloakroom:***@127.0.0.1:" + port +
+                               "/postgres?sslmode=disable: "))
+      << text;
+  EXPECT_EQ(text.find("not-The-Password"), std::string::npos) << text;
+  auto malformed = check_store_url("postgres://cloakroom:not-The-Password%zz@h/db", StoreSlot::users);
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error().code, ErrorCode::config_invalid);
+  EXPECT_TRUE(malformed.error().text().starts_with("is not a valid libpq connection URI (")) << malformed.error().text();
+  EXPECT_EQ(malformed.error().text().find("The-Password"), std::string::npos) << malformed.error().text();
+}
+
 // The check lists the forms per slot and tells planned backends apart.
 TEST(StoreUrlCheck, ListsTheFormsThisBuildHas) {
-  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH or memory://");
+  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB");
   EXPECT_EQ(store_url_forms(StoreSlot::sessions), "sqlite://PATH, memory:// or redis://HOST:PORT/DB");
   EXPECT_TRUE(check_store_url("memory://", StoreSlot::users));
   EXPECT_TRUE(check_store_url("sqlite:///var/lib/x.db", StoreSlot::sessions));
   EXPECT_TRUE(check_store_url("redis://10.0.0.5:6379/2?prefix=a:", StoreSlot::sessions));
+  EXPECT_TRUE(check_store_url("postgres://u:p@db/cloakroom?sslmode=verify-full", StoreSlot::users));
+  EXPECT_TRUE(check_store_url("postgresql://db", StoreSlot::users));
   for (auto url : {"postgres://db", "postgresql://db"}) {
-    auto r = check_store_url(url, StoreSlot::users);
+    auto r = check_store_url(url, StoreSlot::sessions);
     ASSERT_FALSE(r) << url;
-    EXPECT_EQ(r.error().text(), "names a backend this build does not have yet; use sqlite://PATH or memory://");
+    EXPECT_EQ(r.error().text(),
+              "names a backend that cannot hold sessions; use sqlite://PATH, memory:// or redis://HOST:PORT/DB");
   }
   auto redis_users = check_store_url("redis://h", StoreSlot::users);
   ASSERT_FALSE(redis_users);
-  EXPECT_EQ(redis_users.error().text(), "names a backend that cannot hold users; use sqlite://PATH or memory://");
+  EXPECT_EQ(redis_users.error().text(),
+            "names a backend that cannot hold users; use sqlite://PATH, memory:// or "
+            "postgres://USER:PASSWORD@HOST:PORT/DB");
   for (auto url : {"sqlite://", "memory://x", "SQLITE://x", "x", "redis://"}) {
     auto r = check_store_url(url, StoreSlot::sessions);
     ASSERT_FALSE(r) << url;

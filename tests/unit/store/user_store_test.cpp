@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "store/memory/user_store.h"
+#include "store/postgres/user_store.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/user_store.h"
+#include "support/postgres_server.h"
 
 namespace cloakroom {
 namespace {
@@ -25,10 +28,12 @@ TEST(UsernameKey, IsNfcThenAsciiLowerCase) {
 
 // Each backend behind the same interface; TYPED_TEST runs every case on each.
 struct MemoryBackend {
+  static constexpr const char* kName = "Memory";
   std::unique_ptr<UserStore> make() { return std::make_unique<memory::UserStore>(); }
 };
 
 struct SqliteBackend {
+  static constexpr const char* kName = "Sqlite";
   std::string path;
   std::unique_ptr<UserStore> make() {
     path = ::testing::TempDir() + "/users-" + std::to_string(::getpid()) + "-" +
@@ -47,6 +52,24 @@ struct SqliteBackend {
   }
 };
 
+// A fresh database on the test binary's one PostgreSQL server.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  std::optional<testing::TempPostgres> database;
+  std::unique_ptr<UserStore> make() {
+    database.emplace();
+    return std::make_unique<postgres::UserStore>(database->db());
+  }
+};
+
+// Test names say the backend: UserStoreTest/Postgres.CreateThenFind.
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) {
+    return Backend::kName;
+  }
+};
+
 template <class Backend>
 class UserStoreTest : public ::testing::Test {
  protected:
@@ -56,8 +79,8 @@ class UserStoreTest : public ::testing::Test {
   std::unique_ptr<UserStore> store;
 };
 
-using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
-TYPED_TEST_SUITE(UserStoreTest, Backends);
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, PostgresBackend>;
+TYPED_TEST_SUITE(UserStoreTest, Backends, BackendName);
 
 // A created user is found by name (any ASCII case) and by id, fields intact.
 TYPED_TEST(UserStoreTest, CreateThenFind) {
@@ -133,6 +156,28 @@ TYPED_TEST(UserStoreTest, ListsInCreationOrder) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].username, "Alice");
   EXPECT_TRUE(this->store->ping());
+}
+
+// disabled_ids() lists exactly the disabled users, and follows set_disabled.
+TYPED_TEST(UserStoreTest, DisabledIdsFollowSetDisabled) {
+  User b = this->alice();
+  b.id = "id-b";
+  b.username = "bob";
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->create(b));
+  EXPECT_TRUE(this->store->disabled_ids()->empty());
+  ASSERT_TRUE(this->store->set_disabled("id-b", true));
+  EXPECT_EQ(*this->store->disabled_ids(), std::vector<std::string>{"id-b"});
+  ASSERT_TRUE(this->store->set_disabled("id-b", false));
+  EXPECT_TRUE(this->store->disabled_ids()->empty());
+}
+
+// A name with a NUL byte is no user: never cut short at the NUL into another name.
+TYPED_TEST(UserStoreTest, NameWithNulIsNotFound) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  EXPECT_EQ(this->store->find_by_name(std::string("Alice\0x", 7)).error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->find_by_name("Alice\xff").error().code, ErrorCode::not_found);  // not UTF-8
+  EXPECT_EQ(this->store->find_by_id(std::string("id-alice\0", 9)).error().code, ErrorCode::not_found);
 }
 
 // The SQLite file is migrated to the latest schema and survives reopening.

@@ -98,7 +98,8 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   testing::FakeClock clock;
   OsRandom rng;
   RevocationList revocations;
-  AccessTokens tokens{config, *jose::load_signing_keys(config.jwt.keys, ""), clock, rng, revocations};
+  auto source = file_key_source(config, nullptr);
+  AccessTokens tokens{config, *source->load_or_create(nullptr), clock, rng, revocations, source.get()};
   EXPECT_FALSE(tokens.reload_if_changed());  // unchanged
 
   // 1. A new key in a file others can read: refused, logged, old keys kept.
@@ -146,6 +147,45 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   EXPECT_FALSE(tokens.reload_if_changed());
   EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1"));
   fs::remove_all(dir);
+}
+
+// A retired key verifies until jwt.access_ttl + jwt.leeway after its
+// retirement; then the next maintenance pass drops it (logged key_dropped):
+// its tokens fail as kid_unknown, even from the verified-token cache, and the
+// published JWKS no longer lists it. No change to the stored keys is needed.
+TEST_F(AccessTokensTest, RetiredKeyIsDroppedWhenItsGracePasses) {
+  const auto grace = AccessTokens::retirement_grace(config);
+  EXPECT_EQ(grace, std::chrono::seconds(15 * 60 + 60));
+  jose::Jwk signer = *jose::Jwk::generate(jose::Alg::ES256);
+  jose::Jwk old = *jose::Jwk::generate(jose::Alg::ES256);
+  const long long retired_at = unix_seconds(clock.now());
+  AccessTokens old_signer{config, jose::KeySet({old}), clock, rng, revocations};
+  const std::string token = *old_signer.mint("u1", "alice", {}, std::chrono::hours(1));
+  AccessTokens retiring{config, jose::KeySet({signer, old}).retired(old.kid(), retired_at), clock, rng, revocations};
+  ASSERT_TRUE(retiring.verify(token));  // cached from here on
+  EXPECT_NE(retiring.keys()->to_jwks(false).find(old.kid()), std::string::npos);
+
+  clock.advance(grace - std::chrono::seconds(1));
+  EXPECT_FALSE(retiring.reload_if_changed());
+  EXPECT_TRUE(retiring.verify(token));
+
+  clock.advance(std::chrono::seconds(1));
+  ::testing::internal::CaptureStderr();
+  EXPECT_TRUE(retiring.reload_if_changed());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("\"event\":\"key_dropped\""), std::string::npos) << log;
+  EXPECT_NE(log.find(old.kid()), std::string::npos) << log;
+  EXPECT_EQ(retiring.verify(token).error(), jose::JoseError::kid_unknown);
+  EXPECT_EQ(retiring.keys()->to_jwks(false).find(old.kid()), std::string::npos);
+  EXPECT_EQ(retiring.keys()->active()->kid(), signer.kid());
+  EXPECT_TRUE(retiring.verify(*retiring.mint("u1", "alice", {}, std::chrono::minutes(5))));
+  // Dropped once: later passes change nothing.
+  EXPECT_FALSE(retiring.reload_if_changed());
+
+  // A process that starts after the grace never takes the key in.
+  AccessTokens late{config, jose::KeySet({signer, old}).retired(old.kid(), retired_at), clock, rng, revocations};
+  EXPECT_EQ(late.keys()->find(old.kid()), nullptr);
+  EXPECT_EQ(late.verify(token).error(), jose::JoseError::kid_unknown);
 }
 
 }  // namespace

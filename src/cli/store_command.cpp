@@ -1,0 +1,373 @@
+// `store migrate --to-users URL [--to-sessions URL]`: copies what the
+// configured stores hold into other stores (from the embedded SQLite file
+// to PostgreSQL, say), so a deployment can move without logging anyone out.
+//
+//   cloakroom store migrate --to-users 'postgres://cloakroom:pw@db/cloakroom'
+//   users: 1200 copied, 0 already in the target
+//   verified: the target holds all 1200 users of the source
+//
+// Copies keep ids, so sessions and tokens that name a user id stay valid.
+// A target that keeps the signing keys (PostgreSQL) gets the key set too,
+// sealed under the key-encryption key, so access tokens keep verifying.
+// Idempotent: a record the target already holds (by id) is skipped, so a
+// second run copies nothing and says so. Before writing anything it refuses
+// a target that holds a different user (another id) under a source user's name.
+#include <functional>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "token/key_source.h"
+
+namespace cloakroom::cli {
+namespace {
+
+long long now_ms() { return unix_millis(SystemClock{}.now()); }
+
+// One kind of record to copy: the source's records, a snapshot of what the
+// target holds (re-taken to verify), and how to write one there.
+template <class Record>
+struct Kind {
+  std::string noun;  // plural: "users"
+  std::vector<Record> source;
+  std::function<Result<void>()> snapshot;
+  std::function<Result<bool>(const Record&)> held;  // against the last snapshot
+  std::function<Result<void>(const Record&)> put;
+};
+
+struct Tally {
+  std::string noun;
+  std::size_t total = 0;
+  std::size_t copied = 0;
+};
+
+// Writes every source record the target does not hold yet.
+template <class Record>
+Result<Tally> copy(Kind<Record>& k) {
+  Tally t{k.noun, k.source.size()};
+  if (auto s = k.snapshot(); !s) return s.error();
+  for (const Record& r : k.source) {
+    auto held = k.held(r);
+    if (!held) return held.error();
+    if (*held) continue;
+    if (auto put = k.put(r); !put) return put.error();
+    ++t.copied;
+  }
+  std::cout << k.noun << ": " << t.copied << " copied, " << t.total - t.copied << " already in the target\n";
+  return t;
+}
+
+// How many source records the target holds, read again after copying.
+template <class Record>
+Result<std::size_t> count_held(Kind<Record>& k) {
+  if (auto s = k.snapshot(); !s) return s.error();
+  std::size_t n = 0;
+  for (const Record& r : k.source) {
+    auto held = k.held(r);
+    if (!held) return held.error();
+    n += *held ? 1 : 0;
+  }
+  return n;
+}
+
+// Whether the store holds the record `find` looks up: not_found is "no".
+template <class Found>
+Result<bool> exists(const Result<Found>& found) {
+  if (found) return true;
+  if (found.error().code == ErrorCode::not_found) return false;
+  return found.error();
+}
+
+int failed(const Error& e) { return fail(kExitNo, e.text()); }
+
+// The users, with the refusal checked against the target before anything is written.
+struct UserCopy {
+  Kind<User> kind;
+  std::map<std::string, User> by_id;          // the target's, at the last snapshot
+  std::map<std::string, std::string> by_key;  // username_key -> id, the same
+};
+
+void describe_users(UserCopy& u, UserStore& target) {
+  u.kind.noun = "users";
+  u.kind.snapshot = [&u, &target]() -> Result<void> {
+    auto all = target.list();
+    if (!all) return all.error();
+    u.by_id.clear();
+    u.by_key.clear();
+    for (User& user : *all) {
+      u.by_key[username_key(user.username)] = user.id;
+      u.by_id.emplace(user.id, std::move(user));
+    }
+    return {};
+  };
+  u.kind.held = [&u](const User& user) -> Result<bool> { return u.by_id.count(user.id) > 0; };
+  u.kind.put = [&target](const User& user) -> Result<void> {
+    if (auto r = target.create(user); !r) {
+      if (r.error().code == ErrorCode::username_taken)
+        return Error{ErrorCode::conflict, "the target gained a user named \"" + user.username +
+                                              "\" while copying; the users before it were copied, run the command "
+                                              "again to see what differs"};
+      return r;
+    }
+    return {};
+  };
+}
+
+// A different user (another id) under a source user's name: the one refusal.
+std::optional<std::string> name_clash(UserCopy& u) {
+  for (const User& user : u.kind.source) {
+    if (u.by_id.count(user.id)) continue;  // the same user, copied before
+    auto it = u.by_key.find(username_key(user.username));
+    if (it != u.by_key.end())
+      return "the target already has a different user named \"" + user.username + "\" (id " + it->second +
+             ", here id " + user.id + "); nothing was written";
+  }
+  return std::nullopt;
+}
+
+// Users copied before whose state changed since in the source: skipped (same
+// id, same user), but said, since the target does not have the change.
+void report_drift(UserCopy& u) {
+  std::vector<std::string> drifted;
+  for (const User& user : u.kind.source) {
+    auto it = u.by_id.find(user.id);
+    if (it == u.by_id.end()) continue;
+    const User& there = it->second;
+    if (there.disabled != user.disabled || there.roles != user.roles || there.password_hash != user.password_hash)
+      drifted.push_back(user.username);
+  }
+  if (drifted.empty()) return;
+  std::string names;
+  for (const auto& n : drifted) names += (names.empty() ? "" : ", ") + n;
+  std::cout << "note: " << drifted.size() << " user(s) changed in the source since they were copied (disabled, roles "
+            << "or password), and the target keeps its own state: " << names
+            << "; repeat those changes against the target (cloakroom user ...)\n";
+}
+
+// Sessions, refresh families, denylist entries and epochs, from `from` to `to`.
+struct SessionCopy {
+  Kind<SessionRecord> sessions;
+  Kind<RefreshFamilyRecord> families;
+  Kind<Revocation> denials;
+  Kind<std::pair<std::string, long long>> epochs;
+  std::set<std::string> session_ids, family_ids;
+  std::map<std::pair<Revocation::Kind, std::string>, long long> denied;
+  std::map<std::string, long long> epoch_of;
+};
+
+Result<void> describe_sessions(SessionCopy& s, Stores& from, Stores& to, long long now, long long idle_ms) {
+  auto sessions = from.sessions->load_active(now, idle_ms);
+  if (!sessions) return sessions.error();
+  auto families = from.tokens->list_active_families(now);
+  if (!families) return families.error();
+  auto denials = from.tokens->load_denylist(now);
+  if (!denials) return denials.error();
+  auto epochs = from.tokens->load_epochs();
+  if (!epochs) return epochs.error();
+
+  s.sessions = {"sessions", std::move(*sessions),
+                [&s, &to, now, idle_ms]() -> Result<void> {
+                  auto there = to.sessions->load_active(now, idle_ms);
+                  if (!there) return there.error();
+                  s.session_ids.clear();
+                  for (const auto& r : *there) s.session_ids.insert(r.id);
+                  return {};
+                },
+                // An expired one is not in the snapshot, but is still there.
+                [&s, &to](const SessionRecord& r) -> Result<bool> {
+                  return s.session_ids.count(r.id) ? Result<bool>(true) : exists(to.sessions->find(r.id));
+                },
+                [&to](const SessionRecord& r) { return to.sessions->create(r); }};
+  s.families = {"refresh token families", std::move(*families),
+                [&s, &to, now]() -> Result<void> {
+                  auto there = to.tokens->list_active_families(now);
+                  if (!there) return there.error();
+                  s.family_ids.clear();
+                  for (const auto& f : *there) s.family_ids.insert(f.id);
+                  return {};
+                },
+                [&s, &to](const RefreshFamilyRecord& f) -> Result<bool> {
+                  return s.family_ids.count(f.id) ? Result<bool>(true) : exists(to.tokens->find_family(f.id));
+                },
+                [&to](const RefreshFamilyRecord& f) { return to.tokens->create_family(f); }};
+  s.denials = {"denylist entries", std::move(*denials),
+               [&s, &to, now]() -> Result<void> {
+                 auto there = to.tokens->load_denylist(now);
+                 if (!there) return there.error();
+                 s.denied.clear();
+                 for (const auto& d : *there) s.denied[{d.kind, d.id}] = d.until_ms;
+                 return {};
+               },
+               [&s](const Revocation& d) -> Result<bool> {
+                 auto it = s.denied.find({d.kind, d.id});
+                 return it != s.denied.end() && it->second >= d.until_ms;
+               },
+               [&to](const Revocation& d) { return to.tokens->deny(d); }};
+  s.epochs = {"token epochs", std::move(*epochs),
+              [&s, &to]() -> Result<void> {
+                auto there = to.tokens->load_epochs();
+                if (!there) return there.error();
+                s.epoch_of = std::map<std::string, long long>(there->begin(), there->end());
+                return {};
+              },
+              [&s](const std::pair<std::string, long long>& e) -> Result<bool> {
+                auto it = s.epoch_of.find(e.first);
+                return it != s.epoch_of.end() && it->second >= e.second;
+              },
+              // The store only raises epochs one step at a time (each step is a feed entry).
+              [&to](const std::pair<std::string, long long>& e) -> Result<void> {
+                auto at = to.tokens->epoch(e.first);
+                while (at && *at < e.second) at = to.tokens->bump_epoch(e.first);
+                if (!at) return at.error();
+                return {};
+              }};
+  return {};
+}
+
+// The signing keys, when the target keeps them (a shared store): the
+// source's whole set (active key, verification and retired keys), sealed
+// there under the key-encryption key, so tokens signed before the move keep
+// verifying after it. Checked before anything is written.
+struct KeyCopy {
+  std::unique_ptr<KeySource> to;
+  jose::KeySet from;
+  std::optional<jose::KeySet> there;  // what the target keeps, at the last look
+};
+
+// Whether `set` holds `key`: the same kid and the same key material.
+bool holds(const jose::KeySet& set, const jose::Jwk& key) {
+  const jose::Jwk* k = set.find(key.kid());
+  return k && jose::KeySet({*k}).to_jwks(true) == jose::KeySet({key}).to_jwks(true);
+}
+
+std::size_t held_keys(const KeyCopy& k) {
+  std::size_t n = 0;
+  for (const jose::Jwk& key : k.from.keys()) n += k.there && holds(*k.there, key) ? 1 : 0;
+  return n;
+}
+
+// A target keeping another set (a node started on it before the move) is
+// the one refusal: one set would be lost, with every token it signed.
+std::optional<std::string> key_clash(const KeyCopy& k) {
+  if (!k.there) return std::nullopt;
+  for (const jose::Jwk& key : k.from.keys())
+    if (!holds(*k.there, key))
+      return "the target keeps another signing key set, without key " + key.kid() +
+             " of this one (did a server start on it before the move?); nothing was written";
+  return std::nullopt;
+}
+
+}  // namespace
+
+int store_command(const Args& args) {
+  const auto& pos = args.positional;
+  constexpr const char* kUsage = "usage: cloakroom store migrate --to-users URL [--to-sessions URL]";
+  if (pos.size() != 2 || pos[1] != "migrate") return fail(kExitUsage, kUsage);
+  if (auto r = args.only({"to-users", "to-sessions"}); !r) return fail(kExitUsage, r.error().text());
+  auto to_users = args.get("to-users");
+  if (!to_users) return fail(kExitUsage, kUsage);
+  auto to_sessions = args.get("to-sessions");
+
+  auto config = config_from(args);
+  if (!config) return fail(kExitUsage, config.error().text());
+  // Everything is opened (and so reachable) before anything is written.
+  auto source = open_stores(store_urls(*config));
+  if (!source) return failed(source.error());
+  auto target = open_user_side("--to-users", *to_users, config->data_dir);
+  if (!target) return fail(target.error().code == ErrorCode::config_invalid ? kExitUsage : kExitNo, target.error().text());
+  if (target->feeds[0]->name() == source->feeds[0]->name())
+    return fail(kExitUsage, "--to-users names the store the users are in already (store.users); name another one");
+  std::optional<Stores> session_target;
+  if (to_sessions) {
+    auto opened = open_session_side("--to-sessions", *to_sessions, config->data_dir);
+    if (!opened) return fail(opened.error().code == ErrorCode::config_invalid ? kExitUsage : kExitNo, opened.error().text());
+    if (opened->feeds[0]->name() == source->feeds.back()->name())
+      return fail(kExitUsage, "--to-sessions names the store the sessions are in already (store.sessions); name another one");
+    session_target = std::move(*opened);
+  }
+
+  std::optional<KeyCopy> keys;
+  if (target->keys) {
+    auto to = open_key_source(*config, *target);
+    if (!to) return fail(kExitUsage, to.error().text());
+    auto from_source = open_key_source(*config, *source);
+    if (!from_source) return fail(kExitUsage, from_source.error().text());
+    auto from = (*from_source)->load_or_create(nullptr);
+    if (!from) return failed(from.error());
+    auto there = (*to)->load();
+    if (!there) return failed(there.error());
+    keys = KeyCopy{std::move(*to), std::move(*from), std::move(*there)};
+    if (auto clash = key_clash(*keys)) return fail(kExitNo, *clash);
+  }
+
+  UserCopy users;
+  describe_users(users, *target->users);
+  auto listed = source->users->list();
+  if (!listed) return failed(listed.error());
+  users.kind.source = std::move(*listed);
+  if (auto s = users.kind.snapshot(); !s) return failed(s.error());
+  if (auto clash = name_clash(users)) return fail(kExitNo, *clash);
+  // Read now, before any write: what the target held before this run.
+  report_drift(users);
+
+  SessionCopy sessions;
+  if (session_target)
+    if (auto d = describe_sessions(sessions, *source, *session_target, now_ms(), config->session.idle_timeout.count()); !d)
+      return failed(d.error());
+
+  // Each kind: copy what is missing, then read the target back and count.
+  std::vector<Tally> tallies;
+  std::vector<std::size_t> held;
+  auto step = [&](auto& kind) -> Result<void> {
+    auto t = copy(kind);
+    if (!t) return t.error();
+    tallies.push_back(*t);
+    auto n = count_held(kind);
+    if (!n) return n.error();
+    held.push_back(*n);
+    return {};
+  };
+  Result<void> done = step(users.kind);
+  if (done && session_target) done = step(sessions.sessions);
+  if (done && session_target) done = step(sessions.families);
+  if (done && session_target) done = step(sessions.denials);
+  if (done && session_target) done = step(sessions.epochs);
+  if (done && keys) {
+    const std::size_t total = keys->from.keys().size();
+    std::size_t copied = 0;
+    if (!keys->there) {
+      auto kept = keys->to->create(keys->from);
+      if (!kept) return failed(kept.error());
+      copied = *kept ? total : 0;
+    }
+    auto there = keys->to->load();
+    if (!there) return failed(there.error());
+    keys->there = std::move(*there);
+    if (auto clash = key_clash(*keys)) return fail(kExitNo, *clash);  // another writer came first
+    std::cout << "signing keys: " << copied << " copied, " << total - copied << " already in the target\n";
+    tallies.push_back(Tally{"signing keys", total, copied});
+    held.push_back(held_keys(*keys));
+  }
+  if (!done) return failed(done.error());
+
+  // Verified: every source record was read back from the target.
+  std::string summary, missing;
+  std::size_t total_copied = 0;
+  for (std::size_t i = 0; i < tallies.size(); ++i) {
+    const Tally& t = tallies[i];
+    total_copied += t.copied;
+    summary += (i == 0 ? "" : i + 1 == tallies.size() ? " and " : ", ") + std::to_string(t.total) + " " + t.noun;
+    if (held[i] != t.total)
+      missing += (missing.empty() ? "" : ", ") + std::to_string(t.total - held[i]) + " of " + std::to_string(t.total) +
+                 " " + t.noun;
+  }
+  if (!missing.empty())
+    return fail(kExitNo, "after copying, the target lacks " + missing + " of the source; run the command again");
+  if (total_copied == 0) std::cout << "nothing to copy: the target already holds all " << summary << " of the source\n";
+  else std::cout << "verified: the target holds all " << summary << " of the source\n";
+  return kExitOk;
+}
+
+}  // namespace cloakroom::cli

@@ -1,0 +1,39 @@
+#pragma once
+// postgres:// users, in table cloakroom_users of a postgres::Database (the
+// stores' pool); each change records its change feed entry in the same
+// transaction (postgres/change_feed.h), so every node hears of it.
+//
+//   auto db = postgres::Database::open(url);            // migrates
+//   postgres::UserStore users(*db);
+//   users.set_disabled(id, true);                        // + user_changed(id), atomically
+#include <memory>
+
+#include "store/postgres/database.h"
+#include "store/user_store.h"
+
+namespace cloakroom::postgres {
+
+class UserStore final : public cloakroom::UserStore {
+ public:
+  explicit UserStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+
+  Result<void> create(const User& user) override;
+  Result<User> find_by_name(const std::string& username) override;
+  Result<User> find_by_id(const std::string& id) override;
+  Result<std::vector<User>> list() override;
+  Result<void> set_disabled(const std::string& id, bool disabled) override;
+  Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
+  Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
+  Result<std::vector<std::string>> disabled_ids() override;
+  // Reachable, and a primary (a standby cannot take a login's writes).
+  Result<void> ping() override;
+
+ private:
+  // An UPDATE of one user, $1 = value and $2 = id; not_found when no row matched.
+  template <class Value>
+  Result<void> update(const char* statement, const std::string& id, const Value& value);
+
+  std::shared_ptr<Database> db_;
+};
+
+}  // namespace cloakroom::postgres

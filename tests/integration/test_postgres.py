@@ -1,0 +1,345 @@
+"""Users in PostgreSQL (store.users = postgres://...), with sessions in SQLite: register and login,
+CLI changes reaching the running server, PostgreSQL going down and coming back, and
+`store migrate` from a populated SQLite store without logging anyone out.
+One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
+import itertools
+import json
+import os
+import re
+import time
+import unittest
+
+from cloakroom_server import CloakroomServer, eventually, run_cli
+from postgres_server import PASSWORD, PostgresServer
+from redis_server import RedisServer
+
+pg = None
+_names = itertools.count(1)
+# The key-encryption key every cloakroom on PostgreSQL users needs (the signing keys are kept there, sealed).
+KEK = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA"}
+
+
+def setUpModule():
+    global pg
+    pg = PostgresServer().start()
+
+
+def tearDownModule():
+    pg.destroy()
+
+
+def fresh_database():
+    name = f"it_{next(_names)}"
+    return name, pg.create_database(name)
+
+
+def sid_from(headers):
+    m = re.match(r"__Host-sid=([^;]*)", headers.get("set-cookie", ""))
+    return m.group(1) if m else None
+
+
+def verify(srv, sid):
+    return srv.request("GET", "/auth/verify", headers={"Cookie": "__Host-sid=" + sid})[0]
+
+
+class PostgresUsersTest(unittest.TestCase):
+    def setUp(self):
+        self.db, self.url = fresh_database()
+        self.env = dict(KEK, CLOAKROOM_STORE_USERS=self.url)
+        self.srv = CloakroomServer(env=self.env).start()
+
+    def tearDown(self):
+        pg.start()  # in case a test stopped it
+        self.srv.__exit__(None, None, None)
+        self.assertNotIn(PASSWORD, "\n".join(self.srv.log_lines))  # never logged
+
+    def cli(self, *args, stdin=None):
+        return run_cli(list(args), self.srv.data_dir, stdin=stdin, env=self.env)
+
+    def test_register_login_and_users_live_in_postgres(self):
+        """Register and login work; the user is a row in PostgreSQL, not in the SQLite file."""
+        self.assertEqual(self.srv.register("alice", "correct horse")[0], 201)
+        self.assertEqual(self.srv.register("Alice", "correct horse")[0], 409)
+        status, headers, body = self.srv.login("alice", "correct horse")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(verify(self.srv, sid_from(headers)), 200)
+        self.assertEqual(self.srv.login("alice", "wrong password")[0], 401)
+        self.assertEqual(pg.sql("SELECT username FROM cloakroom_users", self.db), "alice")
+
+    def test_cli_disable_reaches_the_running_server_at_once(self):
+        """`user disable` against the same PostgreSQL (and SQLite sessions) is in force on the
+        server when the CLI returns: it waits for the server's acknowledgement."""
+        self.srv.register("alice", "correct horse")
+        _, headers, _ = self.srv.login("alice", "correct horse")
+        sid = sid_from(headers)
+        self.assertEqual(verify(self.srv, sid), 200)
+        r = self.cli("user", "disable", "alice")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("in force on 1 of 1 serving process", r.stdout)
+        self.assertEqual(verify(self.srv, sid), 401)  # at once, no polling
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 403)
+        self.assertEqual(pg.sql("SELECT disabled FROM cloakroom_users", self.db), "t")
+        r = self.cli("user", "enable", "alice")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(verify(self.srv, sid), 200)
+
+    def test_cli_on_another_users_store_says_so(self):
+        """A CLI run against a users store the servers do not read (another database: a typo in the
+        URL, or step 2 of a move before the servers switched) must not claim "in force": it says the
+        servers will never apply the change and exits 1."""
+        _, other_url = fresh_database()
+        env = {"CLOAKROOM_STORE_USERS": other_url}
+        added = run_cli(["user", "add", "carol", "--password-stdin"], self.srv.data_dir, stdin="correct horse\n", env=env)
+        self.assertEqual(added.returncode, 0, added.stderr)
+        r = run_cli(["user", "disable", "carol"], self.srv.data_dir, env=env)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertNotIn("in force", r.stdout)
+        self.assertIn("does not read that store", r.stderr)
+        self.assertEqual(run_cli(["user", "enable", "carol", "--no-wait"], self.srv.data_dir, env=env).returncode, 0)
+
+    def test_cli_roles_passwd_and_list(self):
+        """user roles / passwd / list / add act on PostgreSQL; the server sees them."""
+        self.srv.register("alice", "correct horse")
+        _, headers, _ = self.srv.login("alice", "correct horse")
+        sid = sid_from(headers)
+        self.assertEqual(self.cli("user", "roles", "alice", "--set", "ops,audit").returncode, 0)
+        self.assertEqual(self.srv.request("GET", "/auth/verify", headers={"Cookie": "__Host-sid=" + sid})[1]
+                         .get("x-auth-roles"), "ops,audit")
+        self.assertEqual(pg.sql("SELECT array_to_string(roles, ',') FROM cloakroom_users", self.db), "ops,audit")
+        r = self.cli("user", "add", "bob", "--password-stdin", stdin="battery staple\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.srv.login("bob", "battery staple")[0], 200)
+        r = self.cli("user", "passwd", "alice", "--password-stdin", stdin="new password\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(verify(self.srv, sid), 401)  # a password reset ends every session
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 401)
+        self.assertEqual(self.srv.login("alice", "new password")[0], 200)
+        listing = self.cli("user", "list")
+        self.assertIn("alice", listing.stdout)
+        self.assertIn("bob", listing.stdout)
+
+    def restart_cloakroom(self, **env):
+        self.srv.__exit__(None, None, None)
+        self.srv = CloakroomServer(env=dict(self.env, **env)).start()
+
+    def test_postgres_down_then_back(self):
+        """PostgreSQL stopped: logins answer 503 + Retry-After, an existing session still verifies
+        and a refresh token still refreshes (both in SQLite) past feed.max_staleness, because a users'
+        feed on its own backend has feed.users_max_staleness (5 min by default); /readyz stays ready
+        (checks work). PostgreSQL back: logins work again, no restart."""
+        self.srv.register("alice", "correct horse")
+        _, headers, _ = self.srv.login("alice", "correct horse")
+        sid = sid_from(headers)
+        _, _, tokens = self.srv.login("alice", "correct horse", mode="token", transport="body")
+        pg.stop()
+        status, headers, body = self.srv.login("alice", "correct horse")
+        self.assertEqual(status, 503, body)
+        self.assertEqual(body["error"], "store_unavailable")
+        self.assertIn("retry-after", headers)
+        self.assertNotIn("set-cookie", headers)
+        self.assertEqual(self.srv.register("bob", "battery staple")[0], 503)
+        time.sleep(2.5)  # past feed.max_staleness (2 s)
+        self.assertEqual(verify(self.srv, sid), 200)
+        self.assertEqual(self.srv.request("GET", "/readyz")[0], 200)
+        status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.cli("user", "disable", "alice").returncode, 1)
+        self.assertTrue(self.srv.logs("postgres_unreachable"))
+        pg.start()
+        self.assertTrue(eventually(lambda: self.srv.login("alice", "correct horse")[0] == 200, timeout=10))
+        self.assertEqual(verify(self.srv, sid), 200)
+        self.assertTrue(self.srv.logs("postgres_reachable"))
+
+    def test_checks_fail_closed_once_the_users_feed_is_stale(self):
+        """With feed.users_max_staleness at 2 s, a session check answers 503 + Retry-After once the
+        PostgreSQL feed has been unreadable that long (never 401, cookie untouched), and 200 again
+        once PostgreSQL is back: a cut-off node does not honour users disabled elsewhere forever."""
+        self.restart_cloakroom(CLOAKROOM_FEED_USERS_MAX_STALENESS="2s")
+        self.srv.register("alice", "correct horse")
+        _, headers, _ = self.srv.login("alice", "correct horse")
+        sid = sid_from(headers)
+        pg.stop()
+        seen = []
+
+        def stale():
+            status, headers, _ = self.srv.request("GET", "/auth/verify", headers={"Cookie": "__Host-sid=" + sid})
+            seen.append(status)
+            return status == 503 and "retry-after" in headers and "set-cookie" not in headers
+
+        self.assertTrue(eventually(stale, timeout=10))
+        self.assertEqual(set(seen) - {200, 503}, set())
+        pg.start()
+        self.assertTrue(eventually(lambda: verify(self.srv, sid) == 200, timeout=10))
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
+
+    def test_bad_password_is_never_shown(self):
+        """A URL PostgreSQL refuses stops serve with one sentence showing the password as ***."""
+        bad = pg.url(self.db, password="Not-The-Pw-123")
+        r = run_cli(["serve", "--listen", "127.0.0.1:0"], self.srv.data_dir, env=dict(KEK, CLOAKROOM_STORE_USERS=bad))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"postgres://cloakroom:***@127.0.0.1:{pg.port}/{self.db}", r.stderr)
+        self.assertNotIn("Not-The-Pw-123", r.stderr + r.stdout)
+
+
+class StoreMigrateTest(unittest.TestCase):
+    """From the embedded SQLite store to PostgreSQL users (and another sessions store)."""
+
+    def setUp(self):
+        self.old = CloakroomServer().start()
+        self.data = self.old.data_dir
+        self.new = None
+
+    def tearDown(self):
+        for srv in (self.old, self.new):
+            if srv:
+                srv.__exit__(None, None, None)
+
+    def migrate(self, *args):
+        return run_cli(["store", "migrate"] + list(args), self.data, env=KEK)
+
+    def populate(self):
+        """4 users, 1 session, 2 refresh families, 1 denylist entry, 1 raised epoch."""
+        for name in ("alice", "bob", "carol", "dave"):
+            self.assertEqual(self.old.register(name, "correct horse")[0], 201)
+        _, headers, _ = self.old.login("alice", "correct horse")
+        self.alice_sid = sid_from(headers)
+        _, _, self.bob = self.old.login("bob", "correct horse", mode="token", transport="body")
+        _, _, carol_old = self.old.login("carol", "correct horse", mode="token", transport="body")
+        _, _, self.carol = self.old.login("carol", "correct horse", mode="token", transport="body")
+        self.assertEqual(run_cli(["session", "revoke", carol_old["session"]["id"]], self.data).returncode, 0)
+        self.carol_old = carol_old
+        _, _, self.dave = self.old.login("dave", "correct horse", mode="token", transport="body")
+        self.assertEqual(run_cli(["session", "revoke", "--user", "dave"], self.data).returncode, 0)
+
+    def test_migrate_is_idempotent_verified_and_logs_nobody_out(self):
+        """Everything is copied and verified; a second run copies nothing and says so; a server on
+        the new stores accepts every credential the old one did and refuses what it refused."""
+        self.migrate_everything("sqlite://" + self.data + "/sessions.db")
+
+    def test_migrate_to_postgres_and_redis(self):
+        """The same move with the sessions to Redis: the stores of a deployment on several machines."""
+        with RedisServer() as redis:
+            self.migrate_everything(redis.url("it:"))
+
+    def migrate_everything(self, sessions):
+        self.populate()
+        db, url = fresh_database()
+        r = self.migrate("--to-users", url, "--to-sessions", sessions)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for line in ("users: 4 copied, 0 already in the target", "sessions: 1 copied, 0 already in the target",
+                     "refresh token families: 2 copied, 0 already in the target",
+                     "denylist entries: 1 copied, 0 already in the target",
+                     "token epochs: 1 copied, 0 already in the target",
+                     "signing keys: 1 copied, 0 already in the target",
+                     "verified: the target holds all 4 users, 1 sessions, 2 refresh token families, "
+                     "1 denylist entries, 1 token epochs and 1 signing keys of the source"):
+            self.assertIn(line, r.stdout)
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
+
+        again = self.migrate("--to-users", url, "--to-sessions", sessions)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("users: 0 copied, 4 already in the target", again.stdout)
+        self.assertIn("token epochs: 0 copied, 1 already in the target", again.stdout)
+        self.assertIn("signing keys: 0 copied, 1 already in the target", again.stdout)
+        self.assertIn("nothing to copy: the target already holds all 4 users", again.stdout)
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
+
+        # The switch: a new process on the new stores (the signing keys moved with them), then the old one goes.
+        self.new = CloakroomServer(data_dir=self.data,
+                                   env=dict(KEK, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions)).start()
+        self.old.stop()
+        self.assertEqual(verify(self.new, self.alice_sid), 200)
+        status, _, _ = self.new.request("POST", "/auth/refresh", {"refresh_token": self.bob["refresh_token"]})
+        self.assertEqual(status, 200)
+        bearer = {"Authorization": "Bearer " + self.carol["access_token"]}
+        self.assertEqual(self.new.request("GET", "/auth/verify", headers=bearer)[0], 200)
+        # What was refused stays refused: carol's revoked family, dave's tokens from before his epoch.
+        old_carol = {"Authorization": "Bearer " + self.carol_old["access_token"]}
+        self.assertEqual(self.new.request("GET", "/auth/verify", headers=old_carol)[0], 401)
+        self.assertEqual(self.new.request("POST", "/auth/refresh",
+                                          {"refresh_token": self.carol_old["refresh_token"]})[0], 401)
+        old_dave = {"Authorization": "Bearer " + self.dave["access_token"]}
+        self.assertEqual(self.new.request("GET", "/auth/verify", headers=old_dave)[0], 401)
+        self.assertEqual(self.new.login("dave", "correct horse")[0], 200)
+
+    def test_users_only_and_sessions_stay(self):
+        """--to-users alone: the sessions stay in the SQLite file and keep working on a server
+        whose users are in PostgreSQL (same ids)."""
+        self.populate()
+        db, url = fresh_database()
+        r = self.migrate("--to-users", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip().splitlines(),
+                         ["users: 4 copied, 0 already in the target",
+                          "signing keys: 1 copied, 0 already in the target",
+                          "verified: the target holds all 4 users and 1 signing keys of the source"])
+        self.new = CloakroomServer(data_dir=self.data, env=dict(KEK, CLOAKROOM_STORE_USERS=url)).start()
+        self.assertEqual(verify(self.new, self.alice_sid), 200)
+        self.assertEqual(verify(self.old, self.alice_sid), 200)
+        # A user registered on the old server meanwhile is picked up by a second run; one
+        # changed there since the first is not overwritten, but named.
+        self.assertEqual(self.old.register("erin", "correct horse")[0], 201)
+        self.assertEqual(run_cli(["user", "disable", "bob"], self.data).returncode, 0)
+        r = self.migrate("--to-users", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("users: 1 copied, 4 already in the target", r.stdout)
+        self.assertIn("note: 1 user(s) changed in the source since they were copied (disabled, roles or password), "
+                      "and the target keeps its own state: bob;", r.stdout)
+        self.assertEqual(self.new.login("erin", "correct horse")[0], 200)
+
+    def test_refuses_a_different_user_with_the_same_name(self):
+        """A target holding another "alice" (another id): exit 1, one sentence, nothing written."""
+        self.assertEqual(self.old.register("alice", "correct horse")[0], 201)
+        self.assertEqual(self.old.register("bob", "correct horse")[0], 201)
+        db, url = fresh_database()
+        other = run_cli(["user", "add", "ALICE", "--password-stdin"], self.data + "-other", stdin="other horse\n",
+                        env=dict(KEK, CLOAKROOM_STORE_USERS=url))
+        self.assertEqual(other.returncode, 0, other.stderr)
+        r = self.migrate("--to-users", url)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertRegex(lines[0], r'^cloakroom: the target already has a different user named "alice" \(id .+, '
+                                   r'here id .+\); nothing was written\.$')
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(pg.sql("SELECT username FROM cloakroom_users", db), "ALICE")
+
+    def test_signing_keys_need_the_kek_and_a_target_with_other_keys_is_refused(self):
+        """Without the key-encryption key the move is refused (exit 2); a target that already keeps
+        another key set (a server started on it first) is refused (exit 1) before anything is
+        written; the keys file's key then verifies nowhere but here."""
+        self.assertEqual(self.old.register("alice", "correct horse")[0], 201)
+        db, url = fresh_database()
+        r = run_cli(["store", "migrate", "--to-users", url], self.data)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("are kept encrypted for every node, so this node needs the key-encryption key", r.stderr)
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "0")
+        early = CloakroomServer(env=dict(KEK, CLOAKROOM_STORE_USERS=url)).start()
+        early.__exit__(None, None, None)
+        with open(os.path.join(self.data, "keys.jwks.json")) as f:
+            kid = json.load(f)["keys"][0]["kid"]
+        r = self.migrate("--to-users", url)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stderr.strip(), f"cloakroom: the target keeps another signing key set, without key {kid} of "
+                                           "this one (did a server start on it before the move?); nothing was written.")
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "0")
+        self.assertEqual(pg.sql("SELECT version FROM cloakroom_signing_keys", db), "1")
+
+    def test_usage_errors(self):
+        """A missing or unusable target is refused with one sentence (exit 2), the password never shown."""
+        self.assertEqual(self.migrate().returncode, 2)
+        same = self.migrate("--to-users", "sqlite://" + self.data + "/cloakroom.db")
+        self.assertEqual(same.returncode, 2)
+        self.assertIn("names the store the users are in already", same.stderr)
+        _, url = fresh_database()
+        pg_sessions = self.migrate("--to-users", url, "--to-sessions", url)
+        self.assertEqual(pg_sessions.returncode, 2)
+        self.assertIn("--to-sessions names a backend that cannot hold sessions", pg_sessions.stderr)
+        refused = self.migrate("--to-users", pg.url("postgres", password="Not-The-Pw-123"))
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("postgres://cloakroom:***@", refused.stderr)
+        self.assertNotIn("Not-The-Pw-123", refused.stderr + refused.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

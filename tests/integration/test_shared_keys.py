@@ -1,0 +1,240 @@
+"""Signing keys shared by every node: three serve processes, each with a data dir of its own, on one
+PostgreSQL (users, and the signing key set sealed under the key-encryption key) and one Redis
+(sessions, node registry). A token minted on any node verifies on every other and JWKS is
+byte-identical; a rotation under load is never refused anywhere; a node without the key-encryption
+key, or with another one, refuses to start and makes no key set of its own; and the database holds
+no private key material in the clear (a pg_dump, scanned for every private member of every key,
+which the test reads by opening the sealed set itself with libsodium and the key-encryption key).
+One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
+import base64
+import ctypes
+import itertools
+import json
+import os
+import tempfile
+import threading
+import unittest
+
+from cloakroom_server import CloakroomServer, eventually, run_cli
+from postgres_server import PostgresServer
+from redis_server import RedisServer
+from test_keys import Load, kid_of
+from test_multi_process import PASSWORD, bearer
+
+KEK_TEXT = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA"
+OTHER_KEK_TEXT = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
+SEALED_AS = b"cloakroom:jwks:v1"
+
+pg = None
+_names = itertools.count(1)
+
+
+def setUpModule():
+    global pg
+    pg = PostgresServer().start()
+
+
+def tearDownModule():
+    pg.destroy()
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def open_sealed(blob, kek_text):
+    """The sealed key set opened independently of cloakroom: libsodium's XChaCha20-Poly1305 over
+    version (1) | key check (8) | nonce (24) | ciphertext+tag, associated data = header + purpose."""
+    sodium = ctypes.CDLL("libsodium.so.23")
+    assert sodium.sodium_init() >= 0
+    assert blob[0] == 1, "format version"
+    header, nonce, sealed = blob[:33], blob[9:33], blob[33:]
+    ad = header + SEALED_AS
+    out = ctypes.create_string_buffer(len(sealed))
+    out_len = ctypes.c_ulonglong(0)
+    key = b64url_decode(kek_text)
+    rc = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        out, ctypes.byref(out_len), None, sealed, ctypes.c_ulonglong(len(sealed)), ad, ctypes.c_ulonglong(len(ad)),
+        nonce, key)
+    assert rc == 0, "the sealed key set does not open with the key-encryption key"
+    return json.loads(out.raw[:out_len.value])
+
+
+class SharedKeysTest(unittest.TestCase):
+    def setUp(self):
+        self.db = f"keys_{next(_names)}"
+        url = pg.create_database(self.db)
+        self.redis = RedisServer().start()
+        self.addCleanup(self.redis.__exit__, None, None, None)
+        self.scratch = tempfile.TemporaryDirectory(prefix="cloakroom-keys-")
+        self.addCleanup(self.scratch.cleanup)
+        # The 100 ms poll widens the moment at which each node applies a key change (see test_keys.py).
+        self.env = {"CLOAKROOM_STORE_USERS": url, "CLOAKROOM_STORE_SESSIONS": self.redis.url("it:"),
+                    "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": KEK_TEXT, "CLOAKROOM_FEED_POLL_INTERVAL": "100ms"}
+
+    def node(self, **env):
+        """A serve process with a data dir of its own (nothing shared on disk), not started."""
+        srv = CloakroomServer(env=dict(self.env, **env))
+        self.addCleanup(srv.__exit__, None, None, None)
+        return srv
+
+    def start_nodes(self, n):
+        """n nodes started at once: they race to make the first key set."""
+        nodes = [self.node() for _ in range(n)]
+        errors = []
+
+        def start(srv):
+            try:
+                srv.start()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=start, args=(srv,)) for srv in nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        return nodes
+
+    def cli(self, *args, **env):
+        """The CLI from a data dir of its own too: it reaches the keys through PostgreSQL only."""
+        return run_cli(list(args), os.path.join(self.scratch.name, "cli"), env=dict(self.env, **env))
+
+    def jwks(self, srv):
+        status, _, body = srv.request("GET", "/.well-known/jwks.json")
+        self.assertEqual(status, 200)
+        return body if isinstance(body, str) else json.dumps(body)
+
+    def stored(self):
+        """(version, sealed bytes) of the key set row."""
+        row = pg.sql("SELECT version || ' ' || encode(sealed, 'hex') FROM cloakroom_signing_keys", self.db)
+        version, hexed = row.split()
+        return int(version), bytes.fromhex(hexed)
+
+    def test_tokens_minted_on_each_node_verify_on_every_other_and_jwks_is_identical(self):
+        """Three nodes started at once agree on one key set (one row, version 1, none of them keeps a
+        keys file); JWKS is byte-identical on all three; an access token minted on each verifies on
+        every node."""
+        nodes = self.start_nodes(3)
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_signing_keys", self.db), "1")
+        self.assertEqual(self.stored()[0], 1)
+        for srv in nodes:
+            self.assertFalse(os.path.exists(os.path.join(srv.data_dir, "keys.jwks.json")))
+        published = {self.jwks(srv) for srv in nodes}
+        self.assertEqual(len(published), 1, published)
+        self.assertEqual(nodes[0].register("ann", PASSWORD)[0], 201)
+        for minting in nodes:
+            status, _, body = minting.login("ann", PASSWORD, mode="token", transport="body")
+            self.assertEqual(status, 200, body)
+            for checking in nodes:
+                status, _, _ = checking.request("GET", "/auth/verify", headers=bearer(body["access_token"]))
+                self.assertEqual(status, 200, f"minted on {minting.port}, checked on {checking.port}")
+
+    def test_rotation_under_load_is_never_refused_on_another_node(self):
+        """Each node mints tokens (login, then refresh after refresh) and the next node checks them,
+        while the CLI rotates twice and activates a new EdDSA key: zero refusals, each new key signed on
+        every node, JWKS identical again afterwards. Then `key retire --now` of the first key: every
+        node refuses a token it signed when the command returns."""
+        a, b, c = self.start_nodes(3)
+        for name in ("ann", "bob", "cy"):
+            self.assertEqual(a.register(name, PASSWORD)[0], 201)
+        first = a.login("ann", PASSWORD, mode="token", transport="body")[2]["access_token"]
+        pairs = [(a, b, "ann"), (b, c, "bob"), (c, a, "cy")]
+        new_kids = []
+        with Load(pairs) as load:
+            self.assertTrue(eventually(lambda: load.rounds() >= 10 or load.errors, timeout=20), "load did not start")
+            for command in (["key", "rotate"], ["key", "rotate"], ["key", "generate", "--alg", "EdDSA", "--activate"]):
+                r = self.cli(*command)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertEqual(r.stdout.count("in force on 3 of 3 serving processes"), 2, r.stdout)
+                new_kids.append(r.stdout.split("now signing with ", 1)[1].split()[0])
+                before = load.rounds()
+                self.assertTrue(eventually(lambda: load.rounds() >= before + 5 or load.errors, timeout=20))
+        self.assertEqual(load.errors, [])
+        for (minting, checking, _), seen in load.seen.items():
+            refused = [(kid, status) for kid, status, _ in seen if status != 200]
+            print(f"\n  minted on {minting.port}, checked on {checking.port}: {len(seen)} tokens, "
+                  f"{len(refused)} refused", flush=True)
+            self.assertEqual(len(refused), 0, f"{refused[:3]}")
+            signed_with = {kid for kid, _, _ in seen}
+            for kid in new_kids:
+                self.assertIn(kid, signed_with, f"{minting.port} never signed with {kid}")
+        self.assertEqual(len({self.jwks(srv) for srv in (a, b, c)}), 1)
+        self.assertEqual(self.stored()[0], 1 + 2 * 3)  # each rotation: publish, then activate
+
+        r = self.cli("key", "retire", kid_of(first), "--now")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("in force on 3 of 3 serving processes", r.stdout)
+        for srv in (a, b, c):
+            self.assertEqual(srv.request("GET", "/auth/verify", headers=bearer(first))[0], 401)
+        self.assertNotIn(kid_of(first), key_list_of(self.cli("key", "list")))
+
+    def test_a_node_without_or_with_another_kek_refuses_to_start(self):
+        """Once a key set is stored, a node without the key-encryption key, or with another one,
+        exits 1 with one sentence, and the stored set is untouched (no set of its own)."""
+        (a,) = self.start_nodes(1)
+        before = self.stored()
+        data = os.path.join(self.scratch.name, "late")
+        env = {k: v for k, v in self.env.items() if k != "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY"}
+        name = pg.url(self.db).split("@", 1)[1]
+        host_port, db = name.split("/", 1)
+        where = f"postgres:{host_port}/{db}"
+        for kek, sentence in (
+                (None, f"cloakroom: The signing keys in {where} are kept encrypted for every node, so this node needs "
+                       "the key-encryption key: set jwt.key_encryption_key_file or CLOAKROOM_JWT_KEY_ENCRYPTION_KEY, "
+                       "the same on every node."),
+                (OTHER_KEK_TEXT, f"cloakroom: The key set in {where} was sealed under another key-encryption key "
+                                 "than this node's; give every node the same one (jwt.key_encryption_key_file or "
+                                 "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY).")):
+            with self.subTest(kek="none" if kek is None else "another"):
+                run_env = dict(env, **({"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": kek} if kek else {}))
+                r = run_cli(["serve", "--listen", "127.0.0.1:0"], data, env=run_env)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertEqual(r.stderr.strip().splitlines()[-1], sentence)
+                self.assertNotIn(KEK_TEXT, r.stderr)
+                self.assertEqual(self.stored(), before)
+        r = run_cli(["key", "list"], data, env=env)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(self.stored(), before)
+        self.assertEqual(a.request("GET", "/healthz")[0], 200)
+
+    def test_the_database_holds_no_private_key_in_the_clear(self):
+        """After keys of every kind were made and rotated (ES256, RS256, EdDSA, HS256), a pg_dump of
+        the database contains none of their private members, as base64url text or as hex bytes. The
+        sealed row does open with the key-encryption key (libsodium, outside cloakroom) and holds
+        exactly the keys the nodes publish, so the scan looked for the real thing."""
+        (a,) = self.start_nodes(1)
+        self.assertEqual(a.register("ann", PASSWORD)[0], 201)
+        for command in (["key", "generate", "--alg", "RS256"], ["key", "generate", "--alg", "HS256"],
+                        ["key", "generate", "--alg", "EdDSA", "--activate"], ["key", "rotate"]):
+            r = self.cli(*command)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        dump = pg.dump(self.db)
+        self.assertIn("cloakroom_signing_keys", dump)
+        self.assertIn("ann", dump)  # the dump has the data, not just the schema
+        _, sealed = self.stored()
+        keys = open_sealed(sealed, KEK_TEXT)["keys"]
+        self.assertEqual(sorted(k["alg"] for k in keys), ["ES256", "EdDSA", "EdDSA", "HS256", "RS256"])
+        published = {k["kid"] for k in json.loads(self.jwks(a))["keys"]}
+        self.assertEqual(published, {k["kid"] for k in keys if k["kty"] != "oct"})
+        secrets = [k[m] for k in keys for m in PRIVATE_MEMBERS if m in k and (m != "k" or k["kty"] == "oct")]
+        self.assertGreaterEqual(len(secrets), 4 + 6)  # d of ES256 and two EdDSA, RSA's six, HS256's k
+        lowered = dump.lower()
+        for secret in secrets:
+            self.assertNotIn(secret, dump)
+            self.assertNotIn(secret.encode().hex(), lowered)
+            self.assertNotIn(b64url_decode(secret).hex(), lowered)
+        # Nor does anything else in the database open with another key.
+        with self.assertRaises(AssertionError):
+            open_sealed(sealed, OTHER_KEK_TEXT)
+
+
+def key_list_of(result):
+    assert result.returncode == 0, result.stderr
+    return {line.split()[0] for line in result.stdout.splitlines()[1:]}
+
+
+if __name__ == "__main__":
+    unittest.main()
