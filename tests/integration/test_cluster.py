@@ -180,7 +180,8 @@ class ClusterTestCase(unittest.TestCase):
         self.redis = RedisServer(persist=True).start()
         self.addCleanup(self.redis.__exit__, None, None, None)
         self.database = f"cluster_{next(_databases)}"
-        self.env = {"CLOAKROOM_STORE_USERS": pg.create_database(self.database),
+        self.env = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA",  # test-only
+                    "CLOAKROOM_STORE_USERS": pg.create_database(self.database),
                     "CLOAKROOM_STORE_SESSIONS": self.redis.url("cluster:"),
                     "CLOAKROOM_FEED_MAX_STALENESS": "%ds" % STALENESS}
         self.nodes = []
