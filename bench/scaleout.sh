@@ -25,7 +25,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 redis_port=$(free_port)
-taskset -c "$CLIENT_CPU" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+# Persisted as docs/scale-out.md advises (append-only file, Redis's default fsync every second).
+taskset -c "$CLIENT_CPU" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
   --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no &
 pids+=($!)
 redis_pid=$!
