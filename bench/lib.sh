@@ -2,6 +2,7 @@
 # Server on CPU 1, wrk on CPU 0, loopback only, every process stopped by pid.
 
 BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd)  # absolute: helpers run from other directories
 WRK_THREADS=${WRK_THREADS:-1}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 WRK_DURATION=${WRK_DURATION:-10s}
