@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all bootstrap build run test bench clean
+.PHONY: all bootstrap build run test bench bench-scaleout clean
 
 all: build
 
@@ -24,6 +24,9 @@ test: build
 
 bench: build
 	./bench/run.sh
+
+bench-scaleout: build
+	BUILD_DIR=$(BUILD_DIR) ./bench/scaleout.sh > $(BUILD_DIR)/scaleout.md && python3 bench/report.py --scaleout $(BUILD_DIR)/scaleout.md
 
 clean:
 	rm -rf $(BUILD_DIR)

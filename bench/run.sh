@@ -25,4 +25,6 @@ echo "bench: login" >&2
 bench/login.sh >"$results/login.md"
 echo "bench: sizes and revocation latency" >&2
 bench/tradeoffs.sh "$results/tradeoffs.tsv"
+echo "bench: scale-out (Redis)" >&2
+bench/scaleout.sh >"$results/scaleout.md"
 python3 bench/report.py "$results"
