@@ -10,8 +10,8 @@ packages=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libicu-dev
   libpq-dev postgresql-15
   googletest libgtest-dev libbenchmark-dev
-  python3 python3-jwt python3-cryptography nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
-  chromium fonts-dejavu-core redis-server libhiredis-dev gnuplot-nox
+  python3 python3-jwt python3-cryptography python3-yaml nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
+  chromium fonts-dejavu-core redis-server libhiredis-dev gnuplot-nox caddy
 )
 
 missing=()
@@ -27,6 +27,18 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own nginx, Caddy, Redis and PostgreSQL on free ports. A service
+  # that a package installed just now enables would hold ports 80, 6379 or 5432 for
+  # nothing: stop it (one that was installed before is left alone).
+  if [[ -d /run/systemd/system ]]; then
+    for p in "${missing[@]}"; do
+      case $p in
+        caddy) unit=caddy ;; nginx-light) unit=nginx ;; redis-server) unit=redis-server ;;
+        postgresql-15) unit=postgresql ;; *) continue ;;
+      esac
+      $sudo systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
+  fi
 fi
 
 # npm ships inside some nodejs builds and separately in Debian's; add it only if absent.

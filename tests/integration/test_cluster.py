@@ -17,14 +17,12 @@ import itertools
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
+import proxies
 from cloakroom_server import CloakroomServer, eventually, run_cli
 from postgres_server import PostgresServer
 from redis_server import RedisServer
@@ -52,64 +50,15 @@ def tearDownModule():
     pg.destroy()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-class Nginx:
-    """nginx on 127.0.0.1 (a free port) proxying everything to an upstream group of the
-    given ports, round-robin (nginx's default), in a temp dir; stopped by its pid."""
-
-    def __init__(self, ports):
-        self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-nginx-")
-        self.port = free_port()
-        t = self._tmp.name
-        servers = "".join(f"  server 127.0.0.1:{p};\n" for p in ports)
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        # proxy_next_upstream is nginx's default (error timeout): a refused or reset
-        # connection to a dead node is retried on the next one.
-        conf = (f"{user}worker_processes 1;\ndaemon off;\npid {t}/nginx.pid;\nerror_log {t}/error.log;\n"
-                f"events {{ worker_connections 1024; }}\nhttp {{\n access_log off;\n"
-                f" client_body_temp_path {t}/body; proxy_temp_path {t}/proxy;\n"
-                f" fastcgi_temp_path {t}/fcgi; uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n"
-                f" upstream cloakroom {{\n{servers}  keepalive 16;\n }}\n"
-                f" server {{\n  listen 127.0.0.1:{self.port};\n"
-                f"  location / {{\n   proxy_pass http://cloakroom;\n   proxy_http_version 1.1;\n"
-                f"   proxy_set_header Connection \"\";\n   proxy_connect_timeout 1s;\n  }}\n }}\n}}\n")
-        with open(os.path.join(t, "nginx.conf"), "w") as f:
-            f.write(conf)
-        self.proc = subprocess.Popen(["nginx", "-c", os.path.join(t, "nginx.conf"), "-p", t],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._tmp.cleanup()
-
-    # Requests, the same shape as CloakroomServer.request's answer.
-    request = CloakroomServer.request
-
-    def connection(self, timeout=10):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+def Nginx(ports):
+    """nginx proxying everything to an upstream group of the given ports, round-robin (nginx's
+    default). proxy_next_upstream is nginx's default (error timeout): a refused or reset
+    connection to a dead node is retried on the next one."""
+    servers = "".join(f"  server 127.0.0.1:{p};\n" for p in ports)
+    return proxies.Nginx(f" upstream cloakroom {{\n{servers}  keepalive 16;\n }}\n"
+                         f" server {{\n  listen 127.0.0.1:{{port}};\n"
+                         f"  location / {{\n   proxy_pass http://cloakroom;\n   proxy_http_version 1.1;\n"
+                         f"   proxy_set_header Connection \"\";\n   proxy_connect_timeout 1s;\n  }}\n }}\n")
 
 
 def cookie_of(headers):

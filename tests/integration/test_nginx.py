@@ -5,112 +5,15 @@ import http.client
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 import uuid
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
+from proxies import FORGED, EchoUpstream, Nginx, RecordingRelay, forgeries
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.path.join(HERE, "..", "..", "docs", "deploy-nginx.md")
-ECHO = os.path.join(HERE, "..", "support", "echo_upstream.py")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-class RecordingRelay:
-    """A TCP relay between nginx and cloakroom that keeps the head of every request it passes
-    on, so a test sees exactly which headers nginx's auth subrequest carried. A head is kept
-    before its last bytes are passed on, so it is there by the time the client has an answer."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.heads = []
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self):
-        self.sock.close()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client):
-        with client, socket.create_connection(("127.0.0.1", self.target_port)) as upstream:
-            back = threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True)
-            back.start()
-            self._pump(client, upstream, True)
-            back.join(10)
-
-    def _pump(self, src, dst, record):
-        head = b""
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if record and b"\r\n\r\n" not in head:
-                    head += data
-                    if b"\r\n\r\n" in head:
-                        with self.lock:
-                            self.heads.append(head.split(b"\r\n\r\n", 1)[0].decode("latin-1"))
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            try:
-                dst.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-
-    def head_with(self, marker):
-        """[(lower-case name, value)] of the one request head containing `marker`."""
-        with self.lock:
-            found = [h for h in self.heads if marker in h]
-        assert len(found) == 1, f"{len(found)} requests carry {marker}"
-        fields = []
-        for line in found[0].split("\r\n")[1:]:
-            name, _, value = line.partition(":")
-            fields.append((name.strip().lower(), value.strip()))
-        return fields
-
-
-# Every header cloakroom reads about the original request, as a client would forge them to
-# steer the check: a harmless path, a safe method, a foreign host and scheme, a made-up address.
-FORGED = [("X-Forwarded-Uri", "/public"), ("X-Original-URI", "/public"),
-          ("X-Original-URL", "https://evil.example/public"), ("X-Forwarded-Method", "GET"),
-          ("X-Original-Method", "GET"), ("X-Forwarded-Host", "evil.example"),
-          ("X-Forwarded-Proto", "https"), ("X-Forwarded-For", "203.0.113.66")]
 
 WRITE_RULE = '[[access.rule]]\nprefix = "/api"\nmethods = ["POST", "PUT", "PATCH", "DELETE"]\nroles = ["writer"]\n'
 
@@ -118,7 +21,6 @@ WRITE_RULE = '[[access.rule]]\nprefix = "/api"\nmethods = ["POST", "PUT", "PATCH
 class NginxForwardAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(prefix="cloakroom-nginx-")
         cls.srv = CloakroomServer(config_text='[[access.rule]]\nprefix = "/admin"\nroles = ["admin"]\n' + WRITE_RULE).start()
         cls.srv.register("alice", "correct horse")
         cls.srv.register("bob", "battery staple")
@@ -130,39 +32,20 @@ class NginxForwardAuthTest(unittest.TestCase):
         cls.carol = cls.cookie("carol", "carol's secret")
         cls.relay = RecordingRelay(cls.srv.port)
 
-        upstream_port = free_port()
-        cls.upstream = subprocess.Popen([sys.executable, ECHO, str(upstream_port)], stdout=subprocess.PIPE, text=True)
-        cls.upstream.stdout.readline()
-
+        cls.upstream = EchoUpstream()
         with open(DOC) as f:
             block = re.search(r"```nginx\n(.*?)```", f.read(), re.S).group(1)
-        cls.nginx_port = free_port()
-        block = (block.replace("listen 80;", f"listen 127.0.0.1:{cls.nginx_port};")
-                      .replace("127.0.0.1:8080", f"127.0.0.1:{cls.relay.port}")
-                      .replace("127.0.0.1:3000", f"127.0.0.1:{upstream_port}"))
-        t = cls.tmp.name
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        conf = (f"{user}worker_processes 1;\ndaemon off;\npid {t}/nginx.pid;\nerror_log {t}/error.log;\n"
-                f"events {{ worker_connections 256; }}\nhttp {{\n access_log off;\n"
-                f" client_body_temp_path {t}/body; proxy_temp_path {t}/proxy;\n"
-                f" fastcgi_temp_path {t}/fcgi; uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n"
-                f"{block}}}\n")
-        with open(os.path.join(t, "nginx.conf"), "w") as f:
-            f.write(conf)
-        cls.nginx = subprocess.Popen(["nginx", "-c", os.path.join(t, "nginx.conf"), "-p", t],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wait_port(cls.nginx_port)
+        cls.nginx = Nginx(block.replace("listen 80;", "listen 127.0.0.1:{port};")
+                               .replace("127.0.0.1:8080", f"127.0.0.1:{cls.relay.port}")
+                               .replace("127.0.0.1:3000", f"127.0.0.1:{cls.upstream.port}"),
+                          worker_connections=256)
 
     @classmethod
     def tearDownClass(cls):
-        for proc in (cls.nginx, cls.upstream):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
-        cls.nginx.stderr.close()
-        cls.upstream.stdout.close()
+        cls.nginx.stop()
+        cls.upstream.stop()
         cls.relay.close()
         cls.srv.__exit__(None, None, None)
-        cls.tmp.cleanup()
 
     @classmethod
     def cookie(cls, user, password):
@@ -170,19 +53,7 @@ class NginxForwardAuthTest(unittest.TestCase):
         return re.match(r"(__Host-sid=[^;]+)", headers["set-cookie"]).group(1)
 
     def get(self, path, cookie=None, headers=None, method="GET"):
-        """`headers` is a dict or a list of (name, value) pairs; a list may repeat a name."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.nginx_port, timeout=10)
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
-        if cookie:
-            pairs.append(("Cookie", cookie))
-        for name, value in pairs:
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        body = resp.read().decode("utf-8", "replace")
-        conn.close()
-        return resp.status, body
+        return self.nginx.send(path, cookie, headers, method)
 
     def test_no_credential_is_401(self):
         """Without a session the proxy answers 401 and the upstream is never reached."""
@@ -235,7 +106,7 @@ class NginxForwardAuthTest(unittest.TestCase):
 
     def test_login_through_the_proxy(self):
         """cloakroom's own /auth/ endpoints work on the app's origin."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.nginx_port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.nginx.port, timeout=10)
         conn.request("POST", "/auth/login", body=json.dumps({"username": "bob", "password": "battery staple"}),
                      headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
@@ -244,17 +115,9 @@ class NginxForwardAuthTest(unittest.TestCase):
         self.assertIn("__Host-sid=", resp.getheader("Set-Cookie"))
         conn.close()
 
-    @staticmethod
-    def forgeries():
-        """Each forged header alone, each sent twice, and all of them at once."""
-        for name, value in FORGED:
-            yield [(name, value)]
-            yield [(name, value), (name, value)]
-        yield FORGED
-
     def test_forged_original_headers_do_not_bypass_the_admin_rule(self):
         """Whatever bob writes about the "original" request, /admin/users is judged as /admin/users."""
-        for forged in self.forgeries():
+        for forged in forgeries():
             status, _ = self.get("/admin/users", self.bob, forged)
             self.assertEqual(status, 403, forged)
         self.assertEqual(self.get("/admin/users", self.alice, FORGED)[0], 200)
@@ -262,7 +125,7 @@ class NginxForwardAuthTest(unittest.TestCase):
     def test_forged_method_does_not_bypass_the_write_rule(self):
         """POST /api/x needs the writer role however bob relabels the method; GET needs none."""
         for method in ["POST", "PUT", "PATCH", "DELETE"]:
-            for forged in self.forgeries():
+            for forged in forgeries():
                 status, _ = self.get("/api/x", self.bob, forged, method=method)
                 self.assertEqual(status, 403, (method, forged))
         status, body = self.get("/api/x", self.carol, FORGED, method="POST")
@@ -284,7 +147,7 @@ class NginxForwardAuthTest(unittest.TestCase):
         status, _ = self.get("/app/page?x=1", self.bob, forged)
         self.assertEqual(status, 200)
         fields = self.relay.head_with(marker)
-        origin = f"127.0.0.1:{self.nginx_port}"
+        origin = f"127.0.0.1:{self.nginx.port}"
         expected = {"x-original-uri": "/app/page?x=1", "x-forwarded-uri": "/app/page?x=1",
                     "x-original-method": "GET", "x-forwarded-method": "GET",
                     "x-original-url": f"http://{origin}/app/page?x=1",
