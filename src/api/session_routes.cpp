@@ -53,18 +53,16 @@ void log_refused_original(const http::Request& req, const OriginalRequestError& 
 
 }  // namespace
 
-// 302 to our login page, carrying the original URL when it is a safe place
-// to return to (X-Original-URL from nginx, or Traefik's X-Forwarded-*). When
-// the proxy's headers disagree there is no `rd`: a browser lands on /login.
-http::Response SessionApi::login_redirect(const http::Request& req) const {
+// Our login page, carrying the original URL when it is a safe place to
+// return to (X-Original-URL from nginx, or X-Forwarded-* from Traefik and
+// Caddy), percent-encoded. When the proxy's headers disagree there is no
+// `rd`: a browser lands on /login.
+std::string SessionApi::login_url(const http::Request& req) const {
   std::string location = d_.config.public_url + "/login";
   auto original = original_url(req);
   if (!original) log_refused_original(req, original.error());
   else if (!original->empty() && d_.redirects.is_safe(*original)) location += "?rd=" + url_encode(*original);
-  http::Response r = http::json_response(302, R"({"status":"login_required"})");
-  r.headers.emplace_back("Location", location);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
+  return location;
 }
 
 boost::asio::awaitable<Result<Authenticated>> SessionApi::authorize(const http::Request& req) const {
@@ -180,10 +178,19 @@ http::Task SessionApi::verify(http::Request& req) {
   auto who = co_await d_.authenticator.authenticate(req);
   if (!who) {
     // Only a denial sends a browser to log in; an outage is a 503, never a redirect.
-    if (who.error().code == ErrorCode::unauthenticated && d_.config.forward_auth.login_redirect &&
-        req.header("accept").find("text/html") != std::string_view::npos)
-      co_return login_redirect(req);
-    co_return refusal(who.error());
+    const bool browser = req.header("accept").find("text/html") != std::string_view::npos;
+    if (who.error().code != ErrorCode::unauthenticated || !browser) co_return refusal(who.error());
+    if (d_.config.forward_auth.login_redirect) {  // proxies that relay a 302 (Traefik, Caddy, Envoy)
+      Response r = http::json_response(302, R"({"status":"login_required"})");
+      r.headers.emplace_back("Location", login_url(req));
+      r.headers.emplace_back("Cache-Control", "no-store");
+      co_return r;
+    }
+    // nginx's auth_request relays only 2xx, 401 and 403: it redirects on its
+    // own, to this (it cannot percent-encode an rd itself).
+    Response r = refusal(who.error());
+    r.headers.emplace_back("X-Auth-Login-URL", login_url(req));
+    co_return r;
   }
   const Principal& p = *who->principal;
   // Checked with or without rules: disagreeing sources mean a proxy lets

@@ -50,7 +50,8 @@ class SessionApi {
  private:
   // Authenticates and, for unsafe methods, applies the CSRF rule.
   boost::asio::awaitable<Result<Authenticated>> authorize(const http::Request& req) const;
-  http::Response login_redirect(const http::Request& req) const;
+  // public_url/login, with ?rd=<the original URL> when that is a safe place to return to.
+  std::string login_url(const http::Request& req) const;
   SessionApiDeps d_;
 };
 

@@ -5,11 +5,12 @@ import http.client
 import json
 import os
 import re
+import urllib.parse
 import uuid
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
-from proxies import FORGED, EchoUpstream, Nginx, RecordingRelay, forgeries
+from proxies import FORGED, EchoUpstream, Nginx, RecordingRelay, forgeries, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.path.join(HERE, "..", "..", "docs", "deploy-nginx.md")
@@ -21,7 +22,12 @@ WRITE_RULE = '[[access.rule]]\nprefix = "/api"\nmethods = ["POST", "PUT", "PATCH
 class NginxForwardAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = CloakroomServer(config_text='[[access.rule]]\nprefix = "/admin"\nroles = ["admin"]\n' + WRITE_RULE).start()
+        with open(DOC) as f:
+            doc = f.read()
+        cls.port = free_port()  # nginx's, so cloakroom's public_url can name it
+        cls.origin = f"http://127.0.0.1:{cls.port}"
+        config = re.search(r"```toml\n(.*?)```", doc, re.S).group(1).replace("https://app.example.com", cls.origin)
+        cls.srv = CloakroomServer(config_text=config).start()
         cls.srv.register("alice", "correct horse")
         cls.srv.register("bob", "battery staple")
         cls.srv.register("carol", "carol's secret")
@@ -33,12 +39,11 @@ class NginxForwardAuthTest(unittest.TestCase):
         cls.relay = RecordingRelay(cls.srv.port)
 
         cls.upstream = EchoUpstream()
-        with open(DOC) as f:
-            block = re.search(r"```nginx\n(.*?)```", f.read(), re.S).group(1)
+        block = re.search(r"```nginx\n(.*?)```", doc, re.S).group(1)
         cls.nginx = Nginx(block.replace("listen 80;", "listen 127.0.0.1:{port};")
                                .replace("127.0.0.1:8080", f"127.0.0.1:{cls.relay.port}")
                                .replace("127.0.0.1:3000", f"127.0.0.1:{cls.upstream.port}"),
-                          worker_connections=256)
+                          worker_connections=256, port=cls.port)
 
     @classmethod
     def tearDownClass(cls):
@@ -58,6 +63,24 @@ class NginxForwardAuthTest(unittest.TestCase):
     def test_no_credential_is_401(self):
         """Without a session the proxy answers 401 and the upstream is never reached."""
         self.assertEqual(self.get("/app")[0], 401)
+
+    def test_a_browser_goes_to_the_login_page_and_back(self):
+        """An HTML request without a session: nginx redirects to the login page cloakroom named,
+        the original URL percent-encoded whole as rd (a raw $request_uri would be cut at its first
+        '&'); signed in, the same URL gets through. An API client gets the plain 401."""
+        target = "/app/report?month=2026-11&q=a%20b%2Fc&next=%2Fx"
+        conn = self.nginx.connection()
+        conn.request("GET", target, headers={"Accept": "text/html,application/xhtml+xml"})
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 302)
+        location = urllib.parse.urlsplit(resp.getheader("Location"))
+        self.assertEqual((location.netloc, location.path), (f"127.0.0.1:{self.port}", "/login"))
+        self.assertEqual(urllib.parse.parse_qs(location.query)["rd"], [self.origin + target])
+        status, body = self.get(target, self.bob, {"Accept": "text/html"})
+        self.assertEqual((status, json.loads(body)["path"]), (200, target))
+        self.assertEqual(self.get(target, headers={"Accept": "application/json"})[0], 401)
 
     def test_signed_in_user_reaches_upstream_with_identity(self):
         """A signed-in user passes; the upstream receives X-Auth-User/-User-Id/-Roles from cloakroom."""
@@ -183,6 +206,26 @@ class LoginRedirectTest(unittest.TestCase):
                 self.assertEqual(status, 302, evil)
                 self.assertEqual(headers["location"], "https://auth.example.com/login", evil)
             self.assertEqual(srv.request("GET", "/auth/verify", headers={"Accept": "application/json"})[0], 401)
+
+    def test_without_login_redirect_a_browser_401_names_the_login_page(self):
+        """forward_auth.login_redirect off (nginx): the 401 to an HTML request carries X-Auth-Login-URL,
+        rd percent-encoded and only for a safe target; other clients' 401 carries none."""
+        env = {"CLOAKROOM_FORWARD_AUTH_ALLOWED_REDIRECT_DOMAINS": "app.example.com",
+               "CLOAKROOM_PUBLIC_URL": "https://auth.example.com"}
+        with CloakroomServer(env=env) as srv:
+            html = {"Accept": "text/html"}
+            status, headers, _ = srv.request("GET", "/auth/verify", headers=dict(html, **{
+                "X-Original-URL": "https://app.example.com/a?x=1&y=%2F"}))
+            self.assertEqual(status, 401)
+            self.assertEqual(headers["x-auth-login-url"],
+                             "https://auth.example.com/login?rd=https%3A%2F%2Fapp.example.com%2Fa%3Fx%3D1%26y%3D%252F")
+            status, headers, _ = srv.request("GET", "/auth/verify", headers=dict(html, **{
+                "X-Original-URL": "https://evil.example/"}))
+            self.assertEqual((status, headers["x-auth-login-url"]), (401, "https://auth.example.com/login"))
+            status, headers, _ = srv.request("GET", "/auth/verify", headers={
+                "Accept": "application/json", "X-Original-URL": "https://app.example.com/a"})
+            self.assertEqual(status, 401)
+            self.assertNotIn("x-auth-login-url", headers)
 
     def test_disagreeing_proxy_headers_give_no_rd(self):
         """A client's X-Original-URL or a second X-Forwarded-Host next to the proxy's headers (a proxy
