@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all bootstrap build run test bench bench-scaleout clean
+.PHONY: all bootstrap build run test bench bench-scaleout package clean
 
 all: build
 
@@ -27,6 +27,9 @@ bench: build
 
 bench-scaleout: build
 	BUILD_DIR=$(BUILD_DIR) ./bench/scaleout.sh > $(BUILD_DIR)/scaleout.md && python3 bench/report.py --scaleout $(BUILD_DIR)/scaleout.md
+
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rewrites the generated reference tables in docs/ from the code's own lists.
+"""Rewrites the generated reference tables in docs/ and packaging/cloakroom.toml from
+the code's own lists.
 
 Runs the Docs unit tests, which print the expected table when a doc is out of
 date, and splices each printed table over the old one. Usage:
@@ -25,4 +26,11 @@ for doc, table in re.findall(r"Regenerate the table in docs/(\S+):\n((?:\|.*\n)+
             break
         end += len(line)
     path.write_text(text[:start] + table + text[end:])
+    print(f"updated {path.relative_to(root)}")
+
+example = subprocess.run([str(build / "cloakroom"), "config", "example"], capture_output=True, text=True, check=True).stdout
+path = root / "packaging" / "cloakroom.toml"
+if not path.exists() or path.read_text() != example:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(example)
     print(f"updated {path.relative_to(root)}")

@@ -14,6 +14,7 @@ int key_command(const Args& args);              // key_command.cpp
 int token_command(const Args& args);            // token_command.cpp
 int node_command(const Args& args);             // node_command.cpp
 int store_command(const Args& args);            // store_command.cpp
+int config_command(const Args& args);           // config_command.cpp
 
 // After a revoking command: waits until every live serving process has
 // applied the change feed up to its current end (so this change is in force

@@ -27,6 +27,7 @@ commands:
   token mint --sub NAME [--ttl 15m] [--claim k=v]...
   token inspect TOKEN | verify TOKEN [--jwks FILE]     (TOKEN - reads stdin)
   password calibrate [--target 500ms] [--memory-kib 19456]
+  config check | example                     validate the configuration and show it (secrets masked); a commented example
   version
 
 Revoking commands (session revoke, user disable|enable|passwd|roles, key generate|rotate|activate|retire)
@@ -60,6 +61,7 @@ int run(int argc, const char* const* argv) {
   if (command == "token") return token_command(*args);
   if (command == "node") return node_command(*args);
   if (command == "store") return store_command(*args);
+  if (command == "config") return config_command(*args);
   return fail(kExitUsage, "unknown command \"" + command + "\"; run cloakroom --help");
 }
 

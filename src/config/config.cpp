@@ -223,7 +223,9 @@ const std::vector<KeySpec>& keys() {
                 c.jwt.key_encryption_key_file = s;
                 return {};
               },
-              [](const Config&) -> std::string { return "(none)"; }},
+              [](const Config& c) -> std::string {
+                return c.jwt.key_encryption_key_file.empty() ? "(none)" : "\"" + c.jwt.key_encryption_key_file + "\"";
+              }},
       KeySpec{"jwt", "key_encryption_key", Kind::string, 0, 0,
               "The key-encryption key itself, from the environment only (never a file beside the data): "
               "32 random bytes, base64url.",
@@ -561,6 +563,91 @@ std::string config_reference_markdown() {
     if (def == "\"\"") def = "(derived)";
     out += "| `" + dotted(k.section, k.name) + "` | `" + env_name(k.section, k.name) + "` | `" + def + "` | " +
            std::string(k.help) + " |\n";
+  }
+  return out;
+}
+
+namespace {
+
+// `text` as TOML comment lines of at most ~90 columns.
+std::string comment_lines(std::string_view text) {
+  std::string out, line = "#";
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view word = text.substr(start, end - start);
+    if (line.size() > 1 && line.size() + 1 + word.size() > 90) {
+      out += line + "\n";
+      line = "#";
+    }
+    line += " ";
+    line += word;
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
+}  // namespace
+
+// A URL's password, if it has one (scheme://user:password@host), as "***".
+std::string mask_url_password(std::string value) {
+  const auto scheme = value.find("://");
+  if (scheme == std::string::npos) return value;
+  const auto at = value.find('@', scheme + 3);
+  const auto colon = value.find(':', scheme + 3);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return value;
+  return value.replace(colon + 1, at - colon - 1, "***");
+}
+
+std::string config_effective_toml(const Config& c) {
+  std::string out;
+  std::string_view section = "\x01";
+  for (const auto& k : keys()) {
+    if (k.section != section) {
+      section = k.section;
+      out += section.empty() ? "" : "\n[" + std::string(section) + "]\n";
+    }
+    if (k.environment_only) {
+      const bool set = std::getenv(env_name(k.section, k.name).c_str()) != nullptr;
+      out += "# " + std::string(k.name) + ": " + (set ? "set" : "not set") + " (environment only, never shown)\n";
+      continue;
+    }
+    const std::string value = k.show(c);
+    if (value == "(none)") out += "# " + std::string(k.name) + ": not set\n";
+    else out += std::string(k.name) + " = " + mask_url_password(value) + "\n";
+  }
+  return out;
+}
+
+std::string config_example_toml() {
+  Config defaults;
+  std::string out =
+      "# cloakroom configuration: every key, commented out at its default (generated from the\n"
+      "# program's own key table; docs/configuration.md explains each). Uncomment what you change.\n"
+      "# Each key can also be set as CLOAKROOM_<SECTION>_<KEY> in the environment, which wins over\n"
+      "# this file; the flags (--listen, --data-dir) win over both. Check a change with\n"
+      "# `cloakroom config check --config FILE` before restarting.\n"
+      "# Durations: \"500ms\", \"30s\", \"15m\", \"12h\", \"7d\".\n";
+  std::string_view section = "\x01";  // no section has this name: the first key opens one
+  for (const auto& k : keys()) {
+    if (k.section != section) {
+      section = k.section;
+      out += section.empty() ? "\n" : "\n[" + std::string(section) + "]\n";
+    }
+    out += comment_lines(k.help);
+    if (k.environment_only) {
+      out += "# (a secret: from the environment only, as " + env_name(k.section, k.name) + ")\n";
+      continue;
+    }
+    std::string value = k.show(defaults);
+    if (value == "(none)") {
+      out += "#" + std::string(k.name) + " = \"...\"  # not set by default\n";
+    } else if (value == "\"\"") {
+      out += "#" + std::string(k.name) + " = \"\"  # empty: derived at startup\n";
+    } else {
+      out += "#" + std::string(k.name) + " = " + value + "\n";
+    }
   }
   return out;
 }

@@ -143,5 +143,12 @@ std::vector<std::pair<std::string, std::string>> cloakroom_environment();
 
 // Markdown table of every key with its env name and default (for docs).
 std::string config_reference_markdown();
+// A TOML file of every key, each commented out at its default with its help
+// text (packaging/cloakroom.toml, installed as /etc/cloakroom/cloakroom.toml).
+std::string config_example_toml();
+// Every key at its value in `c`, as TOML, for `cloakroom config check`: the
+// passwords in store URLs are masked, and secrets read from the environment
+// only are said to be set or not, never shown.
+std::string config_effective_toml(const Config& c);
 
 }  // namespace cloakroom

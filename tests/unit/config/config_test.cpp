@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace cloakroom {
 namespace {
@@ -352,6 +353,47 @@ TEST(Config, KeyEncryptionKeyFile) {
   auto missing = load_config(src);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().text(), "The key-encryption key file " + path + " (jwt.key_encryption_key_file) cannot be read.");
+}
+
+}  // namespace
+}  // namespace cloakroom
+
+namespace cloakroom {
+namespace {
+
+// `config check` prints what serve would run with, but never a password.
+TEST(Config, EffectiveSettingsMaskPasswords) {
+  Config c;
+  ASSERT_TRUE(apply_toml(c, "[store]\nusers = \"postgres://app:hunter2@127.0.0.1:5432/users\"\n"
+                            "sessions = \"redis://:s3cret@127.0.0.1:6379/0\"\n[session]\nidle_timeout = \"45m\"\n",
+                         "test.toml"));
+  const std::string shown = config_effective_toml(c);
+  EXPECT_NE(shown.find("users = \"postgres://app:***@127.0.0.1:5432/users\""), std::string::npos) << shown;
+  EXPECT_NE(shown.find("sessions = \"redis://:***@127.0.0.1:6379/0\""), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos);
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos);
+  EXPECT_NE(shown.find("[session]\nidle_timeout = \"45m\""), std::string::npos) << shown;
+  EXPECT_NE(shown.find("# key_encryption_key: "), std::string::npos);  // said set or not, never shown
+}
+
+// The example parses as TOML and changes nothing: every key is commented out at its default.
+TEST(Config, ExampleIsTheDefaults) {
+  Config c;
+  ASSERT_TRUE(apply_toml(c, config_example_toml(), "example.toml"));
+  EXPECT_EQ(config_effective_toml(c), config_effective_toml(Config{}));
+  // Uncommenting every assignment gives the defaults too.
+  std::string uncommented;
+  std::istringstream lines(config_example_toml());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("#") && line.find(" = ") != std::string::npos && line[1] != ' ' &&
+        line.find("\"...\"") == std::string::npos && line.find("= \"\"") == std::string::npos)
+      line = line.substr(1);
+    uncommented += line + "\n";
+  }
+  Config u;
+  auto applied = apply_toml(u, uncommented, "uncommented.toml");
+  ASSERT_TRUE(applied) << applied.error().text();
+  EXPECT_EQ(config_effective_toml(u), config_effective_toml(Config{}));
 }
 
 }  // namespace
