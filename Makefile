@@ -3,12 +3,16 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all bootstrap build run test bench bench-scaleout package clean
+.PHONY: all bootstrap bootstrap-test build run test bench bench-scaleout package clean
 
 all: build
 
 bootstrap:
 	@./scripts/bootstrap.sh
+
+# What the tests and benchmarks run besides the build: PostgreSQL, Redis, nginx, Caddy, Chromium, ...
+bootstrap-test:
+	@./scripts/bootstrap.sh --test
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
@@ -19,13 +23,13 @@ build: bootstrap $(BUILD_DIR)/build.ninja
 run: build
 	./$(BUILD_DIR)/cloakroom serve $(ARGS)
 
-test: build
+test: bootstrap-test build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-bench: build
+bench: bootstrap-test build
 	./bench/run.sh
 
-bench-scaleout: build
+bench-scaleout: bootstrap-test build
 	BUILD_DIR=$(BUILD_DIR) ./bench/scaleout.sh > $(BUILD_DIR)/scaleout.md && python3 bench/report.py --scaleout $(BUILD_DIR)/scaleout.md
 
 package: build

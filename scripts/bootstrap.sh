@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Installs the Debian packages cloakroom needs to build, test and benchmark.
+# Installs the Debian packages cloakroom needs: to build and serve (`make run`,
+# `make build`), and with --test also what the tests and benchmarks start or
+# drive (`make test`, `make bench`): real PostgreSQL, Redis, nginx, Caddy,
+# Chromium, Node, clang for the fuzzers, wrk.
 # Idempotent: when every package is already installed it only runs dpkg-query.
 set -euo pipefail
 
-# postgresql-15: its binaries run the tests' own throwaway servers (tests/support/postgres_server.*).
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates procps python3
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libicu-dev
-  libpq-dev postgresql-15
+  libpq-dev libhiredis-dev
   googletest libgtest-dev libbenchmark-dev
-  python3 python3-jwt python3-cryptography python3-yaml nodejs wrk nginx-light procps clang-14 libclang-rt-14-dev
-  chromium fonts-dejavu-core redis-server libhiredis-dev gnuplot-nox caddy
 )
+if [[ ${1:-} == --test ]]; then
+  # postgresql-15: its binaries run the tests' own throwaway servers (tests/support/postgres_server.*).
+  packages+=(
+    postgresql-15 redis-server nginx-light caddy
+    python3-jwt python3-cryptography python3-yaml nodejs wrk clang-14 libclang-rt-14-dev
+    chromium fonts-dejavu-core gnuplot-nox
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,7 +50,7 @@ if ((${#missing[@]})); then
 fi
 
 # npm ships inside some nodejs builds and separately in Debian's; add it only if absent.
-if ! command -v npm >/dev/null; then
+if [[ ${1:-} == --test ]] && ! command -v npm >/dev/null; then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null

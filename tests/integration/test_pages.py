@@ -120,7 +120,7 @@ class EvilSite(http.server.BaseHTTPRequestHandler):
 
 class BrowserTest(PagesTestCase):
     def test_pages_in_chromium(self):
-        self.assertTrue(os.path.exists(CHROMIUM), "scripts/bootstrap.sh installs Debian's chromium")
+        self.assertTrue(os.path.exists(CHROMIUM), "scripts/bootstrap.sh --test (make test) installs Debian's chromium")
         if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER_DIR, check=True, timeout=300)
         evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Evil", (EvilSite,), {"target": self.base}))

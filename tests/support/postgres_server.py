@@ -35,7 +35,7 @@ def free_port():
 class PostgresServer:
     def __init__(self):
         if not os.path.exists(os.path.join(BIN, "postgres")):
-            raise RuntimeError(f"PostgreSQL 15 is not installed ({BIN}); run scripts/bootstrap.sh")
+            raise RuntimeError(f"PostgreSQL 15 is not installed ({BIN}); run scripts/bootstrap.sh --test (make test does)")
         # Under /tmp, not TMPDIR: the postgres user must be able to reach it.
         self.dir = tempfile.mkdtemp(prefix="cloakroom-pg-", dir="/tmp")
         self.data = os.path.join(self.dir, "data")
