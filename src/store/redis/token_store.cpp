@@ -56,16 +56,37 @@ redis.call('ZREM', user_families_key(f[1]), ARGV[3])
 return 1
 )lua";
 
-// KEYS[3] user index, [4] by expiry; ARGV[3] user id. The ids removed.
-// Records nothing: the caller bumps the epoch, which ends the access tokens.
-constexpr std::string_view kRemoveUser = R"lua(
-local removed = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  if redis.call('DEL', family_key(id)) == 1 then removed[#removed + 1] = id end
-  redis.call('ZREM', KEYS[4], id)
+// KEYS[3] family, [4] epochs. {the family's fields (HGETALL; none when
+// it is gone), its user's epoch}: one script, so both are of one moment.
+constexpr std::string_view kFindWithEpoch = R"lua(
+local f = redis.call('HGETALL', KEYS[3])
+if #f == 0 then return {f, 0} end
+local user = redis.call('HGET', KEYS[3], 'user_id')
+return {f, tonumber(redis.call('HGET', KEYS[4], user) or '0')}
+)lua";
+
+// raise_epoch(epochs key, user id): the epoch + 1, recorded first; the new epoch.
+constexpr std::string_view kRaiseEpoch = R"lua(
+local function raise_epoch(key, user)
+  local e = tonumber(redis.call('HGET', key, user) or '0') + 1
+  record('epoch_raised', user, e)
+  redis.call('HSET', key, user, num(e))
+  return e
 end
-redis.call('DEL', KEYS[3])
-return removed
+)lua";
+
+// KEYS[3] epochs, [4] user's family index, [5] families by expiry; ARGV[3]
+// user id. {the new epoch, the ids removed}: logout-all in one step, so no
+// refresh reads the raised epoch beside a family still there.
+constexpr std::string_view kEndUser = R"lua(
+local e = raise_epoch(KEYS[3], ARGV[3])
+local removed = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  if redis.call('DEL', family_key(id)) == 1 then removed[#removed + 1] = id end
+  redis.call('ZREM', KEYS[5], id)
+end
+redis.call('DEL', KEYS[4])
+return {e, removed}
 )lua";
 
 // KEYS[3] denylist; ARGV[3..6] member kind ("jti"/"sid"), id, until, feed kind.
@@ -77,10 +98,7 @@ return 1
 
 // KEYS[3] epochs; ARGV[3] user id. The new epoch.
 constexpr std::string_view kBumpEpoch = R"lua(
-local e = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') + 1
-record('epoch_raised', ARGV[3], e)
-redis.call('HSET', KEYS[3], ARGV[3], num(e))
-return e
+return raise_epoch(KEYS[3], ARGV[3])
 )lua";
 
 // KEYS[3] families by expiry, [4] denylist; ARGV[3] now, [4] batch.
@@ -127,9 +145,10 @@ TokenStore::TokenStore(std::shared_ptr<Client> client, Keys keys, std::shared_pt
       create_(store_script("family_create", kCreate)),
       rotate_(store_script("family_rotate", kRotate)),
       revoke_(store_script("family_revoke", kRevoke)),
-      remove_user_(store_script("family_remove_user", kRemoveUser)),
+      find_with_epoch_(store_script("family_find_with_epoch", kFindWithEpoch)),
+      end_user_(store_script("family_end_user", std::string(kRaiseEpoch) + std::string(kEndUser))),
       deny_(store_script("deny", kDeny)),
-      bump_epoch_(store_script("bump_epoch", kBumpEpoch)),
+      bump_epoch_(store_script("bump_epoch", std::string(kRaiseEpoch) + std::string(kBumpEpoch))),
       purge_(store_script("token_purge", kPurge)) {}
 
 Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
@@ -149,6 +168,14 @@ Result<RefreshFamilyRecord> TokenStore::find_family(const std::string& id) {
   Fields f(*hash);
   if (f.empty()) return ErrorCode::not_found;
   return to_family(id, f);
+}
+
+Result<FamilyAndEpoch> TokenStore::find_family_and_epoch(const std::string& id) {
+  auto read = run(find_with_epoch_, {keys_.family(id), keys_.epochs()}, {});
+  if (!read) return read.error();
+  Fields f(element(*read, 0));
+  if (f.empty()) return ErrorCode::not_found;
+  return FamilyAndEpoch{to_family(id, f), to_integer(element(*read, 1))};
 }
 
 Result<bool> TokenStore::rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
@@ -209,10 +236,10 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return revoke(id, &user_id, now_ms, until_ms);
 }
 
-Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
-  auto removed = run(remove_user_, {keys_.user_families(user_id), keys_.families()}, {user_id});
-  if (!removed) return removed.error();
-  return to_strings(*removed);
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
+  auto ended = run_revoking(end_user_, {keys_.epochs(), keys_.user_families(user_id), keys_.families()}, {user_id});
+  if (!ended) return ended.error();
+  return EndedFamilies{to_integer(element(*ended, 0)), to_strings(element(*ended, 1))};
 }
 
 Result<void> TokenStore::deny(const Revocation& r) {
