@@ -83,6 +83,8 @@ class RedisServer {
   void resume() { ::kill(pid_, SIGCONT); }
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
+  // Its working directory: a dump.rdb put here is the data of its next start().
+  const std::string& dir() const { return dir_; }
 
   // "redis://[:password@]127.0.0.1:PORT/DB?prefix=PREFIX".
   std::string url(const std::string& prefix, int db = 0, const std::string& credentials = "") const {

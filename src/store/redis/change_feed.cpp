@@ -15,16 +15,20 @@ record(ARGV[3], ARGV[4], ARGV[5])
 return 1
 )lua";
 
-// KEYS[3] origin; ARGV[3] a fresh random origin, kept only if there is none.
-// {first entry's position or 0, counter, origin}: in one script, so an entry
-// added meanwhile cannot put first past last.
+// KEYS[3] origin; ARGV[3] a fresh random origin, kept only if there is
+// none; ARGV[4] the position of the entry last seen (0: none).
+// {first entry's position or 0, counter, origin, [the entry at ARGV[4]],
+// [the newest entry]}: in one script, so an entry added meanwhile cannot put
+// first past last.
 constexpr std::string_view kBounds = R"lua(
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 local last = tonumber(redis.call('GET', KEYS[2]) or '0')
 redis.call('SET', KEYS[3], ARGV[3], 'NX')
 local n = 0
 if #first > 0 then n = tonumber(string.match(first[1][1], '^(%d+)')) end
-return {n, last, redis.call('GET', KEYS[3])}
+local seen = {}
+if tonumber(ARGV[4]) > 0 then seen = redis.call('XRANGE', KEYS[1], ARGV[4] .. '-0', ARGV[4] .. '-0') end
+return {n, last, redis.call('GET', KEYS[3]), seen, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
 )lua";
 
 // KEYS[3] node, [4] node ids; ARGV[3..9] id, host, address, pid, started, heartbeat, ttl;
@@ -65,6 +69,13 @@ constexpr long long kPrunePage = 1000;
 // "<n>-0" -> n; 0 for an id we did not write.
 long long position_of(std::string_view stream_id) { return to_integer(stream_id.substr(0, stream_id.find('-'))); }
 
+// What tells one entry from another written at the same position in
+// another history: everything it says, down to the millisecond (Redis's
+// clock) it was written.
+std::string fingerprint(const Fields& f) {
+  return f.text("kind") + '\n' + f.text("subject") + '\n' + f.text("value") + '\n' + f.text("at_ms");
+}
+
 }  // namespace
 
 ChangeFeed::ChangeFeed(std::shared_ptr<Client> client, Keys keys, FeedWait wait)
@@ -83,39 +94,87 @@ Result<void> ChangeFeed::append(const Change& change) {
   return {};
 }
 
+bool ChangeFeed::differs_from_seen(long long position, const Fields& entry) const {
+  return position == seen_.position && fingerprint(entry) != seen_.fingerprint;
+}
+
+void ChangeFeed::history_lost(std::string_view detail) {
+  if (std::exchange(lost_, true)) return;
+  log_line("warn", "redis_feed_diverged", {{"feed", name_}, {"detail", detail}});
+}
+
 Result<std::vector<FeedEntry>> ChangeFeed::read(long long position, std::size_t max) {
+  // From the entry at `position` itself: when it is the one seen last, it
+  // shows the dataset still holds the history read so far.
   auto entries = client_->command(
-      {"XRANGE", keys_.feed(), std::to_string(position + 1) + "-0", "+", "COUNT", std::to_string(max)});
+      {"XRANGE", keys_.feed(), std::to_string(position) + "-0", "+", "COUNT", std::to_string(max + 1)});
   if (!entries) return entries.error();
   std::vector<FeedEntry> out;
   out.reserve(entries->elements.size());
+  std::lock_guard lock(history_mu_);
+  std::string newest;
   for (const Reply& e : entries->elements) {
+    const long long at = position_of(element(e, 0).str);
     Fields f(element(e, 1));
-    FeedEntry entry{position_of(element(e, 0).str),
-                    Change{Change::Kind::keys_changed, f.text("subject"), f.integer("value"), f.integer("at_ms")}};
+    if (differs_from_seen(at, f))
+      history_lost("another entry stands where this process read one (a failover to a replica that lagged, or "
+                   "Redis restarted from an older copy); readers resync");
+    if (at <= position || out.size() == max) continue;
+    FeedEntry entry{at, Change{Change::Kind::keys_changed, f.text("subject"), f.integer("value"), f.integer("at_ms")}};
     entry.known = kind_from_name(f.text("kind"), entry.change.kind);
     out.push_back(std::move(entry));
+    newest = fingerprint(f);
   }
+  // Nothing of another history is handed out as if it followed this one;
+  // bounds() reports the loss, and the reader resyncs.
+  if (lost_) return std::vector<FeedEntry>{};
+  if (!out.empty()) seen_ = Seen{out.back().position, std::move(newest)};
   return out;
 }
 
 Result<FeedBounds> ChangeFeed::bounds() {
   OsRandom rng;
-  auto b = run_script(*client_, keys_, bounds_, {keys_.feed_origin()}, {random_token(rng, 12)});
+  long long seen_at = 0;
+  {
+    std::lock_guard lock(history_mu_);
+    seen_at = seen_.position;
+  }
+  auto b = run_script(*client_, keys_, bounds_, {keys_.feed_origin()}, {random_token(rng, 12), std::to_string(seen_at)});
   if (!b) return b.error();
   const long long first = to_integer(element(*b, 0));
   const long long last = to_integer(element(*b, 1));
   const std::string origin = element(*b, 2).str;
+  const Reply& seen = element(element(*b, 3), 0);      // [id, fields], or nil
+  const Reply& newest = element(element(*b, 4), 0);    // the same
   FeedBounds out{first == 0 ? last + 1 : first, last};
-  std::lock_guard lock(origin_mu_);
+  std::lock_guard lock(history_mu_);
   if (!origin_.empty() && origin != origin_) {
     log_line("warn", "redis_feed_replaced",
              {{"feed", name_},
               {"detail", "the feed's origin changed: Redis lost its data (restarted empty, or a failover to a replica "
                          "without it); readers resync"}});
-    out.first = std::numeric_limits<long long>::max();  // none of what a reader saw is held any more
+    lost_ = true;
+  } else if (seen_.position == seen_at && seen_at > 0) {
+    // The same origin (a replica has it too), so the entries tell: the one
+    // seen last must still stand at its position, unless trimmed away.
+    if (last < seen_at)
+      history_lost("the feed's counter went back below an entry this process read (a failover to a replica that "
+                   "lagged, or Redis restarted from an older copy); readers resync");
+    else if (!seen.is_nil() && differs_from_seen(seen_at, Fields(element(seen, 1))))
+      history_lost("another entry stands where this process read one (a failover to a replica that lagged, or "
+                   "Redis restarted from an older copy); readers resync");
+    else if (seen.is_nil() && first != 0 && first <= seen_at)
+      history_lost("an entry this process read is missing from the feed (a failover to a replica that lagged); "
+                   "readers resync");
   }
   origin_ = origin;
+  if (std::exchange(lost_, false)) {
+    out.first = std::numeric_limits<long long>::max();  // none of what a reader saw is held any more
+    seen_ = {};
+  }
+  // The newest entry is where the next check starts from.
+  if (!newest.is_nil() && position_of(element(newest, 0).str) >= seen_.position)
+    seen_ = Seen{position_of(element(newest, 0).str), fingerprint(Fields(element(newest, 1)))};
   return out;
 }
 
