@@ -43,7 +43,7 @@ int session_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto stores = open_stores(store_urls(*config));
-  if (!stores) return fail(kExitNo, stores.error().text());
+  if (!stores) return stores_failure(stores.error());
 
   std::optional<User> user;
   if (user_name) {
