@@ -84,8 +84,7 @@ class ChangeFeed final : public cloakroom::ChangeFeed {
   const std::string& name() const override { return name_; }
 
  private:
-  std::shared_ptr<Client> client_;
-  Keys keys_;
+  const ScriptRunner run_;
   FeedWait wait_;
   std::string name_;
   Script append_, bounds_;
@@ -116,11 +115,7 @@ class NodeRegistry final : public cloakroom::NodeRegistry {
   Result<void> prune(long long before_ms) override;
 
  private:
-  Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_script(*client_, keys_, script, std::move(keys), std::move(args));
-  }
-  std::shared_ptr<Client> client_;
-  Keys keys_;
+  const ScriptRunner run_;
   Script beat_, leave_, prune_;
 };
 

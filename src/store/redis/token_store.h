@@ -41,17 +41,8 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> revoke(const std::string& id, const std::string* user_id, long long now_ms, long long until_ms);
   // The families still stored under `ids` that have not expired at `now_ms`, in that order.
   Result<std::vector<RefreshFamilyRecord>> read_live(const std::vector<std::string>& ids, long long now_ms);
-  Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_script(*client_, keys_, script, std::move(keys), std::move(args));
-  }
-  // A script that revokes: followed by the WAIT, when one is configured.
-  Result<Reply> run_revoking(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_revoking_script(*client_, keys_, wait_.get(), script, std::move(keys), std::move(args));
-  }
 
-  std::shared_ptr<Client> client_;
-  Keys keys_;
-  std::shared_ptr<ReplicaWait> wait_;
+  const ScriptRunner run_;
   Script create_, rotate_, revoke_, find_with_epoch_, end_user_, deny_, bump_epoch_, purge_;
 };
 

@@ -41,6 +41,10 @@ void workload(RedisSpace& space) {
   ASSERT_TRUE(tokens.revoke_family("f2", now + 60'000));
   ASSERT_TRUE(tokens.deny(Revocation{Revocation::Kind::token, "j1", now + 60'000}));
   ASSERT_TRUE(tokens.bump_epoch("u1"));
+  ASSERT_TRUE(tokens.create_family(
+      RefreshFamilyRecord{"f3", "u3", std::string(32, 'k'), std::string(32, 'h'), 0, now, now, now + hour, "", "", false}));
+  ASSERT_TRUE(tokens.find_family_and_epoch("f3"));
+  ASSERT_TRUE(tokens.end_user_families("u3"));
   ASSERT_TRUE(feed.append(Change{Change::Kind::keys_changed}));
   ASSERT_TRUE(feed.bounds());
   ASSERT_TRUE(nodes.beat(NodeRecord{"h/a", "h", "a", 1, now, now, {{feed.name(), 1}}}));
@@ -113,7 +117,8 @@ TEST(RedisLayout, ReplicaWaitCountsRevocationsNoReplicaAcknowledged) {
   EXPECT_EQ(sessions.find("s2").error().code, ErrorCode::not_found);
   ASSERT_TRUE(tokens.bump_epoch("u1"));
   ASSERT_TRUE(tokens.deny(Revocation{Revocation::Kind::token, "j1", now + 60'000}));
-  EXPECT_EQ(counters->revocations_short_of_replicas.load(), 3u);
+  ASSERT_TRUE(tokens.end_user_families("u1"));  // logout-all: one script, one WAIT
+  EXPECT_EQ(counters->revocations_short_of_replicas.load(), 4u);
 }
 
 // A session lives in Redis until its absolute expiry plus the slack, no longer.
