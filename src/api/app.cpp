@@ -32,7 +32,6 @@
 #include "feed/feed_follower.h"
 #include "http/server.h"
 #include "password/password_hasher.h"
-#include "config/store_urls.h"
 
 namespace cloakroom::api {
 
@@ -196,10 +195,8 @@ struct App::Parts {
 App::App(std::unique_ptr<Parts> parts) : p_(std::move(parts)) {}
 App::~App() = default;
 
-Result<std::unique_ptr<App>> App::create(const Config& config) {
-  auto stores = open_stores(store_urls(config));
-  if (!stores) return stores.error();
-  auto app = create(config, std::move(*stores));
+Result<std::unique_ptr<App>> App::create_listening(const Config& config, Stores stores) {
+  auto app = create(config, std::move(stores));
   if (!app) return app;
   Parts& p = *(*app)->p_;
   if (auto b = p.server->bind(config.listen); !b) return b.error();

@@ -2,7 +2,8 @@
 // The running server: stores, hasher, pool, throttles, metrics, routes and
 // the HTTP listener, wired from one Config.
 //
-//   auto app = App::create(cfg);        // opens stores, binds the port
+//   auto stores = open_stores(store_urls(cfg));        // the caller opens them (and says why not)
+//   auto app = App::create_listening(cfg, std::move(*stores));   // binds the port
 //   if (!app) { print(app.error()); return 1; }
 //   (*app)->run();                      // until SIGTERM/SIGINT
 //
@@ -19,8 +20,9 @@ namespace cloakroom::api {
 
 class App {
  public:
-  // Opens the stores the config names, wires everything and binds the port.
-  static Result<std::unique_ptr<App>> create(const Config& config);
+  // Wires everything over the stores the config names (opened by the
+  // caller, which maps their refusal to an exit code) and binds the port.
+  static Result<std::unique_ptr<App>> create_listening(const Config& config, Stores stores);
   // The same wiring over stores the caller opened; binds nothing, so run()
   // must not be called. Tests reach the handlers through router().
   static Result<std::unique_ptr<App>> create(const Config& config, Stores stores);

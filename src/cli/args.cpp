@@ -69,6 +69,10 @@ Result<Config> config_from(const Args& args) {
   return load_config(src);
 }
 
+int stores_failure(const Error& e) {
+  return fail(e.code == ErrorCode::config_invalid ? kExitUsage : kExitNo, e.text());
+}
+
 int fail(int code, std::string_view sentence) {
   std::cerr << "cloakroom: " << sentence;
   if (!sentence.empty() && sentence.back() != '.') std::cerr << '.';

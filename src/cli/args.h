@@ -41,5 +41,9 @@ inline constexpr int kExitUsage = 2;
 
 // Prints "cloakroom: <sentence>" to stderr and returns `code`.
 int fail(int code, std::string_view sentence);
+// The same for stores that could not be opened: kExitUsage when they refuse
+// the configuration (config_invalid: a Redis that may evict keys), else
+// kExitNo (unreachable, a wrong password).
+int stores_failure(const Error& e);
 
 }  // namespace cloakroom::cli

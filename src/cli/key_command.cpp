@@ -115,7 +115,7 @@ int key_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto stores = open_stores(store_urls(*config));
-  if (!stores) return key_failure(stores.error());
+  if (!stores) return stores_failure(stores.error());
   auto source = open_key_source(*config, *stores);
   if (!source) return fail(kExitUsage, source.error().text());
   auto keys = (*source)->load_or_create(nullptr);

@@ -94,7 +94,7 @@ int node_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto stores = open_stores(store_urls(*config));
-  if (!stores) return fail(kExitNo, stores.error().text());
+  if (!stores) return stores_failure(stores.error());
   std::vector<std::pair<std::string, long long>> ends;
   for (auto& feed : stores->feeds) {
     auto b = feed->bounds();

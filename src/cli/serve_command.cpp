@@ -1,5 +1,6 @@
 #include "api/app.h"
 #include "cli/commands.h"
+#include "config/store_urls.h"
 #include "core/log.h"
 
 namespace cloakroom::cli {
@@ -9,7 +10,9 @@ int serve_command(const Args& args) {
   if (auto r = args.only({"listen"}); !r) return fail(kExitUsage, r.error().text());
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto app = api::App::create(*config);
+  auto stores = open_stores(store_urls(*config));
+  if (!stores) return stores_failure(stores.error());
+  auto app = api::App::create_listening(*config, std::move(*stores));
   if (!app) return fail(kExitNo, app.error().text());
   (*app)->run();
   return kExitOk;

@@ -16,13 +16,13 @@ long long now_ms() { return unix_millis(SystemClock{}.now()); }
 }  // namespace
 
 Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id) {
-  // The epoch first: every access token of the user is dead from here on.
-  if (auto e = stores.tokens->bump_epoch(user_id); !e) return e.error();
-  auto families = stores.tokens->remove_user_families(user_id);
+  // The epoch first, with the families in the same step: every access
+  // token of the user is dead from here on.
+  auto families = stores.tokens->end_user_families(user_id);
   if (!families) return families.error();
   auto sessions = stores.sessions->remove_user(user_id);
   if (!sessions) return sessions.error();
-  return EndedCredentials{sessions->size(), families->size()};
+  return EndedCredentials{sessions->size(), families->ids.size()};
 }
 
 // `session list [--user NAME]`, `session revoke ID`, `session revoke --user NAME`.
@@ -43,7 +43,7 @@ int session_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto stores = open_stores(store_urls(*config));
-  if (!stores) return fail(kExitNo, stores.error().text());
+  if (!stores) return stores_failure(stores.error());
 
   std::optional<User> user;
   if (user_name) {

@@ -274,15 +274,15 @@ int store_command(const Args& args) {
   if (!config) return fail(kExitUsage, config.error().text());
   // Everything is opened (and so reachable) before anything is written.
   auto source = open_stores(store_urls(*config));
-  if (!source) return failed(source.error());
+  if (!source) return stores_failure(source.error());
   auto target = open_user_side("--to-users", *to_users, config->data_dir);
-  if (!target) return fail(target.error().code == ErrorCode::config_invalid ? kExitUsage : kExitNo, target.error().text());
+  if (!target) return stores_failure(target.error());
   if (target->feeds[0]->name() == source->feeds[0]->name())
     return fail(kExitUsage, "--to-users names the store the users are in already (store.users); name another one");
   std::optional<Stores> session_target;
   if (to_sessions) {
     auto opened = open_session_side("--to-sessions", *to_sessions, config->data_dir);
-    if (!opened) return fail(opened.error().code == ErrorCode::config_invalid ? kExitUsage : kExitNo, opened.error().text());
+    if (!opened) return stores_failure(opened.error());
     if (opened->feeds[0]->name() == source->feeds.back()->name())
       return fail(kExitUsage, "--to-sessions names the store the sessions are in already (store.sessions); name another one");
     session_target = std::move(*opened);

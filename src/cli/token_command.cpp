@@ -109,7 +109,7 @@ int token_command(const Args& args) {
       keys = jose::load_keys(*jwks);
     } else {
       auto stores = open_stores(store_urls(*config));
-      if (!stores) return fail(kExitNo, stores.error().text());
+      if (!stores) return stores_failure(stores.error());
       auto source = open_key_source(*config, *stores);
       if (!source) return fail(kExitUsage, source.error().text());
       keys = (*source)->load_or_create(nullptr);
@@ -145,7 +145,7 @@ int token_command(const Args& args) {
     extra.emplace_back(name, c.substr(eq + 1));
   }
   auto stores = open_stores(store_urls(*config));
-  if (!stores) return fail(kExitNo, stores.error().text());
+  if (!stores) return stores_failure(stores.error());
   auto user = stores->users->find_by_name(*sub);
   if (!user) return fail(kExitNo, user.error().code == ErrorCode::not_found ? "no user named \"" + *sub + "\"" : std::string(user.error().text()));
   if (user->disabled) return fail(kExitNo, "user \"" + *sub + "\" is disabled");

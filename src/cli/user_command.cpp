@@ -94,7 +94,7 @@ int user_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto stores = open_stores(store_urls(*config));
-  if (!stores) return store_failure(stores.error());
+  if (!stores) return stores_failure(stores.error());
   UserStore& users = *stores->users;
   SystemClock clock;
   OsRandom random;

@@ -19,6 +19,7 @@
 #include "store/postgres/key_store.h"
 #include "store/postgres/user_store.h"
 #include "store/redis/change_feed.h"
+#include "store/redis/server_check.h"
 #include "store/redis/session_store.h"
 #include "store/redis/throttle_store.h"
 #include "store/redis/token_store.h"
@@ -147,17 +148,9 @@ Result<std::shared_ptr<RedisData>> open_redis(const OpenArgs& a) {
   if (!url) return Error{ErrorCode::config_invalid, "Config key store.sessions " + std::string(url.error().text()) + "."};
   return shared_of<RedisData>(a.shared, url->endpoint(), [&]() -> Result<std::shared_ptr<RedisData>> {
     auto client = std::make_shared<redis::Client>(*url);
-    // At start, with the reason: a wrong address or password should not wait for the first request.
-    auto pong = client->exchange({{"PING"}});
-    std::string why;
-    if (!pong) why = client->last_failure().empty() ? std::string(pong.error().text()) : client->last_failure();
-    else if (pong->at(0).type == redis::Reply::Type::error) why = pong->at(0).str;
-    if (why.starts_with("NOAUTH"))
-      why = "it requires a password, and the URL has none (redis://:PASSWORD@HOST:PORT/DB, or USER:PASSWORD@ for an ACL user)";
-    if (!why.empty()) {
-      if (why.ends_with('.')) why.pop_back();
-      return Error{ErrorCode::store_unavailable, "Cannot use Redis at " + url->display() + ": " + why + "."};
-    }
+    // At start, with the reason: a wrong address, password or eviction
+    // policy should not wait for the first request (or the first eviction).
+    if (auto usable = redis::check_server(*client); !usable) return usable.error();
     auto follower = std::make_shared<redis::Client>(*url, redis::ClientOptions{.connections = 1});
     auto waiter = std::make_shared<redis::Client>(*url, redis::ClientOptions{.connections = 1});
     redis::Keys keys{url->prefix};

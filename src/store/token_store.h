@@ -9,7 +9,8 @@
 //   store.revoke_family(id, until_ms);                   // gone, and its access tokens denied until `until_ms`
 //   store.revoke_family(id, user_id, now, until_ms);     // the same, only if it is that user's live family
 //   store.deny(Revocation{Revocation::Kind::token, jti, exp_ms});
-//   long long e = *store.bump_epoch(user_id);            // logout-all
+//   auto read = *store.find_family_and_epoch(id);        // refresh: the family and its user's epoch, one read
+//   auto ended = *store.end_user_families(user_id);      // logout-all: epoch + 1 and every family gone, one step
 //
 // Only a hash of the current refresh secret is stored; the chain key derives
 // a child secret from a parent one, so it yields nothing without a token.
@@ -45,6 +46,22 @@ struct Revocation {
   long long until_ms = 0;
 };
 
+// A family as a refresh reads it, with its user's epoch read in the same
+// step. The access token minted from the read carries that epoch, so a
+// logout-all after the read (end_user_families raises it) ends the token,
+// and one before the read left no family to read: no refresh racing a
+// logout-all mints a token that outlives it.
+struct FamilyAndEpoch {
+  RefreshFamilyRecord family;
+  long long user_epoch = 0;
+};
+
+// What a logout-all ended: the user's new epoch and the families removed.
+struct EndedFamilies {
+  long long epoch = 0;
+  std::vector<std::string> ids;
+};
+
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
@@ -52,6 +69,8 @@ class TokenStore {
   virtual Result<void> create_family(const RefreshFamilyRecord& family) = 0;
   // not_found when absent (never created, revoked or purged).
   virtual Result<RefreshFamilyRecord> find_family(const std::string& id) = 0;
+  // The same with the user's epoch (0 when never raised), both as of one moment.
+  virtual Result<FamilyAndEpoch> find_family_and_epoch(const std::string& id) = 0;
   // Moves the family from `from_generation` to the next one. false (and no
   // change) when its generation is no longer `from_generation` or it is gone.
   virtual Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
@@ -68,14 +87,18 @@ class TokenStore {
   // removed or denied.
   virtual Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
                                      long long until_ms) = 0;
-  // Removes every family of the user; the ids removed.
-  virtual Result<std::vector<std::string>> remove_user_families(const std::string& user_id) = 0;
+  // Logout-all: raises the user's epoch by one (recording epoch_raised) and
+  // removes every family of the user, in one step. Why one: between two
+  // steps a refresh could read the raised epoch beside a family still
+  // there, and mint an access token carrying the new epoch.
+  virtual Result<EndedFamilies> end_user_families(const std::string& user_id) = 0;
 
   virtual Result<void> deny(const Revocation& revocation) = 0;
   // Every denylist entry still in force at `now_ms`.
   virtual Result<std::vector<Revocation>> load_denylist(long long now_ms) = 0;
 
-  // Raises the user's epoch by one and returns it (the first bump gives 1).
+  // Raises the user's epoch by one and returns it (the first bump gives 1);
+  // families stay (store migrate brings epochs up to the source's with it).
   virtual Result<long long> bump_epoch(const std::string& user_id) = 0;
   // 0 for a user who never had one.
   virtual Result<long long> epoch(const std::string& user_id) = 0;

@@ -34,9 +34,10 @@ Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subje
 
 Result<std::string, jose::JoseError> AccessTokens::mint_access(const std::string& user_id, const std::string& username,
                                                                const std::vector<std::string>& roles,
-                                                               const std::string& family_id) {
+                                                               const std::string& family_id,
+                                                               std::optional<long long> epoch) {
   return sign(user_id, username, roles, std::chrono::duration_cast<std::chrono::seconds>(config_.jwt.access_ttl), {},
-              {}, family_id, revocations_.epoch(user_id));
+              {}, family_id, epoch ? *epoch : revocations_.epoch(user_id));
 }
 
 Result<std::string, jose::JoseError> AccessTokens::sign(const std::string& subject, const std::string& username,

@@ -53,11 +53,13 @@ class AccessTokens {
   AccessTokens(const Config& config, jose::KeySet keys, const Clock& clock, Random& random,
                const RevocationList& revocations, KeySource* source = nullptr);
 
-  // An access token for one of our users (jwt.access_ttl), carrying the
-  // user's current epoch and, when issued for a refresh family, its id as `sid`.
+  // An access token for one of our users (jwt.access_ttl), carrying
+  // `epoch` (none: the user's current one here) and, when issued for a
+  // refresh family, its id as `sid`.
   Result<std::string, jose::JoseError> mint_access(const std::string& user_id, const std::string& username,
                                                    const std::vector<std::string>& roles,
-                                                   const std::string& family_id);
+                                                   const std::string& family_id,
+                                                   std::optional<long long> epoch = std::nullopt);
 
   // `audience` empty: jwt.audience (an access token for cloakroom's users).
   Result<std::string, jose::JoseError> mint(const std::string& subject, const std::string& username,

@@ -53,8 +53,9 @@ Result<void> TokenService::load() {
 }
 
 Result<IssuedTokens> TokenService::tokens_for(const RefreshFamilyRecord& family, long long generation,
-                                              const RefreshSecret& secret, std::shared_ptr<const Principal> principal) {
-  auto access = d_.access.mint_access(principal->user_id, principal->username, principal->roles, family.id);
+                                              const RefreshSecret& secret, std::shared_ptr<const Principal> principal,
+                                              std::optional<long long> epoch) {
+  auto access = d_.access.mint_access(principal->user_id, principal->username, principal->roles, family.id, epoch);
   if (!access) {
     log_line("error", "access_token_mint_failed", {{"reason", std::string(jose::reason_name(access.error()))}});
     return Error{ErrorCode::internal, "The access token could not be signed."};
@@ -128,13 +129,18 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::stri
   // family keeps moving under us.
   for (int attempt = 0; attempt < 3; ++attempt) {
     const long long now = now_ms();
-    auto family = d_.store.find_family(family_id);
-    if (!family) {
-      if (family.error().code != ErrorCode::not_found) return family.error();  // fail closed
+    // The family with its user's epoch, read together: the access token
+    // below carries that epoch, so a logout-all after this read ends it
+    // (even if this process learns the new epoch before it mints), and a
+    // logout-all before it left no family (end_user_families is one step).
+    auto read = d_.store.find_family_and_epoch(family_id);
+    if (!read) {
+      if (read.error().code != ErrorCode::not_found) return read.error();  // fail closed
       d_.metrics.inc(Counter::refresh_invalid);
       return invalid("The refresh token has ended (logout, revocation or expiry); log in again.", "family_unknown");
     }
-    const RefreshFamilyRecord& f = *family;
+    const RefreshFamilyRecord& f = read->family;
+    const long long epoch = read->user_epoch;
     const RefreshVerdict verdict = classify_refresh(*token, f, now, grace_ms_);
     // Expiry answers before the user is looked at.
     if (verdict.outcome == RefreshVerdict::Outcome::expired) {
@@ -156,6 +162,14 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::stri
       return Error{ErrorCode::account_disabled}.because("account_disabled");
     }
 
+    // This process already knows of a later logout-all (or the store lost
+    // the epoch it raised): a token with the epoch read would be refused on
+    // arrival, so say what happened instead of minting it.
+    if (goes_on && d_.revocations.epoch(f.user_id) > epoch) {
+      d_.metrics.inc(Counter::refresh_invalid);
+      return invalid("The refresh token has ended (logout, revocation or expiry); log in again.", "epoch_raised");
+    }
+
     switch (verdict.outcome) {
       case RefreshVerdict::Outcome::current: {
         auto rotated =
@@ -167,7 +181,7 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::stri
         after.generation = f.generation + 1;
         after.rotated_ms = now;
         after.expires_ms = now + refresh_ttl_ms_;
-        return tokens_for(after, after.generation, verdict.secret, std::move(principal));
+        return tokens_for(after, after.generation, verdict.secret, std::move(principal), epoch);
       }
       case RefreshVerdict::Outcome::repeat: {
         // The same request again within the grace window: the same next token
@@ -181,7 +195,7 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::stri
                   {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
         if (over) return reuse_detected(f, "too_many_repeats", ip, user_agent);
         d_.metrics.inc(Counter::refresh_repeated);
-        return tokens_for(f, f.generation, verdict.secret, std::move(principal));
+        return tokens_for(f, f.generation, verdict.secret, std::move(principal), epoch);
       }
       case RefreshVerdict::Outcome::reuse:
         return reuse_detected(f, verdict.reason, ip, user_agent);
@@ -234,18 +248,18 @@ Result<void> TokenService::logout(const jose::VerifiedClaims& claims) {
 }
 
 Result<std::size_t> TokenService::revoke_user(const std::string& user_id) {
-  // The epoch first: from here on, no access token of the user issued
-  // before this moment passes, whatever happens next.
+  // From the epoch's rise on, no access token of the user issued before
+  // this moment passes, whatever happens next.
   auto lock = user_locks_.lock(user_id, kUserLockWait);
   if (!lock) return user_busy();
-  auto epoch = d_.store.bump_epoch(user_id);
-  if (!epoch) return epoch.error();
-  d_.revocations.raise_epoch(user_id, *epoch);
-  d_.metrics.inc(Counter::revoked_user_tokens);
-  auto ended = d_.store.remove_user_families(user_id);
+  // One store step for both (see end_user_families): a refresh on another
+  // process sees the old epoch with the family, or neither.
+  auto ended = d_.store.end_user_families(user_id);
   if (!ended) return ended.error();
-  for (std::size_t i = 0; i < ended->size(); ++i) d_.metrics.inc(Counter::revoked_family);
-  return ended->size();
+  d_.revocations.raise_epoch(user_id, ended->epoch);
+  d_.metrics.inc(Counter::revoked_user_tokens);
+  for (std::size_t i = 0; i < ended->ids.size(); ++i) d_.metrics.inc(Counter::revoked_family);
+  return ended->ids.size();
 }
 
 Result<std::vector<CredentialInfo>> TokenService::list_user(const std::string& user_id) {

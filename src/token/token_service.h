@@ -27,9 +27,14 @@
 //
 // issue() and revoke_user() of one user are linearisable (the user's lock
 // spans the store write and the access token's epoch): a login racing a
-// logout-all never leaves a live access token for an ended family.
+// logout-all never leaves a live access token for an ended family. A
+// refresh racing one, on any process, mints its access token with the
+// epoch read together with the family (find_family_and_epoch), and
+// logout-all raises the epoch and removes the families in one store step:
+// the refresh either finds no family or mints a token the raise ends.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -103,8 +108,11 @@ class TokenService {
 
  private:
   long long now_ms() const { return unix_millis(d_.clock.now()); }
+  // `epoch`: the one the access token carries (a refresh's, read with its
+  // family); none: the user's current one in this process (a login).
   Result<IssuedTokens> tokens_for(const RefreshFamilyRecord& family, long long generation, const RefreshSecret& secret,
-                                  std::shared_ptr<const Principal> principal);
+                                  std::shared_ptr<const Principal> principal,
+                                  std::optional<long long> epoch = std::nullopt);
   Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family, std::string_view why, std::string_view ip,
                                       std::string_view user_agent);
   // Counts one repeat of the family's previous token; the count so far for

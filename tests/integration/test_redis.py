@@ -183,5 +183,48 @@ class RedisReplicaWaitTest(unittest.TestCase):
         self.assertEqual((warned[0]["replicas"], warned[0]["wanted"]), ("0", "1"))
 
 
+class RedisRequirementsTest(unittest.TestCase):
+    """A Redis that may evict keys (any maxmemory-policy but noeviction) could silently drop a
+    denylist entry or an epoch, and a revoked credential would work again: serve and the CLI refuse
+    it with one sentence (exit 2, a configuration error). A Redis that hides CONFIG (managed
+    services) is used, with a warning saying what could not be checked."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-req-it-")
+        self.addCleanup(tmp.cleanup)
+        self.data = os.path.join(tmp.name, "data")
+
+    def redis(self, *args):
+        redis = RedisServer(args=args).start()
+        self.addCleanup(redis.__exit__, None, None, None)
+        return redis
+
+    def test_serve_and_the_cli_refuse_a_redis_that_may_evict_keys(self):
+        redis = self.redis("--maxmemory-policy", "volatile-lru")
+        env = {"CLOAKROOM_STORE_SESSIONS": redis.url("it:")}
+        sentence = (f"cloakroom: Redis at {redis.url('it:')} may evict keys when its memory is full "
+                    "(maxmemory-policy volatile-lru), which would silently drop revocations and make revoked "
+                    "sessions and tokens work again; set maxmemory-policy noeviction (CONFIG SET "
+                    "maxmemory-policy noeviction, and the same in redis.conf or your provider's parameter group).")
+        for command in (["serve", "--listen", "127.0.0.1:0"], ["session", "list"]):
+            with self.subTest(command=command[0]):
+                r = run_cli(command, self.data, env=env)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stderr.strip().splitlines()[-1], sentence)
+        self.assertEqual(redis.cli("CONFIG", "SET", "maxmemory-policy", "noeviction"), "OK")
+        r = run_cli(["session", "list"], self.data, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_a_redis_that_hides_config_is_used_with_a_warning(self):
+        redis = self.redis("--rename-command", "CONFIG", "")
+        srv = CloakroomServer(env={"CLOAKROOM_STORE_SESSIONS": redis.url("it:")}, data_dir=self.data)
+        self.addCleanup(srv.__exit__, None, None, None)
+        srv.start()
+        self.assertEqual(srv.register("alice", "correct horse")[0], 201)
+        warned = srv.logs("redis_eviction_unchecked")
+        self.assertEqual(len(warned), 1, warned)
+        self.assertIn("make sure it is noeviction", warned[0]["effect"])
+
+
 if __name__ == "__main__":
     unittest.main()

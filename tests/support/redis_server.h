@@ -10,6 +10,7 @@
 //   own.stop(); own.start();                       // the same port, empty again
 //   own.pause(); own.resume();                     // unresponsive, connections still open
 //   testing::RedisServer replica({.replica_of = own.port()});  // --replicaof; started once in sync
+//   testing::RedisServer managed({.args = {"--rename-command", "CONFIG", ""}});  // any other redis-server option
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -37,6 +38,7 @@ class RedisServer {
   struct Options {
     std::string password;  // non-empty: requirepass
     int replica_of = 0;    // non-zero: a replica of the server on that port
+    std::vector<std::string> args;  // more redis-server arguments ("--rename-command", "CONFIG", "")
   };
 
   // Why two constructors: a default argument of Options{} is not allowed
@@ -83,6 +85,8 @@ class RedisServer {
   void resume() { ::kill(pid_, SIGCONT); }
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
+  // Its working directory: a dump.rdb put here is the data of its next start().
+  const std::string& dir() const { return dir_; }
 
   // "redis://[:password@]127.0.0.1:PORT/DB?prefix=PREFIX".
   std::string url(const std::string& prefix, int db = 0, const std::string& credentials = "") const {
@@ -113,6 +117,7 @@ class RedisServer {
     if (!options_.password.empty()) args.insert(args.end(), {"--requirepass", options_.password});
     if (options_.replica_of != 0)
       args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(options_.replica_of)});
+    args.insert(args.end(), options_.args.begin(), options_.args.end());
     // Built before fork: the child of a threaded process may only exec.
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -6,6 +6,7 @@
         redis.cli("DBSIZE")             # "3"
 
     replica = RedisServer(replica_of=redis).start()   # --replicaof the other; start() waits for the sync
+    RedisServer(args=["--maxmemory-policy", "allkeys-lru"])   # any other redis-server option
 
 Nothing is persisted unless persist=True (append-only file, fsync always, in
 the temp dir), which makes stop()/start() a Redis restart that keeps its data.
@@ -29,12 +30,13 @@ def _free_port():
 
 
 class RedisServer:
-    def __init__(self, persist=False, password=None, replica_of=None):
+    def __init__(self, persist=False, password=None, replica_of=None, args=()):
         self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-redis-")
         self.dir = self._tmp.name
         self.persist = persist
         self.password = password
         self.replica_of = replica_of
+        self.args = list(args)
         self.port = None
         self.proc = None
 
@@ -51,6 +53,7 @@ class RedisServer:
                 args += ["--requirepass", self.password]
             if self.replica_of:
                 args += ["--replicaof", "127.0.0.1", str(self.replica_of.port)]
+            args += self.args
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.time() + timeout
             while time.time() < deadline and self.proc.poll() is None:

@@ -112,6 +112,9 @@ class TokenStoreDecorator : public Decorator<TokenStore> {
   Result<RefreshFamilyRecord> find_family(const std::string& id) override {
     return forward([&] { return inner_.find_family(id); });
   }
+  Result<FamilyAndEpoch> find_family_and_epoch(const std::string& id) override {
+    return forward([&] { return inner_.find_family_and_epoch(id); });
+  }
   Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                              long long now_ms, long long expires_ms) override {
     return forward([&] { return inner_.rotate_family(id, from_generation, next_hash, now_ms, expires_ms); });
@@ -129,8 +132,8 @@ class TokenStoreDecorator : public Decorator<TokenStore> {
                              long long until_ms) override {
     return forward([&] { return inner_.revoke_family(id, user_id, now_ms, until_ms); });
   }
-  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override {
-    return forward([&] { return inner_.remove_user_families(user_id); });
+  Result<EndedFamilies> end_user_families(const std::string& user_id) override {
+    return forward([&] { return inner_.end_user_families(user_id); });
   }
   Result<void> deny(const Revocation& r) override { return forward([&] { return inner_.deny(r); }); }
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override {

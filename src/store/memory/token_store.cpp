@@ -17,6 +17,14 @@ Result<RefreshFamilyRecord> TokenStore::find_family(const std::string& id) {
   return it->second;
 }
 
+Result<FamilyAndEpoch> TokenStore::find_family_and_epoch(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(id);
+  if (it == families_.end()) return ErrorCode::not_found;
+  auto e = epochs_.find(it->second.user_id);
+  return FamilyAndEpoch{it->second, e == epochs_.end() ? 0 : e->second};
+}
+
 Result<bool> TokenStore::rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                                        long long now_ms, long long expires_ms) {
   std::lock_guard lock(mu_);
@@ -71,15 +79,15 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return true;
 }
 
-Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
   std::lock_guard lock(mu_);
-  std::vector<std::string> ids;
+  EndedFamilies ended{raise_epoch_locked(user_id), {}};
   std::erase_if(families_, [&](const auto& kv) {
     if (kv.second.user_id != user_id) return false;
-    ids.push_back(kv.first);
+    ended.ids.push_back(kv.first);
     return true;
   });
-  return ids;
+  return ended;
 }
 
 Result<void> TokenStore::deny(const Revocation& revocation) {
@@ -96,11 +104,15 @@ Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
   return out;
 }
 
-Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
-  std::lock_guard lock(mu_);
+long long TokenStore::raise_epoch_locked(const std::string& user_id) {
   long long epoch = ++epochs_[user_id];
   (void)feed_->append(Change{Change::Kind::epoch_raised, user_id, epoch});
   return epoch;
+}
+
+Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  return raise_epoch_locked(user_id);
 }
 
 Result<long long> TokenStore::epoch(const std::string& user_id) {

@@ -16,6 +16,7 @@ class TokenStore final : public cloakroom::TokenStore {
   explicit TokenStore(std::shared_ptr<ChangeFeed> feed = std::make_shared<ChangeFeed>()) : feed_(std::move(feed)) {}
   Result<void> create_family(const RefreshFamilyRecord& family) override;
   Result<RefreshFamilyRecord> find_family(const std::string& id) override;
+  Result<FamilyAndEpoch> find_family_and_epoch(const std::string& id) override;
   Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                              long long now_ms, long long expires_ms) override;
   Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
@@ -23,7 +24,7 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> revoke_family(const std::string& id, long long until_ms) override;
   Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
                              long long until_ms) override;
-  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
+  Result<EndedFamilies> end_user_families(const std::string& user_id) override;
   Result<void> deny(const Revocation& revocation) override;
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override;
   Result<long long> bump_epoch(const std::string& user_id) override;
@@ -33,6 +34,7 @@ class TokenStore final : public cloakroom::TokenStore {
 
  private:
   void deny_locked(const Revocation& r);
+  long long raise_epoch_locked(const std::string& user_id);
   // Unexpired families, of one user or (nullptr) of all, oldest first.
   std::vector<RefreshFamilyRecord> live_families(const std::string* user_id, long long now_ms);
   std::shared_ptr<ChangeFeed> feed_;

@@ -15,16 +15,20 @@ record(ARGV[3], ARGV[4], ARGV[5])
 return 1
 )lua";
 
-// KEYS[3] origin; ARGV[3] a fresh random origin, kept only if there is none.
-// {first entry's position or 0, counter, origin}: in one script, so an entry
-// added meanwhile cannot put first past last.
+// KEYS[3] origin; ARGV[3] a fresh random origin, kept only if there is
+// none; ARGV[4] the position of the entry last seen (0: none).
+// {first entry's position or 0, counter, origin, [the entry at ARGV[4]],
+// [the newest entry]}: in one script, so an entry added meanwhile cannot put
+// first past last.
 constexpr std::string_view kBounds = R"lua(
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 local last = tonumber(redis.call('GET', KEYS[2]) or '0')
 redis.call('SET', KEYS[3], ARGV[3], 'NX')
 local n = 0
 if #first > 0 then n = tonumber(string.match(first[1][1], '^(%d+)')) end
-return {n, last, redis.call('GET', KEYS[3])}
+local seen = {}
+if tonumber(ARGV[4]) > 0 then seen = redis.call('XRANGE', KEYS[1], ARGV[4] .. '-0', ARGV[4] .. '-0') end
+return {n, last, redis.call('GET', KEYS[3]), seen, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
 )lua";
 
 // KEYS[3] node, [4] node ids; ARGV[3..9] id, host, address, pid, started, heartbeat, ttl;
@@ -65,64 +69,117 @@ constexpr long long kPrunePage = 1000;
 // "<n>-0" -> n; 0 for an id we did not write.
 long long position_of(std::string_view stream_id) { return to_integer(stream_id.substr(0, stream_id.find('-'))); }
 
+// What tells one entry from another written at the same position in
+// another history: everything it says, down to the millisecond (Redis's
+// clock) it was written.
+std::string fingerprint(const Fields& f) {
+  return f.text("kind") + '\n' + f.text("subject") + '\n' + f.text("value") + '\n' + f.text("at_ms");
+}
+
 }  // namespace
 
 ChangeFeed::ChangeFeed(std::shared_ptr<Client> client, Keys keys, FeedWait wait)
-    : client_(std::move(client)),
-      keys_(std::move(keys)),
+    : run_{std::move(client), std::move(keys), nullptr},
       wait_(std::move(wait)),
-      name_(client_->url().endpoint()),
+      name_(run_.client->url().endpoint()),
       append_(store_script("feed_append", kAppend)),
       bounds_(store_script("feed_bounds", kBounds)) {}
 
 Result<void> ChangeFeed::append(const Change& change) {
   // at_ms is Redis's clock, as for every entry a store script records.
-  auto appended = run_script(*client_, keys_, append_, {},
-                             {std::string(kind_name(change.kind)), change.subject, std::to_string(change.value)});
+  auto appended = run_(append_, {}, {std::string(kind_name(change.kind)), change.subject, std::to_string(change.value)});
   if (!appended) return appended.error();
   return {};
 }
 
+bool ChangeFeed::differs_from_seen(long long position, const Fields& entry) const {
+  return position == seen_.position && fingerprint(entry) != seen_.fingerprint;
+}
+
+void ChangeFeed::history_lost(std::string_view detail) {
+  if (std::exchange(lost_, true)) return;
+  log_line("warn", "redis_feed_diverged", {{"feed", name_}, {"detail", detail}});
+}
+
 Result<std::vector<FeedEntry>> ChangeFeed::read(long long position, std::size_t max) {
-  auto entries = client_->command(
-      {"XRANGE", keys_.feed(), std::to_string(position + 1) + "-0", "+", "COUNT", std::to_string(max)});
+  // From the entry at `position` itself: when it is the one seen last, it
+  // shows the dataset still holds the history read so far.
+  auto entries = run_.client->command(
+      {"XRANGE", run_.keys.feed(), std::to_string(position) + "-0", "+", "COUNT", std::to_string(max + 1)});
   if (!entries) return entries.error();
   std::vector<FeedEntry> out;
   out.reserve(entries->elements.size());
+  std::lock_guard lock(history_mu_);
+  std::string newest;
   for (const Reply& e : entries->elements) {
+    const long long at = position_of(element(e, 0).str);
     Fields f(element(e, 1));
-    FeedEntry entry{position_of(element(e, 0).str),
-                    Change{Change::Kind::keys_changed, f.text("subject"), f.integer("value"), f.integer("at_ms")}};
+    if (differs_from_seen(at, f))
+      history_lost("another entry stands where this process read one (a failover to a replica that lagged, or "
+                   "Redis restarted from an older copy); readers resync");
+    if (at <= position || out.size() == max) continue;
+    FeedEntry entry{at, Change{Change::Kind::keys_changed, f.text("subject"), f.integer("value"), f.integer("at_ms")}};
     entry.known = kind_from_name(f.text("kind"), entry.change.kind);
     out.push_back(std::move(entry));
+    newest = fingerprint(f);
   }
+  // Nothing of another history is handed out as if it followed this one;
+  // bounds() reports the loss, and the reader resyncs.
+  if (lost_) return std::vector<FeedEntry>{};
+  if (!out.empty()) seen_ = Seen{out.back().position, std::move(newest)};
   return out;
 }
 
 Result<FeedBounds> ChangeFeed::bounds() {
   OsRandom rng;
-  auto b = run_script(*client_, keys_, bounds_, {keys_.feed_origin()}, {random_token(rng, 12)});
+  long long seen_at = 0;
+  {
+    std::lock_guard lock(history_mu_);
+    seen_at = seen_.position;
+  }
+  auto b = run_(bounds_, {run_.keys.feed_origin()}, {random_token(rng, 12), std::to_string(seen_at)});
   if (!b) return b.error();
   const long long first = to_integer(element(*b, 0));
   const long long last = to_integer(element(*b, 1));
   const std::string origin = element(*b, 2).str;
+  const Reply& seen = element(element(*b, 3), 0);      // [id, fields], or nil
+  const Reply& newest = element(element(*b, 4), 0);    // the same
   FeedBounds out{first == 0 ? last + 1 : first, last};
-  std::lock_guard lock(origin_mu_);
+  std::lock_guard lock(history_mu_);
   if (!origin_.empty() && origin != origin_) {
     log_line("warn", "redis_feed_replaced",
              {{"feed", name_},
               {"detail", "the feed's origin changed: Redis lost its data (restarted empty, or a failover to a replica "
                          "without it); readers resync"}});
-    out.first = std::numeric_limits<long long>::max();  // none of what a reader saw is held any more
+    lost_ = true;
+  } else if (seen_.position == seen_at && seen_at > 0) {
+    // The same origin (a replica has it too), so the entries tell: the one
+    // seen last must still stand at its position, unless trimmed away.
+    if (last < seen_at)
+      history_lost("the feed's counter went back below an entry this process read (a failover to a replica that "
+                   "lagged, or Redis restarted from an older copy); readers resync");
+    else if (!seen.is_nil() && differs_from_seen(seen_at, Fields(element(seen, 1))))
+      history_lost("another entry stands where this process read one (a failover to a replica that lagged, or "
+                   "Redis restarted from an older copy); readers resync");
+    else if (seen.is_nil() && first != 0 && first <= seen_at)
+      history_lost("an entry this process read is missing from the feed (a failover to a replica that lagged); "
+                   "readers resync");
   }
   origin_ = origin;
+  if (std::exchange(lost_, false)) {
+    out.first = std::numeric_limits<long long>::max();  // none of what a reader saw is held any more
+    seen_ = {};
+  }
+  // The newest entry is where the next check starts from.
+  if (!newest.is_nil() && position_of(element(newest, 0).str) >= seen_.position)
+    seen_ = Seen{position_of(element(newest, 0).str), fingerprint(Fields(element(newest, 1)))};
   return out;
 }
 
 Result<bool> ChangeFeed::changed() {
   Client& waiter = *wait_.client;
   if (seen_counter_ < 0) {  // the first call: nothing to wait after yet
-    auto counter = waiter.command({"GET", keys_.feed_counter()});
+    auto counter = waiter.command({"GET", run_.keys.feed_counter()});
     if (!counter) return counter.error();
     seen_counter_ = to_integer(*counter);
     return true;
@@ -131,9 +188,9 @@ Result<bool> ChangeFeed::changed() {
   // (none is missed between calls); the GET, run when it returns, gives the
   // counter to wait after next, and shows a counter that went backwards.
   auto replies = waiter.blocking_pipeline(
-      {{"XREAD", "COUNT", "1", "BLOCK", std::to_string(kWaitBlock.count()), "STREAMS", keys_.feed(),
+      {{"XREAD", "COUNT", "1", "BLOCK", std::to_string(kWaitBlock.count()), "STREAMS", run_.keys.feed(),
         std::to_string(seen_counter_) + "-0"},
-       {"GET", keys_.feed_counter()}},
+       {"GET", run_.keys.feed_counter()}},
       wait_.slice);
   if (!replies) return replies.error();
   if (!*replies) {
@@ -154,12 +211,12 @@ Result<void> ChangeFeed::prune(long long before_ms) {
   std::string from = "-";
   long long last_old = 0;
   for (;;) {
-    auto page = client_->command({"XRANGE", keys_.feed(), from, "+", "COUNT", std::to_string(kPrunePage)});
+    auto page = run_.client->command({"XRANGE", run_.keys.feed(), from, "+", "COUNT", std::to_string(kPrunePage)});
     if (!page) return page.error();
     for (const Reply& e : page->elements) {
       if (Fields(element(e, 1)).integer("at_ms") >= before_ms) {
         if (last_old == 0) return {};  // nothing old
-        auto trimmed = client_->command({"XTRIM", keys_.feed(), "MINID", element(e, 0).str});
+        auto trimmed = run_.client->command({"XTRIM", run_.keys.feed(), "MINID", element(e, 0).str});
         if (!trimmed) return trimmed.error();
         return {};
       }
@@ -170,14 +227,13 @@ Result<void> ChangeFeed::prune(long long before_ms) {
   }
   if (last_old == 0) return {};
   // Everything held is old: trim below the next position (the counter, and so bounds().last, stays).
-  auto trimmed = client_->command({"XTRIM", keys_.feed(), "MINID", std::to_string(last_old + 1) + "-0"});
+  auto trimmed = run_.client->command({"XTRIM", run_.keys.feed(), "MINID", std::to_string(last_old + 1) + "-0"});
   if (!trimmed) return trimmed.error();
   return {};
 }
 
 NodeRegistry::NodeRegistry(std::shared_ptr<Client> client, Keys keys)
-    : client_(std::move(client)),
-      keys_(std::move(keys)),
+    : run_{std::move(client), std::move(keys), nullptr},
       beat_(store_script("node_beat", kBeat)),
       leave_(store_script("node_leave", kLeave)),
       prune_(store_script("node_prune", kPrune)) {}
@@ -194,41 +250,38 @@ Result<void> NodeRegistry::beat(const NodeRecord& n) {
     args.push_back(feed);
     args.push_back(std::to_string(position));
   }
-  auto beaten = run(beat_, {keys_.node(n.id), keys_.nodes()}, std::move(args));
+  auto beaten = run_(beat_, {run_.keys.node(n.id), run_.keys.nodes()}, std::move(args));
   if (!beaten) return beaten.error();
   return {};
 }
 
 Result<void> NodeRegistry::leave(const std::string& id) {
-  auto left = run(leave_, {keys_.node(id), keys_.nodes()}, {id});
+  auto left = run_(leave_, {run_.keys.node(id), run_.keys.nodes()}, {id});
   if (!left) return left.error();
   return {};
 }
 
 Result<std::vector<NodeRecord>> NodeRegistry::list() {
-  auto ids = client_->command({"SMEMBERS", keys_.nodes()});
+  auto ids = run_.client->command({"SMEMBERS", run_.keys.nodes()});
   if (!ids) return ids.error();
-  std::vector<std::string> names = to_strings(*ids), keys;
-  for (const auto& id : names) keys.push_back(keys_.node(id));
-  auto hashes = read_hashes(*client_, keys);
-  if (!hashes) return hashes.error();
-  std::vector<NodeRecord> out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const Fields& f = (*hashes)[i];
-    if (f.empty()) continue;  // ran out by TTL; prune forgets the id
-    NodeRecord n{names[i],          f.text("host"), f.text("address"), f.integer("pid"), f.integer("started_ms"),
-                 f.integer("heartbeat_ms"), {}};
-    for (const auto& [field, value] : f.all())
-      if (field.starts_with(kPositionField)) n.applied.emplace_back(field.substr(kPositionField.size()), to_integer(value));
-    out.push_back(std::move(n));
-  }
-  std::sort(out.begin(), out.end(),
+  // A node whose hash ran out by TTL is left out; prune forgets the id.
+  auto nodes = read_records(*run_.client, to_strings(*ids), [&](const std::string& id) { return run_.keys.node(id); },
+                            [](const std::string& id, const Fields& f) {
+                              NodeRecord n{id, f.text("host"), f.text("address"), f.integer("pid"),
+                                           f.integer("started_ms"), f.integer("heartbeat_ms"), {}};
+                              for (const auto& [field, value] : f.all())
+                                if (field.starts_with(kPositionField))
+                                  n.applied.emplace_back(field.substr(kPositionField.size()), to_integer(value));
+                              return n;
+                            });
+  if (!nodes) return nodes.error();
+  std::sort(nodes->begin(), nodes->end(),
             [](const NodeRecord& a, const NodeRecord& b) { return std::tie(a.started_ms, a.id) < std::tie(b.started_ms, b.id); });
-  return out;
+  return nodes;
 }
 
 Result<void> NodeRegistry::prune(long long before_ms) {
-  auto pruned = run(prune_, {keys_.nodes()}, {std::to_string(before_ms)});
+  auto pruned = run_(prune_, {run_.keys.nodes()}, {std::to_string(before_ms)});
   if (!pruned) return pruned.error();
   return {};
 }

@@ -15,12 +15,18 @@
 //
 // Regressions: a Redis restarted without its data (or a failover to a
 // replica that missed writes) hands out positions below what readers
-// applied: bounds().last < position, and the follower resyncs. A random
-// origin key, set once per dataset, catches the case where new writes
-// carried the counter past a reader's position before it looked: when the
-// origin changed since this object's previous bounds(), bounds() reports
-// everything before an unreachable `first` as gone, which makes a reader
-// resync instead of replaying.
+// applied: bounds().last < position, and the follower resyncs. New writes
+// can carry the counter past a reader's position before it looks; then:
+// - a dataset that lost everything has a new origin (a random key, set
+//   once per dataset);
+// - a replica that lagged has the same origin (it replicated it), but
+//   another entry (or none) where this object saw one: read() starts at the
+//   reader's own position and compares the entry there with the one it
+//   handed out (kind, subject, value, Redis's millisecond), and bounds()
+//   compares the newest entry it saw.
+// Either way bounds() reports everything before an unreachable `first` as
+// gone, once, which makes a reader resync instead of replaying; read()
+// hands out nothing of the other history meanwhile.
 //
 // Waiting for news: changed() keeps one XREAD BLOCK (kWaitBlock) after the
 // last counter it saw in flight on the waiter's connection, pipelined with
@@ -78,14 +84,24 @@ class ChangeFeed final : public cloakroom::ChangeFeed {
   const std::string& name() const override { return name_; }
 
  private:
-  std::shared_ptr<Client> client_;
-  Keys keys_;
+  const ScriptRunner run_;
   FeedWait wait_;
   std::string name_;
   Script append_, bounds_;
+  // The entry at `position` in `entry` is not the one seen there: the history was lost (logged once).
+  bool differs_from_seen(long long position, const Fields& entry) const;
+  void history_lost(std::string_view detail);
+
   long long seen_counter_ = -1;  // only the follower's thread calls changed()
-  std::mutex origin_mu_;
+  std::mutex history_mu_;
   std::string origin_;  // the dataset's origin at the previous bounds()
+  // The newest entry read() or bounds() saw, by position and content.
+  struct Seen {
+    long long position = 0;
+    std::string fingerprint;
+  };
+  Seen seen_;
+  bool lost_ = false;  // the history read so far is gone: bounds() reports it once
 };
 
 class NodeRegistry final : public cloakroom::NodeRegistry {
@@ -99,11 +115,7 @@ class NodeRegistry final : public cloakroom::NodeRegistry {
   Result<void> prune(long long before_ms) override;
 
  private:
-  Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_script(*client_, keys_, script, std::move(keys), std::move(args));
-  }
-  std::shared_ptr<Client> client_;
-  Keys keys_;
+  const ScriptRunner run_;
   Script beat_, leave_, prune_;
 };
 

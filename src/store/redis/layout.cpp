@@ -16,6 +16,11 @@ namespace {
 //   record         appends one feed entry at position INCR(counter); called
 //                  before anything changes (a failed script is not rolled back).
 //   deny           a denylist entry; a repeat keeps the later deadline (ZADD GT).
+//   forget_gone    drops from a user's index the ids whose record ran out by TTL.
+//   remove_indexed deletes every record a user's index names, their ids from
+//                  the global indexes, and the index; the ids that were stored.
+//   drop           deletes one record (if stored) with its id in its user's
+//                  index and in the global indexes.
 constexpr std::string_view kPreamble = R"lua(
 local P, MAXLEN = ARGV[1], ARGV[2]
 local NOW
@@ -44,6 +49,28 @@ local function deny(key, member, until_ms)
   redis.call('ZADD', key, 'GT', num(until_ms), member)
   keep_until(key, until_ms)
 end
+local function forget_gone(index, key_of)
+  for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if redis.call('EXISTS', key_of(id)) == 0 then redis.call('ZREM', index, id) end
+  end
+end
+local function remove_indexed(index, key_of, globals)
+  local removed = {}
+  for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if redis.call('DEL', key_of(id)) == 1 then removed[#removed + 1] = id end
+    for _, g in ipairs(globals) do redis.call('ZREM', g, id) end
+  end
+  redis.call('DEL', index)
+  return removed
+end
+local function drop(id, key_of, user_index_of, globals)
+  local user = redis.call('HGET', key_of(id), 'user_id')
+  if user then
+    redis.call('DEL', key_of(id))
+    redis.call('ZREM', user_index_of(user), id)
+  end
+  for _, g in ipairs(globals) do redis.call('ZREM', g, id) end
+end
 )lua";
 
 // Why 500: one round trip carries a few hundred KB at most.
@@ -64,10 +91,21 @@ Script store_script(std::string name, std::string_view body) {
   return Script(std::move(name), std::move(source));
 }
 
-Result<Reply> run_script(Client& client, const Keys& keys, const Script& script, std::vector<std::string> script_keys,
-                         std::vector<std::string> args) {
+Result<Reply> ScriptRunner::operator()(const Script& script, std::vector<std::string> script_keys,
+                                       std::vector<std::string> args) const {
   add_store_arguments(keys, script_keys, args);
-  return client.eval(script, script_keys, args);
+  return client->eval(script, script_keys, args);
+}
+
+Result<std::size_t> ScriptRunner::in_batches(const Script& script, std::vector<std::string> script_keys,
+                                             std::vector<std::string> args) const {
+  std::size_t n = 0;
+  for (;;) {
+    auto batch = (*this)(script, script_keys, args);
+    if (!batch) return batch.error();
+    n += static_cast<std::size_t>(to_integer(element(*batch, 0)));
+    if (to_integer(element(*batch, 1)) == 0) return n;
+  }
 }
 
 ReplicaWait::ReplicaWait(Options options, std::shared_ptr<StoreCounters> counters)
@@ -89,14 +127,13 @@ void ReplicaWait::record(long long acknowledged, std::string_view op) {
     log_line("info", "redis_wait_ok", {{"op", op}, {"replicas", std::to_string(acknowledged)}});
 }
 
-Result<Reply> run_revoking_script(Client& client, const Keys& keys, ReplicaWait* wait, const Script& script,
-                                  std::vector<std::string> script_keys, std::vector<std::string> args) {
-  if (!wait || wait->options().replicas <= 0)
-    return run_script(client, keys, script, std::move(script_keys), std::move(args));
+Result<Reply> ScriptRunner::revoking(const Script& script, std::vector<std::string> script_keys,
+                                     std::vector<std::string> args) const {
+  if (!wait || wait->options().replicas <= 0) return (*this)(script, std::move(script_keys), std::move(args));
   const ReplicaWait::Options& o = wait->options();
   add_store_arguments(keys, script_keys, args);
-  auto replies = client.eval_then(script, script_keys, args,
-                                  {{"WAIT", std::to_string(o.replicas), std::to_string(o.timeout.count())}}, o.timeout);
+  auto replies = client->eval_then(script, script_keys, args,
+                                   {{"WAIT", std::to_string(o.replicas), std::to_string(o.timeout.count())}}, o.timeout);
   if (!replies) return replies.error();
   // An error reply to WAIT (say, a replica named as the primary) counts as
   // no replica: the revocation itself stands.

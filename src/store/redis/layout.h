@@ -7,7 +7,8 @@
 //   keys.session("Ab3...");                 // "cloakroom:s:Ab3..."
 //   keys.user_sessions("u1");               // "cloakroom:{u:u1}:s"
 //   redis::Script drop = redis::store_script("drop", "record('session_revoked', ARGV[3], 0) ...");
-//   run_script(client, keys, drop, {keys.session(id)}, {id});   // KEYS[3..], ARGV[3..]
+//   redis::ScriptRunner run{client, keys, wait};
+//   run(drop, {keys.session(id)}, {id});                    // KEYS[3..], ARGV[3..]
 //
 // Key layout (P = prefix). Every key has a TTL or a bound:
 //   P s:<id>          hash    one session; user_id inside       TTL expires_ms + slack
@@ -58,6 +59,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -96,14 +98,9 @@ struct Keys {
   }
 };
 
-// A store script: the shared preamble (NOW, keep_until, record and the
-// key names above, in Lua) followed by `body`.
+// A store script: the shared preamble (NOW, keep_until, record, the key
+// names above and the index helpers, in Lua) followed by `body`.
 Script store_script(std::string name, std::string_view body);
-
-// Runs a store script with KEYS = feed, feed counter, `keys...` and
-// ARGV = prefix, feed bound, `args...` (so the body's own start at KEYS[3], ARGV[3]).
-Result<Reply> run_script(Client& client, const Keys& keys, const Script& script, std::vector<std::string> script_keys,
-                         std::vector<std::string> args);
 
 // The optional WAIT after a revoking script (store.redis_wait_replicas,
 // store.redis_wait_timeout). A revocation acknowledged by the primary only
@@ -115,7 +112,7 @@ Result<Reply> run_script(Client& client, const Keys& keys, const Script& script,
 // and stops falling short (not once per revocation).
 //
 //   auto wait = std::make_shared<ReplicaWait>(ReplicaWait::Options{1, 100ms}, counters);
-//   run_revoking_script(client, keys, *wait, revoke, {...}, {...});   // EVALSHA + WAIT 1 100, one round trip
+//   ScriptRunner{client, keys, wait}.revoking(revoke, {...}, {...});   // EVALSHA + WAIT 1 100, one round trip
 class ReplicaWait {
  public:
   struct Options {
@@ -134,9 +131,32 @@ class ReplicaWait {
   std::atomic<bool> short_{false};
 };
 
-// run_script, then WAIT when `wait` (may be null) asks for replicas; the script's reply either way.
-Result<Reply> run_revoking_script(Client& client, const Keys& keys, ReplicaWait* wait, const Script& script,
-                                  std::vector<std::string> script_keys, std::vector<std::string> args);
+// How the stores run their scripts, held once by each (SessionStore,
+// TokenStore, ChangeFeed, NodeRegistry): the client, the key names and the
+// WAIT after revoking scripts (none when null).
+//
+//   redis::ScriptRunner run{client, keys, wait};
+//   auto created = run(create, {run.keys.session(id)}, {id, ...});
+//   auto removed = run.revoking(remove, {...}, {...});      // EVALSHA + WAIT, one round trip
+//   auto purged = run.in_batches(purge, {...}, {...});      // until a batch was not full; the total
+struct ScriptRunner {
+  std::shared_ptr<Client> client;
+  Keys keys;
+  std::shared_ptr<ReplicaWait> wait;
+
+  // Runs a store script with KEYS = feed, feed counter, `script_keys...`
+  // and ARGV = prefix, feed bound, `args...` (so the body's own start at
+  // KEYS[3], ARGV[3]).
+  Result<Reply> operator()(const Script& script, std::vector<std::string> script_keys,
+                           std::vector<std::string> args) const;
+  // The same, then WAIT when `wait` asks for replicas; the script's reply either way.
+  Result<Reply> revoking(const Script& script, std::vector<std::string> script_keys,
+                         std::vector<std::string> args) const;
+  // For a script that removes up to a batch and answers {removed, 1 when
+  // the batch was full}: runs it until a batch was not full; the total.
+  Result<std::size_t> in_batches(const Script& script, std::vector<std::string> script_keys,
+                                 std::vector<std::string> args) const;
+};
 
 // The fields of an HGETALL reply, by name; empty when the hash is missing.
 class Fields {
@@ -161,5 +181,21 @@ std::vector<std::string> to_strings(const Reply& r);
 
 // HGETALL of each key in one pipelined round trip per batch, in order.
 Result<std::vector<Fields>> read_hashes(Client& client, const std::vector<std::string>& keys);
+
+// The records kept under `ids` (one hash each, at key_of(id)), made by
+// make(id, fields), in order; ids whose hash is gone are left out.
+template <class KeyOf, class Make>
+auto read_records(Client& client, const std::vector<std::string>& ids, KeyOf key_of, Make make)
+    -> Result<std::vector<decltype(make(ids.front(), std::declval<const Fields&>()))>> {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(key_of(id));
+  auto hashes = read_hashes(client, keys);
+  if (!hashes) return hashes.error();
+  std::vector<decltype(make(ids.front(), std::declval<const Fields&>()))> out;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!(*hashes)[i].empty()) out.push_back(make(ids[i], (*hashes)[i]));
+  return out;
+}
 
 }  // namespace cloakroom::redis

@@ -8,9 +8,7 @@ namespace {
 constexpr std::string_view kCreate = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 -- Ids whose session ran out by TTL leave the user's index here, so it holds only live ones.
-for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
-  if redis.call('EXISTS', session_key(old)) == 0 then redis.call('ZREM', KEYS[4], old) end
-end
+forget_gone(KEYS[4], session_key)
 redis.call('HSET', KEYS[3], 'secret_hash', ARGV[4], 'user_id', ARGV[5], 'created_ms', ARGV[6],
            'last_seen_ms', ARGV[7], 'expires_ms', ARGV[8], 'ip', ARGV[9], 'user_agent', ARGV[10], 'remember', ARGV[11])
 keep_until(KEYS[3], ARGV[8])
@@ -53,14 +51,7 @@ return 1
 constexpr std::string_view kRemoveUser = R"lua(
 -- Recorded even when nothing is stored: a cache may still hold one.
 record('user_sessions_revoked', ARGV[3], 0)
-local removed = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  if redis.call('DEL', session_key(id)) == 1 then removed[#removed + 1] = id end
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('ZREM', KEYS[5], id)
-end
-redis.call('DEL', KEYS[3])
-return removed
+return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5]})
 )lua";
 
 // KEYS[3] by expiry, [4] by last seen; ARGV[3] now, [4] idle cutoff, [5] batch.
@@ -74,13 +65,7 @@ for _, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}}) do
 end
 local n = 0
 for id in pairs(gone) do
-  local user = redis.call('HGET', session_key(id), 'user_id')
-  if user then
-    redis.call('DEL', session_key(id))
-    redis.call('ZREM', user_sessions_key(user), id)
-  end
-  redis.call('ZREM', KEYS[3], id)
-  redis.call('ZREM', KEYS[4], id)
+  drop(id, session_key, user_sessions_key, {KEYS[3], KEYS[4]})
   n = n + 1
 end
 return {n, full}
@@ -104,9 +89,7 @@ SessionRecord to_session(const std::string& id, const Fields& f) {
 }  // namespace
 
 SessionStore::SessionStore(std::shared_ptr<Client> client, Keys keys, std::shared_ptr<ReplicaWait> wait)
-    : client_(std::move(client)),
-      keys_(std::move(keys)),
-      wait_(std::move(wait)),
+    : run_{std::move(client), std::move(keys), std::move(wait)},
       create_(store_script("session_create", kCreate)),
       touch_(store_script("session_touch", kTouch)),
       remove_(store_script("session_remove", kRemove)),
@@ -114,7 +97,7 @@ SessionStore::SessionStore(std::shared_ptr<Client> client, Keys keys, std::share
       purge_(store_script("session_purge", kPurge)) {}
 
 Result<void> SessionStore::create(const SessionRecord& r) {
-  auto created = run(create_, {keys_.session(r.id), keys_.user_sessions(r.user_id), keys_.sessions(), keys_.sessions_seen()},
+  auto created = run_(create_, {run_.keys.session(r.id), run_.keys.user_sessions(r.user_id), run_.keys.sessions(), run_.keys.sessions_seen()},
                      {r.id, r.secret_hash, r.user_id, std::to_string(r.created_ms), std::to_string(r.last_seen_ms),
                       std::to_string(r.expires_ms), r.ip, r.user_agent, r.remember ? "1" : "0"});
   if (!created) return created.error();
@@ -124,15 +107,7 @@ Result<void> SessionStore::create(const SessionRecord& r) {
 }
 
 Result<std::vector<SessionRecord>> SessionStore::read(const std::vector<std::string>& ids) {
-  std::vector<std::string> keys;
-  keys.reserve(ids.size());
-  for (const auto& id : ids) keys.push_back(keys_.session(id));
-  auto hashes = read_hashes(*client_, keys);
-  if (!hashes) return hashes.error();
-  std::vector<SessionRecord> out;
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    if (!(*hashes)[i].empty()) out.push_back(to_session(ids[i], (*hashes)[i]));
-  return out;
+  return read_records(*run_.client, ids, [&](const std::string& id) { return run_.keys.session(id); }, to_session);
 }
 
 Result<SessionRecord> SessionStore::find(const std::string& id) {
@@ -144,7 +119,7 @@ Result<SessionRecord> SessionStore::find(const std::string& id) {
 
 Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, long long idle_ms) {
   const long long cutoff = now_ms - idle_ms;
-  auto ids = client_->command({"ZRANGEBYSCORE", keys_.sessions_seen(), "(" + std::to_string(cutoff), "+inf"});
+  auto ids = run_.client->command({"ZRANGEBYSCORE", run_.keys.sessions_seen(), "(" + std::to_string(cutoff), "+inf"});
   if (!ids) return ids.error();
   auto sessions = read(to_strings(*ids));
   if (!sessions) return sessions.error();
@@ -154,28 +129,28 @@ Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, l
 
 Result<std::vector<SessionRecord>> SessionStore::list_user(const std::string& user_id) {
   // The index is ordered by creation: the list comes out oldest first.
-  auto ids = client_->command({"ZRANGE", keys_.user_sessions(user_id), "0", "-1"});
+  auto ids = run_.client->command({"ZRANGE", run_.keys.user_sessions(user_id), "0", "-1"});
   if (!ids) return ids.error();
   return read(to_strings(*ids));
 }
 
 Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
   if (touches.empty()) return {};
-  std::vector<std::string> keys{keys_.sessions_seen()};
+  std::vector<std::string> keys{run_.keys.sessions_seen()};
   std::vector<std::string> args;
   for (const auto& t : touches) {
-    keys.push_back(keys_.session(t.id));
+    keys.push_back(run_.keys.session(t.id));
     args.push_back(t.id);
     args.push_back(std::to_string(t.last_seen_ms));
   }
-  auto touched = run(touch_, std::move(keys), std::move(args));
+  auto touched = run_(touch_, std::move(keys), std::move(args));
   if (!touched) return touched.error();
   return {};
 }
 
 Result<bool> SessionStore::remove_if(const std::string& id, const std::string* user_id) {
-  auto removed = run_revoking(remove_, {keys_.session(id), keys_.sessions(), keys_.sessions_seen()},
-                     {id, user_id ? "owner" : "any", user_id ? *user_id : ""});
+  auto removed = run_.revoking(remove_, {run_.keys.session(id), run_.keys.sessions(), run_.keys.sessions_seen()},
+                               {id, user_id ? "owner" : "any", user_id ? *user_id : ""});
   if (!removed) return removed.error();
   return removed->integer == 1;
 }
@@ -186,20 +161,14 @@ Result<bool> SessionStore::remove(const std::string& id, const std::string& user
 
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
   auto removed =
-      run_revoking(remove_user_, {keys_.user_sessions(user_id), keys_.sessions(), keys_.sessions_seen()}, {user_id});
+      run_.revoking(remove_user_, {run_.keys.user_sessions(user_id), run_.keys.sessions(), run_.keys.sessions_seen()}, {user_id});
   if (!removed) return removed.error();
   return to_strings(*removed);
 }
 
 Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
-  std::size_t n = 0;
-  for (;;) {
-    auto purged = run(purge_, {keys_.sessions(), keys_.sessions_seen()},
-                      {std::to_string(now_ms), std::to_string(now_ms - idle_ms), std::to_string(kPurgeBatch)});
-    if (!purged) return purged.error();
-    n += static_cast<std::size_t>(to_integer(element(*purged, 0)));
-    if (to_integer(element(*purged, 1)) == 0) return n;
-  }
+  return run_.in_batches(purge_, {run_.keys.sessions(), run_.keys.sessions_seen()},
+                         {std::to_string(now_ms), std::to_string(now_ms - idle_ms), std::to_string(kPurgeBatch)});
 }
 
 }  // namespace cloakroom::redis

@@ -32,17 +32,8 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<bool> remove_if(const std::string& id, const std::string* user_id);
   // The sessions still stored under `ids`, in that order.
   Result<std::vector<SessionRecord>> read(const std::vector<std::string>& ids);
-  Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_script(*client_, keys_, script, std::move(keys), std::move(args));
-  }
-  // A script that revokes: followed by the WAIT, when one is configured.
-  Result<Reply> run_revoking(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_revoking_script(*client_, keys_, wait_.get(), script, std::move(keys), std::move(args));
-  }
 
-  std::shared_ptr<Client> client_;
-  Keys keys_;
-  std::shared_ptr<ReplicaWait> wait_;
+  const ScriptRunner run_;
   Script create_, touch_, remove_, remove_user_, purge_;
 };
 

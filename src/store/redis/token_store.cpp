@@ -12,9 +12,7 @@ namespace {
 constexpr std::string_view kCreate = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 -- Ids whose family ran out by TTL leave the user's index here, so it holds only live ones.
-for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
-  if redis.call('EXISTS', family_key(old)) == 0 then redis.call('ZREM', KEYS[4], old) end
-end
+forget_gone(KEYS[4], family_key)
 redis.call('HSET', KEYS[3], 'user_id', ARGV[4], 'chain_key', ARGV[5], 'current_hash', ARGV[6], 'generation', ARGV[7],
            'created_ms', ARGV[8], 'rotated_ms', ARGV[9], 'expires_ms', ARGV[10], 'ip', ARGV[11],
            'user_agent', ARGV[12], 'remember', ARGV[13])
@@ -56,16 +54,31 @@ redis.call('ZREM', user_families_key(f[1]), ARGV[3])
 return 1
 )lua";
 
-// KEYS[3] user index, [4] by expiry; ARGV[3] user id. The ids removed.
-// Records nothing: the caller bumps the epoch, which ends the access tokens.
-constexpr std::string_view kRemoveUser = R"lua(
-local removed = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  if redis.call('DEL', family_key(id)) == 1 then removed[#removed + 1] = id end
-  redis.call('ZREM', KEYS[4], id)
+// KEYS[3] family, [4] epochs. {the family's fields (HGETALL; none when
+// it is gone), its user's epoch}: one script, so both are of one moment.
+constexpr std::string_view kFindWithEpoch = R"lua(
+local f = redis.call('HGETALL', KEYS[3])
+if #f == 0 then return {f, 0} end
+local user = redis.call('HGET', KEYS[3], 'user_id')
+return {f, tonumber(redis.call('HGET', KEYS[4], user) or '0')}
+)lua";
+
+// raise_epoch(epochs key, user id): the epoch + 1, recorded first; the new epoch.
+constexpr std::string_view kRaiseEpoch = R"lua(
+local function raise_epoch(key, user)
+  local e = tonumber(redis.call('HGET', key, user) or '0') + 1
+  record('epoch_raised', user, e)
+  redis.call('HSET', key, user, num(e))
+  return e
 end
-redis.call('DEL', KEYS[3])
-return removed
+)lua";
+
+// KEYS[3] epochs, [4] user's family index, [5] families by expiry; ARGV[3]
+// user id. {the new epoch, the ids removed}: logout-all in one step, so no
+// refresh reads the raised epoch beside a family still there.
+constexpr std::string_view kEndUser = R"lua(
+local e = raise_epoch(KEYS[3], ARGV[3])
+return {e, remove_indexed(KEYS[4], family_key, {KEYS[5]})}
 )lua";
 
 // KEYS[3] denylist; ARGV[3..6] member kind ("jti"/"sid"), id, until, feed kind.
@@ -77,24 +90,14 @@ return 1
 
 // KEYS[3] epochs; ARGV[3] user id. The new epoch.
 constexpr std::string_view kBumpEpoch = R"lua(
-local e = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0') + 1
-record('epoch_raised', ARGV[3], e)
-redis.call('HSET', KEYS[3], ARGV[3], num(e))
-return e
+return raise_epoch(KEYS[3], ARGV[3])
 )lua";
 
 // KEYS[3] families by expiry, [4] denylist; ARGV[3] now, [4] batch.
 // {removed, 1 when the batch was full (call again)}.
 constexpr std::string_view kPurge = R"lua(
 local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
-for _, id in ipairs(ids) do
-  local user = redis.call('HGET', family_key(id), 'user_id')
-  if user then
-    redis.call('DEL', family_key(id))
-    redis.call('ZREM', user_families_key(user), id)
-  end
-  redis.call('ZREM', KEYS[3], id)
-end
+for _, id in ipairs(ids) do drop(id, family_key, user_families_key, {KEYS[3]}) end
 local denied = redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[3])
 return {#ids + denied, #ids == tonumber(ARGV[4]) and 1 or 0}
 )lua";
@@ -121,19 +124,18 @@ RefreshFamilyRecord to_family(const std::string& id, const Fields& f) {
 }  // namespace
 
 TokenStore::TokenStore(std::shared_ptr<Client> client, Keys keys, std::shared_ptr<ReplicaWait> wait)
-    : client_(std::move(client)),
-      keys_(std::move(keys)),
-      wait_(std::move(wait)),
+    : run_{std::move(client), std::move(keys), std::move(wait)},
       create_(store_script("family_create", kCreate)),
       rotate_(store_script("family_rotate", kRotate)),
       revoke_(store_script("family_revoke", kRevoke)),
-      remove_user_(store_script("family_remove_user", kRemoveUser)),
+      find_with_epoch_(store_script("family_find_with_epoch", kFindWithEpoch)),
+      end_user_(store_script("family_end_user", std::string(kRaiseEpoch) + std::string(kEndUser))),
       deny_(store_script("deny", kDeny)),
-      bump_epoch_(store_script("bump_epoch", kBumpEpoch)),
+      bump_epoch_(store_script("bump_epoch", std::string(kRaiseEpoch) + std::string(kBumpEpoch))),
       purge_(store_script("token_purge", kPurge)) {}
 
 Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
-  auto created = run(create_, {keys_.family(f.id), keys_.user_families(f.user_id), keys_.families()},
+  auto created = run_(create_, {run_.keys.family(f.id), run_.keys.user_families(f.user_id), run_.keys.families()},
                      {f.id, f.user_id, f.chain_key, f.current_hash, std::to_string(f.generation),
                       std::to_string(f.created_ms), std::to_string(f.rotated_ms), std::to_string(f.expires_ms), f.ip,
                       f.user_agent, f.remember ? "1" : "0"});
@@ -144,45 +146,45 @@ Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
 }
 
 Result<RefreshFamilyRecord> TokenStore::find_family(const std::string& id) {
-  auto hash = client_->command({"HGETALL", keys_.family(id)});
+  auto hash = run_.client->command({"HGETALL", run_.keys.family(id)});
   if (!hash) return hash.error();
   Fields f(*hash);
   if (f.empty()) return ErrorCode::not_found;
   return to_family(id, f);
 }
 
+Result<FamilyAndEpoch> TokenStore::find_family_and_epoch(const std::string& id) {
+  auto read = run_(find_with_epoch_, {run_.keys.family(id), run_.keys.epochs()}, {});
+  if (!read) return read.error();
+  Fields f(element(*read, 0));
+  if (f.empty()) return ErrorCode::not_found;
+  return FamilyAndEpoch{to_family(id, f), to_integer(element(*read, 1))};
+}
+
 Result<bool> TokenStore::rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                                        long long now_ms, long long expires_ms) {
-  auto rotated = run(rotate_, {keys_.family(id), keys_.families()},
+  auto rotated = run_(rotate_, {run_.keys.family(id), run_.keys.families()},
                      {id, std::to_string(from_generation), next_hash, std::to_string(now_ms), std::to_string(expires_ms)});
   if (!rotated) return rotated.error();
   return rotated->integer == 1;
 }
 
 Result<std::vector<RefreshFamilyRecord>> TokenStore::read_live(const std::vector<std::string>& ids, long long now_ms) {
-  std::vector<std::string> keys;
-  keys.reserve(ids.size());
-  for (const auto& id : ids) keys.push_back(keys_.family(id));
-  auto hashes = read_hashes(*client_, keys);
-  if (!hashes) return hashes.error();
-  std::vector<RefreshFamilyRecord> out;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if ((*hashes)[i].empty()) continue;
-    RefreshFamilyRecord f = to_family(ids[i], (*hashes)[i]);
-    if (f.expires_ms > now_ms) out.push_back(std::move(f));
-  }
-  return out;
+  auto families = read_records(*run_.client, ids, [&](const std::string& id) { return run_.keys.family(id); }, to_family);
+  if (!families) return families.error();
+  std::erase_if(*families, [&](const RefreshFamilyRecord& f) { return f.expires_ms <= now_ms; });
+  return families;
 }
 
 Result<std::vector<RefreshFamilyRecord>> TokenStore::list_user_families(const std::string& user_id, long long now_ms) {
   // The index is ordered by creation: the list comes out oldest first.
-  auto ids = client_->command({"ZRANGE", keys_.user_families(user_id), "0", "-1"});
+  auto ids = run_.client->command({"ZRANGE", run_.keys.user_families(user_id), "0", "-1"});
   if (!ids) return ids.error();
   return read_live(to_strings(*ids), now_ms);
 }
 
 Result<std::vector<RefreshFamilyRecord>> TokenStore::list_active_families(long long now_ms) {
-  auto ids = client_->command({"ZRANGEBYSCORE", keys_.families(), "(" + std::to_string(now_ms), "+inf"});
+  auto ids = run_.client->command({"ZRANGEBYSCORE", run_.keys.families(), "(" + std::to_string(now_ms), "+inf"});
   if (!ids) return ids.error();
   auto families = read_live(to_strings(*ids), now_ms);
   if (!families) return families.error();
@@ -193,9 +195,9 @@ Result<std::vector<RefreshFamilyRecord>> TokenStore::list_active_families(long l
 
 Result<bool> TokenStore::revoke(const std::string& id, const std::string* user_id, long long now_ms,
                                 long long until_ms) {
-  auto revoked = run_revoking(revoke_, {keys_.family(id), keys_.families(), keys_.denylist()},
-                     {id, std::to_string(until_ms), user_id ? "owner" : "any", user_id ? *user_id : "",
-                      std::to_string(now_ms)});
+  auto revoked = run_.revoking(revoke_, {run_.keys.family(id), run_.keys.families(), run_.keys.denylist()},
+                               {id, std::to_string(until_ms), user_id ? "owner" : "any", user_id ? *user_id : "",
+                                std::to_string(now_ms)});
   if (!revoked) return revoked.error();
   return revoked->integer == 1;
 }
@@ -209,23 +211,23 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return revoke(id, &user_id, now_ms, until_ms);
 }
 
-Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
-  auto removed = run(remove_user_, {keys_.user_families(user_id), keys_.families()}, {user_id});
-  if (!removed) return removed.error();
-  return to_strings(*removed);
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
+  auto ended = run_.revoking(end_user_, {run_.keys.epochs(), run_.keys.user_families(user_id), run_.keys.families()}, {user_id});
+  if (!ended) return ended.error();
+  return EndedFamilies{to_integer(element(*ended, 0)), to_strings(element(*ended, 1))};
 }
 
 Result<void> TokenStore::deny(const Revocation& r) {
   const auto feed_kind = r.kind == Revocation::Kind::token ? Change::Kind::token_denied : Change::Kind::family_revoked;
-  auto denied = run_revoking(deny_, {keys_.denylist()},
-                    {std::string(member_kind(r.kind)), r.id, std::to_string(r.until_ms), std::string(kind_name(feed_kind))});
+  auto denied = run_.revoking(deny_, {run_.keys.denylist()}, {std::string(member_kind(r.kind)), r.id,
+                                                          std::to_string(r.until_ms), std::string(kind_name(feed_kind))});
   if (!denied) return denied.error();
   return {};
 }
 
 Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
   auto entries =
-      client_->command({"ZRANGEBYSCORE", keys_.denylist(), "(" + std::to_string(now_ms), "+inf", "WITHSCORES"});
+      run_.client->command({"ZRANGEBYSCORE", run_.keys.denylist(), "(" + std::to_string(now_ms), "+inf", "WITHSCORES"});
   if (!entries) return entries.error();
   std::vector<Revocation> out;
   for (std::size_t i = 0; i + 1 < entries->elements.size(); i += 2) {
@@ -240,19 +242,19 @@ Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
 }
 
 Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
-  auto e = run_revoking(bump_epoch_, {keys_.epochs()}, {user_id});
+  auto e = run_.revoking(bump_epoch_, {run_.keys.epochs()}, {user_id});
   if (!e) return e.error();
   return e->integer;
 }
 
 Result<long long> TokenStore::epoch(const std::string& user_id) {
-  auto e = client_->command({"HGET", keys_.epochs(), user_id});
+  auto e = run_.client->command({"HGET", run_.keys.epochs(), user_id});
   if (!e) return e.error();
   return to_integer(*e);  // nil (never bumped) is 0
 }
 
 Result<std::vector<std::pair<std::string, long long>>> TokenStore::load_epochs() {
-  auto all = client_->command({"HGETALL", keys_.epochs()});
+  auto all = run_.client->command({"HGETALL", run_.keys.epochs()});
   if (!all) return all.error();
   std::vector<std::pair<std::string, long long>> out;
   const Fields epochs(*all);
@@ -261,13 +263,7 @@ Result<std::vector<std::pair<std::string, long long>>> TokenStore::load_epochs()
 }
 
 Result<std::size_t> TokenStore::purge_expired(long long now_ms) {
-  std::size_t n = 0;
-  for (;;) {
-    auto purged = run(purge_, {keys_.families(), keys_.denylist()}, {std::to_string(now_ms), std::to_string(kPurgeBatch)});
-    if (!purged) return purged.error();
-    n += static_cast<std::size_t>(to_integer(element(*purged, 0)));
-    if (to_integer(element(*purged, 1)) == 0) return n;
-  }
+  return run_.in_batches(purge_, {run_.keys.families(), run_.keys.denylist()}, {std::to_string(now_ms), std::to_string(kPurgeBatch)});
 }
 
 }  // namespace cloakroom::redis

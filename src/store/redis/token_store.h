@@ -6,6 +6,7 @@
 //   redis::TokenStore tokens(client, redis::Keys{"cloakroom:"});
 //   tokens.rotate_family(id, gen, hash, now, until);  // one script: compare the generation, then swap
 //   tokens.revoke_family(id, until);                  // one script: delete, deny, XADD family_revoked
+//   tokens.end_user_families(user);                   // one script: epoch + 1, XADD epoch_raised, delete all
 #include <memory>
 
 #include "store/redis/layout.h"
@@ -20,6 +21,7 @@ class TokenStore final : public cloakroom::TokenStore {
 
   Result<void> create_family(const RefreshFamilyRecord& family) override;
   Result<RefreshFamilyRecord> find_family(const std::string& id) override;
+  Result<FamilyAndEpoch> find_family_and_epoch(const std::string& id) override;
   Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                              long long now_ms, long long expires_ms) override;
   Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
@@ -27,7 +29,7 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> revoke_family(const std::string& id, long long until_ms) override;
   Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
                              long long until_ms) override;
-  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
+  Result<EndedFamilies> end_user_families(const std::string& user_id) override;
   Result<void> deny(const Revocation& revocation) override;
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override;
   Result<long long> bump_epoch(const std::string& user_id) override;
@@ -39,18 +41,9 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> revoke(const std::string& id, const std::string* user_id, long long now_ms, long long until_ms);
   // The families still stored under `ids` that have not expired at `now_ms`, in that order.
   Result<std::vector<RefreshFamilyRecord>> read_live(const std::vector<std::string>& ids, long long now_ms);
-  Result<Reply> run(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_script(*client_, keys_, script, std::move(keys), std::move(args));
-  }
-  // A script that revokes: followed by the WAIT, when one is configured.
-  Result<Reply> run_revoking(const Script& script, std::vector<std::string> keys, std::vector<std::string> args) {
-    return run_revoking_script(*client_, keys_, wait_.get(), script, std::move(keys), std::move(args));
-  }
 
-  std::shared_ptr<Client> client_;
-  Keys keys_;
-  std::shared_ptr<ReplicaWait> wait_;
-  Script create_, rotate_, revoke_, remove_user_, deny_, bump_epoch_, purge_;
+  const ScriptRunner run_;
+  Script create_, rotate_, revoke_, find_with_epoch_, end_user_, deny_, bump_epoch_, purge_;
 };
 
 }  // namespace cloakroom::redis

@@ -10,6 +10,10 @@ constexpr char kColumns[] =
 constexpr auto kInsert =
     sql("INSERT INTO refresh_families (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
 constexpr auto kFind = sql("SELECT ", kColumns, " FROM refresh_families WHERE id = ?1");
+// One statement reads one snapshot: the family and its user's epoch as of one moment.
+constexpr auto kFindWithEpoch =
+    sql("SELECT ", kColumns, ", coalesce((SELECT epoch FROM token_epochs WHERE token_epochs.user_id = "
+        "refresh_families.user_id), 0) FROM refresh_families WHERE id = ?1");
 constexpr auto kLiveOfUser =
     sql("SELECT ", kColumns, " FROM refresh_families WHERE user_id = ?1 AND expires_ms > ?2 ORDER BY created_ms");
 constexpr auto kLive = sql("SELECT ", kColumns, " FROM refresh_families WHERE expires_ms > ?1 ORDER BY created_ms");
@@ -34,6 +38,18 @@ Result<void> insert_denial(Connection& c, const Revocation& r) {
                        r.id, r.until_ms);
 }
 
+// Raises the user's epoch and records it; inside the caller's transaction. The new epoch.
+Result<long long> raise_epoch(Connection& c, const std::string& user_id) {
+  auto e = c.one(
+      "INSERT INTO token_epochs (user_id, epoch) VALUES (?1, 1) "
+      "ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1 RETURNING epoch",
+      [](const Statement& row) { return row.integer(0); }, user_id);
+  if (!e && e.error().code == ErrorCode::not_found) return Error{ErrorCode::internal, "epoch upsert returned no row"};
+  if (!e) return e.error();
+  if (auto recorded = record_change(c, Change::Kind::epoch_raised, user_id, *e); !recorded) return recorded.error();
+  return e;
+}
+
 }  // namespace
 
 Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
@@ -49,6 +65,12 @@ Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
 
 Result<RefreshFamilyRecord> TokenStore::find_family(const std::string& id) {
   return db_->run([&](Connection& c) { return c.one(kFind, read_family, id); });
+}
+
+Result<FamilyAndEpoch> TokenStore::find_family_and_epoch(const std::string& id) {
+  return db_->run([&](Connection& c) {
+    return c.one(kFindWithEpoch, [](const Statement& st) { return FamilyAndEpoch{read_family(st), st.integer(11)}; }, id);
+  });
 }
 
 Result<bool> TokenStore::rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
@@ -101,12 +123,19 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return owned;
 }
 
-Result<std::vector<std::string>> TokenStore::remove_user_families(const std::string& user_id) {
-  // One statement is atomic on its own: no transaction needed.
-  return db_->run([&](Connection& c) {
-    return c.query("DELETE FROM refresh_families WHERE user_id = ?1 RETURNING id",
-                   [](const Statement& row) { return row.text(0); }, user_id);
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
+  EndedFamilies ended;
+  auto r = db_->transaction([&](Connection& c) -> Result<void> {
+    auto epoch = raise_epoch(c, user_id);
+    if (!epoch) return epoch.error();
+    auto ids = c.query("DELETE FROM refresh_families WHERE user_id = ?1 RETURNING id",
+                       [](const Statement& row) { return row.text(0); }, user_id);
+    if (!ids) return ids.error();
+    ended = EndedFamilies{*epoch, std::move(*ids)};
+    return {};
   });
+  if (!r) return r.error();
+  return ended;
 }
 
 Result<void> TokenStore::deny(const Revocation& revocation) {
@@ -128,14 +157,10 @@ Result<std::vector<Revocation>> TokenStore::load_denylist(long long now_ms) {
 Result<long long> TokenStore::bump_epoch(const std::string& user_id) {
   long long epoch = 0;
   auto r = db_->transaction([&](Connection& c) -> Result<void> {
-    auto e = c.one(
-        "INSERT INTO token_epochs (user_id, epoch) VALUES (?1, 1) "
-        "ON CONFLICT (user_id) DO UPDATE SET epoch = epoch + 1 RETURNING epoch",
-        [](const Statement& row) { return row.integer(0); }, user_id);
-    if (!e && e.error().code == ErrorCode::not_found) return Error{ErrorCode::internal, "epoch upsert returned no row"};
+    auto e = raise_epoch(c, user_id);
     if (!e) return e.error();
     epoch = *e;
-    return record_change(c, Change::Kind::epoch_raised, user_id, epoch);
+    return {};
   });
   if (!r) return r.error();
   return epoch;

@@ -13,6 +13,7 @@ class TokenStore final : public cloakroom::TokenStore {
 
   Result<void> create_family(const RefreshFamilyRecord& family) override;
   Result<RefreshFamilyRecord> find_family(const std::string& id) override;
+  Result<FamilyAndEpoch> find_family_and_epoch(const std::string& id) override;
   Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
                              long long now_ms, long long expires_ms) override;
   Result<std::vector<RefreshFamilyRecord>> list_user_families(const std::string& user_id, long long now_ms) override;
@@ -20,7 +21,7 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> revoke_family(const std::string& id, long long until_ms) override;
   Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
                              long long until_ms) override;
-  Result<std::vector<std::string>> remove_user_families(const std::string& user_id) override;
+  Result<EndedFamilies> end_user_families(const std::string& user_id) override;
   Result<void> deny(const Revocation& revocation) override;
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override;
   Result<long long> bump_epoch(const std::string& user_id) override;

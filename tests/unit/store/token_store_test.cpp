@@ -136,15 +136,37 @@ TYPED_TEST(TokenStoreTest, RevokeOwnedFamilyOnly) {
   EXPECT_EQ((*denied)[0].until_ms, 5000);
 }
 
-TYPED_TEST(TokenStoreTest, RemoveUserFamilies) {
+// Logout-all: the user's epoch rises and every family of theirs goes, in
+// one call; another user's family and epoch stay.
+TYPED_TEST(TokenStoreTest, EndUserFamiliesRaisesTheEpochAndRemovesThem) {
   ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));
   ASSERT_TRUE(this->store->create_family(this->family("b", "u1", 1000, 9000)));
   ASSERT_TRUE(this->store->create_family(this->family("c", "u2", 1000, 9000)));
-  auto ids = this->store->remove_user_families("u1");
-  ASSERT_TRUE(ids);
-  std::sort(ids->begin(), ids->end());
-  EXPECT_EQ(*ids, (std::vector<std::string>{"a", "b"}));
+  auto ended = this->store->end_user_families("u1");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->epoch, 1);
+  std::sort(ended->ids.begin(), ended->ids.end());
+  EXPECT_EQ(ended->ids, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(this->store->find_family("a").error().code, ErrorCode::not_found);
   EXPECT_TRUE(this->store->find_family("c"));
+  EXPECT_EQ(*this->store->epoch("u1"), 1);
+  EXPECT_EQ(*this->store->epoch("u2"), 0);
+  EXPECT_EQ(this->store->end_user_families("u1")->epoch, 2);  // nothing left to remove, the epoch still rises
+}
+
+// A refresh's read: the family with its user's epoch (0 before any logout-all).
+TYPED_TEST(TokenStoreTest, FindFamilyAndEpoch) {
+  ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));
+  auto before = this->store->find_family_and_epoch("a");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->family.user_id, "u1");
+  EXPECT_EQ(before->family.expires_ms, 9000);
+  EXPECT_EQ(before->user_epoch, 0);
+  ASSERT_TRUE(this->store->bump_epoch("u1"));
+  ASSERT_TRUE(this->store->bump_epoch("u2"));
+  ASSERT_TRUE(this->store->bump_epoch("u2"));
+  EXPECT_EQ(this->store->find_family_and_epoch("a")->user_epoch, 1);
+  EXPECT_EQ(this->store->find_family_and_epoch("nope").error().code, ErrorCode::not_found);
 }
 
 // The denylist keeps the later deadline of a repeat and loads only entries in force.

@@ -8,9 +8,11 @@
 
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "store/redis/token_store.h"
 #include "store/sqlite/token_store.h"
 #include "support/fake_clock.h"
 #include "support/outcome.h"
+#include "support/redis_server.h"
 #include "support/temp_sqlite.h"
 #include "support/store_decorators.h"
 
@@ -364,6 +366,141 @@ TEST_F(TokenServiceTest, ConcurrentRefreshesRotateOnce) {
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), static_cast<std::uint64_t>(kThreads - 1));
   EXPECT_EQ(sqlite_store.find_family(r0.family.id)->generation, 1);
 }
+
+// A token store that runs a hook (another node's logout-all, say) right
+// after one of its calls, to place that logout-all at an exact point of a
+// refresh. Each hook runs once.
+class HookedTokenStore : public testing::TokenStoreDecorator {
+ public:
+  using TokenStoreDecorator::TokenStoreDecorator;
+  std::function<void()> after_find, after_rotate, after_epoch_raised;
+
+  Result<FamilyAndEpoch> find_family_and_epoch(const std::string& id) override {
+    return then(inner_.find_family_and_epoch(id), after_find);
+  }
+  Result<bool> rotate_family(const std::string& id, long long from_generation, const std::string& next_hash,
+                             long long now_ms, long long expires_ms) override {
+    return then(inner_.rotate_family(id, from_generation, next_hash, now_ms, expires_ms), after_rotate);
+  }
+  // Every call that raises an epoch: a logout-all split in two steps again
+  // would show here as the family still being there.
+  Result<long long> bump_epoch(const std::string& user_id) override {
+    return then(inner_.bump_epoch(user_id), after_epoch_raised);
+  }
+  Result<EndedFamilies> end_user_families(const std::string& user_id) override {
+    return then(inner_.end_user_families(user_id), after_epoch_raised);
+  }
+
+ private:
+  template <class T>
+  static T then(T result, std::function<void()>& hook) {
+    if (auto h = std::exchange(hook, nullptr)) h();
+    return result;
+  }
+};
+
+// Two serving processes on one token store (a SQLite file, or Redis): each
+// with its own in-process revocation state, as two nodes have. Node A
+// refreshes, node B runs a logout-all; `a_applies_feed` stands for A's
+// feed follower applying B's epoch_raised entry.
+class RefreshRacingLogoutAll : public ::testing::TestWithParam<std::string> {
+ protected:
+  struct Node {
+    Node(RefreshRacingLogoutAll& t, TokenStore& store)
+        : access{t.config, t.keys, t.clock, t.rng, revocations},
+          service({t.config, store, t.directory, access, revocations, t.clock, t.rng, t.metrics}) {}
+    RevocationList revocations;
+    AccessTokens access;
+    TokenService service;
+    std::string outcome_of(const std::string& jwt) {
+      auto v = access.verify(jwt);
+      return v ? "ok" : std::string(jose::reason_name(v.error()));
+    }
+  };
+
+  RefreshRacingLogoutAll() {
+    EXPECT_TRUE(users.create(alice));
+    if (GetParam() == "sqlite") store = std::make_unique<sqlite::TokenStore>(file.db());
+    else store = std::make_unique<redis::TokenStore>(space.client, space.keys);
+    hooked = std::make_unique<HookedTokenStore>(*store);
+    a = std::make_unique<Node>(*this, *hooked);
+    b = std::make_unique<Node>(*this, *hooked);
+  }
+  void a_applies_feed() { a->revocations.raise_epoch(alice.id, *store->epoch(alice.id)); }
+  void logout_all_on_b() {
+    ASSERT_TRUE(b->service.revoke_user(alice.id));
+    a_applies_feed();
+  }
+
+  static Config issuer_config() {
+    Config c;
+    c.jwt.issuer = "https://auth.example.com";
+    return c;
+  }
+  Config config = issuer_config();
+  jose::KeySet keys{{*jose::Jwk::generate(jose::Alg::HS256)}};
+  memory::UserStore users;
+  UserDirectory directory{users};
+  testing::FakeClock clock;
+  OsRandom rng;
+  Metrics metrics{{"unmatched"}};
+  User alice{"u-alice", "alice", "h", {}, false, 1};
+  testing::TempSqlite file;
+  testing::RedisSpace space;
+  std::unique_ptr<TokenStore> store;
+  std::unique_ptr<HookedTokenStore> hooked;
+  std::unique_ptr<Node> a, b;
+};
+
+// A rotation that completed just before the logout-all: its refresh token
+// dies with the family, and its access token carries the epoch the
+// rotation saw, so the raised epoch ends it on every node (it was minted
+// after node A had already learned the new epoch).
+TEST_P(RefreshRacingLogoutAll, ARotationJustBeforeTheRaiseIsEndedByTheEpoch) {
+  auto r0 = *a->service.issue(alice, "", "", false);
+  hooked->after_rotate = [&] { logout_all_on_b(); };
+  auto r1 = a->service.refresh(r0.refresh_token, kIp, kAgent);
+  ASSERT_TRUE(r1) << r1.error().text();  // the rotation itself came first
+  EXPECT_EQ(a->outcome_of(r1->access_token), "revoked");
+  EXPECT_EQ(b->outcome_of(r1->access_token), "revoked");
+  EXPECT_EQ(outcome(a->service.refresh(r1->refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+}
+
+// A refresh that runs once the logout-all has raised the epoch (node A
+// already applied it), with a token from before: refused, never a fresh
+// pair that outlives the logout-all.
+TEST_P(RefreshRacingLogoutAll, ARefreshOnceTheEpochIsRaisedIsRefused) {
+  auto r0 = *a->service.issue(alice, "", "", false);
+  Result<IssuedTokens> during = Error{ErrorCode::internal};
+  hooked->after_epoch_raised = [&] {
+    a_applies_feed();
+    during = a->service.refresh(r0.refresh_token, kIp, kAgent);
+  };
+  ASSERT_TRUE(b->service.revoke_user(alice.id));
+  EXPECT_EQ(outcome(during), "invalid_refresh_token:family_unknown");
+  if (during) {
+    EXPECT_EQ(a->outcome_of(during->access_token), "revoked");
+  }
+  EXPECT_EQ(outcome(a->service.refresh(r0.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
+}
+
+// A repeat (the previous token again, within the grace window) whose
+// family was read just before the logout-all, which node A learned before
+// answering: no token that A already knows to be dead (a repeat writes
+// nothing, so only the epoch read with the family can tell).
+TEST_P(RefreshRacingLogoutAll, ARepeatReadJustBeforeTheRaiseIsRefused) {
+  auto r0 = *a->service.issue(alice, "", "", false);
+  ASSERT_TRUE(a->service.refresh(r0.refresh_token, kIp, kAgent));
+  hooked->after_find = [&] { logout_all_on_b(); };
+  auto repeat = a->service.refresh(r0.refresh_token, kIp, kAgent);
+  EXPECT_EQ(outcome(repeat), "invalid_refresh_token:epoch_raised");
+  if (repeat) {
+    EXPECT_EQ(a->outcome_of(repeat->access_token), "revoked");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, RefreshRacingLogoutAll, ::testing::Values("sqlite", "redis"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace cloakroom

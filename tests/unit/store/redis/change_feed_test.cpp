@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
+#include "core/freshness.h"
+#include "feed/feed_follower.h"
+#include "store/memory/change_feed.h"
+#include "support/fake_clock.h"
 #include "support/redis_server.h"
 
 namespace cloakroom::redis {
@@ -160,6 +165,114 @@ TEST(RedisChangeFeed, ANewOriginMakesReadersResyncEvenPastTheirPosition) {
   ASSERT_TRUE(next);
   EXPECT_EQ(next->first, 1);
   EXPECT_FALSE(must_resync(5, *next));
+}
+
+// The same between two bounds checks, at the feed: once the entry a reader
+// read at its position is another one (the history was rewritten there,
+// origin unchanged), read() hands out nothing of the new history, and the
+// next bounds() reports the loss once, so the reader resyncs.
+TEST(RedisChangeFeed, ReadHandsOutNothingOfAnotherHistory) {
+  RedisSpace space;
+  auto reader = space.feed();
+  ASSERT_TRUE(reader->bounds());
+  for (auto s : {"a1", "a2", "a3"}) ASSERT_TRUE(reader->append(Change{Change::Kind::token_denied, s, 5}));
+  ASSERT_EQ(reader->read(0, 10)->size(), 3u);
+  EXPECT_TRUE(reader->read(3, 10)->empty());  // nothing new, nothing lost
+  // Another history with the same origin (a stream knows its last id, so
+  // it is written anew): entries 1..2, then others wrote 3..5.
+  ASSERT_TRUE(space.client->command({"DEL", space.keys.feed(), space.keys.feed_counter()}));
+  auto writer = space.feed();
+  for (auto s : {"a1", "a2", "b3", "b4", "b5"}) ASSERT_TRUE(writer->append(Change{Change::Kind::token_denied, s, 5}));
+
+  auto after = reader->read(3, 10);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty());  // not b4, b5 as if they followed a3
+  auto b = reader->bounds();
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(must_resync(3, *b));
+  auto next = reader->bounds();  // once only; following restarts at its end
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->last, 5);
+  EXPECT_FALSE(must_resync(5, *next));
+  ASSERT_TRUE(writer->append(Change{Change::Kind::token_denied, "b6", 5}));
+  auto resumed = reader->read(5, 10);
+  ASSERT_TRUE(resumed);
+  ASSERT_EQ(resumed->size(), 1u);
+  EXPECT_EQ((*resumed)[0].change.subject, "b6");
+}
+
+// A failover to a replica that lagged: the replica replicated the
+// dataset's origin, so only the entries can tell. Node A applied entries
+// 1..6 from the primary; the replica was cut off after 3 and promoted, and
+// other nodes write positions 4..7 on it before A looks. Neither the
+// counter (7, past A's 6) nor the origin shows the loss; A must still
+// resync (reload what the lost entries and the new ones changed), never
+// apply the new primary's 7 as if it followed its own 6.
+TEST(RedisChangeFeed, AFailoverToALaggingReplicaResyncsTheFollower) {
+  RedisServer primary;
+  RedisServer replica({.replica_of = primary.port()});
+  RedisSpace a(primary);  // node A names the primary's address throughout
+  RedisSpace writer(primary);
+  writer.keys = a.keys;  // the other nodes: the same feed
+  auto append = [&](const std::string& subject) {
+    return eventually([&] { return writer.feed()->append(Change{Change::Kind::session_revoked, subject}); });
+  };
+
+  testing::FakeClock clock;
+  Freshness freshness{std::chrono::milliseconds(2000)};
+  memory::NodeRegistry registry;
+  std::vector<std::string> applied;
+  int resyncs = 0;
+  FeedFollower follower(FollowerDeps{{a.feed()}, {}, registry, clock, freshness,
+                                     [&](const Change& c) -> Result<void> {
+                                       applied.push_back(c.subject);
+                                       return {};
+                                     },
+                                     [&]() -> Result<void> {
+                                       ++resyncs;
+                                       return {};
+                                     }});
+  ASSERT_TRUE(follower.start());
+  // Each poll of A a second apart (so each checks the bounds), with real
+  // time between for reconnects; bounded.
+  auto poll_until = [&](auto done) {
+    for (int i = 0; i < 200 && !done(); ++i) {
+      clock.advance(std::chrono::milliseconds(1100));
+      follower.poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+
+  for (auto s : {"a1", "a2", "a3"}) ASSERT_TRUE(append(s));
+  redis::Client at_replica(*parse_url(replica.url("x:")));
+  auto replica_counter = [&] { return to_integer(*at_replica.command({"GET", a.keys.feed_counter()})); };
+  for (int i = 0; i < 200 && replica_counter() != 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(replica_counter(), 3);
+  ASSERT_TRUE(at_replica.command({"REPLICAOF", "NO", "ONE"}));  // cut off (and promoted): it keeps 1..3
+  for (auto s : {"a4", "a5", "a6"}) ASSERT_TRUE(append(s));
+  poll_until([&] { return applied.size() == 6; });
+  ASSERT_EQ(applied, (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "a6"}));
+  ASSERT_EQ(resyncs, 0);
+
+  // The failover: the replica's data answers at the address A uses.
+  ASSERT_TRUE(at_replica.command({"SAVE"}));
+  primary.stop();
+  std::filesystem::copy_file(replica.dir() + "/dump.rdb", primary.dir() + "/dump.rdb",
+                             std::filesystem::copy_options::overwrite_existing);
+  primary.start();
+  for (auto s : {"b4", "b5", "b6", "b7"}) ASSERT_TRUE(append(s));
+  ASSERT_EQ(to_integer(*writer.client->command({"GET", a.keys.feed_counter()})), 7);  // past A's 6
+
+  poll_until([&] { return resyncs > 0; });
+  EXPECT_EQ(resyncs, 1);
+  // Nothing of the new primary's was applied as if it followed A's 6 (the reload covers it).
+  EXPECT_EQ(applied, (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "a6"}));
+  EXPECT_EQ(follower.status().at(0).position, 7);
+  // And A follows the new primary from there.
+  ASSERT_TRUE(append("b8"));
+  poll_until([&] { return applied.size() == 7; });
+  EXPECT_EQ(applied.back(), "b8");
+  EXPECT_EQ(resyncs, 1);
 }
 
 // beat / list / leave, with each feed's applied position; prune forgets
