@@ -281,11 +281,14 @@ const std::vector<KeySpec>& keys() {
                    "On SIGTERM, in-flight requests get this long to finish."),
       BOOL_KEY("http", "access_log", http.access_log, "One JSON line per request on stderr."),
       KeySpec{"http", "trusted_proxies", Kind::string_list, 0, 0,
-              "Proxy addresses whose X-Forwarded-For names the client (for throttling and session ip).",
+              "Proxies whose X-Forwarded-For names the client (for throttling and session ip): addresses or CIDR "
+              "blocks, like [\"127.0.0.1\", \"172.16.0.0/12\", \"fd00::/8\"].",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
                 for (const auto& a : v)
-                  if (canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
+                  if (auto n = IpNetwork::parse(a); !n)
+                    return invalid("must list IP addresses or CIDR blocks; " +
+                                   std::string(n.error().text()));
                 c.http.trusted_proxies = v;
                 return {};
               },

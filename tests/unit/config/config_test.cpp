@@ -233,6 +233,24 @@ TEST(Config, EnvironmentIsTypedAndStrict) {
   EXPECT_NE(bad.error().text().find("http.threads"), std::string_view::npos);
 }
 
+// http.trusted_proxies takes CIDR blocks beside single addresses; a block
+// with bits past its prefix is refused with the two things it could mean.
+TEST(Config, TrustedProxiesTakeCidrBlocks) {
+  auto c = from_toml("[http]\ntrusted_proxies = [\"127.0.0.1\", \"172.16.0.0/12\", \"fd00::/8\"]");
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->http.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "172.16.0.0/12", "fd00::/8"}));
+  auto env = load_config({.env = {{"CLOAKROOM_HTTP_TRUSTED_PROXIES", "10.0.0.0/8,::1"}}});
+  ASSERT_TRUE(env) << env.error().text();
+  EXPECT_EQ(env->http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"10.0.0.1/8\"]").error().text(),
+            "Config key http.trusted_proxies (test.toml) must list IP addresses or CIDR blocks; "
+            "\"10.0.0.1/8\" has bits set past its /8 prefix: write \"10.0.0.0/8\" for the block or \"10.0.0.1\" for "
+            "one address.");
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"nginx\"]").error().text(),
+            "Config key http.trusted_proxies (test.toml) must list IP addresses or CIDR blocks; "
+            "\"nginx\" is not an IP address or a CIDR block like \"10.0.0.0/8\".");
+}
+
 // SameSite=None without Secure is refused (browsers drop such cookies).
 TEST(Config, SameSiteNoneNeedsSecure) {
   ConfigSources src;
