@@ -66,6 +66,7 @@ Result<Config> config_from(const Args& args) {
   src.env = cloakroom_environment();
   if (auto d = args.get("data-dir")) src.flags["data_dir"] = *d;
   if (auto l = args.get("listen")) src.flags["listen"] = *l;
+  if (auto u = args.get("public-url")) src.flags["public_url"] = *u;
   return load_config(src);
 }
 

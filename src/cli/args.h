@@ -31,7 +31,7 @@ struct Args {
 Result<Args> parse_args(int argc, const char* const* argv);
 
 // Config for any command: --config/CLOAKROOM_CONFIG file, environment, and
-// the --data-dir / --listen flags.
+// the --data-dir / --listen / --public-url flags (the last two: serve only).
 Result<Config> config_from(const Args& args);
 
 // Exit codes fixed by the SPEC.

@@ -6,7 +6,7 @@ namespace cloakroom::cli {
 
 int serve_command(const Args& args) {
   if (args.positional.size() > 1) return fail(kExitUsage, "serve takes no arguments, only options");
-  if (auto r = args.only({"listen"}); !r) return fail(kExitUsage, r.error().text());
+  if (auto r = args.only({"listen", "public-url"}); !r) return fail(kExitUsage, r.error().text());
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto app = api::App::create(*config);

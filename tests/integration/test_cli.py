@@ -98,6 +98,13 @@ class CliTest(unittest.TestCase):
         self.assertIn("listen", r.stderr)
         self.assert_one_sentence(self.cli("serve", "--config", "/nonexistent.toml"), 2)
 
+    def test_public_url_flag_is_checked_like_the_key(self):
+        """--public-url is serve's; a value that is no origin exits 2 naming the flag."""
+        r = self.cli("serve", "--public-url", "auth.example.com")
+        self.assert_one_sentence(r, 2)
+        self.assertIn("Config key public_url (flag --public-url) must be an http:// or https:// URL", r.stderr)
+        self.assert_one_sentence(self.cli("user", "list", "--public-url", "https://x"), 2)  # not a user option
+
     def test_port_in_use_is_one_sentence(self):
         """A port another server already listens on exits 1 with one sentence (no silent port sharing)."""
         with CloakroomServer() as srv:
