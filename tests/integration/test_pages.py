@@ -9,7 +9,7 @@ import threading
 import unittest
 from urllib.parse import quote
 
-from cloakroom_server import CloakroomServer
+from cloakroom_server import CloakroomServer, eventually
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER_DIR = os.path.join(HERE, "..", "browser")
@@ -146,11 +146,13 @@ class ZeroConfigSignInTest(unittest.TestCase):
                                           {"username": "alice", "password": "correct horse battery"},
                                           headers={"Origin": origin, "X-Request-ID": "csrf-loopback-1"})
             self.assertEqual((status, body["error"]), (403, "csrf_rejected"))
-            refused = [l for l in srv.logs("csrf_refused") if l.get("request_id") == "csrf-loopback-1"]
+            # The lines reach the test through a pipe: wait for them (bounded), never assume.
+            refused = eventually(lambda: [l for l in srv.logs("csrf_refused") if l.get("request_id") == "csrf-loopback-1"])
             self.assertEqual(len(refused), 1, srv.log_lines)
             self.assertEqual((refused[0]["reason"], refused[0]["origin"], refused[0]["expected"]),
                              ("origin_foreign", origin, "https://auth.example.com"))
-            access = [l for l in srv.logs("request") if l.get("request_id") == "csrf-loopback-1"]
+            access = eventually(lambda: [l for l in srv.logs("request") if l.get("request_id") == "csrf-loopback-1"])
+            self.assertEqual(len(access), 1, srv.log_lines)
             self.assertEqual((access[0]["status"], access[0]["reason"]), (403, "origin_foreign"))
 
     def test_public_url_flag_is_normalised_and_a_mismatch_is_warned_about(self):
@@ -158,7 +160,7 @@ class ZeroConfigSignInTest(unittest.TestCase):
         is said once at startup, with the address that would work."""
         with CloakroomServer(args=["--public-url", "http://127.0.0.1:1/"]) as srv:
             self.assertEqual(srv.public_url, "http://127.0.0.1:1")
-            warned = srv.logs("public_url_mismatch")
+            warned = srv.logs("public_url_mismatch")  # logged before "listening", which start() waited for
             self.assertEqual(len(warned), 1, srv.log_lines)
             self.assertEqual(warned[0]["level"], "warn")
             here = "http://127.0.0.1:%d" % srv.port
