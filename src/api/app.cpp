@@ -234,6 +234,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
   r.add("GET", "/login", [parts](http::Request& q) { return parts->pages->login(q); });
   r.add("GET", "/account", [parts](http::Request& q) { return parts->pages->account(q); });
+  r.add("GET", "/", [parts](http::Request& q) { return parts->pages->home(q); });
   r.add("GET", "/auth/assets/{name}", [parts](http::Request& q) { return parts->pages->asset(q); });
   r.add("GET", "/.well-known/jwks.json", [parts](http::Request& q) { return parts->jwks->jwks(q); });
 

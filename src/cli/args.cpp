@@ -70,6 +70,8 @@ Result<Config> config_from(const Args& args) {
   return load_config(src);
 }
 
+int exit_code_for(const Error& e) { return e.code == ErrorCode::config_invalid ? kExitUsage : kExitNo; }
+
 int fail(int code, std::string_view sentence) {
   std::cerr << "cloakroom: " << sentence;
   if (!sentence.empty() && sentence.back() != '.') std::cerr << '.';

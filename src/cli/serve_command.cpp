@@ -10,7 +10,7 @@ int serve_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   auto app = api::App::create(*config);
-  if (!app) return fail(kExitNo, app.error().text());
+  if (!app) return fail(exit_code_for(app.error()), app.error().text());
   (*app)->run();
   return kExitOk;
 }

@@ -169,6 +169,15 @@ class ZeroConfigSignInTest(unittest.TestCase):
                              "serves plain HTTP on 127.0.0.1:%d: browsers that open %s have sign-in refused. Unless "
                              "a proxy or port mapping serves public_url, set public_url to %s." % (srv.port, here, here))
 
+    def test_the_bare_address_leads_a_browser_to_the_account_page(self):
+        """GET / is a 303 to /account (relative: the browser keeps the host it used), not a JSON 404."""
+        with CloakroomServer() as srv:
+            status, headers, _ = srv.request("GET", "/", headers={"Accept": "text/html"})
+            self.assertEqual((status, headers["location"]), (303, "/account"))
+            self.assertEqual(headers["cache-control"], "no-store")
+            status, headers, body = srv.request("GET", "/nope")
+            self.assertEqual((status, body["error"]), (404, "not_found"))
+
 
 class EvilSite(http.server.BaseHTTPRequestHandler):
     """A page on another origin that auto-submits a form to cloakroom's /auth/logout."""
