@@ -51,7 +51,7 @@ accepted_after() {  # curl-args: prints how many requests pass before the first 
 }
 login "" >/dev/null
 c=$(sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p' "$tmp/headers")
-curl -s -o /dev/null -X POST "$base/auth/logout" -H "Cookie: $c" -H "Origin: http://127.0.0.1:8080"
+curl -s -o /dev/null -X POST "$base/auth/logout" -H "Cookie: $c" -H "Origin: $base"  # public_url follows --listen
 row revoke_session_logout_accepted "$(accepted_after -H "Cookie: $c")" "requests accepted after session logout returned"
 body=$(login ',"mode":"token","transport":"body"')
 a=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$body")

@@ -32,6 +32,7 @@
 #include "feed/feed_follower.h"
 #include "http/server.h"
 #include "password/password_hasher.h"
+#include "config/public_url.h"
 
 namespace cloakroom::api {
 
@@ -196,15 +197,18 @@ App::App(std::unique_ptr<Parts> parts) : p_(std::move(parts)) {}
 App::~App() = default;
 
 Result<std::unique_ptr<App>> App::create_listening(const Config& config, Stores stores) {
-  auto app = create(config, std::move(stores));
+  auto app = wire(config, std::move(stores), /*bind=*/true);
   if (!app) return app;
   Parts& p = *(*app)->p_;
-  if (auto b = p.server->bind(config.listen); !b) return b.error();
   p.follower->join(NodeIdentity{host_name(), p.server->bound_address(), static_cast<long long>(::getpid())});
   return app;
 }
 
 Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
+  return wire(config, std::move(stores), /*bind=*/false);
+}
+
+Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool bind) {
   auto p = std::make_unique<Parts>(config);
   Parts* parts = p.get();
   const Config& c = p->config;
@@ -227,11 +231,21 @@ Result<std::unique_ptr<App>> App::create(const Config& config, Stores stores) {
   r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
   r.add("GET", "/login", [parts](http::Request& q) { return parts->pages->login(q); });
   r.add("GET", "/account", [parts](http::Request& q) { return parts->pages->account(q); });
+  r.add("GET", "/", [parts](http::Request& q) { return parts->pages->home(q); });
   r.add("GET", "/auth/assets/{name}", [parts](http::Request& q) { return parts->pages->asset(q); });
   r.add("GET", "/.well-known/jwks.json", [parts](http::Request& q) { return parts->jwks->jwks(q); });
 
   p->metrics = std::make_unique<Metrics>(r.route_names());
   p->server = std::make_unique<http::Server>(c.http, p->router, *p->metrics);
+  // Bound before anything reads public_url: a derived one names the port
+  // the kernel picked for a listen port of 0.
+  if (bind) {
+    if (auto b = p->server->bind(c.listen); !b) return b.error();
+    const std::string bound = p->server->bound_address();
+    if (c.public_url_derived) p->config.public_url = derive_public_url(c.listen, split_listen(bound).port);
+    if (auto w = public_url_warning(c.public_url, c.public_url_derived, bound))
+      log_line("warn", "public_url_mismatch", {{"public_url", c.public_url}, {"listen", bound}, {"detail", *w}});
+  }
   p->hash_pool = std::make_unique<WorkPool>(c.password.workers > 0 ? c.password.workers : cores(), c.password.queue);
   // Why 4 workers and 256 queued: SQLite serialises writes anyway; a few
   // workers keep reads flowing beside one slow write, and the queue bound

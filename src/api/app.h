@@ -35,6 +35,9 @@ class App {
  private:
   struct Parts;
   explicit App(std::unique_ptr<Parts> parts);
+  // Both create()s: binds the port first when `bind`, so a derived
+  // public_url can name the port actually bound.
+  static Result<std::unique_ptr<App>> wire(const Config& config, Stores stores, bool bind);
   std::unique_ptr<Parts> p_;
 };
 

@@ -29,9 +29,9 @@ Response page(std::string body) {
   return r;
 }
 
-Response redirect(std::string location) {
+Response redirect(std::string location, int status = 302) {
   Response r;
-  r.status = 302;
+  r.status = status;
   r.content_type = "text/html; charset=utf-8";
   r.body = "<!doctype html><a href=\"" + html_escape(location) + "\">Continue</a>\n";
   page_headers(r);
@@ -82,6 +82,12 @@ http::Task PagesApi::account(http::Request& req) {
     co_return redirect(d_.config.public_url + "/login?rd=" + url_encode(d_.config.public_url + "/account"));
   co_return page(render("account.html"));
 }
+
+// A person who opens the bare address lands on their account page (or,
+// signed out, the login page from there). Relative, so the browser stays on
+// the host it used: cookies are per host, and localhost is not 127.0.0.1.
+// 303: whatever the method was, the next request is a GET.
+http::Task PagesApi::home(http::Request&) { co_return redirect("/account", 303); }
 
 http::Task PagesApi::asset(http::Request& req) {
   const pages::Asset* a = req.params.empty() ? nullptr : pages::find_asset(req.params.at(0));

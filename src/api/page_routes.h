@@ -1,5 +1,5 @@
 #pragma once
-// Pages for people (SPEC §2): GET /login, GET /account, and their embedded
+// Pages for people (SPEC §2): GET /login, GET /account (GET / leads there), and their embedded
 // assets under /auth/assets/ (beside the API, so a proxy that forwards
 // /auth/ serves them and they never collide with an app's own /assets/). Plain HTML, CSS and JavaScript compiled into the
 // binary; every page answer carries a strict CSP (no inline script or style),
@@ -30,6 +30,7 @@ class PagesApi {
 
   http::Task login(http::Request& req);
   http::Task account(http::Request& req);
+  http::Task home(http::Request& req);  // GET /: 303 to /account
   http::Task asset(http::Request& req);
 
  private:

@@ -1,6 +1,8 @@
 #include "auth/csrf_guard.h"
 
+#include "config/public_url.h"
 #include "core/ascii.h"
+#include "core/ip_address.h"
 #include "core/log.h"
 
 namespace cloakroom {
@@ -58,12 +60,21 @@ std::optional<Origin> parse_origin(std::string_view text) {
 bool is_unsafe_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
 
 CsrfGuard::CsrfGuard(std::string public_url, Metrics& metrics)
-    : expected_(std::move(public_url)), origin_(parse_origin(expected_)), metrics_(metrics) {}
+    : expected_(std::move(public_url)),
+      origin_(parse_origin(expected_)),
+      loopback_(origin_ && is_loopback_host(origin_->host)),
+      metrics_(metrics) {}
 
 bool CsrfGuard::is_our_origin(std::string_view origin) const {
   if (!origin_) return false;  // fail closed if public_url is no origin
   auto o = parse_origin(origin);
-  return o && *o == *origin_;
+  if (!o) return false;
+  if (*o == *origin_) return true;
+  // Why only for a loopback public_url: then cloakroom is reached from this
+  // machine, where localhost, 127.0.0.1 and [::1] at this port all lead to
+  // it. A page on another site cannot claim a loopback Origin, and cookies
+  // stay per host (SameSite still treats the aliases as other sites).
+  return loopback_ && o->scheme == origin_->scheme && o->port == origin_->port && is_loopback_host(o->host);
 }
 
 Error CsrfGuard::refuse(std::string_view reason, const http::Request& req) const {
@@ -98,6 +109,32 @@ Result<void> CsrfGuard::check_foreign_origin(const http::Request& req) const {
   }
   if (is_our_origin(origin)) return {};
   return refuse("origin_foreign", req);
+}
+
+std::optional<std::string> public_url_warning(std::string_view public_url, bool derived, std::string_view listen) {
+  const auto url = parse_origin(public_url);
+  const ListenAddress at = split_listen(listen);
+  if (!url || at.port <= 0) return std::nullopt;
+  const std::string direct = derive_public_url(listen);  // what a browser on this machine opens
+  if (derived) {
+    if (!at.wildcard) return std::nullopt;  // derived from that very address: they agree
+    return "cloakroom listens on every interface (" + std::string(listen) + ") but public_url is not set, so it is " +
+           std::string(public_url) + " and only browsers on this machine can sign in; set public_url (or "
+           "--public-url) to the address browsers use.";
+  }
+  const bool url_loopback = is_loopback_host(url->host);
+  const bool listen_host = url_loopback ? is_loopback_host(at.host) || at.wildcard
+                                        : url->host == at.host || url->host == "[" + at.host + "]";
+  if (listen_host && (url->port != at.port || url->scheme != "http"))
+    return "public_url " + std::string(public_url) + " names this listener's host with " +
+           (url->scheme != "http" ? std::string("https") : "port " + std::to_string(url->port)) +
+           ", but cloakroom serves plain HTTP on " + std::string(listen) + ": browsers that open " + direct +
+           " have sign-in refused. Unless a proxy or port mapping serves public_url, set public_url to " + direct + ".";
+  if (url_loopback && !is_loopback_host(at.host) && !at.wildcard)
+    return "public_url " + std::string(public_url) + " names this machine only, but cloakroom listens on " +
+           std::string(listen) + ": browsers on other machines have sign-in refused; set public_url to the address "
+           "they use (" + direct + " if they connect directly).";
+  return std::nullopt;
 }
 
 }  // namespace cloakroom

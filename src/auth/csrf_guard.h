@@ -4,10 +4,14 @@
 // must come from our own origin: `Origin` the same origin as public_url
 // (parsed strictly, then scheme, host and effective port compared), or
 // `Sec-Fetch-Site: same-origin`. Header-authenticated requests are exempt
-// (a browser cannot add those headers cross-site).
+// (a browser cannot add those headers cross-site). When public_url's host is
+// itself a loopback name (localhost, 127.0.0.0/8, [::1]), an Origin with any
+// loopback host and the same scheme and port is ours too: a browser on this
+// machine may name it either way. A non-loopback public_url gets no alias.
 //
 //   CsrfGuard guard(cfg.public_url, metrics);   // counts refusals
 //   if (auto r = guard.check(req, credential); !r) -> 403 csrf_rejected
+//   if (auto w = public_url_warning(cfg.public_url, cfg.public_url_derived, bound)) -> log it at startup
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,9 +57,20 @@ class CsrfGuard {
   bool is_our_origin(std::string_view origin) const;
   std::string expected_;          // public_url as configured, for the log
   std::optional<Origin> origin_;  // nullopt when public_url is not an origin
+  bool loopback_ = false;         // origin_'s host is a loopback name: its aliases pass too
   Metrics& metrics_;
 };
 
 bool is_unsafe_method(std::string_view method);
+
+// One sentence for the operator when browsers that open the listener would
+// have sign-in refused by this guard, else nullopt: public_url was derived
+// from a wildcard `listen` (only this machine's browsers pass); it names
+// the listener's host (or this machine, for a loopback or wildcard
+// listener) with another port or https (cloakroom serves plain HTTP); or
+// it names this machine while cloakroom listens on another address. A
+// public_url on another host (a proxy in front) says nothing. `listen` is
+// the address the server bound, HOST:PORT.
+std::optional<std::string> public_url_warning(std::string_view public_url, bool derived, std::string_view listen);
 
 }  // namespace cloakroom

@@ -66,12 +66,13 @@ Result<Config> config_from(const Args& args) {
   src.env = cloakroom_environment();
   if (auto d = args.get("data-dir")) src.flags["data_dir"] = *d;
   if (auto l = args.get("listen")) src.flags["listen"] = *l;
+  if (auto u = args.get("public-url")) src.flags["public_url"] = *u;
   return load_config(src);
 }
 
-int stores_failure(const Error& e) {
-  return fail(e.code == ErrorCode::config_invalid ? kExitUsage : kExitNo, e.text());
-}
+int exit_code_for(const Error& e) { return e.code == ErrorCode::config_invalid ? kExitUsage : kExitNo; }
+
+int stores_failure(const Error& e) { return fail(exit_code_for(e), e.text()); }
 
 int fail(int code, std::string_view sentence) {
   std::cerr << "cloakroom: " << sentence;

@@ -31,13 +31,19 @@ struct Args {
 Result<Args> parse_args(int argc, const char* const* argv);
 
 // Config for any command: --config/CLOAKROOM_CONFIG file, environment, and
-// the --data-dir / --listen flags.
+// the --data-dir / --listen / --public-url flags (the last two: serve only).
 Result<Config> config_from(const Args& args);
 
 // Exit codes fixed by the SPEC.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNo = 1;
 inline constexpr int kExitUsage = 2;
+
+// kExitUsage for a configuration error found only once the server or a
+// command opens what the config names (jwt.signing_kid naming no key, a
+// keys file in another format, a listen address that cannot be bound),
+// kExitNo for anything else: config errors exit 2 wherever they surface.
+int exit_code_for(const Error& e);
 
 // Prints "cloakroom: <sentence>" to stderr and returns `code`.
 int fail(int code, std::string_view sentence);

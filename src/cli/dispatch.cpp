@@ -10,7 +10,9 @@ constexpr const char* kUsage = R"(cloakroom — sessions, cookies and JWTs in on
 usage: cloakroom [--config FILE] [--data-dir DIR] COMMAND ...
 
 commands:
-  serve [--listen HOST:PORT]                 run the server (default 127.0.0.1:8080, ./cloakroom-data)
+  serve [--listen HOST:PORT] [--public-url URL]
+                                             run the server (default 127.0.0.1:8080, ./cloakroom-data);
+                                             public_url defaults to http://<listen>
   user add NAME [--role R]... [--password-stdin]
   user list
   user disable NAME | enable NAME

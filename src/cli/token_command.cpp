@@ -118,7 +118,8 @@ int token_command(const Args& args) {
       if (!denylist || !epochs) return fail(kExitNo, "the revocation state could not be read from the store");
       revocations.load(*denylist, *epochs);
     }
-    if (!keys) return fail(kExitNo, keys.error().text());
+    // A --jwks file is the command's argument (1); our own keys are configuration (2).
+    if (!keys) return fail(args.has("jwks") ? kExitNo : exit_code_for(keys.error()), keys.error().text());
     AccessTokens tokens(*config, std::move(*keys), clock, random, revocations);
     auto claims = tokens.verify(token_argument(pos[2]));
     if (!claims) return fail(kExitNo, "the token is not valid: " + std::string(jose::reason_name(claims.error())));
@@ -152,7 +153,7 @@ int token_command(const Args& args) {
   auto source = open_key_source(*config, *stores);
   if (!source) return fail(kExitUsage, source.error().text());
   auto keys = (*source)->load_or_create(nullptr);
-  if (!keys) return fail(kExitNo, keys.error().text());
+  if (!keys) return fail(exit_code_for(keys.error()), keys.error().text());
   // The user's current epoch: the token survives until the next logout-all.
   auto epoch = stores->tokens->epoch(user->id);
   if (!epoch) return fail(kExitNo, epoch.error().text());

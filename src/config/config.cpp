@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "config/config_keys.h"
+#include "config/public_url.h"
+#include "core/ascii.h"
 #include "core/ip_address.h"
 #include "core/key_encryption.h"
 #include "store/store_url_check.h"
@@ -126,8 +128,18 @@ const std::vector<KeySpec>& keys() {
         if (s.empty()) return invalid("must not be empty");
         return {};
       }, "Directory for the SQLite database and generated keys."),
-      STRING_KEY("", "public_url", public_url, check_origin_url,
-                 "Origin users reach cloakroom at: issuer, redirects and Origin checks."),
+      KeySpec{"", "public_url", Kind::string, 0, 0,
+              "Origin users reach cloakroom at (scheme://host[:port], a trailing / is dropped): redirects, Origin "
+              "checks and the default issuer. Not set: http://<listen> (127.0.0.1 for a wildcard listen), where a "
+              "browser may also name this machine localhost, 127.0.0.1 or [::1].",
+              [](Config& c, const Typed& t) -> Result<void> {
+                std::string url = std::get<std::string>(t);
+                if (url.ends_with('/')) url.pop_back();  // what a browser shows; the origin has no path
+                if (auto r = check_origin_url(url); !r) return r;
+                c.public_url = std::move(url);
+                return {};
+              },
+              [](const Config& c) { return "\"" + c.public_url + "\""; }},
       STRING_KEY("store", "users", store.users, check_users_url,
                  "User store: sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=..., a libpq "
                  "connection URI in which every libpq option works (scale-out.md) (default sqlite://<data_dir>/cloakroom.db)."),
@@ -169,12 +181,12 @@ const std::vector<KeySpec>& keys() {
               },
               [](const Config& c) { return std::to_string(c.session.cache_entries); }},
       BOOL_KEY("cookie", "secure", cookie.secure, "Secure cookies with __Host-/__Secure- prefixes."),
-      KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None.",
+      KeySpec{"cookie", "same_site", Kind::string, 0, 0, "SameSite attribute: Strict, Lax or None (any case).",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& s = std::get<std::string>(t);
-                if (s == "Strict") c.cookie.same_site = SameSite::strict;
-                else if (s == "Lax") c.cookie.same_site = SameSite::lax;
-                else if (s == "None") c.cookie.same_site = SameSite::none;
+                if (iequals_ascii(s, "Strict")) c.cookie.same_site = SameSite::strict;
+                else if (iequals_ascii(s, "Lax")) c.cookie.same_site = SameSite::lax;
+                else if (iequals_ascii(s, "None")) c.cookie.same_site = SameSite::none;
                 else return invalid("must be Strict, Lax or None");
                 return {};
               },
@@ -195,7 +207,8 @@ const std::vector<KeySpec>& keys() {
       STRING_KEY("jwt", "issuer", jwt.issuer, [](const std::string& s) -> Result<void> {
         if (s.empty()) return invalid("must not be empty");
         return {};
-      }, "iss claim of issued tokens (default public_url)."),
+      }, "iss claim of issued tokens (default: public_url when set, else http://127.0.0.1:8080 whatever listen says, "
+         "so every process and CLI command agree)."),
       KeySpec{"jwt", "audience", Kind::string_list, 0, 0, "aud claim: a string or a list of strings.",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
@@ -237,11 +250,13 @@ const std::vector<KeySpec>& keys() {
               },
               [](const Config&) -> std::string { return "(none)"; }, /*environment_only=*/true},
       KeySpec{"access", "default", Kind::string, 0, 0,
-              "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\".",
+              "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\" "
+              "(any case).",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& s = std::get<std::string>(t);
-                if (s != "authenticated" && s != "deny") return invalid("must be \"authenticated\" or \"deny\"");
-                c.access.deny_unmatched = s == "deny";
+                const bool deny = iequals_ascii(s, "deny");
+                if (!deny && !iequals_ascii(s, "authenticated")) return invalid("must be \"authenticated\" or \"deny\"");
+                c.access.deny_unmatched = deny;
                 return {};
               },
               [](const Config& c) -> std::string { return c.access.deny_unmatched ? "\"deny\"" : "\"authenticated\""; }},
@@ -283,11 +298,14 @@ const std::vector<KeySpec>& keys() {
                    "On SIGTERM, in-flight requests get this long to finish."),
       BOOL_KEY("http", "access_log", http.access_log, "One JSON line per request on stderr."),
       KeySpec{"http", "trusted_proxies", Kind::string_list, 0, 0,
-              "Proxy addresses whose X-Forwarded-For names the client (for throttling and session ip).",
+              "Proxies whose X-Forwarded-For names the client (for throttling and session ip): addresses or CIDR "
+              "blocks, like [\"127.0.0.1\", \"172.16.0.0/12\", \"fd00::/8\"].",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
                 for (const auto& a : v)
-                  if (canonical_ip(a).empty()) return invalid("must list IP addresses like \"127.0.0.1\" (\"" + a + "\" is not one)");
+                  if (auto n = IpNetwork::parse(a); !n)
+                    return invalid("must list IP addresses or CIDR blocks; " +
+                                   std::string(n.error().text()));
                 c.http.trusted_proxies = v;
                 return {};
               },
@@ -395,8 +413,8 @@ Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
     }
     case Kind::boolean:
       if (auto* b = std::get_if<bool>(&raw)) return Typed{*b};
-      if (text && (*text == "true" || *text == "1")) return Typed{true};
-      if (text && (*text == "false" || *text == "0")) return Typed{false};
+      if (text && (iequals_ascii(*text, "true") || *text == "1")) return Typed{true};
+      if (text && (iequals_ascii(*text, "false") || *text == "0")) return Typed{false};
       return invalid("must be true or false");
     case Kind::duration: {
       if (!text) return invalid("must be a duration string like \"15m\"");
@@ -453,7 +471,11 @@ Result<void> finish(Config& c) {
   if (c.store.redis_wait_replicas > 0 && !c.store.sessions.starts_with("redis://"))
     return invalid("Config key store.redis_wait_replicas applies to a redis:// store.sessions only (0 elsewhere).");
   if (c.jwt.keys.empty()) c.jwt.keys = c.data_dir + "/keys.jwks.json";
-  if (c.jwt.issuer.empty()) c.jwt.issuer = c.public_url;
+  if (c.public_url.empty()) {
+    c.public_url = derive_public_url(c.listen);
+    c.public_url_derived = true;
+  }
+  if (c.jwt.issuer.empty()) c.jwt.issuer = c.public_url_derived ? std::string(kDefaultIssuer) : c.public_url;
   // Why: an identity token must not be usable as an access token to cloakroom itself.
   for (const auto& a : c.jwt.audience)
     if (a == c.forward_auth.identity_audience)
@@ -626,7 +648,7 @@ std::string config_example_toml() {
       "# cloakroom configuration: every key, commented out at its default (generated from the\n"
       "# program's own key table; docs/configuration.md explains each). Uncomment what you change.\n"
       "# Each key can also be set as CLOAKROOM_<SECTION>_<KEY> in the environment, which wins over\n"
-      "# this file; the flags (--listen, --data-dir) win over both. Check a change with\n"
+      "# this file; the flags (--listen, --data-dir, serve --public-url) win over both. Check with\n"
       "# `cloakroom config check --config FILE` before restarting.\n"
       "# Durations: \"500ms\", \"30s\", \"15m\", \"12h\", \"7d\".\n";
   std::string_view section = "\x01";  // no section has this name: the first key opens one

@@ -65,7 +65,11 @@ struct ThrottleConfig {
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./cloakroom-data";
-  std::string public_url = "http://127.0.0.1:8080";
+  // The origin browsers reach cloakroom at. Not set: load_config derives it
+  // from `listen` (config/public_url.h) and sets public_url_derived; the
+  // server then puts in the port it bound for a listen port of 0.
+  std::string public_url;
+  bool public_url_derived = false;
   struct {
     std::string users;     // default derived from data_dir
     std::string sessions;
@@ -89,7 +93,7 @@ struct Config {
   struct {
     std::string keys;        // default derived from data_dir
     std::string signing_kid;
-    std::string issuer;      // default public_url
+    std::string issuer;      // default public_url when set, else kDefaultIssuer
     std::vector<std::string> audience{"cloakroom"};
     Millis access_ttl{15 * 60'000};
     Millis refresh_ttl{30LL * 86'400'000};
@@ -123,6 +127,11 @@ struct Config {
     Millis users_max_staleness{300'000};  // the same for a users' feed on its own backend
   } feed;
 };
+
+// jwt.issuer when neither it nor public_url is set. Fixed rather than
+// derived from `listen`, so every process and CLI command (and a server
+// moved to another port) agree on the issuer of the same tokens.
+inline constexpr std::string_view kDefaultIssuer = "http://127.0.0.1:8080";
 
 // The maximum password length the SPEC fixes (bytes).
 inline constexpr std::size_t kPasswordMax = 1024;

@@ -4,13 +4,13 @@
 
 namespace cloakroom::http {
 
-TrustedProxies::TrustedProxies(std::vector<std::string> addresses) {
-  for (const auto& a : addresses)
-    if (auto c = canonical_ip(a); !c.empty()) trusted_.push_back(c);
+TrustedProxies::TrustedProxies(const std::vector<std::string>& networks) {
+  for (const auto& n : networks)
+    if (auto parsed = IpNetwork::parse(n)) trusted_.push_back(*parsed);
 }
 
 bool TrustedProxies::trusted(std::string_view ip) const {
-  return std::find(trusted_.begin(), trusted_.end(), ip) != trusted_.end();
+  return std::any_of(trusted_.begin(), trusted_.end(), [&](const IpNetwork& n) { return n.contains(ip); });
 }
 
 std::string TrustedProxies::client_address(std::string_view peer, std::string_view forwarded_for) const {

@@ -241,8 +241,11 @@ struct Server::Impl {
       c.stream.close();
       co_return false;
     }
-    if (reader.progress() == Progress::failed)
-      co_return co_await refuse(w, c, reader, router.unmatched_route(), started, "");
+    if (reader.progress() == Progress::failed) {
+      // A refusal gets an id too: it is the answer a client most needs to report.
+      const std::string failed_id = request_id_for(w, reader);
+      co_return co_await refuse(w, c, reader, router.unmatched_route(), started, failed_id);
+    }
 
     std::string_view target = reader.target();
     std::string_view path = target.substr(0, target.find('?'));
@@ -472,7 +475,7 @@ Result<void> Server::bind(const std::string& listen) {
     probe.open(impl_->endpoint.protocol(), ec);
     if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) probe.bind(impl_->endpoint, ec);
-    if (ec) return Error{ErrorCode::config_invalid, "Cannot listen on " + listen + ": " + ec.message() + "."};
+    if (ec) return Error{ErrorCode::io_error, "Cannot listen on " + listen + ": " + ec.message() + "."};
   }
 
   int threads = impl_->config.threads > 0 ? impl_->config.threads
@@ -493,7 +496,7 @@ Result<void> Server::bind(const std::string& listen) {
     }
     if (!ec) a.bind(impl_->endpoint, ec);
     if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Error{ErrorCode::config_invalid, "Cannot listen on " + listen + ": " + ec.message() + "."};
+    if (ec) return Error{ErrorCode::io_error, "Cannot listen on " + listen + ": " + ec.message() + "."};
     // Port 0: every later acceptor must share the port the first one got.
     if (i == 0) impl_->endpoint = a.local_endpoint();
     impl_->workers.push_back(std::move(w));

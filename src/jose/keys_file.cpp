@@ -25,6 +25,11 @@ Error where_error(const std::string& where, const std::string& why) {
 
 Error key_error(const std::string& path, const std::string& why) { return where_error("keys file " + path, why); }
 
+// The file system failed us, not the configuration (the CLI exits 1, not 2).
+Error key_io_error(const std::string& path, const std::string& why) {
+  return Error{ErrorCode::io_error, "The keys file " + path + " " + why + "."};
+}
+
 }  // namespace
 
 Result<void> check_signer(const KeySet& keys, const std::string& where) {
@@ -61,7 +66,7 @@ Result<KeySet> parse_signing_keys(std::string_view text, const std::string& sign
 
 Result<KeySet> load_keys(const std::string& path, const std::string& signing_kid) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return key_error(path, "cannot be read");
+  if (!in) return key_io_error(path, "cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_keys(ss.str(), signing_kid, "keys file " + path);
@@ -84,7 +89,7 @@ Result<KeySet> load_or_create_keys(const std::string& path, const std::string& s
   if (std::filesystem::exists(path, ec)) return load_signing_keys(path, signing_kid);
   if (!signing_kid.empty()) return key_error(path, "does not exist, so jwt.signing_kid cannot name a key in it");
   auto key = Jwk::generate(Alg::ES256);
-  if (!key) return key_error(path, "could not be created (key generation failed)");
+  if (!key) return key_io_error(path, "could not be created (key generation failed)");
   KeySet keys({*key});
   auto written = write_keys(path, keys, /*replace=*/false);
   if (!written) return written.error();
@@ -108,7 +113,7 @@ Result<bool> write_keys(const std::string& path, const KeySet& keys, bool replac
   static std::atomic<unsigned> counter{0};
   const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return key_error(path, std::string("cannot be written: ") + std::strerror(errno));
+  if (fd < 0) return key_io_error(path, std::string("cannot be written: ") + std::strerror(errno));
   std::string text = keys.to_jwks(true) + "\n";
   bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
@@ -118,7 +123,7 @@ Result<bool> write_keys(const std::string& path, const KeySet& keys, bool replac
   ::unlink(tmp.c_str());  // after a rename it is gone already; after a link, path keeps the file
   if (placed) return true;
   if (ok && !replace && error == EEXIST) return false;
-  return key_error(path, std::string("cannot be written: ") + std::strerror(error));
+  return key_io_error(path, std::string("cannot be written: ") + std::strerror(error));
 }
 
 }  // namespace
@@ -138,7 +143,7 @@ Result<KeySet> update_keys(const std::string& path, const std::string& signing_k
                            const std::function<Result<KeySet>(const KeySet&)>& change) {
   const std::string lock_path = path + ".lock";
   int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0) return key_error(path, std::string("cannot be locked: ") + std::strerror(errno));
+  if (lock < 0) return key_io_error(path, std::string("cannot be locked: ") + std::strerror(errno));
   // Released by close(), on every return below.
   struct Closer {
     int fd;
@@ -146,7 +151,7 @@ Result<KeySet> update_keys(const std::string& path, const std::string& signing_k
   } closer{lock};
   // Why no timeout: the holder is another `cloakroom key` command, which
   // keeps the lock for a read and a write, never across its waits.
-  if (::flock(lock, LOCK_EX) != 0) return key_error(path, std::string("cannot be locked: ") + std::strerror(errno));
+  if (::flock(lock, LOCK_EX) != 0) return key_io_error(path, std::string("cannot be locked: ") + std::strerror(errno));
   auto stored = load_signing_keys(path, signing_kid);
   if (!stored) return stored.error();
   auto next = change(*stored);

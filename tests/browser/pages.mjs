@@ -122,6 +122,19 @@ try {
   await pageA.goto(BASE + "/account");
   await pageA.waitForURL(/\/login\?rd=/);
 
+  step("opened as localhost (public_url names 127.0.0.1), the form signs in and / leads to the account");
+  const LOCAL = BASE.replace("://127.0.0.1:", "://localhost:");
+  const c = await browser.newContext({ viewport: { width: 900, height: 700 } });
+  const pageC = await c.newPage();
+  watch(pageC);
+  await pageC.goto(LOCAL + "/login");
+  await signIn(pageC, "alice", "correct horse battery");
+  await pageC.waitForURL(LOCAL + "/account");
+  await sessionRows(pageC).first().waitFor();
+  await pageC.goto(LOCAL + "/");
+  await pageC.waitForURL(LOCAL + "/account");
+  await sessionRows(pageC).first().waitFor();
+
   assert.deepEqual(cspViolations, []);
   console.log("browser tests passed");
 } finally {

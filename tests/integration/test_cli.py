@@ -98,6 +98,26 @@ class CliTest(unittest.TestCase):
         self.assertIn("listen", r.stderr)
         self.assert_one_sentence(self.cli("serve", "--config", "/nonexistent.toml"), 2)
 
+    def test_a_signing_kid_naming_no_key_is_a_config_error(self):
+        """jwt.signing_kid naming no key stops serve and token mint with exit 2 and one sentence, like
+        every other config error (serve used to exit 1)."""
+        self.cli("user", "add", "alice", "--password-stdin", stdin="correct horse\n")
+        self.assertEqual(self.cli("key", "list").returncode, 0)  # creates the keys file
+        keys = os.path.join(self.data, "keys.jwks.json")
+        for args in (["serve", "--listen", "127.0.0.1:0"], ["token", "mint", "--sub", "alice"]):
+            with self.subTest(command=args[0]):
+                r = self.cli(*args, env={"CLOAKROOM_JWT_SIGNING_KID": "nope"})
+                self.assert_one_sentence(r, 2)
+                self.assertEqual(r.stderr.strip(),
+                                 f'cloakroom: The keys file {keys} has no key with kid "nope" (jwt.signing_kid).')
+
+    def test_public_url_flag_is_checked_like_the_key(self):
+        """--public-url is serve's; a value that is no origin exits 2 naming the flag."""
+        r = self.cli("serve", "--public-url", "auth.example.com")
+        self.assert_one_sentence(r, 2)
+        self.assertIn("Config key public_url (flag --public-url) must be an http:// or https:// URL", r.stderr)
+        self.assert_one_sentence(self.cli("user", "list", "--public-url", "https://x"), 2)  # not a user option
+
     def test_port_in_use_is_one_sentence(self):
         """A port another server already listens on exits 1 with one sentence (no silent port sharing)."""
         with CloakroomServer() as srv:

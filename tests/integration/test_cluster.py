@@ -28,7 +28,6 @@ from postgres_server import PostgresServer
 from redis_server import RedisServer
 from test_multi_process import check, poll_until_refused
 
-PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
 PASSWORD = "correct horse"
 STALENESS = 1.0        # feed.max_staleness here: an outage is refused from memory at most this long
 HEARTBEAT_EXPIRY = 1.5  # FeedFollower::kHeartbeatExpiry
@@ -168,7 +167,7 @@ class ClusterTestCase(unittest.TestCase):
         return body
 
     def logout(self, srv, headers):
-        return srv.request("POST", "/auth/logout", headers=dict(headers, Origin=PUBLIC))
+        return srv.request("POST", "/auth/logout", headers=dict(headers, Origin=srv.public_url))
 
     def assert_refused_everywhere(self, headers, reason, what):
         """Polls every live node until it refuses `headers` (bounded); returns {node: ms it took}."""

@@ -1,6 +1,7 @@
 """Bad input at the HTTP layer: each gets a clear error, and the server keeps serving others."""
 import os
 import resource
+import re
 import select
 import socket
 import subprocess
@@ -235,6 +236,26 @@ class HttpLimitsTest(unittest.TestCase):
         _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "a\"b{}"})
         self.assertNotEqual(h["x-request-id"], "a\"b{}")
         self.assertTrue(h["x-request-id"])
+        _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "a" * 65})  # over 64: ours instead
+        self.assertRegex(h["x-request-id"], r"^[A-Za-z0-9_-]+-[0-9a-f]+$")
+
+    def test_every_refusal_has_a_request_id(self):
+        """404s and the request reader's own refusals (400, 431) carry X-Request-ID too: a caller's
+        valid one when the reader got as far as reading it, else one of ours."""
+        _, h, _ = self.srv.request("GET", "/nope", headers={"X-Request-ID": "lost-1"})
+        self.assertEqual(h["x-request-id"], "lost-1")
+        generated = re.compile(rb"\r\nX-Request-ID: [A-Za-z0-9_-]+-[0-9a-f]+\r\n")
+        for raw, status in [(b"\x16\x03\x01 hello\r\n\r\n", b"400"),
+                            (b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 8000 + b"\r\n\r\n", b"431"),
+                            (b"GET /healthz HTTP/1.1\r\nX-Request-ID: x\r\n\r\n", b"400")]:  # Host missing
+            with self.subTest(raw=raw[:30], status=status):
+                out = self.srv.raw(raw)
+                self.assertTrue(out.startswith(b"HTTP/1.1 " + status), out[:200])
+                head = out.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+                if b"X-Request-ID: x" in raw:
+                    self.assertIn(b"\r\nX-Request-ID: x\r\n", head)  # the header was read: the caller's id
+                else:
+                    self.assertRegex(head, generated)
 
     # -- the review's findings: nothing a client sends ends the process ------
 

@@ -12,7 +12,7 @@ from cloakroom_server import CloakroomServer, eventually, run_cli
 HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP = os.path.join(HERE, "..", "interop")
 ALGS = ["HS256", "HS384", "HS512", "RS256", "PS256", "ES256", "EdDSA"]
-ISSUER = "http://127.0.0.1:8080"  # default public_url = default issuer
+ISSUER = "http://127.0.0.1:8080"  # the default issuer (fixed while public_url is not set)
 AUDIENCE = "cloakroom"
 
 

@@ -10,7 +10,6 @@ import unittest
 from cloakroom_server import CloakroomServer, eventually, run_cli
 from redis_server import RedisServer
 
-PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
 STALENESS = "1s"
 
 
@@ -47,7 +46,7 @@ class RedisScaleOutTest(unittest.TestCase):
         within a bounded poll (the feed entry written by the same script)."""
         cookie = self.cookie(self.a)
         self.assertEqual(self.verify(self.b, cookie)[0], 200)
-        status, _, _ = self.a.request("POST", "/auth/logout", headers={"Cookie": cookie, "Origin": PUBLIC})
+        status, _, _ = self.a.request("POST", "/auth/logout", headers={"Cookie": cookie, "Origin": self.a.public_url})
         self.assertEqual(status, 200)
         self.assertTrue(eventually(lambda: self.verify(self.b, cookie)[0] == 401, timeout=2.0))
         self.assertEqual(self.verify(self.a, cookie)[0], 401)
@@ -158,7 +157,7 @@ class RedisReplicaWaitTest(unittest.TestCase):
         status, headers, body = self.a.login("alice", "correct horse")
         self.assertEqual(status, 200, body)
         cookie = headers["set-cookie"].split(";", 1)[0]
-        status, _, _ = self.a.request("POST", "/auth/logout", headers={"Cookie": cookie, "Origin": PUBLIC})
+        status, _, _ = self.a.request("POST", "/auth/logout", headers={"Cookie": cookie, "Origin": self.a.public_url})
         self.assertEqual(status, 200)
         return cookie.split("=", 1)[1].split(".", 1)[0], cookie
 

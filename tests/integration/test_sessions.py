@@ -7,7 +7,7 @@ import unittest
 
 from cloakroom_server import CloakroomServer, ServerTestCase, eventually, run_cli
 
-PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
+SAME_ORIGIN = object()  # post(): the server's own public_url as Origin
 
 
 def sid_from(headers):
@@ -34,8 +34,10 @@ class SessionTestCase(ServerTestCase):
             h["X-Session-ID"] = header
         return self.srv.request("GET", "/auth/me", headers=h)
 
-    def post(self, path, cookie, origin=PUBLIC, extra=None):
+    def post(self, path, cookie, origin=SAME_ORIGIN, extra=None):
         h = {"Cookie": "__Host-sid=" + cookie}
+        if origin is SAME_ORIGIN:
+            origin = self.srv.public_url
         if origin:
             h["Origin"] = origin
         h.update(extra or {})
@@ -138,12 +140,12 @@ class CookieSessionTest(SessionTestCase):
         self.assertNotIn(a1.split(".")[1], str(sessions))  # the secret is never listed
         # Someone else's session and unknown ids are 404.
         self.assertEqual(self.srv.request("DELETE", "/auth/sessions/" + b_body["session"]["id"],
-                                          headers={"Cookie": "__Host-sid=" + a1, "Origin": PUBLIC})[0], 404)
+                                          headers={"Cookie": "__Host-sid=" + a1, "Origin": self.srv.public_url})[0], 404)
         self.assertEqual(self.srv.request("DELETE", "/auth/sessions/nope",
-                                          headers={"Cookie": "__Host-sid=" + a1, "Origin": PUBLIC})[0], 404)
+                                          headers={"Cookie": "__Host-sid=" + a1, "Origin": self.srv.public_url})[0], 404)
         self.assertEqual(self.me(cookie=b1)[0], 200)
         status, _, _ = self.srv.request("DELETE", "/auth/sessions/" + a2_id,
-                                        headers={"Cookie": "__Host-sid=" + a1, "Origin": PUBLIC})
+                                        headers={"Cookie": "__Host-sid=" + a1, "Origin": self.srv.public_url})
         self.assertEqual(status, 200)
         self.assertEqual(len(self.srv.request("GET", "/auth/sessions", headers={"Cookie": "__Host-sid=" + a1})[2]), 1)
 
@@ -151,7 +153,7 @@ class CookieSessionTest(SessionTestCase):
         """Deleting the session in use also expires the cookie."""
         sid, body = self.cookie_login()
         status, headers, _ = self.srv.request("DELETE", "/auth/sessions/" + body["session"]["id"],
-                                              headers={"Cookie": "__Host-sid=" + sid, "Origin": PUBLIC})
+                                              headers={"Cookie": "__Host-sid=" + sid, "Origin": self.srv.public_url})
         self.assertEqual(status, 200)
         self.assertIn("Max-Age=0", headers["set-cookie"])
         self.assertEqual(self.me(cookie=sid)[0], 401)
@@ -192,7 +194,7 @@ class CsrfTest(SessionTestCase):
         status, _, _ = self.post("/auth/logout", sid, origin=None, extra={"Sec-Fetch-Site": "same-origin"})
         self.assertEqual(status, 200)
         sid, _ = self.cookie_login()
-        self.assertEqual(self.post("/auth/logout", sid, origin=PUBLIC)[0], 200)
+        self.assertEqual(self.post("/auth/logout", sid, origin=self.srv.public_url)[0], 200)
 
     def test_login_from_a_foreign_origin_is_refused(self):
         """Login CSRF: a browser login posted from another origin is refused."""
@@ -374,7 +376,7 @@ class DurabilityTest(SessionTestCase):
         b, _ = self.cookie_login("bob", "battery staple")
         b2, b2_body = self.cookie_login("bob", "battery staple")
         self.assertEqual(self.srv.request("DELETE", "/auth/sessions/" + a_body["session"]["id"],
-                                          headers={"Cookie": "__Host-sid=" + a2, "Origin": PUBLIC})[0], 200)
+                                          headers={"Cookie": "__Host-sid=" + a2, "Origin": self.srv.public_url})[0], 200)
         self.assertEqual(self.post("/auth/logout-all", a2)[0], 200)
         self.assertEqual(run_cli(["session", "revoke", b2_body["session"]["id"]], self.srv.data_dir).returncode, 0)
         self.srv.kill9()
@@ -437,7 +439,7 @@ class SharedStoreTest(unittest.TestCase):
                 self.assertEqual(b.metric("cloakroom_session_cache_misses_total"), 1)
                 self.assertEqual(b.request("GET", "/auth/me", headers=cookie)[0], 200)
                 self.assertEqual(b.metric("cloakroom_session_cache_hits_total"), 1)
-                self.assertEqual(b.request("POST", "/auth/logout", headers=dict(cookie, Origin=PUBLIC))[0], 200)
+                self.assertEqual(b.request("POST", "/auth/logout", headers=dict(cookie, Origin=b.public_url))[0], 200)
                 self.assertTrue(eventually(lambda: a.request("GET", "/auth/me", headers=cookie)[0] == 401))
 
 

@@ -173,7 +173,8 @@ class SharedKeysTest(unittest.TestCase):
 
     def test_a_node_without_or_with_another_kek_refuses_to_start(self):
         """Once a key set is stored, a node without the key-encryption key, or with another one,
-        exits 1 with one sentence, and the stored set is untouched (no set of its own)."""
+        exits 2 with one sentence like any configuration error (and like `key list`), and the stored
+        set is untouched (no set of its own)."""
         (a,) = self.start_nodes(1)
         before = self.stored()
         data = os.path.join(self.scratch.name, "late")
@@ -191,7 +192,7 @@ class SharedKeysTest(unittest.TestCase):
             with self.subTest(kek="none" if kek is None else "another"):
                 run_env = dict(env, **({"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": kek} if kek else {}))
                 r = run_cli(["serve", "--listen", "127.0.0.1:0"], data, env=run_env)
-                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertEqual(r.stderr.strip().splitlines()[-1], sentence)
                 self.assertNotIn(KEK_TEXT, r.stderr)
                 self.assertEqual(self.stored(), before)

@@ -34,7 +34,7 @@ class StoreLockTest(ServerTestCase):
     def test_held_write_lock_stalls_nothing_but_writes(self):
         alice = self.cookie()
         spare = self.cookie("bob", "battery staple")
-        origin = {"Origin": "http://127.0.0.1:8080"}
+        origin = {"Origin": self.srv.public_url}
         holder = sqlite3.connect(os.path.join(self.srv.data_dir, "cloakroom.db"), isolation_level=None, timeout=0)
         holder.execute("BEGIN IMMEDIATE")  # the write lock, as `sqlite3 cloakroom.db` + BEGIN IMMEDIATE would
         try:
@@ -88,7 +88,7 @@ class StoreLockTest(ServerTestCase):
         session = self.cookie()
         _, _, tokens = self.srv.login("bob", "battery staple", mode="token", transport="body")
         bearer = {"Authorization": "Bearer " + tokens["access_token"]}
-        cookie = {"Cookie": session, "Origin": "http://127.0.0.1:8080"}
+        cookie = {"Cookie": session, "Origin": self.srv.public_url}
         sid = session.split("=", 1)[1].split(".", 1)[0]
         holder = sqlite3.connect(os.path.join(self.srv.data_dir, "cloakroom.db"), isolation_level=None, timeout=0)
         holder.execute("BEGIN IMMEDIATE")

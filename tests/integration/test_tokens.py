@@ -12,7 +12,6 @@ import unittest
 
 from cloakroom_server import ServerTestCase, eventually, run_cli
 
-PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
 REFRESH_RE = r"[A-Za-z0-9_-]{22}\.(0|[1-9][0-9]*)\.[A-Za-z0-9_-]{43}"
 
 
@@ -252,7 +251,7 @@ class RefreshTest(TokenTestCase):
                 h["Origin"] = origin
             s, _, b = self.srv.request("POST", "/auth/refresh", headers=h)
             self.assertEqual((s, b["error"]), (403, "csrf_rejected"))
-        s, headers, body = self.srv.request("POST", "/auth/refresh", headers={"Cookie": "__Secure-rt=" + rt, "Origin": PUBLIC})
+        s, headers, body = self.srv.request("POST", "/auth/refresh", headers={"Cookie": "__Secure-rt=" + rt, "Origin": self.srv.public_url})
         self.assertEqual(s, 200, body)
         c = cookies(headers)
         self.assertNotEqual(c["__Secure-rt"][0], rt)
@@ -263,7 +262,7 @@ class RefreshTest(TokenTestCase):
                                    headers={"Cookie": "__Secure-rt=" + c["__Secure-rt"][0], "Sec-Fetch-Site": "same-origin"})
         self.assertEqual(s, 200)
         s, headers, body = self.srv.request("POST", "/auth/refresh",
-                                            headers={"Cookie": "__Secure-rt=" + "A" * 22 + ".0." + "B" * 43, "Origin": PUBLIC})
+                                            headers={"Cookie": "__Secure-rt=" + "A" * 22 + ".0." + "B" * 43, "Origin": self.srv.public_url})
         self.assertEqual((s, body["error"]), (401, "invalid_refresh_token"))
         self.assertIn("__Secure-rt=; Path=/auth/refresh; Max-Age=0", headers["set-cookie"])
         self.assertIn("__Host-at=; Path=/; Max-Age=0", headers["set-cookie"])
@@ -364,7 +363,7 @@ class RevocationTest(TokenTestCase):
         at = cookies(headers)["__Host-at"][0]
         s, _, b = self.srv.request("POST", "/auth/logout", headers={"Cookie": "__Host-at=" + at})
         self.assertEqual((s, b["error"]), (403, "csrf_rejected"))
-        s, headers, _ = self.srv.request("POST", "/auth/logout", headers={"Cookie": "__Host-at=" + at, "Origin": PUBLIC})
+        s, headers, _ = self.srv.request("POST", "/auth/logout", headers={"Cookie": "__Host-at=" + at, "Origin": self.srv.public_url})
         self.assertEqual(s, 200)
         c = cookies(headers)
         self.assertEqual(set(c), {"__Host-at", "__Secure-rt"})

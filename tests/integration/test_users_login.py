@@ -137,7 +137,8 @@ class RegistrationClosedTest(unittest.TestCase):
 class TimingTest(unittest.TestCase):
     def test_unknown_user_costs_a_hash_like_a_wrong_password(self):
         """At OWASP parameters an unknown user takes about as long as a wrong password (dummy hash).
-        Without the dummy hash the ratio would be about 100x, so the margin is wide."""
+        Without the dummy hash the ratio would be about 100x, so the margin (3x either way) is wide
+        enough for a loaded machine and still catches a missing hash."""
         with CloakroomServer(fast_hashing=False, env={"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "1000",
                                                       "CLOAKROOM_THROTTLE_PER_ACCOUNT": "1000",
                                                       "CLOAKROOM_THROTTLE_PER_IP": "1000"}) as srv:
@@ -155,8 +156,8 @@ class TimingTest(unittest.TestCase):
                 for username in samples:
                     samples[username].append(timed(username))
             known, unknown = (statistics.median(samples[u]) for u in ("timed", "no-such-user"))
-            self.assertGreater(unknown, known * 0.5, (known, unknown))
-            self.assertLess(unknown, known * 2.0, (known, unknown))
+            self.assertGreater(unknown, known / 3, (known, unknown))
+            self.assertLess(unknown, known * 3, (known, unknown))
 
 
 class ThrottleTest(unittest.TestCase):

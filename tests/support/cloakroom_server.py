@@ -4,7 +4,9 @@
         status, headers, body = srv.request("POST", "/auth/register", {"username": "a", "password": "pw123456"})
 
 The server gets `--listen 127.0.0.1:0` and reports the port it bound in its
-"listening" log line, so there is no race for a free port. It is stopped by
+"listening" log line, so there is no race for a free port. With no public_url
+set, that line also names the public_url derived from the bound port
+(`srv.public_url`, the Origin a browser on this machine sends). It is stopped by
 its pid (SIGTERM, then SIGKILL). Stderr lines are kept in `srv.log_lines`.
 """
 import http.client
@@ -67,6 +69,7 @@ class CloakroomServer:
         self.proc = None
         self.log_lines = []
         self.port = None
+        self.public_url = None  # from the "listening" line
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -80,7 +83,9 @@ class CloakroomServer:
             for line in self.proc.stderr:
                 self.log_lines.append(line.rstrip("\n"))
                 if '"event":"listening"' in line:
-                    self.port = int(json.loads(line)["address"].rsplit(":", 1)[1])
+                    listening_line = json.loads(line)
+                    self.port = int(listening_line["address"].rsplit(":", 1)[1])
+                    self.public_url = listening_line["public_url"]
                     listening.set()
 
         self._pump = threading.Thread(target=pump, daemon=True)

@@ -35,11 +35,11 @@ TEST(CsrfGuard, CookiePostNeedsMatchingOrigin) {
 TEST(CsrfGuard, RefusalsSayWhyAndWhatWasExpected) {
   CsrfGuard g("http://127.0.0.1:8080", metrics);
   ::testing::internal::CaptureStderr();
-  auto foreign = g.check(request("POST", {{"Origin", "http://localhost:8080"}}), kCookie);
+  auto foreign = g.check(request("POST", {{"Origin", "http://localhost:9090"}}), kCookie);
   std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().reason, "origin_foreign");
-  EXPECT_NE(log.find(R"("event":"csrf_refused","reason":"origin_foreign","origin":"http://localhost:8080")"),
+  EXPECT_NE(log.find(R"("event":"csrf_refused","reason":"origin_foreign","origin":"http://localhost:9090")"),
             std::string::npos) << log;
   EXPECT_NE(log.find(R"("expected":"http://127.0.0.1:8080")"), std::string::npos) << log;
   EXPECT_EQ(g.check(request("POST", {}), kCookie).error().reason, "origin_missing");
@@ -95,6 +95,75 @@ TEST(CsrfGuard, DefaultPortsCaseAndIpv6) {
   EXPECT_FALSE(ok(v6, "http://[::g]:8080"));
   CsrfGuard broken("https://auth.example.com/path", metrics);
   EXPECT_FALSE(ok(broken, "https://auth.example.com"));
+}
+
+// The issue: with public_url http://127.0.0.1:P, a browser that opened
+// http://localhost:P got 403 at sign-in. A loopback public_url now accepts
+// every loopback name at the same scheme and port, for cookie checks and
+// for login alike; another port or scheme is still refused.
+TEST(CsrfGuard, LoopbackPublicUrlAcceptsLoopbackAliases) {
+  for (std::string_view public_url : {"http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"}) {
+    CsrfGuard g{std::string(public_url), metrics};
+    for (std::string_view alias : {"http://127.0.0.1:8080", "http://localhost:8080", "http://LOCALHOST:8080",
+                                   "http://[::1]:8080", "http://127.0.0.2:8080", "http://127.255.0.1:8080"}) {
+      EXPECT_TRUE(g.check(request("POST", {{"Origin", alias}}), kCookie)) << public_url << " " << alias;
+      EXPECT_TRUE(g.check_foreign_origin(request("POST", {{"Origin", alias}}))) << public_url << " " << alias;
+    }
+    for (std::string_view other : {"http://localhost:8081", "https://localhost:8080", "http://localhost",
+                                   "http://128.0.0.1:8080", "http://localhost.evil.example:8080",
+                                   "http://x.localhost:8080", "http://[::2]:8080", "http://0.0.0.0:8080",
+                                   "http://192.168.1.5:8080"}) {
+      auto r = g.check(request("POST", {{"Origin", other}}), kCookie);
+      ASSERT_FALSE(r) << public_url << " " << other;
+      EXPECT_EQ(r.error().reason, "origin_foreign") << public_url << " " << other;
+      EXPECT_EQ(g.check_foreign_origin(request("POST", {{"Origin", other}})).error().reason, "origin_foreign");
+    }
+  }
+}
+
+// Never loosened for a public_url elsewhere: a loopback Origin is foreign
+// to https://auth.example.com, whatever its port, and so is a loopback
+// Origin to a public_url that names a LAN address.
+TEST(CsrfGuard, NonLoopbackPublicUrlHasNoAliases) {
+  CsrfGuard g("https://auth.example.com", metrics);
+  CsrfGuard lan("http://192.168.1.5:8080", metrics);
+  for (std::string_view loopback : {"https://localhost", "https://localhost:443", "https://127.0.0.1", "https://[::1]"})
+    EXPECT_EQ(g.check_foreign_origin(request("POST", {{"Origin", loopback}})).error().reason, "origin_foreign")
+        << loopback;
+  for (std::string_view loopback : {"http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080"})
+    EXPECT_EQ(lan.check(request("POST", {{"Origin", loopback}}), kCookie).error().reason, "origin_foreign")
+        << loopback;
+}
+
+// The startup sentence: said when browsers that open the listener would be
+// refused at sign-in, silent for the usual proxy setup and when the two agree.
+TEST(PublicUrlWarning, SaysWhenBrowsersAtTheListenerWouldBeRefused) {
+  // The issue's setup, had public_url been set: 8080 named, 19200 served.
+  EXPECT_EQ(public_url_warning("http://127.0.0.1:8080", false, "127.0.0.1:19200"),
+            "public_url http://127.0.0.1:8080 names this listener's host with port 8080, but cloakroom serves plain "
+            "HTTP on 127.0.0.1:19200: browsers that open http://127.0.0.1:19200 have sign-in refused. Unless a proxy "
+            "or port mapping serves public_url, set public_url to http://127.0.0.1:19200.");
+  EXPECT_TRUE(public_url_warning("http://localhost:8080", false, "[::1]:19200"));
+  EXPECT_TRUE(public_url_warning("http://127.0.0.1:8080", false, "0.0.0.0:19200"));  // a wildcard includes loopback
+  EXPECT_TRUE(public_url_warning("https://127.0.0.1:8080", false, "127.0.0.1:8080"));  // we speak plain HTTP
+  EXPECT_TRUE(public_url_warning("http://192.0.2.10:9090", false, "192.0.2.10:8080"));
+  EXPECT_EQ(public_url_warning("http://127.0.0.1:8080", false, "192.0.2.10:8080"),
+            "public_url http://127.0.0.1:8080 names this machine only, but cloakroom listens on 192.0.2.10:8080: "
+            "browsers on other machines have sign-in refused; set public_url to the address they use "
+            "(http://192.0.2.10:8080 if they connect directly).");
+  // Derived from a wildcard: only this machine's browsers pass, so say so.
+  EXPECT_EQ(public_url_warning("http://127.0.0.1:8080", true, "0.0.0.0:8080"),
+            "cloakroom listens on every interface (0.0.0.0:8080) but public_url is not set, so it is "
+            "http://127.0.0.1:8080 and only browsers on this machine can sign in; set public_url (or --public-url) to "
+            "the address browsers use.");
+  EXPECT_TRUE(public_url_warning("http://127.0.0.1:8080", true, "[::]:8080"));
+  // Silent: derived from one address, agreeing, or a proxy in front.
+  EXPECT_EQ(public_url_warning("http://127.0.0.1:41234", true, "127.0.0.1:41234"), std::nullopt);
+  EXPECT_EQ(public_url_warning("http://localhost:8080", false, "127.0.0.1:8080"), std::nullopt);
+  EXPECT_EQ(public_url_warning("http://127.0.0.1:8080", false, "0.0.0.0:8080"), std::nullopt);
+  EXPECT_EQ(public_url_warning("https://auth.example.com", false, "127.0.0.1:8080"), std::nullopt);
+  EXPECT_EQ(public_url_warning("https://auth.example.com", false, "0.0.0.0:8080"), std::nullopt);
+  EXPECT_EQ(public_url_warning("http://192.0.2.10:8080", false, "0.0.0.0:8080"), std::nullopt);
 }
 
 // parse_origin yields scheme, lower-case host and effective port.

@@ -27,6 +27,8 @@ TEST(Config, DefaultsMatchSpec) {
   EXPECT_EQ(c->store.users, "sqlite://./cloakroom-data/cloakroom.db");
   EXPECT_EQ(c->jwt.keys, "./cloakroom-data/keys.jwks.json");
   EXPECT_EQ(c->jwt.issuer, "http://127.0.0.1:8080");
+  EXPECT_EQ(c->public_url, "http://127.0.0.1:8080");  // derived from listen
+  EXPECT_TRUE(c->public_url_derived);
   EXPECT_EQ(c->session.idle_timeout, std::chrono::minutes(30));
   EXPECT_EQ(c->jwt.audience, std::vector<std::string>{"cloakroom"});
   EXPECT_EQ(c->auth.password_min, 8u);
@@ -121,9 +123,11 @@ TEST(Config, BadValuesAreNamed) {
                            Case{"[session]\nidle_timeout = \"5 minutes\"", "session.idle_timeout"},
                            Case{"[session]\nidle_timeout = \"0s\"", "session.idle_timeout"},
                            Case{"[session]\ncache_entries = 999", "session.cache_entries"},
-                           Case{"[cookie]\nsame_site = \"lax\"", "cookie.same_site"},
+                           Case{"[cookie]\nsame_site = \"laxx\"", "cookie.same_site"},
                            Case{"public_url = \"ftp://x\"", "public_url"},
                            Case{"public_url = \"https://x/path\"", "public_url"},
+                           Case{"public_url = \"https://x//\"", "public_url"},
+                           Case{"public_url = \"https://x/?q\"", "public_url"},
                            Case{"[store]\nusers = \"redis://localhost\"", "store.users"},
                            Case{"[jwt]\naudience = []", "jwt.audience"},
                            Case{"[jwt]\nrefresh_grace = \"6m\"", "jwt.refresh_grace"},
@@ -232,6 +236,87 @@ TEST(Config, EnvironmentIsTypedAndStrict) {
   bad = load_config(src);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().text().find("http.threads"), std::string_view::npos);
+}
+
+// http.trusted_proxies takes CIDR blocks beside single addresses; a block
+// with bits past its prefix is refused with the two things it could mean.
+TEST(Config, TrustedProxiesTakeCidrBlocks) {
+  auto c = from_toml("[http]\ntrusted_proxies = [\"127.0.0.1\", \"172.16.0.0/12\", \"fd00::/8\"]");
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->http.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "172.16.0.0/12", "fd00::/8"}));
+  auto env = load_config({.env = {{"CLOAKROOM_HTTP_TRUSTED_PROXIES", "10.0.0.0/8,::1"}}});
+  ASSERT_TRUE(env) << env.error().text();
+  EXPECT_EQ(env->http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"10.0.0.1/8\"]").error().text(),
+            "Config key http.trusted_proxies (test.toml) must list IP addresses or CIDR blocks; "
+            "\"10.0.0.1/8\" has bits set past its /8 prefix: write \"10.0.0.0/8\" for the block or \"10.0.0.1\" for "
+            "one address.");
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"nginx\"]").error().text(),
+            "Config key http.trusted_proxies (test.toml) must list IP addresses or CIDR blocks; "
+            "\"nginx\" is not an IP address or a CIDR block like \"10.0.0.0/8\".");
+}
+
+// Not set, public_url follows listen (the issue: `serve --listen
+// 127.0.0.1:19200` kept http://127.0.0.1:8080 and every sign-in got 403); a
+// wildcard listen gives the loopback address with its port. The issuer
+// stays fixed, so servers on other ports and CLI commands agree on it.
+TEST(Config, PublicUrlIsDerivedFromListenWhenNotSet) {
+  struct Case { std::string listen, url; };
+  for (const auto& [listen, url] : {Case{"127.0.0.1:19200", "http://127.0.0.1:19200"},
+                                    Case{"0.0.0.0:8080", "http://127.0.0.1:8080"},
+                                    Case{"[::]:8080", "http://127.0.0.1:8080"},
+                                    Case{"[::1]:9000", "http://[::1]:9000"},
+                                    Case{"localhost:80", "http://localhost"},
+                                    Case{"192.0.2.10:8080", "http://192.0.2.10:8080"},
+                                    Case{"127.0.0.1:0", "http://127.0.0.1:0"}}) {
+    auto c = load_config({.flags = {{"listen", listen}}});
+    ASSERT_TRUE(c) << listen << ": " << c.error().text();
+    EXPECT_EQ(c->public_url, url) << listen;
+    EXPECT_TRUE(c->public_url_derived) << listen;
+    EXPECT_EQ(c->jwt.issuer, "http://127.0.0.1:8080") << listen;
+  }
+  // Set (here by the --public-url flag), it is used as it is, and is the issuer.
+  auto set = load_config({.flags = {{"listen", "0.0.0.0:8080"}, {"public_url", "https://auth.example.com"}}});
+  ASSERT_TRUE(set) << set.error().text();
+  EXPECT_EQ(set->public_url, "https://auth.example.com");
+  EXPECT_FALSE(set->public_url_derived);
+  EXPECT_EQ(set->jwt.issuer, "https://auth.example.com");
+  EXPECT_EQ(load_config({.flags = {{"public_url", "auth.example.com"}}}).error().text(),
+            "Config key public_url (flag --public-url) must be an http:// or https:// URL.");
+}
+
+// public_url as a browser's address bar shows it, with a trailing "/", is
+// the same origin; anything after it is still refused.
+TEST(Config, PublicUrlDropsATrailingSlash) {
+  auto c = load_config({.env = {{"CLOAKROOM_PUBLIC_URL", "https://auth.example.com/"}}});
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->public_url, "https://auth.example.com");
+  EXPECT_EQ(c->jwt.issuer, "https://auth.example.com");
+  auto toml = from_toml("public_url = \"http://127.0.0.1:8080/\"");
+  ASSERT_TRUE(toml) << toml.error().text();
+  EXPECT_EQ(toml->public_url, "http://127.0.0.1:8080");
+}
+
+// Enumerated values are matched in any letter case (same_site = "lax"),
+// and shown in their documented spelling.
+TEST(Config, EnumValuesInAnyCase) {
+  for (const auto& [text, want] : {std::pair{"lax", SameSite::lax}, std::pair{"STRICT", SameSite::strict},
+                                   std::pair{"Lax", SameSite::lax}}) {
+    auto c = from_toml("[cookie]\nsame_site = \"" + std::string(text) + "\"");
+    ASSERT_TRUE(c) << text << ": " << c.error().text();
+    EXPECT_EQ(c->cookie.same_site, want) << text;
+  }
+  auto none = load_config({.env = {{"CLOAKROOM_COOKIE_SAME_SITE", "none"}}});
+  ASSERT_TRUE(none) << none.error().text();
+  EXPECT_EQ(none->cookie.same_site, SameSite::none);
+  auto deny = from_toml("[access]\ndefault = \"Deny\"");
+  ASSERT_TRUE(deny) << deny.error().text();
+  EXPECT_TRUE(deny->access.deny_unmatched);
+  auto flag = load_config({.env = {{"CLOAKROOM_AUTH_REGISTRATION", "FALSE"}}});
+  ASSERT_TRUE(flag) << flag.error().text();
+  EXPECT_FALSE(flag->auth.registration);
+  EXPECT_EQ(from_toml("[cookie]\nsame_site = \"loose\"").error().text(),
+            "Config key cookie.same_site (test.toml) must be Strict, Lax or None.");
 }
 
 // SameSite=None without Secure is refused (browsers drop such cookies).

@@ -32,5 +32,18 @@ TEST(TrustedProxies, GarbageAndIpv6) {
   EXPECT_EQ(canonical_ip("1.2.3.4:80"), "");
 }
 
+// A CIDR block trusts every proxy in it (a fleet, a container network), and
+// only those: a peer outside the block is still the client.
+TEST(TrustedProxies, CidrBlocksTrustEveryProxyInThem) {
+  TrustedProxies p({"172.16.0.0/12", "fd00::/8"});
+  EXPECT_EQ(p.client_address("172.18.0.3", "203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(p.client_address("fd00::5", "2001:db8::7"), "2001:db8::7");
+  // Hops inside the block are skipped like single trusted addresses.
+  EXPECT_EQ(p.client_address("172.18.0.3", "198.51.100.1, 203.0.113.9, 172.31.0.1"), "203.0.113.9");
+  // Outside the block: the peer, whatever it claims.
+  EXPECT_EQ(p.client_address("172.32.0.1", "203.0.113.9"), "172.32.0.1");
+  EXPECT_EQ(p.client_address("fe80::1", "203.0.113.9"), "fe80::1");
+}
+
 }  // namespace
 }  // namespace cloakroom::http

@@ -90,12 +90,27 @@ TEST_F(KeysFileTest, LoadSigningKeysRefusesWhatStartupRefuses) {
   write(keys.to_jwks(true), 0600);
   auto unknown = load_signing_keys(path(), "no-such-kid");
   ASSERT_FALSE(unknown);
-  EXPECT_NE(unknown.error().text().find("no key with kid \"no-such-kid\""), std::string_view::npos);
+  EXPECT_EQ(unknown.error().code, ErrorCode::config_invalid);  // the CLI exits 2, as for any config error
+  EXPECT_EQ(unknown.error().text(),
+            "The keys file " + path() + " has no key with kid \"no-such-kid\" (jwt.signing_kid).");
 
   write("{\"keys\":", 0600);
   auto broken = load_signing_keys(path(), "");
   ASSERT_FALSE(broken);
   EXPECT_NE(broken.error().text().find("is not valid JSON"), std::string_view::npos);
+}
+
+// A file system failure is io_error (exit 1), not a configuration error
+// (exit 2): nothing in the config would fix it.
+TEST_F(KeysFileTest, FileSystemFailuresAreIoErrors) {
+  auto unreadable = load_keys((dir_ / "missing.json").string());
+  ASSERT_FALSE(unreadable);
+  EXPECT_EQ(unreadable.error().code, ErrorCode::io_error);
+  std::ofstream(dir_ / "plain") << "x";  // a file where the keys' directory should be
+  auto unwritable = load_or_create_keys((dir_ / "plain" / "keys.json").string(), "", nullptr);
+  ASSERT_FALSE(unwritable);
+  EXPECT_EQ(unwritable.error().code, ErrorCode::io_error);
+  EXPECT_NE(unwritable.error().text().find("cannot be written"), std::string_view::npos) << unwritable.error().text();
 }
 
 // The signing key must not be a retired one: its tokens would stop verifying
