@@ -28,6 +28,7 @@ import unittest
 from cloakroom_server import CloakroomServer, eventually, run_cli
 from postgres_server import PostgresServer
 from redis_server import RedisServer
+from stores import TEST_KEK
 from test_multi_process import check, poll_until_refused
 
 PUBLIC = "http://127.0.0.1:8080"  # the default public_url, used as Origin
@@ -180,7 +181,7 @@ class ClusterTestCase(unittest.TestCase):
         self.redis = RedisServer(persist=True).start()
         self.addCleanup(self.redis.__exit__, None, None, None)
         self.database = f"cluster_{next(_databases)}"
-        self.env = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA",  # test-only
+        self.env = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": TEST_KEK,
                     "CLOAKROOM_STORE_USERS": pg.create_database(self.database),
                     "CLOAKROOM_STORE_SESSIONS": self.redis.url("cluster:"),
                     "CLOAKROOM_FEED_MAX_STALENESS": "%ds" % STALENESS}
