@@ -13,6 +13,7 @@ import time
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
+from stores import embedded_store_only
 
 PASSWORD = "correct horse"
 HEARTBEAT_EXPIRY = 1.5  # FeedFollower::kHeartbeatExpiry
@@ -367,6 +368,8 @@ class RestartTest(ClusterTestCase):
         self.assertGreaterEqual(int(resumed[0]["entries"]), 2)
 
 
+@embedded_store_only("it locks and replaces the SQLite file; test_redis and test_cluster (Redis stopped) and "
+                     "test_postgres (PostgreSQL stopped) are the outages of the scale-out stores")
 class FailClosedTest(ClusterTestCase):
     """A process that cannot read the change feed stops vouching for credentials (6, 7)."""
 
