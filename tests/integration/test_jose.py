@@ -175,7 +175,7 @@ class InteropTest(unittest.TestCase):
         expected = 1 + sum(1 for a in ALGS if not a.startswith("HS"))
         assert eventually(lambda: len(json.loads(cls.srv.request("GET", "/.well-known/jwks.json")[2])["keys"]) == expected)
         cls.keys = [k for k in private_keys(data) if k["alg"] in ALGS]
-        # The peers' key files, beside the data dir (which a server on shared stores does not make).
+        # The peers' key files, in a directory of their own: a server on shared stores makes no data dir.
         cls.peer_dir = tempfile.TemporaryDirectory(prefix="cloakroom-interop-")
         # Verification keys for the peers: public members for asymmetric keys, the secret for HMAC keys.
         cls.verify_jwks = os.path.join(cls.peer_dir.name, "peer-verify.json")

@@ -1,4 +1,5 @@
-"""Several `cloakroom serve` processes on one data dir (one SQLite file): a credential
+"""Several `cloakroom serve` processes on one data dir (one SQLite file; in scaleout mode one
+PostgreSQL database and one Redis prefix, tests/README.md): a credential
 minted on one is good on the others, a revocation on one reaches the others through
 the change feed, a revoking CLI command returns only when every live process applied
 it, a killed process stops counting once its heartbeat expired, and a process that
