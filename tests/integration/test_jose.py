@@ -8,6 +8,11 @@ import tempfile
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
+from stores import embedded_store_only, private_keys
+
+# Why skipped in scaleout mode: with the users in PostgreSQL the key set is sealed there and no
+# keys file is written (test_shared_keys covers that store's own rules).
+KEYS_FILE = "the keys file in the data dir is the embedded store's"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP = os.path.join(HERE, "..", "interop")
@@ -33,16 +38,20 @@ class JoseServerTest(unittest.TestCase):
     def verify(self, token, scheme="Bearer"):
         return self.srv.request("GET", "/auth/verify", headers={"Authorization": f"{scheme} {token}"})
 
-    def test_keys_file_is_created_private_with_an_es256_key(self):
-        """First start creates keys.jwks.json, mode 0600, with one ES256 private key."""
-        path = os.path.join(self.srv.data_dir, "keys.jwks.json")
-        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
-        with open(path) as f:
-            keys = json.load(f)["keys"]
+    def test_first_start_makes_one_es256_private_key(self):
+        """First start makes one ES256 key, with its private member, where the store keeps keys."""
+        keys = private_keys(self.srv.data_dir)
         self.assertEqual(len(keys), 1)
         self.assertEqual((keys[0]["kty"], keys[0]["crv"], keys[0]["alg"]), ("EC", "P-256", "ES256"))
         self.assertIn("d", keys[0])
 
+    @embedded_store_only(KEYS_FILE)
+    def test_keys_file_is_private(self):
+        """The keys file is created mode 0600."""
+        path = os.path.join(self.srv.data_dir, "keys.jwks.json")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+
+    @embedded_store_only(KEYS_FILE)
     def test_a_lost_keys_file_is_logged_at_restart(self):
         """A first start is quiet; a start that must generate keys while users exist logs a keys_created warning."""
         self.assertEqual(self.srv.logs("keys_created"), [])
@@ -162,15 +171,14 @@ class InteropTest(unittest.TestCase):
             r = run_cli(["token", "mint", "--sub", "alice"], data)
             assert r.returncode == 0, r.stderr
             cls.tokens[alg] = r.stdout.strip()
-        # The server re-reads the keys file within a second; wait until it publishes every key.
+        # The server reloads the keys within a second; wait until it publishes every key.
         expected = 1 + sum(1 for a in ALGS if not a.startswith("HS"))
         assert eventually(lambda: len(json.loads(cls.srv.request("GET", "/.well-known/jwks.json")[2])["keys"]) == expected)
-        cls.private_jwks = os.path.join(data, "keys.jwks.json")
-        with open(cls.private_jwks) as f:
-            keys = json.load(f)["keys"]
-        cls.keys = [k for k in keys if k["alg"] in ALGS]
+        cls.keys = [k for k in private_keys(data) if k["alg"] in ALGS]
+        # The peers' key files, in a directory of their own: a server on shared stores makes no data dir.
+        cls.peer_dir = tempfile.TemporaryDirectory(prefix="cloakroom-interop-")
         # Verification keys for the peers: public members for asymmetric keys, the secret for HMAC keys.
-        cls.verify_jwks = os.path.join(data, "peer-verify.json")
+        cls.verify_jwks = os.path.join(cls.peer_dir.name, "peer-verify.json")
         public = []
         for k in cls.keys:
             if k["kty"] == "oct":
@@ -180,7 +188,7 @@ class InteropTest(unittest.TestCase):
         with open(cls.verify_jwks, "w") as f:
             json.dump({"keys": public}, f)
         os.chmod(cls.verify_jwks, 0o600)
-        cls.sign_jwks = os.path.join(data, "peer-sign.json")
+        cls.sign_jwks = os.path.join(cls.peer_dir.name, "peer-sign.json")
         seen, signers = set(), []
         for k in cls.keys:  # one key per algorithm for the peers to sign with
             if k["alg"] not in seen:
@@ -193,6 +201,7 @@ class InteropTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.srv.__exit__(None, None, None)
+        cls.peer_dir.cleanup()
 
     def peer(self, argv):
         r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
@@ -257,11 +266,12 @@ class IdentityTokenTest(unittest.TestCase):
             token = headers["x-auth-token"]
             # Reused while fresh: a busy user does not cost a signature per request.
             self.assertEqual(srv.request("GET", "/auth/verify", headers=session)[1]["x-auth-token"], token)
-            jwks = os.path.join(srv.data_dir, "published.json")
-            with open(jwks, "w") as f:
-                f.write(srv.request("GET", "/.well-known/jwks.json")[2])
-            r = subprocess.run(["/usr/bin/python3", os.path.join(INTEROP, "python_interop.py"), "verify", jwks, ISSUER,
-                                "upstream", token], capture_output=True, text=True, timeout=60)
+            with tempfile.TemporaryDirectory(prefix="cloakroom-interop-") as scratch:
+                jwks = os.path.join(scratch, "published.json")
+                with open(jwks, "w") as f:
+                    f.write(srv.request("GET", "/.well-known/jwks.json")[2])
+                r = subprocess.run(["/usr/bin/python3", os.path.join(INTEROP, "python_interop.py"), "verify", jwks,
+                                    ISSUER, "upstream", token], capture_output=True, text=True, timeout=60)
             self.assertEqual(r.stdout.strip(), "ok ES256", r.stderr)
             status, _, _ = srv.request("GET", "/auth/verify", headers={"Authorization": "Bearer " + token})
             self.assertEqual(status, 401)

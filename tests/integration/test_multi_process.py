@@ -1,4 +1,5 @@
-"""Several `cloakroom serve` processes on one data dir (one SQLite file): a credential
+"""Several `cloakroom serve` processes on one data dir (one SQLite file; in scaleout mode one
+PostgreSQL database and one Redis prefix, tests/README.md): a credential
 minted on one is good on the others, a revocation on one reaches the others through
 the change feed, a revoking CLI command returns only when every live process applied
 it, a killed process stops counting once its heartbeat expired, and a process that
@@ -13,6 +14,7 @@ import time
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
+from stores import embedded_store_only
 
 PASSWORD = "correct horse"
 HEARTBEAT_EXPIRY = 1.5  # FeedFollower::kHeartbeatExpiry
@@ -367,6 +369,8 @@ class RestartTest(ClusterTestCase):
         self.assertGreaterEqual(int(resumed[0]["entries"]), 2)
 
 
+@embedded_store_only("it locks and replaces the SQLite file; test_redis and test_cluster (Redis stopped) and "
+                     "test_postgres (PostgreSQL stopped) are the outages of the scale-out stores")
 class FailClosedTest(ClusterTestCase):
     """A process that cannot read the change feed stops vouching for credentials (6, 7)."""
 

@@ -250,7 +250,8 @@ class LoginRedirectTest(unittest.TestCase):
                 conn.close()
                 self.assertEqual(resp.status, 302, extra)
                 self.assertEqual(resp.getheader("Location"), "https://auth.example.com/login", extra)
-            self.assertTrue(srv.logs("forward_auth_refused"))
+            # The log line reaches srv.log_lines through a reader thread: wait for it, bounded.
+            self.assertTrue(eventually(lambda: srv.logs("forward_auth_refused")))
 
 
 class VerifyRefusalTest(unittest.TestCase):

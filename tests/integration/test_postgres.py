@@ -12,11 +12,12 @@ import unittest
 from cloakroom_server import CloakroomServer, eventually, run_cli
 from postgres_server import PASSWORD, PostgresServer
 from redis_server import RedisServer
+from stores import TEST_KEK
 
 pg = None
 _names = itertools.count(1)
 # The key-encryption key every cloakroom on PostgreSQL users needs (the signing keys are kept there, sealed).
-KEK = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA"}
+KEK = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": TEST_KEK}
 
 
 def setUpModule():

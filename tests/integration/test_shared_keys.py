@@ -6,8 +6,6 @@ key, or with another one, refuses to start and makes no key set of its own; and 
 no private key material in the clear (a pg_dump, scanned for every private member of every key,
 which the test reads by opening the sealed set itself with libsodium and the key-encryption key).
 One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
-import base64
-import ctypes
 import itertools
 import json
 import os
@@ -18,13 +16,13 @@ import unittest
 from cloakroom_server import CloakroomServer, eventually, run_cli
 from postgres_server import PostgresServer
 from redis_server import RedisServer
+from stores import TEST_KEK, b64url_decode, open_sealed
 from test_keys import Load, kid_of
 from test_multi_process import PASSWORD, bearer
 
-KEK_TEXT = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA"
+KEK_TEXT = TEST_KEK
 OTHER_KEK_TEXT = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
-SEALED_AS = b"cloakroom:jwks:v1"
 
 pg = None
 _names = itertools.count(1)
@@ -37,28 +35,6 @@ def setUpModule():
 
 def tearDownModule():
     pg.destroy()
-
-
-def b64url_decode(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def open_sealed(blob, kek_text):
-    """The sealed key set opened independently of cloakroom: libsodium's XChaCha20-Poly1305 over
-    version (1) | key check (8) | nonce (24) | ciphertext+tag, associated data = header + purpose."""
-    sodium = ctypes.CDLL("libsodium.so.23")
-    assert sodium.sodium_init() >= 0
-    assert blob[0] == 1, "format version"
-    header, nonce, sealed = blob[:33], blob[9:33], blob[33:]
-    ad = header + SEALED_AS
-    out = ctypes.create_string_buffer(len(sealed))
-    out_len = ctypes.c_ulonglong(0)
-    key = b64url_decode(kek_text)
-    rc = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        out, ctypes.byref(out_len), None, sealed, ctypes.c_ulonglong(len(sealed)), ad, ctypes.c_ulonglong(len(ad)),
-        nonce, key)
-    assert rc == 0, "the sealed key set does not open with the key-encryption key"
-    return json.loads(out.raw[:out_len.value])
 
 
 class SharedKeysTest(unittest.TestCase):

@@ -1,13 +1,12 @@
 """Registration and password login: Argon2id, identical failures, throttling, load shedding, disabled users."""
 import concurrent.futures
-import os
-import sqlite3
 import statistics
 import threading
 import time
 import unittest
 
 from cloakroom_server import CloakroomServer, run_cli
+from stores import password_hash
 
 
 class RegisterAndLoginTest(unittest.TestCase):
@@ -330,11 +329,9 @@ class DisabledAndRehashTest(unittest.TestCase):
         srv = CloakroomServer(env={"CLOAKROOM_PASSWORD_MEMORY_KIB": "64", "CLOAKROOM_PASSWORD_ITERATIONS": "1"})
         with srv:
             srv.register("dave", "correct horse")
-            db = os.path.join(srv.data_dir, "cloakroom.db")
 
             def stored_hash():
-                with sqlite3.connect(db) as conn:
-                    return conn.execute("SELECT password_hash FROM users WHERE username='dave'").fetchone()[0]
+                return password_hash(srv.data_dir, "dave")
 
             self.assertIn("$m=64,t=1,p=1$", stored_hash())
             srv.stop()

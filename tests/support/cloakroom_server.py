@@ -8,6 +8,10 @@ The server gets `--listen 127.0.0.1:0` and reports the port it bound in its
 set, that line also names the public_url derived from the bound port
 (`srv.public_url`, the Origin a browser on this machine sends). It is stopped by
 its pid (SIGTERM, then SIGKILL). Stderr lines are kept in `srv.log_lines`.
+
+Servers and run_cli use the stores CLOAKROOM_TEST_STORES picks (stores.py): the
+embedded SQLite file in their data dir by default, or with =scaleout PostgreSQL and
+Redis, the same ones for every process on one data dir.
 """
 import http.client
 import json
@@ -19,6 +23,8 @@ import tempfile
 import threading
 import time
 import unittest
+
+from stores import store_env
 
 BIN = os.environ.get("CLOAKROOM_BIN", os.path.join(os.path.dirname(__file__), "../../build/cloakroom"))
 
@@ -39,14 +45,28 @@ def eventually(check, timeout=4.0):
 
 
 def run_cli(args, data_dir, stdin=None, env=None, cwd=None):
-    """Runs `cloakroom ARGS --data-dir DATA_DIR`; returns CompletedProcess with text output."""
+    """Runs `cloakroom ARGS --data-dir DATA_DIR`; returns CompletedProcess with text output.
+    It gets the stores of that data dir (or of a --data-dir in ARGS), as a server on it would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
     full_env.update(FAST_HASHING)
+    full_env.update(store_env(data_dir if data_dir is not None else _data_dir_in(args), env, cwd))
     full_env.update(env or {})
     cmd = [BIN] + list(args)
     if data_dir is not None:
         cmd += ["--data-dir", data_dir]
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60)
+
+
+def _data_dir_in(args):
+    """The value of --data-dir (or --data-dir=DIR) in a command line, or None."""
+    for i, word in enumerate(args):
+        if word == "--":
+            break
+        if word == "--data-dir" and i + 1 < len(args):
+            return args[i + 1]
+        if word.startswith("--data-dir="):
+            return word.split("=", 1)[1]
+    return None
 
 
 class CloakroomServer:
@@ -75,7 +95,8 @@ class CloakroomServer:
 
     def start(self, timeout=15):
         cmd = [BIN, "serve", "--listen", self.listen, "--data-dir", self.data_dir] + self.args
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=self.env,
+        env = dict(store_env(self.data_dir, self.env, self.cwd), **self.env)  # the test's own env wins
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env,
                                      cwd=self.cwd, text=True)
         listening = threading.Event()
 

@@ -8,8 +8,8 @@
     pg.destroy()                             # stop by pid, remove the directory
 
 initdb and postgres run as the `postgres` system user when the tests run as
-root (PostgreSQL refuses root), in a temporary directory owned by it; the
-server listens only on 127.0.0.1, its unix socket inside that directory.
+root (PostgreSQL refuses root), in a temporary directory owned by it (on
+/dev/shm when it has room: see scratch_root); the server listens only on 127.0.0.1, its unix socket inside that directory.
 TCP connections need the password (scram), as in a deployment.
 """
 import os
@@ -26,6 +26,19 @@ USER = "cloakroom"
 PASSWORD = "pg-it-Secret-7"
 
 
+def scratch_root():
+    """Where a server's directory goes: /dev/shm when it is a tmpfs with room (initdb writes ~40 MB
+    and each CREATE DATABASE ~8 MB that nothing needs to keep, several times faster there than on
+    a busy disk), else /tmp. Not TMPDIR: the postgres user must be able to reach it."""
+    try:
+        st = os.statvfs("/dev/shm")
+        if os.access("/dev/shm", os.W_OK | os.X_OK) and st.f_bavail * st.f_frsize >= 1 << 30:
+            return "/dev/shm"
+    except OSError:
+        pass
+    return "/tmp"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -36,8 +49,7 @@ class PostgresServer:
     def __init__(self):
         if not os.path.exists(os.path.join(BIN, "postgres")):
             raise RuntimeError(f"PostgreSQL 15 is not installed ({BIN}); run scripts/bootstrap.sh --test (make test does)")
-        # Under /tmp, not TMPDIR: the postgres user must be able to reach it.
-        self.dir = tempfile.mkdtemp(prefix="cloakroom-pg-", dir="/tmp")
+        self.dir = tempfile.mkdtemp(prefix="cloakroom-pg-", dir=scratch_root())
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
         self.port = None
