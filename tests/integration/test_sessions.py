@@ -399,9 +399,13 @@ class MetricsTest(SessionTestCase):
         self.assertEqual(self.me(cookie=sid)[0], 200)
         self.assertEqual(self.srv.metric("cloakroom_session_cache_hits_total"), 1)
         self.assertEqual(self.srv.metric("cloakroom_session_cache_misses_total"), 0)
+        applied = self.srv.metric("cloakroom_feed_applied_position")
         self.post("/auth/logout", sid)
         self.assertEqual(self.srv.metric("cloakroom_session_cache_entries"), 1)
         self.assertEqual(self.srv.metric("cloakroom_sessions_revoked_total"), 1)
+        # The logout's own feed entry evicts the id here too (negative entries included): wait
+        # for it, so it cannot land between the two checks below.
+        self.assertTrue(eventually(lambda: self.srv.metric("cloakroom_feed_applied_position") > applied))
         # The logged-out id: one store read, then the negative cache answers.
         self.assertEqual(self.me(cookie=sid)[0], 401)
         self.assertEqual(self.me(cookie=sid)[0], 401)
