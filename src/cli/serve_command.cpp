@@ -1,16 +1,19 @@
 #include "api/app.h"
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/log.h"
 
 namespace cloakroom::cli {
 
 int serve_command(const Args& args) {
-  if (args.positional.size() > 1) return fail(kExitUsage, "serve takes no arguments, only options");
-  if (auto r = args.only({"listen"}); !r) return fail(kExitUsage, r.error().text());
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
+  // serve may create the data dir (the first start); it logs where.
+  DataDirWatch watch(*config);
   auto app = api::App::create(*config);
+  // Why not on failure too: then stderr is the one sentence of the error.
   if (!app) return fail(kExitNo, app.error().text());
+  if (watch.created()) log_line("info", "data_dir_created", {{"path", watch.where()}});
   (*app)->run();
   return kExitOk;
 }
