@@ -1,11 +1,22 @@
 #pragma once
-// One function per command group; each returns the process exit code.
+// One function per command group; each returns the process exit code. The
+// table (command_table.cpp) names the commands, their operands and options,
+// and which function runs each; a function gets its command's Args already
+// checked against that description (args.h), so it checks only values.
+//
+//   return run(argc, argv);                     // main()
+//   if (args.verb() == "add") ...               // inside user_command
+#include <span>
+
 #include "cli/args.h"
 #include "config/store_urls.h"
 
 namespace cloakroom::cli {
 
 int run(int argc, const char* const* argv);     // dispatch.cpp
+std::span<const CommandSpec> command_table();   // command_table.cpp
+int help_command(const Args& args);             // dispatch.cpp
+int version_command(const Args& args);          // dispatch.cpp
 int serve_command(const Args& args);            // serve_command.cpp
 int user_command(const Args& args);             // user_command.cpp
 int password_command(const Args& args);         // password_command.cpp

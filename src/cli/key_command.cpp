@@ -4,15 +4,13 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/clock.h"
 #include "token/access_tokens.h"
 #include "token/key_source.h"
 
 namespace cloakroom::cli {
 namespace {
-
-constexpr const char* kUsage =
-    "usage: cloakroom key list | generate --alg ALG [--activate] | rotate | activate KID | retire KID [--now]";
 
 int key_failure(const Error& e) { return fail(kExitNo, e.text()); }
 
@@ -93,19 +91,7 @@ std::string status_of(const jose::KeySet& keys, const jose::Jwk& k, long long gr
 // retired key verifies for jwt.access_ttl + jwt.leeway more. Every change is
 // recorded on the change feed and waited for.
 int key_command(const Args& args) {
-  const auto& pos = args.positional;
-  const std::string verb = pos.size() > 1 ? pos[1] : "";
-  if (verb != "list" && verb != "generate" && verb != "rotate" && verb != "activate" && verb != "retire")
-    return fail(kExitUsage, kUsage);
-  const bool names_kid = verb == "retire" || verb == "activate";
-  if (pos.size() != (names_kid ? 3u : 2u))
-    return fail(kExitUsage, "usage: cloakroom key " + verb + (names_kid ? " KID" : "") + (verb == "retire" ? " [--now]" : ""));
-  if (auto r = verb == "generate" ? args.only({"alg", "activate", "wait", "no-wait"})
-               : verb == "list"   ? args.only({})
-               : verb == "retire" ? args.only({"now", "wait", "no-wait"})
-                                  : args.only({"wait", "no-wait"});
-      !r)
-    return fail(kExitUsage, r.error().text());
+  const std::string_view verb = args.verb();
   const bool activate = verb == "rotate" || verb == "activate" || args.has("activate");
   // Why: activating before every process can verify the key is what makes
   // other processes refuse the tokens it signs.
@@ -114,10 +100,10 @@ int key_command(const Args& args) {
                             "cannot be used here (--wait gives them longer)");
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores(store_urls(*config));
-  if (!stores) return stores_failure(stores.error());
-  auto source = open_key_source(*config, *stores);
-  if (!source) return fail(kExitUsage, source.error().text());
+  auto stores = open_existing_stores(*config);
+  if (!stores) return fail(stores.error());
+  auto source = open_existing_key_source(*config, *stores);
+  if (!source) return fail(source.error());
   auto keys = (*source)->load_or_create(nullptr);
   if (!keys) return key_failure(keys.error());
   Keys k{*config, args, *stores, **source};
@@ -133,7 +119,7 @@ int key_command(const Args& args) {
   }
 
   if (verb == "activate") {
-    const std::string& kid = pos[2];
+    const std::string& kid = args.operands[0];
     if (keys->active() && keys->active()->kid() == kid) {
       std::cout << "key " << kid << " already signs\n";
       return kExitOk;
@@ -147,7 +133,7 @@ int key_command(const Args& args) {
   }
 
   if (verb == "retire") {
-    const std::string& kid = pos[2];
+    const std::string& kid = args.operands[0];
     const bool at_once = args.has("now");
     const long long now = now_seconds();
     long long retired_at = 0;
@@ -174,8 +160,7 @@ int key_command(const Args& args) {
 
   jose::Alg alg = keys->active() ? keys->active()->alg() : jose::Alg::ES256;
   if (verb == "generate") {
-    auto name = args.get("alg");
-    if (!name) return fail(kExitUsage, "key generate needs --alg (HS256, HS384, HS512, RS256, PS256, ES256 or EdDSA)");
+    auto name = args.get("alg");  // required by the table
     auto a = jose::alg_from_name(*name);
     if (!a) return fail(kExitUsage, "unknown algorithm \"" + *name + "\"; use HS256, HS384, HS512, RS256, PS256, ES256 or EdDSA");
     alg = *a;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/clock.h"
 #include "core/duration.h"
 #include "feed/feed_follower.h"
@@ -88,13 +89,10 @@ int confirm_applied(Stores& stores, const Args& args) {
 
 // `node list`: the serving processes the registry knows, live or gone.
 int node_command(const Args& args) {
-  const auto& pos = args.positional;
-  if (pos.size() != 2 || pos[1] != "list") return fail(kExitUsage, "usage: cloakroom node list");
-  if (auto r = args.only({}); !r) return fail(kExitUsage, r.error().text());
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores(store_urls(*config));
-  if (!stores) return stores_failure(stores.error());
+  auto stores = open_existing_stores(*config);
+  if (!stores) return fail(stores.error());
   std::vector<std::pair<std::string, long long>> ends;
   for (auto& feed : stores->feeds) {
     auto b = feed->bounds();

@@ -11,9 +11,6 @@ namespace cloakroom::cli {
 // --target at --memory-kib on this machine (memory first, then time, as RFC
 // 9106 §4 recommends), printed as a [password] config section.
 int password_command(const Args& args) {
-  if (args.positional.size() != 2 || args.positional[1] != "calibrate")
-    return fail(kExitUsage, "usage: cloakroom password calibrate [--target 500ms] [--memory-kib 19456]");
-  if (auto r = args.only({"target", "memory-kib"}); !r) return fail(kExitUsage, r.error().text());
   auto target = parse_duration(args.get("target").value_or("500ms"));
   if (!target || target->count() < 10 || target->count() > 60'000)
     return fail(kExitUsage, "--target must be a duration from 10ms to 60s, like 500ms");

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/clock.h"
 #include "identity/credential_info.h"
 #include "config/store_urls.h"
@@ -29,21 +30,16 @@ Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string&
 // Revocations are durable at once; a revoke returns when every serving
 // process has applied it (see confirm_applied).
 int session_command(const Args& args) {
-  const auto& pos = args.positional;
-  if (pos.size() < 2 || (pos[1] != "list" && pos[1] != "revoke"))
-    return fail(kExitUsage, "usage: cloakroom session list [--user NAME] | revoke ID | revoke --user NAME");
-  if (auto r = pos[1] == "revoke" ? args.only({"user", "wait", "no-wait"}) : args.only({"user"}); !r)
-    return fail(kExitUsage, r.error().text());
   auto user_name = args.get("user");
-  const bool revoke = pos[1] == "revoke";
-  if (revoke && (pos.size() == 3) == user_name.has_value())
-    return fail(kExitUsage, "usage: cloakroom session revoke ID | revoke --user NAME");
-  if (!revoke && pos.size() != 2) return fail(kExitUsage, "usage: cloakroom session list [--user NAME]");
+  const bool revoke = args.verb() == "revoke";
+  if (revoke && args.operands.empty() == !user_name.has_value())
+    return fail(kExitUsage, "\"session revoke\" needs an ID (from session list) or --user NAME, not both; usage: " +
+                                usage_line(*args.command));
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores(store_urls(*config));
-  if (!stores) return stores_failure(stores.error());
+  auto stores = open_existing_stores(*config);
+  if (!stores) return fail(stores.error());
 
   std::optional<User> user;
   if (user_name) {
@@ -64,7 +60,7 @@ int session_command(const Args& args) {
     return confirm_applied(*stores, args);
   }
   if (revoke) {
-    const std::string& id = pos[2];
+    const std::string& id = args.operands[0];
     auto removed = stores->sessions->remove(id);
     if (!removed) return fail(kExitNo, removed.error().text());
     const bool was_session = *removed;

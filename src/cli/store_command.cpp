@@ -18,6 +18,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/clock.h"
 #include "token/key_source.h"
 
@@ -262,27 +263,22 @@ std::optional<std::string> key_clash(const KeyCopy& k) {
 }  // namespace
 
 int store_command(const Args& args) {
-  const auto& pos = args.positional;
-  constexpr const char* kUsage = "usage: cloakroom store migrate --to-users URL [--to-sessions URL]";
-  if (pos.size() != 2 || pos[1] != "migrate") return fail(kExitUsage, kUsage);
-  if (auto r = args.only({"to-users", "to-sessions"}); !r) return fail(kExitUsage, r.error().text());
-  auto to_users = args.get("to-users");
-  if (!to_users) return fail(kExitUsage, kUsage);
+  auto to_users = args.get("to-users");  // required by the table
   auto to_sessions = args.get("to-sessions");
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   // Everything is opened (and so reachable) before anything is written.
-  auto source = open_stores(store_urls(*config));
-  if (!source) return stores_failure(source.error());
+  auto source = open_existing_stores(*config);
+  if (!source) return fail(source.error());
   auto target = open_user_side("--to-users", *to_users, config->data_dir);
-  if (!target) return stores_failure(target.error());
+  if (!target) return fail(target.error());
   if (target->feeds[0]->name() == source->feeds[0]->name())
     return fail(kExitUsage, "--to-users names the store the users are in already (store.users); name another one");
   std::optional<Stores> session_target;
   if (to_sessions) {
     auto opened = open_session_side("--to-sessions", *to_sessions, config->data_dir);
-    if (!opened) return stores_failure(opened.error());
+    if (!opened) return fail(opened.error());
     if (opened->feeds[0]->name() == source->feeds.back()->name())
       return fail(kExitUsage, "--to-sessions names the store the sessions are in already (store.sessions); name another one");
     session_target = std::move(*opened);
@@ -291,9 +287,9 @@ int store_command(const Args& args) {
   std::optional<KeyCopy> keys;
   if (target->keys) {
     auto to = open_key_source(*config, *target);
-    if (!to) return fail(kExitUsage, to.error().text());
-    auto from_source = open_key_source(*config, *source);
-    if (!from_source) return fail(kExitUsage, from_source.error().text());
+    if (!to) return fail(to.error());
+    auto from_source = open_existing_key_source(*config, *source);
+    if (!from_source) return fail(from_source.error());
     auto from = (*from_source)->load_or_create(nullptr);
     if (!from) return failed(from.error());
     auto there = (*to)->load();

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/json.h"
 #include "core/random.h"
 #include "jose/jws_parser.h"
@@ -85,33 +86,24 @@ int inspect(const std::string& token) {
 // `token mint --sub NAME [--ttl 15m] [--claim k=v]...`, `token inspect TOKEN`,
 // `token verify TOKEN [--jwks FILE]` (TOKEN "-" reads it from stdin).
 int token_command(const Args& args) {
-  const auto& pos = args.positional;
-  const std::string verb = pos.size() > 1 ? pos[1] : "";
-  if (verb == "inspect") {
-    if (pos.size() != 3) return fail(kExitUsage, "usage: cloakroom token inspect TOKEN (or - to read it from stdin)");
-    if (auto r = args.only({}); !r) return fail(kExitUsage, r.error().text());
-    return inspect(token_argument(pos[2]));
-  }
-  if (verb != "mint" && verb != "verify")
-    return fail(kExitUsage, "usage: cloakroom token mint --sub NAME [--ttl 15m] [--claim k=v]... | inspect TOKEN | verify TOKEN [--jwks FILE]");
+  const std::string_view verb = args.verb();
+  if (verb == "inspect") return inspect(token_argument(args.operands[0]));
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   SystemClock clock;
   OsRandom random;
 
   if (verb == "verify") {
-    if (pos.size() != 3) return fail(kExitUsage, "usage: cloakroom token verify TOKEN [--jwks FILE]");
-    if (auto r = args.only({"jwks"}); !r) return fail(kExitUsage, r.error().text());
     // With our own keys, our own revocation state too: a logged-out token is not valid.
     RevocationList revocations;
     Result<jose::KeySet> keys = jose::KeySet();
     if (auto jwks = args.get("jwks")) {
       keys = jose::load_keys(*jwks);
     } else {
-      auto stores = open_stores(store_urls(*config));
-      if (!stores) return stores_failure(stores.error());
-      auto source = open_key_source(*config, *stores);
-      if (!source) return fail(kExitUsage, source.error().text());
+      auto stores = open_existing_stores(*config);
+      if (!stores) return fail(stores.error());
+      auto source = open_existing_key_source(*config, *stores);
+      if (!source) return fail(source.error());
       keys = (*source)->load_or_create(nullptr);
       auto denylist = stores->tokens->load_denylist(unix_millis(clock.now()));
       auto epochs = stores->tokens->load_epochs();
@@ -121,7 +113,7 @@ int token_command(const Args& args) {
     // A --jwks file is the command's argument (1); our own keys are configuration (2).
     if (!keys) return fail(args.has("jwks") ? kExitNo : exit_code_for(keys.error()), keys.error().text());
     AccessTokens tokens(*config, std::move(*keys), clock, random, revocations);
-    auto claims = tokens.verify(token_argument(pos[2]));
+    auto claims = tokens.verify(token_argument(args.operands[0]));
     if (!claims) return fail(kExitNo, "the token is not valid: " + std::string(jose::reason_name(claims.error())));
     const jose::VerifiedClaims& c = (*claims)->claims;
     std::cout << "valid: signed by " << c.kid << ", subject " << c.subject
@@ -130,10 +122,7 @@ int token_command(const Args& args) {
     return kExitOk;
   }
 
-  if (pos.size() != 2) return fail(kExitUsage, "usage: cloakroom token mint --sub NAME [--ttl 15m] [--claim k=v]...");
-  if (auto r = args.only({"sub", "ttl", "claim"}); !r) return fail(kExitUsage, r.error().text());
-  auto sub = args.get("sub");
-  if (!sub) return fail(kExitUsage, "token mint needs --sub NAME (a user name)");
+  auto sub = args.get("sub");  // required by the table
   auto ttl = parse_duration(args.get("ttl").value_or(format_duration(config->jwt.access_ttl)));
   if (!ttl || ttl->count() < 1000) return fail(kExitUsage, "--ttl must be a duration of at least 1s, like 15m");
   std::vector<std::pair<std::string, std::string>> extra;
@@ -145,13 +134,13 @@ int token_command(const Args& args) {
       if (name == reserved) return fail(kExitUsage, "--claim cannot set the reserved claim \"" + name + "\"");
     extra.emplace_back(name, c.substr(eq + 1));
   }
-  auto stores = open_stores(store_urls(*config));
-  if (!stores) return stores_failure(stores.error());
+  auto stores = open_existing_stores(*config);
+  if (!stores) return fail(stores.error());
   auto user = stores->users->find_by_name(*sub);
   if (!user) return fail(kExitNo, user.error().code == ErrorCode::not_found ? "no user named \"" + *sub + "\"" : std::string(user.error().text()));
   if (user->disabled) return fail(kExitNo, "user \"" + *sub + "\" is disabled");
-  auto source = open_key_source(*config, *stores);
-  if (!source) return fail(kExitUsage, source.error().text());
+  auto source = open_existing_key_source(*config, *stores);
+  if (!source) return fail(source.error());
   auto keys = (*source)->load_or_create(nullptr);
   if (!keys) return fail(exit_code_for(keys.error()), keys.error().text());
   // The user's current epoch: the token survives until the next logout-all.

@@ -9,6 +9,7 @@
 
 #include "api/auth_routes.h"
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "identity/credentials_policy.h"
@@ -68,36 +69,48 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 int store_failure(const Error& e) { return fail(kExitNo, e.text()); }
 
+// `user add NAME`: checks the name, roles and password before opening the
+// stores, so a refused line leaves no data dir behind.
+int add_user(const Args& args, const Config& config) {
+  const std::string& name = args.operands[0];
+  if (auto r = check_username(name); !r) return fail(kExitUsage, r.error().text());
+  std::vector<std::string> roles;
+  for (const auto& r : args.all("role"))
+    for (auto& role : split_commas(r)) roles.push_back(role);
+  for (const auto& role : roles)
+    if (auto r = check_role(role); !r) return fail(kExitUsage, r.error().text());
+  auto password = read_new_password(args, config);
+  if (!password) return fail(kExitUsage, password.error().text());
+  auto hash = PasswordHasher({config.password.memory_kib, config.password.iterations}).hash(*password);
+  if (!hash) return store_failure(hash.error());
+  SystemClock clock;
+  OsRandom random;
+  auto user = api::make_user(random, clock, name, std::move(*hash), roles);
+  if (!user) return fail(kExitUsage, user.error().text());
+
+  // The one command besides serve that may create the data dir; it says where.
+  DataDirWatch watch(config);
+  auto stores = open_stores(store_urls(config));
+  if (!stores) return fail(stores.error());
+  if (watch.created()) std::cout << "created the data directory " << watch.where() << "\n";
+  if (auto r = stores->users->create(*user); !r) {
+    if (r.error().code == ErrorCode::username_taken) return fail(kExitNo, "user \"" + name + "\" already exists");
+    return store_failure(r.error());
+  }
+  std::cout << "created user " << user->username << " (id " << user->id << ")\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int user_command(const Args& args) {
-  const auto& pos = args.positional;
-  constexpr const char* kUsage = "usage: cloakroom user add|list|disable|enable|passwd|roles ...";
-  if (pos.size() < 2) return fail(kExitUsage, kUsage);
-  const std::string& verb = pos[1];
-  static constexpr std::string_view kVerbs[] = {"add", "list", "disable", "enable", "passwd", "roles"};
-  if (std::find(std::begin(kVerbs), std::end(kVerbs), verb) == std::end(kVerbs))
-    return fail(kExitUsage, "unknown command \"user " + verb + "\"; " + kUsage);
-  const bool needs_name = verb != "list";
-  if (needs_name && pos.size() != 3) return fail(kExitUsage, "usage: cloakroom user " + verb + " NAME");
-  if (!needs_name && pos.size() != 2) return fail(kExitUsage, "usage: cloakroom user list");
-
-  Result<void> flags_ok = verb == "add"      ? args.only({"role", "password-stdin"})
-                          : verb == "passwd" ? args.only({"password-stdin", "wait", "no-wait"})
-                          : verb == "roles"  ? args.only({"set", "wait", "no-wait"})
-                          : verb == "list"   ? args.only({})
-                                             : args.only({"wait", "no-wait"});
-  if (!flags_ok) return fail(kExitUsage, flags_ok.error().text());
-  if (verb != "add" && verb != "list" && verb != "disable" && verb != "enable" && verb != "passwd" && verb != "roles")
-    return fail(kExitUsage, "unknown command \"user " + verb + "\"");
-
+  const std::string_view verb = args.verb();
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto stores = open_stores(store_urls(*config));
-  if (!stores) return stores_failure(stores.error());
+  if (verb == "add") return add_user(args, *config);
+  auto stores = open_existing_stores(*config);
+  if (!stores) return fail(stores.error());
   UserStore& users = *stores->users;
-  SystemClock clock;
-  OsRandom random;
   Argon2Params params{config->password.memory_kib, config->password.iterations};
 
   if (verb == "list") {
@@ -114,28 +127,7 @@ int user_command(const Args& args) {
     return kExitOk;
   }
 
-  const std::string& name = pos[2];
-  if (verb == "add") {
-    if (auto r = check_username(name); !r) return fail(kExitUsage, r.error().text());
-    std::vector<std::string> roles;
-    for (const auto& r : args.all("role"))
-      for (auto& role : split_commas(r)) roles.push_back(role);
-    for (const auto& role : roles)
-      if (auto r = check_role(role); !r) return fail(kExitUsage, r.error().text());
-    auto password = read_new_password(args, *config);
-    if (!password) return fail(kExitUsage, password.error().text());
-    auto hash = PasswordHasher(params).hash(*password);
-    if (!hash) return store_failure(hash.error());
-    auto user = api::make_user(random, clock, name, std::move(*hash), roles);
-    if (!user) return fail(kExitUsage, user.error().text());
-    if (auto r = users.create(*user); !r) {
-      if (r.error().code == ErrorCode::username_taken) return fail(kExitNo, "user \"" + name + "\" already exists");
-      return store_failure(r.error());
-    }
-    std::cout << "created user " << user->username << " (id " << user->id << ")\n";
-    return kExitOk;
-  }
-
+  const std::string& name = args.operands[0];
   auto user = users.find_by_name(name);
   if (!user) {
     if (user.error().code == ErrorCode::not_found) return fail(kExitNo, "no user named \"" + name + "\"");
@@ -145,7 +137,7 @@ int user_command(const Args& args) {
   std::string message;
   if (verb == "disable" || verb == "enable") {
     done = users.set_disabled(user->id, verb == "disable");
-    message = (verb == "disable" ? "disabled user " : "enabled user ") + user->username;
+    message = std::string(verb == "disable" ? "disabled user " : "enabled user ") + user->username;
     if (verb == "disable")
       message += "; every credential they hold stops working until `user enable` (to end them for good: "
                  "session revoke --user)";
@@ -163,8 +155,7 @@ int user_command(const Args& args) {
                 " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
     }
   } else {  // roles
-    auto set = args.get("set");
-    if (!set) return fail(kExitUsage, "usage: cloakroom user roles NAME --set a,b (use --set \"\" for none)");
+    auto set = args.get("set");  // required by the table
     auto roles = split_commas(*set);
     for (const auto& role : roles)
       if (auto r = check_role(role); !r) return fail(kExitUsage, r.error().text());

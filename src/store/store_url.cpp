@@ -70,6 +70,8 @@ struct Backend {
   // Null: any rest will do until open; else config refuses a malformed one
   // early (a phrase, as the messages here; never quoting the URL).
   Result<void> (*check)(std::string_view url) = nullptr;
+  // The rest is a file path, which opening creates when it is missing.
+  bool file = false;
 
   bool opens(StoreSlot slot) const { return slot == StoreSlot::users ? open_users != nullptr : open_sessions != nullptr; }
 };
@@ -191,7 +193,8 @@ constexpr Backend kBackends[] = {
        return SessionSide{std::make_unique<sqlite::SessionStore>((*file)->db),
                           std::make_unique<sqlite::TokenStore>((*file)->db), (*file)->feed, (*file)->nodes,
                           std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked)};
-     }},
+     },
+     nullptr, /*file=*/true},
     {"memory://", "memory://", false,
      [](const OpenArgs& a) -> Result<UserSide> {
        auto m = memory_feed(a);
@@ -263,6 +266,13 @@ std::string store_url_forms(StoreSlot slot) {
   for (std::size_t i = 0; i < forms.size(); ++i)
     out += std::string(i == 0 ? "" : i + 1 == forms.size() ? " or " : ", ") + std::string(forms[i]);
   return out;
+}
+
+std::optional<std::string> store_file(std::string_view url) {
+  for (const Backend& b : kBackends)
+    if (b.file && url.starts_with(b.scheme) && url.size() > b.scheme.size())
+      return std::string(url.substr(b.scheme.size()));
+  return std::nullopt;
 }
 
 Result<void> check_store_url(std::string_view url, StoreSlot slot) {

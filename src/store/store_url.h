@@ -14,6 +14,7 @@
 //   UserStore& users = *stores->users;
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,10 @@ struct StoreUrls {
 // users' feed and feeds.back() the sessions' (one and the same when both
 // sides share a backend).
 Result<Stores> open_stores(const StoreUrls& urls);
+
+// The file a URL keeps its data in ("sqlite://data/x.db" -> "data/x.db"),
+// which opening it creates when missing; nullopt for a server or memory://.
+std::optional<std::string> store_file(std::string_view url);
 
 // One side of a URL alone, for `store migrate`'s targets: only `users` (and
 // its feed), or only sessions, tokens, their feed and the node registry.

@@ -7,6 +7,8 @@ import unittest
 import stores
 from cloakroom_server import CloakroomServer, run_cli
 
+SOURCE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
 
 class CliTest(unittest.TestCase):
     def setUp(self):
@@ -142,11 +144,142 @@ class CliTest(unittest.TestCase):
         self.assert_one_sentence(run_cli(["password", "calibrate", "--target", "soon"], None), 2)
 
     def test_help_and_version(self):
-        """--help exits 0 and lists the commands."""
+        """--help, -h and help exit 0 with the same list of commands; --version and version print
+        `cloakroom <the CMake project version>`."""
         r = run_cli(["--help"], None)
-        self.assertEqual(r.returncode, 0)
-        self.assertIn("user add", r.stdout)
-        self.assertEqual(run_cli(["version"], None).returncode, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("user add NAME", r.stdout)
+        self.assertIn("Exit status: 0 success, 1 the answer is no", r.stdout)
+        self.assertEqual(run_cli(["-h"], None).stdout, r.stdout)
+        self.assertEqual(run_cli(["help"], None).stdout, r.stdout)
+        with open(os.path.join(SOURCE_DIR, "CMakeLists.txt")) as f:
+            version = re.search(r"project\(cloakroom VERSION (\S+)", f.read()).group(1)
+        for words in (["--version"], ["version"], ["user", "list", "--version"]):
+            v = run_cli(words, None)
+            self.assertEqual((v.returncode, v.stdout, v.stderr), (0, f"cloakroom {version}\n", ""), words)
+
+    def test_every_command_has_its_own_help(self):
+        """Each command listed by --help answers --help with its own usage line, options and
+        examples (not the global text); `help COMMAND` says the same; a group lists its commands."""
+        overview = run_cli(["--help"], None).stdout
+        listing = overview.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+        commands = [re.split(r"\s{2,}", line.strip())[0] for line in listing.splitlines()]
+        paths = [" ".join(w for w in c.split() if w.islower()) for c in commands]  # "user add NAME" -> "user add"
+        self.assertIn("user add", paths)
+        self.assertIn("store migrate", paths)
+        seen = set()
+        for path in paths:
+            with self.subTest(path=path):
+                r = run_cli(path.split() + ["--help"], None)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(r.stdout.startswith(f"usage: cloakroom {path}"), r.stdout)
+                self.assertIn("\nexamples:\n  ", r.stdout)
+                self.assertNotEqual(r.stdout, overview)
+                self.assertEqual(run_cli(["help"] + path.split(), None).stdout, r.stdout)
+                seen.add(r.stdout)
+        self.assertEqual(len(seen), len(paths))  # no two commands share one text
+        add = run_cli(["user", "add", "--help"], None).stdout
+        self.assertIn("usage: cloakroom user add NAME [--role ROLE]... [--password-stdin]", add)
+        self.assertIn("--password-stdin  read the password from the first line of stdin", add)
+        self.assertIn("  echo 'a long admin password' | cloakroom user add root --role admin --password-stdin\n", add)
+        group = run_cli(["user", "-h"], None)
+        self.assertEqual(group.returncode, 0)
+        self.assertTrue(group.stdout.startswith("usage: cloakroom user COMMAND"), group.stdout)
+        self.assertIn("  user passwd NAME", group.stdout)
+        self.assertNotIn("session list", group.stdout)
+        # Help is shown for what was named even when the rest of the line is incomplete.
+        self.assertTrue(run_cli(["user", "roles", "--help"], None).stdout.startswith(
+            "usage: cloakroom user roles NAME --set ROLES"))
+
+    def assert_usage_error(self, words, sentence):
+        r = run_cli(words, self.data)
+        self.assert_one_sentence(r, 2)
+        self.assertEqual(r.stderr, f"cloakroom: {sentence}\n")
+        self.assertEqual(r.stdout, "")
+
+    def test_unknown_commands_and_options_say_what_was_meant(self):
+        """A misspelt command or option exits 2 naming the word and what was probably meant; a
+        made-up verb lists the real ones instead of a usage line for it."""
+        self.assert_usage_error(["user", "frobnicate"], 'unknown command "user frobnicate"; the user commands are '
+                                "add, list, disable, enable, passwd and roles.")
+        self.assert_usage_error(["usr", "list"], 'unknown command "usr" (did you mean "user"?); '
+                                "cloakroom --help lists the commands.")
+        self.assert_usage_error(["user", "lsit"], 'unknown command "user lsit" (did you mean "user list"?); '
+                                "cloakroom user --help lists the user commands.")
+        self.assert_usage_error(["serve", "-l", "x"], 'unknown option -l for "serve" (did you mean --listen?); '
+                                "cloakroom serve --help lists its options.")
+        self.assert_usage_error(["user", "add", "bob", "--pasword-stdin"],
+                                'unknown option --pasword-stdin for "user add" (did you mean --password-stdin?); '
+                                "cloakroom user add --help lists its options.")
+        self.assert_usage_error(["session", "revoke", "--user", "bob", "--no-wiat"],
+                                'unknown option --no-wiat for "session revoke" (did you mean --no-wait?); '
+                                "cloakroom session revoke --help lists its options.")
+        self.assert_usage_error(["serve", "x"], 'unexpected argument "x" for "serve", which takes none; '
+                                "usage: cloakroom serve [--listen HOST:PORT].")
+        self.assert_usage_error(["user", "roles", "bob"], '"user roles" needs --set ROLES; '
+                                "usage: cloakroom user roles NAME --set ROLES [--wait DURATION] [--no-wait].")
+        self.assertFalse(os.path.exists(self.data))  # a refused line creates nothing
+
+    def cli_in(self, cwd, *args, env=None):
+        """The CLI run in `cwd` without --data-dir: the default ./cloakroom-data."""
+        return run_cli(list(args), None, env=env, cwd=cwd)
+
+    def test_commands_on_existing_data_refuse_a_missing_data_dir(self):
+        """Run where there is no data dir, every command that reads or changes data exits 1 with one
+        sentence naming the path it looked at, and creates nothing (no ./cloakroom-data, no empty
+        database); the same for a data dir without its database."""
+        cwd = os.path.realpath(self._tmp.name)
+        missing = os.path.join(cwd, "cloakroom-data")
+        sentence = (f"cloakroom: no data directory at {missing}: run this where the data is, or pass --data-dir DIR; "
+                    "only cloakroom user add and cloakroom serve create one.\n")
+        for words in (["user", "list"], ["user", "disable", "bob"], ["user", "roles", "bob", "--set", "x"],
+                      ["user", "passwd", "bob", "--password-stdin"], ["session", "list"],
+                      ["session", "revoke", "--user", "bob"], ["node", "list"], ["key", "list"],
+                      ["key", "generate", "--alg", "ES256"], ["token", "mint", "--sub", "bob"],
+                      ["token", "verify", "a.b.c"], ["store", "migrate", "--to-users", "memory://"]):
+            with self.subTest(words=words):
+                r = self.cli_in(cwd, *words)
+                self.assertEqual((r.returncode, r.stderr), (1, sentence))
+                self.assertFalse(os.path.exists(missing))
+        empty = os.path.join(cwd, "empty")
+        os.mkdir(empty)
+        r = run_cli(["user", "list"], empty)
+        self.assertEqual((r.returncode, r.stderr), (1, f"cloakroom: no database at {empty}/cloakroom.db (store.users); "
+                                                      "only cloakroom user add and cloakroom serve create one.\n"))
+        self.assertEqual(os.listdir(empty), [])
+        # Commands that touch no data run anywhere.
+        self.assertEqual(self.cli_in(cwd, "password", "calibrate", "--target", "10ms", "--memory-kib", "8").returncode, 0)
+        self.assertFalse(os.path.exists(missing))
+
+    def test_stores_elsewhere_need_no_data_dir(self):
+        """With both stores named by URL (memory:// here, PostgreSQL or Redis in production) the
+        users and sessions are not in the data dir, so its absence is no refusal; nothing is created."""
+        cwd = os.path.realpath(self._tmp.name)
+        env = {"CLOAKROOM_STORE_USERS": "memory://", "CLOAKROOM_STORE_SESSIONS": "memory://"}
+        for words in (["user", "list"], ["session", "list"], ["node", "list"]):
+            r = self.cli_in(cwd, *words, env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        # The keys file is still in the data dir: key commands refuse its absence.
+        r = self.cli_in(cwd, "key", "list", env=env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"no data directory at {cwd}/cloakroom-data", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(cwd, "cloakroom-data")))
+
+    def test_user_add_and_serve_create_the_data_dir_and_say_where(self):
+        """user add creates a missing data dir (0700) and says where, once; serve logs where it made one."""
+        cwd = os.path.realpath(self._tmp.name)
+        made = os.path.join(cwd, "cloakroom-data")
+        r = run_cli(["user", "add", "alice", "--password-stdin"], None, stdin="correct horse\n", cwd=cwd)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0], f"created the data directory {made}")
+        self.assertEqual(os.stat(made).st_mode & 0o777, 0o700)
+        again = run_cli(["user", "add", "bob", "--password-stdin"], None, stdin="correct horse\n", cwd=cwd)
+        self.assertTrue(again.stdout.startswith("created user bob"), again.stdout)
+        self.assertIn("alice", self.cli_in(cwd, "user", "list").stdout)
+        with CloakroomServer(data_dir=self.data) as srv:
+            self.assertEqual([e["path"] for e in srv.logs("data_dir_created")], [self.data])
+        with CloakroomServer(data_dir=self.data) as srv:
+            self.assertEqual(srv.logs("data_dir_created"), [])
 
 
 if __name__ == "__main__":

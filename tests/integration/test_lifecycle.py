@@ -1,5 +1,6 @@
 """Zero-config start, readiness, graceful shutdown and durability across kill -9."""
 import concurrent.futures
+import json
 import os
 import signal
 import stat
@@ -13,12 +14,20 @@ from cloakroom_server import BIN, CloakroomServer, FAST_HASHING
 
 class LifecycleTest(unittest.TestCase):
     def test_zero_config_serve_uses_defaults(self):
-        """`cloakroom serve` with no flags listens on 127.0.0.1:8080 and keeps data in ./cloakroom-data."""
+        """`cloakroom serve` with no flags listens on 127.0.0.1:8080 and keeps data in ./cloakroom-data,
+        which it creates and logs (data_dir_created) before it listens."""
         with tempfile.TemporaryDirectory() as cwd:
+            cwd = os.path.realpath(cwd)
             env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
             env.update(FAST_HASHING)
             proc = subprocess.Popen([BIN, "serve"], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
             try:
+                line = proc.stderr.readline()
+                if line.startswith("cloakroom: "):  # the one sentence of a failed start
+                    self.skipTest("port 8080 is busy on this machine: " + line.strip())
+                created = json.loads(line)
+                self.assertEqual((created["event"], created["path"]),
+                                 ("data_dir_created", os.path.join(cwd, "cloakroom-data")))
                 line = proc.stderr.readline()
                 if '"address":"127.0.0.1:8080"' not in line:
                     self.skipTest("port 8080 is busy on this machine: " + line.strip())
