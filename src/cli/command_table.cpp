@@ -136,7 +136,7 @@ std::span<const CommandSpec> command_table() {
        config_command},
       {"config example", "", "print every config key, commented out at its default", {},
        "The file the package installs as /etc/cloakroom/cloakroom.toml, generated from the key table.",
-       {"cloakroom config example > cloakroom.toml"}, config_command},
+       {"cloakroom config example      # redirect it to a file to start one"}, config_command},
 
       {"version", "", "print the version (as --version does)", {}, "", {"cloakroom version"}, version_command},
       {"help", "[COMMAND...]", "show the help of a command (as COMMAND --help does)", {}, "",
