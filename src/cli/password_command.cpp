@@ -1,4 +1,6 @@
 #include <chrono>
+#include <iomanip>
+#include <utility>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -40,10 +42,19 @@ int password_command(const Args& args) {
     ms = time_one(t);
     std::cerr << "t=" << t << ": " << ms << " ms\n";
   }
-  std::cout << "# Argon2id, p=1, measured on this machine: " << static_cast<long long>(ms + 0.5) << " ms per hash\n"
+  // OWASP's Password Storage Cheat Sheet: equally strong Argon2id settings, as (memory KiB, iterations).
+  constexpr std::pair<std::uint64_t, std::uint64_t> kOwaspMinimums[] = {
+      {47104, 1}, {19456, 2}, {12288, 3}, {9216, 4}, {7168, 5}};
+  bool meets_owasp = false;
+  for (auto [m, it] : kOwaspMinimums) meets_owasp = meets_owasp || (memory_kib >= m && t >= it);
+  std::cout << std::fixed << std::setprecision(ms < 10 ? 2 : 0)
+            << "# Argon2id, p=1, measured on this machine: " << ms << " ms per hash\n"
             << "[password]\nmemory_kib = " << memory_kib << "\niterations = " << t << "\n";
-  if (t < 2 && memory_kib <= 19 * 1024)
-    std::cout << "# Below OWASP's minimum (m=19456, t=2); keep iterations = 2 unless you raise memory_kib.\n";
+  if (ms < static_cast<double>(target->count()))
+    std::cout << "# --target was not reached within 100 iterations: raise --memory-kib instead.\n";
+  if (!meets_owasp)
+    std::cout << "# Below OWASP's minimum for Argon2id (memory_kib = 19456 with iterations = 2, or 7168 with 5): "
+                 "use at least that, or raise --memory-kib.\n";
   return kExitOk;
 }
 

@@ -141,6 +141,10 @@ class CliTest(unittest.TestCase):
         self.assertIn("[password]", r.stdout)
         self.assertIn("memory_kib = 1024", r.stdout)
         self.assertRegex(r.stdout, r"iterations = \d+")
+        self.assertRegex(r.stdout, r"measured on this machine: \d+(\.\d\d)? ms per hash")
+        self.assertNotIn(": 0 ms per hash", r.stdout)
+        # 1 MiB is far below OWASP's minimum whatever the iterations: said so, with what to use.
+        self.assertIn("# Below OWASP's minimum for Argon2id (memory_kib = 19456 with iterations = 2", r.stdout)
         self.assert_one_sentence(run_cli(["password", "calibrate", "--target", "soon"], None), 2)
 
     def test_help_and_version(self):
