@@ -186,6 +186,10 @@ std::string usage_line(const CommandSpec& command) {
   return out;
 }
 
+namespace {
+Result<Args> parse_words(std::span<const CommandSpec> table, const std::vector<std::string>& words, bool lenient);
+}  // namespace
+
 Result<Args> parse_args(std::span<const CommandSpec> table, int argc, const char* const* argv) {
   const std::vector<std::string> words(argv + 1, argv + argc);
   // With --help (or --version) only the command words matter: help is shown
@@ -195,6 +199,15 @@ Result<Args> parse_args(std::span<const CommandSpec> table, int argc, const char
     if (w == "--") break;
     lenient = lenient || w == "-h" || w == "--help" || w == "--version";
   }
+  auto args = parse_words(table, words, lenient);
+  // A help word that was only an option's value (--wait -h) asks for no
+  // help: the line is checked in full, so a command never runs unchecked.
+  if (lenient && args && !args->has("help") && !args->has("version")) return parse_words(table, words, false);
+  return args;
+}
+
+namespace {
+Result<Args> parse_words(std::span<const CommandSpec> table, const std::vector<std::string>& words, bool lenient) {
   Args args;
   bool only_operands = false;
   for (std::size_t i = 0; i < words.size(); ++i) {
@@ -266,6 +279,7 @@ Result<Args> parse_args(std::span<const CommandSpec> table, int argc, const char
                    usage_line(c));
   return args;
 }
+}  // namespace
 
 Result<Config> config_from(const Args& args) {
   ConfigSources src;

@@ -612,14 +612,29 @@ std::string comment_lines(std::string_view text) {
 
 }  // namespace
 
-// A URL's password, if it has one (scheme://user:password@host), as "***".
+// A URL's secrets as "***": the userinfo password (up to the last '@' of
+// the authority: Redis passwords may hold one) and any password-like query
+// parameter (libpq takes ?password= and ?sslpassword=).
 std::string mask_url_password(std::string value) {
   const auto scheme = value.find("://");
   if (scheme == std::string::npos) return value;
-  const auto at = value.find('@', scheme + 3);
+  const auto authority_end = value.find_first_of("/?#", scheme + 3);
+  const auto at = value.rfind('@', authority_end == std::string::npos ? value.size() : authority_end);
   const auto colon = value.find(':', scheme + 3);
-  if (at == std::string::npos || colon == std::string::npos || colon > at) return value;
-  return value.replace(colon + 1, at - colon - 1, "***");
+  if (at != std::string::npos && at > scheme && colon != std::string::npos && colon < at)
+    value.replace(colon + 1, at - colon - 1, "***");
+  for (std::size_t q = value.find('?'); q != std::string::npos && q < value.size();) {
+    const std::size_t start = q + 1, eq = value.find('=', start), end = value.find('&', start);
+    if (eq != std::string::npos && (end == std::string::npos || eq < end)) {
+      std::string name = value.substr(start, eq - start);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (name.find("password") != std::string::npos || name.find("pass%") != std::string::npos)
+        value.replace(eq + 1, (end == std::string::npos ? value.size() - (value.ends_with('"') ? 1 : 0) : end) - eq - 1,
+                      "***");
+    }
+    q = value.find('&', start);
+  }
+  return value;
 }
 
 std::string config_effective_toml(const Config& c) {

@@ -75,6 +75,11 @@ class CliTest(unittest.TestCase):
         self.assert_one_sentence(self.cli("user", "list", "--bogus", "x"), 2)
         self.assert_one_sentence(self.cli("user", "add", "dave", "--password-stdin", stdin="short\n"), 2)
         self.assert_one_sentence(self.cli("user", "add", "", "--password-stdin", stdin="correct horse\n"), 2)
+        # A help word eaten as an option's value asks for no help: the line is checked in full
+        # and nothing changes (this once ran `user roles` without --set and cleared the roles).
+        self.cli("user", "add", "erin", "--role", "admin", "--password-stdin", stdin="correct horse\n")
+        self.assert_one_sentence(self.cli("user", "roles", "erin", "--wait", "-h"), 2)
+        self.assertRegex(self.cli("user", "list").stdout, r"erin\s+active\s+\S+\s+admin")
         self.assert_one_sentence(self.cli("user", "add", "eve", "--role", "bad role", "--password-stdin",
                                           stdin="correct horse\n"), 2)
         self.assert_one_sentence(self.cli("user", "add", "frank"), 2)  # stdin is not a terminal

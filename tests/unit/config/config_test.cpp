@@ -459,6 +459,14 @@ TEST(Config, EffectiveSettingsMaskPasswords) {
   EXPECT_EQ(shown.find("s3cret"), std::string::npos);
   EXPECT_NE(shown.find("[session]\nidle_timeout = \"45m\""), std::string::npos) << shown;
   EXPECT_NE(shown.find("# key_encryption_key: "), std::string::npos);  // said set or not, never shown
+  // libpq's password parameters and a Redis password holding an '@' are masked too.
+  Config q;
+  ASSERT_TRUE(apply_toml(q, "[store]\nusers = \"postgres://u@db/cl?sslmode=require&password=S3cretPG\"\n"
+                            "sessions = \"redis://:p@ss@cache:6379/0\"\n", "test.toml"));
+  const std::string masked = config_effective_toml(q);
+  EXPECT_NE(masked.find("users = \"postgres://u@db/cl?sslmode=require&password=***\""), std::string::npos) << masked;
+  EXPECT_NE(masked.find("sessions = \"redis://:***@cache:6379/0\""), std::string::npos) << masked;
+  EXPECT_EQ(masked.find("S3cretPG"), std::string::npos);
 }
 
 // The example parses as TOML and changes nothing: every key is commented out at its default.
