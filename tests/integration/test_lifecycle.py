@@ -20,6 +20,8 @@ class LifecycleTest(unittest.TestCase):
             proc = subprocess.Popen([BIN, "serve"], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
             try:
                 line = proc.stderr.readline()
+                while line and '"event":"listening"' not in line:  # the "threads" line comes first
+                    line = proc.stderr.readline()
                 if '"address":"127.0.0.1:8080"' not in line:
                     self.skipTest("port 8080 is busy on this machine: " + line.strip())
                 self.assertTrue(os.path.exists(os.path.join(cwd, "cloakroom-data", "cloakroom.db")))
