@@ -24,6 +24,8 @@ for i in 0 1; do
   "$bin" key generate --alg ES256 --activate --data-dir "$data" >/dev/null
   tokens+=("$("$bin" token mint --sub bench --ttl 1h --data-dir "$data")")
   port=$(free_port)
+  # Threads set explicitly: a build from before thread counts followed
+  # taskset would start one per host core and lose on that alone.
   CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG=false taskset -c "$SERVER_CPU" \
     "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>&1 &
   pids+=($!)

@@ -54,7 +54,7 @@ hs256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$data
 "$BUILD_DIR/cloakroom" key generate --alg ES256 --activate --data-dir "$data" >/dev/null
 es256=$("$BUILD_DIR/cloakroom" token mint --sub bench --ttl 1h --data-dir "$data")
 port=$(free_port)
-CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG=false taskset -c "$SERVER_CPU" \
+CLOAKROOM_HTTP_ACCESS_LOG=false taskset -c "$SERVER_CPU" \
   "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>&1 &
 pids+=($!)
 wait_port "$port"

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # HTTP scenarios under wrk beside nginx's `return 200` (the ceiling) on the
-# same core with the same wrk settings. Prints a markdown table.
+# same core with the same wrk settings. Prints a markdown table and the goals
+# line. cloakroom runs with its default thread counts, which it sizes from the
+# CPUs taskset leaves it (SERVER_CPU); one row adds the old default, one I/O
+# thread per host core, on that same core for contrast. The goal rows (nginx,
+# session `/auth/verify` with the access log on, the old default) run rotated,
+# so the VM's drift hits all three alike; the others run one after another.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -9,45 +14,65 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-start_nginx "$tmp" '{"status":"ok"}'
-nginx_port=$port
-nginx=$(median_of_runs "http://127.0.0.1:$nginx_port/")
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-nginx_rps=$(awk '{print $1}' <<<"$nginx")
-
-echo "| scenario (1 core, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION, median of $RUNS) | req/s | p50 ms | p99 ms | vs nginx |"
-echo "|---|---|---|---|---|"
-row() { echo "| $1 | $(awk '{printf "%.0f | %s | %s", $1, $2, $3}' <<<"$2") | $(awk -v a="$(awk '{print $1}' <<<"$2")" -v b="$nginx_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}') |"; }
-row "nginx \`return 200\` (1 worker, access_log off)" "$nginx"
-
 # Sets $port. (Not a $(...) function: the server would inherit its pipe.)
-start_cloakroom() {  # $1 = access log true/false, $2 = data dir (default $tmp/data)
+# Stderr is kept only with the access log off: on, it is a line per request.
+start_cloakroom() {  # $1 = access log true/false, $2 = data dir (default $tmp/data), $3 = http.threads (default: its own)
   port=$(free_port)
-  CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG=$1 CLOAKROOM_THROTTLE_PER_IP=1000000 taskset -c "$SERVER_CPU" \
-    "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "${2:-$tmp/data}" >/dev/null 2>&1 &
+  local log=/dev/null; [[ $1 == false ]] && log=$tmp/serve.log
+  local threads=(); [[ -n ${3:-} ]] && threads=("CLOAKROOM_HTTP_THREADS=$3")
+  env "${threads[@]}" CLOAKROOM_HTTP_ACCESS_LOG=$1 CLOAKROOM_THROTTLE_PER_IP=1000000 taskset -c "$SERVER_CPU" \
+    "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "${2:-$tmp/data}" >/dev/null 2>"$log" &
   pids+=($!)
   wait_port "$port"
 }
-stop_cloakroom() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; }
+stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+# row LABEL "rps p50 p99 ..." -> a table row into $tmp/rows; req/s and p99 also
+# as multiples of nginx's (set before the first row).
+row() {
+  awk -v label="$1" -v n_rps="$nginx_rps" -v n_p99="$nginx_p99" \
+    '{printf "| %s | %.0f | %s | %s | %.0f%% | %.1f× |\n", label, $1, $2, $3, 100 * $1 / n_rps, $3 / n_p99}' \
+    <<<"$2" >>"$tmp/rows"
+}
 
 echo "correct horse battery staple" | "$BUILD_DIR/cloakroom" user add bench --role admin --password-stdin --data-dir "$tmp/data" >/dev/null
 
-start_cloakroom false
-row "cloakroom \`GET /healthz\` (access log off)" "$(median_of_runs "http://127.0.0.1:$port/healthz")"
-stop_cloakroom
-
+# The goal rows: all three servers up at once on SERVER_CPU (an idle one costs nothing).
+start_nginx "$tmp" '{"status":"ok"}'
+nginx_pid=${pids[-1]} nginx_url="http://127.0.0.1:$port/"
 start_cloakroom true
-row "cloakroom \`GET /healthz\` (access log on)" "$(median_of_runs "http://127.0.0.1:$port/healthz")"
+default_pid=${pids[-1]} default_port=$port
 cookie=$(curl -s -D - -o /dev/null "http://127.0.0.1:$port/auth/login" -H 'Content-Type: application/json' \
   -d '{"username":"bench","password":"correct horse battery staple"}' | sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p')
 [[ -n $cookie ]] || { echo "bench: login failed" >&2; exit 1; }
-row "cloakroom \`/auth/verify\`, session cookie (access log on)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Cookie: $cookie")"
+host_cores=$(nproc --all)
+start_cloakroom true "$tmp/data" "$host_cores"
+old_pid=${pids[-1]}
+# nginx ignores the cookie; every target gets the same wrk arguments.
+mapfile -t goal < <(rotated_medians "$nginx_url" "http://127.0.0.1:$default_port/auth/verify" \
+  "http://127.0.0.1:$port/auth/verify" -- -H "Cookie: $cookie")
+[[ ${#goal[@]} == 3 ]] || exit 1
+stop "$old_pid"
+stop "$nginx_pid"
+nginx_rps=$(awk '{print $1}' <<<"${goal[0]}")
+nginx_p99=$(awk '{print $3}' <<<"${goal[0]}")
+session_verify=${goal[1]}
+row "nginx \`return 200\` (1 worker, access_log off)" "${goal[0]}"
+row "cloakroom \`/auth/verify\`, session cookie (access log on)" "$session_verify"
+row "cloakroom \`/auth/verify\`, session cookie (access log on), http.threads = $host_cores (one per host core, the old default)" "${goal[2]}"
+
+port=$default_port
+row "cloakroom \`GET /healthz\` (access log on)" "$(median_of_runs "http://127.0.0.1:$port/healthz")"
 row "cloakroom \`GET /auth/me\`, session cookie (access log on)" "$(median_of_runs "http://127.0.0.1:$port/auth/me" -H "Cookie: $cookie")"
-stop_cloakroom
+stop "$default_pid"
 
 start_cloakroom false
+# The I/O threads the server chose itself (its "threads" log line; none from a build before it had one).
+io_threads=$(sed -n 's/.*"event":"threads".*"http_threads":"\([0-9]*\)".*/\1/p' "$tmp/serve.log")
+io_threads=${io_threads:-"default (not logged)"}
+row "cloakroom \`GET /healthz\` (access log off)" "$(median_of_runs "http://127.0.0.1:$port/healthz")"
 row "cloakroom \`/auth/verify\`, session cookie (access log off)" "$(median_of_runs "http://127.0.0.1:$port/auth/verify" -H "Cookie: $cookie")"
-stop_cloakroom
+stop "${pids[-1]}"
 
 # Bearer JWTs: one HS256 and one ES256 token, minted by the CLI with the data dir's keys.
 "$BUILD_DIR/cloakroom" key generate --alg HS256 --activate --data-dir "$tmp/data" >/dev/null
@@ -71,3 +96,9 @@ for alg in HS256 ES256; do
   row "cloakroom \`/auth/verify\`, $alg bearer (access log on)" "${both[0]}"
   row "cloakroom \`/auth/verify\`, $alg bearer, 100,000 denylisted (access log on)" "${both[1]}"
 done
+
+echo "| scenario (CPU $SERVER_CPU, I/O threads: $io_threads, wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION, median of $RUNS) | req/s | p50 ms | p99 ms | req/s vs nginx | p99 ÷ nginx p99 |"
+echo "|---|---|---|---|---|---|"
+cat "$tmp/rows"
+echo
+awk -v n_rps="$nginx_rps" -v n_p99="$nginx_p99" '{printf "Against the goals (the first three rows run rotated): session `/auth/verify` with the access log on at %.2f× nginx'"'"'s req/s (goal ≥ 0.8×), its p99 %.1f× nginx'"'"'s (goal ≤ 2×).\n", $1 / n_rps, $3 / n_p99}' <<<"$session_verify"

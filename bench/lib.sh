@@ -63,27 +63,31 @@ median_of_runs() {
 # median_line: the median line (by req/s) of the lines on stdin
 median_line() { sort -n -k1 | sed -n "$(((RUNS + 1) / 2))p"; }
 
-# interleaved_medians URL_A URL_B [wrk args] -> two median lines, A then B.
-# Runs alternate A B, B A, A B... so drift in the machine's speed hits both
-# alike: for comparisons where the difference is the point (the denylist's cost).
-interleaved_medians() {
-  local a=$1 b=$2; shift 2
-  local la=() lb=() line order
-  for i in $(seq "$RUNS"); do
-    order="a b"; (( i % 2 == 0 )) && order="b a"
-    for which in $order; do
-      local url=$a; [[ $which == b ]] && url=$b
-      line=$(wrk_run "$url" "$@")
+# rotated_medians URL... -- [wrk args] -> one median line per URL, in order.
+# Run r starts at the r-th URL and goes round (A B C, B C A, C A B, ...), so
+# drift in the machine's speed hits all alike: for comparisons where the
+# ratio is the point (the denylist's cost, a goal against nginx).
+rotated_medians() {
+  local urls=()
+  while [[ $# -gt 0 && $1 != -- ]]; do urls+=("$1"); shift; done
+  if [[ $# -gt 0 ]]; then shift; fi
+  local n=${#urls[@]} lines=() r k i line
+  for ((r = 0; r < RUNS; r++)); do
+    for ((k = 0; k < n; k++)); do
+      i=$(((r + k) % n))
+      line=$(wrk_run "${urls[$i]}" "$@")
       if [[ $(awk '{print $4}' <<<"$line") != 0 ]]; then
-        echo "bench: $url answered non-2xx responses; the run is worthless" >&2
+        echo "bench: ${urls[$i]} answered non-2xx responses; the run is worthless" >&2
         return 1
       fi
-      if [[ $which == a ]]; then la+=("$line"); else lb+=("$line"); fi
+      lines[i]+="$line"$'\n'
     done
   done
-  printf '%s\n' "${la[@]}" | median_line
-  printf '%s\n' "${lb[@]}" | median_line
+  for ((i = 0; i < n; i++)); do printf '%s' "${lines[i]}" | median_line; done
 }
+
+# interleaved_medians URL_A URL_B [wrk args] -> two median lines, A then B (A B, B A, ...).
+interleaved_medians() { rotated_medians "$1" "$2" -- "${@:3}"; }
 
 # start_nginx DIR BODY: the ceiling, nginx `return 200 BODY` with one worker
 # on SERVER_CPU and no access log. Sets $port; adds its pid to the caller's

@@ -9,7 +9,7 @@ cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 port=$(free_port)
 echo "correct horse battery staple" | "$BUILD_DIR/cloakroom" user add bench --password-stdin --data-dir "$tmp/data" >/dev/null
-CLOAKROOM_THROTTLE_PER_IP=1000000 CLOAKROOM_HTTP_ACCESS_LOG=false CLOAKROOM_PASSWORD_WORKERS=1 CLOAKROOM_HTTP_THREADS=1 \
+CLOAKROOM_THROTTLE_PER_IP=1000000 CLOAKROOM_HTTP_ACCESS_LOG=false \
   taskset -c "$SERVER_CPU" "$BUILD_DIR/cloakroom" serve --listen "127.0.0.1:$port" --data-dir "$tmp/data" 2>/dev/null &
 pid=$!
 wait_port "$port"

@@ -9,7 +9,8 @@
 #      nodes (bench/feed_latency.py --redis);
 #  (d) Redis memory per session and per refresh family (bench/redis_memory.py);
 #  (e) login and refresh throughput, Redis store beside SQLite.
-# Servers on SERVER_CPU with one HTTP thread and one hashing worker; wrk and
+# Servers on SERVER_CPU, which gives them one HTTP thread and one hashing
+# worker by default (they size from the CPUs taskset leaves them); wrk and
 # redis-server on CLIENT_CPU. (a)/(b) rotate the five targets run by run, (e)
 # alternates the two stores, so the VM's drift hits all alike. Env as lib.sh,
 # and LOGOUTS (1000) for (c), MEMORY_N (10000) for (d).
@@ -48,8 +49,8 @@ start_node() {
   esac
   echo "$PASSWORD" | CLOAKROOM_STORE_SESSIONS=$sessions "$bin" user add bench --password-stdin --data-dir "$data" >/dev/null
   port=$(free_port)
-  CLOAKROOM_STORE_SESSIONS=$sessions CLOAKROOM_SESSION_CACHE_ENTRIES=$cache CLOAKROOM_HTTP_THREADS=1 \
-    CLOAKROOM_PASSWORD_WORKERS=1 CLOAKROOM_HTTP_ACCESS_LOG=false CLOAKROOM_THROTTLE_PER_IP=1000000 \
+  CLOAKROOM_STORE_SESSIONS=$sessions CLOAKROOM_SESSION_CACHE_ENTRIES=$cache \
+    CLOAKROOM_HTTP_ACCESS_LOG=false CLOAKROOM_THROTTLE_PER_IP=1000000 \
     taskset -c "$SERVER_CPU" "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>"$tmp/$name.log" &
   pids+=($!)
   node_pid[$name]=$!

@@ -281,7 +281,8 @@ const std::vector<KeySpec>& keys() {
                 return {};
               },
               [](const Config& c) { return show_list(c.forward_auth.allowed_redirect_domains); }},
-      INT_KEY("http", "threads", http.threads, 0, 256, "I/O threads (0 = one per core)."),
+      INT_KEY("http", "threads", http.threads, 0, 256,
+              "I/O threads (0 = one per CPU this process may use: its affinity mask, capped by its cgroup CPU quota)."),
       INT_KEY("http", "max_connections", http.max_connections, 1, 1'000'000,
               "Open connections beyond this get 503 and are closed; lowered at startup to fit the open-files limit."),
       // Why at most kLargestHeaderLimit (65535): Beast's parser keeps each
@@ -313,7 +314,8 @@ const std::vector<KeySpec>& keys() {
       INT_KEY("password", "memory_kib", password.memory_kib, 8, 4 * 1024 * 1024,
               "Argon2id memory in KiB (OWASP: 19456)."),
       INT_KEY("password", "iterations", password.iterations, 1, 100, "Argon2id passes (OWASP: 2)."),
-      INT_KEY("password", "workers", password.workers, 0, 256, "Hashing threads (0 = one per core)."),
+      INT_KEY("password", "workers", password.workers, 0, 256,
+              "Hashing threads (0 = one per CPU this process may use, as for http.threads)."),
       INT_KEY("password", "queue", password.queue, 0, 100'000,
               "Hashes waiting beyond the workers before login answers 503."),
       INT_KEY("throttle", "per_account_ip", throttle.per_account_ip, 1, 1'000'000,

@@ -36,7 +36,7 @@ struct AccessRule {
 inline constexpr std::size_t kLargestHeaderLimit = 65535;
 
 struct HttpConfig {
-  int threads = 0;                       // 0: one per core
+  int threads = 0;                       // 0: one per usable CPU (core/cpu_budget.h)
   int max_connections = 10'000;
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
@@ -50,7 +50,7 @@ struct HttpConfig {
 struct PasswordConfig {
   std::uint64_t memory_kib = 19 * 1024;  // OWASP Argon2id: m=19 MiB
   std::uint64_t iterations = 2;          // t=2 (p=1 is fixed by libsodium)
-  int workers = 0;                       // 0: one per core
+  int workers = 0;                       // 0: one per usable CPU (core/cpu_budget.h)
   int queue = 64;                        // pending hashes beyond workers before 503
 };
 

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -478,8 +479,8 @@ Result<void> Server::bind(const std::string& listen) {
     if (ec) return Error{ErrorCode::io_error, "Cannot listen on " + listen + ": " + ec.message() + "."};
   }
 
-  int threads = impl_->config.threads > 0 ? impl_->config.threads
-                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // App resolved http.threads = 0 to the CPUs this process may use.
+  const int threads = std::max(1, impl_->config.threads);
   OsRandom rng;
   for (int i = 0; i < threads; ++i) {
     auto w = std::make_unique<Impl::Worker>();

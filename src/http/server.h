@@ -1,6 +1,7 @@
 #pragma once
-// The HTTP/1.1 server: one io_context thread per core, each with its own
-// SO_REUSEPORT acceptor, one coroutine per connection.
+// The HTTP/1.1 server: http.threads io_context threads (App turns 0 into the
+// CPUs this process may use), each with its own SO_REUSEPORT acceptor, one
+// coroutine per connection.
 //
 //   Server server(cfg.http, router, metrics);
 //   if (auto r = server.bind("127.0.0.1:8080"); !r) ...   // errors before any thread starts

@@ -29,6 +29,8 @@ class LifecycleTest(unittest.TestCase):
                 self.assertEqual((created["event"], created["path"]),
                                  ("data_dir_created", os.path.join(cwd, "cloakroom-data")))
                 line = proc.stderr.readline()
+                while line and '"event":"listening"' not in line:  # the "threads" line comes first
+                    line = proc.stderr.readline()
                 if '"address":"127.0.0.1:8080"' not in line:
                     self.skipTest("port 8080 is busy on this machine: " + line.strip())
                 self.assertTrue(os.path.exists(os.path.join(cwd, "cloakroom-data", "cloakroom.db")))

@@ -71,8 +71,9 @@ def _data_dir_in(args):
 
 class CloakroomServer:
     def __init__(self, env=None, args=None, data_dir=None, fast_hashing=True, cwd=None, config_text=None,
-                 listen="127.0.0.1:0"):
+                 listen="127.0.0.1:0", prefix=None):
         self.listen = listen  # a fixed port when public_url must name it (browser tests)
+        self.prefix = list(prefix or [])  # a launcher that execs the binary, e.g. ["taskset", "-c", "0"]
         self._tmp = tempfile.TemporaryDirectory(prefix="cloakroom-it-")
         self.data_dir = data_dir or os.path.join(self._tmp.name, "data")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLOAKROOM_")}
@@ -94,7 +95,7 @@ class CloakroomServer:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self, timeout=15):
-        cmd = [BIN, "serve", "--listen", self.listen, "--data-dir", self.data_dir] + self.args
+        cmd = self.prefix + [BIN, "serve", "--listen", self.listen, "--data-dir", self.data_dir] + self.args
         env = dict(store_env(self.data_dir, self.env, self.cwd), **self.env)  # the test's own env wins
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env,
                                      cwd=self.cwd, text=True)
