@@ -163,6 +163,9 @@ struct App::Parts {
       if (now >= next_purge) {
         sessions->purge_expired();
         token_service->purge_expired();
+        if (stores.challenges)
+          if (auto r = stores.challenges->purge_expired(unix_millis(clock.now())); !r)
+            log_line("warn", "challenge_purge_failed", {{"detail", std::string(r.error().text())}});
         // Why an hour: a process that was cut off longer than that resyncs instead of replaying.
         for (auto& feed : stores.feeds) (void)feed->prune(unix_millis(clock.now()) - 3'600'000);
         next_purge = now + purge_every;

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "store/memory/challenge_store.h"
 #include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
 #include "store/memory/throttle_store.h"
@@ -18,11 +19,13 @@
 #include "store/postgres/database.h"
 #include "store/postgres/key_store.h"
 #include "store/postgres/user_store.h"
+#include "store/redis/challenge_store.h"
 #include "store/redis/change_feed.h"
 #include "store/redis/server_check.h"
 #include "store/redis/session_store.h"
 #include "store/redis/throttle_store.h"
 #include "store/redis/token_store.h"
+#include "store/sqlite/challenge_store.h"
 #include "store/sqlite/change_feed.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/session_store.h"
@@ -58,6 +61,7 @@ struct SessionSide {
   std::shared_ptr<ChangeFeed> feed;
   std::shared_ptr<NodeRegistry> nodes;
   std::unique_ptr<ThrottleStore> throttles;
+  std::unique_ptr<ChallengeStore> challenges;
 };
 
 struct Backend {
@@ -192,7 +196,8 @@ constexpr Backend kBackends[] = {
        if (!file) return file.error();
        return SessionSide{std::make_unique<sqlite::SessionStore>((*file)->db),
                           std::make_unique<sqlite::TokenStore>((*file)->db), (*file)->feed, (*file)->nodes,
-                          std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked)};
+                          std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked),
+                          std::make_unique<sqlite::ChallengeStore>((*file)->db)};
      },
      nullptr, /*file=*/true},
     {"memory://", "memory://", false,
@@ -203,7 +208,8 @@ constexpr Backend kBackends[] = {
      [](const OpenArgs& a) -> Result<SessionSide> {
        auto m = memory_feed(a);
        return SessionSide{std::make_unique<memory::SessionStore>(m->feed), std::make_unique<memory::TokenStore>(m->feed),
-                          m->feed, m->nodes, std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked)};
+                          m->feed, m->nodes, std::make_unique<memory::ThrottleStore>(a.urls.throttle_max_tracked),
+                          std::make_unique<memory::ChallengeStore>()};
      }},
     {"redis://", "redis://HOST:PORT/DB", true, nullptr,
      [](const OpenArgs& a) -> Result<SessionSide> {
@@ -211,7 +217,8 @@ constexpr Backend kBackends[] = {
        if (!r) return r.error();
        return SessionSide{std::make_unique<redis::SessionStore>((*r)->client, (*r)->keys, (*r)->wait),
                           std::make_unique<redis::TokenStore>((*r)->client, (*r)->keys, (*r)->wait), (*r)->feed,
-                          (*r)->nodes, std::make_unique<redis::ThrottleStore>((*r)->client, (*r)->keys)};
+                          (*r)->nodes, std::make_unique<redis::ThrottleStore>((*r)->client, (*r)->keys),
+                          std::make_unique<redis::ChallengeStore>((*r)->client, (*r)->keys)};
      },
      [](std::string_view url) -> Result<void> {
        if (auto parsed = redis::parse_url(url); !parsed) return parsed.error();
@@ -335,7 +342,7 @@ Result<Stores> open_stores(const StoreUrls& urls) {
   }
   return Stores{std::move(users->users),      std::move(sessions->sessions), std::move(sessions->tokens),
                 std::move(feeds),             std::move(sessions->nodes),    std::move(users->keys),
-                std::move(sessions->throttles), std::move(counters)};
+                std::move(sessions->throttles), std::move(sessions->challenges), std::move(counters)};
 }
 
 Result<Stores> open_user_side(std::string_view named, const std::string& url, const std::string& data_dir) {
@@ -359,6 +366,7 @@ Result<Stores> open_session_side(std::string_view named, const std::string& url,
   out.feeds.push_back(std::move(sessions->feed));
   out.nodes = std::move(sessions->nodes);
   out.throttles = std::move(sessions->throttles);
+  out.challenges = std::move(sessions->challenges);
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/challenge_store.h"
 #include "store/change_feed.h"
 #include "store/key_store.h"
 #include "store/node_registry.h"
@@ -49,6 +50,9 @@ struct Stores {
   // node counts alone), in Redis for redis:// (every node draws from the
   // same buckets). App picks nothing: the session backend decides.
   std::unique_ptr<ThrottleStore> throttles;
+  // Pending challenges (a login's second step, WebAuthn ceremonies), beside
+  // the sessions so every node that shares them shares these.
+  std::unique_ptr<ChallengeStore> challenges;
   // What the stores count for /metrics (Metrics lives above the stores; App
   // moves these counts over).
   std::shared_ptr<StoreCounters> counters = std::make_shared<StoreCounters>();

@@ -19,6 +19,7 @@
 #include <optional>
 #include <utility>
 
+#include "store/memory/challenge_store.h"
 #include "store/memory/change_feed.h"
 #include "store/memory/session_store.h"
 #include "store/memory/throttle_store.h"
@@ -217,7 +218,8 @@ class FailingStores {
                   {std::make_shared<ChangeFeedDecorator>(*feed_, &failing.feed)},
                   std::make_shared<NodeRegistryDecorator>(nodes_, &failing.feed),
                   nullptr,  // keys: the keys file
-                  std::make_unique<ThrottleStoreDecorator>(throttles_, &failing.throttles)};
+                  std::make_unique<ThrottleStoreDecorator>(throttles_, &failing.throttles),
+                  std::make_unique<memory::ChallengeStore>()};
   }
   // Every store at once.
   void fail(bool on) {

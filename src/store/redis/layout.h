@@ -27,6 +27,8 @@
 //   P feed:origin     string  random, set once per dataset      one value; a new one = data was lost
 //   P node:<id>       hash    a serving process + positions     TTL kNodeTtl, renewed by each heartbeat
 //   P nodes           set     node ids                           TTL kNodeTtl, renewed by each heartbeat
+//   P c:<sha256 hex>  hash    a pending challenge (store/challenge_store.h): TTL its expiry + slack
+//                             kind, payload, expires, attempts
 //   P t:<rule>:{<key>} hash   one throttle bucket: tokens, updated TTL the rule's window, renewed by each
 //                                                                change (untouched that long = full again)
 //
@@ -93,6 +95,7 @@ struct Keys {
   std::string feed_origin() const { return prefix + "feed:origin"; }
   std::string node(std::string_view id) const { return prefix + "node:" + std::string(id); }
   std::string nodes() const { return prefix + "nodes"; }
+  std::string challenge(std::string_view id_hash_hex) const { return prefix + "c:" + std::string(id_hash_hex); }
   std::string throttle(std::string_view rule, std::string_view key) const {
     return prefix + "t:" + std::string(rule) + ":{" + std::string(key) + "}";
   }

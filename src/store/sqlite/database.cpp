@@ -105,6 +105,18 @@ const std::vector<const char*>& migrations() {
           PRIMARY KEY (node_id, feed)
         ) STRICT, WITHOUT ROWID;
       )sql",
+      // 6: short-lived challenges between two requests of one flow (a
+      //    login's second step, a WebAuthn ceremony), see challenge_store.h.
+      R"sql(
+        CREATE TABLE challenges (
+          id_hash    BLOB PRIMARY KEY,
+          kind       TEXT NOT NULL,
+          payload    TEXT NOT NULL,
+          expires_ms INTEGER NOT NULL,
+          attempts   INTEGER NOT NULL DEFAULT 0
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX challenges_by_expiry ON challenges (expires_ms);
+      )sql",
   };
   return m;
 }

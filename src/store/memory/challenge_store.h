@@ -1,0 +1,35 @@
+#pragma once
+// Challenges in this process (memory:// sessions; tests). Gone at exit.
+//
+//   memory::ChallengeStore challenges;           // at most 100,000 held
+//   challenges.put({hash, "login", payload, now + 300'000}, now);
+//
+// Memory is bounded: when `max_held` are held, expired ones are dropped; if
+// none has expired, put() is refused (store_unavailable: 503), never an
+// unbounded map. Each challenge exists only after a right password or a
+// signed-in request, so the bound is reached only under a flood of those.
+#include <mutex>
+#include <unordered_map>
+
+#include "store/challenge_store.h"
+
+namespace cloakroom::memory {
+
+class ChallengeStore final : public cloakroom::ChallengeStore {
+ public:
+  explicit ChallengeStore(std::size_t max_held = 100'000) : max_held_(max_held) {}
+
+  Result<void> put(const PendingChallenge& challenge, long long now_ms) override;
+  Result<std::optional<PendingChallenge>> attempt(const std::string& id_hash, std::string_view kind, long long now_ms,
+                                                  int max_attempts) override;
+  Result<bool> consume(const std::string& id_hash) override;
+  Result<std::size_t> purge_expired(long long now_ms) override;
+
+ private:
+  std::size_t purge_locked(long long now_ms);
+  const std::size_t max_held_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, PendingChallenge> held_;
+};
+
+}  // namespace cloakroom::memory

@@ -1,0 +1,75 @@
+#include "store/redis/challenge_store.h"
+
+#include <algorithm>
+
+namespace cloakroom::redis {
+namespace {
+
+// KEYS[1] the challenge; ARGV kind, payload, expires_ms, ttl_ms. 1 kept, 0 the id was taken.
+constexpr char kPut[] = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'payload', ARGV[2], 'expires', ARGV[3], 'attempts', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+)lua";
+
+// KEYS[1] the challenge; ARGV kind, now_ms, max_attempts.
+// {payload, expires, attempts after this one}, or nil (and removed when expired or spent).
+constexpr char kAttempt[] = R"lua(
+local f = redis.call('HMGET', KEYS[1], 'kind', 'payload', 'expires', 'attempts')
+if not f[1] or f[1] ~= ARGV[1] then return false end
+if tonumber(f[3]) <= tonumber(ARGV[2]) or tonumber(f[4]) >= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return {f[2], f[3], n}
+)lua";
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+ChallengeStore::ChallengeStore(std::shared_ptr<Client> client, Keys keys)
+    : client_(std::move(client)), keys_(std::move(keys)), put_("challenge_put", kPut), attempt_("challenge_attempt", kAttempt) {}
+
+Result<void> ChallengeStore::put(const PendingChallenge& c, long long now_ms) {
+  // The TTL runs on Redis's clock: kSlack past the expiry by ours, so a
+  // clock that lags Redis's never finds a live challenge gone.
+  const long long ttl = std::max<long long>(1, c.expires_ms - now_ms) + kSlack.count();
+  auto kept = client_->eval(put_, {keys_.challenge(hex(c.id_hash))},
+                            {c.kind, c.payload, std::to_string(c.expires_ms), std::to_string(ttl)});
+  if (!kept) return kept.error();
+  if (to_integer(*kept) != 1) return Error{ErrorCode::internal, "challenge id collision"};
+  return {};
+}
+
+Result<std::optional<PendingChallenge>> ChallengeStore::attempt(const std::string& id_hash, std::string_view kind,
+                                                                long long now_ms, int max_attempts) {
+  auto r = client_->eval(attempt_, {keys_.challenge(hex(id_hash))},
+                         {std::string(kind), std::to_string(now_ms), std::to_string(max_attempts)});
+  if (!r) return r.error();
+  if (r->type != Reply::Type::array) return std::optional<PendingChallenge>{};
+  return std::optional<PendingChallenge>{PendingChallenge{id_hash, std::string(kind), element(*r, 0).str,
+                                                          to_integer(element(*r, 1)),
+                                                          static_cast<int>(to_integer(element(*r, 2)))}};
+}
+
+Result<bool> ChallengeStore::consume(const std::string& id_hash) {
+  auto removed = client_->command({"DEL", keys_.challenge(hex(id_hash))});
+  if (!removed) return removed.error();
+  return removed->integer == 1;
+}
+
+Result<std::size_t> ChallengeStore::purge_expired(long long) { return std::size_t{0}; }
+
+}  // namespace cloakroom::redis

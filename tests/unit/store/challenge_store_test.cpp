@@ -1,0 +1,132 @@
+#include "store/challenge_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "store/memory/challenge_store.h"
+#include "store/redis/challenge_store.h"
+#include "store/sqlite/challenge_store.h"
+#include "support/redis_server.h"
+#include "support/temp_sqlite.h"
+
+namespace cloakroom {
+namespace {
+
+struct MemoryBackend {
+  std::unique_ptr<ChallengeStore> challenges() { return std::make_unique<memory::ChallengeStore>(); }
+};
+
+struct SqliteBackend {
+  testing::TempSqlite file;
+  std::unique_ptr<ChallengeStore> challenges() { return std::make_unique<sqlite::ChallengeStore>(file.db()); }
+};
+
+struct RedisBackend {
+  testing::RedisSpace space;
+  std::unique_ptr<ChallengeStore> challenges() {
+    return std::make_unique<redis::ChallengeStore>(space.client, space.keys);
+  }
+};
+
+template <class Backend>
+class ChallengeStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store = backend.challenges(); }
+  // A binary id hash, as callers hand in (SHA-256 bytes, NULs included).
+  static std::string id(char c) { return std::string("\x00\xff", 2) + std::string(30, c); }
+  static PendingChallenge challenge(std::string id_hash, long long expires) {
+    return PendingChallenge{std::move(id_hash), "login", R"({"user_id":"u1"})", expires, 0};
+  }
+  Backend backend;
+  std::unique_ptr<ChallengeStore> store;
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend, RedisBackend>;
+TYPED_TEST_SUITE(ChallengeStoreTest, Backends);
+
+// An attempt returns the payload and counts itself; consume succeeds once.
+TYPED_TEST(ChallengeStoreTest, AttemptThenConsumeOnce) {
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('a'), 10'000), 1000));
+  auto first = this->store->attempt(this->id('a'), "login", 2000, 5);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->payload, R"({"user_id":"u1"})");
+  EXPECT_EQ((*first)->expires_ms, 10'000);
+  EXPECT_EQ((*first)->attempts, 1);
+  EXPECT_EQ((*this->store->attempt(this->id('a'), "login", 2000, 5))->attempts, 2);
+  EXPECT_EQ(*this->store->consume(this->id('a')), true);
+  EXPECT_EQ(*this->store->consume(this->id('a')), false);
+  EXPECT_FALSE(this->store->attempt(this->id('a'), "login", 2000, 5)->has_value());
+}
+
+// Unknown ids, another flow's kind and expired challenges give nothing.
+TYPED_TEST(ChallengeStoreTest, UnknownOtherKindAndExpiredGiveNothing) {
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('b'), 10'000), 1000));
+  EXPECT_FALSE(this->store->attempt(this->id('z'), "login", 2000, 5)->has_value());
+  EXPECT_FALSE(this->store->attempt(this->id('b'), "webauthn", 2000, 5)->has_value());
+  // Asked as another kind, it is not spent for its own.
+  EXPECT_TRUE(this->store->attempt(this->id('b'), "login", 2000, 5)->has_value());
+  EXPECT_FALSE(this->store->attempt(this->id('b'), "login", 10'000, 5)->has_value());
+  // Gone, not only refused: a later clock reading cannot revive it.
+  EXPECT_FALSE(this->store->attempt(this->id('b'), "login", 2000, 5)->has_value());
+}
+
+// After max_attempts the challenge is gone.
+TYPED_TEST(ChallengeStoreTest, AttemptsAreBounded) {
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('c'), 10'000), 1000));
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ((*this->store->attempt(this->id('c'), "login", 2000, 3))->attempts, i);
+  EXPECT_FALSE(this->store->attempt(this->id('c'), "login", 2000, 3)->has_value());
+  EXPECT_EQ(*this->store->consume(this->id('c')), false);
+}
+
+// Racing attempts: exactly the bound get the challenge; racing consumes: exactly one wins.
+TYPED_TEST(ChallengeStoreTest, RacesHoldTheBounds) {
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('d'), 10'000), 1000));
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('h'), 10'000), 1000));
+  std::atomic<int> granted{0}, consumed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i)
+        if (auto a = this->store->attempt(this->id('d'), "login", 2000, 7); a && a->has_value()) ++granted;
+      if (auto c = this->store->consume(this->id('h')); c && *c) ++consumed;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 7);
+  EXPECT_EQ(consumed.load(), 1);
+}
+
+// The same id twice is refused (ids are random: a clash is a bug).
+TYPED_TEST(ChallengeStoreTest, DuplicateIdRefused) {
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('e'), 10'000), 1000));
+  auto again = this->store->put(this->challenge(this->id('e'), 20'000), 1000);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::internal);
+}
+
+// purge_expired drops the expired and keeps the live (Redis leaves it to TTLs).
+TYPED_TEST(ChallengeStoreTest, PurgeKeepsLiveOnes) {
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('f'), 3000), 1000));
+  ASSERT_TRUE(this->store->put(this->challenge(this->id('g'), 10'000), 1000));
+  ASSERT_TRUE(this->store->purge_expired(5000));
+  EXPECT_TRUE(this->store->attempt(this->id('g'), "login", 5000, 5)->has_value());
+  EXPECT_FALSE(this->store->attempt(this->id('f'), "login", 5000, 5)->has_value());
+}
+
+// The in-process table is bounded: full of live challenges, a new one is
+// refused (503 upstream); once they expire, room is made.
+TEST(MemoryChallengeStore, BoundedAndFailsClosed) {
+  memory::ChallengeStore store(2);
+  ASSERT_TRUE(store.put({"a", "login", "", 5000, 0}, 1000));
+  ASSERT_TRUE(store.put({"b", "login", "", 5000, 0}, 1000));
+  auto full = store.put({"c", "login", "", 5000, 0}, 1000);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ErrorCode::store_unavailable);
+  EXPECT_TRUE(store.put({"c", "login", "", 9000, 0}, 6000));
+}
+
+}  // namespace
+}  // namespace cloakroom
