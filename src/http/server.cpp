@@ -448,10 +448,16 @@ struct Server::Impl {
     std::string_view target = req.target();
     append_log_string(line, target.substr(0, target.find('?')));
     line += ",\"status\":" + std::to_string(status);
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%.3f", std::chrono::duration<double, std::milli>(elapsed).count());
+    // Milliseconds with three decimals by integer arithmetic: snprintf's
+    // "%.3f" was 4% of a session check's CPU.
+    const long long us = std::max<long long>(0, std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    const int frac = static_cast<int>(us % 1000);
     line += ",\"duration_ms\":";
-    line += ms;
+    line += std::to_string(us / 1000);
+    line += '.';
+    line += static_cast<char>('0' + frac / 100);
+    line += static_cast<char>('0' + frac / 10 % 10);
+    line += static_cast<char>('0' + frac % 10);
     line += ",\"remote\":";
     append_log_string(line, remote_ip);
     line += ",\"request_id\":";
