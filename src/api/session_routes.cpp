@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "identity/credential_info.h"
+#include "session/session_service.h"
 #include "http/offload.h"
 
 namespace cloakroom::api {
@@ -21,8 +22,10 @@ Response no_store(Response r) {
   return r;
 }
 
-// One entry of GET /auth/sessions: a session or a refresh family.
-void write_entry(json::Writer& w, const CredentialInfo& c, bool current) {
+// One entry of GET /auth/sessions: a session or a refresh family. A
+// session also says how long it may go unused (its idle bound: plain or
+// "keep me signed in"); a family slides on jwt.refresh_ttl with each refresh.
+void write_entry(json::Writer& w, const CredentialInfo& c, bool current, const IdleBounds& idle) {
   w.begin_object();
   w.key("id"); w.string(c.id);
   w.key("mode"); w.string(mode_name(c.mode));
@@ -32,6 +35,10 @@ void write_entry(json::Writer& w, const CredentialInfo& c, bool current) {
   w.key("ip"); w.string(c.ip);
   w.key("user_agent"); w.string(c.user_agent);
   w.key("current"); w.boolean(current);
+  w.key("remember"); w.boolean(c.remember);
+  if (c.mode == CredentialInfo::Mode::session) {
+    w.key("idle_timeout_seconds"); w.number(idle.of(c.remember) / 1000);
+  }
   w.end_object();
 }
 
@@ -143,7 +150,8 @@ http::Task SessionApi::list_sessions(http::Request& req) {
   if (!listed) co_return error_response(listed.error());
   json::Writer w;
   w.begin_array();
-  for (const auto& c : *listed) write_entry(w, c, c.id == who->session_id_view());
+  const IdleBounds idle = idle_bounds(d_.config);
+  for (const auto& c : *listed) write_entry(w, c, c.id == who->session_id_view(), idle);
   w.end_array();
   co_return no_store(http::json_response(200, w.take()));
 }

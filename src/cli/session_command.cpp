@@ -7,6 +7,7 @@
 #include "cli/data_dir.h"
 #include "core/clock.h"
 #include "identity/credential_info.h"
+#include "session/session_service.h"
 #include "config/store_urls.h"
 
 namespace cloakroom::cli {
@@ -81,7 +82,7 @@ int session_command(const Args& args) {
   }
 
   long long now = now_ms();
-  long long idle = config->session.idle_timeout.count();
+  const IdleBounds idle = idle_bounds(*config);
   auto sessions = user ? stores->sessions->list_user(user->id) : stores->sessions->load_active(now, idle);
   if (!sessions) return fail(kExitNo, sessions.error().text());
   auto families = user ? stores->tokens->list_user_families(user->id, now) : stores->tokens->list_active_families(now);
@@ -94,7 +95,7 @@ int session_command(const Args& args) {
   // persisted, which trail a running server's by at most its touch interval.
   std::vector<CredentialInfo> live_sessions, live_families;
   for (const auto& s : *sessions) {
-    long long expires = std::min(s.expires_ms, s.last_seen_ms + idle);
+    const long long expires = idle.deadline(s, s.last_seen_ms);
     if (expires > now) live_sessions.push_back(info_of(s, s.last_seen_ms, expires));
   }
   for (const auto& f : *families) live_families.push_back(info_of(f));

@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "core/clock.h"
+#include "session/session_service.h"
 #include "token/key_source.h"
 
 namespace cloakroom::cli {
@@ -158,8 +159,8 @@ struct SessionCopy {
   std::map<std::string, long long> epoch_of;
 };
 
-Result<void> describe_sessions(SessionCopy& s, Stores& from, Stores& to, long long now, long long idle_ms) {
-  auto sessions = from.sessions->load_active(now, idle_ms);
+Result<void> describe_sessions(SessionCopy& s, Stores& from, Stores& to, long long now, const IdleBounds& idle) {
+  auto sessions = from.sessions->load_active(now, idle);
   if (!sessions) return sessions.error();
   auto families = from.tokens->list_active_families(now);
   if (!families) return families.error();
@@ -169,8 +170,8 @@ Result<void> describe_sessions(SessionCopy& s, Stores& from, Stores& to, long lo
   if (!epochs) return epochs.error();
 
   s.sessions = {"sessions", std::move(*sessions),
-                [&s, &to, now, idle_ms]() -> Result<void> {
-                  auto there = to.sessions->load_active(now, idle_ms);
+                [&s, &to, now, &idle]() -> Result<void> {
+                  auto there = to.sessions->load_active(now, idle);
                   if (!there) return there.error();
                   s.session_ids.clear();
                   for (const auto& r : *there) s.session_ids.insert(r.id);
@@ -310,7 +311,7 @@ int store_command(const Args& args) {
 
   SessionCopy sessions;
   if (session_target)
-    if (auto d = describe_sessions(sessions, *source, *session_target, now_ms(), config->session.idle_timeout.count()); !d)
+    if (auto d = describe_sessions(sessions, *source, *session_target, now_ms(), idle_bounds(*config)); !d)
       return failed(d.error());
 
   // Each kind: copy what is missing, then read the target back and count.

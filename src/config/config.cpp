@@ -165,6 +165,9 @@ const std::vector<KeySpec>& keys() {
       INT_KEY("auth", "password_min", auth.password_min, 1, 1024, "Minimum password length in bytes (max is 1024)."),
       DURATION_KEY("session", "idle_timeout", session.idle_timeout, "A session unused this long ends."),
       DURATION_KEY("session", "absolute_timeout", session.absolute_timeout, "A session ends this long after login."),
+      DURATION_KEY("session", "remember_idle_timeout", session.remember_idle_timeout,
+                   "A session signed in with \"keep me signed in\" ends when unused this long (never sooner "
+                   "than session.idle_timeout, at the latest session.absolute_timeout after login)."),
       INT_KEY("session", "max_per_user", session.max_per_user, 0, 1'000'000,
               "Sessions and refresh families per user, counted together; a login beyond it ends the oldest (0 = unlimited)."),
       // 0 or at least 1000: 0 turns the near-cache off (every check reads the store), so the

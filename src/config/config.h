@@ -83,6 +83,9 @@ struct Config {
   struct {
     Millis idle_timeout{30 * 60'000};
     Millis absolute_timeout{7LL * 86'400'000};
+    // Idle bound of a session signed in with "keep me signed in" (remember);
+    // in force between idle_timeout and absolute_timeout (see remembered_idle()).
+    Millis remember_idle_timeout{7LL * 86'400'000};
     int max_per_user = 0;
     std::size_t cache_entries = 1'000'000;  // sessions one process keeps in memory (a near-cache over the store)
   } session;

@@ -29,9 +29,15 @@ Error user_busy() { return Error{ErrorCode::store_unavailable, "Another change t
 
 }  // namespace
 
+IdleBounds idle_bounds(const Config& config) {
+  const long long plain = config.session.idle_timeout.count();
+  const long long longest = std::max(plain, static_cast<long long>(config.session.absolute_timeout.count()));
+  return IdleBounds{plain, std::clamp<long long>(config.session.remember_idle_timeout.count(), plain, longest)};
+}
+
 SessionService::SessionService(SessionDeps deps)
     : d_(deps),
-      idle_ms_(deps.config.session.idle_timeout.count()),
+      idle_(idle_bounds(deps.config)),
       absolute_ms_(deps.config.session.absolute_timeout.count()),
       // Tell the store about activity at most every idle/10 (and at least every minute):
       // a crash loses at most that much sliding, never a session.
@@ -53,6 +59,7 @@ SessionService::Entry SessionService::entry_of(const SessionRecord& r, std::shar
   e.last_seen_ms = r.last_seen_ms;
   e.persisted_seen_ms = r.last_seen_ms;
   e.absolute_ms = r.expires_ms;
+  e.idle_ms = idle_.of(r.remember);
   return e;
 }
 
@@ -189,7 +196,7 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
     }
   }
   d_.metrics.inc(Counter::sessions_created);
-  return NewSession{token.text(), info_of(r, r.last_seen_ms, std::min(r.expires_ms, now + idle_ms_))};
+  return NewSession{token.text(), info_of(r, r.last_seen_ms, idle_.deadline(r, now))};
 }
 
 Result<AuthenticatedSession> SessionService::admit(Shard& s, Entry& e, std::string_view id, const SessionKey& key,
@@ -197,7 +204,7 @@ Result<AuthenticatedSession> SessionService::admit(Shard& s, Entry& e, std::stri
   if (!constant_time_equal(presented, e.secret_hash))
     return unauthenticated("The session does not exist or has ended.", "session_secret_mismatch");
   // No user: fill() read it expired (and the clock has since stepped back).
-  if (!e.user || std::min(e.absolute_ms, e.last_seen_ms + idle_ms_) <= now)
+  if (!e.user || std::min(e.absolute_ms, e.last_seen_ms + e.idle_ms) <= now)
     return unauthenticated("The session has expired; log in again.", "session_expired");
   std::shared_ptr<const Principal> principal = e.user->load();
   e.referenced = e.referenced || hit;
@@ -207,7 +214,7 @@ Result<AuthenticatedSession> SessionService::admit(Shard& s, Entry& e, std::stri
     s.pending_touches.push_back(SessionTouch{std::string(id), now});
   }
   if (principal->disabled) return unauthenticated("The account is disabled.", "account_disabled");
-  return AuthenticatedSession{std::move(principal), key, std::min(e.absolute_ms, now + idle_ms_)};
+  return AuthenticatedSession{std::move(principal), key, std::min(e.absolute_ms, now + e.idle_ms)};
 }
 
 std::optional<Result<AuthenticatedSession>> SessionService::check(std::string_view token, const FillRead* read) {
@@ -221,7 +228,7 @@ std::optional<Result<AuthenticatedSession>> SessionService::check(std::string_vi
   std::lock_guard lock(s.mu);
   if (auto it = s.sessions.find(key); it != s.sessions.end()) {
     Entry& e = it->second;
-    if (e.absolute_ms > now && e.last_seen_ms + idle_ms_ <= now) {
+    if (e.absolute_ms > now && e.last_seen_ms + e.idle_ms <= now) {
       // Idle by this process's account, but another process may have used
       // it since (its touches reach the store): only the store can say.
       drop(s, it);
@@ -273,7 +280,7 @@ Result<void> SessionService::fill(std::string_view session_id, FillRead* read) {
   std::optional<Entry> entry;
   bool live = false;
   if (record) {
-    if (std::min(record->expires_ms, record->last_seen_ms + idle_ms_) <= now) {
+    if (idle_.deadline(*record, record->last_seen_ms) <= now) {
       entry = entry_of(*record, nullptr);  // kept for the verdict ("expired", not "unknown"); never cached
     } else {
       auto slot = d_.users.slot(record->user_id);
@@ -316,7 +323,7 @@ Result<bool> SessionService::revoke(const std::string& id, const std::string& us
     return record.error();
   }
   if (record->user_id != user_id ||
-      std::min(record->expires_ms, last_seen_of(*record) + idle_ms_) <= now_ms())
+      idle_.deadline(*record, last_seen_of(*record)) <= now_ms())
     return false;
   auto removed = d_.store.remove(id, user_id);
   if (!removed) return removed.error();
@@ -345,7 +352,7 @@ Result<std::vector<CredentialInfo>> SessionService::list_user(const std::string&
   for (const auto& r : *records) {
     if (r.id.size() != kSessionIdChars) continue;
     const long long last_seen = last_seen_of(r);
-    const long long expires = std::min(r.expires_ms, last_seen + idle_ms_);
+    const long long expires = idle_.deadline(r, last_seen);
     if (expires <= now) continue;  // expired, not purged yet
     out.push_back(info_of(r, last_seen, expires));
   }
@@ -408,12 +415,12 @@ void SessionService::purge_expired() {
     std::lock_guard lock(s.mu);
     for (auto it = s.sessions.begin(); it != s.sessions.end();) {
       auto next = std::next(it);
-      if (std::min(it->second.absolute_ms, it->second.last_seen_ms + idle_ms_) <= now) drop(s, it);
+      if (std::min(it->second.absolute_ms, it->second.last_seen_ms + it->second.idle_ms) <= now) drop(s, it);
       it = next;
     }
   }
   // Counted where they leave the store, so several processes sharing it count each session once.
-  auto purged = d_.store.purge_expired(now, idle_ms_);
+  auto purged = d_.store.purge_expired(now, idle_);
   if (!purged) {
     log_line("warn", "session_purge_failed", {{"detail", std::string(purged.error().text())}});
     return;

@@ -66,6 +66,11 @@ struct AuthenticatedSession {
   std::string_view id_view() const { return {id.data(), id.size()}; }
 };
 
+// The idle bounds the config gives: session.idle_timeout for plain sessions;
+// session.remember_idle_timeout for remembered ones, held between the first
+// and session.absolute_timeout (a longer idle bound could never be reached).
+IdleBounds idle_bounds(const Config& config);
+
 struct SessionDeps {
   const Config& config;
   SessionStore& store;
@@ -84,6 +89,7 @@ class SessionService {
     long long last_seen_ms;
     long long persisted_seen_ms;
     long long absolute_ms;
+    long long idle_ms;  // its idle bound (IdleBounds::of its remember flag)
     std::uint32_t ring_slot = 0;  // its place in the shard's CLOCK ring
     bool referenced = false;      // CLOCK's second chance: set by a hit, cleared as the hand passes
   };
@@ -196,7 +202,7 @@ class SessionService {
   std::size_t erase_user(const std::string& user_id);
 
   SessionDeps d_;
-  const long long idle_ms_;
+  const IdleBounds idle_;
   const long long absolute_ms_;
   const long long touch_interval_ms_;
   const bool caching_;  // false: session.cache_entries = 0, nothing is cached, not even unknown ids

@@ -27,10 +27,23 @@ struct SessionRecord {
   std::string user_id;
   long long created_ms = 0;
   long long last_seen_ms = 0;
-  long long expires_ms = 0;  // absolute expiry; idle expiry is last_seen + session.idle_timeout
+  long long expires_ms = 0;  // absolute expiry; idle expiry is last_seen + IdleBounds::of(remember)
   std::string ip;
   std::string user_agent;
   bool remember = false;
+};
+
+// How long a session may go unused: session.idle_timeout, or for one
+// signed in with "keep me signed in" session.remember_idle_timeout (never
+// below the first). One rule for the service, its cache and every store.
+struct IdleBounds {
+  long long plain_ms = 0;
+  long long remembered_ms = 0;
+  long long of(bool remember) const { return remember ? remembered_ms : plain_ms; }
+  // When `r`, last used at `last_seen_ms`, ends: idle or absolute, whichever comes first.
+  long long deadline(const SessionRecord& r, long long last_seen_ms) const {
+    return last_seen_ms + of(r.remember) < r.expires_ms ? last_seen_ms + of(r.remember) : r.expires_ms;
+  }
 };
 
 struct SessionTouch {
@@ -46,7 +59,7 @@ class SessionStore {
   // not_found when absent.
   virtual Result<SessionRecord> find(const std::string& id) = 0;
   // Sessions neither absolutely nor idly expired at `now_ms`.
-  virtual Result<std::vector<SessionRecord>> load_active(long long now_ms, long long idle_ms) = 0;
+  virtual Result<std::vector<SessionRecord>> load_active(long long now_ms, const IdleBounds& idle) = 0;
   virtual Result<std::vector<SessionRecord>> list_user(const std::string& user_id) = 0;
   // One batch of last-seen updates (throttled by the caller).
   virtual Result<void> touch(const std::vector<SessionTouch>& touches) = 0;
@@ -58,7 +71,7 @@ class SessionStore {
   // The ids removed.
   virtual Result<std::vector<std::string>> remove_user(const std::string& user_id) = 0;
   // Removes expired sessions; returns how many.
-  virtual Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) = 0;
+  virtual Result<std::size_t> purge_expired(long long now_ms, const IdleBounds& idle) = 0;
 };
 
 }  // namespace cloakroom

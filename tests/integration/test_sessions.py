@@ -130,7 +130,8 @@ class CookieSessionTest(SessionTestCase):
         self.assertIsInstance(sessions, list)
         self.assertEqual(len(sessions), 2)
         for s in sessions:
-            self.assertEqual(set(s), {"id", "mode", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "current"})
+            self.assertEqual(set(s), {"id", "mode", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "current",
+                                  "remember", "idle_timeout_seconds"})
             self.assertEqual(s["mode"], "session")
             self.assertEqual(s["ip"], "127.0.0.1")
         current = [s for s in sessions if s["current"]]
@@ -340,6 +341,29 @@ class ExpiryTest(SessionTestCase):
         self.assertEqual(session_records(self.srv.data_dir), 1)
         self.assertTrue(eventually(lambda: session_records(self.srv.data_dir) == 0, timeout=8))
         self.assertGreaterEqual(self.srv.metric("cloakroom_sessions_expired_total"), 1)
+
+
+class RememberedIdleTest(SessionTestCase):
+    env = {"CLOAKROOM_SESSION_IDLE_TIMEOUT": "1s", "CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT": "4s",
+           "CLOAKROOM_SESSION_ABSOLUTE_TIMEOUT": "1h"}
+
+    def test_keep_me_signed_in_has_its_own_idle_bound(self):
+        """A remembered session outlives session.idle_timeout unused and ends at
+        session.remember_idle_timeout; /auth/sessions says which bound each has."""
+        kept, kept_body = self.cookie_login(remember=True)
+        plain, _ = self.cookie_login()
+        status, _, listed = self.srv.request("GET", "/auth/sessions", headers={"Cookie": "__Host-sid=" + kept})
+        self.assertEqual(status, 200)
+        by_id = {e["id"]: e for e in listed}
+        mine = by_id[kept_body["session"]["id"]]
+        self.assertEqual((mine["remember"], mine["idle_timeout_seconds"]), (True, 4))
+        other = next(e for e in listed if e["id"] != mine["id"])
+        self.assertEqual((other["remember"], other["idle_timeout_seconds"]), (False, 1))
+        time.sleep(2)  # both unused for 2 s
+        self.assertEqual(self.me(cookie=plain)[0], 401)
+        self.assertEqual(self.me(cookie=kept)[0], 200)
+        time.sleep(4.5)  # now unused for longer than its own bound
+        self.assertEqual(self.me(cookie=kept)[0], 401)
 
 
 class DurabilityTest(SessionTestCase):

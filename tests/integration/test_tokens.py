@@ -409,8 +409,10 @@ class RevocationTest(TokenTestCase):
         status, _, listed = self.srv.request("GET", "/auth/sessions", headers={"Authorization": "Bearer " + token["access_token"]})
         self.assertEqual(status, 200)
         self.assertEqual([e["mode"] for e in listed], ["session", "token", "token"])
-        for e in listed:
-            self.assertEqual(set(e), {"id", "mode", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "current"})
+        common = {"id", "mode", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "current", "remember"}
+        for e in listed:  # a session also says its idle bound; a family slides on jwt.refresh_ttl
+            self.assertEqual(set(e), common | ({"idle_timeout_seconds"} if e["mode"] == "session" else set()))
+        self.assertEqual([e["remember"] for e in listed], [False, True, False])
         current = [e["id"] for e in listed if e["current"]]
         self.assertEqual(current, [token["session"]["id"]])
         # DELETE the other family: its access token fails at once, its refresh token is dead.

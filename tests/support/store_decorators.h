@@ -81,8 +81,8 @@ class SessionStoreDecorator : public Decorator<SessionStore> {
   Result<SessionRecord> find(const std::string& id) override {
     return forward([&] { return inner_.find(id); });
   }
-  Result<std::vector<SessionRecord>> load_active(long long now_ms, long long idle_ms) override {
-    return forward([&] { return inner_.load_active(now_ms, idle_ms); });
+  Result<std::vector<SessionRecord>> load_active(long long now_ms, const IdleBounds& idle) override {
+    return forward([&] { return inner_.load_active(now_ms, idle); });
   }
   Result<std::vector<SessionRecord>> list_user(const std::string& user_id) override {
     return forward([&] { return inner_.list_user(user_id); });
@@ -99,8 +99,8 @@ class SessionStoreDecorator : public Decorator<SessionStore> {
   Result<std::vector<std::string>> remove_user(const std::string& user_id) override {
     return forward([&] { return inner_.remove_user(user_id); });
   }
-  Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override {
-    return forward([&] { return inner_.purge_expired(now_ms, idle_ms); });
+  Result<std::size_t> purge_expired(long long now_ms, const IdleBounds& idle) override {
+    return forward([&] { return inner_.purge_expired(now_ms, idle); });
   }
 };
 

@@ -53,6 +53,20 @@
     return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
   }
 
+  // "2 h", "7 days": an idle bound in words.
+  function span(seconds) {
+    if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+    if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)} h`;
+    return `${Math.round(seconds / 86400)} days`;
+  }
+
+  // How the session ends: unused for its idle bound, or at its absolute end.
+  function lifetime(s) {
+    const until = new Date(s.expires_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    const kept = s.remember ? "Kept signed in: " : "";
+    return `${kept}ends after ${span(s.idle_timeout_seconds)} unused (if not used again: ${until})`;
+  }
+
   function el(tag, className, text) {
     const e = document.createElement(tag);
     if (className) e.className = className;
@@ -71,6 +85,7 @@
       info.append(name);
       const kind = s.mode === "token" ? "app token" : "browser session";
       info.append(el("div", "meta", `${s.ip || "unknown address"} · ${kind} · signed in ${when(s.created_at)} · last active ${when(s.last_seen_at)}`));
+      if (s.mode === "session") info.append(el("div", "meta", lifetime(s)));
       li.append(info);
       if (!s.current) {
         const end = el("button", "end", "Sign out");

@@ -4,8 +4,8 @@
 
 namespace cloakroom::memory {
 namespace {
-bool active(const SessionRecord& r, long long now_ms, long long idle_ms) {
-  return r.expires_ms > now_ms && r.last_seen_ms + idle_ms > now_ms;
+bool active(const SessionRecord& r, long long now_ms, const IdleBounds& idle) {
+  return idle.deadline(r, r.last_seen_ms) > now_ms;
 }
 }  // namespace
 
@@ -22,11 +22,11 @@ Result<SessionRecord> SessionStore::find(const std::string& id) {
   return it->second;
 }
 
-Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, long long idle_ms) {
+Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, const IdleBounds& idle) {
   std::lock_guard lock(mu_);
   std::vector<SessionRecord> out;
   for (const auto& [id, r] : by_id_)
-    if (active(r, now_ms, idle_ms)) out.push_back(r);
+    if (active(r, now_ms, idle)) out.push_back(r);
   return out;
 }
 
@@ -77,9 +77,9 @@ Result<std::vector<std::string>> SessionStore::remove_user(const std::string& us
   return ids;
 }
 
-Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
+Result<std::size_t> SessionStore::purge_expired(long long now_ms, const IdleBounds& idle) {
   std::lock_guard lock(mu_);
-  return std::erase_if(by_id_, [&](const auto& kv) { return !active(kv.second, now_ms, idle_ms); });
+  return std::erase_if(by_id_, [&](const auto& kv) { return !active(kv.second, now_ms, idle); });
 }
 
 }  // namespace cloakroom::memory

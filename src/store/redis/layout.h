@@ -15,6 +15,9 @@
 //   P {u:<user}:s     zset    the user's session ids by created  TTL of its longest session
 //   P sessions        zset    every session id by expires_ms     TTL of the longest session
 //   P sessions:seen   zset    every session id by last_seen_ms   TTL of the longest session
+//                             (those signed in without "keep me signed in")
+//   P sessions:seen:r zset    the same for remembered sessions   TTL of the longest session
+//                             (their own idle bound: session.remember_idle_timeout)
 //   P f:<id>          hash    one refresh family                TTL expires_ms + slack (moved by rotation)
 //   P {u:<user}:f     zset    the user's family ids by created   TTL of its longest family
 //   P families        zset    every family id by expires_ms      TTL of the longest family
@@ -85,6 +88,7 @@ struct Keys {
   std::string user_sessions(std::string_view user) const { return prefix + "{u:" + std::string(user) + "}:s"; }
   std::string sessions() const { return prefix + "sessions"; }
   std::string sessions_seen() const { return prefix + "sessions:seen"; }
+  std::string remembered_seen() const { return prefix + "sessions:seen:r"; }
   std::string family(std::string_view id) const { return prefix + "f:" + std::string(id); }
   std::string user_families(std::string_view user) const { return prefix + "{u:" + std::string(user) + "}:f"; }
   std::string families() const { return prefix + "families"; }

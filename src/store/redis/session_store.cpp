@@ -3,7 +3,7 @@
 namespace cloakroom::redis {
 namespace {
 
-// KEYS[3] session, [4] user index, [5] by expiry, [6] by last seen.
+// KEYS[3] session, [4] user index, [5] by expiry, [6] by last seen (the index of its kind: plain or remembered).
 // ARGV[3..11] id, secret_hash, user_id, created, last_seen, expires, ip, user_agent, remember.
 constexpr std::string_view kCreate = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
@@ -21,51 +21,54 @@ keep_until(KEYS[6], ARGV[8])
 return 1
 )lua";
 
-// KEYS[3] by last seen, KEYS[4..] sessions; ARGV[3 + 2k], ARGV[4 + 2k] the id and time of KEYS[4 + k].
+// KEYS[3], [4] by last seen (plain, remembered), KEYS[5..] sessions; ARGV[3 + 2k], ARGV[4 + 2k] the id and time of KEYS[5 + k].
 constexpr std::string_view kTouch = R"lua(
-for k = 0, #KEYS - 4 do
-  local key, id, t = KEYS[4 + k], ARGV[3 + 2 * k], tonumber(ARGV[4 + 2 * k])
+for k = 0, #KEYS - 5 do
+  local key, id, t = KEYS[5 + k], ARGV[3 + 2 * k], tonumber(ARGV[4 + 2 * k])
   local seen = redis.call('HGET', key, 'last_seen_ms')
   if seen and t > tonumber(seen) then
     redis.call('HSET', key, 'last_seen_ms', num(t))
+    -- XX: only the index that holds it moves.
     redis.call('ZADD', KEYS[3], 'XX', num(t), id)
+    redis.call('ZADD', KEYS[4], 'XX', num(t), id)
   end
 end
 return 0
 )lua";
 
-// KEYS[3] session, [4] by expiry, [5] by last seen; ARGV[3] id, [4] "any" or "owner", [5] the owner.
+// KEYS[3] session, [4] by expiry, [5], [6] by last seen (plain, remembered); ARGV[3] id, [4] "any" or "owner", [5] the owner.
 constexpr std::string_view kRemove = R"lua(
 local user = redis.call('HGET', KEYS[3], 'user_id')
 if user and ARGV[4] == 'owner' and user ~= ARGV[5] then return 0 end
 if user then record('session_revoked', ARGV[3], 0) end
 redis.call('ZREM', KEYS[4], ARGV[3])
 redis.call('ZREM', KEYS[5], ARGV[3])
+redis.call('ZREM', KEYS[6], ARGV[3])
 if not user then return 0 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', user_sessions_key(user), ARGV[3])
 return 1
 )lua";
 
-// KEYS[3] user index, [4] by expiry, [5] by last seen; ARGV[3] user id. The ids removed.
+// KEYS[3] user index, [4] by expiry, [5], [6] by last seen; ARGV[3] user id. The ids removed.
 constexpr std::string_view kRemoveUser = R"lua(
 -- Recorded even when nothing is stored: a cache may still hold one.
 record('user_sessions_revoked', ARGV[3], 0)
-return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5]})
+return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5], KEYS[6]})
 )lua";
 
-// KEYS[3] by expiry, [4] by last seen; ARGV[3] now, [4] idle cutoff, [5] batch.
-// {removed, 1 when a batch was full (call again)}.
+// KEYS[3] by expiry, [4], [5] by last seen (plain, remembered); ARGV[3] now, [4], [5] their idle
+// cutoffs, [6] batch. {removed, 1 when a batch was full (call again)}.
 constexpr std::string_view kPurge = R"lua(
 local gone, full = {}, 0
-for _, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}}) do
+for _, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}, {KEYS[5], ARGV[5]}}) do
   local ids = redis.call('ZRANGEBYSCORE', range[1], '-inf', range[2], 'LIMIT', 0, ARGV[5])
-  if #ids == tonumber(ARGV[5]) then full = 1 end
+  if #ids == tonumber(ARGV[6]) then full = 1 end
   for _, id in ipairs(ids) do gone[id] = true end
 end
 local n = 0
 for id in pairs(gone) do
-  drop(id, session_key, user_sessions_key, {KEYS[3], KEYS[4]})
+  drop(id, session_key, user_sessions_key, {KEYS[3], KEYS[4], KEYS[5]})
   n = n + 1
 end
 return {n, full}
@@ -97,7 +100,8 @@ SessionStore::SessionStore(std::shared_ptr<Client> client, Keys keys, std::share
       purge_(store_script("session_purge", kPurge)) {}
 
 Result<void> SessionStore::create(const SessionRecord& r) {
-  auto created = run_(create_, {run_.keys.session(r.id), run_.keys.user_sessions(r.user_id), run_.keys.sessions(), run_.keys.sessions_seen()},
+  auto created = run_(create_, {run_.keys.session(r.id), run_.keys.user_sessions(r.user_id), run_.keys.sessions(),
+                                r.remember ? run_.keys.remembered_seen() : run_.keys.sessions_seen()},
                      {r.id, r.secret_hash, r.user_id, std::to_string(r.created_ms), std::to_string(r.last_seen_ms),
                       std::to_string(r.expires_ms), r.ip, r.user_agent, r.remember ? "1" : "0"});
   if (!created) return created.error();
@@ -117,13 +121,16 @@ Result<SessionRecord> SessionStore::find(const std::string& id) {
   return std::move(found->front());
 }
 
-Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, long long idle_ms) {
-  const long long cutoff = now_ms - idle_ms;
-  auto ids = run_.client->command({"ZRANGEBYSCORE", run_.keys.sessions_seen(), "(" + std::to_string(cutoff), "+inf"});
+Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, const IdleBounds& idle) {
+  auto ids = run_.client->pipeline(
+      {{"ZRANGEBYSCORE", run_.keys.sessions_seen(), "(" + std::to_string(now_ms - idle.plain_ms), "+inf"},
+       {"ZRANGEBYSCORE", run_.keys.remembered_seen(), "(" + std::to_string(now_ms - idle.remembered_ms), "+inf"}});
   if (!ids) return ids.error();
-  auto sessions = read(to_strings(*ids));
+  std::vector<std::string> live = to_strings((*ids)[0]);
+  for (auto& id : to_strings((*ids)[1])) live.push_back(std::move(id));
+  auto sessions = read(live);
   if (!sessions) return sessions.error();
-  std::erase_if(*sessions, [&](const SessionRecord& s) { return s.expires_ms <= now_ms || s.last_seen_ms <= cutoff; });
+  std::erase_if(*sessions, [&](const SessionRecord& s) { return idle.deadline(s, s.last_seen_ms) <= now_ms; });
   return sessions;
 }
 
@@ -136,7 +143,7 @@ Result<std::vector<SessionRecord>> SessionStore::list_user(const std::string& us
 
 Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
   if (touches.empty()) return {};
-  std::vector<std::string> keys{run_.keys.sessions_seen()};
+  std::vector<std::string> keys{run_.keys.sessions_seen(), run_.keys.remembered_seen()};
   std::vector<std::string> args;
   for (const auto& t : touches) {
     keys.push_back(run_.keys.session(t.id));
@@ -149,7 +156,8 @@ Result<void> SessionStore::touch(const std::vector<SessionTouch>& touches) {
 }
 
 Result<bool> SessionStore::remove_if(const std::string& id, const std::string* user_id) {
-  auto removed = run_.revoking(remove_, {run_.keys.session(id), run_.keys.sessions(), run_.keys.sessions_seen()},
+  auto removed = run_.revoking(remove_, {run_.keys.session(id), run_.keys.sessions(), run_.keys.sessions_seen(),
+                                         run_.keys.remembered_seen()},
                                {id, user_id ? "owner" : "any", user_id ? *user_id : ""});
   if (!removed) return removed.error();
   return removed->integer == 1;
@@ -161,14 +169,16 @@ Result<bool> SessionStore::remove(const std::string& id, const std::string& user
 
 Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
   auto removed =
-      run_.revoking(remove_user_, {run_.keys.user_sessions(user_id), run_.keys.sessions(), run_.keys.sessions_seen()}, {user_id});
+      run_.revoking(remove_user_, {run_.keys.user_sessions(user_id), run_.keys.sessions(), run_.keys.sessions_seen(),
+                                   run_.keys.remembered_seen()}, {user_id});
   if (!removed) return removed.error();
   return to_strings(*removed);
 }
 
-Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
-  return run_.in_batches(purge_, {run_.keys.sessions(), run_.keys.sessions_seen()},
-                         {std::to_string(now_ms), std::to_string(now_ms - idle_ms), std::to_string(kPurgeBatch)});
+Result<std::size_t> SessionStore::purge_expired(long long now_ms, const IdleBounds& idle) {
+  return run_.in_batches(purge_, {run_.keys.sessions(), run_.keys.sessions_seen(), run_.keys.remembered_seen()},
+                         {std::to_string(now_ms), std::to_string(now_ms - idle.plain_ms),
+                          std::to_string(now_ms - idle.remembered_ms), std::to_string(kPurgeBatch)});
 }
 
 }  // namespace cloakroom::redis

@@ -20,13 +20,13 @@ class SessionStore final : public cloakroom::SessionStore {
 
   Result<void> create(const SessionRecord& record) override;
   Result<SessionRecord> find(const std::string& id) override;
-  Result<std::vector<SessionRecord>> load_active(long long now_ms, long long idle_ms) override;
+  Result<std::vector<SessionRecord>> load_active(long long now_ms, const IdleBounds& idle) override;
   Result<std::vector<SessionRecord>> list_user(const std::string& user_id) override;
   Result<void> touch(const std::vector<SessionTouch>& touches) override;
   Result<bool> remove(const std::string& id) override;
   Result<bool> remove(const std::string& id, const std::string& user_id) override;
   Result<std::vector<std::string>> remove_user(const std::string& user_id) override;
-  Result<std::size_t> purge_expired(long long now_ms, long long idle_ms) override;
+  Result<std::size_t> purge_expired(long long now_ms, const IdleBounds& idle) override;
 
  private:
   Result<bool> remove_if(const std::string& id, const std::string* user_id);

@@ -8,7 +8,9 @@ namespace {
 constexpr char kColumns[] = "id, secret_hash, user_id, created_ms, last_seen_ms, expires_ms, ip, user_agent, remember";
 constexpr auto kInsert = sql("INSERT INTO sessions (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 constexpr auto kFind = sql("SELECT ", kColumns, " FROM sessions WHERE id = ?1");
-constexpr auto kActive = sql("SELECT ", kColumns, " FROM sessions WHERE expires_ms > ?1 AND last_seen_ms > ?2");
+// ?2 and ?3: the idle cutoffs of plain and remembered sessions.
+constexpr auto kActive = sql("SELECT ", kColumns, " FROM sessions WHERE expires_ms > ?1 AND ",
+                             "last_seen_ms > CASE WHEN remember THEN ?3 ELSE ?2 END");
 constexpr auto kOfUser = sql("SELECT ", kColumns, " FROM sessions WHERE user_id = ?1 ORDER BY created_ms");
 
 SessionRecord read_session(const Statement& st) {
@@ -32,8 +34,10 @@ Result<SessionRecord> SessionStore::find(const std::string& id) {
   return db_->run([&](Connection& c) { return c.one(kFind, read_session, id); });
 }
 
-Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, long long idle_ms) {
-  return db_->run([&](Connection& c) { return c.query(kActive, read_session, now_ms, now_ms - idle_ms); });
+Result<std::vector<SessionRecord>> SessionStore::load_active(long long now_ms, const IdleBounds& idle) {
+  return db_->run([&](Connection& c) {
+    return c.query(kActive, read_session, now_ms, now_ms - idle.plain_ms, now_ms - idle.remembered_ms);
+  });
 }
 
 Result<std::vector<SessionRecord>> SessionStore::list_user(const std::string& user_id) {
@@ -87,9 +91,10 @@ Result<std::vector<std::string>> SessionStore::remove_user(const std::string& us
   return ids;
 }
 
-Result<std::size_t> SessionStore::purge_expired(long long now_ms, long long idle_ms) {
+Result<std::size_t> SessionStore::purge_expired(long long now_ms, const IdleBounds& idle) {
   auto purged = db_->run([&](Connection& c) {
-    return c.exec("DELETE FROM sessions WHERE expires_ms <= ?1 OR last_seen_ms <= ?2", now_ms, now_ms - idle_ms);
+    return c.exec("DELETE FROM sessions WHERE expires_ms <= ?1 OR last_seen_ms <= CASE WHEN remember THEN ?3 ELSE ?2 END",
+                  now_ms, now_ms - idle.plain_ms, now_ms - idle.remembered_ms);
   });
   if (!purged) return purged.error();
   return static_cast<std::size_t>(*purged);

@@ -140,6 +140,45 @@ TEST_F(SessionServiceTest, IdleTimeoutEnds) {
   EXPECT_EQ(outcome(check(svc, s->token)), "unauthenticated:session_unknown");
 }
 
+// "Keep me signed in": the session outlives session.idle_timeout unused and
+// ends at session.remember_idle_timeout, in the cache, after a restart
+// (another process reading the store) and in the purge. Its expiry says so.
+TEST_F(SessionServiceTest, RememberedSessionsHaveTheirOwnIdleBound) {
+  config.session.remember_idle_timeout = minutes(3 * 60);
+  auto svc = make();
+  auto kept = svc.create(alice, "", "", /*remember=*/true);
+  auto plain = svc.create(bob, "", "", false);
+  EXPECT_EQ(kept->info.expires_ms - kept->info.created_ms, milliseconds(minutes(3 * 60)).count());
+  EXPECT_EQ(plain->info.expires_ms - plain->info.created_ms, milliseconds(minutes(30)).count());
+  clock.advance(minutes(2 * 60));
+  EXPECT_EQ(outcome(check(svc, plain->token)), "unauthenticated:session_expired");
+  ASSERT_EQ(outcome(check(svc, kept->token)), "ok");
+  svc.flush_touches();
+  auto restarted = other();
+  clock.advance(minutes(2 * 60 + 59));  // within 3 h of its last use
+  ASSERT_EQ(outcome(check(restarted, kept->token)), "ok");
+  restarted.flush_touches();
+  clock.advance(minutes(3 * 60 + 1));
+  EXPECT_EQ(outcome(check(restarted, kept->token)), "unauthenticated:session_expired");
+  svc.purge_expired();
+  auto fresh = other();
+  EXPECT_EQ(outcome(check(fresh, kept->token)), "unauthenticated:session_unknown");  // purged
+}
+
+// The remembered bound is held between session.idle_timeout and session.absolute_timeout.
+TEST(IdleBounds, RememberedBoundIsClamped) {
+  Config c;
+  c.session.idle_timeout = minutes(30);
+  c.session.absolute_timeout = minutes(600);
+  c.session.remember_idle_timeout = minutes(10);
+  EXPECT_EQ(idle_bounds(c).remembered_ms, milliseconds(minutes(30)).count());
+  c.session.remember_idle_timeout = minutes(6000);
+  EXPECT_EQ(idle_bounds(c).remembered_ms, milliseconds(minutes(600)).count());
+  c.session.remember_idle_timeout = minutes(120);
+  EXPECT_EQ(idle_bounds(c).remembered_ms, milliseconds(minutes(120)).count());
+  EXPECT_EQ(idle_bounds(c).plain_ms, milliseconds(minutes(30)).count());
+}
+
 // Last-seen reaches the store at most once per touch interval, in batches.
 TEST_F(SessionServiceTest, TouchesAreThrottled) {
   auto svc = make();

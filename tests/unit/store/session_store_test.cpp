@@ -62,14 +62,37 @@ TYPED_TEST(SessionStoreTest, LoadActiveFiltersExpired) {
   ASSERT_TRUE(this->store->create(this->record("live", "u", 1000, 100000)));
   ASSERT_TRUE(this->store->create(this->record("absolute", "u", 1000, 2000)));
   ASSERT_TRUE(this->store->create(this->record("idle", "u", 0, 100000)));
-  auto active = this->store->load_active(2500, 2000);  // idle cutoff: last_seen > 500
+  auto active = this->store->load_active(2500, {2000, 2000});  // idle cutoff: last_seen > 500
   ASSERT_TRUE(active);
   ASSERT_EQ(active->size(), 1u);
   EXPECT_EQ(active->front().id, "live");
-  auto purged = this->store->purge_expired(2500, 2000);
+  auto purged = this->store->purge_expired(2500, {2000, 2000});
   ASSERT_TRUE(purged);
   EXPECT_EQ(*purged, 2u);
   EXPECT_TRUE(this->store->find("live"));
+}
+
+// A remembered session has its own idle bound: alive where a plain one
+// last seen at the same time is idle, purged only past its own bound; a
+// touch keeps it alive by that bound too.
+TYPED_TEST(SessionStoreTest, RememberedSessionsHaveTheirOwnIdleBound) {
+  const IdleBounds idle{1000, 5000};
+  auto remembered = this->record("kept", "u", 0, 100000);
+  remembered.remember = true;
+  ASSERT_TRUE(this->store->create(remembered));
+  ASSERT_TRUE(this->store->create(this->record("plain", "u", 0, 100000)));
+  auto active = this->store->load_active(3000, idle);  // plain idle since 1000, remembered until 5000
+  ASSERT_TRUE(active);
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ(active->front().id, "kept");
+  EXPECT_EQ(*this->store->purge_expired(3000, idle), 1u);
+  EXPECT_TRUE(this->store->find("kept"));
+  EXPECT_EQ(this->store->find("plain").error().code, ErrorCode::not_found);
+  ASSERT_TRUE(this->store->touch({{"kept", 4000}}));
+  EXPECT_EQ(*this->store->purge_expired(8000, idle), 0u);  // seen at 4000: idle only from 9000
+  EXPECT_EQ(this->store->load_active(8000, idle)->size(), 1u);
+  EXPECT_EQ(*this->store->purge_expired(9000, idle), 1u);
+  EXPECT_EQ(this->store->find("kept").error().code, ErrorCode::not_found);
 }
 
 // Touches only move last-seen forward.
