@@ -25,6 +25,7 @@
 #include "identity/user_directory.h"
 #include "session/session_service.h"
 #include "auth/login_throttle.h"
+#include "core/audit_log.h"
 #include "core/clock.h"
 #include "core/cpu_budget.h"
 #include "core/log.h"
@@ -96,6 +97,7 @@ struct App::Parts {
       : config(c), hasher({c.password.memory_kib, c.password.iterations}), freshness(c.feed.max_staleness) {}
 
   Config config;
+  std::unique_ptr<AuditLog> audit;  // log.audit: security events, before everything that records them
   ThreadSizing threads;  // how config's thread counts were chosen
   SystemClock clock;
   OsRandom random;
@@ -252,6 +254,10 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   const Config& c = p->config;
   p->threads = size_thread_pools(p->config, usable_cpus());
   p->stores = std::move(stores);
+  set_log_threshold(c.log.level);
+  auto audit = AuditLog::open(c.log.audit, c.log.level);
+  if (!audit) return audit.error();
+  p->audit = std::move(*audit);
 
   // Routes first: metrics are labelled by route pattern. Handlers reach the
   // APIs through `parts`, which outlives the server.
@@ -329,20 +335,22 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   p->tokens = std::make_unique<AccessTokens>(c, std::move(*keys), p->clock, p->random, p->revocations,
                                              p->key_source.get());
   p->token_service = std::make_unique<TokenService>(TokenDeps{c, *p->stores.tokens, *p->directory, *p->tokens,
-                                                              p->revocations, p->clock, p->random, *p->metrics});
+                                                              p->revocations, p->clock, p->random, *p->metrics,
+                                                              *p->audit});
   if (auto loaded = p->token_service->load(); !loaded) return loaded.error();
   p->jwks = std::make_unique<JwksApi>(*p->tokens);
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory,
                                                      *p->store_pool, p->freshness);
-  p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics);
+  p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics, *p->audit);
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
                                                *p->login_throttles, *p->metrics, p->clock, p->random,
-                                               *p->sessions, *p->token_service, *p->authenticator, *p->csrf});
+                                               *p->sessions, *p->token_service, *p->authenticator, *p->csrf,
+                                               *p->audit});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(
       SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
-                     *p->tokens, *p->redirects, *p->store_pool});
+                     *p->tokens, *p->redirects, *p->store_pool, *p->audit});
   p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf,
                                                          *p->refresh_failures_by_ip, p->clock, *p->metrics,
                                                          *p->store_pool});

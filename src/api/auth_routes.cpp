@@ -6,6 +6,7 @@
 #include "api/token_routes.h"
 #include "core/ip_address.h"
 #include "core/log.h"
+#include "http/audit_context.h"
 #include "http/offload.h"
 #include "identity/credential_info.h"
 #include "identity/credentials_policy.h"
@@ -36,7 +37,7 @@ Result<void> check_choice(const json::Value& body, std::string_view field, std::
 // oldest beyond it end, never `keep` (the credential just created). A failed
 // listing leaves the new login standing; the next login catches up.
 void end_oldest_beyond_cap(SessionService& sessions, TokenService& tokens, const std::string& user_id,
-                           std::string_view keep, int max) {
+                           std::string_view keep, int max, const AuditLog& audit, const AuditContext& from) {
   if (max <= 0) return;
   auto mine = sessions.list_user(user_id);
   auto families = tokens.list_user(user_id);
@@ -49,8 +50,14 @@ void end_oldest_beyond_cap(SessionService& sessions, TokenService& tokens, const
     if (excess == 0) break;
     if (c.id == keep) continue;
     switch (c.mode) {
-      case CredentialInfo::Mode::session: (void)sessions.revoke(c.id); break;
-      case CredentialInfo::Mode::token: (void)tokens.revoke_family(c.id); break;
+      case CredentialInfo::Mode::session:
+        if (auto r = sessions.revoke(c.id); r && *r)
+          audit.record(AuditEvent::session_revoked, from, user_id, {{"session_id", c.id}, {"reason", "max_per_user"}});
+        break;
+      case CredentialInfo::Mode::token:
+        if (auto r = tokens.revoke_family(c.id); r && *r)
+          audit.record(AuditEvent::family_revoked, from, user_id, {{"family_id", c.id}, {"reason", "max_per_user"}});
+        break;
     }
     --excess;
   }
@@ -108,7 +115,7 @@ http::Task AuthApi::register_user(http::Request& req) {
   if (auto r = co_await http::on_pool(d_.store_pool, [&] { return d_.users.create(*user); }); !r)
     co_return error_response(r.error());
   d_.metrics.inc(Counter::users_registered);
-  log_line("info", "user_registered", {{"user_id", user->id}, {"request_id", req.request_id}});
+  d_.audit.record(AuditEvent::user_created, http::audit_context(req), user->id, {{"username", user->username}});
 
   json::Writer w;
   w.begin_object();
@@ -170,8 +177,11 @@ http::Task AuthApi::login(http::Request& req) {
                                                                   : Counter::login_store_error);
     co_return error_response(admitted.error());  // fail closed
   }
+  const AuditContext from = http::audit_context(req);
   if (admitted->wait) {
     d_.metrics.inc(Counter::login_throttled);
+    d_.audit.record(AuditEvent::login_throttled, from, "",
+                    {{"username", username}, {"retry_after", std::to_string(*admitted->wait)}});
     co_return error_response(ErrorCode::too_many_attempts).retry_after(*admitted->wait);
   }
   Result<User>& user = admitted->user;
@@ -197,6 +207,9 @@ http::Task AuthApi::login(http::Request& req) {
   d_.metrics.inc(Counter::password_checks);
   if (!ok) {
     d_.metrics.inc(Counter::login_invalid);  // the attempt stays spent
+    // The attempted name (bounded above), never the password.
+    d_.audit.record(AuditEvent::login_failed, from, user ? std::string_view(user->id) : std::string_view(),
+                    {{"username", username}, {"reason", user ? "wrong_password" : "unknown_user"}});
     co_return error_response(ErrorCode::invalid_credentials);
   }
   // A right password was no guess, even for a disabled account: settled on
@@ -208,6 +221,7 @@ http::Task AuthApi::login(http::Request& req) {
       return {};
     });
     d_.metrics.inc(Counter::login_disabled);
+    d_.audit.record(AuditEvent::login_failed, from, user->id, {{"username", username}, {"reason", "account_disabled"}});
     co_return error_response(ErrorCode::account_disabled);
   }
   // The session or refresh family this client had before (if any) ends
@@ -227,10 +241,18 @@ http::Task AuthApi::login(http::Request& req) {
       if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
       auto made = create();
       if (!made) return made;
-      if (previous && previous->is_session()) (void)d_.sessions.revoke(std::string(previous->session_id_view()));
-      else if (previous && !previous->session_id_view().empty())
-        (void)d_.tokens.revoke_family(std::string(previous->session_id_view()));
-      end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, id_of(*made), d_.config.session.max_per_user);
+      const std::string old_id(previous ? previous->session_id_view() : std::string_view());
+      if (previous && previous->is_session()) {
+        if (auto r = d_.sessions.revoke(old_id); r && *r)
+          d_.audit.record(AuditEvent::session_revoked, from, previous->principal->user_id,
+                          {{"session_id", old_id}, {"reason", "login_replaced"}});
+      } else if (previous && !old_id.empty()) {
+        if (auto r = d_.tokens.revoke_family(old_id); r && *r)
+          d_.audit.record(AuditEvent::family_revoked, from, previous->principal->user_id,
+                          {{"family_id", old_id}, {"reason", "login_replaced"}});
+      }
+      end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, id_of(*made), d_.config.session.max_per_user, d_.audit,
+                            from);
       return made;
     });
   };
@@ -242,8 +264,7 @@ http::Task AuthApi::login(http::Request& req) {
       co_return error_response(issued.error());
     }
     d_.metrics.inc(Counter::login_success);
-    log_line("info", "login", {{"user_id", user->id}, {"mode", "token"}, {"family_id", issued->family.id},
-                               {"request_id", req.request_id}});
+    d_.audit.record(AuditEvent::login_succeeded, from, user->id, {{"mode", "token"}, {"credential_id", issued->family.id}});
     co_return token_response(d_.config, d_.authenticator.names(), *issued, cookie_transport);
   }
   auto session = co_await store_trip([&] { return d_.sessions.create(*user, req.remote_ip, user_agent, remember); },
@@ -253,8 +274,7 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(session.error());
   }
   d_.metrics.inc(Counter::login_success);
-  log_line("info", "login", {{"user_id", user->id}, {"mode", "session"}, {"session_id", session->info.id},
-                             {"request_id", req.request_id}});
+  d_.audit.record(AuditEvent::login_succeeded, from, user->id, {{"mode", "session"}, {"credential_id", session->info.id}});
 
   json::Writer w;
   w.begin_object();

@@ -17,6 +17,7 @@
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
 #include "auth/login_throttle.h"
+#include "core/audit_log.h"
 #include "core/json.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -45,6 +46,7 @@ struct AuthDeps {
   TokenService& tokens;
   const Authenticator& authenticator;
   const CsrfGuard& csrf;
+  const AuditLog& audit;
 };
 
 class AuthApi {

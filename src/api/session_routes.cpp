@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "identity/credential_info.h"
+#include "http/audit_context.h"
 #include "session/session_service.h"
 #include "http/offload.h"
 
@@ -88,6 +89,8 @@ http::Task SessionApi::logout(http::Request& req) {
     return {};
   });
   if (!done) co_return error_response(done.error());
+  d_.audit.record(AuditEvent::logout, http::audit_context(req), who->principal->user_id,
+                  {{"mode", who->is_session() ? "session" : "token"}, {"credential_id", who->session_id_view()}});
   co_return with_cookies(no_store(http::json_response(200, R"({"status":"logged_out"})")),
                          clear_cookies(d_.config, d_.authenticator.names(),
                                        who->is_session() ? CookieSet::session : CookieSet::tokens));
@@ -108,6 +111,8 @@ http::Task SessionApi::logout_all(http::Request& req) {
     return Ended{*families, *sessions};
   });
   if (!ended) co_return error_response(ended.error());
+  d_.audit.record(AuditEvent::logout_all, http::audit_context(req), user_id,
+                  {{"sessions", std::to_string(ended->sessions)}, {"families", std::to_string(ended->families)}});
   json::Writer w;
   w.begin_object();
   w.key("status"); w.string("logged_out");
@@ -175,6 +180,8 @@ http::Task SessionApi::delete_session(http::Request& req) {
   // Why 404 and not 403: whether someone else's session id exists is not our caller's business.
   if (*revoked == Kind::none) co_return error_response(Error{ErrorCode::not_found, "You have no session with that id."});
   const bool is_session = *revoked == Kind::session;
+  d_.audit.record(is_session ? AuditEvent::session_revoked : AuditEvent::family_revoked, http::audit_context(req),
+                  user_id, {{is_session ? "session_id" : "family_id", id}, {"reason", "user_request"}});
   Response r = no_store(http::json_response(200, R"({"status":"revoked"})"));
   if (id == who->session_id_view())
     r = with_cookies(std::move(r), clear_cookies(d_.config, d_.authenticator.names(),

@@ -4,7 +4,7 @@
 // forward auth (/auth/verify).
 //
 //   SessionApi api({cfg, sessions, token_service, authenticator, csrf, users, access, tokens, redirects,
-//                   store_pool});
+//                   store_pool, audit});
 //   router.add("POST", "/auth/logout", [&](http::Request& r) { return api.logout(r); });
 //
 // Every handler authenticates first, then applies the CSRF rule to
@@ -15,6 +15,7 @@
 #include "auth/csrf_guard.h"
 #include "auth/redirect_guard.h"
 #include "config/config.h"
+#include "core/audit_log.h"
 #include "core/work_pool.h"
 #include "http/router.h"
 #include "session/session_service.h"
@@ -34,6 +35,7 @@ struct SessionApiDeps {
   AccessTokens& tokens;
   const RedirectGuard& redirects;
   WorkPool& store_pool;
+  const AuditLog& audit;
 };
 
 class SessionApi {

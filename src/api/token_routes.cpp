@@ -80,7 +80,7 @@ http::Task TokenApi::refresh(http::Request& req) {
     auto wait = d_.failures_by_ip.try_acquire(ip, d_.clock.now());
     if (!wait) return wait.error();
     if (*wait) return Outcome{*wait};
-    Outcome o{std::nullopt, d_.tokens.refresh(presented, ip, user_agent)};
+    Outcome o{std::nullopt, d_.tokens.refresh(presented, ip, user_agent, req.request_id)};
     const bool refused = !o.issued && (o.issued.error().code == ErrorCode::invalid_refresh_token ||
                                        o.issued.error().code == ErrorCode::refresh_token_reused);
     if (!refused) (void)d_.failures_by_ip.refund(ip, d_.clock.now());

@@ -4,6 +4,7 @@
 #include "core/ascii.h"
 #include "core/ip_address.h"
 #include "core/log.h"
+#include "http/audit_context.h"
 
 namespace cloakroom {
 namespace {
@@ -59,11 +60,12 @@ std::optional<Origin> parse_origin(std::string_view text) {
 
 bool is_unsafe_method(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
 
-CsrfGuard::CsrfGuard(std::string public_url, Metrics& metrics)
+CsrfGuard::CsrfGuard(std::string public_url, Metrics& metrics, const AuditLog& audit)
     : expected_(std::move(public_url)),
       origin_(parse_origin(expected_)),
       loopback_(origin_ && is_loopback_host(origin_->host)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      audit_(audit) {}
 
 bool CsrfGuard::is_our_origin(std::string_view origin) const {
   if (!origin_) return false;  // fail closed if public_url is no origin
@@ -79,11 +81,10 @@ bool CsrfGuard::is_our_origin(std::string_view origin) const {
 
 Error CsrfGuard::refuse(std::string_view reason, const http::Request& req) const {
   metrics_.inc(Counter::csrf_rejected);
-  // Bounded: these are client-chosen header values (log_line escapes them).
-  log_line("warn", "csrf_refused",
-           {{"reason", reason}, {"origin", req.header("origin").substr(0, 256)},
-            {"sec_fetch_site", req.header("sec-fetch-site").substr(0, 64)}, {"expected", expected_},
-            {"request_id", req.request_id}});
+  // Bounded: these are client-chosen header values (the audit log escapes them).
+  audit_.record(AuditEvent::csrf_refused, http::audit_context(req), "",
+                {{"reason", reason}, {"origin", req.header("origin").substr(0, 256)},
+                 {"sec_fetch_site", req.header("sec-fetch-site").substr(0, 64)}, {"expected", expected_}});
   return Error{ErrorCode::csrf_rejected}.because(reason);
 }
 

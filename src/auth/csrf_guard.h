@@ -9,7 +9,7 @@
 // loopback host and the same scheme and port is ours too: a browser on this
 // machine may name it either way. A non-loopback public_url gets no alias.
 //
-//   CsrfGuard guard(cfg.public_url, metrics);   // counts refusals
+//   CsrfGuard guard(cfg.public_url, metrics, audit);   // counts refusals, records csrf_refused
 //   if (auto r = guard.check(req, credential); !r) -> 403 csrf_rejected
 //   if (auto w = public_url_warning(cfg.public_url, cfg.public_url_derived, bound)) -> log it at startup
 #include <optional>
@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "auth/credential_extractor.h"
+#include "core/audit_log.h"
 #include "core/result.h"
 #include "http/request.h"
 #include "metrics/metrics.h"
@@ -39,7 +40,7 @@ std::optional<Origin> parse_origin(std::string_view text);
 
 class CsrfGuard {
  public:
-  CsrfGuard(std::string public_url, Metrics& metrics);
+  CsrfGuard(std::string public_url, Metrics& metrics, const AuditLog& audit);
   Result<void> check(const http::Request& req, const Credential& credential) const;
   // The same-origin rule alone, for a request known to carry a cookie
   // credential that is not an authenticating one (the refresh cookie).
@@ -50,7 +51,7 @@ class CsrfGuard {
   Result<void> check_foreign_origin(const http::Request& req) const;
 
  private:
-  // Counts the refusal and logs it (csrf_refused: the reason, the Origin and
+  // Counts the refusal and records it (audit event csrf_refused: the reason, the Origin and
   // Sec-Fetch-Site seen, the origin expected), since from a browser a
   // refusal is what a public_url that does not match the address bar looks like.
   Error refuse(std::string_view reason, const http::Request& req) const;
@@ -59,6 +60,7 @@ class CsrfGuard {
   std::optional<Origin> origin_;  // nullopt when public_url is not an origin
   bool loopback_ = false;         // origin_'s host is a loopback name: its aliases pass too
   Metrics& metrics_;
+  const AuditLog& audit_;
 };
 
 bool is_unsafe_method(std::string_view method);

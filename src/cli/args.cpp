@@ -5,6 +5,8 @@
 #include <iostream>
 #include <limits>
 
+#include "core/log.h"
+
 namespace cloakroom::cli {
 namespace {
 
@@ -289,7 +291,9 @@ Result<Config> config_from(const Args& args) {
   if (auto d = args.get("data-dir")) src.flags["data_dir"] = *d;
   if (auto l = args.get("listen")) src.flags["listen"] = *l;
   if (auto u = args.get("public-url")) src.flags["public_url"] = *u;
-  return load_config(src);
+  auto config = load_config(src);
+  if (config) set_log_threshold(config->log.level);  // before the command logs anything
+  return config;
 }
 
 int exit_code_for(const Error& e) { return e.code == ErrorCode::config_invalid ? kExitUsage : kExitNo; }

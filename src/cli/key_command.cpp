@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "core/audit_log.h"
 #include "core/clock.h"
 #include "token/access_tokens.h"
 #include "token/key_source.h"
@@ -23,6 +24,7 @@ struct Keys {
   const Args& args;
   Stores& stores;
   KeySource& source;
+  const AuditLog& audit;
 };
 
 // One change to the kept key set, under the source's lock, recorded on the
@@ -64,6 +66,7 @@ int publish_then_activate(Keys& k, const std::string& kid,
         return stored.activated(kid, signing_kid);
       },
       [&](const jose::KeySet&) {
+        k.audit.record(AuditEvent::key_rotated, AuditContext::cli(), "", {{"kid", kid}});
         if (!signing_kid.empty() && signing_kid != kid) {
           std::cout << "key " << kid << " is first in the " << k.source.where() << "\n";
           std::cerr << "cloakroom: note: jwt.signing_kid is set to " << signing_kid
@@ -100,13 +103,15 @@ int key_command(const Args& args) {
                             "cannot be used here (--wait gives them longer)");
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
+  auto audit = AuditLog::open(config->log.audit, config->log.level);
+  if (!audit) return fail(audit.error());
   auto stores = open_existing_stores(*config);
   if (!stores) return fail(stores.error());
   auto source = open_existing_key_source(*config, *stores);
   if (!source) return fail(source.error());
   auto keys = (*source)->load_or_create(nullptr);
   if (!keys) return key_failure(keys.error());
-  Keys k{*config, args, *stores, **source};
+  Keys k{*config, args, *stores, **source, **audit};
   const long long grace = AccessTokens::retirement_grace(*config).count();
 
   if (verb == "list") {
@@ -150,6 +155,7 @@ int key_command(const Args& args) {
           return stored.retired(kid, retired_at);
         },
         [&](const jose::KeySet& kept) {
+          k.audit.record(AuditEvent::key_retired, AuditContext::cli(), "", {{"kid", kid}});
           if (!kept.find(kid))
             std::cout << "retired " << kid << "; tokens it signed no longer verify\n";
           else

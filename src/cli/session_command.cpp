@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "core/audit_log.h"
 #include "core/clock.h"
 #include "identity/credential_info.h"
 #include "session/session_service.h"
@@ -39,6 +40,8 @@ int session_command(const Args& args) {
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
+  auto audit = AuditLog::open(config->log.audit, config->log.level);
+  if (!audit) return fail(audit.error());
   auto stores = open_existing_stores(*config);
   if (!stores) return fail(stores.error());
 
@@ -55,6 +58,8 @@ int session_command(const Args& args) {
   if (revoke && user) {
     auto ended = end_user_credentials(*stores, user->id);
     if (!ended) return fail(kExitNo, ended.error().text());
+    (*audit)->record(AuditEvent::logout_all, AuditContext::cli(), user->id,
+                     {{"sessions", std::to_string(ended->sessions)}, {"families", std::to_string(ended->families)}});
     std::cout << "revoked " << ended->sessions << " session(s) and " << ended->families
               << " refresh token famil" << (ended->families == 1 ? "y" : "ies") << " of " << user->username
               << " and every access token they were issued\n";
@@ -62,6 +67,9 @@ int session_command(const Args& args) {
   }
   if (revoke) {
     const std::string& id = args.operands[0];
+    // The owner, for the audit event only: a failed read does not stop the revocation.
+    std::string owner;
+    if (auto s = stores->sessions->find(id)) owner = s->user_id;
     auto removed = stores->sessions->remove(id);
     if (!removed) return fail(kExitNo, removed.error().text());
     const bool was_session = *removed;
@@ -74,9 +82,12 @@ int session_command(const Args& args) {
           return fail(kExitNo, "no session or refresh token family with id \"" + id + "\"");
         return fail(kExitNo, found.error().text());
       }
+      owner = found->user_id;
       long long until = now_ms() + config->jwt.access_ttl.count() + config->jwt.leeway.count();
       if (auto family = stores->tokens->revoke_family(id, until); !family) return fail(kExitNo, family.error().text());
     }
+    (*audit)->record(was_session ? AuditEvent::session_revoked : AuditEvent::family_revoked, AuditContext::cli(),
+                     owner, {{was_session ? "session_id" : "family_id", id}, {"reason", "operator"}});
     std::cout << (was_session ? "revoked session " : "revoked refresh token family ") << id << "\n";
     return confirm_applied(*stores, args);
   }

@@ -10,6 +10,7 @@
 #include "api/auth_routes.h"
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "core/audit_log.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "identity/credentials_policy.h"
@@ -88,6 +89,8 @@ int add_user(const Args& args, const Config& config) {
   auto user = api::make_user(random, clock, name, std::move(*hash), roles);
   if (!user) return fail(kExitUsage, user.error().text());
 
+  auto audit = AuditLog::open(config.log.audit, config.log.level);
+  if (!audit) return fail(audit.error());
   // The one command besides serve that may create the data dir; it says where.
   DataDirWatch watch(config);
   auto stores = open_stores(store_urls(config));
@@ -97,6 +100,7 @@ int add_user(const Args& args, const Config& config) {
     if (r.error().code == ErrorCode::username_taken) return fail(kExitNo, "user \"" + name + "\" already exists");
     return store_failure(r.error());
   }
+  (*audit)->record(AuditEvent::user_created, AuditContext::cli(), user->id, {{"username", user->username}});
   std::cout << "created user " << user->username << " (id " << user->id << ")\n";
   return kExitOk;
 }
@@ -108,6 +112,8 @@ int user_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   if (verb == "add") return add_user(args, *config);
+  auto audit = AuditLog::open(config->log.audit, config->log.level);
+  if (!audit) return fail(audit.error());
   auto stores = open_existing_stores(*config);
   if (!stores) return fail(stores.error());
   UserStore& users = *stores->users;
@@ -135,8 +141,13 @@ int user_command(const Args& args) {
   }
   Result<void> done;
   std::string message;
+  // Recorded once the change is durable.
+  auto record = [&](AuditEvent e, std::initializer_list<LogField> more = {}) {
+    (*audit)->record(e, AuditContext::cli(), user->id, more);
+  };
   if (verb == "disable" || verb == "enable") {
     done = users.set_disabled(user->id, verb == "disable");
+    if (done) record(verb == "disable" ? AuditEvent::user_disabled : AuditEvent::user_enabled, {{"username", user->username}});
     message = std::string(verb == "disable" ? "disabled user " : "enabled user ") + user->username;
     if (verb == "disable")
       message += "; every credential they hold stops working until `user enable` (to end them for good: "
@@ -149,8 +160,11 @@ int user_command(const Args& args) {
     done = users.set_password_hash(user->id, *hash);
     // A password reset ends every session: whoever knew the old one is out.
     if (done) {
+      record(AuditEvent::user_password_changed, {{"username", user->username}});
       auto ended = end_user_credentials(*stores, user->id);
       if (!ended) return store_failure(ended.error());
+      record(AuditEvent::logout_all, {{"sessions", std::to_string(ended->sessions)},
+                                      {"families", std::to_string(ended->families)}});
       message = "changed the password of " + user->username + " and ended " + std::to_string(ended->sessions) +
                 " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
     }
@@ -160,6 +174,7 @@ int user_command(const Args& args) {
     for (const auto& role : roles)
       if (auto r = check_role(role); !r) return fail(kExitUsage, r.error().text());
     done = users.set_roles(user->id, roles);
+    if (done) record(AuditEvent::user_roles_changed, {{"username", user->username}, {"roles", *set}});
     message = "roles of " + user->username + ": " + (set->empty() ? "(none)" : *set);
   }
   if (!done) return store_failure(done.error());

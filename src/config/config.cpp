@@ -314,6 +314,21 @@ const std::vector<KeySpec>& keys() {
                 return {};
               },
               [](const Config& c) { return show_list(c.http.trusted_proxies); }},
+      KeySpec{"log", "level", Kind::string, 0, 0,
+              "The least severe log line written, operational and audit alike: \"debug\", \"info\", \"warn\" or "
+              "\"error\" (any case).",
+              [](Config& c, const Typed& t) -> Result<void> {
+                auto l = parse_log_level(std::get<std::string>(t));
+                if (!l) return invalid("must be \"debug\", \"info\", \"warn\" or \"error\"");
+                c.log.level = *l;
+                return {};
+              },
+              [](const Config& c) { return "\"" + std::string(level_name(c.log.level)) + "\""; }},
+      STRING_KEY("log", "audit", log.audit, [](const std::string& s) -> Result<void> {
+        if (s.empty()) return invalid("must be \"stderr\" or a file path");
+        return {};
+      }, "Where audit events go (docs/operations.md): \"stderr\" (each line tagged \"log\":\"audit\") or a file "
+         "appended to (created 0600)."),
       INT_KEY("password", "memory_kib", password.memory_kib, 8, 4 * 1024 * 1024,
               "Argon2id memory in KiB (OWASP: 19456)."),
       INT_KEY("password", "iterations", password.iterations, 1, 100, "Argon2id passes (OWASP: 2)."),

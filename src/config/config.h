@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/log.h"
 #include "core/result.h"
 
 namespace cloakroom {
@@ -129,6 +130,10 @@ struct Config {
     Millis max_staleness{2000};  // unread this long: checks fail closed (503)
     Millis users_max_staleness{300'000};  // the same for a users' feed on its own backend
   } feed;
+  struct {
+    LogLevel level = LogLevel::info;  // the least severe line written, operational and audit alike
+    std::string audit = "stderr";     // where audit events go: "stderr" or a file path
+  } log;
 };
 
 // jwt.issuer when neither it nor public_url is set. Fixed rather than

@@ -2,13 +2,39 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
 
+#include "core/ascii.h"
 #include "core/json.h"
 
 namespace cloakroom {
+
+namespace {
+std::atomic<int> threshold{static_cast<int>(LogLevel::info)};
+}  // namespace
+
+std::optional<LogLevel> parse_log_level(std::string_view text) {
+  for (LogLevel l : {LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error})
+    if (iequals_ascii(text, level_name(l))) return l;
+  return std::nullopt;
+}
+
+std::string_view level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "error";
+}
+
+void set_log_threshold(LogLevel level) { threshold.store(static_cast<int>(level), std::memory_order_relaxed); }
+
+bool log_enabled(LogLevel level) { return static_cast<int>(level) >= threshold.load(std::memory_order_relaxed); }
 
 void write_stderr_line(std::string_view line) {
   const char* p = line.data();
@@ -36,6 +62,8 @@ std::string iso8601_now() {
 }
 
 void log_line(std::string_view level, std::string_view event, std::initializer_list<LogField> fields) {
+  // An unknown level name is written: a typo must not hide a line.
+  if (auto l = parse_log_level(level); l && !log_enabled(*l)) return;
   json::Writer w;
   w.begin_object();
   w.key("ts"); w.string(iso8601_now());

@@ -90,13 +90,11 @@ Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, 
 }
 
 Result<IssuedTokens> TokenService::reuse_detected(const RefreshFamilyRecord& family, std::string_view why,
-                                                  std::string_view ip, std::string_view user_agent) {
+                                                  const AuditContext& from) {
   // Someone holds a token that was already exchanged: the thief or the
   // victim. We cannot tell which, so the whole login ends (RFC 9700 §4.14).
   d_.metrics.inc(Counter::refresh_reused);
-  log_line("warn", "refresh_token_reused",
-           {{"family_id", family.id}, {"user_id", family.user_id}, {"reason", why},
-            {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
+  d_.audit.record(AuditEvent::refresh_token_reused, from, family.user_id, {{"family_id", family.id}, {"reason", why}});
   if (auto r = revoke_family(family.id); !r) return r.error();
   return Error{ErrorCode::refresh_token_reused}.because(why);
 }
@@ -117,7 +115,8 @@ int TokenService::count_repeat(const RefreshFamilyRecord& family, long long now)
 // act on the verdict (rotate by compare-and-swap, answer a bounded repeat,
 // revoke on reuse, refuse). Every refusal names its reason.
 Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::string_view ip,
-                                           std::string_view user_agent) {
+                                           std::string_view user_agent, std::string_view request_id) {
+  const AuditContext from = AuditContext::api(ip.substr(0, kMaxIpBytes), user_agent, request_id);
   auto token = parse_refresh_token(presented);
   if (!token) {
     d_.metrics.inc(Counter::refresh_invalid);
@@ -190,15 +189,14 @@ Result<IssuedTokens> TokenService::refresh(std::string_view presented, std::stri
         // a log line for each.
         const int n = count_repeat(f, now);
         const bool over = n > d_.config.jwt.refresh_repeats;
-        log_line(over ? "warn" : "info", "refresh_repeated",
-                 {{"family_id", f.id}, {"user_id", f.user_id}, {"repeat", std::to_string(n)},
-                  {"ip", ip.substr(0, kMaxIpBytes)}, {"user_agent", user_agent.substr(0, kMaxUserAgentBytes)}});
-        if (over) return reuse_detected(f, "too_many_repeats", ip, user_agent);
+        d_.audit.record(AuditEvent::refresh_repeated, from, f.user_id,
+                        {{"family_id", f.id}, {"repeat", std::to_string(n)}});
+        if (over) return reuse_detected(f, "too_many_repeats", from);
         d_.metrics.inc(Counter::refresh_repeated);
         return tokens_for(f, f.generation, verdict.secret, std::move(principal), epoch);
       }
       case RefreshVerdict::Outcome::reuse:
-        return reuse_detected(f, verdict.reason, ip, user_agent);
+        return reuse_detected(f, verdict.reason, from);
       case RefreshVerdict::Outcome::expired:
       case RefreshVerdict::Outcome::invalid:
         d_.metrics.inc(Counter::refresh_invalid);

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/audit_log.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/striped_locks.h"
@@ -72,6 +73,7 @@ struct TokenDeps {
   const Clock& clock;
   Random& random;
   Metrics& metrics;
+  const AuditLog& audit;  // refresh_reused, refresh_repeated
 };
 
 class TokenService {
@@ -83,9 +85,10 @@ class TokenService {
   Result<IssuedTokens> issue(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
   // invalid_refresh_token, refresh_token_reused, account_disabled, store errors;
   // each refusal names its reason (Error::reason, for the access log).
-  // `ip` and `user_agent` (the caller's) only go to the log lines of repeats
-  // and reuse.
-  Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view ip, std::string_view user_agent);
+  // `ip`, `user_agent` and `request_id` (the caller's) only go to the audit
+  // events of repeats and reuse.
+  Result<IssuedTokens> refresh(std::string_view refresh_token, std::string_view ip, std::string_view user_agent,
+                               std::string_view request_id = {});
   // Logout with an access token: its jti is denied until its exp and the
   // family that issued it (sid) is revoked.
   Result<void> logout(const jose::VerifiedClaims& claims);
@@ -113,8 +116,8 @@ class TokenService {
   Result<IssuedTokens> tokens_for(const RefreshFamilyRecord& family, long long generation, const RefreshSecret& secret,
                                   std::shared_ptr<const Principal> principal,
                                   std::optional<long long> epoch = std::nullopt);
-  Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family, std::string_view why, std::string_view ip,
-                                      std::string_view user_agent);
+  Result<IssuedTokens> reuse_detected(const RefreshFamilyRecord& family, std::string_view why,
+                                      const AuditContext& from);
   // Counts one repeat of the family's previous token; the count so far for
   // its current generation, this one included.
   int count_repeat(const RefreshFamilyRecord& family, long long now);

@@ -193,9 +193,10 @@ class RefreshTest(TokenTestCase):
         for n, line in enumerate(repeats, start=1):
             self.assertEqual((line["family_id"], line["user_id"], line["ip"], line["user_agent"], line["repeat"]),
                              (fid, uid, "127.0.0.1", "thief/1.0", str(n)))
-            self.assertEqual(line["level"], "info" if n <= 3 else "warn")
+            # Each repeat is info; the one past the bound is followed by refresh_token_reused (warn).
+            self.assertEqual((line["level"], line["log"]), ("info", "audit"))
         reused = eventually(lambda: self.srv.logs("refresh_token_reused"))
-        self.assertEqual(reused[0]["reason"], "too_many_repeats")
+        self.assertEqual((reused[0]["reason"], reused[0]["level"]), ("too_many_repeats", "warn"))
         self.assertEqual(reused[0]["family_id"], fid)
 
     def test_forged_or_malformed_refresh_tokens_are_refused_without_harming_the_family(self):

@@ -10,6 +10,7 @@
 #include "store/memory/session_store.h"
 #include "store/memory/token_store.h"
 #include "store/memory/user_store.h"
+#include "support/audit_capture.h"
 #include "support/fake_clock.h"
 #include "support/outcome.h"
 #include "support/run_handler.h"
@@ -74,10 +75,11 @@ class AuthenticatorTest : public ::testing::Test {
   testing::FakeClock clock;
   OsRandom rng;
   Metrics metrics{{"unmatched"}};
+  testing::AuditCapture audit;
   RevocationList revocations;
   AccessTokens access{config, jose::KeySet({*jose::Jwk::generate(jose::Alg::HS256)}), clock, rng, revocations};
   SessionService sessions{{config, session_store, directory, clock, rng, metrics}};
-  TokenService tokens{{config, token_store, directory, access, revocations, clock, rng, metrics}};
+  TokenService tokens{{config, token_store, directory, access, revocations, clock, rng, metrics, audit.log()}};
   WorkPool store_pool{1, 16};
   Freshness freshness{std::chrono::milliseconds(2000)};
   Authenticator auth{kNames, sessions, access, directory, store_pool, freshness};

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/audit_capture.h"
+
 namespace cloakroom {
 namespace {
 
@@ -15,10 +17,11 @@ http::Request request(std::string_view method, std::vector<std::pair<std::string
 const Credential kCookie{Credential::Source::session_cookie, "t"};
 const Credential kHeader{Credential::Source::session_header, "t"};
 Metrics metrics({"unmatched"});
+testing::AuditCapture audit;
 
 // A cookie-authenticated POST needs our Origin.
 TEST(CsrfGuard, CookiePostNeedsMatchingOrigin) {
-  CsrfGuard g("https://auth.example.com", metrics);
+  CsrfGuard g("https://auth.example.com", metrics, audit.log());
   EXPECT_TRUE(g.check(request("POST", {{"Origin", "https://auth.example.com"}}), kCookie));
   EXPECT_TRUE(g.check(request("POST", {{"Origin", "HTTPS://Auth.Example.com:443"}}), kCookie));
   EXPECT_EQ(g.check(request("POST", {{"Origin", "https://evil.example"}}), kCookie).error().code, ErrorCode::csrf_rejected);
@@ -29,17 +32,18 @@ TEST(CsrfGuard, CookiePostNeedsMatchingOrigin) {
   EXPECT_GE(metrics.get(Counter::csrf_rejected), 5u);
 }
 
-// Every refusal names its reason (for the access log) and is logged with the
-// Origin seen and the origin expected: from a browser, a refusal is what a
-// public_url that differs from the address bar looks like.
+// Every refusal names its reason (for the access log) and is an audit event
+// with the Origin seen and the origin expected: from a browser, a refusal is
+// what a public_url that differs from the address bar looks like.
 TEST(CsrfGuard, RefusalsSayWhyAndWhatWasExpected) {
-  CsrfGuard g("http://127.0.0.1:8080", metrics);
-  ::testing::internal::CaptureStderr();
+  testing::AuditCapture seen;
+  CsrfGuard g("http://127.0.0.1:8080", metrics, seen.log());
   auto foreign = g.check(request("POST", {{"Origin", "http://localhost:9090"}}), kCookie);
-  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(seen.lines().size(), 1u);
+  const std::string log = seen.lines()[0];
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().reason, "origin_foreign");
-  EXPECT_NE(log.find(R"("event":"csrf_refused","reason":"origin_foreign","origin":"http://localhost:9090")"),
+  EXPECT_NE(log.find(R"("event":"csrf_refused","outcome":"refused","actor":"api","reason":"origin_foreign","origin":"http://localhost:9090")"),
             std::string::npos) << log;
   EXPECT_NE(log.find(R"("expected":"http://127.0.0.1:8080")"), std::string::npos) << log;
   EXPECT_EQ(g.check(request("POST", {}), kCookie).error().reason, "origin_missing");
@@ -51,7 +55,7 @@ TEST(CsrfGuard, RefusalsSayWhyAndWhatWasExpected) {
 // dropped, so "http://127.0.0.1:8080:80" passed as our origin. Origin is now
 // parsed strictly, and everything a browser would not send is refused.
 TEST(CsrfGuard, OriginIsParsedStrictly) {
-  CsrfGuard g("http://127.0.0.1:8080", metrics);
+  CsrfGuard g("http://127.0.0.1:8080", metrics, audit.log());
   auto post = [&](std::string_view origin) { return g.check(request("POST", {{"Origin", origin}}), kCookie); };
   EXPECT_TRUE(post("http://127.0.0.1:8080"));
   EXPECT_TRUE(post("HTTP://127.0.0.1:8080"));
@@ -73,7 +77,7 @@ TEST(CsrfGuard, OriginIsParsedStrictly) {
 // Default ports are the same origin written or not; case does not matter;
 // IPv6 literals work; a malformed public_url accepts no Origin at all.
 TEST(CsrfGuard, DefaultPortsCaseAndIpv6) {
-  CsrfGuard https("https://auth.example.com", metrics);
+  CsrfGuard https("https://auth.example.com", metrics, audit.log());
   auto ok = [](const CsrfGuard& g, std::string_view origin) {
     return static_cast<bool>(g.check(request("POST", {{"Origin", origin}}), kCookie));
   };
@@ -83,17 +87,17 @@ TEST(CsrfGuard, DefaultPortsCaseAndIpv6) {
   EXPECT_FALSE(ok(https, "https://auth.example.com:80"));
   EXPECT_FALSE(ok(https, "https://auth.example.com:4443"));
   EXPECT_FALSE(ok(https, "https://auth.example.com."));
-  CsrfGuard http80("http://Auth.Example.com:80", metrics);
+  CsrfGuard http80("http://Auth.Example.com:80", metrics, audit.log());
   EXPECT_TRUE(ok(http80, "http://auth.example.com"));
   EXPECT_TRUE(ok(http80, "http://auth.example.com:80"));
   EXPECT_FALSE(ok(http80, "http://auth.example.com:443"));
-  CsrfGuard v6("http://[::1]:8080", metrics);
+  CsrfGuard v6("http://[::1]:8080", metrics, audit.log());
   EXPECT_TRUE(ok(v6, "http://[::1]:8080"));
   EXPECT_FALSE(ok(v6, "http://[::1]:8080:80"));
   EXPECT_FALSE(ok(v6, "http://[::1]"));
   EXPECT_FALSE(ok(v6, "http://[::1"));
   EXPECT_FALSE(ok(v6, "http://[::g]:8080"));
-  CsrfGuard broken("https://auth.example.com/path", metrics);
+  CsrfGuard broken("https://auth.example.com/path", metrics, audit.log());
   EXPECT_FALSE(ok(broken, "https://auth.example.com"));
 }
 
@@ -103,7 +107,7 @@ TEST(CsrfGuard, DefaultPortsCaseAndIpv6) {
 // for login alike; another port or scheme is still refused.
 TEST(CsrfGuard, LoopbackPublicUrlAcceptsLoopbackAliases) {
   for (std::string_view public_url : {"http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"}) {
-    CsrfGuard g{std::string(public_url), metrics};
+    CsrfGuard g{std::string(public_url), metrics, audit.log()};
     for (std::string_view alias : {"http://127.0.0.1:8080", "http://localhost:8080", "http://LOCALHOST:8080",
                                    "http://[::1]:8080", "http://127.0.0.2:8080", "http://127.255.0.1:8080"}) {
       EXPECT_TRUE(g.check(request("POST", {{"Origin", alias}}), kCookie)) << public_url << " " << alias;
@@ -125,8 +129,8 @@ TEST(CsrfGuard, LoopbackPublicUrlAcceptsLoopbackAliases) {
 // to https://auth.example.com, whatever its port, and so is a loopback
 // Origin to a public_url that names a LAN address.
 TEST(CsrfGuard, NonLoopbackPublicUrlHasNoAliases) {
-  CsrfGuard g("https://auth.example.com", metrics);
-  CsrfGuard lan("http://192.168.1.5:8080", metrics);
+  CsrfGuard g("https://auth.example.com", metrics, audit.log());
+  CsrfGuard lan("http://192.168.1.5:8080", metrics, audit.log());
   for (std::string_view loopback : {"https://localhost", "https://localhost:443", "https://127.0.0.1", "https://[::1]"})
     EXPECT_EQ(g.check_foreign_origin(request("POST", {{"Origin", loopback}})).error().reason, "origin_foreign")
         << loopback;
@@ -177,7 +181,7 @@ TEST(ParseOrigin, EffectivePort) {
 
 // Sec-Fetch-Site: same-origin is accepted when there is no Origin.
 TEST(CsrfGuard, SecFetchSiteSameOrigin) {
-  CsrfGuard g("http://127.0.0.1:8080", metrics);
+  CsrfGuard g("http://127.0.0.1:8080", metrics, audit.log());
   EXPECT_TRUE(g.check(request("POST", {{"Sec-Fetch-Site", "same-origin"}}), kCookie));
   EXPECT_FALSE(g.check(request("POST", {{"Sec-Fetch-Site", "cross-site"}}), kCookie));
   EXPECT_FALSE(g.check(request("POST", {{"Sec-Fetch-Site", "same-site"}}), kCookie));
@@ -185,14 +189,14 @@ TEST(CsrfGuard, SecFetchSiteSameOrigin) {
 
 // Safe methods and header-authenticated requests are exempt.
 TEST(CsrfGuard, ExemptCases) {
-  CsrfGuard g("https://auth.example.com", metrics);
+  CsrfGuard g("https://auth.example.com", metrics, audit.log());
   EXPECT_TRUE(g.check(request("GET", {{"Origin", "https://evil.example"}}), kCookie));
   EXPECT_TRUE(g.check(request("POST", {{"Origin", "https://evil.example"}}), kHeader));
 }
 
 // Login CSRF: a foreign Origin is refused, no Origin (curl) is fine.
 TEST(CsrfGuard, ForeignOriginOnLogin) {
-  CsrfGuard g("https://auth.example.com", metrics);
+  CsrfGuard g("https://auth.example.com", metrics, audit.log());
   EXPECT_TRUE(g.check_foreign_origin(request("POST", {})));
   EXPECT_TRUE(g.check_foreign_origin(request("POST", {{"Origin", "https://auth.example.com"}})));
   EXPECT_FALSE(g.check_foreign_origin(request("POST", {{"Origin", "https://evil.example"}})));

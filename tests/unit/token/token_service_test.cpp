@@ -10,6 +10,7 @@
 #include "store/memory/user_store.h"
 #include "store/redis/token_store.h"
 #include "store/sqlite/token_store.h"
+#include "support/audit_capture.h"
 #include "support/fake_clock.h"
 #include "support/outcome.h"
 #include "support/redis_server.h"
@@ -34,7 +35,7 @@ class TokenServiceTest : public ::testing::Test {
     EXPECT_TRUE(users.create(bob));
   }
   TokenService make(TokenStore& s) {
-    return TokenService({config, s, directory, access, revocations, clock, rng, metrics});
+    return TokenService({config, s, directory, access, revocations, clock, rng, metrics, audit.log()});
   }
   // "ok", or the exact reason the access token is refused ("revoked",
   // "expired", ...): a revoked-token test must not pass on an expired one.
@@ -59,6 +60,7 @@ class TokenServiceTest : public ::testing::Test {
   testing::FakeClock clock;
   OsRandom rng;
   Metrics metrics{{"unmatched"}};
+  testing::AuditCapture audit;
   RevocationList revocations;
   AccessTokens access{config, jose::KeySet({*jose::Jwk::generate(jose::Alg::HS256)}), clock, rng, revocations};
   User alice{"u-alice", "alice", "h", {"admin"}, false, 1};
@@ -227,7 +229,7 @@ TEST_F(TokenServiceTest, RefusalsBeforeTheVerdict) {
   // A fresh process (empty directory) whose user store no longer has alice.
   testing::SwitchableUserStore switchable(users);
   UserDirectory fresh_directory{switchable};
-  TokenService restarted({config, store, fresh_directory, access, revocations, clock, rng, metrics});
+  TokenService restarted({config, store, fresh_directory, access, revocations, clock, rng, metrics, audit.log()});
   switchable.failure = ErrorCode::store_unavailable;
   EXPECT_EQ(outcome(restarted.refresh(r0.refresh_token, kIp, kAgent)), "store_unavailable");
   switchable.failure = ErrorCode::not_found;
@@ -408,7 +410,7 @@ class RefreshRacingLogoutAll : public ::testing::TestWithParam<std::string> {
   struct Node {
     Node(RefreshRacingLogoutAll& t, TokenStore& store)
         : access{t.config, t.keys, t.clock, t.rng, revocations},
-          service({t.config, store, t.directory, access, revocations, t.clock, t.rng, t.metrics}) {}
+          service({t.config, store, t.directory, access, revocations, t.clock, t.rng, t.metrics, t.audit.log()}) {}
     RevocationList revocations;
     AccessTokens access;
     TokenService service;
@@ -444,6 +446,7 @@ class RefreshRacingLogoutAll : public ::testing::TestWithParam<std::string> {
   testing::FakeClock clock;
   OsRandom rng;
   Metrics metrics{{"unmatched"}};
+  testing::AuditCapture audit;
   User alice{"u-alice", "alice", "h", {}, false, 1};
   testing::TempSqlite file;
   testing::RedisSpace space;

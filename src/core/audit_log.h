@@ -1,0 +1,140 @@
+#pragma once
+// The audit log: security events as JSON lines, apart from the operational
+// log and never carrying a credential (no password, token, cookie, secret or hash).
+//
+//   auto audit = AuditLog::open(cfg.log.audit, cfg.log.level);   // "stderr" or a file path
+//   audit->record(AuditEvent::login_failed, AuditContext::api(ip, ua, request_id), "",
+//                 {{"username", attempted}, {"reason", "wrong_password"}});
+//   audit->record(AuditEvent::user_disabled, AuditContext::cli(), user.id, {{"username", user.username}});
+//
+// The events are one list, CLOAKROOM_AUDIT_EVENTS below: name, level,
+// outcome and the event's own fields. docs/operations.md lists the same rows
+// and a unit test fails when the two drift.
+#include <span>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/log.h"
+#include "core/result.h"
+
+namespace cloakroom {
+
+// X(name, level, outcome, "its own fields, space-separated", "when it is written")
+#define CLOAKROOM_AUDIT_EVENTS(X)                                                                                   \
+  X(login_succeeded, info, success, "mode credential_id",                                                           \
+    "A login made a session or a refresh family (`credential_id`: its public id, never the token).")                \
+  X(login_failed, warn, failure, "username reason",                                                                 \
+    "A login was refused: `reason` is `unknown_user`, `wrong_password` or `account_disabled`; `username` is the "   \
+    "name tried (the password never).")                                                                             \
+  X(login_throttled, warn, refused, "username retry_after",                                                         \
+    "A login was refused with 429 before any password check; `retry_after` in seconds.")                            \
+  X(logout, info, success, "mode credential_id", "POST /auth/logout ended the caller's session or refresh family.") \
+  X(logout_all, info, success, "sessions families",                                                                 \
+    "Every credential of the user ended: POST /auth/logout-all, `session revoke --user`, or `user passwd` (after "  \
+    "its user_password_changed); the counts of what ended.")                                                        \
+  X(session_revoked, info, success, "session_id reason",                                                            \
+    "One session ended: `reason` is `user_request` (DELETE /auth/sessions/{id}), `login_replaced` (a login from "   \
+    "the same client), `max_per_user` or `operator` (`session revoke ID`).")                                        \
+  X(family_revoked, info, success, "family_id reason", "One refresh family ended; `reason` as for session_revoked.") \
+  X(refresh_token_reused, warn, refused, "family_id reason",                                                        \
+    "A spent refresh token came back, so the whole family is revoked: `reason` is `spent_token` or "             \
+    "`too_many_repeats`.")                                                                                          \
+  X(refresh_repeated, info, success, "family_id repeat",                                                            \
+    "The previous refresh token again within jwt.refresh_grace (a retry, another tab); `repeat` counts them.")      \
+  X(csrf_refused, warn, refused, "reason origin sec_fetch_site expected",                                           \
+    "A sign-in or cookie-authenticated change from another origin; `expected` is public_url.")                      \
+  X(key_rotated, info, success, "kid",                                                                              \
+    "A key became the signing key (`key rotate`, `key activate`, `key generate --activate`).")                      \
+  X(key_retired, info, success, "kid", "`key retire` (it verifies for a grace period, or not at all with --now).")  \
+  X(user_created, info, success, "username", "POST /auth/register or `user add`.")                                 \
+  X(user_disabled, info, success, "username", "`user disable`.")                                                    \
+  X(user_enabled, info, success, "username", "`user enable`.")                                                      \
+  X(user_roles_changed, info, success, "username roles", "`user roles --set`; `roles` as set, comma-separated.")    \
+  X(user_password_changed, info, success, "username", "`user passwd`.")
+
+enum class AuditEvent {
+#define CLOAKROOM_AUDIT_ENUM(name, level, outcome, fields, when) name,
+  CLOAKROOM_AUDIT_EVENTS(CLOAKROOM_AUDIT_ENUM)
+#undef CLOAKROOM_AUDIT_ENUM
+};
+
+// One row of the list, as data (for the writer, the docs test and the docs generator).
+struct AuditEventSpec {
+  std::string_view name;
+  LogLevel level;
+  std::string_view outcome;  // success | failure | refused
+  std::string_view fields;   // the event's own fields, space-separated, in the order written
+  std::string_view when;     // one sentence for the docs
+};
+const AuditEventSpec& audit_spec(AuditEvent event);
+std::span<const AuditEventSpec> audit_events();
+// The table of events docs/operations.md carries (a unit test compares them).
+std::string audit_reference_markdown();
+
+// Who caused the event and from where. CLI events have no address, user
+// agent or request id (and write none).
+struct AuditContext {
+  std::string_view actor;       // "api" or "cli"
+  std::string_view ip;          // the client address after http.trusted_proxies
+  std::string_view user_agent;  // as sent; cut to kUserAgentMax bytes
+  std::string_view request_id;
+  static AuditContext api(std::string_view ip, std::string_view user_agent, std::string_view request_id) {
+    return {"api", ip, user_agent, request_id};
+  }
+  static AuditContext cli() { return {"cli", {}, {}, {}}; }
+};
+
+// Where the lines go: one call per line, each line a whole JSON object
+// ending in '\n'. Implementations are thread-safe.
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  virtual void write(std::string_view line) = 0;
+};
+
+// stderr, shared with the operational log: each line carries "log":"audit"
+// so a collector can split the two.
+class StderrAuditSink final : public AuditSink {
+ public:
+  void write(std::string_view line) override;
+};
+
+// A file opened for appending (created 0600): one write(2) per line, so
+// lines from threads and processes never interleave.
+class FileAuditSink final : public AuditSink {
+ public:
+  static Result<std::unique_ptr<FileAuditSink>> open(std::string path);
+  ~FileAuditSink() override;
+  void write(std::string_view line) override;
+
+ private:
+  FileAuditSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_;
+};
+
+class AuditLog {
+ public:
+  // Why 256: enough for any real browser's User-Agent; a client's header
+  // cannot make audit lines long.
+  static constexpr std::size_t kUserAgentMax = 256;
+
+  AuditLog(std::unique_ptr<AuditSink> sink, LogLevel threshold) : sink_(std::move(sink)), threshold_(threshold) {}
+  // `where` is "stderr" or a file path (config key log.audit).
+  static Result<std::unique_ptr<AuditLog>> open(const std::string& where, LogLevel threshold);
+
+  // Writes one line: ts, log, level, event, outcome, actor, user_id (when
+  // not empty), ip, user_agent and request_id (when the context has them),
+  // then `fields` (the event's own, as its row lists them). Below the
+  // threshold (log.level), nothing.
+  void record(AuditEvent event, const AuditContext& from, std::string_view user_id,
+              std::initializer_list<LogField> fields = {}) const;
+
+ private:
+  std::unique_ptr<AuditSink> sink_;
+  LogLevel threshold_;
+};
+
+}  // namespace cloakroom
