@@ -14,18 +14,21 @@ struct Scan {
   void fail(WebauthnError e) {
     if (!error) error = e;
   }
-  // One complete item (a scalar, or a container's header) seen: it fills a
-  // slot of the innermost open container; containers that are full close.
+  // A complete item (a scalar or an empty container) fills a slot of the
+  // innermost open container; containers whose slots are all filled close.
   void item() {
     if (open.empty()) return;
     --open.back();
     while (!open.empty() && open.back() == 0) open.pop_back();
   }
+  // A container's header: it takes its parent's slot now, but the parent
+  // stays open (and counts towards depth) until this one is complete.
   void container(std::uint64_t members, std::uint64_t slots) {
     if (members > limits->max_members) return fail(WebauthnError::cbor_too_many_members);
     if (open.size() + 1 > static_cast<std::size_t>(limits->max_depth)) return fail(WebauthnError::cbor_too_deep);
-    item();
-    if (slots > 0) open.push_back(slots);
+    if (slots == 0) return item();
+    if (!open.empty()) --open.back();
+    open.push_back(slots);
   }
 };
 

@@ -29,8 +29,15 @@ struct ItemFree {
 };
 using Item = std::unique_ptr<cbor_item_t, ItemFree>;
 
+// The shortest encoding, as CTAP2 canonical CBOR has it (libcbor keeps the width it is given).
 inline cbor_item_t* cbor_int(std::int64_t v) {
-  return v >= 0 ? cbor_build_uint64(static_cast<std::uint64_t>(v)) : cbor_build_negint64(static_cast<std::uint64_t>(-1 - v));
+  const std::uint64_t u = v >= 0 ? static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(-1 - v);
+  cbor_item_t* item = u <= 0xff ? cbor_build_uint8(static_cast<std::uint8_t>(u))
+                      : u <= 0xffff ? cbor_build_uint16(static_cast<std::uint16_t>(u))
+                      : u <= 0xffffffff ? cbor_build_uint32(static_cast<std::uint32_t>(u))
+                                        : cbor_build_uint64(u);
+  if (v < 0) cbor_mark_negint(item);
+  return item;
 }
 inline cbor_item_t* cbor_bytes(std::string_view b) {
   return cbor_build_bytestring(reinterpret_cast<cbor_data>(b.data()), b.size());
