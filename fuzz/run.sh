@@ -19,6 +19,8 @@ case $target in
   # A throw or failed assert inside Beast aborts (the target defines the handlers).
   http_request_fuzz) sources=(src/http/request_reader.cpp src/core/error.cpp)
                      flags=(-DBOOST_NO_EXCEPTIONS -DBOOST_ENABLE_ASSERT_HANDLER) max_len=70000 ;;
+  webauthn_fuzz) sources=(src/webauthn/*.cpp src/core/json.cpp src/core/error.cpp src/core/digest.cpp src/core/random.cpp src/jose/base64url.cpp)
+                 libs=(-lcbor -lcrypto -lsodium) max_len=20000 ;;
   *) echo "fuzz/run.sh: unknown target $target" >&2; exit 2 ;;
 esac
 if [[ ! -x $out/$target || -n $(find fuzz/"$target".cpp "${sources[@]}" src/*/*.h -newer "$out/$target" 2>/dev/null) ]]; then

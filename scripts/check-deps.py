@@ -20,6 +20,7 @@ RULES = [
     ("core", "only", []),                  # the base everything else builds on
     ("jose", "only", ["core"]),            # a leaf library: no I/O, no app types
     ("password", "only", ["core"]),        # a leaf library
+    ("webauthn", "only", ["core", "jose"]),  # a leaf library (jose for base64url): no I/O, no store
     # Read by every layer above the stores; asks store/store_url_check.h which
     # URL schemes this build opens, so store/ must never include config/.
     ("config", "only", ["core", "store"]),

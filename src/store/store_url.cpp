@@ -312,6 +312,20 @@ class UserStoreTellingSessionsFeed final : public UserStore {
     return told(id, inner_->set_roles(id, roles));
   }
   Result<std::vector<std::string>> disabled_ids() override { return inner_->disabled_ids(); }
+  // Passkeys affect no check of an existing session: nothing to tell.
+  Result<void> add_passkey(const Passkey& p) override { return inner_->add_passkey(p); }
+  Result<Passkey> find_passkey(const std::string& id) override { return inner_->find_passkey(id); }
+  Result<std::vector<Passkey>> list_passkeys(const std::string& user_id) override {
+    return inner_->list_passkeys(user_id);
+  }
+  Result<void> delete_passkey(const std::string& user_id, const std::string& id) override {
+    return inner_->delete_passkey(user_id, id);
+  }
+  Result<void> record_passkey_use(const std::string& id, long long expected, long long count, bool backed_up,
+                                  long long used_at) override {
+    return inner_->record_passkey_use(id, expected, count, backed_up, used_at);
+  }
+  Result<void> flag_passkey(const std::string& id) override { return inner_->flag_passkey(id); }
   Result<void> ping() override { return inner_->ping(); }
 
  private:

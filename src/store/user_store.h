@@ -29,6 +29,24 @@ struct User {
   long long created_at = 0;   // unix seconds
 };
 
+// A passkey (WebAuthn credential) a user registered; see webauthn/ for how
+// one is verified. Binary members are raw bytes.
+struct Passkey {
+  std::string credential_id;  // 1..1023 bytes, unique across all users
+  std::string user_id;
+  std::string user_handle;    // the opaque WebAuthn user.id (random, never the name), one per user
+  std::string public_key;     // the COSE_Key bytes as registered
+  int alg = 0;                // COSE algorithm: -7 ES256, -8 EdDSA, -257 RS256
+  long long sign_count = 0;   // the authenticator's counter (0..2^32-1), 0 for most passkeys
+  bool user_verified = false; // UV at registration
+  bool backup_eligible = false;
+  bool backed_up = false;     // synced passkey (BS), as of the last use
+  bool flagged = false;       // a sign-in showed a counter that went back: a cloned authenticator?
+  std::string name;           // the user's label ("YubiKey 5", "Pixel")
+  long long created_at = 0;   // unix seconds
+  long long last_used_at = 0; // unix seconds; 0: never
+};
+
 class UserStore {
  public:
   virtual ~UserStore() = default;
@@ -44,6 +62,24 @@ class UserStore {
   virtual Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) = 0;
   // The ids of every disabled user (few; the request path keeps them all).
   virtual Result<std::vector<std::string>> disabled_ids() = 0;
+
+  // Passkeys. add_passkey: conflict when the credential id exists (for any user).
+  virtual Result<void> add_passkey(const Passkey& passkey) = 0;
+  // not_found when no user has this credential id.
+  virtual Result<Passkey> find_passkey(const std::string& credential_id) = 0;
+  // The user's passkeys, oldest first (empty when none).
+  virtual Result<std::vector<Passkey>> list_passkeys(const std::string& user_id) = 0;
+  // not_found unless the credential is this user's: a user removes only their own.
+  virtual Result<void> delete_passkey(const std::string& user_id, const std::string& credential_id) = 0;
+  // A verified sign-in, recorded only while the counter is still
+  // `expected_count` (compare-and-set): conflict when another sign-in with
+  // the same counter got there first (a replay race or a clone: refuse it);
+  // not_found when the passkey is gone.
+  virtual Result<void> record_passkey_use(const std::string& credential_id, long long expected_count,
+                                          long long new_count, bool backed_up, long long used_at) = 0;
+  // Marks the passkey `flagged` (a counter went back); not_found when gone.
+  virtual Result<void> flag_passkey(const std::string& credential_id) = 0;
+
   // Cheap round trip for /readyz: fails when a write could not start now.
   virtual Result<void> ping() = 0;
 };

@@ -66,5 +66,57 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
   return update(id, [&](User& u) { u.roles = roles; });
 }
 
+Result<void> UserStore::add_passkey(const Passkey& passkey) {
+  std::lock_guard lock(mu_);
+  if (!passkeys_.emplace(passkey.credential_id, passkey).second) return ErrorCode::conflict;
+  return {};
+}
+
+Result<Passkey> UserStore::find_passkey(const std::string& credential_id) {
+  std::lock_guard lock(mu_);
+  auto it = passkeys_.find(credential_id);
+  if (it == passkeys_.end()) return ErrorCode::not_found;
+  return it->second;
+}
+
+Result<std::vector<Passkey>> UserStore::list_passkeys(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  std::vector<Passkey> out;
+  for (const auto& [id, p] : passkeys_)
+    if (p.user_id == user_id) out.push_back(p);
+  std::sort(out.begin(), out.end(), [](const Passkey& a, const Passkey& b) {
+    return std::tie(a.created_at, a.credential_id) < std::tie(b.created_at, b.credential_id);
+  });
+  return out;
+}
+
+Result<void> UserStore::delete_passkey(const std::string& user_id, const std::string& credential_id) {
+  std::lock_guard lock(mu_);
+  auto it = passkeys_.find(credential_id);
+  if (it == passkeys_.end() || it->second.user_id != user_id) return ErrorCode::not_found;
+  passkeys_.erase(it);
+  return {};
+}
+
+Result<void> UserStore::record_passkey_use(const std::string& credential_id, long long expected_count,
+                                           long long new_count, bool backed_up, long long used_at) {
+  std::lock_guard lock(mu_);
+  auto it = passkeys_.find(credential_id);
+  if (it == passkeys_.end()) return ErrorCode::not_found;
+  if (it->second.sign_count != expected_count) return ErrorCode::conflict;
+  it->second.sign_count = new_count;
+  it->second.backed_up = backed_up;
+  it->second.last_used_at = used_at;
+  return {};
+}
+
+Result<void> UserStore::flag_passkey(const std::string& credential_id) {
+  std::lock_guard lock(mu_);
+  auto it = passkeys_.find(credential_id);
+  if (it == passkeys_.end()) return ErrorCode::not_found;
+  it->second.flagged = true;
+  return {};
+}
+
 }  // namespace memory
 }  // namespace cloakroom

@@ -59,6 +59,25 @@ const std::vector<std::vector<const char*>>& migrations() {
             updated_at timestamptz NOT NULL DEFAULT now()
           ))sql",
       },
+      // 3: passkeys (WebAuthn credentials), see Passkey in user_store.h.
+      {
+          R"sql(CREATE TABLE cloakroom_passkeys (
+            credential_id   bytea PRIMARY KEY,
+            user_id         text NOT NULL,
+            user_handle     bytea NOT NULL,
+            public_key      bytea NOT NULL,
+            alg             integer NOT NULL,
+            sign_count      bigint NOT NULL,
+            user_verified   boolean NOT NULL,
+            backup_eligible boolean NOT NULL,
+            backed_up       boolean NOT NULL,
+            flagged         boolean NOT NULL DEFAULT false,
+            name            text NOT NULL,
+            created_at      bigint NOT NULL,
+            last_used_at    bigint NOT NULL DEFAULT 0
+          ))sql",
+          "CREATE INDEX cloakroom_passkeys_by_user ON cloakroom_passkeys (user_id)",
+      },
   };
   return m;
 }
@@ -146,6 +165,36 @@ std::string trim(std::string s) {
 }
 
 }  // namespace
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0x0F];
+  }
+  return out;
+}
+
+namespace {
+int nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+}  // namespace
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
 
 int latest_schema_version() { return static_cast<int>(migrations().size()); }
 

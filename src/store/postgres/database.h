@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -202,6 +203,12 @@ class Database {
   std::string last_error_;  // the last connect failure, scrubbed, for open()'s message
   std::minstd_rand jitter_{std::random_device{}()};
 };
+
+// Bytes travel as hex text (decode($1, 'hex') / encode(col, 'hex')): the
+// client binds text only, and binary values hold NUL bytes.
+std::string to_hex(std::string_view bytes);
+// PostgreSQL's own lowercase hex back to bytes; nullopt for anything else.
+std::optional<std::string> from_hex(std::string_view hex);
 
 // The latest schema version this build knows.
 int latest_schema_version();

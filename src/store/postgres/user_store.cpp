@@ -20,6 +20,23 @@ constexpr auto kFindById = sql("SELECT ", kColumns, " FROM cloakroom_users WHERE
 // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
 constexpr auto kList = sql("SELECT ", kColumns, " FROM cloakroom_users ORDER BY created_at, username COLLATE \"C\"");
 
+// Binary columns travel as hex (to_hex / from_hex). A stored value that is
+// not hex (never written by us) reads as empty: a key that verifies nothing.
+constexpr char kPasskeyColumns[] =
+    "encode(credential_id, 'hex'), user_id, encode(user_handle, 'hex'), encode(public_key, 'hex'), alg, sign_count, "
+    "user_verified, backup_eligible, backed_up, flagged, name, created_at, last_used_at";
+constexpr auto kFindPasskey =
+    sql("SELECT ", kPasskeyColumns, " FROM cloakroom_passkeys WHERE credential_id = decode($1, 'hex')");
+constexpr auto kListPasskeys = sql("SELECT ", kPasskeyColumns,
+                                   " FROM cloakroom_passkeys WHERE user_id = $1 ORDER BY created_at, credential_id");
+
+Passkey read_passkey(const Row& row) {
+  auto bytes = [&](int column) { return from_hex(row.text(column)).value_or(std::string()); };
+  return Passkey{bytes(0),           row.text(1),        bytes(2),           bytes(3),       static_cast<int>(row.integer(4)),
+                 row.integer(5),     row.boolean(6),     row.boolean(7),     row.boolean(8), row.boolean(9),
+                 row.text(10),       row.integer(11),    row.integer(12)};
+}
+
 User read_user(const Row& row) {
   return User{row.text(0), row.text(1), row.text(2), split_roles(row.text(3)), row.boolean(4), row.integer(5)};
 }
@@ -95,6 +112,63 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
 Result<std::vector<std::string>> UserStore::disabled_ids() {
   return db_->run([](Connection& c) {
     return c.query("SELECT id FROM cloakroom_users WHERE disabled", [](const Row& row) { return row.text(0); });
+  });
+}
+
+Result<void> UserStore::add_passkey(const Passkey& p) {
+  return done(db_->run([&](Connection& c) {
+    return c.exec(
+        "INSERT INTO cloakroom_passkeys (credential_id, user_id, user_handle, public_key, alg, sign_count, "
+        "user_verified, backup_eligible, backed_up, flagged, name, created_at, last_used_at) "
+        "VALUES (decode($1, 'hex'), $2, decode($3, 'hex'), decode($4, 'hex'), $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        to_hex(p.credential_id), p.user_id, to_hex(p.user_handle), to_hex(p.public_key), p.alg, p.sign_count,
+        p.user_verified, p.backup_eligible, p.backed_up, p.flagged, p.name, p.created_at, p.last_used_at);
+  }));
+}
+
+Result<Passkey> UserStore::find_passkey(const std::string& credential_id) {
+  return db_->run([&](Connection& c) { return c.one(kFindPasskey, read_passkey, to_hex(credential_id)); });
+}
+
+Result<std::vector<Passkey>> UserStore::list_passkeys(const std::string& user_id) {
+  if (!storable(user_id)) return std::vector<Passkey>{};
+  return db_->run([&](Connection& c) { return c.query(kListPasskeys, read_passkey, user_id); });
+}
+
+Result<void> UserStore::delete_passkey(const std::string& user_id, const std::string& credential_id) {
+  if (!storable(user_id)) return ErrorCode::not_found;
+  return db_->run([&](Connection& c) -> Result<void> {
+    auto n = c.exec("DELETE FROM cloakroom_passkeys WHERE credential_id = decode($1, 'hex') AND user_id = $2",
+                    to_hex(credential_id), user_id);
+    if (!n) return n.error();
+    if (*n == 0) return ErrorCode::not_found;
+    return {};
+  });
+}
+
+Result<void> UserStore::record_passkey_use(const std::string& credential_id, long long expected_count,
+                                           long long new_count, bool backed_up, long long used_at) {
+  return db_->run([&](Connection& c) -> Result<void> {
+    // One statement: the WHERE on the old counter is the compare-and-set.
+    auto n = c.exec("UPDATE cloakroom_passkeys SET sign_count = $1, backed_up = $2, last_used_at = $3 "
+                    "WHERE credential_id = decode($4, 'hex') AND sign_count = $5",
+                    new_count, backed_up, used_at, to_hex(credential_id), expected_count);
+    if (!n) return n.error();
+    if (*n == 1) return {};
+    // Nothing changed: gone, or another sign-in moved the counter first.
+    auto exists = c.one(kFindPasskey, read_passkey, to_hex(credential_id));
+    if (!exists) return exists.error();
+    return ErrorCode::conflict;
+  });
+}
+
+Result<void> UserStore::flag_passkey(const std::string& credential_id) {
+  return db_->run([&](Connection& c) -> Result<void> {
+    auto n = c.exec("UPDATE cloakroom_passkeys SET flagged = true WHERE credential_id = decode($1, 'hex')",
+                    to_hex(credential_id));
+    if (!n) return n.error();
+    if (*n == 0) return ErrorCode::not_found;
+    return {};
   });
 }
 

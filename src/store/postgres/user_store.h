@@ -25,6 +25,13 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
   Result<std::vector<std::string>> disabled_ids() override;
+  Result<void> add_passkey(const Passkey& passkey) override;
+  Result<Passkey> find_passkey(const std::string& credential_id) override;
+  Result<std::vector<Passkey>> list_passkeys(const std::string& user_id) override;
+  Result<void> delete_passkey(const std::string& user_id, const std::string& credential_id) override;
+  Result<void> record_passkey_use(const std::string& credential_id, long long expected_count, long long new_count,
+                                  bool backed_up, long long used_at) override;
+  Result<void> flag_passkey(const std::string& credential_id) override;
   // Reachable, and a primary (a standby cannot take a login's writes).
   Result<void> ping() override;
 

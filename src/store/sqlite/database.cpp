@@ -117,6 +117,25 @@ const std::vector<const char*>& migrations() {
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX challenges_by_expiry ON challenges (expires_ms);
       )sql",
+      // 7: passkeys (WebAuthn credentials), see Passkey in user_store.h.
+      R"sql(
+        CREATE TABLE passkeys (
+          credential_id   BLOB PRIMARY KEY,
+          user_id         TEXT NOT NULL,
+          user_handle     BLOB NOT NULL,
+          public_key      BLOB NOT NULL,
+          alg             INTEGER NOT NULL,
+          sign_count      INTEGER NOT NULL,
+          user_verified   INTEGER NOT NULL,
+          backup_eligible INTEGER NOT NULL,
+          backed_up       INTEGER NOT NULL,
+          flagged         INTEGER NOT NULL DEFAULT 0,
+          name            TEXT NOT NULL,
+          created_at      INTEGER NOT NULL,
+          last_used_at    INTEGER NOT NULL DEFAULT 0
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX passkeys_by_user ON passkeys (user_id);
+      )sql",
   };
   return m;
 }

@@ -10,6 +10,19 @@ constexpr auto kFindByName = sql("SELECT ", kColumns, " FROM users WHERE usernam
 constexpr auto kFindById = sql("SELECT ", kColumns, " FROM users WHERE id = ?1");
 constexpr auto kList = sql("SELECT ", kColumns, " FROM users ORDER BY created_at, username");
 
+constexpr char kPasskeyColumns[] =
+    "credential_id, user_id, user_handle, public_key, alg, sign_count, user_verified, backup_eligible, backed_up, "
+    "flagged, name, created_at, last_used_at";
+constexpr auto kFindPasskey = sql("SELECT ", kPasskeyColumns, " FROM passkeys WHERE credential_id = ?1");
+constexpr auto kListPasskeys =
+    sql("SELECT ", kPasskeyColumns, " FROM passkeys WHERE user_id = ?1 ORDER BY created_at, credential_id");
+
+Passkey read_passkey(const Statement& st) {
+  return Passkey{st.text(0), st.text(1), st.text(2), st.text(3), static_cast<int>(st.integer(4)), st.integer(5),
+                 st.boolean(6), st.boolean(7), st.boolean(8), st.boolean(9), st.text(10), st.integer(11),
+                 st.integer(12)};
+}
+
 User read_user(const Statement& st) {
   return User{st.text(0), st.text(1), st.text(2), split_roles(st.text(3)), st.boolean(4), st.integer(5)};
 }
@@ -65,6 +78,58 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
 Result<std::vector<std::string>> UserStore::disabled_ids() {
   return db_->run([](Connection& c) {
     return c.query("SELECT id FROM users WHERE disabled = 1", [](const Statement& row) { return row.text(0); });
+  });
+}
+
+Result<void> UserStore::add_passkey(const Passkey& p) {
+  return db_->run([&](Connection& c) {
+    return done(c.exec("INSERT INTO passkeys (credential_id, user_id, user_handle, public_key, alg, sign_count, "
+                       "user_verified, backup_eligible, backed_up, flagged, name, created_at, last_used_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                       Blob{p.credential_id}, p.user_id, Blob{p.user_handle}, Blob{p.public_key}, p.alg, p.sign_count,
+                       p.user_verified, p.backup_eligible, p.backed_up, p.flagged, p.name, p.created_at,
+                       p.last_used_at));
+  });
+}
+
+Result<Passkey> UserStore::find_passkey(const std::string& credential_id) {
+  return db_->run([&](Connection& c) { return c.one(kFindPasskey, read_passkey, Blob{credential_id}); });
+}
+
+Result<std::vector<Passkey>> UserStore::list_passkeys(const std::string& user_id) {
+  return db_->run([&](Connection& c) { return c.query(kListPasskeys, read_passkey, user_id); });
+}
+
+Result<void> UserStore::delete_passkey(const std::string& user_id, const std::string& credential_id) {
+  return db_->run([&](Connection& c) -> Result<void> {
+    auto n = c.exec("DELETE FROM passkeys WHERE credential_id = ?1 AND user_id = ?2", Blob{credential_id}, user_id);
+    if (!n) return n.error();
+    if (*n == 0) return ErrorCode::not_found;
+    return {};
+  });
+}
+
+Result<void> UserStore::record_passkey_use(const std::string& credential_id, long long expected_count,
+                                           long long new_count, bool backed_up, long long used_at) {
+  return db_->run([&](Connection& c) -> Result<void> {
+    auto n = c.exec("UPDATE passkeys SET sign_count = ?1, backed_up = ?2, last_used_at = ?3 "
+                    "WHERE credential_id = ?4 AND sign_count = ?5",
+                    new_count, backed_up, used_at, Blob{credential_id}, expected_count);
+    if (!n) return n.error();
+    if (*n == 1) return {};
+    // Nothing changed: gone, or another sign-in moved the counter first.
+    auto exists = c.one(kFindPasskey, read_passkey, Blob{credential_id});
+    if (!exists) return exists.error();
+    return ErrorCode::conflict;
+  });
+}
+
+Result<void> UserStore::flag_passkey(const std::string& credential_id) {
+  return db_->run([&](Connection& c) -> Result<void> {
+    auto n = c.exec("UPDATE passkeys SET flagged = 1 WHERE credential_id = ?1", Blob{credential_id});
+    if (!n) return n.error();
+    if (*n == 0) return ErrorCode::not_found;
+    return {};
   });
 }
 

@@ -180,6 +180,92 @@ TYPED_TEST(UserStoreTest, NameWithNulIsNotFound) {
   EXPECT_EQ(this->store->find_by_id(std::string("id-alice\0", 9)).error().code, ErrorCode::not_found);
 }
 
+Passkey passkey(std::string credential_id, std::string user_id, long long created_at) {
+  // Binary members with NUL and high bytes: they must round-trip as bytes on every backend.
+  return Passkey{.credential_id = std::move(credential_id),
+                 .user_id = std::move(user_id),
+                 .user_handle = std::string("\x00\xffhandle", 8),
+                 .public_key = std::string("\xa5\x01\x02\x03\x26\x00", 6),
+                 .alg = -7,
+                 .sign_count = 4294967295LL,
+                 .user_verified = true,
+                 .backup_eligible = true,
+                 .backed_up = false,
+                 .name = "YubiKey \xc3\xa9",
+                 .created_at = created_at};
+}
+
+// A passkey is found by its credential id with every member intact.
+TYPED_TEST(UserStoreTest, PasskeyAddThenFind) {
+  const std::string id("\x00\x01\xfe\xff", 4);
+  ASSERT_TRUE(this->store->add_passkey(passkey(id, "id-alice", 10)));
+  auto p = this->store->find_passkey(id);
+  ASSERT_TRUE(p) << p.error().text();
+  EXPECT_EQ(p->credential_id, id);
+  EXPECT_EQ(p->user_id, "id-alice");
+  EXPECT_EQ(p->user_handle, std::string("\x00\xffhandle", 8));
+  EXPECT_EQ(p->public_key, std::string("\xa5\x01\x02\x03\x26\x00", 6));
+  EXPECT_EQ(p->alg, -7);
+  EXPECT_EQ(p->sign_count, 4294967295LL);
+  EXPECT_TRUE(p->user_verified);
+  EXPECT_TRUE(p->backup_eligible);
+  EXPECT_FALSE(p->backed_up);
+  EXPECT_FALSE(p->flagged);
+  EXPECT_EQ(p->name, "YubiKey \xc3\xa9");
+  EXPECT_EQ(p->created_at, 10);
+  EXPECT_EQ(p->last_used_at, 0);
+  EXPECT_EQ(this->store->find_passkey(std::string("\x00\x01\xfe", 3)).error().code, ErrorCode::not_found);
+}
+
+// A credential id is unique across users: a second registration of it is a conflict.
+TYPED_TEST(UserStoreTest, PasskeyIdIsUnique) {
+  ASSERT_TRUE(this->store->add_passkey(passkey("c1", "id-alice", 1)));
+  EXPECT_EQ(this->store->add_passkey(passkey("c1", "id-bob", 2)).error().code, ErrorCode::conflict);
+}
+
+// list_passkeys returns one user's passkeys, oldest first; delete removes only the owner's.
+TYPED_TEST(UserStoreTest, PasskeyListAndDelete) {
+  ASSERT_TRUE(this->store->add_passkey(passkey("c2", "id-alice", 20)));
+  ASSERT_TRUE(this->store->add_passkey(passkey("c1", "id-alice", 10)));
+  ASSERT_TRUE(this->store->add_passkey(passkey("c3", "id-bob", 5)));
+  auto mine = this->store->list_passkeys("id-alice");
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].credential_id, "c1");
+  EXPECT_EQ((*mine)[1].credential_id, "c2");
+  EXPECT_TRUE(this->store->list_passkeys("id-nobody")->empty());
+  EXPECT_EQ(this->store->delete_passkey("id-alice", "c3").error().code, ErrorCode::not_found);  // bob's
+  EXPECT_TRUE(this->store->find_passkey("c3"));
+  ASSERT_TRUE(this->store->delete_passkey("id-alice", "c1"));
+  EXPECT_EQ(this->store->find_passkey("c1").error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->delete_passkey("id-alice", "c1").error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->list_passkeys("id-alice")->size(), 1u);
+}
+
+// The sign count moves only from the value the caller saw: a second sign-in
+// verified against the same old counter loses (conflict) and changes nothing.
+TYPED_TEST(UserStoreTest, PasskeySignCountIsCompareAndSet) {
+  Passkey p = passkey("c1", "id-alice", 1);
+  p.sign_count = 5;
+  ASSERT_TRUE(this->store->add_passkey(p));
+  ASSERT_TRUE(this->store->record_passkey_use("c1", 5, 6, true, 1700000000));
+  EXPECT_EQ(this->store->record_passkey_use("c1", 5, 7, false, 1700000001).error().code, ErrorCode::conflict);
+  auto after = this->store->find_passkey("c1");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->sign_count, 6);
+  EXPECT_TRUE(after->backed_up);
+  EXPECT_EQ(after->last_used_at, 1700000000);
+  EXPECT_EQ(this->store->record_passkey_use("gone", 0, 1, false, 1).error().code, ErrorCode::not_found);
+}
+
+// flag_passkey marks a passkey whose counter went back.
+TYPED_TEST(UserStoreTest, PasskeyFlag) {
+  ASSERT_TRUE(this->store->add_passkey(passkey("c1", "id-alice", 1)));
+  ASSERT_TRUE(this->store->flag_passkey("c1"));
+  EXPECT_TRUE(this->store->find_passkey("c1")->flagged);
+  EXPECT_EQ(this->store->flag_passkey("gone").error().code, ErrorCode::not_found);
+}
+
 // The SQLite file is migrated to the latest schema and survives reopening.
 TEST(SqliteDatabase, MigratesAndPersists) {
   std::string path = ::testing::TempDir() + "/migrate-" + std::to_string(::getpid()) + ".db";
