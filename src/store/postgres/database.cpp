@@ -59,6 +59,23 @@ const std::vector<std::vector<const char*>>& migrations() {
             updated_at timestamptz NOT NULL DEFAULT now()
           ))sql",
       },
+      // 3: TOTP (see user_store.h TotpState): the secrets sealed, never in
+      // the clear; the recovery codes as hashes. Rows go with their user.
+      {
+          R"sql(CREATE TABLE cloakroom_totp (
+            user_id         text PRIMARY KEY REFERENCES cloakroom_users (id) ON DELETE CASCADE,
+            pending         bytea NOT NULL DEFAULT '',
+            pending_created bigint NOT NULL DEFAULT 0,
+            secret          bytea NOT NULL DEFAULT '',
+            last_step       bigint NOT NULL DEFAULT -1
+          ))sql",
+          R"sql(CREATE TABLE cloakroom_recovery_codes (
+            user_id   text NOT NULL REFERENCES cloakroom_users (id) ON DELETE CASCADE,
+            code_hash bytea NOT NULL,
+            used      boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (user_id, code_hash)
+          ))sql",
+      },
   };
   return m;
 }
@@ -148,6 +165,33 @@ std::string trim(std::string s) {
 }  // namespace
 
 int latest_schema_version() { return static_cast<int>(migrations().size()); }
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0x0F];
+  }
+  return out;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  const auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
 
 std::string redact_url(std::string_view url) {
   std::string out(url);

@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -205,6 +206,13 @@ class Database {
 
 // The latest schema version this build knows.
 int latest_schema_version();
+
+// Bytes travel as hex text (decode($1, 'hex') / encode(column, 'hex')): the
+// client binds text only, and hashes and sealed blobs hold NUL bytes.
+std::string to_hex(std::string_view bytes);
+// PostgreSQL's own lowercase hex back to bytes; nullopt for anything else
+// (not what we stored).
+std::optional<std::string> from_hex(std::string_view hex);
 
 // ok when libpq can parse `url`; else config_invalid with a phrase that
 // never quotes the URL or its password (config adds the key: "Config key

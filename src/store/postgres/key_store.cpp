@@ -5,37 +5,6 @@
 namespace cloakroom::postgres {
 namespace {
 
-// Bytes travel as hex text (decode($1, 'hex') / encode(sealed, 'hex')): the
-// client binds text only, and a sealed blob holds NUL bytes.
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0x0F];
-  }
-  return out;
-}
-
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// PostgreSQL's own lowercase hex; anything else is not what we stored.
-Result<std::string> from_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return Error{ErrorCode::internal, "The stored signing keys are not hex."};
-  std::string out(hex.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Error{ErrorCode::internal, "The stored signing keys are not hex."};
-    out[i] = static_cast<char>(hi << 4 | lo);
-  }
-  return out;
-}
-
 struct Stored {
   long long version;
   std::string hex;
@@ -45,7 +14,7 @@ Stored read_stored(const Row& row) { return Stored{row.integer(0), row.text(1)};
 Result<SealedKeys> unhexed(const Result<Stored>& stored) {
   if (!stored) return stored.error();
   auto bytes = from_hex(stored->hex);
-  if (!bytes) return bytes.error();
+  if (!bytes) return Error{ErrorCode::internal, "The stored signing keys are not hex."};
   return SealedKeys{stored->version, std::move(*bytes)};
 }
 

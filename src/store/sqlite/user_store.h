@@ -19,6 +19,13 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
   Result<std::vector<std::string>> disabled_ids() override;
+  Result<TotpState> totp(const std::string& user_id) override;
+  Result<void> begin_totp(const std::string& user_id, const std::string& sealed, long long now) override;
+  Result<bool> confirm_totp(const std::string& user_id, const std::string& pending, long long step,
+                            const std::vector<std::string>& recovery_hashes) override;
+  Result<bool> accept_totp_step(const std::string& user_id, long long step) override;
+  Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash) override;
+  Result<void> clear_totp(const std::string& user_id) override;
   Result<void> ping() override;
 
  private:
