@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates procps python3
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libicu-dev
-  libpq-dev libhiredis-dev libcbor-dev
+  libpq-dev libhiredis-dev libcbor-dev libqrencode-dev
   googletest libgtest-dev libbenchmark-dev
 )
 if [[ ${1:-} == --test ]]; then

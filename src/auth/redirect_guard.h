@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.h"  // url_encode
+
 namespace cloakroom {
 
 class RedirectGuard {
@@ -28,8 +30,6 @@ class RedirectGuard {
   std::vector<std::string> allowed_;   // lower-case hosts; leading '.' = subdomains
 };
 
-// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
-std::string url_encode(std::string_view s);
 // The decoded value of `name` in a request target's query string
 // (application/x-www-form-urlencoded: %XX and '+'); nullopt when absent or
 // when its percent-encoding is malformed.

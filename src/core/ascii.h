@@ -40,4 +40,22 @@ inline int percent_escape_at(std::string_view s, std::size_t i) {
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
+// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
+inline std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved) out += c;
+    else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace cloakroom

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/private_file.h"
+
 namespace cloakroom::jose {
 namespace {
 Result<bool> write_keys(const std::string& path, const KeySet& keys, bool replace);
@@ -102,28 +104,11 @@ Result<KeySet> load_or_create_keys(const std::string& path, const std::string& s
 
 namespace {
 
-// Writes the key set to a file of its own, then puts it at `path` in one
-// step: rename (replace) or link (only if absent). false: `path` existed and
-// replace was not asked for. Why a unique temporary name: two processes
-// writing at once must not write into one file.
+// write_private_file, worded for the keys file.
 Result<bool> write_keys(const std::string& path, const KeySet& keys, bool replace) {
-  std::filesystem::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return key_io_error(path, std::string("cannot be written: ") + std::strerror(errno));
-  std::string text = keys.to_jwks(true) + "\n";
-  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  const bool placed = ok && (replace ? ::rename(tmp.c_str(), path.c_str()) : ::link(tmp.c_str(), path.c_str())) == 0;
-  const int error = errno;
-  ::unlink(tmp.c_str());  // after a rename it is gone already; after a link, path keeps the file
-  if (placed) return true;
-  if (ok && !replace && error == EEXIST) return false;
-  return key_io_error(path, std::string("cannot be written: ") + std::strerror(error));
+  auto placed = write_private_file(path, keys.to_jwks(true) + "\n", replace);
+  if (!placed) return key_io_error(path, "cannot be written: " + placed.error().message);
+  return placed;
 }
 
 }  // namespace

@@ -326,6 +326,22 @@ class UserStoreTellingSessionsFeed final : public UserStore {
     return inner_->record_passkey_use(id, expected, count, backed_up, used_at);
   }
   Result<void> flag_passkey(const std::string& id) override { return inner_->flag_passkey(id); }
+  // TOTP state is read where it is checked, never cached: nothing to tell.
+  Result<TotpState> totp(const std::string& id) override { return inner_->totp(id); }
+  Result<void> begin_totp(const std::string& id, const std::string& sealed, long long now) override {
+    return inner_->begin_totp(id, sealed, now);
+  }
+  Result<bool> confirm_totp(const std::string& id, const std::string& pending, long long step,
+                            const std::vector<std::string>& hashes) override {
+    return inner_->confirm_totp(id, pending, step, hashes);
+  }
+  Result<bool> accept_totp_step(const std::string& id, long long step) override {
+    return inner_->accept_totp_step(id, step);
+  }
+  Result<bool> use_recovery_code(const std::string& id, const std::string& hash) override {
+    return inner_->use_recovery_code(id, hash);
+  }
+  Result<void> clear_totp(const std::string& id) override { return inner_->clear_totp(id); }
   Result<void> ping() override { return inner_->ping(); }
 
  private:

@@ -45,6 +45,15 @@ struct Passkey {
   std::string name;           // the user's label ("YubiKey 5", "Pixel")
   long long created_at = 0;   // unix seconds
   long long last_used_at = 0; // unix seconds; 0: never
+// A user's TOTP second factor as stored (see mfa/totp_service.h). Secrets
+// are sealed by the caller (core/key_encryption.h, the user id bound in);
+// recovery codes are kept as hashes only (mfa/recovery_codes.h).
+struct TotpState {
+  std::string pending;             // sealed secret awaiting its first code; empty: none
+  long long pending_created = 0;   // unix seconds
+  std::string secret;              // sealed confirmed secret; empty: TOTP is off
+  long long last_step = -1;        // the last accepted time step: the replay guard
+  int recovery_codes_left = 0;     // unused recovery codes
 };
 
 class UserStore {
@@ -79,6 +88,27 @@ class UserStore {
                                           long long new_count, bool backed_up, long long used_at) = 0;
   // Marks the passkey `flagged` (a counter went back); not_found when gone.
   virtual Result<void> flag_passkey(const std::string& credential_id) = 0;
+  // TOTP. A user with nothing stored has a default TotpState (for any id).
+  virtual Result<TotpState> totp(const std::string& user_id) = 0;
+  // Keeps `sealed` as the pending secret (replacing an earlier one; a
+  // confirmed secret stays as it is); not_found when there is no such user.
+  virtual Result<void> begin_totp(const std::string& user_id, const std::string& sealed, long long now) = 0;
+  // Atomically: when the pending secret is still `pending`, it becomes the
+  // confirmed secret with last_step = `step`, and the recovery codes become
+  // `recovery_hashes` (all unused, earlier ones gone). false, changing
+  // nothing, when the pending secret is another or gone (a second
+  // enrolment raced this one).
+  virtual Result<bool> confirm_totp(const std::string& user_id, const std::string& pending, long long step,
+                                    const std::vector<std::string>& recovery_hashes) = 0;
+  // Atomically sets last_step = `step` if the user has a confirmed secret
+  // and `step` is greater than last_step: of callers racing with one code,
+  // exactly one gets true.
+  virtual Result<bool> accept_totp_step(const std::string& user_id, long long step) = 0;
+  // Atomically marks the unused recovery code with this hash used: true for
+  // exactly one caller; false when there is none, or it was used.
+  virtual Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash) = 0;
+  // Forgets the user's secrets (pending and confirmed) and recovery codes.
+  virtual Result<void> clear_totp(const std::string& user_id) = 0;
 
   // Cheap round trip for /readyz: fails when a write could not start now.
   virtual Result<void> ping() = 0;

@@ -115,6 +115,61 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
   auto it = passkeys_.find(credential_id);
   if (it == passkeys_.end()) return ErrorCode::not_found;
   it->second.flagged = true;
+Result<TotpState> UserStore::totp(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  auto it = totp_.find(user_id);
+  if (it == totp_.end()) return TotpState{};
+  TotpState out = it->second.state;
+  out.recovery_codes_left = static_cast<int>(
+      std::count_if(it->second.recovery.begin(), it->second.recovery.end(), [](const auto& c) { return !c.second; }));
+  return out;
+}
+
+Result<void> UserStore::begin_totp(const std::string& user_id, const std::string& sealed, long long now) {
+  std::lock_guard lock(mu_);
+  if (!by_id_.contains(user_id)) return ErrorCode::not_found;
+  TotpState& state = totp_[user_id].state;
+  state.pending = sealed;
+  state.pending_created = now;
+  return {};
+}
+
+Result<bool> UserStore::confirm_totp(const std::string& user_id, const std::string& pending, long long step,
+                                     const std::vector<std::string>& recovery_hashes) {
+  std::lock_guard lock(mu_);
+  auto it = totp_.find(user_id);
+  if (it == totp_.end() || pending.empty() || it->second.state.pending != pending) return false;
+  Totp& t = it->second;
+  t.state.secret = pending;
+  t.state.pending.clear();
+  t.state.pending_created = 0;
+  t.state.last_step = step;
+  t.recovery.clear();
+  for (const auto& h : recovery_hashes) t.recovery.emplace(h, false);
+  return true;
+}
+
+Result<bool> UserStore::accept_totp_step(const std::string& user_id, long long step) {
+  std::lock_guard lock(mu_);
+  auto it = totp_.find(user_id);
+  if (it == totp_.end() || it->second.state.secret.empty() || step <= it->second.state.last_step) return false;
+  it->second.state.last_step = step;
+  return true;
+}
+
+Result<bool> UserStore::use_recovery_code(const std::string& user_id, const std::string& code_hash) {
+  std::lock_guard lock(mu_);
+  auto it = totp_.find(user_id);
+  if (it == totp_.end()) return false;
+  auto code = it->second.recovery.find(code_hash);
+  if (code == it->second.recovery.end() || code->second) return false;
+  code->second = true;
+  return true;
+}
+
+Result<void> UserStore::clear_totp(const std::string& user_id) {
+  std::lock_guard lock(mu_);
+  totp_.erase(user_id);
   return {};
 }
 

@@ -78,6 +78,23 @@ const std::vector<std::vector<const char*>>& migrations() {
           ))sql",
           "CREATE INDEX cloakroom_passkeys_by_user ON cloakroom_passkeys (user_id)",
       },
+      // 4: TOTP (see user_store.h TotpState): the secrets sealed, never in
+      // the clear; the recovery codes as hashes. Rows go with their user.
+      {
+          R"sql(CREATE TABLE cloakroom_totp (
+            user_id         text PRIMARY KEY REFERENCES cloakroom_users (id) ON DELETE CASCADE,
+            pending         bytea NOT NULL DEFAULT '',
+            pending_created bigint NOT NULL DEFAULT 0,
+            secret          bytea NOT NULL DEFAULT '',
+            last_step       bigint NOT NULL DEFAULT -1
+          ))sql",
+          R"sql(CREATE TABLE cloakroom_recovery_codes (
+            user_id   text NOT NULL REFERENCES cloakroom_users (id) ON DELETE CASCADE,
+            code_hash bytea NOT NULL,
+            used      boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (user_id, code_hash)
+          ))sql",
+      },
   };
   return m;
 }

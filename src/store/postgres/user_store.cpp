@@ -169,6 +169,105 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
     if (!n) return n.error();
     if (*n == 0) return ErrorCode::not_found;
     return {};
+Result<TotpState> UserStore::totp(const std::string& user_id) {
+  if (!storable(user_id)) return TotpState{};
+  struct Hexed {
+    std::string pending;
+    long long pending_created;
+    std::string secret;
+    long long last_step;
+    int left;
+  };
+  auto row = db_->run([&](Connection& c) {
+    return c.one(
+        "SELECT encode(pending, 'hex'), pending_created, encode(secret, 'hex'), last_step, "
+        "(SELECT count(*) FROM cloakroom_recovery_codes WHERE user_id = $1 AND NOT used) "
+        "FROM cloakroom_totp WHERE user_id = $1",
+        [](const Row& r) {
+          return Hexed{r.text(0), r.integer(1), r.text(2), r.integer(3), static_cast<int>(r.integer(4))};
+        },
+        user_id);
+  });
+  if (!row && row.error().code == ErrorCode::not_found) return TotpState{};
+  if (!row) return row.error();
+  auto pending = from_hex(row->pending);
+  auto secret = from_hex(row->secret);
+  if (!pending || !secret) return Error{ErrorCode::internal, "The stored TOTP secret is not hex."};
+  return TotpState{std::move(*pending), row->pending_created, std::move(*secret), row->last_step, row->left};
+}
+
+Result<void> UserStore::begin_totp(const std::string& user_id, const std::string& sealed, long long now) {
+  if (!storable(user_id)) return ErrorCode::not_found;
+  // From the users row, so no row is kept for a user who does not exist.
+  auto changed = db_->run([&](Connection& c) {
+    return c.exec(
+        "INSERT INTO cloakroom_totp (user_id, pending, pending_created) "
+        "SELECT id, decode($2, 'hex'), $3 FROM cloakroom_users WHERE id = $1 "
+        "ON CONFLICT (user_id) DO UPDATE SET pending = EXCLUDED.pending, pending_created = EXCLUDED.pending_created",
+        user_id, to_hex(sealed), now);
+  });
+  if (!changed) return changed.error();
+  if (*changed == 0) return ErrorCode::not_found;
+  return {};
+}
+
+Result<bool> UserStore::confirm_totp(const std::string& user_id, const std::string& pending, long long step,
+                                     const std::vector<std::string>& recovery_hashes) {
+  if (!storable(user_id)) return false;
+  bool confirmed = false;
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    // The row lock this UPDATE takes orders two racing confirmations: the
+    // second sees the pending secret gone and changes nothing.
+    auto moved = c.exec(
+        "UPDATE cloakroom_totp SET secret = pending, pending = '', pending_created = 0, last_step = $3 "
+        "WHERE user_id = $1 AND pending = decode($2, 'hex') AND length(pending) > 0",
+        user_id, to_hex(pending), step);
+    if (!moved) return moved.error();
+    if (*moved == 0) return {};
+    if (auto gone = c.exec("DELETE FROM cloakroom_recovery_codes WHERE user_id = $1", user_id); !gone)
+      return gone.error();
+    for (const auto& h : recovery_hashes)
+      if (auto added = c.exec("INSERT INTO cloakroom_recovery_codes (user_id, code_hash) VALUES ($1, decode($2, 'hex'))",
+                              user_id, to_hex(h));
+          !added)
+        return added.error();
+    confirmed = true;
+    return {};
+  });
+  if (!committed) return committed.error();
+  return confirmed;
+}
+
+Result<bool> UserStore::accept_totp_step(const std::string& user_id, long long step) {
+  if (!storable(user_id)) return false;
+  // One UPDATE: under READ COMMITTED a racing one waits for the row and then
+  // re-checks last_step < $2 against the committed value, so one wins.
+  auto changed = db_->run([&](Connection& c) {
+    return c.exec(
+        "UPDATE cloakroom_totp SET last_step = $2 WHERE user_id = $1 AND length(secret) > 0 AND last_step < $2",
+        user_id, step);
+  });
+  if (!changed) return changed.error();
+  return *changed == 1;
+}
+
+Result<bool> UserStore::use_recovery_code(const std::string& user_id, const std::string& code_hash) {
+  if (!storable(user_id)) return false;
+  auto changed = db_->run([&](Connection& c) {
+    return c.exec(
+        "UPDATE cloakroom_recovery_codes SET used = true WHERE user_id = $1 AND code_hash = decode($2, 'hex') "
+        "AND NOT used",
+        user_id, to_hex(code_hash));
+  });
+  if (!changed) return changed.error();
+  return *changed == 1;
+}
+
+Result<void> UserStore::clear_totp(const std::string& user_id) {
+  if (!storable(user_id)) return {};
+  return db_->transaction([&](Connection& c) -> Result<void> {
+    if (auto gone = c.exec("DELETE FROM cloakroom_totp WHERE user_id = $1", user_id); !gone) return gone.error();
+    return done(c.exec("DELETE FROM cloakroom_recovery_codes WHERE user_id = $1", user_id));
   });
 }
 

@@ -32,6 +32,13 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> record_passkey_use(const std::string& credential_id, long long expected_count, long long new_count,
                                   bool backed_up, long long used_at) override;
   Result<void> flag_passkey(const std::string& credential_id) override;
+  Result<TotpState> totp(const std::string& user_id) override;
+  Result<void> begin_totp(const std::string& user_id, const std::string& sealed, long long now) override;
+  Result<bool> confirm_totp(const std::string& user_id, const std::string& pending, long long step,
+                            const std::vector<std::string>& recovery_hashes) override;
+  Result<bool> accept_totp_step(const std::string& user_id, long long step) override;
+  Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash) override;
+  Result<void> clear_totp(const std::string& user_id) override;
   // Reachable, and a primary (a standby cannot take a login's writes).
   Result<void> ping() override;
 

@@ -136,6 +136,23 @@ const std::vector<const char*>& migrations() {
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX passkeys_by_user ON passkeys (user_id);
       )sql",
+      // 8: TOTP, see user_store.h TotpState: the secrets sealed (never in
+      //    the clear), the recovery codes as hashes.
+      R"sql(
+        CREATE TABLE totp (
+          user_id         TEXT PRIMARY KEY,
+          pending         BLOB NOT NULL DEFAULT x'',
+          pending_created INTEGER NOT NULL DEFAULT 0,
+          secret          BLOB NOT NULL DEFAULT x'',
+          last_step       INTEGER NOT NULL DEFAULT -1
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE recovery_codes (
+          user_id   TEXT NOT NULL,
+          code_hash BLOB NOT NULL,
+          used      INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (user_id, code_hash)
+        ) STRICT, WITHOUT ROWID;
+      )sql",
   };
   return m;
 }

@@ -130,6 +130,77 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
     if (!n) return n.error();
     if (*n == 0) return ErrorCode::not_found;
     return {};
+Result<TotpState> UserStore::totp(const std::string& user_id) {
+  auto state = db_->run([&](Connection& c) {
+    return c.one(
+        "SELECT pending, pending_created, secret, last_step, "
+        "(SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used = 0) FROM totp WHERE user_id = ?1",
+        [](const Statement& st) {
+          return TotpState{st.text(0), st.integer(1), st.text(2), st.integer(3), static_cast<int>(st.integer(4))};
+        },
+        user_id);
+  });
+  if (!state && state.error().code == ErrorCode::not_found) return TotpState{};
+  return state;
+}
+
+Result<void> UserStore::begin_totp(const std::string& user_id, const std::string& sealed, long long now) {
+  // From the users row, so no row is kept for a user who does not exist.
+  auto changed = db_->run([&](Connection& c) {
+    return c.exec(
+        "INSERT INTO totp (user_id, pending, pending_created) SELECT id, ?2, ?3 FROM users WHERE id = ?1 "
+        "ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, pending_created = excluded.pending_created",
+        user_id, Blob{sealed}, now);
+  });
+  if (!changed) return changed.error();
+  if (*changed == 0) return ErrorCode::not_found;
+  return {};
+}
+
+Result<bool> UserStore::confirm_totp(const std::string& user_id, const std::string& pending, long long step,
+                                     const std::vector<std::string>& recovery_hashes) {
+  bool confirmed = false;
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    auto moved = c.exec(
+        "UPDATE totp SET secret = pending, pending = x'', pending_created = 0, last_step = ?3 "
+        "WHERE user_id = ?1 AND pending = ?2 AND length(pending) > 0",
+        user_id, Blob{pending}, step);
+    if (!moved) return moved.error();
+    if (*moved == 0) return {};
+    if (auto gone = c.exec("DELETE FROM recovery_codes WHERE user_id = ?1", user_id); !gone) return gone.error();
+    for (const auto& h : recovery_hashes)
+      if (auto added = c.exec("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)", user_id, Blob{h});
+          !added)
+        return added.error();
+    confirmed = true;
+    return {};
+  });
+  if (!committed) return committed.error();
+  return confirmed;
+}
+
+Result<bool> UserStore::accept_totp_step(const std::string& user_id, long long step) {
+  auto changed = db_->run([&](Connection& c) {
+    return c.exec("UPDATE totp SET last_step = ?2 WHERE user_id = ?1 AND length(secret) > 0 AND last_step < ?2",
+                  user_id, step);
+  });
+  if (!changed) return changed.error();
+  return *changed == 1;
+}
+
+Result<bool> UserStore::use_recovery_code(const std::string& user_id, const std::string& code_hash) {
+  auto changed = db_->run([&](Connection& c) {
+    return c.exec("UPDATE recovery_codes SET used = 1 WHERE user_id = ?1 AND code_hash = ?2 AND used = 0", user_id,
+                  Blob{code_hash});
+  });
+  if (!changed) return changed.error();
+  return *changed == 1;
+}
+
+Result<void> UserStore::clear_totp(const std::string& user_id) {
+  return db_->transaction([&](Connection& c) -> Result<void> {
+    if (auto gone = c.exec("DELETE FROM totp WHERE user_id = ?1", user_id); !gone) return gone.error();
+    return done(c.exec("DELETE FROM recovery_codes WHERE user_id = ?1", user_id));
   });
 }
 

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <atomic>
 #include <optional>
+#include <thread>
 
 #include "store/memory/user_store.h"
 #include "store/postgres/user_store.h"
@@ -30,6 +32,8 @@ TEST(UsernameKey, IsNfcThenAsciiLowerCase) {
 struct MemoryBackend {
   static constexpr const char* kName = "Memory";
   std::unique_ptr<UserStore> make() { return std::make_unique<memory::UserStore>(); }
+  // A second process on the same data: none for memory (the same store, its threads race).
+  std::unique_ptr<UserStore> peer() { return nullptr; }
 };
 
 struct SqliteBackend {
@@ -39,6 +43,11 @@ struct SqliteBackend {
     path = ::testing::TempDir() + "/users-" + std::to_string(::getpid()) + "-" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
     std::filesystem::remove(path);
+    auto db = sqlite::Database::open(path);
+    EXPECT_TRUE(db);
+    return std::make_unique<sqlite::UserStore>(*db);
+  }
+  std::unique_ptr<UserStore> peer() {
     auto db = sqlite::Database::open(path);
     EXPECT_TRUE(db);
     return std::make_unique<sqlite::UserStore>(*db);
@@ -59,6 +68,11 @@ struct PostgresBackend {
   std::unique_ptr<UserStore> make() {
     database.emplace();
     return std::make_unique<postgres::UserStore>(database->db());
+  }
+  std::unique_ptr<UserStore> peer() {
+    auto db = postgres::Database::open(database->url());
+    EXPECT_TRUE(db);
+    return std::make_unique<postgres::UserStore>(*db);
   }
 };
 
@@ -264,6 +278,116 @@ TYPED_TEST(UserStoreTest, PasskeyFlag) {
   ASSERT_TRUE(this->store->flag_passkey("c1"));
   EXPECT_TRUE(this->store->find_passkey("c1")->flagged);
   EXPECT_EQ(this->store->flag_passkey("gone").error().code, ErrorCode::not_found);
+// Nothing stored: the default state, for a user and for no user alike.
+TYPED_TEST(UserStoreTest, TotpStartsEmpty) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  for (const char* id : {"id-alice", "nope"}) {
+    auto t = this->store->totp(id);
+    ASSERT_TRUE(t) << id;
+    EXPECT_EQ(t->pending, "");
+    EXPECT_EQ(t->secret, "");
+    EXPECT_EQ(t->last_step, -1);
+    EXPECT_EQ(t->recovery_codes_left, 0);
+  }
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 5), false);  // nothing confirmed
+}
+
+// An enrolment starts pending only for an existing user; binary blobs (NUL
+// bytes) come back intact; confirming moves it, sets the step and the codes.
+TYPED_TEST(UserStoreTest, TotpBeginThenConfirm) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  const std::string sealed("\x01\0sealed\xff", 9), other("\x01\0other\xff", 8);
+  EXPECT_EQ(this->store->begin_totp("nope", sealed, 100).error().code, ErrorCode::not_found);
+  ASSERT_TRUE(this->store->begin_totp("id-alice", sealed, 100));
+  auto t = this->store->totp("id-alice");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->pending, sealed);
+  EXPECT_EQ(t->pending_created, 100);
+  EXPECT_EQ(t->secret, "");
+  const std::vector<std::string> hashes{std::string("h1\0", 3), "h2", "h3"};
+  EXPECT_EQ(*this->store->confirm_totp("id-alice", other, 7, hashes), false);  // another enrolment's secret
+  EXPECT_EQ(this->store->totp("id-alice")->pending, sealed);
+  EXPECT_EQ(*this->store->confirm_totp("id-alice", sealed, 7, hashes), true);
+  t = this->store->totp("id-alice");
+  EXPECT_EQ(t->pending, "");
+  EXPECT_EQ(t->pending_created, 0);
+  EXPECT_EQ(t->secret, sealed);
+  EXPECT_EQ(t->last_step, 7);
+  EXPECT_EQ(t->recovery_codes_left, 3);
+  EXPECT_EQ(*this->store->confirm_totp("id-alice", sealed, 8, hashes), false);  // once
+  EXPECT_EQ(*this->store->confirm_totp("id-alice", "", 8, hashes), false);      // "no pending" is no secret
+}
+
+// The replay guard only moves forward: a step at or before the last is refused.
+TYPED_TEST(UserStoreTest, TotpStepOnlyMovesForward) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 10, {}));
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 10), false);
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 9), false);
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 11), true);
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 11), false);
+  EXPECT_EQ(this->store->totp("id-alice")->last_step, 11);
+  // A new pending enrolment leaves the confirmed secret and its guard alone.
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s2", 2));
+  EXPECT_EQ(this->store->totp("id-alice")->secret, "s");
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 12), true);
+}
+
+// A recovery code works once; a new confirmation replaces every earlier code.
+TYPED_TEST(UserStoreTest, RecoveryCodesAreSingleUse) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 1, {"h1", "h2"}));
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h1"), true);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h1"), false);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "hx"), false);
+  EXPECT_EQ(*this->store->use_recovery_code("id-other", "h2"), false);  // codes are per user
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 1);
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "t", 2));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "t", 2, {"h3"}));
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h2"), false);
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 1);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h3"), true);
+}
+
+// Clearing forgets secrets and codes; the guard starts over on re-enrolment.
+TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 50, {"h1"}));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "p", 2));
+  ASSERT_TRUE(this->store->clear_totp("id-alice"));
+  auto t = this->store->totp("id-alice");
+  EXPECT_EQ(t->secret, "");
+  EXPECT_EQ(t->pending, "");
+  EXPECT_EQ(t->last_step, -1);
+  EXPECT_EQ(t->recovery_codes_left, 0);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h1"), false);
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 60), false);
+  EXPECT_TRUE(this->store->clear_totp("id-alice"));  // nothing to clear is fine
+}
+
+// Two nodes (a second connection to the same data, or threads on the one
+// memory store) racing with one code or one recovery code: exactly one wins.
+TYPED_TEST(UserStoreTest, TotpRacesHaveOneWinner) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 1, {"h1"}));
+  auto peer = this->backend.peer();
+  UserStore* nodes[2] = {this->store.get(), peer ? peer.get() : this->store.get()};
+  for (long long step = 2; step < 12; ++step) {
+    std::atomic<int> steps{0}, codes{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i)
+      threads.emplace_back([&, i] {
+        if (auto won = nodes[i % 2]->accept_totp_step("id-alice", step); won && *won) ++steps;
+        if (auto won = nodes[i % 2]->use_recovery_code("id-alice", "h1"); won && *won) ++codes;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(steps.load(), 1) << step;
+    EXPECT_EQ(codes.load(), step == 2 ? 1 : 0) << step;
+  }
 }
 
 // The SQLite file is migrated to the latest schema and survives reopening.

@@ -1,0 +1,86 @@
+#include "mfa/totp_key.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/fake_random.h"
+
+namespace cloakroom {
+namespace {
+
+class TotpKeyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = ::testing::TempDir() + "/totp-key-" + std::to_string(::getpid()) + "-" +
+          ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::string file() const { return dir + "/totp.key"; }
+  std::string dir;
+  testing::FakeRandom random;
+};
+
+const char kKek[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+// With a KEK configured it is the key (and no file is made), users shared or not.
+TEST_F(TotpKeyTest, KekWhenConfigured) {
+  auto kek = KeyEncryptionKey::parse(kKek);
+  for (bool shared : {false, true}) {
+    auto key = open_totp_key(kKek, shared, dir, random);
+    ASSERT_TRUE(key);
+    EXPECT_EQ(*key->open(kek->seal("s", "p", random), "p"), "s");
+  }
+  EXPECT_FALSE(std::filesystem::exists(file()));
+}
+
+// Users in PostgreSQL without a KEK: refused, naming both ways to set one.
+TEST_F(TotpKeyTest, SharedUsersNeedTheKek) {
+  auto key = open_totp_key("", true, dir, random);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(key.error().text().find("jwt.key_encryption_key_file"), std::string_view::npos);
+}
+
+// Otherwise a key file is made once (0600) and read back by every later start.
+TEST_F(TotpKeyTest, DedicatedFileMadeOnceAndKept) {
+  auto first = open_totp_key("", false, dir, random);
+  ASSERT_TRUE(first) << first.error().text();
+  struct stat st {};
+  ASSERT_EQ(::stat(file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string blob = first->seal("secret", "p", random);
+  auto again = open_totp_key("", false, dir, random);  // random has moved on: a new key would differ
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again->open(blob, "p"), "secret");
+}
+
+// A key file others can read is refused, not used.
+TEST_F(TotpKeyTest, RefusesReadableKeyFile) {
+  ASSERT_TRUE(open_totp_key("", false, dir, random));
+  ::chmod(file().c_str(), 0644);
+  auto key = open_totp_key("", false, dir, random);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, ErrorCode::config_invalid);
+}
+
+// A file that is not a key is an error naming the file.
+TEST_F(TotpKeyTest, RefusesGarbage) {
+  {
+    std::ofstream out(file());
+    out << "not a key\n";
+  }
+  ::chmod(file().c_str(), 0600);
+  auto key = open_totp_key("", false, dir, random);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(key.error().text().find(file()), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace cloakroom
