@@ -45,6 +45,8 @@ struct Passkey {
   std::string name;           // the user's label ("YubiKey 5", "Pixel")
   long long created_at = 0;   // unix seconds
   long long last_used_at = 0; // unix seconds; 0: never
+};
+
 // A user's TOTP second factor as stored (see mfa/totp_service.h). Secrets
 // are sealed by the caller (core/key_encryption.h, the user id bound in);
 // recovery codes are kept as hashes only (mfa/recovery_codes.h).

@@ -115,6 +115,8 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
   auto it = passkeys_.find(credential_id);
   if (it == passkeys_.end()) return ErrorCode::not_found;
   it->second.flagged = true;
+  return {};
+}
 Result<TotpState> UserStore::totp(const std::string& user_id) {
   std::lock_guard lock(mu_);
   auto it = totp_.find(user_id);

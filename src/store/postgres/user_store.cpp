@@ -169,6 +169,9 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
     if (!n) return n.error();
     if (*n == 0) return ErrorCode::not_found;
     return {};
+  });
+}
+
 Result<TotpState> UserStore::totp(const std::string& user_id) {
   if (!storable(user_id)) return TotpState{};
   struct Hexed {

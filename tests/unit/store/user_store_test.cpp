@@ -278,6 +278,7 @@ TYPED_TEST(UserStoreTest, PasskeyFlag) {
   ASSERT_TRUE(this->store->flag_passkey("c1"));
   EXPECT_TRUE(this->store->find_passkey("c1")->flagged);
   EXPECT_EQ(this->store->flag_passkey("gone").error().code, ErrorCode::not_found);
+}
 // Nothing stored: the default state, for a user and for no user alike.
 TYPED_TEST(UserStoreTest, TotpStartsEmpty) {
   ASSERT_TRUE(this->store->create(this->alice()));
