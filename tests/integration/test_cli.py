@@ -80,6 +80,9 @@ class CliTest(unittest.TestCase):
         self.cli("user", "add", "erin", "--role", "admin", "--password-stdin", stdin="correct horse\n")
         self.assert_one_sentence(self.cli("user", "roles", "erin", "--wait", "-h"), 2)
         self.assertRegex(self.cli("user", "list").stdout, r"erin\s+active\s+\S+\s+admin")
+        # A bad --wait is refused before the change is written, not after.
+        self.assert_one_sentence(self.cli("user", "roles", "erin", "--set", "viewer", "--wait", "soon"), 2)
+        self.assertRegex(self.cli("user", "list").stdout, r"erin\s+active\s+\S+\s+admin")
         self.assert_one_sentence(self.cli("user", "add", "eve", "--role", "bad role", "--password-stdin",
                                           stdin="correct horse\n"), 2)
         self.assert_one_sentence(self.cli("user", "add", "frank"), 2)  # stdin is not a terminal
