@@ -303,13 +303,19 @@ const std::vector<KeySpec>& keys() {
       BOOL_KEY("http", "access_log", http.access_log, "One JSON line per request on stderr."),
       KeySpec{"http", "trusted_proxies", Kind::string_list, 0, 0,
               "Proxies whose X-Forwarded-For names the client (for throttling and session ip): addresses or CIDR "
-              "blocks, like [\"127.0.0.1\", \"172.16.0.0/12\", \"fd00::/8\"].",
+              "blocks, like [\"127.0.0.1\", \"172.18.0.0/16\", \"fd12:3456:789a::/48\"]; a /0 is refused and a block wider "
+              "than /8 (IPv4) or /32 (IPv6) is logged at startup as trusted_proxies_wide.",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
-                for (const auto& a : v)
-                  if (auto n = IpNetwork::parse(a); !n)
-                    return invalid("must list IP addresses or CIDR blocks; " +
-                                   std::string(n.error().text()));
+                for (const auto& a : v) {
+                  auto n = IpNetwork::parse(a);
+                  if (!n) return invalid("must list IP addresses or CIDR blocks; " + std::string(n.error().text()));
+                  // Why refused: a /0 trusts every peer, so any client could name its own
+                  // address in X-Forwarded-For and walk past the per-address throttles.
+                  if (n->prefix() == 0)
+                    return invalid("must not hold \"" + a + "\", which trusts every client to name its own address; "
+                                   "list the proxies' addresses or their network");
+                }
                 c.http.trusted_proxies = v;
                 return {};
               },

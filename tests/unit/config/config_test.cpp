@@ -256,6 +256,19 @@ TEST(Config, TrustedProxiesTakeCidrBlocks) {
             "\"nginx\" is not an IP address or a CIDR block like \"10.0.0.0/8\".");
 }
 
+// A /0 trusts every peer's X-Forwarded-For, so any client could pick the
+// address its throttles count under: refused at load, IPv4 and IPv6 alike.
+TEST(Config, TrustedProxiesRefuseEveryAddress) {
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"127.0.0.1\", \"0.0.0.0/0\"]").error().text(),
+            "Config key http.trusted_proxies (test.toml) must not hold \"0.0.0.0/0\", which trusts every client to "
+            "name its own address; list the proxies' addresses or their network.");
+  auto env = load_config({.env = {{"CLOAKROOM_HTTP_TRUSTED_PROXIES", "::/0"}}});
+  ASSERT_FALSE(env);
+  EXPECT_EQ(env.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(env.error().text().find("must not hold \"::/0\""), std::string_view::npos) << env.error().text();
+  EXPECT_TRUE(from_toml("[http]\ntrusted_proxies = [\"0.0.0.0/1\"]"));  // wide, but only warned about
+}
+
 // Not set, public_url follows listen (the issue: `serve --listen
 // 127.0.0.1:19200` kept http://127.0.0.1:8080 and every sign-in got 403); a
 // wildcard listen gives the loopback address with its port. The issuer
