@@ -131,7 +131,8 @@ class CliTest(unittest.TestCase):
         """--public-url is serve's; a value that is no origin exits 2 naming the flag."""
         r = self.cli("serve", "--public-url", "auth.example.com")
         self.assert_one_sentence(r, 2)
-        self.assertIn("Config key public_url (flag --public-url) must be an http:// or https:// URL", r.stderr)
+        self.assertIn('Config key public_url = "auth.example.com" (flag --public-url) must be an http:// or https:// URL',
+                      r.stderr)
         self.assert_one_sentence(self.cli("user", "list", "--public-url", "https://x"), 2)  # not a user option
 
     def test_port_in_use_is_one_sentence(self):
