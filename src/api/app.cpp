@@ -33,6 +33,7 @@
 #include "core/freshness.h"
 #include "core/work_pool.h"
 #include "feed/feed_follower.h"
+#include "http/client_address.h"
 #include "http/server.h"
 #include "password/password_hasher.h"
 #include "config/public_url.h"
@@ -291,6 +292,9 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
     if (auto w = public_url_warning(c.public_url, c.public_url_derived, bound))
       log_line("warn", "public_url_mismatch", {{"public_url", c.public_url}, {"listen", bound}, {"detail", *w}});
   }
+  for (const auto& block : http::wide_trusted_blocks(c.http.trusted_proxies))
+    log_line("warn", "trusted_proxies_wide",
+             {{"block", block}, {"detail", "every address in this block may set the client address it reports"}});
   p->hash_pool = std::make_unique<WorkPool>(c.password.workers, c.password.queue);
   // Why 4 workers and 256 queued: SQLite serialises writes anyway; a few
   // workers keep reads flowing beside one slow write, and the queue bound

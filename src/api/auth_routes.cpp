@@ -199,8 +199,9 @@ http::Task AuthApi::login(http::Request& req) {
       if (auto h = d_.hasher.hash(password)) rehashed = std::move(*h);
   });
   if (!ran) {
-    // No password was checked. A full store pool keeps the attempt spent: the safe side.
-    (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
+    // No password was checked: the account's tokens go back, the address's stay
+    // spent (login_throttle.h). A full store pool keeps them all spent: the safe side.
+    (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.overloaded(ip, account, d_.clock.now()); });
     d_.metrics.inc(Counter::login_overloaded);
     co_return error_response(ErrorCode::overloaded);
   }

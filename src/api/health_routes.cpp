@@ -15,7 +15,8 @@ http::Task HealthApi::readyz(http::Request&) {
 }
 
 http::Task HealthApi::metrics(http::Request&) {
-  http::Response r = http::json_response(200, metrics_.prometheus(gauges_));
+  http::Response r;
+  r.body = metrics_.prometheus(gauges_);
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   co_return r;
 }

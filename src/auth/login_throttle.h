@@ -8,6 +8,7 @@
 //   if (!wait)  -> 503 store_unavailable: never an unthrottled login
 //   if (*wait)  -> 429, Retry-After: **wait
 //   ... no password checked (503, store error) ...  throttles.refund(ip, account, now);
+//   ... no password checked (503, hash pool full) ... throttles.overloaded(ip, account, now);
 //   ... password wrong ...                          nothing: the attempt stays spent
 //   ... password right ...                          throttles.succeeded(ip, account, now);
 //
@@ -64,6 +65,11 @@ class LoginThrottles {
   Result<std::optional<long long>> try_acquire(std::string_view ip, std::string_view account, SystemTime now);
   // The attempt checked no password: every token goes back.
   Result<void> refund(std::string_view ip, std::string_view account, SystemTime now);
+  // No password was checked because the hash pool was full: the account's
+  // tokens go back (its owner did not cause the load), the address's stay
+  // spent, so one address flooding logins pays for the flood and reaches
+  // its 429 instead of keeping the workers busy for free.
+  Result<void> overloaded(std::string_view ip, std::string_view account, SystemTime now);
   // The password was right, so the attempt was no guess: the address and
   // account tokens go back and the (account, address) failures are cleared.
   // Other addresses' failures against the account stay.

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <limits>
 
+#include "core/duration.h"
 #include "core/log.h"
 
 namespace cloakroom::cli {
@@ -257,6 +258,12 @@ Result<Args> parse_words(std::span<const CommandSpec> table, const std::vector<s
     }
     if (!spec->repeat && args.has(std::string(spec->name)) && !lenient)
       return usage("option " + shown + " is given twice; give it once");
+    // Why here: a DURATION is checked before any command runs, so a typo in
+    // `--wait` can never be noticed only after the change is written.
+    if (spec->value == "DURATION" && value && !lenient)
+      if (auto d = parse_duration(*value); !d)
+        return usage("option " + shown + " takes a duration, not " + quoted(value->substr(0, 40)) + "; " +
+                     std::string(d.error().text()));
     args.flags.emplace(spec->name, value.value_or(""));
   }
   if (lenient) return args;

@@ -25,7 +25,8 @@ struct Args;
 // One --option of a command (or a global one).
 struct OptionSpec {
   std::string_view name;   // without the dashes: "role"
-  std::string_view value;  // what it takes, for help: "ROLE"; empty: a switch that takes none
+  std::string_view value;  // what it takes, for help: "ROLE"; empty: a switch that takes none;
+                           // "DURATION" is checked by the parser (parse_duration)
   std::string_view help;   // one line
   bool repeat = false;     // may be given more than once (each value is kept)
   bool required = false;

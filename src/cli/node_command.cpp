@@ -33,11 +33,9 @@ std::string age(long long ms) {
 int confirm_applied(Stores& stores, const Args& args) {
   if (args.has("no-wait")) return kExitOk;
   std::chrono::milliseconds bound = kDefaultWait;
-  if (auto text = args.get("wait")) {
-    auto parsed = parse_duration(*text);
-    if (!parsed) return fail(kExitUsage, "--wait " + std::string(parsed.error().text()) + " (for example --wait 5s)");
-    bound = *parsed;
-  }
+  // The parser checked --wait before the command wrote anything (args.cpp).
+  if (auto text = args.get("wait"))
+    if (auto parsed = parse_duration(*text)) bound = *parsed;
   // Everything written so far, this command's change included.
   std::vector<std::pair<std::string, long long>> targets;
   for (auto& feed : stores.feeds) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +20,9 @@
 extern char** environ;
 
 namespace cloakroom {
+
+std::string mask_url_password(std::string value);  // below, beside config_effective_toml
+
 namespace {
 
 using config_detail::RawValue;
@@ -303,13 +308,19 @@ const std::vector<KeySpec>& keys() {
       BOOL_KEY("http", "access_log", http.access_log, "One JSON line per request on stderr."),
       KeySpec{"http", "trusted_proxies", Kind::string_list, 0, 0,
               "Proxies whose X-Forwarded-For names the client (for throttling and session ip): addresses or CIDR "
-              "blocks, like [\"127.0.0.1\", \"172.16.0.0/12\", \"fd00::/8\"].",
+              "blocks, like [\"127.0.0.1\", \"172.18.0.0/16\", \"fd12:3456:789a::/48\"]; a /0 is refused and a block wider "
+              "than /8 (IPv4) or /32 (IPv6) is logged at startup as trusted_proxies_wide.",
               [](Config& c, const Typed& t) -> Result<void> {
                 const auto& v = std::get<std::vector<std::string>>(t);
-                for (const auto& a : v)
-                  if (auto n = IpNetwork::parse(a); !n)
-                    return invalid("must list IP addresses or CIDR blocks; " +
-                                   std::string(n.error().text()));
+                for (const auto& a : v) {
+                  auto n = IpNetwork::parse(a);
+                  if (!n) return invalid("must list IP addresses or CIDR blocks; " + std::string(n.error().text()));
+                  // Why refused: a /0 trusts every peer, so any client could name its own
+                  // address in X-Forwarded-For and walk past the per-address throttles.
+                  if (n->prefix() == 0)
+                    return invalid("must not hold \"" + a + "\", which trusts every client to name its own address; "
+                                   "list the proxies' addresses or their network");
+                }
                 c.http.trusted_proxies = v;
                 return {};
               },
@@ -406,6 +417,33 @@ std::string suggestion(std::string_view name, std::string (*spell)(std::string_v
   return best.empty() ? std::string() : " (did you mean " + best + "?)";
 }
 
+// Secrets, and store URLs (a malformed one may hide its password where the
+// masking does not look): never echoed in an error.
+bool value_may_hold_secret(const KeySpec& k) {
+  return k.environment_only || (k.section == "store" && (k.name == "users" || k.name == "sessions"));
+}
+
+// A bad value as an error message shows it: quoted, passwords in URLs
+// masked, cut at 60 characters (why: one line, however long the input).
+std::string shown_value(const RawValue& raw) {
+  auto quoted = [](std::string s) {
+    s = mask_url_password(std::move(s));
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    std::string out = "\"";
+    for (char ch : s) out += static_cast<unsigned char>(ch) < 0x20 ? '?' : ch;  // no control bytes on the terminal
+    return out + "\"";
+  };
+  if (const auto* text = std::get_if<std::string>(&raw)) return quoted(*text);
+  if (const auto* n = std::get_if<long long>(&raw)) return std::to_string(*n);
+  if (const auto* b = std::get_if<bool>(&raw)) return show_bool(*b);
+  std::string out = "[";
+  for (const auto& item : std::get<std::vector<std::string>>(raw)) {
+    if (out.size() > 60) return out + "...]";
+    out += (out.size() > 1 ? ", " : "") + quoted(item);
+  }
+  return out + "]";
+}
+
 const KeySpec* find_key(std::string_view section, std::string_view name) {
   for (const auto& k : keys())
     if (k.section == section && k.name == name) return &k;
@@ -439,7 +477,9 @@ Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
     case Kind::duration: {
       if (!text) return invalid("must be a duration string like \"15m\"");
       auto d = parse_duration(*text);
-      if (!d) return invalid(std::string(d.error().text()));
+      // Not parse_duration's own sentence: this one follows "Config key K".
+      if (!d)
+        return invalid("must be a duration under 100 years: a whole number with a unit ms, s, m, h or d, like \"15m\"");
       return Typed{*d};
     }
     case Kind::string_list:
@@ -466,7 +506,7 @@ Result<void> read_key_encryption_key(Config& c) {
                    "not both.");
   const std::string named = "The key-encryption key file " + path + " (jwt.key_encryption_key_file) ";
   struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return invalid(named + "cannot be read.");
+  if (::stat(path.c_str(), &st) != 0) return invalid(named + "cannot be read: " + std::strerror(errno) + ".");
   // Why: the key opens every private key in the store; as strict as the keys file.
   if ((st.st_mode & 077) != 0) return invalid(named + "is readable by other users; run chmod 600 on it.");
   std::ifstream in(path, std::ios::binary);
@@ -489,7 +529,8 @@ Result<void> finish(Config& c) {
   if (c.store.users.empty()) c.store.users = default_store;
   if (c.store.sessions.empty()) c.store.sessions = default_store;
   if (c.store.redis_wait_replicas > 0 && !c.store.sessions.starts_with("redis://"))
-    return invalid("Config key store.redis_wait_replicas applies to a redis:// store.sessions only (0 elsewhere).");
+    return invalid("Config key store.redis_wait_replicas = " + std::to_string(c.store.redis_wait_replicas) +
+                   " applies to a redis:// store.sessions only (0 elsewhere).");
   if (c.jwt.keys.empty()) c.jwt.keys = c.data_dir + "/keys.jwks.json";
   if (c.public_url.empty()) {
     c.public_url = derive_public_url(c.listen);
@@ -499,7 +540,7 @@ Result<void> finish(Config& c) {
   // Why: an identity token must not be usable as an access token to cloakroom itself.
   for (const auto& a : c.jwt.audience)
     if (a == c.forward_auth.identity_audience)
-      return invalid("Config key forward_auth.identity_audience must differ from every jwt.audience value.");
+      return invalid("Config key forward_auth.identity_audience = \"" + a + "\" must differ from every jwt.audience value.");
   if (auto r = read_key_encryption_key(c); !r) return r;
   if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
     return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
@@ -522,8 +563,12 @@ Result<void> apply_key(Config& cfg, std::string_view section, std::string_view k
     return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) +
                    ") is a secret and is read from the environment only: set " + env_name(section, key) +
                    (k->name == "key_encryption_key" ? " or point jwt.key_encryption_key_file at a file" : "") + ".");
+  // "Config key K = VALUE (origin) must be ...": the key, what was given (never
+  // a secret's value) and what is allowed, in one sentence.
   auto named = [&](const Error& e) {
-    return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) + ") " + std::string(e.text()) + ".");
+    const std::string given = value_may_hold_secret(*k) ? "" : " = " + shown_value(value);
+    return invalid("Config key " + dotted(section, key) + given + " (" + std::string(origin) + ") " +
+                   std::string(e.text()) + ".");
   };
   auto typed = to_typed(*k, value);
   if (!typed) return named(typed.error());
@@ -540,7 +585,7 @@ Result<AccessRule> make_access_rule(const std::string& prefix, std::vector<std::
   for (auto& m : methods) {
     for (char& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     if (m.empty() || m.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
-      return bad("has a method that is not an HTTP method name");
+      return bad("has the method \"" + m.substr(0, 20) + "\", which is not an HTTP method name like GET or POST");
   }
   for (auto& r : roles)
     if (r.empty()) return bad("has an empty role name");
@@ -565,7 +610,7 @@ Result<Config> load_config(const ConfigSources& sources) {
   Config cfg;
   if (sources.file) {
     std::ifstream in(*sources.file, std::ios::binary);
-    if (!in) return invalid("Cannot read the config file " + *sources.file + ".");
+    if (!in) return invalid("Cannot read the config file " + *sources.file + ": " + std::strerror(errno) + ".");
     // Why: a config file is small; a multi-megabyte one is a mistake.
     std::string text;
     text.resize(1024 * 1024 + 1);

@@ -86,6 +86,8 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text) {
   return n;
 }
 
+bool IpNetwork::is_ipv4() const { return family_ == AF_INET; }
+
 bool IpNetwork::contains(std::string_view ip) const {
   unsigned char bytes[16];
   int family = parse_ip(ip, bytes);

@@ -45,6 +45,9 @@ class IpNetwork {
   // IPv4 address. Text that is no address literal is in no block.
   bool contains(std::string_view ip) const;
 
+  bool is_ipv4() const;
+  int prefix() const { return prefix_; }  // 32 or 128 for a single address
+
  private:
   int family_ = 0;  // AF_INET or AF_INET6
   unsigned char bytes_[16] = {};

@@ -30,4 +30,13 @@ std::string TrustedProxies::client_address(std::string_view peer, std::string_vi
   return current;
 }
 
+std::vector<std::string> wide_trusted_blocks(const std::vector<std::string>& networks) {
+  // Why these bounds: the widest private IPv4 range is 10.0.0.0/8 and sites
+  // get an IPv6 /48; a wider block is a typo or "trust everything".
+  std::vector<std::string> out;
+  for (const auto& n : networks)
+    if (auto parsed = IpNetwork::parse(n); parsed && parsed->prefix() < (parsed->is_ipv4() ? 8 : 32)) out.push_back(n);
+  return out;
+}
+
 }  // namespace cloakroom::http

@@ -30,4 +30,9 @@ class TrustedProxies {
   std::vector<IpNetwork> trusted_;
 };
 
+// The configured blocks wider than a proxy network plausibly is (shorter
+// than /8 for IPv4, /32 for IPv6): every address in them may forge
+// X-Forwarded-For. Logged at startup; config refuses a /0 outright.
+std::vector<std::string> wide_trusted_blocks(const std::vector<std::string>& networks);
+
 }  // namespace cloakroom::http

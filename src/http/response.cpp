@@ -19,6 +19,8 @@ Response json_response(int status, std::string body) {
   Response r;
   r.status = status;
   r.body = std::move(body);
+  // Why a newline: `curl` output otherwise runs into the shell prompt.
+  r.body += '\n';
   return r;
 }
 

@@ -30,6 +30,7 @@ struct Response {
   }
 };
 
+// `body` is one JSON value; the response carries it with a trailing newline.
 Response json_response(int status, std::string body);
 
 struct WireOptions {

@@ -199,8 +199,8 @@ struct Server::Impl {
   static asio::awaitable<void> refuse_busy(tcp::socket socket, Slot slot) {
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-        "Connection: close\r\nContent-Length: 105\r\n\r\n"
-        "{\"error\":\"too_many_connections\",\"message\":\"The server has too many open connections; try again shortly.\"}";
+        "Connection: close\r\nContent-Length: 106\r\n\r\n"
+        "{\"error\":\"too_many_connections\",\"message\":\"The server has too many open connections; try again shortly.\"}\n";
     (void)slot;  // held until the socket is closed
     auto deadline = std::chrono::steady_clock::now() + kLingerDeadline;
     beast::tcp_stream stream(std::move(socket));

@@ -87,6 +87,19 @@ class CaddyForwardAuthTest(unittest.TestCase):
         self.assertNotEqual(seen["x-auth-user-id"], "1")
         self.assertNotIn("admin", seen.get("x-auth-roles", ""))
 
+    def test_underscored_identity_headers_never_reach_the_app(self):
+        """X_Auth_User and its mixed spellings (which WSGI/PHP/CGI read as X-Auth-User) are dropped:
+        no header with an underscore reaches the upstream, and the identity is still cloakroom's."""
+        forged = [("X_Auth_User", "alice"), ("X-Auth_User", "alice"), ("X_Auth-User", "alice"),
+                  ("X_Auth_User_Id", "1"), ("X_Auth_Roles", "admin"), ("x_auth_roles", "admin"),
+                  ("X_Forwarded_Uri", "/public")]
+        status, body = self.get("/app", self.bob, forged)
+        self.assertEqual(status, 200, body)
+        seen = json.loads(body)["headers"]
+        self.assertEqual([name for name in seen if "_" in name], [])
+        self.assertEqual(seen["x-auth-user"], "bob")
+        self.assertNotIn("admin", seen.get("x-auth-roles", ""))
+
     def test_rule_denies_with_403_and_allows_the_role(self):
         """/admin needs the admin role: bob gets 403, alice gets through with her roles."""
         self.assertEqual(self.get("/admin/users", self.bob)[0], 403)

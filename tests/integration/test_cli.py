@@ -80,6 +80,9 @@ class CliTest(unittest.TestCase):
         self.cli("user", "add", "erin", "--role", "admin", "--password-stdin", stdin="correct horse\n")
         self.assert_one_sentence(self.cli("user", "roles", "erin", "--wait", "-h"), 2)
         self.assertRegex(self.cli("user", "list").stdout, r"erin\s+active\s+\S+\s+admin")
+        # A bad --wait is refused before the change is written, not after.
+        self.assert_one_sentence(self.cli("user", "roles", "erin", "--set", "viewer", "--wait", "soon"), 2)
+        self.assertRegex(self.cli("user", "list").stdout, r"erin\s+active\s+\S+\s+admin")
         self.assert_one_sentence(self.cli("user", "add", "eve", "--role", "bad role", "--password-stdin",
                                           stdin="correct horse\n"), 2)
         self.assert_one_sentence(self.cli("user", "add", "frank"), 2)  # stdin is not a terminal
@@ -128,7 +131,8 @@ class CliTest(unittest.TestCase):
         """--public-url is serve's; a value that is no origin exits 2 naming the flag."""
         r = self.cli("serve", "--public-url", "auth.example.com")
         self.assert_one_sentence(r, 2)
-        self.assertIn("Config key public_url (flag --public-url) must be an http:// or https:// URL", r.stderr)
+        self.assertIn('Config key public_url = "auth.example.com" (flag --public-url) must be an http:// or https:// URL',
+                      r.stderr)
         self.assert_one_sentence(self.cli("user", "list", "--public-url", "https://x"), 2)  # not a user option
 
     def test_port_in_use_is_one_sentence(self):

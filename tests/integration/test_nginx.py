@@ -100,6 +100,17 @@ class NginxForwardAuthTest(unittest.TestCase):
         self.assertEqual(seen["x-auth-user"], "bob")
         self.assertNotIn("x-auth-roles", seen)
 
+    def test_underscored_identity_headers_never_reach_the_app(self):
+        """underscores_in_headers off: X_Auth_User and its mixed spellings (read as X-Auth-User by
+        WSGI/PHP/CGI) are dropped, so no header with an underscore reaches the upstream."""
+        forged = [("X_Auth_User", "alice"), ("X-Auth_User", "alice"), ("X_Auth_User_Id", "1"),
+                  ("X_Auth_Roles", "admin"), ("X_Forwarded_Uri", "/public")]
+        status, body = self.get("/app", self.bob, forged)
+        self.assertEqual(status, 200, body)
+        seen = json.loads(body)["headers"]
+        self.assertEqual([name for name in seen if "_" in name], [])
+        self.assertEqual(seen["x-auth-user"], "bob")
+
     def test_rule_denies_with_403_and_allows_the_role(self):
         """/admin needs the admin role: bob gets 403, alice gets through."""
         self.assertEqual(self.get("/admin/users", self.bob)[0], 403)

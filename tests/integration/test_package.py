@@ -61,6 +61,42 @@ class DebianPackageTest(unittest.TestCase):
             self.assertIn("adduser --system", f.read())
         self.assertTrue(os.access(os.path.join(control, "postinst"), os.X_OK))
 
+    def test_maintainer_scripts_manage_the_service_and_secrets(self):
+        """prerm stops the service on remove only; postinst try-restarts it on upgrade only, and creates
+        /etc/cloakroom/environment (0600, root) when missing, leaving an existing one untouched."""
+        control = os.path.join(self.tmp.name, "control-scripts")
+        self.assertEqual(run("dpkg-deb", "-e", self.deb, control).returncode, 0)
+        with open(os.path.join(control, "prerm")) as f:
+            prerm = f.read()
+        self.assertIn('if [ "$1" = remove ]', prerm)
+        self.assertIn("systemctl stop cloakroom.service", prerm)
+        self.assertTrue(os.access(os.path.join(control, "prerm"), os.X_OK))
+        with open(os.path.join(control, "postinst")) as f:
+            postinst = f.read()
+        self.assertIn('if [ -n "$2" ]; then\n      systemctl try-restart cloakroom.service', postinst)
+        # Run postinst against a scratch root (DPKG_ROOT, as dpkg --root sets it), with a getent
+        # that finds the user, so the test machine's users stay as they are.
+        stubs, target = os.path.join(self.tmp.name, "stubs"), os.path.join(self.tmp.name, "target")
+        os.makedirs(stubs, exist_ok=True)
+        with open(os.path.join(stubs, "getent"), "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(os.path.join(stubs, "getent"), 0o755)
+        env = {"PATH": stubs + ":" + os.environ["PATH"], "DPKG_ROOT": target}
+        script = os.path.join(control, "postinst")
+        done = run("sh", script, "configure", "", env=env)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        env_file = os.path.join(target, "etc/cloakroom/environment")
+        st = os.stat(env_file)
+        self.assertEqual((oct(st.st_mode & 0o777), st.st_uid), ("0o600", 0))
+        with open(env_file) as f:
+            self.assertIn("#CLOAKROOM_JWT_KEY_ENCRYPTION_KEY=", f.read())
+        with open(env_file, "w") as f:
+            f.write("CLOAKROOM_JWT_KEY_ENCRYPTION_KEY=mine\n")
+        done = run("sh", script, "configure", "0.1.0", env=env)  # an upgrade
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with open(env_file) as f:
+            self.assertEqual(f.read(), "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY=mine\n")
+
     def test_packaged_binary_runs(self):
         """The unpacked binary answers --version and accepts the packaged config as it ships."""
         binary = os.path.join(self.root, "usr/bin/cloakroom")

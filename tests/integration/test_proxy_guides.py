@@ -2,8 +2,10 @@
 configuration is checked as data: it parses, and it has the properties whose absence broke
 sign-in or let a client describe its own request. nginx and Caddy are run for real
 (test_nginx.py, test_caddy.py)."""
+import ipaddress
 import os
 import re
+import tomllib
 import unittest
 
 import yaml
@@ -62,6 +64,17 @@ class TraefikGuideTest(unittest.TestCase):
         self.assertEqual(set(fa["authResponseHeaders"]), {"X-Auth-User", "X-Auth-User-Id", "X-Auth-Roles"})
 
 
+    def test_only_traefik_itself_is_trusted(self):
+        """trusted_proxies names single addresses: a Docker-wide block would let every container
+        forge X-Forwarded-For and pick its own throttle bucket."""
+        with open(os.path.join(DOCS, "deploy-traefik.md")) as f:
+            config = tomllib.loads(re.search(r"```toml\n(.*?)```", f.read(), re.S).group(1))
+        proxies = config["http"]["trusted_proxies"]
+        self.assertTrue(proxies)
+        for entry in proxies:
+            self.assertEqual(ipaddress.ip_network(entry).num_addresses, 1, entry)
+
+
 class EnvoyGuideTest(unittest.TestCase):
     def setUp(self):
         listener = yaml_block("deploy-envoy.md")["static_resources"]["listeners"][0]
@@ -89,6 +102,11 @@ class EnvoyGuideTest(unittest.TestCase):
             route = self.route_for(path)
             self.assertEqual(route["route"]["cluster"], "app", path)
             self.assertNotIn("typed_per_filter_config", route, path)
+
+    def test_client_addresses_and_underscored_headers(self):
+        """X-Forwarded-For ends with the peer Envoy saw; header names with underscores are dropped."""
+        self.assertIs(self.hcm["use_remote_address"], True)
+        self.assertEqual(self.hcm["common_http_protocol_options"]["headers_with_underscores_action"], "DROP_HEADER")
 
     def test_the_check_fails_closed_and_describes_the_request_itself(self):
         self.assertIs(self.authz["failure_mode_allow"], False)

@@ -7,8 +7,15 @@ namespace {
 // in the same order on doubles, so both backends answer the same waits.
 // Tokens are written with 17 significant digits: Lua's tostring keeps 14,
 // and a rounded bucket would drift from the in-process one.
+// NOW is the Redis server's TIME unless the caller passed one (ARGV[1] not
+// empty): nodes with skewed clocks then still agree on every bucket. Redis
+// 5+ replicates a script's effects, not the script, so TIME is allowed.
 constexpr std::string_view kBucket = R"lua(
 local NOW = tonumber(ARGV[1])
+if not NOW then
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function rule(i)
   local limit, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
   return limit, window, limit / math.max(1, window)
@@ -32,7 +39,7 @@ local function store(i, s)
 end
 )lua";
 
-// KEYS the buckets; ARGV[1] now, ARGV[2i], ARGV[2i+1] bucket i's limit and window (ms).
+// KEYS the buckets; ARGV[1] now (empty: TIME), ARGV[2i], ARGV[2i+1] bucket i's limit and window (ms).
 // 0 when one attempt was taken from each, else the longest wait in seconds (nothing taken).
 constexpr std::string_view kTake = R"lua(
 local wait, after = 0, {}
@@ -50,7 +57,7 @@ for i = 1, #KEYS do store(i, {after[i][1] - 1, after[i][2]}) end
 return 0
 )lua";
 
-// KEYS[1..n] buckets to refund, KEYS[n+1..] buckets to forget; ARGV[1] now,
+// KEYS[1..n] buckets to refund, KEYS[n+1..] buckets to forget; ARGV[1] now (empty: TIME),
 // ARGV[2i], ARGV[2i+1] refund bucket i's limit and window, ARGV[2n+2] = n.
 constexpr std::string_view kSettle = R"lua(
 local n = tonumber(ARGV[#ARGV])
@@ -73,14 +80,23 @@ Script bucket_script(std::string name, std::string_view body) {
 
 }  // namespace
 
-ThrottleStore::ThrottleStore(std::shared_ptr<Client> client, Keys keys)
+ThrottleStore::ThrottleStore(std::shared_ptr<Client> client, Keys keys, BucketClock clock)
     : client_(std::move(client)),
       keys_(std::move(keys)),
+      clock_(clock),
       take_(bucket_script("throttle_take", kTake)),
       settle_(bucket_script("throttle_settle", kSettle)) {}
 
+std::string ThrottleStore::now_arg(long long now_ms) const {
+  switch (clock_) {
+    case BucketClock::redis: return {};
+    case BucketClock::caller: return std::to_string(now_ms);
+  }
+  return {};
+}
+
 Result<std::optional<long long>> ThrottleStore::take(const std::vector<Bucket>& buckets, long long now_ms) {
-  std::vector<std::string> keys, args{std::to_string(now_ms)};
+  std::vector<std::string> keys, args{now_arg(now_ms)};
   for (const Bucket& b : buckets) {
     keys.push_back(keys_.throttle(b.rule->name, b.key));
     args.push_back(std::to_string(b.rule->limit));
@@ -95,7 +111,7 @@ Result<std::optional<long long>> ThrottleStore::take(const std::vector<Bucket>& 
 Result<void> ThrottleStore::settle(const std::vector<Bucket>& refund, const std::vector<Bucket>& clear,
                                    long long now_ms) {
   if (refund.empty() && clear.empty()) return {};
-  std::vector<std::string> keys, args{std::to_string(now_ms)};
+  std::vector<std::string> keys, args{now_arg(now_ms)};
   for (const Bucket& b : refund) {
     keys.push_back(keys_.throttle(b.rule->name, b.key));
     args.push_back(std::to_string(b.rule->limit));

@@ -9,11 +9,13 @@
 //   redis::ThrottleStore throttles(client, redis::Keys{"cloakroom:"});
 //   auto wait = throttles.take({{&per_ip, ip}, {&per_pair, pair}}, now_ms);  // EVALSHA, one round trip
 //
-// Times are the caller's clock, as in process: nodes' clocks should agree
-// (NTP). A node s seconds ahead can refill a bucket early by at most
-// s × limit / window attempts; one behind refills nothing until it catches up.
+// Times are the Redis server's clock (TIME inside the script), not the
+// caller's: a node whose clock runs ahead cannot refill a bucket early, nor
+// one behind hold it empty. The now_ms arguments are ignored unless the
+// store is built with BucketClock::caller (tests with a fake clock).
 // Unlike the in-process table there is no key bound beyond the TTLs: each
-// key costs Redis about 100 bytes for at most one window.
+// key costs Redis about 100 bytes for at most one window after its last
+// charge, so memory is bounded by the charge rate × window (scale-out.md).
 #include <memory>
 
 #include "store/redis/layout.h"
@@ -21,16 +23,25 @@
 
 namespace cloakroom::redis {
 
+// Whose clock the buckets run on.
+enum class BucketClock {
+  redis,   // the Redis server's TIME: every node agrees, whatever its own clock says
+  caller,  // the now_ms each call passes (tests that move a fake clock)
+};
+
 class ThrottleStore final : public cloakroom::ThrottleStore {
  public:
-  ThrottleStore(std::shared_ptr<Client> client, Keys keys);
+  ThrottleStore(std::shared_ptr<Client> client, Keys keys, BucketClock clock = BucketClock::redis);
 
   Result<std::optional<long long>> take(const std::vector<Bucket>& buckets, long long now_ms) override;
   Result<void> settle(const std::vector<Bucket>& refund, const std::vector<Bucket>& clear, long long now_ms) override;
 
  private:
+  std::string now_arg(long long now_ms) const;  // ARGV[1]: empty for the server's TIME
+
   std::shared_ptr<Client> client_;
   Keys keys_;
+  BucketClock clock_;
   Script take_, settle_;
 };
 

@@ -14,7 +14,7 @@ TEST(HealthRoutes, ReadyzAnswers503WhileTheStoreFails) {
   AppUnderTest t;
   auto ready = t.send({.path = "/readyz"});
   EXPECT_EQ(ready.status, 200) << ready.body;
-  EXPECT_EQ(ready.body, R"({"status":"ready"})");
+  EXPECT_EQ(ready.body, "{\"status\":\"ready\"}\n");
   t.backing.fail(true);
   testing::expect_unavailable(t.send({.path = "/readyz"}));
   t.backing.fail(false);

@@ -25,7 +25,8 @@ struct MemoryBackend {
 
 struct RedisBackend {
   testing::RedisSpace space;
-  redis::ThrottleStore store{space.client, space.keys};
+  // The fake clock moves these buckets; production runs them on Redis's TIME.
+  redis::ThrottleStore store{space.client, space.keys, redis::BucketClock::caller};
 };
 
 template <class Backend>
@@ -132,6 +133,20 @@ TYPED_TEST(LoginThrottleTest, AnAttackerAddressDoesNotLockTheOwnerOut) {
   EXPECT_EQ(wait_of(t.try_acquire("198.51.100.7", "alice", now)), 180);
   EXPECT_FALSE(wait_of(t.try_acquire("203.0.113.5", "alice", now)));
   EXPECT_FALSE(wait_of(t.try_acquire("198.51.100.7", "bob", now)));  // the address may still try others
+}
+
+// A login turned away because the hash pool was full gives the account its
+// tokens back but not the address: a flood from one address reaches 429.
+TYPED_TEST(LoginThrottleTest, AnOverloadRefundsTheAccountNotTheAddress) {
+  auto t = this->throttles(3, 5, 3);
+  const auto now = this->clock.now();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(wait_of(t.try_acquire("198.51.100.7", "alice", now))) << i;
+    settled(t.overloaded("198.51.100.7", "alice", now));
+  }
+  EXPECT_EQ(wait_of(t.try_acquire("198.51.100.7", "alice", now)), 300);  // 15 min / 3: the address paid
+  // The account bucket (3) was given back each time: the owner elsewhere has all of it.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(wait_of(t.try_acquire("203.0.113.5", "alice", now))) << i;
 }
 
 // Guessing one account from many addresses meets the per-account budget.

@@ -29,6 +29,20 @@ std::string error_of(std::vector<const char*> words) {
   return r ? "(parsed)" : std::string(r.error().text());
 }
 
+// A DURATION option is checked by the parser, before any command runs and
+// writes: a bad --wait is a usage error naming the option and the value.
+TEST(ParseArgs, DurationCheckedBeforeTheCommandRuns) {
+  EXPECT_EQ(error_of({"session", "revoke", "abc", "--wait", "5x"}),
+            "option --wait takes a duration, not \"5x\"; a duration is a whole number with a unit ms, s, m, h or d, "
+            "like \"15m\"");
+  EXPECT_EQ(error_of({"session", "revoke", "abc", "--wait=-1s"}),
+            "option --wait takes a duration, not \"-1s\"; a duration is a whole number with a unit ms, s, m, h or d, "
+            "like \"15m\"");
+  auto ok = parse({"session", "revoke", "abc", "--wait", "250ms"});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->get("wait"), "250ms");
+}
+
 // Global options are accepted before or after the command.
 TEST(ParseArgs, GlobalsAnywhere) {
   auto a = parse({"--data-dir", "D", "user", "list"});

@@ -248,12 +248,26 @@ TEST(Config, TrustedProxiesTakeCidrBlocks) {
   ASSERT_TRUE(env) << env.error().text();
   EXPECT_EQ(env->http.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
   EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"10.0.0.1/8\"]").error().text(),
-            "Config key http.trusted_proxies (test.toml) must list IP addresses or CIDR blocks; "
+            "Config key http.trusted_proxies = [\"10.0.0.1/8\"] (test.toml) must list IP addresses or CIDR blocks; "
             "\"10.0.0.1/8\" has bits set past its /8 prefix: write \"10.0.0.0/8\" for the block or \"10.0.0.1\" for "
             "one address.");
   EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"nginx\"]").error().text(),
-            "Config key http.trusted_proxies (test.toml) must list IP addresses or CIDR blocks; "
+            "Config key http.trusted_proxies = [\"nginx\"] (test.toml) must list IP addresses or CIDR blocks; "
             "\"nginx\" is not an IP address or a CIDR block like \"10.0.0.0/8\".");
+}
+
+// A /0 trusts every peer's X-Forwarded-For, so any client could pick the
+// address its throttles count under: refused at load, IPv4 and IPv6 alike.
+TEST(Config, TrustedProxiesRefuseEveryAddress) {
+  EXPECT_EQ(from_toml("[http]\ntrusted_proxies = [\"127.0.0.1\", \"0.0.0.0/0\"]").error().text(),
+            "Config key http.trusted_proxies = [\"127.0.0.1\", \"0.0.0.0/0\"] (test.toml) must not hold "
+            "\"0.0.0.0/0\", which trusts every client to name its own address; list the proxies' addresses or "
+            "their network.");
+  auto env = load_config({.env = {{"CLOAKROOM_HTTP_TRUSTED_PROXIES", "::/0"}}});
+  ASSERT_FALSE(env);
+  EXPECT_EQ(env.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(env.error().text().find("must not hold \"::/0\""), std::string_view::npos) << env.error().text();
+  EXPECT_TRUE(from_toml("[http]\ntrusted_proxies = [\"0.0.0.0/1\"]"));  // wide, but only warned about
 }
 
 // Not set, public_url follows listen (the issue: `serve --listen
@@ -282,7 +296,7 @@ TEST(Config, PublicUrlIsDerivedFromListenWhenNotSet) {
   EXPECT_FALSE(set->public_url_derived);
   EXPECT_EQ(set->jwt.issuer, "https://auth.example.com");
   EXPECT_EQ(load_config({.flags = {{"public_url", "auth.example.com"}}}).error().text(),
-            "Config key public_url (flag --public-url) must be an http:// or https:// URL.");
+            "Config key public_url = \"auth.example.com\" (flag --public-url) must be an http:// or https:// URL.");
 }
 
 // public_url as a browser's address bar shows it, with a trailing "/", is
@@ -316,7 +330,7 @@ TEST(Config, EnumValuesInAnyCase) {
   ASSERT_TRUE(flag) << flag.error().text();
   EXPECT_FALSE(flag->auth.registration);
   EXPECT_EQ(from_toml("[cookie]\nsame_site = \"loose\"").error().text(),
-            "Config key cookie.same_site (test.toml) must be Strict, Lax or None.");
+            "Config key cookie.same_site = \"loose\" (test.toml) must be Strict, Lax or None.");
 }
 
 // SameSite=None without Secure is refused (browsers drop such cookies).
@@ -338,13 +352,13 @@ TEST(Config, RedisWaitNeedsRedisAndABoundedTimeout) {
   EXPECT_EQ(ok->store.redis_wait_replicas, 1);
   EXPECT_EQ(ok->store.redis_wait_timeout, Millis(250));
   EXPECT_EQ(with({{"CLOAKROOM_STORE_REDIS_WAIT_REPLICAS", "1"}}).error().text(),
-            "Config key store.redis_wait_replicas applies to a redis:// store.sessions only (0 elsewhere).");
+            "Config key store.redis_wait_replicas = 1 applies to a redis:// store.sessions only (0 elsewhere).");
   EXPECT_EQ(with({{"CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT", "0s"}}).error().text(),
-            "Config key store.redis_wait_timeout (environment variable CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT) must be "
-            "longer than zero.");
+            "Config key store.redis_wait_timeout = \"0s\" (environment variable CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT) "
+            "must be longer than zero.");
   EXPECT_EQ(with({{"CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT", "6s"}}).error().text(),
-            "Config key store.redis_wait_timeout (environment variable CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT) must be "
-            "at most 5s.");
+            "Config key store.redis_wait_timeout = \"6s\" (environment variable CLOAKROOM_STORE_REDIS_WAIT_TIMEOUT) "
+            "must be at most 5s.");
 }
 
 // A missing config file is an error, not silently ignored.
@@ -353,7 +367,33 @@ TEST(Config, MissingFileIsAnError) {
   src.file = "/nonexistent/cloakroom.toml";
   auto c = load_config(src);
   ASSERT_FALSE(c);
-  EXPECT_NE(c.error().text().find("/nonexistent/cloakroom.toml"), std::string_view::npos);
+  EXPECT_EQ(c.error().text(), "Cannot read the config file /nonexistent/cloakroom.toml: No such file or directory.");
+}
+
+// A bad value is one sentence: the key, the value given (quoted, cut at 60
+// characters, a URL's password masked, a secret never shown) and what is allowed.
+TEST(Config, BadValuesAreEchoedInOneSentence) {
+  EXPECT_EQ(from_toml("[session]\nidle_timeout = \"5 minutes\"").error().text(),
+            "Config key session.idle_timeout = \"5 minutes\" (test.toml) must be a duration under 100 years: a whole "
+            "number with a unit ms, s, m, h or d, like \"15m\".");
+  EXPECT_EQ(from_toml("[auth]\npassword_min = 2000").error().text(),
+            "Config key auth.password_min = 2000 (test.toml) must be between 1 and 1024.");
+  EXPECT_EQ(from_toml("[auth]\nregistration = \"yes\"").error().text(),
+            "Config key auth.registration = \"yes\" (test.toml) must be true or false.");
+  EXPECT_EQ(from_toml("listen = \"" + std::string(100, 'x') + "\"").error().text(),
+            "Config key listen = \"" + std::string(57, 'x') + "...\" (test.toml) must be HOST:PORT, like 127.0.0.1:8080.");
+  // Store URLs may hold a password (perhaps where masking would miss it): not echoed.
+  const std::string url(from_toml("[store]\nusers = \"redis://u:hunter2@h:6379/0\"").error().text());
+  EXPECT_TRUE(url.starts_with("Config key store.users (test.toml) names a backend")) << url;
+  EXPECT_EQ(url.find("hunter2"), std::string::npos) << url;
+  EXPECT_EQ(from_toml("[jwt]\naudience = [\"a\", \"\"]").error().text(),
+            "Config key jwt.audience = [\"a\", \"\"] (test.toml) must be a non-empty string or list of non-empty "
+            "strings.");
+  auto secret = load_config({.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", "hunter2"}}});
+  ASSERT_FALSE(secret);
+  EXPECT_EQ(secret.error().text().find("hunter2"), std::string::npos) << secret.error().text();
+  EXPECT_TRUE(secret.error().text().starts_with("Config key jwt.key_encryption_key (environment variable "))
+      << secret.error().text();
 }
 
 // The docs table lists every key with its env name.
@@ -437,7 +477,8 @@ TEST(Config, KeyEncryptionKeyFile) {
   src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY_FILE", path}};
   auto missing = load_config(src);
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().text(), "The key-encryption key file " + path + " (jwt.key_encryption_key_file) cannot be read.");
+  EXPECT_EQ(missing.error().text(), "The key-encryption key file " + path +
+                                         " (jwt.key_encryption_key_file) cannot be read: No such file or directory.");
 }
 
 }  // namespace

@@ -45,5 +45,14 @@ TEST(TrustedProxies, CidrBlocksTrustEveryProxyInThem) {
   EXPECT_EQ(p.client_address("fe80::1", "203.0.113.9"), "fe80::1");
 }
 
+// Blocks wider than /8 (IPv4) or /32 (IPv6) are named for the startup warning;
+// the private ranges and single addresses are not.
+TEST(WideTrustedBlocks, NamesBlocksWiderThanAProxyNetwork) {
+  EXPECT_EQ(wide_trusted_blocks({"127.0.0.1", "10.0.0.0/8", "172.16.0.0/12", "fd12:3456:789a::/48", "2001:db8::/32"}),
+            std::vector<std::string>{});
+  EXPECT_EQ(wide_trusted_blocks({"0.0.0.0/1", "10.0.0.0/8", "fd00::/8", "::1"}),
+            (std::vector<std::string>{"0.0.0.0/1", "fd00::/8"}));
+}
+
 }  // namespace
 }  // namespace cloakroom::http

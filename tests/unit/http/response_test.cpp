@@ -29,6 +29,12 @@ TEST(ErrorResponse, RetryAfter) {
   EXPECT_EQ(limited.headers.back().second, "42");
 }
 
+// Every JSON body ends in a newline, errors included, so curl's output ends its line.
+TEST(JsonResponse, EndsWithNewline) {
+  EXPECT_EQ(json_response(200, R"({"status":"ok"})").body, "{\"status\":\"ok\"}\n");
+  EXPECT_TRUE(error_response(ErrorCode::too_many_attempts).body.ends_with("}\n"));
+}
+
 // The wire form has status line, fixed headers, handler headers and body.
 TEST(Serialize, WritesHttp11) {
   Response r = json_response(201, "{}");
@@ -37,8 +43,8 @@ TEST(Serialize, WritesHttp11) {
   std::string out;
   serialize(out, r, {.request_id = "rid", .date = "Mon, 23 Nov 2026 12:00:00 GMT"});
   EXPECT_EQ(out,
-            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-            "Date: Mon, 23 Nov 2026 12:00:00 GMT\r\nX-Request-ID: rid\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n{}");
+            "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
+            "Date: Mon, 23 Nov 2026 12:00:00 GMT\r\nX-Request-ID: rid\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n{}\n");
 }
 
 // HEAD keeps Content-Length but sends no body; close and HTTP/1.0 keep-alive are explicit.
@@ -46,7 +52,7 @@ TEST(Serialize, HeadCloseAndKeepAlive) {
   Response r = json_response(200, "hello");
   std::string out;
   serialize(out, r, {.head = true, .close = true});
-  EXPECT_TRUE(out.ends_with("Content-Length: 5\r\nConnection: close\r\n\r\n")) << out;
+  EXPECT_TRUE(out.ends_with("Content-Length: 6\r\nConnection: close\r\n\r\n")) << out;
   out.clear();
   serialize(out, r, {.http10_keep_alive = true});
   EXPECT_NE(out.find("Connection: keep-alive\r\n"), std::string::npos);

@@ -31,6 +31,25 @@ TEST(RedisThrottleStore, NodesShareTheBuckets) {
   EXPECT_EQ(*b.take({{&pair, "10.0.0.1 alice"}}, kNow), std::nullopt);
 }
 
+// Nodes whose clocks disagree by an hour still draw from one bucket: the
+// script reads Redis's TIME, so the node running ahead refills nothing early
+// (with the callers' clocks it found the bucket full again and granted 5 more).
+TEST(RedisThrottleStore, SkewedNodeClocksAgreeOnTheBucket) {
+  RedisSpace space;
+  ThrottleStore on_time(space.client, space.keys);
+  ThrottleStore ahead(std::make_shared<Client>(space.url), space.keys);
+  ThrottleStore behind(std::make_shared<Client>(space.url), space.keys);
+  const ThrottleRule pair{"account_ip", 5, std::chrono::minutes(15)};
+  const long long kHour = 3'600'000;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(*on_time.take({{&pair, "10.0.0.1 alice"}}, kNow), std::nullopt) << i;
+  EXPECT_EQ(*ahead.take({{&pair, "10.0.0.1 alice"}}, kNow + kHour), 180);
+  EXPECT_EQ(*behind.take({{&pair, "10.0.0.1 alice"}}, kNow - kHour), 180);
+  // A refund from the node ahead is one attempt, not a window's worth.
+  ASSERT_TRUE(ahead.settle({{&pair, "10.0.0.1 alice"}}, {}, kNow + kHour));
+  EXPECT_EQ(*behind.take({{&pair, "10.0.0.1 alice"}}, kNow - kHour), std::nullopt);
+  EXPECT_EQ(*on_time.take({{&pair, "10.0.0.1 alice"}}, kNow), 180);
+}
+
 // A parallel burst spread over two nodes is granted exactly the limit.
 TEST(RedisThrottleStore, ABurstOverTwoNodesNeverExceedsTheLimit) {
   RedisSpace space;
