@@ -13,7 +13,7 @@ flags=()
 max_len=4096
 case $target in
   json_fuzz) sources=(src/core/json.cpp src/core/error.cpp) ;;
-  jws_fuzz) sources=(src/core/json.cpp src/core/error.cpp src/core/digest.cpp src/core/random.cpp src/jose/*.cpp)
+  jws_fuzz) sources=(src/core/json.cpp src/core/error.cpp src/core/digest.cpp src/core/random.cpp src/core/private_file.cpp src/jose/*.cpp)
             libs=(-lcrypto -lsodium) ;;
   # Inputs up to the largest header limit (65535) plus a body, so a seed can reach every limit.
   # A throw or failed assert inside Beast aborts (the target defines the handlers).
