@@ -208,9 +208,12 @@ http::Task AuthApi::login(http::Request& req) {
   d_.metrics.inc(Counter::password_checks);
   if (!ok) {
     d_.metrics.inc(Counter::login_invalid);  // the attempt stays spent
-    // The attempted name (bounded above), never the password.
-    d_.audit.record(AuditEvent::login_failed, from, user ? std::string_view(user->id) : std::string_view(),
-                    {{"username", username}, {"reason", user ? "wrong_password" : "unknown_user"}});
+    // The attempted name only when it names an account: an unknown "name"
+    // is often a password typed into the wrong field.
+    if (user)
+      d_.audit.record(AuditEvent::login_failed, from, user->id, {{"username", username}, {"reason", "wrong_password"}});
+    else
+      d_.audit.record(AuditEvent::login_failed, from, {}, {{"reason", "unknown_user"}});
     co_return error_response(ErrorCode::invalid_credentials);
   }
   // A right password was no guess, even for a disabled account: settled on

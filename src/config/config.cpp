@@ -326,7 +326,7 @@ const std::vector<KeySpec>& keys() {
               },
               [](const Config& c) { return show_list(c.http.trusted_proxies); }},
       KeySpec{"log", "level", Kind::string, 0, 0,
-              "The least severe log line written, operational and audit alike: \"debug\", \"info\", \"warn\" or "
+              "The least severe operational log line written (audit events are always written): \"debug\", \"info\", \"warn\" or "
               "\"error\" (any case).",
               [](Config& c, const Typed& t) -> Result<void> {
                 auto l = parse_log_level(std::get<std::string>(t));

@@ -75,7 +75,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& where, LogLe
 void AuditLog::record(AuditEvent event, const AuditContext& from, std::string_view user_id,
                       std::initializer_list<LogField> fields) const {
   const AuditEventSpec& spec = audit_spec(event);
-  if (static_cast<int>(spec.level) < static_cast<int>(threshold_)) return;
+  // Never filtered by log.level: an operator quietening the operational log
+  // (level = "error") must not lose the security record with it.
   json::Writer w;
   w.begin_object();
   w.key("ts"); w.string(iso8601_now());

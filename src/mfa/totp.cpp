@@ -51,7 +51,10 @@ std::string totp_code(std::span<const unsigned char> key, long long step, int di
   }
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(md(digest), key.data(), static_cast<int>(key.size()), counter, sizeof counter, mac, &length);
+  // A failed HMAC (or a digest shorter than truncation needs) is no code at all.
+  if (!HMAC(md(digest), key.data(), static_cast<int>(key.size()), counter, sizeof counter, mac, &length) ||
+      length < 20 || digits < 1 || digits > 9)
+    return {};
   // Dynamic truncation (RFC 4226 §5.3).
   const unsigned offset = mac[length - 1] & 0x0F;
   const unsigned long binary = (static_cast<unsigned long>(mac[offset] & 0x7F) << 24) |
@@ -70,7 +73,8 @@ std::optional<long long> match_totp(std::span<const unsigned char> key, std::str
   std::optional<long long> matched;
   for (long long step = now - kTotpDriftSteps; step <= now + kTotpDriftSteps; ++step) {
     std::string expected = totp_code(key, step);
-    if (CRYPTO_memcmp(expected.data(), code.data(), expected.size()) == 0) matched = step;
+    if (expected.size() == code.size() && CRYPTO_memcmp(expected.data(), code.data(), code.size()) == 0)
+      matched = step;
     OPENSSL_cleanse(expected.data(), expected.size());
   }
   return matched;

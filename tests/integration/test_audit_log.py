@@ -94,10 +94,11 @@ class AuditLogTest(unittest.TestCase):
                         {"username": "alice", "reason": "wrong_password"}, self.alice, "warn", "failure")
         for _ in range(2):
             self.assertEqual(self.call("POST", "/auth/login", {"username": "carol", "password": "wrong guess"})[0], 401)
-        failed = [l for l in eventually(lambda: len([l for l in self.lines() if l.get("username") == "carol"]) == 2
-                                        and self.lines()) if l.get("username") == "carol"]
+        # An unknown name is left out: it is often a password typed into the wrong field.
+        unknown = lambda: [l for l in self.lines() if l.get("reason") == "unknown_user"]
+        failed = eventually(lambda: len(unknown()) == 2 and unknown())
         for line in failed:
-            self.assert_api(line, {"username": "carol", "reason": "unknown_user"}, None, "warn", "failure")
+            self.assert_api(line, {"reason": "unknown_user"}, None, "warn", "failure")
         # login_throttled: the third try of (carol, this address) with throttle.per_account_ip = 2
         status, _, _ = self.call("POST", "/auth/login", {"username": "carol", "password": "wrong guess"})
         self.assertEqual(status, 429)
@@ -181,8 +182,9 @@ class AuditLogTest(unittest.TestCase):
         self.assert_cli(self.event("session_revoked", actor="cli"),
                         {"session_id": s["session"]["id"], "reason": "operator"}, self.alice)
 
-        with open(os.path.join(d, "keys.jwks.json")) as f:
-            old = json.load(f)["keys"][0]["kid"]
+        r = run_cli(["key", "list"], d, env=self.env)  # the keys file, or the key set in PostgreSQL
+        self.assertEqual(r.returncode, 0, r.stderr)
+        old = r.stdout.splitlines()[1].split()[0]  # under the KID ALG STATUS header: the one key so far
         r = run_cli(["key", "rotate"], d, env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
         new = self.event("key_rotated")["kid"]
@@ -211,7 +213,7 @@ class AuditLogTest(unittest.TestCase):
 
 class AuditLogLevelTest(unittest.TestCase):
     def test_default_goes_to_stderr_tagged_and_log_level_filters(self):
-        """log.audit unset: audit lines go to stderr tagged "log":"audit"; log.level = warn drops info events.
+        """log.audit unset: audit lines go to stderr tagged "log":"audit"; log.level never drops them.
         (Through the CLI: a server at warn drops its own "listening" line, which the test harness waits for.)"""
         import tempfile
         with tempfile.TemporaryDirectory(prefix="cloakroom-it-") as tmp:
@@ -223,7 +225,7 @@ class AuditLogLevelTest(unittest.TestCase):
             self.assertEqual([(l["log"], l["actor"], l["username"]) for l in created], [("audit", "cli", "alice")])
             r = run_cli(["user", "disable", "alice"], d, env={"CLOAKROOM_LOG_LEVEL": "WARN"})
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertNotIn("user_disabled", r.stderr)
+            self.assertIn("user_disabled", r.stderr)  # quietening the operational log keeps the record
             r = run_cli(["user", "enable", "alice"], d, env={"CLOAKROOM_LOG_LEVEL": "loud"})
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("log.level", r.stderr)

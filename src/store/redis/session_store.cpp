@@ -62,7 +62,7 @@ return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5], KEYS[6]})
 constexpr std::string_view kPurge = R"lua(
 local gone, full = {}, 0
 for _, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}, {KEYS[5], ARGV[5]}}) do
-  local ids = redis.call('ZRANGEBYSCORE', range[1], '-inf', range[2], 'LIMIT', 0, ARGV[5])
+  local ids = redis.call('ZRANGEBYSCORE', range[1], '-inf', range[2], 'LIMIT', 0, ARGV[6])
   if #ids == tonumber(ARGV[6]) then full = 1 end
   for _, id in ipairs(ids) do gone[id] = true end
 end
