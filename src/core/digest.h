@@ -6,6 +6,7 @@
 //   bool same = constant_time_equal(h, stored);   // CRYPTO_memcmp
 #include <array>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace cloakroom {
@@ -13,6 +14,9 @@ namespace cloakroom {
 using Sha256 = std::array<unsigned char, 32>;
 
 Sha256 sha256(std::string_view data);
+
+// Lower-case hex of `bytes` ("\x01\xff" -> "01ff").
+std::string lower_hex(std::string_view bytes);
 
 // Constant-time comparison of equal-length byte strings (false when lengths differ).
 bool constant_time_equal(std::span<const unsigned char> a, std::span<const unsigned char> b);

@@ -204,7 +204,7 @@ Result<AuthenticatedSession> SessionService::admit(Shard& s, Entry& e, std::stri
   if (!constant_time_equal(presented, e.secret_hash))
     return unauthenticated("The session does not exist or has ended.", "session_secret_mismatch");
   // No user: fill() read it expired (and the clock has since stepped back).
-  if (!e.user || std::min(e.absolute_ms, e.last_seen_ms + e.idle_ms) <= now)
+  if (!e.user || e.deadline() <= now)
     return unauthenticated("The session has expired; log in again.", "session_expired");
   std::shared_ptr<const Principal> principal = e.user->load();
   e.referenced = e.referenced || hit;
@@ -415,7 +415,7 @@ void SessionService::purge_expired() {
     std::lock_guard lock(s.mu);
     for (auto it = s.sessions.begin(); it != s.sessions.end();) {
       auto next = std::next(it);
-      if (std::min(it->second.absolute_ms, it->second.last_seen_ms + it->second.idle_ms) <= now) drop(s, it);
+      if (it->second.deadline() <= now) drop(s, it);
       it = next;
     }
   }

@@ -30,6 +30,7 @@
 // session.cache_entries = 0 turns the cache off: every check reads the store
 // once (the per-request lookup of Authelia or oauth2-proxy), so the two
 // designs can be measured side by side. For comparison only.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -90,6 +91,8 @@ class SessionService {
     long long persisted_seen_ms;
     long long absolute_ms;
     long long idle_ms;  // its idle bound (IdleBounds::of its remember flag)
+    // Until when it holds unless used again: idle or absolute, whichever comes first.
+    long long deadline() const { return std::min(absolute_ms, last_seen_ms + idle_ms); }
     std::uint32_t ring_slot = 0;  // its place in the shard's CLOCK ring
     bool referenced = false;      // CLOCK's second chance: set by a hit, cleared as the hand passes
   };

@@ -1,5 +1,7 @@
 #include "store/postgres/database.h"
 
+#include "core/digest.h"
+
 #include <poll.h>
 
 #include <algorithm>
@@ -183,16 +185,7 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0x0F];
-  }
-  return out;
-}
+std::string to_hex(std::string_view bytes) { return lower_hex(bytes); }
 
 namespace {
 int nibble(char c) {

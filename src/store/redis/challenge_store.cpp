@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/digest.h"
+
 namespace cloakroom::redis {
 namespace {
 
@@ -26,17 +28,6 @@ local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 return {f[2], f[3], n}
 )lua";
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 ChallengeStore::ChallengeStore(std::shared_ptr<Client> client, Keys keys)
@@ -46,7 +37,7 @@ Result<void> ChallengeStore::put(const PendingChallenge& c, long long now_ms) {
   // The TTL runs on Redis's clock: kSlack past the expiry by ours, so a
   // clock that lags Redis's never finds a live challenge gone.
   const long long ttl = std::max<long long>(1, c.expires_ms - now_ms) + kSlack.count();
-  auto kept = client_->eval(put_, {keys_.challenge(hex(c.id_hash))},
+  auto kept = client_->eval(put_, {keys_.challenge(lower_hex(c.id_hash))},
                             {c.kind, c.payload, std::to_string(c.expires_ms), std::to_string(ttl)});
   if (!kept) return kept.error();
   if (to_integer(*kept) != 1) return Error{ErrorCode::internal, "challenge id collision"};
@@ -55,7 +46,7 @@ Result<void> ChallengeStore::put(const PendingChallenge& c, long long now_ms) {
 
 Result<std::optional<PendingChallenge>> ChallengeStore::attempt(const std::string& id_hash, std::string_view kind,
                                                                 long long now_ms, int max_attempts) {
-  auto r = client_->eval(attempt_, {keys_.challenge(hex(id_hash))},
+  auto r = client_->eval(attempt_, {keys_.challenge(lower_hex(id_hash))},
                          {std::string(kind), std::to_string(now_ms), std::to_string(max_attempts)});
   if (!r) return r.error();
   if (r->type != Reply::Type::array) return std::optional<PendingChallenge>{};
@@ -65,7 +56,7 @@ Result<std::optional<PendingChallenge>> ChallengeStore::attempt(const std::strin
 }
 
 Result<bool> ChallengeStore::consume(const std::string& id_hash) {
-  auto removed = client_->command({"DEL", keys_.challenge(hex(id_hash))});
+  auto removed = client_->command({"DEL", keys_.challenge(lower_hex(id_hash))});
   if (!removed) return removed.error();
   return removed->integer == 1;
 }

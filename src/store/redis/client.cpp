@@ -1,4 +1,5 @@
 #include "store/redis/client.h"
+#include "core/digest.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -26,13 +27,7 @@ std::string sha1_hex(std::string_view text) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), md, &len, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 Reply copy_reply(const redisReply& r) {
