@@ -78,7 +78,7 @@ BENCHMARK(BM_CookieFind);
 void BM_SessionCheckHit(benchmark::State& state) {
   memory::SessionStore store;
   Fixture f(store);  // one per thread, as before: the threads share no lock
-  std::string token = f.service.create(f.user, "127.0.0.1", "bench", false)->token;
+  std::string token = f.service.create(f.user, "127.0.0.1", "bench", false, AuthMethods::password())->token;
   for (auto _ : state) benchmark::DoNotOptimize(f.service.cached(token));
 }
 BENCHMARK(BM_SessionCheckHit)->ThreadRange(1, 2);

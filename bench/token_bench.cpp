@@ -54,7 +54,7 @@ struct TokenFixture {
 void BM_DenylistCachedVerify(benchmark::State& state) {
   TokenFixture f(jose::Alg::HS256);
   if (state.range(0) > 0) fill_denylist(f.revocations);
-  std::string jwt = *f.tokens.mint_access("u1", "alice", {"admin"}, "Qm4r8sT1uVwXyZ0aBcDeFg");
+  std::string jwt = *f.tokens.mint_access("u1", "alice", {"admin"}, "Qm4r8sT1uVwXyZ0aBcDeFg", AuthMethods::password(), 0);
   (void)f.tokens.verify(jwt);
   long long epoch = 0;
   for (auto _ : state) {
@@ -87,7 +87,7 @@ void BM_Refresh(benchmark::State& state) {
   }
   AuditLog audit(std::make_unique<StderrAuditSink>(), LogLevel::warn);  // a rotation records nothing
   TokenService service({f.config, *store, directory, f.tokens, f.revocations, f.clock, f.rng, metrics, audit});
-  std::string refresh = service.issue(user, "127.0.0.1", "bench", false)->refresh_token;
+  std::string refresh = service.issue(user, "127.0.0.1", "bench", false, AuthMethods::password())->refresh_token;
   for (auto _ : state) refresh = service.refresh(refresh, "127.0.0.1", "bench")->refresh_token;
   state.SetLabel(state.range(0) == 0 ? "memory store" : "sqlite store");
   store.reset();

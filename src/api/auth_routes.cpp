@@ -260,8 +260,10 @@ http::Task AuthApi::login(http::Request& req) {
       return made;
     });
   };
+  // This login proved a password; a second step (TOTP, a passkey) will add its own method.
+  const AuthMethods amr = AuthMethods::password();
   if (token_mode) {
-    auto issued = co_await store_trip([&] { return d_.tokens.issue(*user, req.remote_ip, user_agent, remember); },
+    auto issued = co_await store_trip([&] { return d_.tokens.issue(*user, req.remote_ip, user_agent, remember, amr); },
                                       [](const IssuedTokens& t) -> std::string_view { return t.family.id; });
     if (!issued) {
       d_.metrics.inc(Counter::login_store_error);
@@ -271,7 +273,7 @@ http::Task AuthApi::login(http::Request& req) {
     d_.audit.record(AuditEvent::login_succeeded, from, user->id, {{"mode", "token"}, {"credential_id", issued->family.id}});
     co_return token_response(d_.config, d_.authenticator.names(), *issued, cookie_transport);
   }
-  auto session = co_await store_trip([&] { return d_.sessions.create(*user, req.remote_ip, user_agent, remember); },
+  auto session = co_await store_trip([&] { return d_.sessions.create(*user, req.remote_ip, user_agent, remember, amr); },
                                      [](const NewSession& n) -> std::string_view { return n.info.id; });
   if (!session) {
     d_.metrics.inc(Counter::login_store_error);

@@ -68,8 +68,12 @@ std::string html_escape(std::string_view text) {
 http::Task PagesApi::login(http::Request& req) {
   auto rd = query_param(req.target, "rd");
   const bool safe_rd = rd && d_.redirects.is_safe(*rd);
-  // Already signed in: straight on, as a login would have done.
-  if (co_await d_.authenticator.authenticate(req))
+  // Already signed in: straight on, as a login would have done. Not when a
+  // rule sent the browser here for a factor this sign-in lacks (step_up=1):
+  // straight back would loop between the rule and this page.
+  const bool step_up = query_param(req.target, "step_up") == "1";
+  auto who = co_await d_.authenticator.authenticate(req);
+  if (who && (!step_up || who->amr.multi_factor()))
     co_return redirect(safe_rd ? *rd : d_.config.public_url + "/account");
   co_return page(render("login.html", "{{rd}}", safe_rd ? html_escape(*rd) : std::string()));
 }

@@ -64,12 +64,14 @@ void log_refused_original(const http::Request& req, const OriginalRequestError& 
 // Our login page, carrying the original URL when it is a safe place to
 // return to (X-Original-URL from nginx, or X-Forwarded-* from Traefik and
 // Caddy), percent-encoded. When the proxy's headers disagree there is no
-// `rd`: a browser lands on /login.
-std::string SessionApi::login_url(const http::Request& req) const {
+// `rd`: a browser lands on /login. `step_up`: the user is signed in, and
+// the page is to ask for the factor a rule wants (step_up=1).
+std::string SessionApi::login_url(const http::Request& req, bool step_up) const {
   std::string location = d_.config.public_url + "/login";
   auto original = original_url(req);
   if (!original) log_refused_original(req, original.error());
   else if (!original->empty() && d_.redirects.is_safe(*original)) location += "?rd=" + url_encode(*original);
+  if (step_up) location += location.find('?') == std::string::npos ? "?step_up=1" : "&step_up=1";
   return location;
 }
 
@@ -136,6 +138,13 @@ http::Task SessionApi::me(http::Request& req) {
   w.key("mode"); w.string(who->is_session() ? "session" : "token");
   if (!who->session_id_view().empty()) { w.key("session_id"); w.string(who->session_id_view()); }
   w.key("expires_at"); w.string(rfc3339(who->expires_ms));
+  // How and when the user signed in (RFC 8176 names, "mfa" when two kinds of
+  // factor); an access token that carries none shows [] and no auth_time.
+  w.key("amr");
+  w.begin_array();
+  for (std::string_view m : who->amr.names()) w.string(m);
+  w.end_array();
+  if (who->auth_time_ms > 0) { w.key("auth_time"); w.string(rfc3339(who->auth_time_ms)); }
   w.end_object();
   w.end_object();
   co_return no_store(http::json_response(200, w.take()));
@@ -191,16 +200,20 @@ http::Task SessionApi::delete_session(http::Request& req) {
 
 http::Task SessionApi::verify(http::Request& req) {
   auto who = co_await d_.authenticator.authenticate(req);
+  const bool browser = req.header("accept").find("text/html") != std::string_view::npos;
+  // Proxies that relay a 302 (Traefik, Caddy, Envoy) send a browser to our login page.
+  auto to_login = [&](std::string_view status_body, bool step_up, std::string_view reason) {
+    Response r = http::json_response(302, std::string(status_body));
+    r.headers.emplace_back("Location", login_url(req, step_up));
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.log_reason = reason;
+    return r;
+  };
   if (!who) {
     // Only a denial sends a browser to log in; an outage is a 503, never a redirect.
-    const bool browser = req.header("accept").find("text/html") != std::string_view::npos;
     if (who.error().code != ErrorCode::unauthenticated || !browser) co_return refusal(who.error());
-    if (d_.config.forward_auth.login_redirect) {  // proxies that relay a 302 (Traefik, Caddy, Envoy)
-      Response r = http::json_response(302, R"({"status":"login_required"})");
-      r.headers.emplace_back("Location", login_url(req));
-      r.headers.emplace_back("Cache-Control", "no-store");
-      co_return r;
-    }
+    if (d_.config.forward_auth.login_redirect)
+      co_return to_login(R"({"status":"login_required"})", false, {});
     // nginx's auth_request relays only 2xx, 401 and 403: it redirects on its
     // own, to this (it cannot percent-encode an rd itself).
     Response r = refusal(who.error());
@@ -222,8 +235,17 @@ http::Task SessionApi::verify(http::Request& req) {
       log_refused_original(req, path.error());
       co_return refusal(Error{ErrorCode::access_denied}.because(problem_name(path.error().problem)));
     }
-    if (!d_.access.allows(*path, original->method, p))
-      co_return refusal(Error{ErrorCode::access_denied}.because("rule_denied"));
+    switch (d_.access.decide(*path, original->method, p, who->amr)) {
+      case Access::allowed:
+        break;
+      case Access::denied:
+        co_return refusal(Error{ErrorCode::access_denied}.because("rule_denied"));
+      case Access::second_factor_required:
+        // Judged from the credential's cached record or its claims: no store read.
+        if (browser && d_.config.forward_auth.login_redirect)
+          co_return to_login(R"({"status":"second_factor_required"})", true, "second_factor_required");
+        co_return refusal(Error{ErrorCode::second_factor_required}.because("second_factor_required"));
+    }
   }
   Response r = http::json_response(200, R"({"status":"ok"})");
   r.headers.reserve(4);

@@ -53,7 +53,7 @@ class SessionApi {
   // Authenticates and, for unsafe methods, applies the CSRF rule.
   boost::asio::awaitable<Result<Authenticated>> authorize(const http::Request& req) const;
   // public_url/login, with ?rd=<the original URL> when that is a safe place to return to.
-  std::string login_url(const http::Request& req) const;
+  std::string login_url(const http::Request& req, bool step_up = false) const;
   SessionApiDeps d_;
 };
 

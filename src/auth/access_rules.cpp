@@ -172,7 +172,8 @@ AccessPolicy::AccessPolicy(const Config& cfg) : rules_(cfg.access_rules), deny_u
   for (auto& r : rules_) r.prefix = ascii_lower(r.prefix);
 }
 
-bool AccessPolicy::allows(std::string_view path, std::string_view method, const Principal& who) const {
+Access AccessPolicy::decide(std::string_view path, std::string_view method, const Principal& who,
+                            AuthMethods amr) const {
   std::string p = ascii_lower(path);
   for (const auto& rule : rules_) {
     if (!p.starts_with(rule.prefix)) continue;
@@ -182,11 +183,14 @@ bool AccessPolicy::allows(std::string_view path, std::string_view method, const 
                      [&](const std::string& m) { return iequals_ascii(m, method); }))
       continue;
     // First match wins: every listed role is required.
-    return std::all_of(rule.roles.begin(), rule.roles.end(), [&](const std::string& role) {
+    const bool roles = std::all_of(rule.roles.begin(), rule.roles.end(), [&](const std::string& role) {
       return std::find(who.roles.begin(), who.roles.end(), role) != who.roles.end();
     });
+    if (!roles) return Access::denied;
+    if (rule.second_factor && !amr.multi_factor()) return Access::second_factor_required;
+    return Access::allowed;
   }
-  return !deny_unmatched_;
+  return deny_unmatched_ ? Access::denied : Access::allowed;
 }
 
 }  // namespace cloakroom

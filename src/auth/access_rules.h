@@ -6,7 +6,8 @@
 //   auto original = original_request(req);          // X-Forwarded-Uri/-Method, X-Original-URI/-Method
 //   if (!original) -> 403 (sources disagree, a header sent twice, '#'); log original.error()
 //   auto path = original->path();                   // "/a//b/../admin;x=1?q" -> "/admin", or an error
-//   if (policy.allows(*path, original->method, principal)) -> 200 else -> 403
+//   switch (policy.decide(*path, original->method, principal, amr)) -> 200, 403 access_denied,
+//                                                        or 403 second_factor_required
 //
 // Paths are normalised before matching so the usual bypasses land on the
 // rule they try to dodge: duplicate slashes, dot segments, percent-encoded
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/auth_methods.h"
 #include "core/result.h"
 #include "http/request.h"
 #include "identity/principal.h"
@@ -72,13 +74,23 @@ Result<OriginalRequest, OriginalRequestError> original_request(const http::Reque
 // Does not check that the URL is a safe place to return to (RedirectGuard).
 Result<std::string, OriginalRequestError> original_url(const http::Request& req);
 
+// What a rule says of one request.
+enum class Access {
+  allowed,
+  denied,                  // the matching rule wants a role the user lacks, or none matched and access.default = deny
+  second_factor_required,  // the roles are there, but the rule wants a multi-factor sign-in
+};
+
 class AccessPolicy {
  public:
   explicit AccessPolicy(const Config& cfg);
 
   // `method` may be empty when the proxy did not say; a rule limited to
-  // methods then still applies (the stricter reading).
-  bool allows(std::string_view normalized_path, std::string_view method, const Principal& who) const;
+  // methods then still applies (the stricter reading). `amr`: how the
+  // credential signed in. Roles are judged first: a user without them has
+  // no use for a second factor.
+  Access decide(std::string_view normalized_path, std::string_view method, const Principal& who,
+                AuthMethods amr) const;
   bool has_rules() const { return !rules_.empty(); }
 
  private:

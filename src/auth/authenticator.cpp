@@ -32,7 +32,9 @@ boost::asio::awaitable<Result<Authenticated>> Authenticator::authenticate(const 
       std::shared_ptr<const VerifiedAccessToken> token = std::move(*claims);
       std::shared_ptr<const Principal> p(token, &token->principal);
       const long long expires_ms = token->expires_at * 1000;
-      co_return Authenticated{std::move(p), credential, expires_ms, std::move(token)};
+      const AuthMethods amr = token->amr;
+      const long long auth_time_ms = token->claims.auth_time * 1000;
+      co_return Authenticated{std::move(p), credential, expires_ms, std::move(token), amr, auth_time_ms};
     }
     case Credential::Source::session_header:
     case Credential::Source::session_cookie: {
@@ -46,7 +48,8 @@ boost::asio::awaitable<Result<Authenticated>> Authenticator::authenticate(const 
         session = sessions_.filled(credential.value, read);
       }
       if (!*session) co_return session->error();
-      co_return Authenticated{std::move((*session)->principal), credential, (*session)->expires_ms, (*session)->id};
+      co_return Authenticated{std::move((*session)->principal), credential, (*session)->expires_ms, (*session)->id,
+                              (*session)->amr, (*session)->auth_time_ms};
     }
   }
   co_return Error{ErrorCode::unauthenticated}.because("no_credential");

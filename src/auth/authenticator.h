@@ -42,6 +42,10 @@ struct Authenticated {
   Credential credential;  // where it came from (cookie or header): the CSRF rule needs it
   long long expires_ms = 0;
   Proof proof;
+  // How and when the user signed in: a session's cached record, an access
+  // token's `amr` and `auth_time` (empty and 0 when it carries none).
+  AuthMethods amr;
+  long long auth_time_ms = 0;
 
   bool is_session() const { return proof.index() == 0; }
   // nullptr for a session.

@@ -130,9 +130,25 @@ int token_command(const Args& args) {
     auto eq = c.find('=');
     if (eq == std::string::npos || eq == 0) return fail(kExitUsage, "--claim takes NAME=VALUE");
     std::string name = c.substr(0, eq);
-    for (std::string_view reserved : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles", "sid", "epoch"})
+    for (std::string_view reserved :
+         {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "username", "roles", "sid", "epoch", "amr", "auth_time"})
       if (name == reserved) return fail(kExitUsage, "--claim cannot set the reserved claim \"" + name + "\"");
     extra.emplace_back(name, c.substr(eq + 1));
+  }
+  // Every name must be one we record: "mfa" is derived from them, and a typo must not pass silently.
+  AuthMethods amr;
+  if (auto list = args.get("amr")) {
+    std::string_view rest = *list;
+    while (!rest.empty() || amr.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view name = rest.substr(0, comma);
+      auto method = AuthMethods::named(name);
+      if (!method)
+        return fail(kExitUsage, "--amr takes a comma-separated list of pwd, otp, hwk and user, not \"" +
+                                    std::string(name) + "\"");
+      amr = amr.with(*method);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
   }
   auto stores = open_existing_stores(*config);
   if (!stores) return fail(stores.error());
@@ -149,7 +165,8 @@ int token_command(const Args& args) {
   RevocationList revocations;
   AccessTokens tokens(*config, std::move(*keys), clock, random, revocations);
   auto token = tokens.sign(user->id, user->username, user->roles,
-                           std::chrono::duration_cast<std::chrono::seconds>(*ttl), extra, {}, {}, *epoch);
+                           std::chrono::duration_cast<std::chrono::seconds>(*ttl), extra, {}, {}, *epoch, amr,
+                           unix_millis(clock.now()));
   if (!token) return fail(kExitNo, "signing failed: " + std::string(jose::reason_name(token.error())));
   std::cout << *token << "\n";
   return kExitOk;

@@ -29,6 +29,7 @@ struct AccessRule {
   std::string prefix;                 // path prefix, starts with '/'
   std::vector<std::string> methods;   // empty: any method
   std::vector<std::string> roles;     // all required
+  bool second_factor = false;         // also required: a multi-factor sign-in (core/auth_methods.h)
 };
 
 // The largest header limit Beast's parser supports: its fields keep offsets

@@ -49,7 +49,7 @@ Result<void> apply_rules(Config& cfg, const toml::node& node, std::string_view o
   for (const auto& entry : *rules) {
     const toml::table& t = *entry.as_table();
     for (const auto& [k, v] : t) {
-      if (k.str() != "prefix" && k.str() != "roles" && k.str() != "methods")
+      if (k.str() != "prefix" && k.str() != "roles" && k.str() != "methods" && k.str() != "second_factor")
         return invalid("Unknown config key access.rule." + std::string(k.str()) + " in " + std::string(origin) + ".");
     }
     bool ok = true;
@@ -59,8 +59,12 @@ Result<void> apply_rules(Config& cfg, const toml::node& node, std::string_view o
     if (!ok || !prefix)
       return invalid("Config key access.rule in " + std::string(origin) +
                      " needs prefix = \"/path\" and lists of strings for roles and methods.");
+    const toml::node* second_factor = t.get("second_factor");
+    if (second_factor && !second_factor->is_boolean())
+      return invalid("Config key access.rule.second_factor in " + std::string(origin) + " must be true or false.");
     auto rule = config_detail::make_access_rule(*prefix, std::move(methods), std::move(roles), origin);
     if (!rule) return rule.error();
+    rule->second_factor = second_factor && *second_factor->value<bool>();
     cfg.access_rules.push_back(std::move(*rule));
   }
   return {};

@@ -27,6 +27,7 @@ const WireError& wire_error(ErrorCode code) {
     W(registration_closed, 403, "Registration is closed on this server.")
     W(username_taken, 409, "That username is already taken.")
     W(access_denied, 403, "You are signed in but not allowed to access this resource.")
+    W(second_factor_required, 403, "This resource needs a second factor: sign in again with one.")
     W(csrf_rejected, 403, "Cross-site request refused: send an Origin header matching this server.")
     W(not_implemented, 501, "This feature is not available in this build yet.")
     W(too_many_attempts, 429, "Too many failed attempts; try again later.")

@@ -36,6 +36,7 @@ enum class ErrorCode {
   username_taken,         // register: the name exists
   csrf_rejected,          // cookie-authenticated unsafe request without a same-origin Origin
   access_denied,          // forward auth: authenticated, but a rule does not allow this path
+  second_factor_required, // forward auth: a rule wants a multi-factor sign-in and this credential has one factor
   not_implemented,        // a SPEC feature this build does not have yet
   too_many_attempts,      // login throttle tripped
   overloaded,             // a bounded queue is full: shed load

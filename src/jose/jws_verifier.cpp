@@ -37,7 +37,8 @@ Result<const Jwk*, JoseError> find_key(const ParsedJws& jws, const KeySet& keys)
 // (no repeated lookups on the hot path); nullptr when absent.
 struct ClaimRefs {
   const json::Value *exp = nullptr, *nbf = nullptr, *iat = nullptr, *iss = nullptr, *aud = nullptr, *sub = nullptr,
-                    *jti = nullptr, *username = nullptr, *roles = nullptr, *sid = nullptr, *epoch = nullptr;
+                    *jti = nullptr, *username = nullptr, *roles = nullptr, *sid = nullptr, *epoch = nullptr,
+                    *amr = nullptr, *auth_time = nullptr;
 };
 
 ClaimRefs find_claims(const json::Value& claims) {
@@ -52,12 +53,15 @@ ClaimRefs find_claims(const json::Value& claims) {
       else if (n == "sub") c.sub = &v;
       else if (n == "jti") c.jti = &v;
       else if (n == "sid") c.sid = &v;
+      else if (n == "amr") c.amr = &v;
     } else if (n == "username") {
       c.username = &v;
     } else if (n == "roles") {
       c.roles = &v;
     } else if (n == "epoch") {
       c.epoch = &v;
+    } else if (n == "auth_time") {
+      c.auth_time = &v;
     }
   }
   return c;
@@ -140,6 +144,18 @@ Result<void, JoseError> read_optional_claims(const ClaimRefs& c, VerifiedClaims&
       if (!r.is_string()) return JoseError::claim_invalid;
       out.roles.push_back(r.text);
     }
+  }
+  if (c.amr) {
+    if (c.amr->type != json::Type::array) return JoseError::claim_invalid;
+    for (const auto& m : c.amr->items) {
+      if (!m.is_string()) return JoseError::claim_invalid;
+      out.amr.push_back(m.text);
+    }
+  }
+  if (c.auth_time) {
+    auto t = date_claim(c.auth_time);
+    if (!t) return t.error();
+    out.auth_time = t->value_or(0);
   }
   return {};
 }

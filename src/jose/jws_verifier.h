@@ -28,6 +28,8 @@ struct VerifiedClaims {
   std::vector<std::string> roles;
   std::string session_id;       // "sid": the refresh family that issued it; empty when absent
   long long epoch = 0;          // "epoch": the user's epoch at issue (logout-all raises it); 0 when absent
+  std::vector<std::string> amr; // "amr" (RFC 8176): how the user signed in; empty when absent
+  long long auth_time = 0;      // "auth_time" (OIDC Core), seconds; 0 when absent
   std::string kid;
 };
 

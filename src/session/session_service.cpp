@@ -60,6 +60,8 @@ SessionService::Entry SessionService::entry_of(const SessionRecord& r, std::shar
   e.persisted_seen_ms = r.last_seen_ms;
   e.absolute_ms = r.expires_ms;
   e.idle_ms = idle_.of(r.remember);
+  e.auth_time_ms = r.auth_time_ms;
+  e.amr = r.amr;
   return e;
 }
 
@@ -169,7 +171,7 @@ long long SessionService::last_seen_of(const SessionRecord& r) {
 }
 
 Result<NewSession> SessionService::create(const User& user, std::string_view ip, std::string_view user_agent,
-                                          bool remember) {
+                                          bool remember, AuthMethods amr) {
   SessionToken token = SessionToken::generate(d_.random);
   Sha256 hash = token.secret_hash();
   long long now = now_ms();
@@ -183,6 +185,8 @@ Result<NewSession> SessionService::create(const User& user, std::string_view ip,
   r.ip = std::string(ip.substr(0, kMaxIpBytes));
   r.user_agent = std::string(user_agent.substr(0, kMaxUserAgentBytes));
   r.remember = remember;
+  r.amr = amr;
+  r.auth_time_ms = now;
   {
     auto lock = user_locks_.lock(user.id, kUserLockWait);
     if (!lock) return user_busy();
@@ -214,7 +218,8 @@ Result<AuthenticatedSession> SessionService::admit(Shard& s, Entry& e, std::stri
     s.pending_touches.push_back(SessionTouch{std::string(id), now});
   }
   if (principal->disabled) return unauthenticated("The account is disabled.", "account_disabled");
-  return AuthenticatedSession{std::move(principal), key, std::min(e.absolute_ms, now + e.idle_ms)};
+  return AuthenticatedSession{std::move(principal), key, std::min(e.absolute_ms, now + e.idle_ms), e.amr,
+                              e.auth_time_ms};
 }
 
 std::optional<Result<AuthenticatedSession>> SessionService::check(std::string_view token, const FillRead* read) {

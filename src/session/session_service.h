@@ -3,7 +3,7 @@
 // revoke at logout. The stateful half of cloakroom.
 //
 //   SessionService sessions(deps);
-//   auto s = sessions.create(user, ip, user_agent, remember);  // s->token goes to the client once
+//   auto s = sessions.create(user, ip, user_agent, remember, AuthMethods::password());  // s->token goes to the client once
 //   auto who = sessions.cached(cookie_value);                 // hot path: no SQL, no allocation
 //   if (!who) {                                               // not cached here: ask the store, off the I/O thread
 //     SessionService::FillRead read;
@@ -64,6 +64,8 @@ struct AuthenticatedSession {
   std::shared_ptr<const Principal> principal;
   SessionKey id;
   long long expires_ms;  // the earlier of absolute and idle expiry
+  AuthMethods amr;       // how the user signed in, from the cached entry (no store read)
+  long long auth_time_ms;
   std::string_view id_view() const { return {id.data(), id.size()}; }
 };
 
@@ -93,6 +95,8 @@ class SessionService {
     long long idle_ms;  // its idle bound (IdleBounds::of its remember flag)
     // Until when it holds unless used again: idle or absolute, whichever comes first.
     long long deadline() const { return std::min(absolute_ms, last_seen_ms + idle_ms); }
+    long long auth_time_ms;
+    AuthMethods amr;              // beside the times: a second-factor rule needs no store read
     std::uint32_t ring_slot = 0;  // its place in the shard's CLOCK ring
     bool referenced = false;      // CLOCK's second chance: set by a hit, cleared as the hand passes
   };
@@ -111,7 +115,9 @@ class SessionService {
 
   // Durable before it returns, and cached. (session.max_per_user counts
   // sessions and refresh families together; the login handler enforces it.)
-  Result<NewSession> create(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
+  // `amr`: the methods this sign-in used; its time is now.
+  Result<NewSession> create(const User& user, std::string_view ip, std::string_view user_agent, bool remember,
+                            AuthMethods amr);
 
   // The hot path; never touches the store. nullopt: this process knows
   // nothing of the token's id (or its cached entry looked idle, which only

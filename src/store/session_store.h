@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/auth_methods.h"
 #include "core/result.h"
 
 namespace cloakroom {
@@ -31,6 +32,8 @@ struct SessionRecord {
   std::string ip;
   std::string user_agent;
   bool remember = false;
+  AuthMethods amr;            // how the user signed in (RFC 8176); a record older than it reads as pwd
+  long long auth_time_ms = 0;  // when; a record older than it reads as created_ms
 };
 
 // How long a session may go unused: session.idle_timeout, or for one

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/auth_methods.h"
 #include "core/result.h"
 
 namespace cloakroom {
@@ -35,6 +36,8 @@ struct RefreshFamilyRecord {
   std::string ip;
   std::string user_agent;
   bool remember = false;
+  AuthMethods amr;            // how the user signed in; every rotation keeps it (a refresh is no new sign-in)
+  long long auth_time_ms = 0;  // when; a record older than either reads as pwd at created_ms
 };
 
 // An entry of the denylist: one access token (by jti) or every access token

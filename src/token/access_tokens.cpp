@@ -34,17 +34,18 @@ Result<std::string, jose::JoseError> AccessTokens::mint(const std::string& subje
 
 Result<std::string, jose::JoseError> AccessTokens::mint_access(const std::string& user_id, const std::string& username,
                                                                const std::vector<std::string>& roles,
-                                                               const std::string& family_id,
+                                                               const std::string& family_id, AuthMethods amr,
+                                                               long long auth_time_ms,
                                                                std::optional<long long> epoch) {
   return sign(user_id, username, roles, std::chrono::duration_cast<std::chrono::seconds>(config_.jwt.access_ttl), {},
-              {}, family_id, epoch ? *epoch : revocations_.epoch(user_id));
+              {}, family_id, epoch ? *epoch : revocations_.epoch(user_id), amr, auth_time_ms);
 }
 
 Result<std::string, jose::JoseError> AccessTokens::sign(const std::string& subject, const std::string& username,
                                                         const std::vector<std::string>& roles, std::chrono::seconds ttl,
                                                         const std::vector<std::pair<std::string, std::string>>& extra,
                                                         const std::string& audience, const std::string& family_id,
-                                                        long long epoch) {
+                                                        long long epoch, AuthMethods amr, long long auth_time_ms) {
   auto keys = keys_.load();
   const jose::Jwk* key = keys->active();
   if (!key) return jose::JoseError::key_not_private;
@@ -67,6 +68,13 @@ Result<std::string, jose::JoseError> AccessTokens::sign(const std::string& subje
   w.key("jti"); w.string(random_token(random_, 16));
   if (!family_id.empty()) { w.key("sid"); w.string(family_id); }
   if (epoch >= 0) { w.key("epoch"); w.number(epoch); }
+  if (!amr.empty()) {
+    w.key("amr");
+    w.begin_array();
+    for (std::string_view m : amr.names()) w.string(m);
+    w.end_array();
+    w.key("auth_time"); w.number(auth_time_ms / 1000);
+  }
   if (!username.empty()) { w.key("username"); w.string(username); }
   w.key("roles");
   w.begin_array();
@@ -114,6 +122,7 @@ Result<std::shared_ptr<const VerifiedAccessToken>, jose::JoseError> AccessTokens
   for (const auto& r : claims->roles)
     entry->principal.roles_header += (entry->principal.roles_header.empty() ? "" : ",") + r;
   entry->expires_at = claims->expires_at;
+  entry->amr = AuthMethods::from_names(claims->amr);
   entry->claims = std::move(*claims);
   std::shared_ptr<const VerifiedAccessToken> shared = std::move(entry);
   cache_.insert(token, shared);

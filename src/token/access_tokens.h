@@ -3,7 +3,7 @@
 // with the configured policy, and follow rotations of the keys file.
 //
 //   AccessTokens tokens(cfg, keys, clock, random, revocations, source.get());  // source: where `keys` came from
-//   auto jwt = tokens.mint_access(user_id, username, roles, family_id);  // header {"alg","kid","typ":"at+jwt"}
+//   auto jwt = tokens.mint_access(user_id, username, roles, family_id, amr, auth_time_ms);  // header {"alg","kid","typ":"at+jwt"}
 //   auto claims = tokens.verify(bearer);                             // cache hit: a hash lookup
 //   tokens.reload_if_changed();                                      // maintenance thread, once a second
 //
@@ -42,6 +42,7 @@ struct VerifiedAccessToken {
   jose::VerifiedClaims claims;
   Principal principal;  // user_id = sub; username falls back to sub
   long long expires_at;  // = claims.expires_at (the cache reads it)
+  AuthMethods amr;       // from the `amr` claim (names we do not know and "mfa" skipped); empty when absent
   // The RevocationList version at which this token was last found not revoked.
   mutable std::atomic<std::uint64_t> clean_as_of{0};
 };
@@ -54,11 +55,13 @@ class AccessTokens {
                const RevocationList& revocations, KeySource* source = nullptr);
 
   // An access token for one of our users (jwt.access_ttl), carrying
-  // `epoch` (none: the user's current one here) and, when issued for a
-  // refresh family, its id as `sid`.
+  // `epoch` (none: the user's current one here), when issued for a refresh
+  // family its id as `sid`, and how and when the user signed in as `amr`
+  // and `auth_time` (RFC 8176, OIDC Core: seconds).
   Result<std::string, jose::JoseError> mint_access(const std::string& user_id, const std::string& username,
                                                    const std::vector<std::string>& roles,
-                                                   const std::string& family_id,
+                                                   const std::string& family_id, AuthMethods amr,
+                                                   long long auth_time_ms,
                                                    std::optional<long long> epoch = std::nullopt);
 
   // `audience` empty: jwt.audience (an access token for cloakroom's users).
@@ -66,12 +69,13 @@ class AccessTokens {
                                             const std::vector<std::string>& roles, std::chrono::seconds ttl,
                                             const std::vector<std::pair<std::string, std::string>>& extra = {},
                                             const std::string& audience = {});
-  // `epoch` < 0: no epoch claim; empty `family_id`: no sid claim.
+  // `epoch` < 0: no epoch claim; empty `family_id`: no sid claim; empty
+  // `amr`: neither amr nor auth_time.
   Result<std::string, jose::JoseError> sign(const std::string& subject, const std::string& username,
                                             const std::vector<std::string>& roles, std::chrono::seconds ttl,
                                             const std::vector<std::pair<std::string, std::string>>& extra,
                                             const std::string& audience, const std::string& family_id,
-                                            long long epoch);
+                                            long long epoch, AuthMethods amr = {}, long long auth_time_ms = 0);
   // A short-lived token for upstreams behind forward auth (aud =
   // forward_auth.identity_audience), reused while more than half its life
   // remains so a busy user costs one signature per half-TTL, not per request.

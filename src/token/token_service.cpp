@@ -55,7 +55,8 @@ Result<void> TokenService::load() {
 Result<IssuedTokens> TokenService::tokens_for(const RefreshFamilyRecord& family, long long generation,
                                               const RefreshSecret& secret, std::shared_ptr<const Principal> principal,
                                               std::optional<long long> epoch) {
-  auto access = d_.access.mint_access(principal->user_id, principal->username, principal->roles, family.id, epoch);
+  auto access = d_.access.mint_access(principal->user_id, principal->username, principal->roles, family.id, family.amr,
+                                      family.auth_time_ms, epoch);
   if (!access) {
     log_line("error", "access_token_mint_failed", {{"reason", std::string(jose::reason_name(access.error()))}});
     return Error{ErrorCode::internal, "The access token could not be signed."};
@@ -67,7 +68,7 @@ Result<IssuedTokens> TokenService::tokens_for(const RefreshFamilyRecord& family,
 }
 
 Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, std::string_view user_agent,
-                                         bool remember) {
+                                         bool remember, AuthMethods amr) {
   const long long now = now_ms();
   RefreshFamilyRecord f;
   f.id = random_token(d_.random, 16);
@@ -83,6 +84,8 @@ Result<IssuedTokens> TokenService::issue(const User& user, std::string_view ip, 
   f.ip = std::string(ip.substr(0, kMaxIpBytes));
   f.user_agent = std::string(user_agent.substr(0, kMaxUserAgentBytes));
   f.remember = remember;
+  f.amr = amr;
+  f.auth_time_ms = now;
   auto lock = user_locks_.lock(user.id, kUserLockWait);
   if (!lock) return user_busy();
   if (auto stored = d_.store.create_family(f); !stored) return stored.error();

@@ -5,7 +5,7 @@
 //
 //   TokenService tokens(deps);
 //   tokens.load();                                   // startup: denylist and epochs into memory
-//   auto issued = tokens.issue(user, ip, ua, remember);   // login
+//   auto issued = tokens.issue(user, ip, ua, remember, AuthMethods::password());   // login
 //   auto next = tokens.refresh(presented, ip, ua);   // rotation; reuse revokes the family
 //   tokens.logout(claims);                           // jti denied until exp, family revoked
 //   tokens.revoke_user(user_id);                     // logout-all: families end, epoch rises
@@ -82,7 +82,11 @@ class TokenService {
 
   // The denylist and epochs, into the RevocationList.
   Result<void> load();
-  Result<IssuedTokens> issue(const User& user, std::string_view ip, std::string_view user_agent, bool remember);
+  // `amr`: the methods this sign-in used; the family keeps them and their
+  // time, and every access token it issues carries both (a refresh is not
+  // a new sign-in).
+  Result<IssuedTokens> issue(const User& user, std::string_view ip, std::string_view user_agent, bool remember,
+                             AuthMethods amr);
   // invalid_refresh_token, refresh_token_reused, account_disabled, store errors;
   // each refusal names its reason (Error::reason, for the access log).
   // `ip`, `user_agent` and `request_id` (the caller's) only go to the audit

@@ -6,6 +6,8 @@
   const error = document.getElementById("error");
   const submit = document.getElementById("submit");
   const rd = document.querySelector('meta[name="cloakroom-rd"]').content || "/account";
+  // A rule wants a second factor this sign-in lacks (forward auth sent step_up=1).
+  if (new URLSearchParams(location.search).get("step_up") === "1") document.getElementById("step-up").hidden = false;
 
   function showError(text) {
     error.textContent = text;

@@ -152,6 +152,14 @@ std::string Fields::text(const std::string& name) const {
   return it == values_.end() ? std::string() : it->second;
 }
 
+AuthMethods amr_of(const Fields& f) {
+  return f.all().contains("amr") ? AuthMethods::parse(f.text("amr")) : AuthMethods::password();
+}
+
+long long auth_time_of(const Fields& f) {
+  return f.all().contains("auth_time_ms") ? f.integer("auth_time_ms") : f.integer("created_ms");
+}
+
 long long Fields::integer(const std::string& name) const {
   auto it = values_.find(name);
   return it == values_.end() ? 0 : to_integer(it->second);

@@ -67,6 +67,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/auth_methods.h"
 #include "core/result.h"
 #include "store/redis/client.h"
 #include "store/store_counters.h"
@@ -177,6 +178,12 @@ class Fields {
  private:
   std::unordered_map<std::string, std::string> values_;
 };
+
+// How a session or family hash signed in (its `amr` and `auth_time_ms`
+// fields): a hash written before those fields existed was a password login
+// at its creation.
+AuthMethods amr_of(const Fields& f);
+long long auth_time_of(const Fields& f);
 
 // A decimal integer reply or bulk string ("42", a score such as "1700000000000"); 0 otherwise.
 long long to_integer(const Reply& r);

@@ -4,13 +4,14 @@ namespace cloakroom::redis {
 namespace {
 
 // KEYS[3] session, [4] user index, [5] by expiry, [6] by last seen (the index of its kind: plain or remembered).
-// ARGV[3..11] id, secret_hash, user_id, created, last_seen, expires, ip, user_agent, remember.
+// ARGV[3..13] id, secret_hash, user_id, created, last_seen, expires, ip, user_agent, remember, amr, auth_time.
 constexpr std::string_view kCreate = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 -- Ids whose session ran out by TTL leave the user's index here, so it holds only live ones.
 forget_gone(KEYS[4], session_key)
 redis.call('HSET', KEYS[3], 'secret_hash', ARGV[4], 'user_id', ARGV[5], 'created_ms', ARGV[6],
-           'last_seen_ms', ARGV[7], 'expires_ms', ARGV[8], 'ip', ARGV[9], 'user_agent', ARGV[10], 'remember', ARGV[11])
+           'last_seen_ms', ARGV[7], 'expires_ms', ARGV[8], 'ip', ARGV[9], 'user_agent', ARGV[10], 'remember', ARGV[11],
+           'amr', ARGV[12], 'auth_time_ms', ARGV[13])
 keep_until(KEYS[3], ARGV[8])
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[3])
 keep_until(KEYS[4], ARGV[8])
@@ -86,7 +87,9 @@ SessionRecord to_session(const std::string& id, const Fields& f) {
                        f.integer("expires_ms"),
                        f.text("ip"),
                        f.text("user_agent"),
-                       f.text("remember") == "1"};
+                       f.text("remember") == "1",
+                       amr_of(f),
+                       auth_time_of(f)};
 }
 
 }  // namespace
@@ -103,7 +106,7 @@ Result<void> SessionStore::create(const SessionRecord& r) {
   auto created = run_(create_, {run_.keys.session(r.id), run_.keys.user_sessions(r.user_id), run_.keys.sessions(),
                                 r.remember ? run_.keys.remembered_seen() : run_.keys.sessions_seen()},
                      {r.id, r.secret_hash, r.user_id, std::to_string(r.created_ms), std::to_string(r.last_seen_ms),
-                      std::to_string(r.expires_ms), r.ip, r.user_agent, r.remember ? "1" : "0"});
+                      std::to_string(r.expires_ms), r.ip, r.user_agent, r.remember ? "1" : "0", r.amr.text(), std::to_string(r.auth_time_ms)});
   if (!created) return created.error();
   // Ids are 128 random bits: a clash is a broken generator, not a user error.
   if (created->integer != 1) return Error{ErrorCode::internal, "session id collision"};

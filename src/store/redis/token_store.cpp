@@ -8,14 +8,14 @@ namespace cloakroom::redis {
 namespace {
 
 // KEYS[3] family, [4] user index, [5] by expiry. ARGV[3..13] id, user_id, chain_key,
-// current_hash, generation, created, rotated, expires, ip, user_agent, remember.
+// current_hash, generation, created, rotated, expires, ip, user_agent, remember; [14..15] amr, auth_time.
 constexpr std::string_view kCreate = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 -- Ids whose family ran out by TTL leave the user's index here, so it holds only live ones.
 forget_gone(KEYS[4], family_key)
 redis.call('HSET', KEYS[3], 'user_id', ARGV[4], 'chain_key', ARGV[5], 'current_hash', ARGV[6], 'generation', ARGV[7],
            'created_ms', ARGV[8], 'rotated_ms', ARGV[9], 'expires_ms', ARGV[10], 'ip', ARGV[11],
-           'user_agent', ARGV[12], 'remember', ARGV[13])
+           'user_agent', ARGV[12], 'remember', ARGV[13], 'amr', ARGV[14], 'auth_time_ms', ARGV[15])
 keep_until(KEYS[3], ARGV[10])
 redis.call('ZADD', KEYS[4], ARGV[8], ARGV[3])
 keep_until(KEYS[4], ARGV[10])
@@ -118,7 +118,9 @@ RefreshFamilyRecord to_family(const std::string& id, const Fields& f) {
                              f.integer("expires_ms"),
                              f.text("ip"),
                              f.text("user_agent"),
-                             f.text("remember") == "1"};
+                             f.text("remember") == "1",
+                             amr_of(f),
+                             auth_time_of(f)};
 }
 
 }  // namespace
@@ -138,7 +140,7 @@ Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
   auto created = run_(create_, {run_.keys.family(f.id), run_.keys.user_families(f.user_id), run_.keys.families()},
                      {f.id, f.user_id, f.chain_key, f.current_hash, std::to_string(f.generation),
                       std::to_string(f.created_ms), std::to_string(f.rotated_ms), std::to_string(f.expires_ms), f.ip,
-                      f.user_agent, f.remember ? "1" : "0"});
+                      f.user_agent, f.remember ? "1" : "0", f.amr.text(), std::to_string(f.auth_time_ms)});
   if (!created) return created.error();
   // Ids are 128 random bits: a clash is a broken generator, not a user error.
   if (created->integer != 1) return Error{ErrorCode::internal, "refresh family id collision"};

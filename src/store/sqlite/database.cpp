@@ -153,6 +153,17 @@ const std::vector<const char*>& migrations() {
           PRIMARY KEY (user_id, code_hash)
         ) STRICT, WITHOUT ROWID;
       )sql",
+      // 9: how each session and refresh family signed in (RFC 8176 `amr`,
+      //    core/auth_methods.h) and when. Rows from before were password
+      //    logins at their creation.
+      R"sql(
+        ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+        ALTER TABLE sessions ADD COLUMN auth_time_ms INTEGER NOT NULL DEFAULT 0;
+        UPDATE sessions SET auth_time_ms = created_ms;
+        ALTER TABLE refresh_families ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+        ALTER TABLE refresh_families ADD COLUMN auth_time_ms INTEGER NOT NULL DEFAULT 0;
+        UPDATE refresh_families SET auth_time_ms = created_ms;
+      )sql",
   };
   return m;
 }

@@ -5,8 +5,10 @@
 namespace cloakroom::sqlite {
 namespace {
 
-constexpr char kColumns[] = "id, secret_hash, user_id, created_ms, last_seen_ms, expires_ms, ip, user_agent, remember";
-constexpr auto kInsert = sql("INSERT INTO sessions (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+constexpr char kColumns[] =
+    "id, secret_hash, user_id, created_ms, last_seen_ms, expires_ms, ip, user_agent, remember, amr, auth_time_ms";
+constexpr auto kInsert =
+    sql("INSERT INTO sessions (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
 constexpr auto kFind = sql("SELECT ", kColumns, " FROM sessions WHERE id = ?1");
 // ?2 and ?3: the idle cutoffs of plain and remembered sessions.
 constexpr auto kActive = sql("SELECT ", kColumns, " FROM sessions WHERE expires_ms > ?1 AND ",
@@ -15,7 +17,8 @@ constexpr auto kOfUser = sql("SELECT ", kColumns, " FROM sessions WHERE user_id 
 
 SessionRecord read_session(const Statement& st) {
   return SessionRecord{st.text(0),    st.text(1), st.text(2), st.integer(3), st.integer(4),
-                       st.integer(5), st.text(6), st.text(7), st.boolean(8)};
+                       st.integer(5), st.text(6), st.text(7), st.boolean(8), AuthMethods::parse(st.text(9)),
+                       st.integer(10)};
 }
 
 }  // namespace
@@ -23,7 +26,7 @@ SessionRecord read_session(const Statement& st) {
 Result<void> SessionStore::create(const SessionRecord& r) {
   auto inserted = db_->run([&](Connection& c) {
     return c.exec(kInsert, r.id, Blob{r.secret_hash}, r.user_id, r.created_ms, r.last_seen_ms, r.expires_ms, r.ip,
-                  r.user_agent, r.remember);
+                  r.user_agent, r.remember, r.amr.text(), r.auth_time_ms);
   });
   // Ids are 128 random bits: a clash is a broken generator, not a user error.
   if (!inserted && inserted.error().code == ErrorCode::conflict) return Error{ErrorCode::internal, "session id collision"};

@@ -6,9 +6,10 @@ namespace cloakroom::sqlite {
 namespace {
 
 constexpr char kColumns[] =
-    "id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, expires_ms, ip, user_agent, remember";
-constexpr auto kInsert =
-    sql("INSERT INTO refresh_families (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    "id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, expires_ms, ip, user_agent, remember, "
+    "amr, auth_time_ms";
+constexpr auto kInsert = sql("INSERT INTO refresh_families (", kColumns,
+                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
 constexpr auto kFind = sql("SELECT ", kColumns, " FROM refresh_families WHERE id = ?1");
 // One statement reads one snapshot: the family and its user's epoch as of one moment.
 constexpr auto kFindWithEpoch =
@@ -21,7 +22,8 @@ constexpr auto kLive = sql("SELECT ", kColumns, " FROM refresh_families WHERE ex
 RefreshFamilyRecord read_family(const Statement& st) {
   return RefreshFamilyRecord{st.text(0),    st.text(1),    st.text(2),    st.text(3),
                              st.integer(4), st.integer(5), st.integer(6), st.integer(7),
-                             st.text(8),    st.text(9),    st.boolean(10)};
+                             st.text(8),    st.text(9),    st.boolean(10), AuthMethods::parse(st.text(11)),
+                             st.integer(12)};
 }
 
 std::string_view kind_name(Revocation::Kind k) { return k == Revocation::Kind::token ? "jti" : "sid"; }
@@ -55,7 +57,7 @@ Result<long long> raise_epoch(Connection& c, const std::string& user_id) {
 Result<void> TokenStore::create_family(const RefreshFamilyRecord& f) {
   auto inserted = db_->run([&](Connection& c) {
     return c.exec(kInsert, f.id, f.user_id, Blob{f.chain_key}, Blob{f.current_hash}, f.generation, f.created_ms,
-                  f.rotated_ms, f.expires_ms, f.ip, f.user_agent, f.remember);
+                  f.rotated_ms, f.expires_ms, f.ip, f.user_agent, f.remember, f.amr.text(), f.auth_time_ms);
   });
   // Ids are 128 random bits: a clash is a broken generator, not a user error.
   if (!inserted && inserted.error().code == ErrorCode::conflict)
@@ -69,7 +71,7 @@ Result<RefreshFamilyRecord> TokenStore::find_family(const std::string& id) {
 
 Result<FamilyAndEpoch> TokenStore::find_family_and_epoch(const std::string& id) {
   return db_->run([&](Connection& c) {
-    return c.one(kFindWithEpoch, [](const Statement& st) { return FamilyAndEpoch{read_family(st), st.integer(11)}; }, id);
+    return c.one(kFindWithEpoch, [](const Statement& st) { return FamilyAndEpoch{read_family(st), st.integer(13)}; }, id);
   });
 }
 

@@ -39,18 +39,42 @@ Principal with_roles(std::vector<std::string> roles) {
   return p;
 }
 
+// The role verdict for a password sign-in (what every rule without second_factor judges).
+bool allows(const AccessPolicy& policy, std::string_view path, std::string_view method, const Principal& who) {
+  return policy.decide(path, method, who, AuthMethods::password()) == Access::allowed;
+}
+
+// A second_factor rule wants a multi-factor sign-in on top of its roles;
+// roles are judged first, and other rules do not care how the user signed in.
+TEST(AccessPolicy, SecondFactorRule) {
+  Config c;
+  c.access_rules = {{"/admin", {}, {"admin"}, /*second_factor=*/true}, {"/app", {}, {}}};
+  AccessPolicy policy(c);
+  const AuthMethods pwd = AuthMethods::password();
+  const AuthMethods pwd_otp = pwd.with(AuthMethod::otp);
+  const AuthMethods passkey = AuthMethods{}.with(AuthMethod::hwk).with(AuthMethod::user);
+  EXPECT_EQ(policy.decide("/admin/x", "GET", with_roles({"admin"}), pwd), Access::second_factor_required);
+  EXPECT_EQ(policy.decide("/admin/x", "GET", with_roles({"admin"}), AuthMethods{}), Access::second_factor_required);
+  EXPECT_EQ(policy.decide("/admin/x", "GET", with_roles({"admin"}), pwd_otp), Access::allowed);
+  EXPECT_EQ(policy.decide("/admin/x", "GET", with_roles({"admin"}), passkey), Access::allowed);
+  EXPECT_EQ(policy.decide("/admin/x", "GET", with_roles({}), pwd), Access::denied);
+  EXPECT_EQ(policy.decide("/admin/x", "GET", with_roles({}), pwd_otp), Access::denied);
+  EXPECT_EQ(policy.decide("/app/x", "GET", with_roles({}), pwd), Access::allowed);
+  EXPECT_EQ(policy.decide("/app/x", "GET", with_roles({}), AuthMethods{}), Access::allowed);
+}
+
 // First match wins; every listed role is required; prefixes ignore case.
 TEST(AccessPolicy, FirstMatchAllRoles) {
   Config c;
   c.access_rules = {{"/admin/public", {}, {}}, {"/admin", {}, {"admin"}}, {"/ops", {}, {"ops", "oncall"}}};
   AccessPolicy policy(c);
-  EXPECT_TRUE(policy.allows("/admin/public/x", "GET", with_roles({})));
-  EXPECT_FALSE(policy.allows("/admin/users", "GET", with_roles({"user"})));
-  EXPECT_FALSE(policy.allows("/ADMIN/users", "GET", with_roles({"user"})));
-  EXPECT_TRUE(policy.allows("/admin/users", "GET", with_roles({"admin"})));
-  EXPECT_FALSE(policy.allows("/ops", "GET", with_roles({"ops"})));
-  EXPECT_TRUE(policy.allows("/ops", "GET", with_roles({"oncall", "ops"})));
-  EXPECT_TRUE(policy.allows("/elsewhere", "GET", with_roles({})));
+  EXPECT_TRUE(allows(policy, "/admin/public/x", "GET", with_roles({})));
+  EXPECT_FALSE(allows(policy, "/admin/users", "GET", with_roles({"user"})));
+  EXPECT_FALSE(allows(policy, "/ADMIN/users", "GET", with_roles({"user"})));
+  EXPECT_TRUE(allows(policy, "/admin/users", "GET", with_roles({"admin"})));
+  EXPECT_FALSE(allows(policy, "/ops", "GET", with_roles({"ops"})));
+  EXPECT_TRUE(allows(policy, "/ops", "GET", with_roles({"oncall", "ops"})));
+  EXPECT_TRUE(allows(policy, "/elsewhere", "GET", with_roles({})));
 }
 
 // Method-limited rules apply to their methods, and when the method is unknown.
@@ -59,10 +83,10 @@ TEST(AccessPolicy, MethodsAndDefault) {
   c.access_rules = {{"/api", {"POST", "DELETE"}, {"writer"}}};
   c.access.deny_unmatched = true;
   AccessPolicy policy(c);
-  EXPECT_FALSE(policy.allows("/api/x", "POST", with_roles({})));
-  EXPECT_FALSE(policy.allows("/api/x", "", with_roles({})));
-  EXPECT_FALSE(policy.allows("/api/x", "GET", with_roles({})));  // no rule matched: default deny
-  EXPECT_TRUE(policy.allows("/api/x", "DELETE", with_roles({"writer"})));
+  EXPECT_FALSE(allows(policy, "/api/x", "POST", with_roles({})));
+  EXPECT_FALSE(allows(policy, "/api/x", "", with_roles({})));
+  EXPECT_FALSE(allows(policy, "/api/x", "GET", with_roles({})));  // no rule matched: default deny
+  EXPECT_TRUE(allows(policy, "/api/x", "DELETE", with_roles({"writer"})));
 }
 
 // A method in another case is still the rule's method: "post" does not slip past a POST rule.
@@ -71,10 +95,10 @@ TEST(AccessPolicy, MethodsIgnoreAsciiCase) {
   c.access_rules = {{"/api", {"POST", "DELETE"}, {"writer"}}};
   AccessPolicy policy(c);
   for (std::string_view m : {"POST", "post", "Post", "pOsT", "delete"})
-    EXPECT_FALSE(policy.allows("/api/x", m, with_roles({}))) << m;
-  EXPECT_TRUE(policy.allows("/api/x", "post", with_roles({"writer"})));
-  EXPECT_TRUE(policy.allows("/api/x", "GET", with_roles({})));
-  EXPECT_TRUE(policy.allows("/api/x", "POSTX", with_roles({})));  // a different method, not a prefix match
+    EXPECT_FALSE(allows(policy, "/api/x", m, with_roles({}))) << m;
+  EXPECT_TRUE(allows(policy, "/api/x", "post", with_roles({"writer"})));
+  EXPECT_TRUE(allows(policy, "/api/x", "GET", with_roles({})));
+  EXPECT_TRUE(allows(policy, "/api/x", "POSTX", with_roles({})));  // a different method, not a prefix match
 }
 
 http::Request request_with(std::vector<std::pair<std::string_view, std::string_view>> headers) {

@@ -103,7 +103,7 @@ TEST_F(AuthenticatorTest, NoCredential) {
 // valid session or access token gets 503 feed_stale (not 200, not 401);
 // a request with no credential is still simply unauthenticated.
 TEST_F(AuthenticatorTest, StaleFeedRefusesEveryCredentialWith503) {
-  auto s = *sessions.create(alice, "", "", false);
+  auto s = *sessions.create(alice, "", "", false, AuthMethods::password());
   auto jwt = *access.mint(alice.id, "alice", {}, std::chrono::seconds(600));
   Freshness stale{std::chrono::milliseconds(0)};
   Authenticator cut_off{kNames, sessions, access, directory, store_pool, stale};
@@ -126,7 +126,7 @@ TEST_F(AuthenticatorTest, StaleFeedRefusesEveryCredentialWith503) {
 // A session, from the cookie or from X-Session-ID: the proof is the
 // session's key, there is no token, and the id is the session's.
 TEST_F(AuthenticatorTest, SessionCookieAndHeader) {
-  auto s = *sessions.create(alice, "", "", false);
+  auto s = *sessions.create(alice, "", "", false, AuthMethods::password());
   const std::string cookie = "__Host-sid=" + s.token;
   for (const auto& [headers, source] : {std::pair{Headers{{"Cookie", cookie}}, Credential::Source::session_cookie},
                                         std::pair{Headers{{"X-Session-ID", s.token}}, Credential::Source::session_header}}) {
@@ -147,7 +147,7 @@ TEST_F(AuthenticatorTest, SessionCookieAndHeader) {
 // process's cache) is accepted after one store read, then from the cache.
 TEST_F(AuthenticatorTest, SessionFromAnotherProcessIsReadOnce) {
   SessionService other({config, session_backing, directory, clock, rng, metrics});
-  auto s = *other.create(alice, "", "", false);
+  auto s = *other.create(alice, "", "", false, AuthMethods::password());
   const std::string cookie = "__Host-sid=" + s.token;
   auto who = authenticate({{"Cookie", cookie}});
   ASSERT_EQ(outcome(who), "ok");
@@ -168,8 +168,8 @@ TEST_F(AuthenticatorTest, SessionFromAnotherProcessIsReadOnce) {
 // session is still served from memory meanwhile.
 TEST_F(AuthenticatorTest, StoreFailureOnAMissIsUnavailable) {
   SessionService other({config, session_backing, directory, clock, rng, metrics});
-  auto elsewhere = *other.create(alice, "", "", false);
-  auto here = *sessions.create(bob, "", "", false);
+  auto elsewhere = *other.create(alice, "", "", false, AuthMethods::password());
+  auto here = *sessions.create(bob, "", "", false, AuthMethods::password());
   session_store_down = true;
   auto who = authenticate({{"X-Session-ID", elsewhere.token}});
   ASSERT_EQ(outcome(who), "store_unavailable");
@@ -181,7 +181,7 @@ TEST_F(AuthenticatorTest, StoreFailureOnAMissIsUnavailable) {
 // A full store pool answers overloaded (503) for a miss, without reading.
 TEST_F(AuthenticatorTest, FullStorePoolIsOverloaded) {
   SessionService other({config, session_backing, directory, clock, rng, metrics});
-  auto elsewhere = *other.create(alice, "", "", false);
+  auto elsewhere = *other.create(alice, "", "", false, AuthMethods::password());
   std::mutex gate;
   std::unique_lock held(gate);
   WorkPool full(1, 0);  // no job can wait
@@ -197,7 +197,7 @@ TEST_F(AuthenticatorTest, FullStorePoolIsOverloaded) {
 // An access token, as a bearer or in the access cookie: the proof is the
 // verified token itself, and the id is the family that issued it.
 TEST_F(AuthenticatorTest, BearerAndAccessCookie) {
-  auto issued = *tokens.issue(alice, "", "", false);
+  auto issued = *tokens.issue(alice, "", "", false, AuthMethods::password());
   const std::string bearer = "Bearer " + issued.access_token;
   const std::string cookie = "__Host-at=" + issued.access_token;
   for (const auto& [headers, source] : {std::pair{Headers{{"Authorization", bearer}}, Credential::Source::bearer},
@@ -217,6 +217,25 @@ TEST_F(AuthenticatorTest, BearerAndAccessCookie) {
   }
 }
 
+// How the user signed in reaches the caller from either proof: a session's
+// cached record, an access token's amr and auth_time claims.
+TEST_F(AuthenticatorTest, AmrFromSessionsAndTokens) {
+  const AuthMethods amr = AuthMethods::password().with(AuthMethod::otp);
+  auto s = *sessions.create(alice, "", "", false, amr);
+  auto by_session = authenticate({{"X-Session-ID", s.token}});
+  ASSERT_EQ(outcome(by_session), "ok");
+  EXPECT_EQ(by_session->amr, amr);
+  EXPECT_EQ(by_session->auth_time_ms, s.info.created_ms);
+  auto issued = *tokens.issue(bob, "", "", false, amr);
+  const std::string bearer = "Bearer " + issued.access_token;
+  auto by_token = authenticate({{"Authorization", bearer}});
+  ASSERT_EQ(outcome(by_token), "ok");
+  EXPECT_EQ(by_token->amr, amr);
+  EXPECT_EQ(by_token->auth_time_ms, issued.family.created_ms / 1000 * 1000);  // auth_time is in seconds
+  auto plain = *sessions.create(bob, "", "", false, AuthMethods::password());
+  EXPECT_FALSE(authenticate({{"X-Session-ID", plain.token}})->amr.multi_factor());
+}
+
 // A token minted without a family (elsewhere, with our key) has no session id.
 TEST_F(AuthenticatorTest, TokenWithoutFamilyHasNoSessionId) {
   auto jwt = *access.mint(alice.id, "alice", {}, std::chrono::seconds(600));
@@ -228,7 +247,7 @@ TEST_F(AuthenticatorTest, TokenWithoutFamilyHasNoSessionId) {
 
 // The holder of a revoked token may learn that it was revoked.
 TEST_F(AuthenticatorTest, RevokedToken) {
-  auto issued = *tokens.issue(alice, "", "", false);
+  auto issued = *tokens.issue(alice, "", "", false, AuthMethods::password());
   const std::string bearer = "Bearer " + issued.access_token;
   ASSERT_EQ(outcome(authenticate({{"Authorization", bearer}})), "ok");  // cached as clean first
   ASSERT_TRUE(tokens.logout((*access.verify(issued.access_token))->claims));
@@ -240,12 +259,12 @@ TEST_F(AuthenticatorTest, RevokedToken) {
 // Any other refusal of a token says only "not valid": the JOSE reason is in
 // Error::reason (the access log), never in the message a forger reads.
 TEST_F(AuthenticatorTest, InvalidTokenNeverNamesTheReason) {
-  const std::string jwt = tokens.issue(alice, "", "", false)->access_token;
+  const std::string jwt = tokens.issue(alice, "", "", false, AuthMethods::password())->access_token;
   std::string tampered = jwt;
   char& c = tampered[tampered.size() - 10];
   c = c == 'A' ? 'B' : 'A';
   AccessTokens elsewhere{config, jose::KeySet({*jose::Jwk::generate(jose::Alg::HS256)}), clock, rng, revocations};
-  auto foreign = *elsewhere.mint_access(alice.id, "alice", {}, "");
+  auto foreign = *elsewhere.mint_access(alice.id, "alice", {}, "", AuthMethods::password(), 0);
   const std::pair<std::string, std::string_view> cases[] = {
       {"garbage", "malformed"},
       {tampered, "signature_invalid"},
@@ -268,9 +287,9 @@ TEST_F(AuthenticatorTest, InvalidTokenNeverNamesTheReason) {
 // A disabled user's access token and session both fail at once, each with
 // the reason account_disabled; another user's are untouched.
 TEST_F(AuthenticatorTest, DisabledUserTokenAndSession) {
-  auto token = *tokens.issue(alice, "", "", false);
-  auto session = *sessions.create(alice, "", "", false);
-  auto bobs = *sessions.create(bob, "", "", false);
+  auto token = *tokens.issue(alice, "", "", false, AuthMethods::password());
+  auto session = *sessions.create(alice, "", "", false, AuthMethods::password());
+  auto bobs = *sessions.create(bob, "", "", false, AuthMethods::password());
   const std::string bearer = "Bearer " + token.access_token;
   const std::string cookie = "__Host-sid=" + session.token;
   const std::string bob_cookie = "__Host-sid=" + bobs.token;
@@ -287,7 +306,7 @@ TEST_F(AuthenticatorTest, DisabledUserTokenAndSession) {
 
 // A session's own refusals pass through with their reasons.
 TEST_F(AuthenticatorTest, SessionRefusalsKeepTheirReason) {
-  auto s = *sessions.create(alice, "", "", false);
+  auto s = *sessions.create(alice, "", "", false, AuthMethods::password());
   const std::string cookie = "__Host-sid=" + s.token;
   EXPECT_EQ(outcome(authenticate({{"X-Session-ID", "garbage"}})), "unauthenticated:session_malformed");
   clock.advance(minutes(31));
@@ -298,9 +317,9 @@ TEST_F(AuthenticatorTest, SessionRefusalsKeepTheirReason) {
 // session cookie, access cookie) decides alone. A bad one is not rescued by
 // a good one further down the list.
 TEST_F(AuthenticatorTest, FirstCredentialDecides) {
-  auto a = *tokens.issue(alice, "", "", false);
-  auto b = *sessions.create(bob, "", "", false);
-  auto b2 = *sessions.create(bob, "", "", false);
+  auto a = *tokens.issue(alice, "", "", false, AuthMethods::password());
+  auto b = *sessions.create(bob, "", "", false, AuthMethods::password());
+  auto b2 = *sessions.create(bob, "", "", false, AuthMethods::password());
   const std::string bearer = "Bearer " + a.access_token;
   const std::string cookies = "__Host-at=" + a.access_token + "; __Host-sid=" + b.token;
 

@@ -90,6 +90,19 @@ roles = []
   EXPECT_EQ(c->access_rules[0].methods, std::vector<std::string>{"POST"});
 }
 
+// [[access.rule]] second_factor reads as a boolean (default false); any other type is refused by name.
+TEST(Config, AccessRuleSecondFactor) {
+  auto c = from_toml("[[access.rule]]\nprefix = \"/admin\"\nsecond_factor = true\n[[access.rule]]\nprefix = \"/\"\n");
+  ASSERT_TRUE(c) << c.error().text();
+  ASSERT_EQ(c->access_rules.size(), 2u);
+  EXPECT_TRUE(c->access_rules[0].second_factor);
+  EXPECT_FALSE(c->access_rules[1].second_factor);
+  auto bad = from_toml("[[access.rule]]\nprefix = \"/admin\"\nsecond_factor = \"yes\"\n");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::config_invalid);
+  EXPECT_NE(bad.error().text().find("access.rule.second_factor"), std::string_view::npos) << bad.error().text();
+}
+
 // An unknown key stops startup with a sentence naming it.
 TEST(Config, UnknownKeyIsNamed) {
   auto c = from_toml("[session]\nidle_timout = \"5m\"\n");

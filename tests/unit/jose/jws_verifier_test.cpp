@@ -180,5 +180,23 @@ TEST_F(ClaimsTest, SessionIdAndEpoch) {
     EXPECT_EQ(reason(base + bad), JoseError::claim_invalid) << bad;
 }
 
+// amr (an array of strings, RFC 8176) and auth_time (a NumericDate) are
+// read when present, kept as sent (judging the names is the caller's), and
+// refused when of the wrong type.
+TEST_F(ClaimsTest, AmrAndAuthTime) {
+  const std::string base = R"({"iss":"https://auth.example.com","sub":"u","aud":"api","exp":1800000600)";
+  auto claims = verify(forge(key, R"({"alg":"HS256"})", base + R"(,"amr":["pwd","otp","mfa","x"],"auth_time":1799999000})"),
+                       keys);
+  ASSERT_TRUE(claims);
+  EXPECT_EQ(claims->amr, (std::vector<std::string>{"pwd", "otp", "mfa", "x"}));
+  EXPECT_EQ(claims->auth_time, 1799999000);
+  auto minimal = verify(forge(key, R"({"alg":"HS256"})", base + "}"), keys);
+  ASSERT_TRUE(minimal);
+  EXPECT_TRUE(minimal->amr.empty());
+  EXPECT_EQ(minimal->auth_time, 0);
+  for (const char* bad : {R"(,"amr":"pwd"})", R"(,"amr":[1]})", R"(,"auth_time":"1"})", R"(,"auth_time":-1})"})
+    EXPECT_EQ(reason(base + bad), JoseError::claim_invalid) << bad;
+}
+
 }  // namespace
 }  // namespace cloakroom::jose

@@ -73,7 +73,7 @@ class SessionServiceTest : public ::testing::Test {
 // A created session authenticates with its token and names its user.
 TEST_F(SessionServiceTest, CreateThenAuthenticate) {
   auto svc = make();
-  auto s = svc.create(alice, "10.0.0.1", "Firefox", false);
+  auto s = svc.create(alice, "10.0.0.1", "Firefox", false, AuthMethods::password());
   ASSERT_TRUE(s);
   auto who = check(svc, s->token);
   ASSERT_TRUE(who);
@@ -84,10 +84,38 @@ TEST_F(SessionServiceTest, CreateThenAuthenticate) {
   EXPECT_EQ(metrics.get(Counter::sessions_created), 1u);
 }
 
+// How and when the user signed in is stored with the session and comes back
+// with every check: from the cache with no store read, and from another
+// process's store read.
+TEST_F(SessionServiceTest, CheckCarriesAmrAndAuthTime) {
+  auto svc = make();
+  clock.advance(milliseconds(12'345));
+  const long long signed_in = unix_millis(clock.now());
+  const AuthMethods amr = AuthMethods::password().with(AuthMethod::otp);
+  auto s = svc.create(alice, "", "", false, amr);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(store.find(s->info.id)->amr, amr);
+  EXPECT_EQ(store.find(s->info.id)->auth_time_ms, signed_in);
+  clock.advance(milliseconds(1000));
+  const int finds = counting.finds;
+  auto here = check(svc, s->token);
+  ASSERT_TRUE(here);
+  EXPECT_EQ(counting.finds, finds);  // the cached entry had it
+  EXPECT_EQ(here->amr, amr);
+  EXPECT_EQ(here->auth_time_ms, signed_in);
+  auto elsewhere = other();
+  auto there = check(elsewhere, s->token);  // a store read fills its cache
+  ASSERT_TRUE(there);
+  EXPECT_EQ(there->amr, amr);
+  EXPECT_EQ(there->auth_time_ms, signed_in);
+  auto plain = svc.create(bob, "", "", false, AuthMethods::password());
+  EXPECT_FALSE(check(svc, plain->token)->amr.multi_factor());
+}
+
 // The store never sees the token or the secret, only its hash.
 TEST_F(SessionServiceTest, StoresOnlyTheHash) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   auto rec = store.find(s->info.id);
   ASSERT_TRUE(rec);
   std::string secret = s->token.substr(23);
@@ -100,7 +128,7 @@ TEST_F(SessionServiceTest, StoresOnlyTheHash) {
 // A right id with a wrong secret, a made-up token and garbage are all refused.
 TEST_F(SessionServiceTest, RejectsWrongSecretAndMadeUpTokens) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   std::string forged = s->token;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
   EXPECT_EQ(outcome(check(svc, forged)), "unauthenticated:session_secret_mismatch");
@@ -114,7 +142,7 @@ TEST_F(SessionServiceTest, RejectsWrongSecretAndMadeUpTokens) {
 // Idle expiry slides with use; absolute expiry does not.
 TEST_F(SessionServiceTest, IdleSlidesAbsoluteDoesNot) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   for (int i = 0; i < 49; ++i) {  // 49 × 29 min = 1421 min < 24 h
     clock.advance(minutes(29));
     ASSERT_TRUE(check(svc, s->token)) << i;
@@ -133,7 +161,7 @@ TEST_F(SessionServiceTest, IdleSlidesAbsoluteDoesNot) {
 // Unused for longer than the idle timeout: gone.
 TEST_F(SessionServiceTest, IdleTimeoutEnds) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   clock.advance(minutes(31));
   EXPECT_EQ(outcome(check(svc, s->token)), "unauthenticated:session_expired");
   // Ended for good: the next try no longer finds it.
@@ -146,8 +174,8 @@ TEST_F(SessionServiceTest, IdleTimeoutEnds) {
 TEST_F(SessionServiceTest, RememberedSessionsHaveTheirOwnIdleBound) {
   config.session.remember_idle_timeout = minutes(3 * 60);
   auto svc = make();
-  auto kept = svc.create(alice, "", "", /*remember=*/true);
-  auto plain = svc.create(bob, "", "", false);
+  auto kept = svc.create(alice, "", "", /*remember=*/true, AuthMethods::password());
+  auto plain = svc.create(bob, "", "", false, AuthMethods::password());
   EXPECT_EQ(kept->info.expires_ms - kept->info.created_ms, milliseconds(minutes(3 * 60)).count());
   EXPECT_EQ(plain->info.expires_ms - plain->info.created_ms, milliseconds(minutes(30)).count());
   clock.advance(minutes(2 * 60));
@@ -182,7 +210,7 @@ TEST(IdleBounds, RememberedBoundIsClamped) {
 // Last-seen reaches the store at most once per touch interval, in batches.
 TEST_F(SessionServiceTest, TouchesAreThrottled) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   long long created = store.find(s->info.id)->last_seen_ms;
   for (int i = 0; i < 100; ++i) {
     clock.advance(milliseconds(100));
@@ -199,9 +227,9 @@ TEST_F(SessionServiceTest, TouchesAreThrottled) {
 // Revoke is durable and immediate; revoke_user ends only that user's sessions.
 TEST_F(SessionServiceTest, RevokeAndRevokeUser) {
   auto svc = make();
-  auto a1 = svc.create(alice, "", "", false);
-  auto a2 = svc.create(alice, "", "", false);
-  auto b1 = svc.create(bob, "", "", false);
+  auto a1 = svc.create(alice, "", "", false, AuthMethods::password());
+  auto a2 = svc.create(alice, "", "", false, AuthMethods::password());
+  auto b1 = svc.create(bob, "", "", false, AuthMethods::password());
   EXPECT_TRUE(*svc.revoke(a1->info.id));
   EXPECT_EQ(outcome(check(svc, a1->token)), "unauthenticated:session_unknown");
   EXPECT_EQ(outcome(store.find(a1->info.id)), "not_found");
@@ -215,8 +243,8 @@ TEST_F(SessionServiceTest, RevokeAndRevokeUser) {
 // id and an idly expired one answer false and change nothing.
 TEST_F(SessionServiceTest, RevokeOwnedOnly) {
   auto svc = make();
-  auto a = svc.create(alice, "", "", false);
-  auto b = svc.create(bob, "", "", false);
+  auto a = svc.create(alice, "", "", false, AuthMethods::password());
+  auto b = svc.create(bob, "", "", false, AuthMethods::password());
   EXPECT_FALSE(*svc.revoke(b->info.id, alice.id));
   EXPECT_EQ(outcome(check(svc, b->token)), "ok");
   EXPECT_TRUE(store.find(b->info.id));
@@ -227,7 +255,7 @@ TEST_F(SessionServiceTest, RevokeOwnedOnly) {
   EXPECT_FALSE(*svc.revoke(a->info.id, alice.id));
   EXPECT_EQ(metrics.get(Counter::sessions_revoked), 1u);
   // Idle past the timeout but not purged yet: list_user leaves it out, so it is not the caller's to end here.
-  auto stale = svc.create(alice, "", "", false);
+  auto stale = svc.create(alice, "", "", false, AuthMethods::password());
   clock.advance(minutes(31));
   EXPECT_FALSE(*svc.revoke(stale->info.id, alice.id));
   EXPECT_TRUE(store.find(stale->info.id));
@@ -253,7 +281,7 @@ TEST_F(SessionServiceTest, CreateAndRevokeUserAreLinearisable) {
   PausingStore pausing(store);
   SessionService svc({config, pausing, directory, clock, rng, metrics});
   Result<NewSession> made = ErrorCode::internal;
-  std::thread login([&] { made = svc.create(alice, "", "", false); });
+  std::thread login([&] { made = svc.create(alice, "", "", false, AuthMethods::password()); });
   for (int i = 0; i < 2000 && !pausing.created.load(); ++i) std::this_thread::sleep_for(milliseconds(1));
   ASSERT_TRUE(pausing.created.load());
   auto revoked = svc.revoke_user(alice.id);
@@ -272,8 +300,8 @@ TEST_F(SessionServiceTest, ARestartReadsSessionsOnFirstUse) {
   std::string live, revoked;
   {
     auto svc = make();
-    live = svc.create(alice, "", "", false)->token;
-    auto r = svc.create(alice, "", "", false);
+    live = svc.create(alice, "", "", false, AuthMethods::password())->token;
+    auto r = svc.create(alice, "", "", false, AuthMethods::password());
     revoked = r->token;
     ASSERT_TRUE(svc.revoke(r->info.id));
   }
@@ -291,9 +319,9 @@ TEST_F(SessionServiceTest, ARestartReadsSessionsOnFirstUse) {
 // then a cached session stays valid here; after, the store is asked again.
 TEST_F(SessionServiceTest, EvictionsFollowOtherProcesses) {
   auto svc = make();
-  auto a = svc.create(alice, "", "", false);
-  auto a2 = svc.create(alice, "", "", false);
-  auto b = svc.create(bob, "", "", false);
+  auto a = svc.create(alice, "", "", false, AuthMethods::password());
+  auto a2 = svc.create(alice, "", "", false, AuthMethods::password());
+  auto b = svc.create(bob, "", "", false, AuthMethods::password());
   ASSERT_TRUE(store.remove(a->info.id));  // another process revoked it
   EXPECT_EQ(outcome(check(svc, a->token)), "ok");  // not told yet
   svc.evict(a->info.id);
@@ -324,7 +352,7 @@ TEST_F(SessionServiceTest, EvictionsFollowOtherProcesses) {
 // The purge sweeps expired sessions from cache and store.
 TEST_F(SessionServiceTest, PurgeExpired) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   clock.advance(minutes(31));
   svc.purge_expired();
   EXPECT_EQ(svc.cache_size(), 0u);
@@ -340,10 +368,10 @@ TEST_F(SessionServiceTest, ARepeatedIdNeverReplacesASession) {
   testing::FakeRandom fake;
   SessionService svc({config, store, directory, clock, fake, metrics});
   auto before = fake.position();
-  auto first = svc.create(alice, "", "", false);
+  auto first = svc.create(alice, "", "", false, AuthMethods::password());
   ASSERT_TRUE(first);
   fake.rewind(before);
-  auto twin = svc.create(bob, "", "", false);
+  auto twin = svc.create(bob, "", "", false, AuthMethods::password());
   ASSERT_FALSE(twin);
   EXPECT_EQ(twin.error().code, ErrorCode::internal);
   auto who = check(svc, first->token);
@@ -355,7 +383,7 @@ TEST_F(SessionServiceTest, ARepeatedIdNeverReplacesASession) {
 // A cached session is answered without the store; the hit is counted.
 TEST_F(SessionServiceTest, HitNeedsNoStoreRead) {
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   auto hit = svc.cached(s->token);
   ASSERT_TRUE(hit.has_value());
   EXPECT_EQ(outcome(*hit), "ok");
@@ -372,8 +400,8 @@ TEST_F(SessionServiceTest, WithoutACacheEveryCheckReadsTheStoreOnce) {
   config.session.cache_entries = 0;
   auto elsewhere = other();
   auto svc = make();
-  auto here = svc.create(alice, "", "", false);
-  auto there = elsewhere.create(bob, "", "", false);
+  auto here = svc.create(alice, "", "", false, AuthMethods::password());
+  auto there = elsewhere.create(bob, "", "", false, AuthMethods::password());
   EXPECT_EQ(svc.cache_size(), 0u);
   for (int i = 1; i <= 3; ++i) {
     EXPECT_FALSE(svc.cached(here->token).has_value());
@@ -403,7 +431,7 @@ TEST_F(SessionServiceTest, WithoutACacheEveryCheckReadsTheStoreOnce) {
 TEST_F(SessionServiceTest, WithoutACacheTouchesAreSentOncePerSession) {
   config.session.cache_entries = 0;
   auto svc = make();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   clock.advance(minutes(1));  // the touch interval: idle / 10, at most 60 s
   for (int i = 0; i < 5; ++i) {
     clock.advance(milliseconds(10));
@@ -424,7 +452,7 @@ TEST_F(SessionServiceTest, WithoutACacheTouchesAreSentOncePerSession) {
 // the store, one fill() reads it, and from then on it is a hit.
 TEST_F(SessionServiceTest, MissThenFillThenHit) {
   auto elsewhere = other();
-  auto s = elsewhere.create(alice, "10.0.0.1", "Firefox", false);
+  auto s = elsewhere.create(alice, "10.0.0.1", "Firefox", false, AuthMethods::password());
   auto svc = make();
   EXPECT_FALSE(svc.cached(s->token).has_value());
   EXPECT_EQ(metrics.get(Counter::session_cache_misses), 1u);
@@ -466,8 +494,8 @@ TEST_F(SessionServiceTest, TheBoundHolds) {
   auto elsewhere = other();
   auto svc = make();
   std::vector<std::string> tokens;
-  for (int i = 0; i < 100; ++i) tokens.push_back(elsewhere.create(i % 2 ? alice : bob, "", "", false)->token);
-  for (int i = 0; i < 50; ++i) tokens.push_back(svc.create(alice, "", "", false)->token);  // created here, cached too
+  for (int i = 0; i < 100; ++i) tokens.push_back(elsewhere.create(i % 2 ? alice : bob, "", "", false, AuthMethods::password())->token);
+  for (int i = 0; i < 50; ++i) tokens.push_back(svc.create(alice, "", "", false, AuthMethods::password())->token);  // created here, cached too
   EXPECT_LE(svc.cache_size(), 32u);
   for (const auto& t : tokens) {
     ASSERT_EQ(outcome(check(svc, t)), "ok");
@@ -490,9 +518,9 @@ TEST_F(SessionServiceTest, EvictionSparesTheUsedSession) {
   // Three sessions of one shard (the shard is the id's hash, as the service picks it).
   auto shard = [](const NewSession& s) { return std::hash<std::string_view>{}(s.info.id) % SessionService::kShards; };
   std::vector<NewSession> same;
-  same.push_back(*elsewhere.create(alice, "", "", false));
+  same.push_back(*elsewhere.create(alice, "", "", false, AuthMethods::password()));
   for (int i = 0; i < 1000 && same.size() < 3; ++i) {
-    auto s = *elsewhere.create(alice, "", "", false);
+    auto s = *elsewhere.create(alice, "", "", false, AuthMethods::password());
     if (shard(s) == shard(same[0])) same.push_back(s);
   }
   ASSERT_EQ(same.size(), 3u);
@@ -511,7 +539,7 @@ TEST_F(SessionServiceTest, EvictionSparesTheUsedSession) {
 // still answers the request that asked; the next one asks the store again.
 TEST_F(SessionServiceTest, AFillOlderThanAnEvictionIsNotCached) {
   auto elsewhere = other();
-  auto s = elsewhere.create(alice, "", "", false);
+  auto s = elsewhere.create(alice, "", "", false, AuthMethods::password());
   // The change feed's eviction lands between the store read and the insert.
   class EvictingStore : public testing::SessionStoreDecorator {
    public:
@@ -536,7 +564,7 @@ TEST_F(SessionServiceTest, AFillOlderThanAnEvictionIsNotCached) {
   ASSERT_TRUE(svc.fill(s->info.id));
   EXPECT_EQ(svc.cache_size(), 1u);
   // An eviction of an id that was never cached still counts for the guard.
-  auto t = elsewhere.create(bob, "", "", false);
+  auto t = elsewhere.create(bob, "", "", false, AuthMethods::password());
   racing.service = &svc;
   ASSERT_TRUE(svc.fill(t->info.id));
   EXPECT_EQ(svc.cache_size(), 1u);
@@ -547,7 +575,7 @@ TEST_F(SessionServiceTest, AFillOlderThanAnEvictionIsNotCached) {
 TEST_F(SessionServiceTest, IdleHereButUsedElsewhereStaysValid) {
   auto svc = make();
   auto elsewhere = other();
-  auto s = svc.create(alice, "", "", false);
+  auto s = svc.create(alice, "", "", false, AuthMethods::password());
   clock.advance(minutes(20));
   ASSERT_EQ(outcome(check(elsewhere, s->token)), "ok");  // used through the other process
   clock.advance(minutes(5));
@@ -568,7 +596,7 @@ TEST_F(SessionServiceTest, IdleHereButUsedElsewhereStaysValid) {
 // error comes back as it is, and nothing is remembered as unknown.
 TEST_F(SessionServiceTest, StoreFailureOnFillIsUnavailable) {
   auto elsewhere = other();
-  auto s = elsewhere.create(alice, "", "", false);
+  auto s = elsewhere.create(alice, "", "", false, AuthMethods::password());
   auto svc = make();
   store_down = true;
   auto filled = svc.fill(s->info.id);
@@ -584,10 +612,10 @@ TEST_F(SessionServiceTest, StoreFailureOnFillIsUnavailable) {
 // sessions this process never cached; a cached later last-seen wins.
 TEST_F(SessionServiceTest, ListAndRevokeSessionsNotCachedHere) {
   auto elsewhere = other();
-  auto a = elsewhere.create(alice, "10.0.0.1", "Firefox", false);
+  auto a = elsewhere.create(alice, "10.0.0.1", "Firefox", false, AuthMethods::password());
   clock.advance(minutes(1));
   auto svc = make();
-  auto mine = svc.create(alice, "10.0.0.2", "curl", false);
+  auto mine = svc.create(alice, "10.0.0.2", "curl", false, AuthMethods::password());
   clock.advance(minutes(10));
   ASSERT_EQ(outcome(check(svc, mine->token)), "ok");  // slides here, not yet in the store
   auto listed = svc.list_user(alice.id);
@@ -604,7 +632,7 @@ TEST_F(SessionServiceTest, ListAndRevokeSessionsNotCachedHere) {
   EXPECT_EQ(outcome(store.find(a->info.id)), "not_found");
   EXPECT_EQ(svc.list_user(alice.id)->size(), 1u);
   // Idle by the store and by this cache: not the caller's to end any more.
-  auto stale = elsewhere.create(alice, "", "", false);
+  auto stale = elsewhere.create(alice, "", "", false, AuthMethods::password());
   clock.advance(minutes(31));
   EXPECT_FALSE(*svc.revoke(stale->info.id, alice.id));
   EXPECT_TRUE(store.find(stale->info.id));

@@ -57,6 +57,26 @@ TYPED_TEST(SessionStoreTest, CreateFindRoundTrip) {
   EXPECT_EQ(this->store->find("nope").error().code, ErrorCode::not_found);
 }
 
+// How and when the user signed in round-trips (the second-factor rule reads it from the cached record).
+TYPED_TEST(SessionStoreTest, AmrAndAuthTimeRoundTrip) {
+  SessionRecord r = this->record("s1", "u1", 1000, 9000);
+  r.amr = AuthMethods::password().with(AuthMethod::otp);
+  r.auth_time_ms = 1500;
+  ASSERT_TRUE(this->store->create(r));
+  SessionRecord plain = this->record("s2", "u1", 1000, 9000);
+  plain.amr = AuthMethods::password();
+  plain.auth_time_ms = 1000;
+  ASSERT_TRUE(this->store->create(plain));
+  auto back = this->store->find("s1");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->amr, r.amr);
+  EXPECT_EQ(back->auth_time_ms, 1500);
+  auto listed = this->store->list_user("u1");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  for (const auto& l : *listed) EXPECT_EQ(l.amr.multi_factor(), l.id == "s1") << l.id;
+}
+
 // load_active leaves out absolutely and idly expired sessions.
 TYPED_TEST(SessionStoreTest, LoadActiveFiltersExpired) {
   ASSERT_TRUE(this->store->create(this->record("live", "u", 1000, 100000)));
@@ -132,6 +152,22 @@ TYPED_TEST(SessionStoreTest, RemoveOwnedOnly) {
   EXPECT_EQ(*this->store->remove("mine", "u1"), true);
   EXPECT_EQ(this->store->find("mine").error().code, ErrorCode::not_found);
   EXPECT_EQ(*this->store->remove("mine", "u1"), false);
+}
+
+// A session hash written before `amr` and `auth_time_ms` existed reads as a
+// password login at its creation.
+TEST(RedisSessionStore, RecordWithoutAmrReadsAsPasswordAtCreation) {
+  testing::RedisSpace space;
+  redis::SessionStore store(space.client, space.keys);
+  SessionRecord r{"old", std::string(32, '\x01'), "u1", 1000, 2000, 9000, "127.0.0.1", "curl/8", false};
+  r.amr = AuthMethods::password().with(AuthMethod::otp);
+  r.auth_time_ms = 1500;
+  ASSERT_TRUE(store.create(r));
+  ASSERT_TRUE(space.client->command({"HDEL", space.keys.session("old"), "amr", "auth_time_ms"}));
+  auto back = store.find("old");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->amr, AuthMethods::password());
+  EXPECT_EQ(back->auth_time_ms, 1000);
 }
 
 }  // namespace

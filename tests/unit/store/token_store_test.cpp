@@ -65,6 +65,25 @@ TYPED_TEST(TokenStoreTest, FamilyRoundTrip) {
   EXPECT_FALSE(this->store->create_family(f));  // an id collision is an error, never an overwrite
 }
 
+// How and when the user signed in round-trips, and a rotation keeps it
+// (a refresh is not a new sign-in).
+TYPED_TEST(TokenStoreTest, AmrAndAuthTimeSurviveRotation) {
+  RefreshFamilyRecord f = this->family("f1", "u1", 1000, 9000);
+  f.amr = AuthMethods{}.with(AuthMethod::hwk).with(AuthMethod::user);
+  f.auth_time_ms = 1200;
+  ASSERT_TRUE(this->store->create_family(f));
+  ASSERT_TRUE(*this->store->rotate_family("f1", 0, std::string(32, 'n'), 5000, 20000));
+  auto back = this->store->find_family_and_epoch("f1");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->family.generation, 1);
+  EXPECT_EQ(back->family.amr, f.amr);
+  EXPECT_EQ(back->family.auth_time_ms, 1200);
+  auto listed = this->store->list_user_families("u1", 5000);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_TRUE(listed->front().amr.multi_factor());
+}
+
 // Rotation is a compare-and-swap on the generation: a second rotation from
 // the same generation changes nothing.
 TYPED_TEST(TokenStoreTest, RotateIsCompareAndSwap) {
@@ -196,6 +215,23 @@ TYPED_TEST(TokenStoreTest, EpochsStartAtZeroAndOnlyRise) {
   ASSERT_TRUE(all);
   std::sort(all->begin(), all->end());
   EXPECT_EQ(*all, (std::vector<std::pair<std::string, long long>>{{"u1", 2}, {"u2", 1}}));
+}
+
+// A family hash written before `amr` and `auth_time_ms` existed reads as a
+// password login at its creation.
+TEST(RedisTokenStore, FamilyWithoutAmrReadsAsPasswordAtCreation) {
+  testing::RedisSpace space;
+  redis::TokenStore store(space.client, space.keys);
+  RefreshFamilyRecord f{"old", "u1", std::string(32, 'k'), std::string(32, 'h'), 0, 1000, 1000, 9000,
+                        "10.0.0.1", "curl/8", false};
+  f.amr = AuthMethods::password().with(AuthMethod::otp);
+  f.auth_time_ms = 1500;
+  ASSERT_TRUE(store.create_family(f));
+  ASSERT_TRUE(space.client->command({"HDEL", space.keys.family("old"), "amr", "auth_time_ms"}));
+  auto back = store.find_family("old");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->amr, AuthMethods::password());
+  EXPECT_EQ(back->auth_time_ms, 1000);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ class AccessTokensTest : public ::testing::Test {
 // mint_access carries the family as sid and the user's current epoch.
 TEST_F(AccessTokensTest, MintAccessCarriesSidAndEpoch) {
   revocations.raise_epoch("u1", 4);
-  auto jwt = tokens.mint_access("u1", "alice", {"admin"}, "fam1");
+  auto jwt = tokens.mint_access("u1", "alice", {"admin"}, "fam1", AuthMethods::password(), 0);
   ASSERT_TRUE(jwt);
   auto v = tokens.verify(*jwt);
   ASSERT_TRUE(v);
@@ -40,12 +40,35 @@ TEST_F(AccessTokensTest, MintAccessCarriesSidAndEpoch) {
   EXPECT_EQ((*v)->principal.roles_header, "admin");
 }
 
+// amr and auth_time round-trip through the JWT: the RFC 8176 names with the
+// derived "mfa", auth_time in seconds; a token without them has neither, and
+// one that merely claims "mfa" is not multi-factor.
+TEST_F(AccessTokensTest, AmrAndAuthTimeRoundTrip) {
+  const AuthMethods passkey = AuthMethods{}.with(AuthMethod::hwk).with(AuthMethod::user);
+  auto v = tokens.verify(*tokens.mint_access("u1", "alice", {}, "f1", passkey, 1'700'000'000'999));
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)->claims.amr, (std::vector<std::string>{"hwk", "user", "mfa"}));
+  EXPECT_EQ((*v)->claims.auth_time, 1'700'000'000);
+  EXPECT_EQ((*v)->amr, passkey);
+  EXPECT_TRUE((*v)->amr.multi_factor());
+
+  auto none = tokens.verify(*tokens.mint_access("u1", "alice", {}, "f2", AuthMethods{}, 1'700'000'000'000));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE((*none)->claims.amr.empty());
+  EXPECT_EQ((*none)->claims.auth_time, 0);
+  EXPECT_TRUE((*none)->amr.empty());
+
+  auto claimed = tokens.verify(*tokens.mint("u1", "alice", {}, std::chrono::seconds(600), {{"x", "y"}}));
+  ASSERT_TRUE(claimed);
+  EXPECT_TRUE((*claimed)->amr.empty());
+}
+
 // The verified-token cache never serves a revoked token: a token verified
 // (and cached) before its jti, family or epoch was revoked fails right after.
 TEST_F(AccessTokensTest, CachedTokensFailOnceRevoked) {
-  auto by_jti = *tokens.mint_access("u1", "alice", {}, "f1");
-  auto by_family = *tokens.mint_access("u1", "alice", {}, "f2");
-  auto by_epoch = *tokens.mint_access("u2", "bob", {}, "f3");
+  auto by_jti = *tokens.mint_access("u1", "alice", {}, "f1", AuthMethods::password(), 0);
+  auto by_family = *tokens.mint_access("u1", "alice", {}, "f2", AuthMethods::password(), 0);
+  auto by_epoch = *tokens.mint_access("u2", "bob", {}, "f3", AuthMethods::password(), 0);
   for (const auto& t : {by_jti, by_family, by_epoch}) ASSERT_TRUE(tokens.verify(t));
   for (const auto& t : {by_jti, by_family, by_epoch}) ASSERT_TRUE(tokens.verify(t));  // cache hits
 
@@ -58,9 +81,9 @@ TEST_F(AccessTokensTest, CachedTokensFailOnceRevoked) {
   revocations.raise_epoch("u2", 1);
   EXPECT_EQ(tokens.verify(by_epoch).error(), jose::JoseError::revoked);
   // A token minted after the epoch rise carries the new epoch and passes.
-  EXPECT_TRUE(tokens.verify(*tokens.mint_access("u2", "bob", {}, "f4")));
+  EXPECT_TRUE(tokens.verify(*tokens.mint_access("u2", "bob", {}, "f4", AuthMethods::password(), 0)));
   // Revocation is checked on a fresh verification too (not only on cache hits).
-  auto fresh = *tokens.mint_access("u3", "carol", {}, "f5");
+  auto fresh = *tokens.mint_access("u3", "carol", {}, "f5", AuthMethods::password(), 0);
   revocations.add({Revocation::Kind::family, "f5", 1});
   EXPECT_EQ(tokens.verify(fresh).error(), jose::JoseError::revoked);
 }
@@ -111,7 +134,7 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   EXPECT_NE(log.find("keys_reload_failed"), std::string::npos) << log;
   EXPECT_NE(log.find("is readable by other users"), std::string::npos) << log;
   EXPECT_EQ(tokens.keys()->active()->kid(), first_kid);
-  auto jwt = tokens.mint_access("u1", "alice", {}, "f1");
+  auto jwt = tokens.mint_access("u1", "alice", {}, "f1", AuthMethods::password(), 0);
   ASSERT_TRUE(jwt);
   EXPECT_TRUE(tokens.verify(*jwt));
   // Judged once per change, not re-logged every second.
@@ -140,12 +163,12 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   log = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(log.find("has no private key to sign with"), std::string::npos) << log;
   EXPECT_EQ(tokens.keys()->active()->kid(), second.active()->kid());
-  EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1"));
+  EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1", AuthMethods::password(), 0));
 
   // 4. A deleted file keeps the keys in use too.
   fs::remove(config.jwt.keys);
   EXPECT_FALSE(tokens.reload_if_changed());
-  EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1"));
+  EXPECT_TRUE(tokens.mint_access("u1", "alice", {}, "f1", AuthMethods::password(), 0));
   fs::remove_all(dir);
 }
 

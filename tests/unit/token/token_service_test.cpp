@@ -69,7 +69,7 @@ class TokenServiceTest : public ::testing::Test {
 
 TEST_F(TokenServiceTest, IssueStoresOnlyAHashAndTheAccessTokenNamesTheFamily) {
   auto svc = make(store);
-  auto issued = svc.issue(alice, "10.0.0.1", "Firefox", false);
+  auto issued = svc.issue(alice, "10.0.0.1", "Firefox", false, AuthMethods::password());
   ASSERT_TRUE(issued);
   auto parsed = parse_refresh_token(issued->refresh_token);
   ASSERT_TRUE(parsed);
@@ -88,9 +88,32 @@ TEST_F(TokenServiceTest, IssueStoresOnlyAHashAndTheAccessTokenNamesTheFamily) {
   EXPECT_EQ(metrics.get(Counter::access_tokens_issued), 1u);
 }
 
+// The family keeps how and when the user signed in; the login's access
+// token and every refreshed one carry both (a refresh is no new sign-in).
+TEST_F(TokenServiceTest, RefreshKeepsAmrAndAuthTime) {
+  auto svc = make(store);
+  const long long signed_in = unix_seconds(clock.now());
+  const AuthMethods amr = AuthMethods::password().with(AuthMethod::otp);
+  auto r0 = *svc.issue(alice, "", "", false, amr);
+  EXPECT_EQ(store.find_family(r0.family.id)->amr, amr);
+  auto first = access.verify(r0.access_token);
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)->amr, amr);
+  EXPECT_EQ((*first)->claims.amr, (std::vector<std::string>{"pwd", "otp", "mfa"}));
+  EXPECT_EQ((*first)->claims.auth_time, signed_in);
+  clock.advance(seconds(120));
+  auto r1 = svc.refresh(r0.refresh_token, kIp, kAgent);
+  ASSERT_TRUE(r1) << r1.error().text();
+  auto next = access.verify(r1->access_token);
+  ASSERT_TRUE(next);
+  EXPECT_EQ((*next)->amr, amr);
+  EXPECT_EQ((*next)->claims.auth_time, signed_in);
+  EXPECT_GT((*next)->claims.issued_at, signed_in);
+}
+
 TEST_F(TokenServiceTest, RefreshRotatesAndSlidesExpiry) {
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   clock.advance(seconds(60));
   auto r1 = svc.refresh(r0.refresh_token, kIp, kAgent);
   ASSERT_TRUE(r1) << r1.error().text();
@@ -105,7 +128,7 @@ TEST_F(TokenServiceTest, RefreshRotatesAndSlidesExpiry) {
 // new access token, no reuse. After it, the same request is reuse.
 TEST_F(TokenServiceTest, GraceWindowRepeatThenReuse) {
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
   clock.advance(config.jwt.refresh_grace);
   auto again = svc.refresh(r0.refresh_token, kIp, kAgent);
@@ -129,7 +152,7 @@ TEST_F(TokenServiceTest, GraceWindowRepeatThenReuse) {
 TEST_F(TokenServiceTest, RepeatsBeyondTheLimitAreReuse) {
   ASSERT_EQ(config.jwt.refresh_repeats, 3);
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
   for (int i = 0; i < 3; ++i) {
     clock.advance(milliseconds(100));
@@ -149,8 +172,8 @@ TEST_F(TokenServiceTest, RepeatsBeyondTheLimitAreReuse) {
 // and families count separately.
 TEST_F(TokenServiceTest, RepeatLimitIsPerRotationAndPerFamily) {
   auto svc = make(store);
-  auto a0 = *svc.issue(alice, "", "", false);
-  auto b0 = *svc.issue(bob, "", "", false);
+  auto a0 = *svc.issue(alice, "", "", false, AuthMethods::password());
+  auto b0 = *svc.issue(bob, "", "", false, AuthMethods::password());
   auto a1 = *svc.refresh(a0.refresh_token, kIp, kAgent);
   auto b1 = *svc.refresh(b0.refresh_token, kIp, kAgent);
   for (int i = 0; i < 3; ++i) {
@@ -174,7 +197,7 @@ TEST_F(TokenServiceTest, RepeatLimitIsPerRotationAndPerFamily) {
 TEST_F(TokenServiceTest, NoRepeatsAllowed) {
   config.jwt.refresh_repeats = 0;
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   ASSERT_TRUE(svc.refresh(r0.refresh_token, kIp, kAgent));
   EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "refresh_token_reused:too_many_repeats");
   EXPECT_EQ(metrics.get(Counter::refresh_repeated), 0u);
@@ -183,11 +206,11 @@ TEST_F(TokenServiceTest, NoRepeatsAllowed) {
 // Any ancestor is recognised, however old; a forged older token is not.
 TEST_F(TokenServiceTest, OldAncestorIsReuseButForgeryIsInvalid) {
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   std::string current = r0.refresh_token;
   for (int i = 0; i < 20; ++i) current = svc.refresh(current, kIp, kAgent)->refresh_token;
   // Forgeries: someone else's secret with this family's id, at each kind of generation.
-  auto other = *svc.issue(bob, "", "", false);
+  auto other = *svc.issue(bob, "", "", false, AuthMethods::password());
   std::string forged_secret = other.refresh_token.substr(other.refresh_token.rfind('.') + 1);
   const std::pair<long long, std::string> forgeries[] = {{0, "invalid_refresh_token:not_an_ancestor"},
                                                          {19, "invalid_refresh_token:not_an_ancestor"},
@@ -206,7 +229,7 @@ TEST_F(TokenServiceTest, OldAncestorIsReuseButForgeryIsInvalid) {
 
 TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   ASSERT_TRUE(users.set_disabled(alice.id, true));
   ASSERT_TRUE(directory.refresh(alice.id));
   EXPECT_EQ(outcome(svc.refresh(r0.refresh_token, kIp, kAgent)), "account_disabled:account_disabled");
@@ -222,7 +245,7 @@ TEST_F(TokenServiceTest, ExpiredFamilyAndDisabledUser) {
 // closed (503), not as an invalid token.
 TEST_F(TokenServiceTest, RefusalsBeforeTheVerdict) {
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   EXPECT_EQ(outcome(svc.refresh("not-a-token", kIp, kAgent)), "invalid_refresh_token:refresh_malformed");
   std::string other_family = std::string(22, 'Z') + r0.refresh_token.substr(22);
   EXPECT_EQ(outcome(svc.refresh(other_family, kIp, kAgent)), "invalid_refresh_token:family_unknown");
@@ -243,7 +266,7 @@ TEST_F(TokenServiceTest, RefusalsBeforeTheVerdict) {
 // token still ends the family (reuse is judged before the user matters).
 TEST_F(TokenServiceTest, DisabledUserRepeatAndReuse) {
   auto svc = make(store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   auto r1 = *svc.refresh(r0.refresh_token, kIp, kAgent);
   ASSERT_TRUE(users.set_disabled(alice.id, true));
   ASSERT_TRUE(directory.refresh(alice.id));
@@ -259,8 +282,8 @@ TEST_F(TokenServiceTest, DisabledUserRepeatAndReuse) {
 // a revocation test cannot pass on an expired token.
 TEST_F(TokenServiceTest, RevokedAndExpiredAreDifferentReasons) {
   auto svc = make(store);
-  auto a = *svc.issue(alice, "", "", false);
-  auto b = *svc.issue(bob, "", "", false);
+  auto a = *svc.issue(alice, "", "", false, AuthMethods::password());
+  auto b = *svc.issue(bob, "", "", false, AuthMethods::password());
   ASSERT_TRUE(svc.revoke_user(alice.id));
   EXPECT_EQ(access_outcome(a.access_token), "revoked");
   EXPECT_EQ(access_outcome(b.access_token), "ok");
@@ -271,8 +294,8 @@ TEST_F(TokenServiceTest, RevokedAndExpiredAreDifferentReasons) {
 
 TEST_F(TokenServiceTest, LogoutDeniesTheTokenAndEndsItsFamilyOnly) {
   auto svc = make(store);
-  auto a = *svc.issue(alice, "", "", false);
-  auto b = *svc.issue(alice, "", "", false);
+  auto a = *svc.issue(alice, "", "", false, AuthMethods::password());
+  auto b = *svc.issue(alice, "", "", false, AuthMethods::password());
   auto claims = (*access.verify(a.access_token))->claims;
   ASSERT_TRUE(svc.logout(claims));
   EXPECT_EQ("revoked", access_outcome(a.access_token));
@@ -300,8 +323,8 @@ TEST_F(TokenServiceTest, LogoutOfATokenWithoutJtiOrSidIsAnError) {
 // user's answers false, stays, and its access token still passes.
 TEST_F(TokenServiceTest, RevokeOwnedFamilyOnly) {
   auto svc = make(store);
-  auto a = *svc.issue(alice, "", "", false);
-  auto b = *svc.issue(bob, "", "", false);
+  auto a = *svc.issue(alice, "", "", false, AuthMethods::password());
+  auto b = *svc.issue(bob, "", "", false, AuthMethods::password());
   EXPECT_FALSE(*svc.revoke_family(b.family.id, alice.id));
   EXPECT_EQ("ok", access_outcome(b.access_token));
   EXPECT_TRUE(store.find_family(b.family.id));
@@ -314,9 +337,9 @@ TEST_F(TokenServiceTest, RevokeOwnedFamilyOnly) {
 
 TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   auto svc = make(store);
-  auto a = *svc.issue(alice, "", "", false);
-  auto b = *svc.issue(alice, "", "", false);
-  auto other = *svc.issue(bob, "", "", false);
+  auto a = *svc.issue(alice, "", "", false, AuthMethods::password());
+  auto b = *svc.issue(alice, "", "", false, AuthMethods::password());
+  auto other = *svc.issue(bob, "", "", false, AuthMethods::password());
   auto n = svc.revoke_user(alice.id);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 2u);
@@ -324,17 +347,17 @@ TEST_F(TokenServiceTest, RevokeUserEndsEveryFamilyAndOlderAccessToken) {
   EXPECT_EQ("revoked", access_outcome(b.access_token));
   EXPECT_EQ(outcome(svc.refresh(a.refresh_token, kIp, kAgent)), "invalid_refresh_token:family_unknown");
   EXPECT_EQ("ok", access_outcome(other.access_token));
-  auto fresh = *svc.issue(alice, "", "", false);
+  auto fresh = *svc.issue(alice, "", "", false, AuthMethods::password());
   EXPECT_EQ("ok", access_outcome(fresh.access_token));
   EXPECT_EQ(*store.epoch(alice.id), 1);
 }
 
 TEST_F(TokenServiceTest, ListShowsLiveFamiliesOldestFirst) {
   auto svc = make(store);
-  auto a = *svc.issue(alice, "1.2.3.4", std::string(2000, 'u'), true);
+  auto a = *svc.issue(alice, "1.2.3.4", std::string(2000, 'u'), true, AuthMethods::password());
   clock.advance(seconds(1));
-  auto b = *svc.issue(alice, "", "", false);
-  (void)svc.issue(bob, "", "", false);
+  auto b = *svc.issue(alice, "", "", false, AuthMethods::password());
+  (void)svc.issue(bob, "", "", false, AuthMethods::password());
   auto list = svc.list_user(alice.id);
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 2u);
@@ -354,7 +377,7 @@ TEST_F(TokenServiceTest, ConcurrentRefreshesRotateOnce) {
   testing::TempSqlite file;
   sqlite::TokenStore sqlite_store(file.db());
   auto svc = make(sqlite_store);
-  auto r0 = *svc.issue(alice, "", "", false);
+  auto r0 = *svc.issue(alice, "", "", false, AuthMethods::password());
   std::vector<Result<IssuedTokens>> results(kThreads, Error{ErrorCode::internal});
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
@@ -460,7 +483,7 @@ class RefreshRacingLogoutAll : public ::testing::TestWithParam<std::string> {
 // rotation saw, so the raised epoch ends it on every node (it was minted
 // after node A had already learned the new epoch).
 TEST_P(RefreshRacingLogoutAll, ARotationJustBeforeTheRaiseIsEndedByTheEpoch) {
-  auto r0 = *a->service.issue(alice, "", "", false);
+  auto r0 = *a->service.issue(alice, "", "", false, AuthMethods::password());
   hooked->after_rotate = [&] { logout_all_on_b(); };
   auto r1 = a->service.refresh(r0.refresh_token, kIp, kAgent);
   ASSERT_TRUE(r1) << r1.error().text();  // the rotation itself came first
@@ -473,7 +496,7 @@ TEST_P(RefreshRacingLogoutAll, ARotationJustBeforeTheRaiseIsEndedByTheEpoch) {
 // already applied it), with a token from before: refused, never a fresh
 // pair that outlives the logout-all.
 TEST_P(RefreshRacingLogoutAll, ARefreshOnceTheEpochIsRaisedIsRefused) {
-  auto r0 = *a->service.issue(alice, "", "", false);
+  auto r0 = *a->service.issue(alice, "", "", false, AuthMethods::password());
   Result<IssuedTokens> during = Error{ErrorCode::internal};
   hooked->after_epoch_raised = [&] {
     a_applies_feed();
@@ -492,7 +515,7 @@ TEST_P(RefreshRacingLogoutAll, ARefreshOnceTheEpochIsRaisedIsRefused) {
 // answering: no token that A already knows to be dead (a repeat writes
 // nothing, so only the epoch read with the family can tell).
 TEST_P(RefreshRacingLogoutAll, ARepeatReadJustBeforeTheRaiseIsRefused) {
-  auto r0 = *a->service.issue(alice, "", "", false);
+  auto r0 = *a->service.issue(alice, "", "", false, AuthMethods::password());
   ASSERT_TRUE(a->service.refresh(r0.refresh_token, kIp, kAgent));
   hooked->after_find = [&] { logout_all_on_b(); };
   auto repeat = a->service.refresh(r0.refresh_token, kIp, kAgent);

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "store/sqlite/session_store.h"
+#include "store/sqlite/token_store.h"
 #include "support/temp_sqlite.h"
 
 namespace cloakroom::sqlite {
@@ -169,8 +171,10 @@ TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
                                     std::tuple{"u3", twin_nfc, std::string("br\xC3\xA9sil")}})
         if (auto r = c.exec(insert, std::string(id), name, key); !r) return r.error();
       // Back to what version 3 had: later migrations add tables and columns.
-      for (const char* undo : {"DROP TABLE recovery_codes", "DROP TABLE totp", "DROP TABLE passkeys", "DROP TABLE challenges",
-                               "DROP TABLE node_positions", "DROP TABLE nodes",
+      for (const char* undo : {"ALTER TABLE sessions DROP COLUMN amr", "ALTER TABLE sessions DROP COLUMN auth_time_ms",
+                               "ALTER TABLE refresh_families DROP COLUMN amr",
+                               "ALTER TABLE refresh_families DROP COLUMN auth_time_ms",
+                               "DROP TABLE recovery_codes", "DROP TABLE totp", "DROP TABLE passkeys", "DROP TABLE challenges", "DROP TABLE node_positions", "DROP TABLE nodes",
                                "ALTER TABLE events DROP COLUMN value",
                                "PRAGMA user_version = 3"})
         if (auto r = c.exec(undo); !r) return r.error();
@@ -222,6 +226,43 @@ TEST(SqliteDatabase, FailsWhileTheFileIsNotTheOneOpened) {
   std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(log.find("database_file_replaced"), std::string::npos) << log;
   EXPECT_NE(log.find("database_file_back"), std::string::npos) << log;
+}
+
+// Version 7 records how each session and refresh family signed in; rows
+// from before read as password logins at their creation.
+TEST(SqliteDatabase, MigrationToSevenReadsOldRowsAsPasswordAtCreation) {
+  const std::string path = ::testing::TempDir() + "/cloakroom-amr-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db);
+    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
+      for (const char* step :
+           {"ALTER TABLE sessions DROP COLUMN amr", "ALTER TABLE sessions DROP COLUMN auth_time_ms",
+            "ALTER TABLE refresh_families DROP COLUMN amr", "ALTER TABLE refresh_families DROP COLUMN auth_time_ms",
+            "INSERT INTO sessions (id, secret_hash, user_id, created_ms, last_seen_ms, expires_ms, ip, user_agent, "
+            "remember) VALUES ('s1', x'00', 'u1', 1000, 2000, 9000, '', '', 0)",
+            "INSERT INTO refresh_families (id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, "
+            "expires_ms, ip, user_agent, remember) VALUES ('f1', 'u1', x'00', x'00', 3, 1100, 5000, 9000, '', '', 0)",
+            "PRAGMA user_version = 8"})
+        if (auto r = c.exec(step); !r) return r.error();
+      return {};
+    });
+    ASSERT_TRUE(seeded) << seeded.error().text();
+  }
+  auto db = Database::open(path);
+  ASSERT_TRUE(db) << db.error().text();
+  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
+  auto session = SessionStore(*db).find("s1");
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->amr, AuthMethods::password());
+  EXPECT_EQ(session->auth_time_ms, 1000);
+  auto family = TokenStore(*db).find_family("f1");
+  ASSERT_TRUE(family);
+  EXPECT_EQ(family->amr, AuthMethods::password());
+  EXPECT_EQ(family->auth_time_ms, 1100);
+  db->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 }  // namespace
