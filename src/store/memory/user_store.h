@@ -21,6 +21,8 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> set_disabled(const std::string& id, bool disabled) override;
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
+  Result<void> add_password_reset(const PasswordReset& reset) override;
+  Result<std::string> use_password_reset(const std::string& token_hash, long long now_ms) override;
   Result<std::vector<std::string>> disabled_ids() override;
   Result<void> ping() override { return {}; }
 
@@ -32,6 +34,12 @@ class UserStore final : public cloakroom::UserStore {
   std::mutex mu_;
   std::unordered_map<std::string, User> by_id_;
   std::unordered_map<std::string, std::string> id_by_key_;  // username_key -> id
+  struct Reset {
+    std::string user_id;
+    long long expires_ms = 0;
+    bool used = false;
+  };
+  std::unordered_map<std::string, Reset> resets_;  // token hash -> reset
 };
 
 }  // namespace cloakroom::memory

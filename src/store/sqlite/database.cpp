@@ -117,6 +117,15 @@ const std::vector<const char*>& migrations() {
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX challenges_by_expiry ON challenges (expires_ms);
       )sql",
+      // 7: password reset links (`user reset-link`): the token's SHA-256 only.
+      R"sql(
+        CREATE TABLE password_resets (
+          token_hash TEXT PRIMARY KEY,
+          user_id    TEXT NOT NULL,
+          expires_ms INTEGER NOT NULL,
+          used       INTEGER NOT NULL DEFAULT 0
+        ) STRICT, WITHOUT ROWID;
+      )sql",
   };
   return m;
 }

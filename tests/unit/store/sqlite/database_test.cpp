@@ -169,7 +169,7 @@ TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
                                     std::tuple{"u3", twin_nfc, std::string("br\xC3\xA9sil")}})
         if (auto r = c.exec(insert, std::string(id), name, key); !r) return r.error();
       // Back to what version 3 had: later migrations add tables and columns.
-      for (const char* undo : {"DROP TABLE challenges", "DROP TABLE node_positions", "DROP TABLE nodes",
+      for (const char* undo : {"DROP TABLE password_resets", "DROP TABLE challenges", "DROP TABLE node_positions", "DROP TABLE nodes",
                                "ALTER TABLE events DROP COLUMN value",
                                "PRAGMA user_version = 3"})
         if (auto r = c.exec(undo); !r) return r.error();
