@@ -12,6 +12,7 @@
 #include "api/health_routes.h"
 #include "api/jwks_routes.h"
 #include "api/page_routes.h"
+#include "api/password_routes.h"
 #include "token/access_tokens.h"
 #include "token/key_source.h"
 #include "api/session_routes.h"
@@ -124,6 +125,7 @@ struct App::Parts {
   std::unique_ptr<RedirectGuard> redirects;
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<SessionApi> session_api;
+  std::unique_ptr<PasswordApi> password_api;
   std::unique_ptr<TokenApi> token_api;
   std::unique_ptr<PagesApi> pages;
   std::unique_ptr<HealthApi> health;
@@ -270,6 +272,8 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   r.add("POST", "/auth/login", [parts](http::Request& q) { return parts->auth->login(q); });
   r.add("POST", "/auth/logout", [parts](http::Request& q) { return parts->session_api->logout(q); });
   r.add("POST", "/auth/refresh", [parts](http::Request& q) { return parts->token_api->refresh(q); });
+  r.add("POST", "/auth/password", [parts](http::Request& q) { return parts->password_api->change(q); });
+  r.add("POST", "/auth/password/reset", [parts](http::Request& q) { return parts->password_api->reset(q); });
   r.add("POST", "/auth/logout-all", [parts](http::Request& q) { return parts->session_api->logout_all(q); });
   r.add("GET", "/auth/me", [parts](http::Request& q) { return parts->session_api->me(q); });
   r.add("GET", "/auth/sessions", [parts](http::Request& q) { return parts->session_api->list_sessions(q); });
@@ -277,6 +281,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   r.add("*", "/auth/verify", [parts](http::Request& q) { return parts->session_api->verify(q); });
   r.add("GET", "/login", [parts](http::Request& q) { return parts->pages->login(q); });
   r.add("GET", "/account", [parts](http::Request& q) { return parts->pages->account(q); });
+  r.add("GET", "/reset", [parts](http::Request& q) { return parts->pages->reset(q); });
   r.add("GET", "/", [parts](http::Request& q) { return parts->pages->home(q); });
   r.add("GET", "/auth/assets/{name}", [parts](http::Request& q) { return parts->pages->asset(q); });
   r.add("GET", "/.well-known/jwks.json", [parts](http::Request& q) { return parts->jwks->jwks(q); });
@@ -350,6 +355,9 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
                                                *p->login_throttles, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->token_service, *p->authenticator, *p->csrf,
                                                *p->audit});
+  p->password_api = std::make_unique<PasswordApi>(
+      PasswordDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool, *p->login_throttles, p->clock,
+                   *p->sessions, *p->token_service, *p->tokens, *p->authenticator, *p->csrf, *p->audit});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(

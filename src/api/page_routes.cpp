@@ -87,6 +87,10 @@ http::Task PagesApi::account(http::Request& req) {
   co_return page(render("account.html"));
 }
 
+// The token stays out of the HTML (the script reads it from the address and
+// then removes it): a saved or cached page holds no key to the account.
+http::Task PagesApi::reset(http::Request&) { co_return page(render("reset.html")); }
+
 // A person who opens the bare address lands on their account page (or,
 // signed out, the login page from there). Relative, so the browser stays on
 // the host it used: cookies are per host, and localhost is not 127.0.0.1.

@@ -30,6 +30,9 @@ class PagesApi {
 
   http::Task login(http::Request& req);
   http::Task account(http::Request& req);
+  // GET /reset?token=…: the form for a reset link. The page moves the token
+  // out of the address bar at once (Referrer-Policy no-referrer as every page).
+  http::Task reset(http::Request& req);
   http::Task home(http::Request& req);  // GET /: 303 to /account
   http::Task asset(http::Request& req);
 

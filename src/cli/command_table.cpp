@@ -51,6 +51,12 @@ std::span<const CommandSpec> command_table() {
        {"cloakroom user passwd alice      # asks for the password twice",
         "printf '%s\\n' 'a new long password' | cloakroom user passwd alice --password-stdin"},
        user_command},
+      {"user reset-link", "NAME", "print a single-use link where the user sets a new password",
+       {{"ttl", "DURATION", "how long the link works, 1m to 7d (default 1h)"}},
+       "The link is on public_url and is printed on stdout only (never logged); hand it to the user\n"
+       "yourself. Setting a password through it ends every session, refresh token family and access\n"
+       "token of the user. It works once; only its SHA-256 is stored.",
+       {"cloakroom user reset-link alice", "cloakroom user reset-link alice --ttl 30m"}, user_command},
       {"user roles", "NAME", "replace a user's roles",
        {{"set", "ROLES", "the roles, comma-separated (\"\" for none)", false, true}, kWait, kNoWait}, "",
        {"cloakroom user roles alice --set admin,ops", "cloakroom user roles alice --set ''      # no roles"},

@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "config/store_urls.h"
+#include "identity/password_change.h"
 
 namespace cloakroom::cli {
 
@@ -34,12 +35,11 @@ int config_command(const Args& args);           // config_command.cpp
 // processes that lag and returns kExitNo. node_command.cpp
 int confirm_applied(Stores& stores, const Args& args);
 
+// The stores' way to end a user's credentials (identity/password_change.h);
+// each store records its change feed entry. session_command.cpp
+CredentialEnds store_credential_ends(Stores& stores);
 // Ends every session, refresh family and access token of a user (the epoch
-// rises); each store records its change feed entry. session_command.cpp
-struct EndedCredentials {
-  std::size_t sessions = 0;
-  std::size_t families = 0;
-};
+// rises). session_command.cpp
 Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id);
 
 }  // namespace cloakroom::cli

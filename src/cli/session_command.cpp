@@ -18,14 +18,23 @@ long long now_ms() { return unix_millis(SystemClock{}.now()); }
 
 }  // namespace
 
+CredentialEnds store_credential_ends(Stores& stores) {
+  return CredentialEnds{
+      [&stores](const std::string& user_id, const std::string& keep) -> Result<std::size_t> {
+        // The epoch with the families in one step: every access token of the user is dead from here on.
+        auto ended = stores.tokens->end_user_families(user_id, keep);
+        if (!ended) return ended.error();
+        return ended->ids.size();
+      },
+      [&stores](const std::string& user_id, const std::string& keep) -> Result<std::size_t> {
+        auto removed = stores.sessions->remove_user(user_id, keep);
+        if (!removed) return removed.error();
+        return removed->size();
+      }};
+}
+
 Result<EndedCredentials> end_user_credentials(Stores& stores, const std::string& user_id) {
-  // The epoch first, with the families in the same step: every access
-  // token of the user is dead from here on.
-  auto families = stores.tokens->end_user_families(user_id);
-  if (!families) return families.error();
-  auto sessions = stores.sessions->remove_user(user_id);
-  if (!sessions) return sessions.error();
-  return EndedCredentials{sessions->size(), families->ids.size()};
+  return end_credentials(store_credential_ends(stores), user_id);
 }
 
 // `session list [--user NAME]`, `session revoke ID`, `session revoke --user NAME`.

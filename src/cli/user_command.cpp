@@ -13,7 +13,9 @@
 #include "core/audit_log.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/duration.h"
 #include "identity/credentials_policy.h"
+#include "identity/reset_link.h"
 #include "password/password_hasher.h"
 #include "config/store_urls.h"
 
@@ -133,6 +135,18 @@ int user_command(const Args& args) {
     return kExitOk;
   }
 
+  // Checked before the user lookup: a wrong --ttl is a usage error whoever the user is.
+  std::chrono::milliseconds ttl = std::chrono::hours(1);
+  if (verb == "reset-link") {
+    if (auto given = args.get("ttl")) {
+      auto parsed = parse_duration(*given);
+      if (!parsed) return fail(kExitUsage, "--ttl: " + std::string(parsed.error().text()));
+      if (*parsed < kResetTtlMin || *parsed > kResetTtlMax)
+        return fail(kExitUsage, "--ttl must be between 1m and 7d, not " + *given);
+      ttl = *parsed;
+    }
+  }
+
   const std::string& name = args.operands[0];
   auto user = users.find_by_name(name);
   if (!user) {
@@ -157,17 +171,26 @@ int user_command(const Args& args) {
     if (!password) return fail(kExitUsage, password.error().text());
     auto hash = PasswordHasher(params).hash(*password);
     if (!hash) return store_failure(hash.error());
-    done = users.set_password_hash(user->id, *hash);
     // A password reset ends every session: whoever knew the old one is out.
-    if (done) {
-      record(AuditEvent::user_password_changed, {{"username", user->username}});
-      auto ended = end_user_credentials(*stores, user->id);
-      if (!ended) return store_failure(ended.error());
-      record(AuditEvent::logout_all, {{"sessions", std::to_string(ended->sessions)},
-                                      {"families", std::to_string(ended->families)}});
-      message = "changed the password of " + user->username + " and ended " + std::to_string(ended->sessions) +
-                " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
-    }
+    auto ended = change_password(users, store_credential_ends(*stores), user->id, *hash);
+    if (!ended) return store_failure(ended.error());
+    record(AuditEvent::user_password_changed, {{"username", user->username}, {"via", "cli"}});
+    record(AuditEvent::logout_all, {{"sessions", std::to_string(ended->sessions)},
+                                    {"families", std::to_string(ended->families)}});
+    message = "changed the password of " + user->username + " and ended " + std::to_string(ended->sessions) +
+              " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
+  } else if (verb == "reset-link") {
+    SystemClock clock;
+    OsRandom random;
+    auto link = make_reset_link(random, user->id, unix_millis(clock.now()), ttl);
+    if (auto r = users.add_password_reset(link.record); !r) return store_failure(r.error());
+    record(AuditEvent::password_reset_link_created,
+           {{"username", user->username}, {"expires_at", rfc3339(link.record.expires_ms)}});
+    // stdout only: the link opens the account until it is used or expires.
+    std::cout << reset_url(config->public_url, link.token) << "\n";
+    std::cerr << "a password reset link for " << user->username << ", valid until "
+              << rfc3339(link.record.expires_ms) << " and for one use\n";
+    return kExitOk;
   } else {  // roles
     auto set = args.get("set");  // required by the table
     auto roles = split_commas(*set);

@@ -52,7 +52,13 @@ namespace cloakroom {
   X(user_disabled, info, success, "username", "`user disable`.")                                                    \
   X(user_enabled, info, success, "username", "`user enable`.")                                                      \
   X(user_roles_changed, info, success, "username roles", "`user roles --set`; `roles` as set, comma-separated.")    \
-  X(user_password_changed, info, success, "username", "`user passwd`.")
+  X(user_password_changed, info, success, "username via",                                                        \
+    "`user passwd` (`via` cli), POST /auth/password (`password_change`) or a reset link (`reset_link`); a "  \
+    "logout_all with the counts follows.")               \
+  X(password_change_refused, warn, failure, "username",                                                          \
+    "POST /auth/password with a wrong current password (it counts against the login throttle).")                 \
+  X(password_reset_link_created, info, success, "username expires_at",                                          \
+    "`user reset-link`: a single-use link for the account until `expires_at` (the link itself is never logged).")
 
 enum class AuditEvent {
 #define CLOAKROOM_AUDIT_ENUM(name, level, outcome, fields, when) name,

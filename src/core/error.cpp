@@ -23,6 +23,7 @@ const WireError& wire_error(ErrorCode code) {
     W(invalid_refresh_token, 401, "The refresh token is not valid; log in again.")
     W(refresh_token_reused, 401,
       "This refresh token was already used, so every token of its login has been revoked; log in again.")
+    W(invalid_reset_token, 400, "This password reset link is invalid, used or expired; ask for a new one.")
     W(account_disabled, 403, "This account is disabled.")
     W(registration_closed, 403, "Registration is closed on this server.")
     W(username_taken, 409, "That username is already taken.")

@@ -31,6 +31,7 @@ enum class ErrorCode {
   unauthenticated,        // no valid credential on the request
   invalid_refresh_token,  // refresh: malformed, unknown, expired or revoked refresh token
   refresh_token_reused,   // refresh: an already-rotated token came back; its family is revoked (RFC 9700 §4.14)
+  invalid_reset_token,    // password reset: unknown, used or expired link (deliberately the same)
   account_disabled,       // correct password, but the account is disabled
   registration_closed,    // auth.registration = false
   username_taken,         // register: the name exists

@@ -338,10 +338,10 @@ Result<bool> SessionService::revoke(const std::string& id, const std::string& us
   return true;
 }
 
-Result<std::size_t> SessionService::revoke_user(const std::string& user_id) {
+Result<std::size_t> SessionService::revoke_user(const std::string& user_id, const std::string& keep) {
   auto lock = user_locks_.lock(user_id, kUserLockWait);
   if (!lock) return user_busy();
-  auto removed = d_.store.remove_user(user_id);
+  auto removed = d_.store.remove_user(user_id, keep);
   if (!removed) return removed.error();
   erase_user(user_id);
   lock.reset();

@@ -139,7 +139,10 @@ class SessionService {
   // The same, only for a live session of `user_id` (one list_user shows):
   // false, and nothing changes, for anyone else's or an expired one.
   Result<bool> revoke(const std::string& id, const std::string& user_id);
-  Result<std::size_t> revoke_user(const std::string& user_id);
+  // Every session of the user but `keep` (empty: none; a password change
+  // keeps the caller's). The kept one leaves the cache too: its next
+  // request reads it back from the store once.
+  Result<std::size_t> revoke_user(const std::string& user_id, const std::string& keep = {});
   // The user's live sessions from the store, oldest first; last seen is the
   // later of the stored and the cached time.
   Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);

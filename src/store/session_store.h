@@ -71,8 +71,9 @@ class SessionStore {
   // The same, only when the session belongs to `user_id`: another user's
   // session stays and the answer is false (so it need not be listed first).
   virtual Result<bool> remove(const std::string& id, const std::string& user_id) = 0;
-  // The ids removed.
-  virtual Result<std::vector<std::string>> remove_user(const std::string& user_id) = 0;
+  // The ids removed: every session of the user but `keep` (empty: none
+  // kept; a password change keeps the caller's own session).
+  virtual Result<std::vector<std::string>> remove_user(const std::string& user_id, const std::string& keep = {}) = 0;
   // Removes expired sessions; returns how many.
   virtual Result<std::size_t> purge_expired(long long now_ms, const IdleBounds& idle) = 0;
 };

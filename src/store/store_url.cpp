@@ -311,6 +311,10 @@ class UserStoreTellingSessionsFeed final : public UserStore {
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
     return told(id, inner_->set_roles(id, roles));
   }
+  Result<void> add_password_reset(const PasswordReset& reset) override { return inner_->add_password_reset(reset); }
+  Result<std::string> use_password_reset(const std::string& token_hash, long long now_ms) override {
+    return inner_->use_password_reset(token_hash, now_ms);
+  }
   Result<std::vector<std::string>> disabled_ids() override { return inner_->disabled_ids(); }
   // Passkeys affect no check of an existing session: nothing to tell.
   Result<void> add_passkey(const Passkey& p) override { return inner_->add_passkey(p); }

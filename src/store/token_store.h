@@ -93,8 +93,10 @@ class TokenStore {
   // Logout-all: raises the user's epoch by one (recording epoch_raised) and
   // removes every family of the user, in one step. Why one: between two
   // steps a refresh could read the raised epoch beside a family still
-  // there, and mint an access token carrying the new epoch.
-  virtual Result<EndedFamilies> end_user_families(const std::string& user_id) = 0;
+  // there, and mint an access token carrying the new epoch. `keep` (a
+  // family id; empty: none) stays: a password change keeps the caller's
+  // family, whose next refresh mints at the new epoch.
+  virtual Result<EndedFamilies> end_user_families(const std::string& user_id, const std::string& keep = {}) = 0;
 
   virtual Result<void> deny(const Revocation& revocation) = 0;
   // Every denylist entry still in force at `now_ms`.

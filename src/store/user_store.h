@@ -58,6 +58,14 @@ struct TotpState {
   int recovery_codes_left = 0;     // unused recovery codes
 };
 
+// A password reset link (`user reset-link`): only the SHA-256 of its token
+// is stored (lower-case hex), so a copy of the store opens no account.
+struct PasswordReset {
+  std::string token_hash;
+  std::string user_id;
+  long long expires_ms = 0;
+};
+
 class UserStore {
  public:
   virtual ~UserStore() = default;
@@ -71,6 +79,11 @@ class UserStore {
   virtual Result<void> set_disabled(const std::string& id, bool disabled) = 0;
   virtual Result<void> set_password_hash(const std::string& id, const std::string& hash) = 0;
   virtual Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) = 0;
+  virtual Result<void> add_password_reset(const PasswordReset& reset) = 0;
+  // Marks the reset used and returns its user id, in one step, so a link
+  // works once even when two requests race. not_found when the hash is
+  // unknown, already used or expired at `now_ms` (one answer for all three).
+  virtual Result<std::string> use_password_reset(const std::string& token_hash, long long now_ms) = 0;
   // The ids of every disabled user (few; the request path keeps them all).
   virtual Result<std::vector<std::string>> disabled_ids() = 0;
 
@@ -115,6 +128,11 @@ class UserStore {
   // Cheap round trip for /readyz: fails when a write could not start now.
   virtual Result<void> ping() = 0;
 };
+
+// Why 7 days past the new link's expiry: no link lives longer (--ttl is at
+// most 7d), so an older expired row can never be redeemed; the stores drop
+// such rows, and used ones, when a new link is added.
+inline constexpr long long kResetKeepMs = 7LL * 86'400'000;
 
 // The spelling to store and show: the NFC form (UAX #15) of valid UTF-8;
 // anything else comes back unchanged (it then matches no stored name).

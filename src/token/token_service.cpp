@@ -248,14 +248,14 @@ Result<void> TokenService::logout(const jose::VerifiedClaims& claims) {
   return {};
 }
 
-Result<std::size_t> TokenService::revoke_user(const std::string& user_id) {
+Result<std::size_t> TokenService::revoke_user(const std::string& user_id, const std::string& keep) {
   // From the epoch's rise on, no access token of the user issued before
   // this moment passes, whatever happens next.
   auto lock = user_locks_.lock(user_id, kUserLockWait);
   if (!lock) return user_busy();
   // One store step for both (see end_user_families): a refresh on another
   // process sees the old epoch with the family, or neither.
-  auto ended = d_.store.end_user_families(user_id);
+  auto ended = d_.store.end_user_families(user_id, keep);
   if (!ended) return ended.error();
   d_.revocations.raise_epoch(user_id, ended->epoch);
   d_.metrics.inc(Counter::revoked_user_tokens);

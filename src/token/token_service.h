@@ -102,8 +102,11 @@ class TokenService {
   // removed or denied, for anyone else's or an expired one.
   Result<bool> revoke_family(const std::string& id, const std::string& user_id);
   // Every family of the user ends and the user's epoch rises, so every
-  // access token issued before now fails. The families ended.
-  Result<std::size_t> revoke_user(const std::string& user_id);
+  // access token issued before now fails. The families ended. `keep` (a
+  // family id; empty: none) stays: a password change keeps the caller's
+  // family, whose next access token (refresh, or mint_access now) carries
+  // the new epoch.
+  Result<std::size_t> revoke_user(const std::string& user_id, const std::string& keep = {});
   Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
   // Background work (App's maintenance thread).

@@ -166,7 +166,7 @@ class AuditLogTest(unittest.TestCase):
             self.assert_cli(self.event(event), own, self.bob)
         r = run_cli(["user", "passwd", "bob", "--password-stdin"], d, stdin="new password 1\n", env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assert_cli(self.event("user_password_changed"), {"username": "bob"}, self.bob)
+        self.assert_cli(self.event("user_password_changed"), {"username": "bob", "via": "cli"}, self.bob)
         self.assert_cli(self.event("logout_all"), {"sessions": "0", "families": "0"}, self.bob)
         r = run_cli(["user", "add", "dave", "--password-stdin"], d, stdin="correct horse\n", env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -195,6 +195,37 @@ class AuditLogTest(unittest.TestCase):
         self.assert_cli(self.event("key_retired"), {"kid": old})
 
         self.assertEqual(stat.S_IMODE(os.stat(self.audit_path).st_mode), 0o600)
+        self.assert_no_secrets()
+
+    def test_password_events_change_refused_and_reset_link(self):
+        """POST /auth/password (wrong, then right), user reset-link and the link's use: one line each, no secret."""
+        _, _, s = self.call("POST", "/auth/login", {"username": "alice", "password": "correct horse", "transport": "body"})
+        self.seen.append(s["session_token"])
+        h = {"X-Session-ID": s["session_token"]}
+        status, _, _ = self.call("POST", "/auth/password", {"current_password": "wrong guess",
+                                                            "new_password": "new password 1"}, headers=h)
+        self.assertEqual(status, 401)
+        self.assert_api(self.event("password_change_refused"), {"username": "alice"}, self.alice, "warn", "failure")
+        status, _, body = self.call("POST", "/auth/password", {"current_password": "correct horse",
+                                                               "new_password": "new password 1"}, headers=h)
+        self.assertEqual(status, 200, body)
+        self.assert_api(self.event("user_password_changed", via="password_change"),
+                        {"username": "alice", "via": "password_change"}, self.alice)
+        self.assert_api(self.event("logout_all", actor="api"), {"sessions": "0", "families": "0"}, self.alice)
+
+        r = run_cli(["user", "reset-link", "bob"], self.srv.data_dir, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        url = r.stdout.strip()
+        token = url.split("/reset?token=", 1)[1]
+        self.seen += [url, token]
+        line = self.event("password_reset_link_created")
+        self.assert_cli(line, {"username": "bob", "expires_at": line["expires_at"]}, self.bob)
+        self.assertRegex(line["expires_at"], r"^\d{4}-\d\d-\d\dT")
+        status, _, body = self.call("POST", "/auth/password/reset", {"token": token, "new_password": "battery staple 2"},
+                                    headers={"Origin": self.srv.public_url})
+        self.assertEqual(status, 200, body)
+        self.assert_api(self.event("user_password_changed", via="reset_link"),
+                        {"username": "bob", "via": "reset_link"}, self.bob)
         self.assert_no_secrets()
 
     def assert_no_secrets(self):

@@ -68,6 +68,12 @@ class UserStoreDecorator : public Decorator<UserStore> {
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
     return forward([&] { return inner_.set_roles(id, roles); });
   }
+  Result<void> add_password_reset(const PasswordReset& r) override {
+    return forward([&] { return inner_.add_password_reset(r); });
+  }
+  Result<std::string> use_password_reset(const std::string& hash, long long now_ms) override {
+    return forward([&] { return inner_.use_password_reset(hash, now_ms); });
+  }
   Result<std::vector<std::string>> disabled_ids() override { return forward([&] { return inner_.disabled_ids(); }); }
   Result<void> add_passkey(const Passkey& p) override { return forward([&] { return inner_.add_passkey(p); }); }
   Result<Passkey> find_passkey(const std::string& id) override {
@@ -126,8 +132,8 @@ class SessionStoreDecorator : public Decorator<SessionStore> {
   Result<bool> remove(const std::string& id, const std::string& user_id) override {
     return forward([&] { return inner_.remove(id, user_id); });
   }
-  Result<std::vector<std::string>> remove_user(const std::string& user_id) override {
-    return forward([&] { return inner_.remove_user(user_id); });
+  Result<std::vector<std::string>> remove_user(const std::string& user_id, const std::string& keep = {}) override {
+    return forward([&] { return inner_.remove_user(user_id, keep); });
   }
   Result<std::size_t> purge_expired(long long now_ms, const IdleBounds& idle) override {
     return forward([&] { return inner_.purge_expired(now_ms, idle); });
@@ -163,8 +169,8 @@ class TokenStoreDecorator : public Decorator<TokenStore> {
                              long long until_ms) override {
     return forward([&] { return inner_.revoke_family(id, user_id, now_ms, until_ms); });
   }
-  Result<EndedFamilies> end_user_families(const std::string& user_id) override {
-    return forward([&] { return inner_.end_user_families(user_id); });
+  Result<EndedFamilies> end_user_families(const std::string& user_id, const std::string& keep = {}) override {
+    return forward([&] { return inner_.end_user_families(user_id, keep); });
   }
   Result<void> deny(const Revocation& r) override { return forward([&] { return inner_.deny(r); }); }
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override {

@@ -131,6 +131,50 @@
       const sessions = await api("GET", "/auth/sessions");
       for (const s of sessions.filter((x) => !x.current)) await api("DELETE", "/auth/sessions/" + encodeURIComponent(s.id));
     }));
+  // Not through api(): a wrong current password is a 401 too, and must not
+  // look like being signed out.
+  const pwForm = $("password-form");
+  pwForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const pwError = $("password-error");
+    const pwDone = $("password-done");
+    pwError.hidden = true;
+    pwDone.hidden = true;
+    const submit = $("password-submit");
+    submit.disabled = true;
+    try {
+      const res = await fetch("/auth/password", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ current_password: pwForm.current.value, new_password: pwForm.next.value }),
+      });
+      const body = await res.json().catch(() => ({}));
+      if (res.ok) {
+        pwForm.reset();
+        const others = body.sessions_ended + body.refresh_families_ended;
+        pwDone.textContent = `Password changed. ${others} other sign-in${others === 1 ? "" : "s"} ended.`;
+        pwDone.hidden = false;
+        await refresh();
+      } else if (body.error === "invalid_credentials") {
+        pwError.textContent = "The current password is wrong.";
+        pwError.hidden = false;
+      } else if (res.status === 429) {
+        pwError.textContent = `Too many attempts. Try again in ${res.headers.get("Retry-After") || "a few"} seconds.`;
+        pwError.hidden = false;
+      } else if (res.status === 401) {
+        toLogin();
+      } else {
+        pwError.textContent = body.message || `HTTP ${res.status}`;
+        pwError.hidden = false;
+      }
+    } catch (e) {
+      pwError.textContent = "Cannot reach the server. Check your connection and try again.";
+      pwError.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
   $("end-all").addEventListener("click", () => signOut("/auth/logout-all"));
   $("sign-out").addEventListener("click", () => signOut("/auth/logout"));
 
@@ -138,6 +182,7 @@
     try {
       const me = await api("GET", "/auth/me");
       $("username").textContent = me.user.username;
+      $("password-username").value = me.user.username;  // for password managers
       $("roles").textContent = me.user.roles.length ? me.user.roles.join(", ") : "none";
       await refresh();
     } catch (e) {

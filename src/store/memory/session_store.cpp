@@ -62,11 +62,11 @@ Result<bool> SessionStore::remove(const std::string& id, const std::string& user
   return true;
 }
 
-Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
+Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id, const std::string& keep) {
   std::lock_guard lock(mu_);
   std::vector<std::string> ids;
   for (auto it = by_id_.begin(); it != by_id_.end();) {
-    if (it->second.user_id == user_id) {
+    if (it->second.user_id == user_id && it->first != keep) {
       ids.push_back(it->first);
       it = by_id_.erase(it);
     } else {

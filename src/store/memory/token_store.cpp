@@ -79,11 +79,11 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return true;
 }
 
-Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id, const std::string& keep) {
   std::lock_guard lock(mu_);
   EndedFamilies ended{raise_epoch_locked(user_id), {}};
   std::erase_if(families_, [&](const auto& kv) {
-    if (kv.second.user_id != user_id) return false;
+    if (kv.second.user_id != user_id || kv.first == keep) return false;
     ended.ids.push_back(kv.first);
     return true;
   });

@@ -24,7 +24,7 @@ class TokenStore final : public cloakroom::TokenStore {
   Result<bool> revoke_family(const std::string& id, long long until_ms) override;
   Result<bool> revoke_family(const std::string& id, const std::string& user_id, long long now_ms,
                              long long until_ms) override;
-  Result<EndedFamilies> end_user_families(const std::string& user_id) override;
+  Result<EndedFamilies> end_user_families(const std::string& user_id, const std::string& keep = {}) override;
   Result<void> deny(const Revocation& revocation) override;
   Result<std::vector<Revocation>> load_denylist(long long now_ms) override;
   Result<long long> bump_epoch(const std::string& user_id) override;

@@ -47,6 +47,24 @@ Result<std::vector<std::string>> UserStore::disabled_ids() {
   return out;
 }
 
+Result<void> UserStore::add_password_reset(const PasswordReset& reset) {
+  std::lock_guard lock(mu_);
+  // Used and long-expired links go with each new one (see kResetKeepMs).
+  std::erase_if(resets_, [&](const auto& kv) {
+    return kv.second.used || kv.second.expires_ms < reset.expires_ms - kResetKeepMs;
+  });
+  if (!resets_.emplace(reset.token_hash, Reset{reset.user_id, reset.expires_ms, false}).second) return ErrorCode::conflict;
+  return {};
+}
+
+Result<std::string> UserStore::use_password_reset(const std::string& token_hash, long long now_ms) {
+  std::lock_guard lock(mu_);
+  auto it = resets_.find(token_hash);
+  if (it == resets_.end() || it->second.used || it->second.expires_ms <= now_ms) return ErrorCode::not_found;
+  it->second.used = true;
+  return it->second.user_id;
+}
+
 template <class F>
 Result<void> UserStore::update(const std::string& id, F&& change) {
   std::lock_guard lock(mu_);

@@ -97,6 +97,15 @@ const std::vector<std::vector<const char*>>& migrations() {
             PRIMARY KEY (user_id, code_hash)
           ))sql",
       },
+      // 5: password reset links (`user reset-link`): the token's SHA-256 only.
+      {
+          R"sql(CREATE TABLE cloakroom_password_resets (
+            token_hash text PRIMARY KEY,
+            user_id    text NOT NULL,
+            expires_ms bigint NOT NULL,
+            used       boolean NOT NULL DEFAULT false
+          ))sql",
+      },
   };
   return m;
 }

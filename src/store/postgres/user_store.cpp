@@ -109,6 +109,27 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
                 join_roles(roles));
 }
 
+Result<void> UserStore::add_password_reset(const PasswordReset& reset) {
+  return db_->transaction([&](Connection& c) -> Result<void> {
+    // Used and long-expired links go with each new one: the table stays small without a sweeper.
+    if (auto r = c.exec("DELETE FROM cloakroom_password_resets WHERE used OR expires_ms < $1",
+                        reset.expires_ms - kResetKeepMs);
+        !r)
+      return r.error();
+    return done(c.exec("INSERT INTO cloakroom_password_resets (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)",
+                       reset.token_hash, reset.user_id, reset.expires_ms));
+  });
+}
+
+Result<std::string> UserStore::use_password_reset(const std::string& token_hash, long long now_ms) {
+  if (!storable(token_hash)) return ErrorCode::not_found;
+  return db_->run([&](Connection& c) {
+    return c.one("UPDATE cloakroom_password_resets SET used = true WHERE token_hash = $1 AND NOT used "
+                 "AND expires_ms > $2 RETURNING user_id",
+                 [](const Row& r) { return r.text(0); }, token_hash, now_ms);
+  });
+}
+
 Result<std::vector<std::string>> UserStore::disabled_ids() {
   return db_->run([](Connection& c) {
     return c.query("SELECT id FROM cloakroom_users WHERE disabled", [](const Row& row) { return row.text(0); });

@@ -17,8 +17,9 @@ namespace {
 //                  before anything changes (a failed script is not rolled back).
 //   deny           a denylist entry; a repeat keeps the later deadline (ZADD GT).
 //   forget_gone    drops from a user's index the ids whose record ran out by TTL.
-//   remove_indexed deletes every record a user's index names, their ids from
-//                  the global indexes, and the index; the ids that were stored.
+//   remove_indexed deletes every record a user's index names but `keep` ('' none),
+//                  their ids from the global indexes and the index; the ids
+//                  that were stored.
 //   drop           deletes one record (if stored) with its id in its user's
 //                  index and in the global indexes.
 constexpr std::string_view kPreamble = R"lua(
@@ -54,13 +55,15 @@ local function forget_gone(index, key_of)
     if redis.call('EXISTS', key_of(id)) == 0 then redis.call('ZREM', index, id) end
   end
 end
-local function remove_indexed(index, key_of, globals)
+local function remove_indexed(index, key_of, globals, keep)
   local removed = {}
   for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
-    if redis.call('DEL', key_of(id)) == 1 then removed[#removed + 1] = id end
-    for _, g in ipairs(globals) do redis.call('ZREM', g, id) end
+    if id ~= keep then
+      if redis.call('DEL', key_of(id)) == 1 then removed[#removed + 1] = id end
+      for _, g in ipairs(globals) do redis.call('ZREM', g, id) end
+      redis.call('ZREM', index, id)
+    end
   end
-  redis.call('DEL', index)
   return removed
 end
 local function drop(id, key_of, user_index_of, globals)

@@ -51,11 +51,12 @@ redis.call('ZREM', user_sessions_key(user), ARGV[3])
 return 1
 )lua";
 
-// KEYS[3] user index, [4] by expiry, [5], [6] by last seen; ARGV[3] user id. The ids removed.
+// KEYS[3] user index, [4] by expiry, [5], [6] by last seen; ARGV[3] user id,
+// [4] the id to keep ('' none). The ids removed.
 constexpr std::string_view kRemoveUser = R"lua(
 -- Recorded even when nothing is stored: a cache may still hold one.
 record('user_sessions_revoked', ARGV[3], 0)
-return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5], KEYS[6]})
+return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5], KEYS[6]}, ARGV[4])
 )lua";
 
 // KEYS[3] by expiry, [4], [5] by last seen (plain, remembered); ARGV[3] now, [4], [5] their idle
@@ -170,10 +171,10 @@ Result<bool> SessionStore::remove(const std::string& id) { return remove_if(id, 
 
 Result<bool> SessionStore::remove(const std::string& id, const std::string& user_id) { return remove_if(id, &user_id); }
 
-Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
+Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id, const std::string& keep) {
   auto removed =
       run_.revoking(remove_user_, {run_.keys.user_sessions(user_id), run_.keys.sessions(), run_.keys.sessions_seen(),
-                                   run_.keys.remembered_seen()}, {user_id});
+                                   run_.keys.remembered_seen()}, {user_id, keep});
   if (!removed) return removed.error();
   return to_strings(*removed);
 }

@@ -25,7 +25,7 @@ class SessionStore final : public cloakroom::SessionStore {
   Result<void> touch(const std::vector<SessionTouch>& touches) override;
   Result<bool> remove(const std::string& id) override;
   Result<bool> remove(const std::string& id, const std::string& user_id) override;
-  Result<std::vector<std::string>> remove_user(const std::string& user_id) override;
+  Result<std::vector<std::string>> remove_user(const std::string& user_id, const std::string& keep = {}) override;
   Result<std::size_t> purge_expired(long long now_ms, const IdleBounds& idle) override;
 
  private:

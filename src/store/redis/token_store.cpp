@@ -74,11 +74,11 @@ end
 )lua";
 
 // KEYS[3] epochs, [4] user's family index, [5] families by expiry; ARGV[3]
-// user id. {the new epoch, the ids removed}: logout-all in one step, so no
+// user id, [4] the family to keep ('' none). {the new epoch, the ids removed}: logout-all in one step, so no
 // refresh reads the raised epoch beside a family still there.
 constexpr std::string_view kEndUser = R"lua(
 local e = raise_epoch(KEYS[3], ARGV[3])
-return {e, remove_indexed(KEYS[4], family_key, {KEYS[5]})}
+return {e, remove_indexed(KEYS[4], family_key, {KEYS[5]}, ARGV[4])}
 )lua";
 
 // KEYS[3] denylist; ARGV[3..6] member kind ("jti"/"sid"), id, until, feed kind.
@@ -213,8 +213,9 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return revoke(id, &user_id, now_ms, until_ms);
 }
 
-Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
-  auto ended = run_.revoking(end_user_, {run_.keys.epochs(), run_.keys.user_families(user_id), run_.keys.families()}, {user_id});
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id, const std::string& keep) {
+  auto ended = run_.revoking(end_user_, {run_.keys.epochs(), run_.keys.user_families(user_id), run_.keys.families()},
+                             {user_id, keep});
   if (!ended) return ended.error();
   return EndedFamilies{to_integer(element(*ended, 0)), to_strings(element(*ended, 1))};
 }

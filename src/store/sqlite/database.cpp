@@ -164,6 +164,15 @@ const std::vector<const char*>& migrations() {
         ALTER TABLE refresh_families ADD COLUMN auth_time_ms INTEGER NOT NULL DEFAULT 0;
         UPDATE refresh_families SET auth_time_ms = created_ms;
       )sql",
+      // 10: password reset links (`user reset-link`): the token's SHA-256 only.
+      R"sql(
+        CREATE TABLE password_resets (
+          token_hash TEXT PRIMARY KEY,
+          user_id    TEXT NOT NULL,
+          expires_ms INTEGER NOT NULL,
+          used       INTEGER NOT NULL DEFAULT 0
+        ) STRICT, WITHOUT ROWID;
+      )sql",
   };
   return m;
 }

@@ -80,11 +80,11 @@ Result<bool> SessionStore::remove(const std::string& id, const std::string& user
   return remove_where("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", id, &user_id);
 }
 
-Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id) {
+Result<std::vector<std::string>> SessionStore::remove_user(const std::string& user_id, const std::string& keep) {
   std::vector<std::string> ids;
   auto r = db_->transaction([&](Connection& c) -> Result<void> {
-    auto removed = c.query("DELETE FROM sessions WHERE user_id = ?1 RETURNING id",
-                           [](const Statement& row) { return row.text(0); }, user_id);
+    auto removed = c.query("DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2 RETURNING id",
+                           [](const Statement& row) { return row.text(0); }, user_id, keep);
     if (!removed) return removed.error();
     ids = std::move(*removed);
     // Recorded even when nothing was stored: a cache may still hold one.

@@ -125,13 +125,13 @@ Result<bool> TokenStore::revoke_family(const std::string& id, const std::string&
   return owned;
 }
 
-Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id) {
+Result<EndedFamilies> TokenStore::end_user_families(const std::string& user_id, const std::string& keep) {
   EndedFamilies ended;
   auto r = db_->transaction([&](Connection& c) -> Result<void> {
     auto epoch = raise_epoch(c, user_id);
     if (!epoch) return epoch.error();
-    auto ids = c.query("DELETE FROM refresh_families WHERE user_id = ?1 RETURNING id",
-                       [](const Statement& row) { return row.text(0); }, user_id);
+    auto ids = c.query("DELETE FROM refresh_families WHERE user_id = ?1 AND id <> ?2 RETURNING id",
+                       [](const Statement& row) { return row.text(0); }, user_id, keep);
     if (!ids) return ids.error();
     ended = EndedFamilies{*epoch, std::move(*ids)};
     return {};

@@ -75,6 +75,26 @@ Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::
   return update("UPDATE users SET roles = ?1 WHERE id = ?2", id, join_roles(roles));
 }
 
+Result<void> UserStore::add_password_reset(const PasswordReset& reset) {
+  return done(db_->run([&](Connection& c) {
+    // Used and long-expired links go with each new one: the table stays small without a sweeper.
+    if (auto r = c.exec("DELETE FROM password_resets WHERE used = 1 OR expires_ms < ?1",
+                        reset.expires_ms - kResetKeepMs);
+        !r)
+      return r;
+    return c.exec("INSERT INTO password_resets (token_hash, user_id, expires_ms) VALUES (?1, ?2, ?3)",
+                  reset.token_hash, reset.user_id, reset.expires_ms);
+  }));
+}
+
+Result<std::string> UserStore::use_password_reset(const std::string& token_hash, long long now_ms) {
+  return db_->run([&](Connection& c) {
+    return c.one("UPDATE password_resets SET used = 1 WHERE token_hash = ?1 AND used = 0 AND expires_ms > ?2 "
+                 "RETURNING user_id",
+                 [](const Statement& st) { return st.text(0); }, token_hash, now_ms);
+  });
+}
+
 Result<std::vector<std::string>> UserStore::disabled_ids() {
   return db_->run([](Connection& c) {
     return c.query("SELECT id FROM users WHERE disabled = 1", [](const Statement& row) { return row.text(0); });

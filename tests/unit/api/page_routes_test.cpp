@@ -16,14 +16,15 @@ TEST(PageRoutes, HtmlEscapeCoversTextAndAttributes) {
 // Every asset is embedded with a content type, and the pages reference only
 // embedded, same-origin files: nothing inline for the CSP to refuse.
 TEST(PageRoutes, AssetsAreEmbeddedAndSelfContained) {
-  for (const char* name : {"login.html", "account.html", "style.css", "login.js", "account.js", "favicon.svg"}) {
+  for (const char* name : {"login.html", "account.html", "reset.html", "style.css", "login.js", "account.js", "reset.js",
+                           "favicon.svg"}) {
     const pages::Asset* a = pages::find_asset(name);
     ASSERT_NE(a, nullptr) << name;
     EXPECT_FALSE(a->body.empty()) << name;
     EXPECT_FALSE(a->content_type.empty()) << name;
   }
   EXPECT_EQ(pages::find_asset("missing.js"), nullptr);
-  for (const char* page : {"login.html", "account.html"}) {
+  for (const char* page : {"login.html", "account.html", "reset.html"}) {
     std::string_view body = pages::find_asset(page)->body;
     EXPECT_EQ(body.find("<style"), std::string_view::npos) << page;
     EXPECT_EQ(body.find(" style="), std::string_view::npos) << page;

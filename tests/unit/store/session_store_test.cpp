@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "store/memory/session_store.h"
 #include "store/redis/session_store.h"
 #include "store/sqlite/session_store.h"
@@ -139,6 +141,25 @@ TYPED_TEST(SessionStoreTest, RemoveAndListUser) {
   ASSERT_TRUE(ids);
   EXPECT_EQ(*ids, std::vector<std::string>{"b"});
   EXPECT_TRUE(this->store->find("c"));
+}
+
+// remove_user with `keep` (a password change): every other session of the
+// user goes; the kept one stays, still listed.
+TYPED_TEST(SessionStoreTest, RemoveUserKeepsOne) {
+  ASSERT_TRUE(this->store->create(this->record("a", "u", 1000, 100000)));
+  ASSERT_TRUE(this->store->create(this->record("b", "u", 2000, 100000)));
+  ASSERT_TRUE(this->store->create(this->record("c", "u", 3000, 100000)));
+  auto ids = this->store->remove_user("u", "b");
+  ASSERT_TRUE(ids);
+  std::sort(ids->begin(), ids->end());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(this->store->find("a").error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->find("b")->user_id, "u");
+  auto left = this->store->list_user("u");
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().id, "b");
+  EXPECT_EQ(*this->store->remove_user("u"), std::vector<std::string>{"b"});
 }
 
 // remove(id, user_id) removes only that user's session: another user's id

@@ -173,6 +173,23 @@ TYPED_TEST(TokenStoreTest, EndUserFamiliesRaisesTheEpochAndRemovesThem) {
   EXPECT_EQ(this->store->end_user_families("u1")->epoch, 2);  // nothing left to remove, the epoch still rises
 }
 
+// A password change: the epoch rises and every family but the kept one goes;
+// the kept one is still listed and readable.
+TYPED_TEST(TokenStoreTest, EndUserFamiliesKeepsOne) {
+  ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));
+  ASSERT_TRUE(this->store->create_family(this->family("b", "u1", 1000, 9000)));
+  auto ended = this->store->end_user_families("u1", "b");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->epoch, 1);
+  EXPECT_EQ(ended->ids, std::vector<std::string>{"a"});
+  EXPECT_EQ(this->store->find_family("a").error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->find_family_and_epoch("b")->user_epoch, 1);
+  auto left = this->store->list_user_families("u1", 2000);
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().id, "b");
+}
+
 // A refresh's read: the family with its user's epoch (0 before any logout-all).
 TYPED_TEST(TokenStoreTest, FindFamilyAndEpoch) {
   ASSERT_TRUE(this->store->create_family(this->family("a", "u1", 1000, 9000)));

@@ -423,5 +423,26 @@ TEST(SqliteDatabase, RefusesNewerSchema) {
   std::filesystem::remove(path);
 }
 
+// A reset link works once: the first use returns its user, a second use,
+// an unknown hash and an expired link all answer not_found.
+TYPED_TEST(UserStoreTest, PasswordResetIsSingleUseAndExpires) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->add_password_reset({"aa11", "id-alice", 10'000}));
+  ASSERT_TRUE(this->store->add_password_reset({"bb22", "id-alice", 10'000}));
+  EXPECT_EQ(this->store->use_password_reset("cc33", 5'000).error().code, ErrorCode::not_found);
+  EXPECT_EQ(this->store->use_password_reset("bb22", 10'000).error().code, ErrorCode::not_found);  // expired
+  EXPECT_EQ(*this->store->use_password_reset("aa11", 9'999), "id-alice");
+  EXPECT_EQ(this->store->use_password_reset("aa11", 9'999).error().code, ErrorCode::not_found);  // used
+}
+
+// Adding a link drops used ones: a used hash is then unknown, and the same
+// hash may even be stored again (not that 32 random bytes repeat).
+TYPED_TEST(UserStoreTest, AddingAResetDropsUsedOnes) {
+  ASSERT_TRUE(this->store->add_password_reset({"aa11", "id-alice", 10'000}));
+  ASSERT_TRUE(this->store->use_password_reset("aa11", 1'000));
+  ASSERT_TRUE(this->store->add_password_reset({"aa11", "id-alice", 20'000}));
+  EXPECT_EQ(*this->store->use_password_reset("aa11", 1'000), "id-alice");
+}
+
 }  // namespace
 }  // namespace cloakroom

@@ -412,8 +412,8 @@ class HookedTokenStore : public testing::TokenStoreDecorator {
   Result<long long> bump_epoch(const std::string& user_id) override {
     return then(inner_.bump_epoch(user_id), after_epoch_raised);
   }
-  Result<EndedFamilies> end_user_families(const std::string& user_id) override {
-    return then(inner_.end_user_families(user_id), after_epoch_raised);
+  Result<EndedFamilies> end_user_families(const std::string& user_id, const std::string& keep = {}) override {
+    return then(inner_.end_user_families(user_id, keep), after_epoch_raised);
   }
 
  private:

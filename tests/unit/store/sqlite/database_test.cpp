@@ -174,7 +174,7 @@ TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
       for (const char* undo : {"ALTER TABLE sessions DROP COLUMN amr", "ALTER TABLE sessions DROP COLUMN auth_time_ms",
                                "ALTER TABLE refresh_families DROP COLUMN amr",
                                "ALTER TABLE refresh_families DROP COLUMN auth_time_ms",
-                               "DROP TABLE recovery_codes", "DROP TABLE totp", "DROP TABLE passkeys", "DROP TABLE challenges", "DROP TABLE node_positions", "DROP TABLE nodes",
+                               "DROP TABLE password_resets", "DROP TABLE recovery_codes", "DROP TABLE totp", "DROP TABLE passkeys", "DROP TABLE challenges", "DROP TABLE node_positions", "DROP TABLE nodes",
                                "ALTER TABLE events DROP COLUMN value",
                                "PRAGMA user_version = 3"})
         if (auto r = c.exec(undo); !r) return r.error();
@@ -230,7 +230,7 @@ TEST(SqliteDatabase, FailsWhileTheFileIsNotTheOneOpened) {
 
 // Version 7 records how each session and refresh family signed in; rows
 // from before read as password logins at their creation.
-TEST(SqliteDatabase, MigrationToSevenReadsOldRowsAsPasswordAtCreation) {
+TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
   const std::string path = ::testing::TempDir() + "/cloakroom-amr-" + std::to_string(::getpid()) + ".db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   {
@@ -244,7 +244,7 @@ TEST(SqliteDatabase, MigrationToSevenReadsOldRowsAsPasswordAtCreation) {
             "remember) VALUES ('s1', x'00', 'u1', 1000, 2000, 9000, '', '', 0)",
             "INSERT INTO refresh_families (id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, "
             "expires_ms, ip, user_agent, remember) VALUES ('f1', 'u1', x'00', x'00', 3, 1100, 5000, 9000, '', '', 0)",
-            "PRAGMA user_version = 8"})
+            "DROP TABLE password_resets", "PRAGMA user_version = 8"})
         if (auto r = c.exec(step); !r) return r.error();
       return {};
     });
