@@ -228,6 +228,19 @@ http::Task AuthApi::login(http::Request& req) {
     d_.audit.record(AuditEvent::login_failed, from, user->id, {{"username", username}, {"reason", "account_disabled"}});
     co_return error_response(ErrorCode::account_disabled);
   }
+  // This login proved a password; a second step (TOTP, a passkey) adds its own method.
+  co_return co_await complete_login(req, *user, LoginChoice{token_mode, cookie_transport, remember},
+                                    AuthMethods::password(), [&] {
+                                      settle_success();
+                                      // A failed upgrade is not a failed login: the old hash still verifies.
+                                      if (rehashed && d_.users.set_password_hash(user->id, *rehashed))
+                                        d_.metrics.inc(Counter::password_rehashed);
+                                    });
+}
+
+http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginChoice choice, AuthMethods amr,
+                                   std::function<void()> on_store_pool) {
+  const AuditContext from = http::audit_context(req);
   // The session or refresh family this client had before (if any) ends
   // here: one login, one id. Checked now (a session not cached here costs a
   // store read), ended with the rest.
@@ -240,9 +253,7 @@ http::Task AuthApi::login(http::Request& req) {
   // session.max_per_user.
   auto store_trip = [&](auto create, auto id_of) {
     return http::on_pool(d_.store_pool, [&, create, id_of] {
-      settle_success();
-      // A failed upgrade is not a failed login: the old hash still verifies.
-      if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
+      if (on_store_pool) on_store_pool();
       auto made = create();
       if (!made) return made;
       const std::string old_id(previous ? previous->session_id_view() : std::string_view());
@@ -255,50 +266,48 @@ http::Task AuthApi::login(http::Request& req) {
           d_.audit.record(AuditEvent::family_revoked, from, previous->principal->user_id,
                           {{"family_id", old_id}, {"reason", "login_replaced"}});
       }
-      end_oldest_beyond_cap(d_.sessions, d_.tokens, user->id, id_of(*made), d_.config.session.max_per_user, d_.audit,
+      end_oldest_beyond_cap(d_.sessions, d_.tokens, user.id, id_of(*made), d_.config.session.max_per_user, d_.audit,
                             from);
       return made;
     });
   };
-  // This login proved a password; a second step (TOTP, a passkey) will add its own method.
-  const AuthMethods amr = AuthMethods::password();
-  if (token_mode) {
-    auto issued = co_await store_trip([&] { return d_.tokens.issue(*user, req.remote_ip, user_agent, remember, amr); },
+  if (choice.token_mode) {
+    auto issued = co_await store_trip([&] { return d_.tokens.issue(user, req.remote_ip, user_agent, choice.remember, amr); },
                                       [](const IssuedTokens& t) -> std::string_view { return t.family.id; });
     if (!issued) {
       d_.metrics.inc(Counter::login_store_error);
       co_return error_response(issued.error());
     }
     d_.metrics.inc(Counter::login_success);
-    d_.audit.record(AuditEvent::login_succeeded, from, user->id, {{"mode", "token"}, {"credential_id", issued->family.id}});
-    co_return token_response(d_.config, d_.authenticator.names(), *issued, cookie_transport);
+    d_.audit.record(AuditEvent::login_succeeded, from, user.id, {{"mode", "token"}, {"credential_id", issued->family.id}});
+    co_return token_response(d_.config, d_.authenticator.names(), *issued, choice.cookie_transport);
   }
-  auto session = co_await store_trip([&] { return d_.sessions.create(*user, req.remote_ip, user_agent, remember, amr); },
+  auto session = co_await store_trip([&] { return d_.sessions.create(user, req.remote_ip, user_agent, choice.remember, amr); },
                                      [](const NewSession& n) -> std::string_view { return n.info.id; });
   if (!session) {
     d_.metrics.inc(Counter::login_store_error);
     co_return error_response(session.error());
   }
   d_.metrics.inc(Counter::login_success);
-  d_.audit.record(AuditEvent::login_succeeded, from, user->id, {{"mode", "session"}, {"credential_id", session->info.id}});
+  d_.audit.record(AuditEvent::login_succeeded, from, user.id, {{"mode", "session"}, {"credential_id", session->info.id}});
 
   json::Writer w;
   w.begin_object();
   w.key("user");
-  write_user(w, *user);
+  write_user(w, user);
   w.key("session");
   w.begin_object();
   w.key("id"); w.string(session->info.id);
   w.key("expires_at"); w.string(rfc3339(session->info.expires_ms));
   w.end_object();
-  if (!cookie_transport) {
+  if (!choice.cookie_transport) {
     w.key("session_token");
     w.string(session->token);
   }
   w.end_object();
   Response res = no_store(http::json_response(200, w.take()));
-  if (cookie_transport)
-    res.headers.emplace_back("Set-Cookie", session_cookie(d_.config, d_.authenticator.names(), session->token, remember));
+  if (choice.cookie_transport)
+    res.headers.emplace_back("Set-Cookie", session_cookie(d_.config, d_.authenticator.names(), session->token, choice.remember));
   co_return res;
 }
 

@@ -14,6 +14,13 @@
 // new refresh family with its first access token (any session the request
 // already carried is revoked: a login never keeps an old id). Store calls run
 // on the store pool, hashes on the hashing pool: never on the I/O thread.
+//
+// complete_login is the one end of every way in (the password, a second
+// factor's step, a passkey): it makes the session or the refresh family with
+// the methods proved (`amr`), ends the credential the client had and the
+// oldest beyond session.max_per_user, and answers as the login would have.
+#include <functional>
+
 #include "auth/authenticator.h"
 #include "auth/csrf_guard.h"
 #include "auth/login_throttle.h"
@@ -49,12 +56,25 @@ struct AuthDeps {
   const AuditLog& audit;
 };
 
+// What the first step of a login asked for; a second step carries it over.
+struct LoginChoice {
+  bool token_mode = false;       // "mode":"token": a refresh family and an access token
+  bool cookie_transport = true;  // "transport":"cookie" (the default), else in the body
+  bool remember = false;
+};
+
 class AuthApi {
  public:
   explicit AuthApi(AuthDeps deps) : d_(deps) {}
 
   http::Task register_user(http::Request& req);
   http::Task login(http::Request& req);
+
+  // The user proved `amr` (the caller checked it, and that the account is
+  // not disabled): answer as a login does. `on_store_pool` runs first, in
+  // the same store-pool trip (throttle settlement, a rehash, a challenge's use).
+  http::Task complete_login(http::Request& req, const User& user, LoginChoice choice, AuthMethods amr,
+                            std::function<void()> on_store_pool = {});
 
  private:
   AuthDeps d_;
