@@ -167,12 +167,16 @@ class CaddyForwardAuthTest(unittest.TestCase):
         self.assertNotIn("evil.example", headers.get("location", ""))
 
     def test_pages_and_endpoints_on_the_apps_origin(self):
-        """/login, /account and their assets, JWKS and the /auth/ API are cloakroom's, through Caddy;
+        """/login, /account, /reset and their assets, JWKS and the /auth/ API are cloakroom's, through Caddy;
         /account needs a session."""
         status, _, body = self.caddy.request("GET", "/login", headers=HTML)
         self.assertEqual(status, 200)
         self.assertIn("<title>Sign in", body)
-        for asset in ["/auth/assets/style.css", "/auth/assets/login.js", "/auth/assets/account.js"]:
+        status, _, body = self.caddy.request("GET", "/reset", headers=HTML)
+        self.assertEqual(status, 200)
+        self.assertIn("<title>Set a new password", body)
+        for asset in ["/auth/assets/style.css", "/auth/assets/login.js", "/auth/assets/account.js",
+                      "/auth/assets/reset.js"]:
             self.assertEqual(self.caddy.request("GET", asset)[0], 200, asset)
         self.assertEqual(self.caddy.request("GET", "/account", headers=HTML)[0], 302)
         status, _, body = self.caddy.request("GET", "/account", headers=dict(HTML, Cookie=self.alice))

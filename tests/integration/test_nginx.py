@@ -127,11 +127,15 @@ class NginxForwardAuthTest(unittest.TestCase):
             self.assertNotEqual(status, 200, path)
 
     def test_pages_through_the_proxy(self):
-        """/login, /account and their assets are served on the app's origin; /account needs a session."""
+        """/login, /account, /reset and their assets are served on the app's origin; /account needs a session."""
         status, body = self.get("/login")
         self.assertEqual(status, 200)
         self.assertIn("<title>Sign in", body)
-        for asset in ["/auth/assets/style.css", "/auth/assets/login.js", "/auth/assets/account.js"]:
+        status, body = self.get("/reset")
+        self.assertEqual(status, 200)
+        self.assertIn("<title>Set a new password", body)
+        for asset in ["/auth/assets/style.css", "/auth/assets/login.js", "/auth/assets/account.js",
+                      "/auth/assets/reset.js"]:
             self.assertEqual(self.get(asset)[0], 200, asset)
         self.assertEqual(self.get("/account")[0], 302)
         status, body = self.get("/account", cookie=self.alice)

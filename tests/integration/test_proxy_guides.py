@@ -15,7 +15,7 @@ DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "doc
 ORIGINAL_REQUEST = {"x-forwarded-uri", "x-original-uri", "x-forwarded-method", "x-original-method",
                     "x-forwarded-host", "x-forwarded-proto", "x-original-url", "x-forwarded-for"}
 # Paths that must reach cloakroom without a check, or nobody could sign in.
-OPEN_PATHS = ["/login", "/account", "/auth/login", "/auth/assets/login.js", "/.well-known/jwks.json"]
+OPEN_PATHS = ["/login", "/account", "/reset", "/auth/login", "/auth/assets/login.js", "/.well-known/jwks.json"]
 
 
 def yaml_block(doc):
