@@ -5,10 +5,11 @@
 namespace cloakroom::http {
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
+  const bool literal = pattern.find('{') == std::string::npos;
   auto it = std::find(patterns_.begin(), patterns_.end(), pattern);
   std::size_t index = static_cast<std::size_t>(it - patterns_.begin());
   if (it == patterns_.end()) patterns_.push_back(std::move(pattern));
-  routes_.push_back(Route{std::move(method), index, std::move(handler)});
+  routes_.push_back(Route{std::move(method), index, literal, std::move(handler)});
 }
 
 bool Router::path_matches(std::string_view pattern, std::string_view path, std::vector<std::string_view>& params) {
@@ -38,7 +39,14 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   std::vector<std::string_view> params;
   bool path_known = false;
   for (const Route& r : routes_) {
-    if (!path_matches(patterns_[r.pattern], path, params)) continue;
+    // A literal pattern matches only its own text: one length check rejects
+    // almost every route (most share the "/auth/" prefix).
+    if (r.literal) {
+      if (patterns_[r.pattern] != path) continue;
+      params.clear();  // a parameterised route tried before may have left some
+    } else if (!path_matches(patterns_[r.pattern], path, params)) {
+      continue;
+    }
     path_known = true;
     m.route = r.pattern;
     if (r.method == "*" || r.method == method || (method == "HEAD" && r.method == "GET")) {

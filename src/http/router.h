@@ -44,6 +44,7 @@ class Router {
   struct Route {
     std::string method;
     std::size_t pattern;  // index into patterns_
+    bool literal;         // no {param} in it
     Handler handler;
   };
   static bool path_matches(std::string_view pattern, std::string_view path, std::vector<std::string_view>& params);

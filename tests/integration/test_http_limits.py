@@ -1,4 +1,5 @@
 """Bad input at the HTTP layer: each gets a clear error, and the server keeps serving others."""
+import json
 import os
 import resource
 import re
@@ -238,6 +239,20 @@ class HttpLimitsTest(unittest.TestCase):
         self.assertTrue(h["x-request-id"])
         _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "a" * 65})  # over 64: ours instead
         self.assertRegex(h["x-request-id"], r"^[A-Za-z0-9_-]+-[0-9a-f]+$")
+
+    def test_access_log_escapes_the_path(self):
+        """The access log line stays one valid JSON object for a path with quotes, backslashes and non-ASCII
+        bytes (each escaped); the query string is left out."""
+        rid = "esc-%d" % time.monotonic_ns()
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=5) as s:
+            s.sendall(b'GET /nope/a"b\\cd\xc3\xa9e?token=secret HTTP/1.1\r\nHost: x\r\nX-Request-ID: '
+                      + rid.encode() + b"\r\nConnection: close\r\n\r\n")
+            while s.recv(4096):
+                pass
+        line = eventually(lambda: [l for l in self.srv.logs("request") if l.get("request_id") == rid])
+        self.assertEqual(len(line), 1)
+        self.assertEqual((line[0]["status"], line[0]["path"]), (404, '/nope/a"b\\cd\u00c3\u00a9e'))
+        self.assertNotIn("secret", json.dumps(line[0]))
 
     def test_every_refusal_has_a_request_id(self):
         """404s and the request reader's own refusals (400, 431) carry X-Request-ID too: a caller's

@@ -62,9 +62,15 @@ TEST(Serialize, HeadCloseAndKeepAlive) {
 TEST(Serialize, DropsHeaderInjection) {
   Response r = json_response(200, "");
   r.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: pwned=1");
+  r.headers.emplace_back("X-Lf", "a\nSet-Cookie: pwned=2");
+  r.headers.emplace_back("X-Cr", "a\rpwned=3");
+  r.headers.emplace_back("X-Name: pwned=4", "v");
+  r.headers.emplace_back("X Name", "pwned=5");
+  r.headers.emplace_back("X-Fine", "kept");
   std::string out;
   serialize(out, r, {});
-  EXPECT_EQ(out.find("pwned"), std::string::npos);
+  EXPECT_EQ(out.find("pwned"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Fine: kept\r\n"), std::string::npos) << out;
 }
 
 // IMF-fixdate per RFC 9110.

@@ -54,6 +54,18 @@ TEST(Router, CapturesParameters) {
   EXPECT_EQ(sample().match("GET", "/auth/sessions/abc").kind, RouteMatch::Kind::method_not_allowed);
 }
 
+// A literal route tried after a parameterised one that half-matched gets no
+// stale parameters (literal patterns are compared whole, without the parser).
+TEST(Router, LiteralRoutesCarryNoParameters) {
+  Router r;
+  r.add("GET", "/a/{x}/c", ok());
+  r.add("GET", "/a/b/d", ok());
+  RouteMatch m = r.match("GET", "/a/b/d");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::found);
+  EXPECT_TRUE(m.params.empty());
+  EXPECT_EQ(m.route, 1u);
+}
+
 // Metrics labels: one per pattern, then "unmatched".
 TEST(Router, RouteNamesForMetrics) {
   auto names = sample().route_names();
