@@ -564,6 +564,27 @@ Result<void> read_key_encryption_key(Config& c) {
   return {};
 }
 
+// Timeouts bounded by another key: each one not in force as given is a
+// warning (not an error: the server runs, with the bound).
+std::vector<ConfigWarning> clamp_warnings(const Config& c) {
+  std::vector<ConfigWarning> out;
+  auto warn = [&](std::string key, Millis given, Millis used, std::string why) {
+    out.push_back({std::move(key), format_duration(given), format_duration(used), std::move(why)});
+  };
+  const auto& s = c.session;
+  // Why absolute wins: a session's deadline is the earlier of the two.
+  if (s.idle_timeout > s.absolute_timeout)
+    warn("session.idle_timeout", s.idle_timeout, s.absolute_timeout,
+         "it is longer than session.absolute_timeout, which ends every session first");
+  const Millis remember = remember_idle_in_force(c);
+  if (remember != s.remember_idle_timeout)
+    warn("session.remember_idle_timeout", s.remember_idle_timeout, remember,
+         s.remember_idle_timeout < s.idle_timeout
+             ? "it is shorter than session.idle_timeout (a remembered session never ends sooner than another)"
+             : "it is longer than session.absolute_timeout, which ends every session first");
+  return out;
+}
+
 // Fills the defaults that depend on other keys, then checks cross-key rules.
 Result<void> finish(Config& c) {
   // Both default to one file: one connection serves users and sessions.
@@ -586,6 +607,7 @@ Result<void> finish(Config& c) {
   if (auto r = read_key_encryption_key(c); !r) return r;
   if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
     return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
+  c.warnings = clamp_warnings(c);
   return {};
 }
 
@@ -642,6 +664,15 @@ Result<AccessRule> make_access_rule(const std::string& prefix, std::vector<std::
 }
 
 }  // namespace config_detail
+
+std::string ConfigWarning::sentence() const {
+  return key + " = \"" + given + "\" is used as \"" + used + "\": " + why + ".";
+}
+
+Millis remember_idle_in_force(const Config& c) {
+  const Millis plain = c.session.idle_timeout;
+  return std::clamp(c.session.remember_idle_timeout, plain, std::max(plain, c.session.absolute_timeout));
+}
 
 std::vector<std::pair<std::string, std::string>> cloakroom_environment() {
   std::vector<std::pair<std::string, std::string>> out;

@@ -307,6 +307,39 @@ TEST(Config, EnvironmentListErrorsShowTheCommaSeparatedForm) {
             "Config key jwt.audience = [] (test.toml) must be a non-empty string or list of non-empty strings.");
 }
 
+// A timeout another key bounds is taken, but not silently: each one not in
+// force as given is a warning naming the key, the value given and the value
+// used (the new user's remember_idle_timeout = "10m" quietly became 30m).
+TEST(Config, ClampedTimeoutsAreWarnings) {
+  // Through load_config, which fills the warnings (from_toml stops before).
+  auto warnings = [](std::vector<std::pair<std::string, std::string>> env) {
+    auto c = load_config({.env = std::move(env)});
+    EXPECT_TRUE(c) << c.error().text();
+    std::vector<std::string> out;
+    if (c)
+      for (const auto& w : c->warnings) out.push_back(w.sentence());
+    return out;
+  };
+  EXPECT_EQ(warnings({}), std::vector<std::string>{});
+  EXPECT_EQ(warnings({{"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "10m"}}),
+            std::vector<std::string>{"session.remember_idle_timeout = \"10m\" is used as \"30m\": it is shorter than "
+                                     "session.idle_timeout (a remembered session never ends sooner than another)."});
+  EXPECT_EQ(warnings({{"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "30d"}}),
+            std::vector<std::string>{"session.remember_idle_timeout = \"30d\" is used as \"7d\": it is longer than "
+                                     "session.absolute_timeout, which ends every session first."});
+  EXPECT_EQ(warnings({{"CLOAKROOM_SESSION_IDLE_TIMEOUT", "2d"}, {"CLOAKROOM_SESSION_ABSOLUTE_TIMEOUT", "1d"},
+                      {"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "2d"}}),
+            std::vector<std::string>{"session.idle_timeout = \"2d\" is used as \"1d\": it is longer than "
+                                     "session.absolute_timeout, which ends every session first."});
+  auto c = load_config({.env = {{"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "1m"}}});
+  ASSERT_TRUE(c) << c.error().text();
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0].key, "session.remember_idle_timeout");
+  EXPECT_EQ(c->warnings[0].given, "1m");
+  EXPECT_EQ(c->warnings[0].used, "30m");
+  EXPECT_EQ(remember_idle_in_force(*c), Millis(30 * 60'000));
+}
+
 // http.trusted_proxies takes CIDR blocks beside single addresses; a block
 // with bits past its prefix is refused with the two things it could mean.
 TEST(Config, TrustedProxiesTakeCidrBlocks) {
