@@ -6,7 +6,8 @@ namespace cloakroom::cli {
 
 // `config check`: loads the configuration exactly as `serve` would (file,
 // CLOAKROOM_* environment, flags), refuses it with the same sentence serve
-// would print, or prints every effective setting with secrets masked.
+// would print, or prints every effective setting with secrets masked (and,
+// on stderr, one line per value another key clamps).
 // `config example`: every key commented out at its default (the file the
 // package installs as /etc/cloakroom/cloakroom.toml). Options and operands
 // were checked against command_table.cpp.
@@ -17,6 +18,8 @@ int config_command(const Args& args) {
   }
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
+  // On stderr: stdout stays the effective settings, a file one can keep.
+  for (const auto& w : config->warnings) std::cerr << "cloakroom: warning: " << w.sentence() << "\n";
   std::cout << "# the configuration is valid; the settings serve would run with:\n" << config_effective_toml(*config);
   return kExitOk;
 }

@@ -9,6 +9,8 @@ namespace cloakroom::cli {
 int serve_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
+  for (const auto& w : config->warnings)
+    log_line("warn", "config_value_clamped", {{"key", w.key}, {"given", w.given}, {"used", w.used}, {"detail", w.sentence()}});
   // serve may create the data dir (the first start); it logs where.
   DataDirWatch watch(*config);
   auto stores = open_stores(store_urls(*config));

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include <sys/stat.h>
 
@@ -450,6 +449,51 @@ const KeySpec* find_key(std::string_view section, std::string_view name) {
   return nullptr;
 }
 
+// How an environment variable spells a list, for the messages that refuse one.
+std::string list_example(const KeySpec& k) { return env_name(k.section, k.name) + "=a,b"; }
+
+// A list from an environment variable: "a,b" or "a, b" (spaces around items
+// are dropped), or the TOML array a user pasted from a file, ["a", "b"]
+// (basic or literal strings, no escapes). "" is the empty list; an empty
+// item ("a,,b", "a,") is refused, never kept as "". The error says why,
+// without the value (the caller shows it).
+Result<std::vector<std::string>, std::string> split_list_text(std::string_view text) {
+  std::vector<std::string> out;
+  std::string_view rest = trim_ascii(text);
+  if (rest.empty()) return out;
+  if (rest.front() != '[') {
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = rest.find(',', start);
+      std::string_view item = trim_ascii(rest.substr(start, comma == std::string_view::npos ? rest.npos : comma - start));
+      if (item.empty()) return std::string("item " + std::to_string(out.size() + 1) + " is empty");
+      out.emplace_back(item);
+      if (comma == std::string_view::npos) return out;
+      start = comma + 1;
+    }
+  }
+  // The TOML form: [ "a" , 'b' ,] with nothing after the ']'.
+  rest.remove_prefix(1);
+  for (;;) {
+    rest = trim_ascii(rest);
+    if (rest.starts_with(']')) break;
+    if (rest.empty() || (rest.front() != '"' && rest.front() != '\''))
+      return std::string("the [...] form needs quoted items like [\"a\", \"b\"]");
+    const char quote = rest.front();
+    const std::size_t close = rest.find(quote, 1);
+    if (close == std::string_view::npos) return std::string("a quoted item is not closed");
+    std::string_view item = rest.substr(1, close - 1);
+    if (quote == '"' && item.find('\\') != std::string_view::npos)
+      return std::string("the [...] form takes no escapes");
+    if (item.empty()) return std::string("item " + std::to_string(out.size() + 1) + " is empty");
+    out.emplace_back(item);
+    rest = trim_ascii(rest.substr(close + 1));
+    if (rest.starts_with(',')) rest.remove_prefix(1);
+    else if (!rest.starts_with(']')) return std::string("items in the [...] form are separated by commas");
+  }
+  if (!trim_ascii(rest.substr(1)).empty()) return std::string("there is text after the closing ]");
+  return out;
+}
+
 // Gives a source's raw value the key's type. Environment variables and flags
 // arrive as strings and are parsed here; TOML values must already match.
 Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
@@ -485,11 +529,9 @@ Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
     case Kind::string_list:
       if (auto* v = std::get_if<std::vector<std::string>>(&raw)) return Typed{*v};
       if (text) {
-        // Env and flags: comma-separated.
-        std::vector<std::string> out;
-        std::stringstream ss(*text);
-        for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
-        return Typed{out};
+        auto items = split_list_text(*text);
+        if (!items) return invalid("must be a comma-separated list, e.g. " + list_example(k) + " (" + items.error() + ")");
+        return Typed{std::move(*items)};
       }
       return invalid("must be a string or a list of strings");
   }
@@ -522,6 +564,27 @@ Result<void> read_key_encryption_key(Config& c) {
   return {};
 }
 
+// Timeouts bounded by another key: each one not in force as given is a
+// warning (not an error: the server runs, with the bound).
+std::vector<ConfigWarning> clamp_warnings(const Config& c) {
+  std::vector<ConfigWarning> out;
+  auto warn = [&](std::string key, Millis given, Millis used, std::string why) {
+    out.push_back({std::move(key), format_duration(given), format_duration(used), std::move(why)});
+  };
+  const auto& s = c.session;
+  // Why absolute wins: a session's deadline is the earlier of the two.
+  if (s.idle_timeout > s.absolute_timeout)
+    warn("session.idle_timeout", s.idle_timeout, s.absolute_timeout,
+         "it is longer than session.absolute_timeout, which ends every session first");
+  const Millis remember = remember_idle_in_force(c);
+  if (remember != s.remember_idle_timeout)
+    warn("session.remember_idle_timeout", s.remember_idle_timeout, remember,
+         s.remember_idle_timeout < s.idle_timeout
+             ? "it is shorter than session.idle_timeout (a remembered session never ends sooner than another)"
+             : "it is longer than session.absolute_timeout, which ends every session first");
+  return out;
+}
+
 // Fills the defaults that depend on other keys, then checks cross-key rules.
 Result<void> finish(Config& c) {
   // Both default to one file: one connection serves users and sessions.
@@ -544,6 +607,7 @@ Result<void> finish(Config& c) {
   if (auto r = read_key_encryption_key(c); !r) return r;
   if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
     return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
+  c.warnings = clamp_warnings(c);
   return {};
 }
 
@@ -572,7 +636,14 @@ Result<void> apply_key(Config& cfg, std::string_view section, std::string_view k
   };
   auto typed = to_typed(*k, value);
   if (!typed) return named(typed.error());
-  if (auto r = k->set(cfg, *typed); !r) return named(r.error());
+  if (auto r = k->set(cfg, *typed); !r) {
+    // Why: a list typed into an environment variable is most often wrong in
+    // its spelling (spaces, quotes), so the message shows the one that works.
+    if (k->kind == Kind::string_list && std::holds_alternative<std::string>(value))
+      return named(invalid(std::string(r.error().text()) + "; the environment takes a comma-separated list, e.g. " +
+                           list_example(*k)));
+    return named(r.error());
+  }
   return {};
 }
 
@@ -593,6 +664,15 @@ Result<AccessRule> make_access_rule(const std::string& prefix, std::vector<std::
 }
 
 }  // namespace config_detail
+
+std::string ConfigWarning::sentence() const {
+  return key + " = \"" + given + "\" is used as \"" + used + "\": " + why + ".";
+}
+
+Millis remember_idle_in_force(const Config& c) {
+  const Millis plain = c.session.idle_timeout;
+  return std::clamp(c.session.remember_idle_timeout, plain, std::max(plain, c.session.absolute_timeout));
+}
 
 std::vector<std::pair<std::string, std::string>> cloakroom_environment() {
   std::vector<std::pair<std::string, std::string>> out;

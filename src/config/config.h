@@ -64,6 +64,19 @@ struct ThrottleConfig {
   std::size_t max_tracked = 100'000;     // keys remembered per table (memory bound)
 };
 
+// A value load_config took but that is not in force as given: another key
+// bounds it (session.remember_idle_timeout lies between session.idle_timeout
+// and session.absolute_timeout). `serve` logs it as config_value_clamped,
+// `config check` prints sentence() on stderr.
+struct ConfigWarning {
+  std::string key;    // "session.remember_idle_timeout"
+  std::string given;  // as written: "10m"
+  std::string used;   // what the server goes by: "30m"
+  std::string why;    // "it is shorter than session.idle_timeout"
+  // session.remember_idle_timeout = "10m" is used as "30m": it is shorter than session.idle_timeout.
+  std::string sentence() const;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./cloakroom-data";
@@ -86,7 +99,7 @@ struct Config {
     Millis idle_timeout{30 * 60'000};
     Millis absolute_timeout{7LL * 86'400'000};
     // Idle bound of a session signed in with "keep me signed in" (remember);
-    // in force between idle_timeout and absolute_timeout (see remembered_idle()).
+    // in force between idle_timeout and absolute_timeout (remember_idle_in_force()).
     Millis remember_idle_timeout{7LL * 86'400'000};
     int max_per_user = 0;
     std::size_t cache_entries = 1'000'000;  // sessions one process keeps in memory (a near-cache over the store)
@@ -135,7 +148,15 @@ struct Config {
     LogLevel level = LogLevel::info;  // the least severe line written, operational and audit alike
     std::string audit = "stderr";     // where audit events go: "stderr" or a file path
   } log;
+  // Filled by load_config: values bounded by others (a timeout clamped).
+  std::vector<ConfigWarning> warnings;
 };
+
+// The idle bound of a remembered session: session.remember_idle_timeout,
+// clamped to at least session.idle_timeout and at most the longer of
+// idle_timeout and absolute_timeout. SessionService and load_config's
+// warnings both use it, so a warning names the value actually in force.
+Millis remember_idle_in_force(const Config& c);
 
 // jwt.issuer when neither it nor public_url is set. Fixed rather than
 // derived from `listen`, so every process and CLI command (and a server

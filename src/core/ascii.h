@@ -4,6 +4,7 @@
 //
 //   ascii_lower("HTTPS://Example.COM") == "https://example.com"
 //   iequals_ascii("Bearer", "bEaReR")
+//   trim_ascii("  a b\t") == "a b"
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ inline bool iequals_ascii(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
+}
+
+// `s` without the spaces and tabs around it.
+inline std::string_view trim_ascii(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
 // 0-15 for a hexadecimal digit of either case, -1 otherwise (percent-decoding).

@@ -23,9 +23,26 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-Error error_for(const boost::system::error_code& ec) {
-  if (ec == bhttp::error::header_limit) return ErrorCode::headers_too_large;
-  if (ec == bhttp::error::body_limit) return ErrorCode::body_too_large;
+// "64 KiB", "1 MiB" or "1000-byte": how a limit reads in "the ... limit".
+std::string size_text(std::size_t n) {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) == 0) return std::to_string(n / (1024 * 1024)) + " MiB";
+  if (n >= 1024 && n % 1024 == 0) return std::to_string(n / 1024) + " KiB";
+  return std::to_string(n) + "-byte";
+}
+
+// A request over a limit, with the limit and the key that sets it: the
+// client (or the operator reading its report) learns what to change. The
+// limits are no secret, a client can measure them.
+Error over_limit(ErrorCode code, const ReaderLimits& limits) {
+  if (code == ErrorCode::body_too_large)
+    return Error{code, "The request body is over the " + size_text(limits.body_bytes) + " limit (http.max_body_bytes)."};
+  return Error{code, "The request line and headers are over the " + size_text(limits.header_bytes) +
+                         " limit (http.max_header_bytes)."};
+}
+
+Error error_for(const boost::system::error_code& ec, const ReaderLimits& limits) {
+  if (ec == bhttp::error::header_limit) return over_limit(ErrorCode::headers_too_large, limits);
+  if (ec == bhttp::error::body_limit) return over_limit(ErrorCode::body_too_large, limits);
   return ErrorCode::bad_request;
 }
 
@@ -81,7 +98,7 @@ std::size_t RequestReader::feed(std::string_view bytes) {
       // what the header limit leaves bounds all three, before it parses them.
       std::size_t window = limits_.header_bytes - (in_header ? header_consumed_ : 0);
       if (window == 0) {
-        fail(ErrorCode::headers_too_large);
+        fail(over_limit(ErrorCode::headers_too_large, limits_));
         break;
       }
       std::string_view offered = bytes.substr(consumed, window);
@@ -92,11 +109,11 @@ std::size_t RequestReader::feed(std::string_view bytes) {
       if (in_header) header_consumed_ += used;
       if (ec == bhttp::error::need_more) {
         // A full window that still does not hold the end: over the limit.
-        if (offered.size() == window) fail(ErrorCode::headers_too_large);
+        if (offered.size() == window) fail(over_limit(ErrorCode::headers_too_large, limits_));
         break;
       }
       if (ec) {
-        fail(error_for(ec));
+        fail(error_for(ec, limits_));
         break;
       }
       if (in_header && parser.is_header_done()) {
@@ -119,7 +136,7 @@ std::size_t RequestReader::feed(std::string_view bytes) {
       if (used == 0) break;  // no progress without an error: wait for more bytes
     }
   } catch (const std::length_error&) {
-    fail(ErrorCode::headers_too_large);
+    fail(over_limit(ErrorCode::headers_too_large, limits_));
   } catch (const std::exception&) {
     fail(ErrorCode::bad_request);
   }

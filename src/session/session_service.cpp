@@ -30,9 +30,7 @@ Error user_busy() { return Error{ErrorCode::store_unavailable, "Another change t
 }  // namespace
 
 IdleBounds idle_bounds(const Config& config) {
-  const long long plain = config.session.idle_timeout.count();
-  const long long longest = std::max(plain, static_cast<long long>(config.session.absolute_timeout.count()));
-  return IdleBounds{plain, std::clamp<long long>(config.session.remember_idle_timeout.count(), plain, longest)};
+  return IdleBounds{config.session.idle_timeout.count(), remember_idle_in_force(config).count()};
 }
 
 SessionService::SessionService(SessionDeps deps)

@@ -112,6 +112,23 @@ class CliTest(unittest.TestCase):
         self.assertIn("listen", r.stderr)
         self.assert_one_sentence(self.cli("serve", "--config", "/nonexistent.toml"), 2)
 
+    def test_a_clamped_timeout_is_one_warning_line(self):
+        """A timeout another key bounds (remember_idle_timeout under idle_timeout) is not clamped
+        silently: `config check` prints one warning line on stderr and still exits 0, `serve` logs
+        config_value_clamped with the key, the value given and the value used."""
+        env = {"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT": "10m"}
+        r = self.cli("config", "check", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, 'cloakroom: warning: session.remember_idle_timeout = "10m" is used as "30m": '
+                                   'it is shorter than session.idle_timeout (a remembered session never ends sooner '
+                                   'than another).\n')
+        self.assertIn('remember_idle_timeout = "10m"', r.stdout)  # the settings as given
+        self.assertEqual(self.cli("config", "check").stderr, "")
+        with CloakroomServer(env=env) as srv:
+            warned = srv.logs("config_value_clamped")
+            self.assertEqual([(w["level"], w["key"], w["given"], w["used"]) for w in warned],
+                             [("warn", "session.remember_idle_timeout", "10m", "30m")])
+
     def test_a_signing_kid_naming_no_key_is_a_config_error(self):
         """jwt.signing_kid naming no key stops serve and token mint with exit 2 and one sentence, like
         every other config error (serve used to exit 1)."""

@@ -124,6 +124,19 @@ class HttpLimitsTest(unittest.TestCase):
                              headers={"Content-Type": "text/plain"})
         self.assert_error(r, 415, "unsupported_media_type")
 
+    def test_invalid_json_says_where(self):
+        """A truncated or malformed JSON body is 400 malformed_json naming the byte where it broke."""
+        json_type = {"Content-Type": "application/json"}
+        status, _, body = self.srv.request("POST", "/auth/login", raw_body=b'{"username":"a","pass', headers=json_type)
+        self.assertEqual((status, body), (400, {"error": "malformed_json",
+                                                "message": "The request body is not valid JSON: unterminated string "
+                                                           "at byte 21."}))
+        status, _, body = self.srv.request("POST", "/auth/login", raw_body=b'{"username":"a" "password":"b"}',
+                                           headers=json_type)
+        self.assertEqual((status, body), (400, {"error": "malformed_json",
+                                                "message": "The request body is not valid JSON: expected ',' or '}' "
+                                                           "at byte 16."}))
+
     def test_oversize_body_is_413_and_connection_closed(self):
         """A Content-Length over 64 KiB is refused before the body is read, and the connection closes."""
         body = b"x" * (64 * 1024 + 1)
@@ -133,6 +146,8 @@ class HttpLimitsTest(unittest.TestCase):
         out = self.srv.raw(req)
         self.assertTrue(out.startswith(b"HTTP/1.1 413"), out[:200])
         self.assertIn(b"body_too_large", out)
+        # The limit and the key that sets it, not just "too large".
+        self.assertIn(b'"message":"The request body is over the 64 KiB limit (http.max_body_bytes)."', out)
         self.assertIn(b"Connection: close", out)
         # The leftover body was never parsed as a second request.
         self.assertEqual(out.count(b"HTTP/1.1"), 1)
@@ -152,6 +167,7 @@ class HttpLimitsTest(unittest.TestCase):
         out = self.srv.raw(req)
         self.assertTrue(out.startswith(b"HTTP/1.1 431"), out[:200])
         self.assertIn(b"headers_too_large", out)
+        self.assertIn(b'"message":"The request line and headers are over the 4 KiB limit (http.max_header_bytes)."', out)
 
     def test_64k_header_is_431_not_reset(self):
         """A 64 KiB Authorization header is answered, never a reset."""

@@ -101,5 +101,17 @@ TEST_F(SessionRoutes, MeAndVerifyAnswerFromMemoryWhileTheStoresFail) {
   EXPECT_EQ(testing::header_values(verified, "X-Auth-User"), std::vector<std::string>{"ann"});
 }
 
+// A user without roles gets X-Auth-Roles present and empty, by cookie and by
+// bearer alike (api.md): a proxy that copies the answer over the request
+// (Caddy 2.6, Traefik) then overwrites a client's forged X-Auth-Roles.
+TEST_F(SessionRoutes, VerifySendsAnEmptyRolesHeaderForAUserWithoutRoles) {
+  for (const auto& request : {testing::TestRequest{.path = "/auth/verify", .headers = {{"Cookie", sid}}},
+                              with_bearer("GET", "/auth/verify")}) {
+    auto verified = t.send(request);
+    ASSERT_EQ(verified.status, 200) << verified.body;
+    EXPECT_EQ(testing::header_values(verified, "X-Auth-Roles"), std::vector<std::string>{""});
+  }
+}
+
 }  // namespace
 }  // namespace cloakroom::api

@@ -251,6 +251,95 @@ TEST(Config, EnvironmentIsTypedAndStrict) {
   EXPECT_NE(bad.error().text().find("http.threads"), std::string_view::npos);
 }
 
+// A list in an environment variable: spaces after the commas are dropped and
+// a TOML array pasted from a file is taken as it reads (the new user's
+// CLOAKROOM_HTTP_TRUSTED_PROXIES="10.0.0.1, 10.0.0.2" kept " 10.0.0.2" and was refused).
+TEST(Config, EnvironmentListsTakeSpacesAndTheTomlForm) {
+  auto list = [](std::string text) -> std::vector<std::string> {
+    auto c = load_config({.env = {{"CLOAKROOM_FORWARD_AUTH_ALLOWED_REDIRECT_DOMAINS", text}}});
+    EXPECT_TRUE(c) << c.error().text();
+    return c ? c->forward_auth.allowed_redirect_domains : std::vector<std::string>{"(refused)"};
+  };
+  const std::vector<std::string> ab{"a.example.com", ".b.example.com"};
+  EXPECT_EQ(list("a.example.com,.b.example.com"), ab);
+  EXPECT_EQ(list("a.example.com, .b.example.com"), ab);
+  EXPECT_EQ(list("  a.example.com ,\t.b.example.com  "), ab);
+  EXPECT_EQ(list("[\"a.example.com\",\".b.example.com\"]"), ab);
+  EXPECT_EQ(list(" [ \"a.example.com\", '.b.example.com', ] "), ab);
+  EXPECT_EQ(list(""), std::vector<std::string>{});
+  EXPECT_EQ(list("[]"), std::vector<std::string>{});
+  auto proxies = load_config({.env = {{"CLOAKROOM_HTTP_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/8"}}});
+  ASSERT_TRUE(proxies) << proxies.error().text();
+  EXPECT_EQ(proxies->http.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "10.0.0.0/8"}));
+}
+
+// A list the environment cannot spell says how to spell it: empty items and
+// a broken [...] form, and a value its key refuses (space-separated here).
+TEST(Config, EnvironmentListErrorsShowTheCommaSeparatedForm) {
+  auto refused = [](std::string name, std::string text) {
+    auto c = load_config({.env = {{name, text}}});
+    return c ? std::string("(accepted)") : std::string(c.error().text());
+  };
+  EXPECT_EQ(refused("CLOAKROOM_JWT_AUDIENCE", "a,,b"),
+            "Config key jwt.audience = \"a,,b\" (environment variable CLOAKROOM_JWT_AUDIENCE) must be a "
+            "comma-separated list, e.g. CLOAKROOM_JWT_AUDIENCE=a,b (item 2 is empty).");
+  EXPECT_EQ(refused("CLOAKROOM_JWT_AUDIENCE", "a,"),
+            "Config key jwt.audience = \"a,\" (environment variable CLOAKROOM_JWT_AUDIENCE) must be a "
+            "comma-separated list, e.g. CLOAKROOM_JWT_AUDIENCE=a,b (item 2 is empty).");
+  EXPECT_EQ(refused("CLOAKROOM_JWT_AUDIENCE", "[a, b]"),
+            "Config key jwt.audience = \"[a, b]\" (environment variable CLOAKROOM_JWT_AUDIENCE) must be a "
+            "comma-separated list, e.g. CLOAKROOM_JWT_AUDIENCE=a,b (the [...] form needs quoted items like "
+            "[\"a\", \"b\"]).");
+  EXPECT_EQ(refused("CLOAKROOM_JWT_AUDIENCE", "[\"a\" \"b\"]"),
+            "Config key jwt.audience = \"[\"a\" \"b\"]\" (environment variable CLOAKROOM_JWT_AUDIENCE) must be a "
+            "comma-separated list, e.g. CLOAKROOM_JWT_AUDIENCE=a,b (items in the [...] form are separated by "
+            "commas).");
+  EXPECT_EQ(refused("CLOAKROOM_JWT_AUDIENCE", "[\"a\"] x"),
+            "Config key jwt.audience = \"[\"a\"] x\" (environment variable CLOAKROOM_JWT_AUDIENCE) must be a "
+            "comma-separated list, e.g. CLOAKROOM_JWT_AUDIENCE=a,b (there is text after the closing ]).");
+  EXPECT_EQ(refused("CLOAKROOM_HTTP_TRUSTED_PROXIES", "10.0.0.1 10.0.0.2"),
+            "Config key http.trusted_proxies = \"10.0.0.1 10.0.0.2\" (environment variable "
+            "CLOAKROOM_HTTP_TRUSTED_PROXIES) must list IP addresses or CIDR blocks; \"10.0.0.1 10.0.0.2\" is not "
+            "an IP address or a CIDR block like \"10.0.0.0/8\"; the environment takes a comma-separated list, e.g. "
+            "CLOAKROOM_HTTP_TRUSTED_PROXIES=a,b.");
+  // The file's own arrays keep their message: no environment example there.
+  EXPECT_EQ(from_toml("[jwt]\naudience = []").error().text(),
+            "Config key jwt.audience = [] (test.toml) must be a non-empty string or list of non-empty strings.");
+}
+
+// A timeout another key bounds is taken, but not silently: each one not in
+// force as given is a warning naming the key, the value given and the value
+// used (the new user's remember_idle_timeout = "10m" quietly became 30m).
+TEST(Config, ClampedTimeoutsAreWarnings) {
+  // Through load_config, which fills the warnings (from_toml stops before).
+  auto warnings = [](std::vector<std::pair<std::string, std::string>> env) {
+    auto c = load_config({.env = std::move(env)});
+    EXPECT_TRUE(c) << c.error().text();
+    std::vector<std::string> out;
+    if (c)
+      for (const auto& w : c->warnings) out.push_back(w.sentence());
+    return out;
+  };
+  EXPECT_EQ(warnings({}), std::vector<std::string>{});
+  EXPECT_EQ(warnings({{"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "10m"}}),
+            std::vector<std::string>{"session.remember_idle_timeout = \"10m\" is used as \"30m\": it is shorter than "
+                                     "session.idle_timeout (a remembered session never ends sooner than another)."});
+  EXPECT_EQ(warnings({{"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "30d"}}),
+            std::vector<std::string>{"session.remember_idle_timeout = \"30d\" is used as \"7d\": it is longer than "
+                                     "session.absolute_timeout, which ends every session first."});
+  EXPECT_EQ(warnings({{"CLOAKROOM_SESSION_IDLE_TIMEOUT", "2d"}, {"CLOAKROOM_SESSION_ABSOLUTE_TIMEOUT", "1d"},
+                      {"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "2d"}}),
+            std::vector<std::string>{"session.idle_timeout = \"2d\" is used as \"1d\": it is longer than "
+                                     "session.absolute_timeout, which ends every session first."});
+  auto c = load_config({.env = {{"CLOAKROOM_SESSION_REMEMBER_IDLE_TIMEOUT", "1m"}}});
+  ASSERT_TRUE(c) << c.error().text();
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0].key, "session.remember_idle_timeout");
+  EXPECT_EQ(c->warnings[0].given, "1m");
+  EXPECT_EQ(c->warnings[0].used, "30m");
+  EXPECT_EQ(remember_idle_in_force(*c), Millis(30 * 60'000));
+}
+
 // http.trusted_proxies takes CIDR blocks beside single addresses; a block
 // with bits past its prefix is refused with the two things it could mean.
 TEST(Config, TrustedProxiesTakeCidrBlocks) {

@@ -169,6 +169,23 @@ TEST(RequestReader, BodyOverLimitIs413) {
   expect_failed(chunked, ErrorCode::body_too_large);
 }
 
+// A request over a limit is told the limit and the key that sets it (a new
+// user's 413 said only "larger than this server accepts").
+TEST(RequestReader, OverLimitMessagesNameTheLimitAndItsKey) {
+  RequestReader body(limits(8192, 64 * 1024));
+  drive(body, "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 65537\r\n\r\n");
+  ASSERT_EQ(body.progress(), Progress::failed);
+  EXPECT_EQ(body.error().text(), "The request body is over the 64 KiB limit (http.max_body_bytes).");
+  RequestReader odd(limits(8192, 1000));
+  drive(odd, "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n");
+  ASSERT_EQ(odd.progress(), Progress::failed);
+  EXPECT_EQ(odd.error().text(), "The request body is over the 1000-byte limit (http.max_body_bytes).");
+  RequestReader headers(limits(1024));
+  drive(headers, "GET / HTTP/1.1\r\nHost: t\r\nX: " + std::string(1100, 'a') + "\r\n\r\n");
+  ASSERT_EQ(headers.progress(), Progress::failed);
+  EXPECT_EQ(headers.error().text(), "The request line and headers are over the 1 KiB limit (http.max_header_bytes).");
+}
+
 // RFC 9112 §6.3: a final coding other than chunked leaves the body's end
 // unknown; the request is refused rather than read as bodiless.
 TEST(RequestReader, TransferEncodingMustEndInChunked) {
