@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all bootstrap bootstrap-test build run test bench bench-scaleout package clean
+.PHONY: all bootstrap bootstrap-test build run test bench bench-scaleout bench-users package clean
 
 all: build
 
@@ -31,6 +31,10 @@ bench: bootstrap-test build
 
 bench-scaleout: bootstrap-test build
 	BUILD_DIR=$(BUILD_DIR) ./bench/scaleout.sh > $(BUILD_DIR)/scaleout.md && python3 bench/report.py --scaleout $(BUILD_DIR)/scaleout.md
+
+# Users in PostgreSQL vs SQLite: login latency in the same run, and the user lookup (bench/users_backends.py).
+bench-users: bootstrap-test build
+	BUILD_DIR=$(BUILD_DIR) python3 bench/users_backends.py
 
 package: build
 	cd $(BUILD_DIR) && cpack -G DEB

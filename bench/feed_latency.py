@@ -156,7 +156,7 @@ def main():
             h = {"X-Session-ID": token}
             must_accept(cb, h)
             random_phase()
-            r = run_cli(["session", "revoke", sid, "--no-wait"], data, env=env)
+            r = run_cli(["session", "revoke", "--no-wait", "--data-dir", data, "--", sid], None, env=env)  # "--": an id may start with "-"
             started = time.perf_counter()  # the command has exited
             if r.returncode != 0:
                 raise SystemExit(f"session revoke --no-wait exited {r.returncode}: {r.stderr.strip()}")
@@ -176,7 +176,7 @@ def main():
             must_accept(cb, h)
             random_phase()
             started = time.perf_counter()
-            r = run_cli(["session", "revoke", sid], data, env=env)
+            r = run_cli(["session", "revoke", "--data-dir", data, "--", sid], None, env=env)
             ms.append((time.perf_counter() - started) * 1000)
             if r.returncode != 0 or "in force on 2 of 2" not in r.stdout:
                 raise SystemExit(f"session revoke exited {r.returncode}: {r.stdout.strip()} {r.stderr.strip()}")

@@ -233,7 +233,8 @@ w("| revocation latency, from the CLI | %s ms after the command returns (it wait
 w("| revocation latency, services verifying JWTs offline | — | until `exp` (`jwt.access_ttl`, 15 min): keep it short or use `/auth/verify` |")
 w("")
 w("CLI latencies are measured with curl polling every ~2 ms plus process start-up, so a few ms is the floor of "
-  "what the script can see.\n")
+  "what the script can see. The CLI returns only once every server applied the change, so its first check after "
+  "exit is refused (`bench/feed_latency.py` counts it); these two rows are that floor.\n")
 
 w("## HTTP scenarios against nginx `return 200`\n")
 w("`bench/http.sh`: `/healthz` and `/auth/verify` with the access log on and off, cloakroom with the thread counts "

@@ -58,12 +58,14 @@ a=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$body")
 curl -s -o /dev/null "$base/auth/me" -H "Authorization: Bearer $a"  # now in the verified-token cache
 curl -s -o /dev/null -X POST "$base/auth/logout" -H "Authorization: Bearer $a"
 row revoke_token_logout_accepted "$(accepted_after -H "Authorization: Bearer $a")" "requests accepted after access-token logout returned (token was cached)"
+# One CLI revoke per credential, each timed from its own exit (one shared start
+# would add the first poll's time to the second).
 login "" >/dev/null
 c=$(sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p' "$tmp/headers")
+"$BUILD_DIR/cloakroom" session revoke --user bench --data-dir "$data" >/dev/null
+row revoke_cli_session_ms "$(until_refused "$(ms_now)" -H "Cookie: $c")" "ms from the exit of CLI revoke --user (it returns once every server applied it), session"
 body=$(login ',"mode":"token","transport":"body"')
 a=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$body")
 curl -s -o /dev/null "$base/auth/me" -H "Authorization: Bearer $a"
 "$BUILD_DIR/cloakroom" session revoke --user bench --data-dir "$data" >/dev/null
-start=$(ms_now)
-row revoke_cli_session_ms "$(until_refused "$start" -H "Cookie: $c")" "ms from the exit of CLI revoke --user (it returns once every server applied it), session"
-row revoke_cli_token_ms "$(until_refused "$start" -H "Authorization: Bearer $a")" "ms (CLI revoke --user, access token)"
+row revoke_cli_token_ms "$(until_refused "$(ms_now)" -H "Authorization: Bearer $a")" "ms (CLI revoke --user, access token)"

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include <sys/stat.h>
@@ -538,6 +539,22 @@ Result<Typed> to_typed(const KeySpec& k, const RawValue& raw) {
   return invalid("has an unsupported type");
 }
 
+// True when the existing file `path` lies under `dir` once both are made
+// canonical (symlinks resolved, "." and ".." removed). `dir` need not exist.
+bool is_inside(const std::string& path, const std::string& dir) {
+  std::error_code ec;
+  const auto file = std::filesystem::canonical(path, ec);
+  if (ec) return false;
+  auto base = std::filesystem::weakly_canonical(dir, ec);
+  if (ec || base.empty()) return false;
+  if (!base.has_filename()) base = base.parent_path();  // "/data/" as "/data"
+  // Component by component: "/data2/k" is not inside "/data".
+  auto f = file.begin();
+  for (auto b = base.begin(); b != base.end(); ++b, ++f)
+    if (f == file.end() || *f != *b) return false;
+  return true;
+}
+
 // jwt.key_encryption_key_file into jwt.key_encryption_key, checked like the
 // environment variable; one source only. Messages never show the key.
 Result<void> read_key_encryption_key(Config& c) {
@@ -551,6 +568,12 @@ Result<void> read_key_encryption_key(Config& c) {
   if (::stat(path.c_str(), &st) != 0) return invalid(named + "cannot be read: " + std::strerror(errno) + ".");
   // Why: the key opens every private key in the store; as strict as the keys file.
   if ((st.st_mode & 077) != 0) return invalid(named + "is readable by other users; run chmod 600 on it.");
+  // Why: the key must never sit beside the data it opens; a copy or backup of
+  // the data dir would then carry both. Canonical paths, so "..", symlinks
+  // and a relative data_dir cannot hide it; the data dir may not exist yet.
+  if (is_inside(path, c.data_dir))
+    return invalid(named + "is inside the data dir " + c.data_dir +
+                   "; keep it outside, so a copy of the data never carries the key that opens it.");
   std::ifstream in(path, std::ios::binary);
   std::string text(257, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));

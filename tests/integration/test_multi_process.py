@@ -210,27 +210,34 @@ class SharedClusterTest(ClusterTestCase):
 
     # 2 -------------------------------------------------------------------
 
-    def test_logout_on_one_process_is_refused_on_another_within_the_bound(self):
-        """POST /auth/logout on A: B refuses that session (401 session_unknown) within a bounded poll."""
+    def test_logout_on_one_process_is_refused_on_every_process_within_the_bound(self):
+        """POST /auth/logout on A: A, B and C each refuse that session (401 session_unknown) within a bounded poll."""
         for label, _, token in self.sessions_known_everywhere("bea"):
-            with self.subTest(session=label):
-                status, _, body = self.a.request("POST", "/auth/logout", headers=session_header(token))
-                self.assertEqual(status, 200, body)
-                status, reason, waited = poll_until_refused(self.b, session_header(token))
-                print(f"\n  logout on A ({label}) refused on B after {waited * 1000:.1f} ms", flush=True)
-                self.assertEqual((status, reason), (401, "session_unknown"))
+            status, _, body = self.a.request("POST", "/auth/logout", headers=session_header(token))
+            self.assertEqual(status, 200, body)
+            for name, srv in zip("ABC", self.all):
+                with self.subTest(session=label, process=name):
+                    status, reason, waited = poll_until_refused(srv, session_header(token))
+                    print(f"\n  logout on A ({label}) refused on {name} after {waited * 1000:.1f} ms", flush=True)
+                    self.assertEqual((status, reason), (401, "session_unknown"))
 
-    def test_token_logout_on_one_process_is_refused_on_another_within_the_bound(self):
-        """POST /auth/logout with an access token on A: B refuses that token (401 revoked) and its family."""
+    def test_token_logout_on_one_process_is_refused_on_every_process_within_the_bound(self):
+        """POST /auth/logout with an access token on A: A, B and C each refuse that token (401 revoked);
+        its family is ended (a refresh on B or C is refused)."""
         t = self.tokens(self.a, "bea")
-        self.assert_check(self.b, bearer(t["access_token"]), 200, None, "precondition")
+        for srv in self.all:
+            self.assert_check(srv, bearer(t["access_token"]), 200, None, "precondition")
         status, _, body = self.a.request("POST", "/auth/logout", headers=bearer(t["access_token"]))
         self.assertEqual(status, 200, body)
-        status, reason, waited = poll_until_refused(self.b, bearer(t["access_token"]))
-        print(f"\n  token logout on A refused on B after {waited * 1000:.1f} ms", flush=True)
-        self.assertEqual((status, reason), (401, "revoked"))
-        status, _, body = self.b.request("POST", "/auth/refresh", {"refresh_token": t["refresh_token"]})
-        self.assertEqual((status, body.get("error")), (401, "invalid_refresh_token"))
+        for name, srv in zip("ABC", self.all):
+            with self.subTest(process=name):
+                status, reason, waited = poll_until_refused(srv, bearer(t["access_token"]))
+                print(f"\n  token logout on A refused on {name} after {waited * 1000:.1f} ms", flush=True)
+                self.assertEqual((status, reason), (401, "revoked"))
+        for name, srv in (("B", self.b), ("C", self.c)):
+            with self.subTest(refresh_on=name):
+                status, _, body = srv.request("POST", "/auth/refresh", {"refresh_token": t["refresh_token"]})
+                self.assertEqual((status, body.get("error")), (401, "invalid_refresh_token"))
 
     # 3 -------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 CLI changes reaching the running server, PostgreSQL going down and coming back, and
 `store migrate` from a populated SQLite store without logging anyone out.
 One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
+import collections
+import http.client
 import itertools
 import json
 import os
 import re
+import threading
 import time
 import unittest
 
@@ -41,6 +44,52 @@ def sid_from(headers):
 
 def verify(srv, sid):
     return srv.request("GET", "/auth/verify", headers={"Cookie": "__Host-sid=" + sid})[0]
+
+
+class CredentialPoller(threading.Thread):
+    """GET /auth/verify with every credential on every server in `servers` (a list the test may
+    grow) every ~5 ms, until stop(); counts statuses per (credential, port). A connection
+    refused (a server stopped, a restart gap) is counted apart: it is not a logout."""
+    MAX_ROUNDS = 30000  # bounded: ~150 s at 5 ms
+
+    def __init__(self, servers, credentials):
+        super().__init__(daemon=True)
+        self.servers = servers
+        self.credentials = credentials  # {label: headers}
+        self.statuses = collections.defaultdict(collections.Counter)  # (label, port) -> {status: n}
+        self.unreachable = 0
+        self._stop_event = threading.Event()
+
+    def run(self):
+        for _ in range(self.MAX_ROUNDS):
+            for srv in list(self.servers):
+                for label, headers in self.credentials.items():
+                    try:
+                        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+                        conn.request("GET", "/auth/verify", headers=headers)
+                        status = conn.getresponse().status
+                        conn.close()
+                    except OSError:
+                        self.unreachable += 1
+                        continue
+                    self.statuses[(label, srv.port)][status] += 1
+            if self._stop_event.wait(0.005):
+                return
+
+    def stop(self):
+        self._stop_event.set()
+        self.join()
+
+    def refused(self):
+        """{(label, port): how many 401s}: every logout the poller saw."""
+        return {k: c[401] for k, c in self.statuses.items() if c[401]}
+
+    def summary(self):
+        total = sum(sum(c.values()) for c in self.statuses.values())
+        counts = collections.Counter()
+        for c in self.statuses.values():
+            counts.update(c)
+        return f"{total} checks {dict(counts)}, {self.unreachable} connections refused"
 
 
 class PostgresUsersTest(unittest.TestCase):
@@ -124,14 +173,15 @@ class PostgresUsersTest(unittest.TestCase):
         self.srv = CloakroomServer(env=dict(self.env, **env)).start()
 
     def test_postgres_down_then_back(self):
-        """PostgreSQL stopped: logins answer 503 + Retry-After, an existing session still verifies
-        and a refresh token still refreshes (both in SQLite) past feed.max_staleness, because a users'
+        """PostgreSQL stopped: logins answer 503 + Retry-After, an existing session and a bearer
+        access token still verify and a refresh token still refreshes (both in SQLite) past feed.max_staleness, because a users'
         feed on its own backend has feed.users_max_staleness (5 min by default); /readyz stays ready
         (checks work). PostgreSQL back: logins work again, no restart."""
         self.srv.register("alice", "correct horse")
         _, headers, _ = self.srv.login("alice", "correct horse")
         sid = sid_from(headers)
         _, _, tokens = self.srv.login("alice", "correct horse", mode="token", transport="body")
+        bearer = {"Authorization": "Bearer " + tokens["access_token"]}
         pg.stop()
         status, headers, body = self.srv.login("alice", "correct horse")
         self.assertEqual(status, 503, body)
@@ -141,6 +191,7 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertEqual(self.srv.register("bob", "battery staple")[0], 503)
         time.sleep(2.5)  # past feed.max_staleness (2 s)
         self.assertEqual(verify(self.srv, sid), 200)
+        self.assertEqual(self.srv.request("GET", "/auth/verify", headers=bearer)[0], 200)
         self.assertEqual(self.srv.request("GET", "/readyz")[0], 200)
         status, _, body = self.srv.request("POST", "/auth/refresh", {"refresh_token": tokens["refresh_token"]})
         self.assertEqual(status, 200, body)
@@ -149,6 +200,7 @@ class PostgresUsersTest(unittest.TestCase):
         pg.start()
         self.assertTrue(eventually(lambda: self.srv.login("alice", "correct horse")[0] == 200, timeout=10))
         self.assertEqual(verify(self.srv, sid), 200)
+        self.assertEqual(self.srv.request("GET", "/auth/verify", headers=bearer)[0], 200)
         self.assertTrue(self.srv.logs("postgres_reachable"))
 
     def test_checks_fail_closed_once_the_users_feed_is_stale(self):
@@ -199,11 +251,16 @@ class StoreMigrateTest(unittest.TestCase):
         return run_cli(["store", "migrate"] + list(args), self.data, env=KEK)
 
     def populate(self):
-        """4 users, 1 session, 2 refresh families, 1 denylist entry, 1 raised epoch."""
+        """4 users, 3 sessions, 2 refresh families, 1 denylist entry, 1 raised epoch."""
         for name in ("alice", "bob", "carol", "dave"):
             self.assertEqual(self.old.register(name, "correct horse")[0], 201)
         _, headers, _ = self.old.login("alice", "correct horse")
         self.alice_sid = sid_from(headers)
+        self.header_sessions = {}
+        for name in ("alice", "bob"):  # header transport: the token in X-Session-ID
+            status, _, body = self.old.login(name, "correct horse", transport="body")
+            self.assertEqual(status, 200, body)
+            self.header_sessions[name] = body["session_token"]
         _, _, self.bob = self.old.login("bob", "correct horse", mode="token", transport="body")
         _, _, carol_old = self.old.login("carol", "correct horse", mode="token", transport="body")
         _, _, self.carol = self.old.login("carol", "correct horse", mode="token", transport="body")
@@ -222,17 +279,50 @@ class StoreMigrateTest(unittest.TestCase):
         with RedisServer() as redis:
             self.migrate_everything(redis.url("it:"))
 
+    def start_polling(self):
+        """A CredentialPoller on the old server over every credential a client holds (two cookie-less
+        header sessions, the cookie session, two bearer access tokens); the test adds the new server."""
+        credentials = {"alice cookie session": {"Cookie": "__Host-sid=" + self.alice_sid},
+                       "bob bearer token": {"Authorization": "Bearer " + self.bob["access_token"]},
+                       "carol bearer token": {"Authorization": "Bearer " + self.carol["access_token"]}}
+        for name, token in self.header_sessions.items():
+            credentials[f"{name} header session"] = {"X-Session-ID": token}
+        poller = CredentialPoller([self.old], credentials)
+        poller.start()
+        self.addCleanup(poller.stop)
+        eventually(lambda: len(poller.statuses) == len(credentials), timeout=5)
+        return poller
+
+    def cut_over(self, poller, **env):
+        """The switch, as scale-out.md says (a zero-downtime restart): a new process on the new stores
+        beside the old one, both polled, then the old one stops; polling goes on for a moment after."""
+        self.new = CloakroomServer(data_dir=self.data, env=dict(KEK, **env)).start()
+        poller.servers.append(self.new)
+        eventually(lambda: any(port == self.new.port for _, port in poller.statuses), timeout=5)
+        self.old.stop()
+        time.sleep(0.3)
+        poller.stop()
+        print(f"\n  while migrating and cutting over: {poller.summary()}", flush=True)
+        self.assertEqual(poller.refused(), {}, "401s seen: somebody was logged out")
+        for label, headers in poller.credentials.items():
+            for srv in (self.old, self.new):
+                with self.subTest(credential=label, port=srv.port):
+                    self.assertGreater(poller.statuses[(label, srv.port)][200], 0)
+            with self.subTest(credential=label, after=True):
+                self.assertEqual(self.new.request("GET", "/auth/verify", headers=headers)[0], 200)
+
     def migrate_everything(self, sessions):
         self.populate()
+        poller = self.start_polling()
         db, url = fresh_database()
         r = self.migrate("--to-users", url, "--to-sessions", sessions)
         self.assertEqual(r.returncode, 0, r.stderr)
-        for line in ("users: 4 copied, 0 already in the target", "sessions: 1 copied, 0 already in the target",
+        for line in ("users: 4 copied, 0 already in the target", "sessions: 3 copied, 0 already in the target",
                      "refresh token families: 2 copied, 0 already in the target",
                      "denylist entries: 1 copied, 0 already in the target",
                      "token epochs: 1 copied, 0 already in the target",
                      "signing keys: 1 copied, 0 already in the target",
-                     "verified: the target holds all 4 users, 1 sessions, 2 refresh token families, "
+                     "verified: the target holds all 4 users, 3 sessions, 2 refresh token families, "
                      "1 denylist entries, 1 token epochs and 1 signing keys of the source"):
             self.assertIn(line, r.stdout)
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
@@ -246,9 +336,7 @@ class StoreMigrateTest(unittest.TestCase):
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
 
         # The switch: a new process on the new stores (the signing keys moved with them), then the old one goes.
-        self.new = CloakroomServer(data_dir=self.data,
-                                   env=dict(KEK, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions)).start()
-        self.old.stop()
+        self.cut_over(poller, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions)
         self.assertEqual(verify(self.new, self.alice_sid), 200)
         status, _, _ = self.new.request("POST", "/auth/refresh", {"refresh_token": self.bob["refresh_token"]})
         self.assertEqual(status, 200)

@@ -339,8 +339,8 @@ Error Database::busy() const {
 }
 
 Result<void> Database::transaction(const std::function<Result<void>(Connection&)>& f,
-                                   std::chrono::milliseconds wait) {
-  return run([&](Connection& c) -> Result<void> {
+                                   std::chrono::milliseconds wait, Sync sync) {
+  auto in_transaction = [&](Connection& c) -> Result<void> {
     if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return r.error();
     auto r = f(c);
     if (!r) {
@@ -352,6 +352,15 @@ Result<void> Database::transaction(const std::function<Result<void>(Connection&)
       return committed.error();
     }
     return {};
+  };
+  return run([&](Connection& c) -> Result<void> {
+    if (sync == Sync::full) return in_transaction(c);
+    // Outside any transaction (SQLite ignores the pragma inside one); FULL is
+    // back before the lock is released, whatever the outcome.
+    if (auto r = c.exec("PRAGMA synchronous=NORMAL"); !r) return r.error();
+    auto r = in_transaction(c);
+    if (auto back = c.exec("PRAGMA synchronous=FULL"); !back) return back.error();
+    return r;
   }, wait);
 }
 

@@ -173,8 +173,14 @@ class Database {
     return f(conn_);
   }
   // Runs `f` inside BEGIN IMMEDIATE ... COMMIT; rolls back when f fails.
+  // Sync::full (every store write) waits for the disk at COMMIT. Sync::relaxed
+  // commits that one transaction with synchronous=NORMAL (WAL: no fsync; the
+  // next full commit or checkpoint makes it durable) and restores FULL after:
+  // only for writes a power cut may lose harmlessly (a heartbeat), so the
+  // process's one connection is not held through an fsync.
+  enum class Sync { full, relaxed };
   Result<void> transaction(const std::function<Result<void>(Connection&)>& f,
-                           std::chrono::milliseconds wait = kStoreWait);
+                           std::chrono::milliseconds wait = kStoreWait, Sync sync = Sync::full);
   // Whether a write could start now (takes and releases the write lock).
   Result<void> probe_writable(std::chrono::milliseconds wait);
 

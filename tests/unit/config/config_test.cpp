@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -581,6 +582,49 @@ TEST(Config, KeyEncryptionKeyFile) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().text(), "The key-encryption key file " + path +
                                          " (jwt.key_encryption_key_file) cannot be read: No such file or directory.");
+}
+
+// jwt.key_encryption_key_file inside the data dir is refused (one sentence),
+// however either path is spelled: a trailing "/", "..", a symlinked data dir.
+// A sibling directory sharing the data dir's name as a prefix is outside.
+TEST(Config, KeyEncryptionKeyFileInsideTheDataDirIsRefused) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) / ("kek-dir-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "data" / "sub");
+  fs::create_directories(root / "data2");
+  fs::create_directory_symlink(root / "data", root / "link");
+  auto write = [](const fs::path& p) {
+    std::ofstream(p, std::ios::trunc) << kKek;
+    ::chmod(p.c_str(), 0600);
+  };
+  auto load = [](const std::string& key_file, const std::string& data_dir) {
+    ConfigSources src;
+    src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY_FILE", key_file}};
+    src.flags["data_dir"] = data_dir;
+    return load_config(src);
+  };
+  const std::string data = (root / "data").string();
+  for (const auto& [key_file, data_dir] : std::vector<std::pair<std::string, std::string>>{
+           {data + "/kek", data},
+           {data + "/sub/kek", data + "/"},
+           {data + "/kek", (root / "data2" / ".." / "data").string()},
+           {(root / "link" / "kek").string(), data},
+           {data + "/kek", (root / "link").string()}}) {
+    write(key_file);
+    auto c = load(key_file, data_dir);
+    ASSERT_FALSE(c) << key_file << " in " << data_dir;
+    EXPECT_EQ(c.error().code, ErrorCode::config_invalid);
+    EXPECT_EQ(c.error().text(), "The key-encryption key file " + key_file +
+                                    " (jwt.key_encryption_key_file) is inside the data dir " + data_dir +
+                                    "; keep it outside, so a copy of the data never carries the key that opens it.");
+  }
+  write(root / "data2" / "kek");
+  auto sibling = load((root / "data2" / "kek").string(), data);
+  ASSERT_TRUE(sibling) << sibling.error().text();
+  auto not_yet_created = load((root / "data2" / "kek").string(), (root / "new-data").string());
+  ASSERT_TRUE(not_yet_created) << not_yet_created.error().text();
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -152,6 +152,29 @@ TEST_F(DatabaseHelpers, TransactionRollsBack) {
   EXPECT_TRUE(rows->empty());
 }
 
+// A relaxed transaction (a heartbeat's) commits like any other and leaves the
+// connection at synchronous=FULL (2) again, committed or rolled back: every
+// other write still waits for the disk.
+TEST_F(DatabaseHelpers, RelaxedTransactionRestoresFullSync) {
+  auto sync_level = [&] {
+    return run([](Connection& c) { return c.one("PRAGMA synchronous", [](const Statement& s) { return s.integer(0); }); });
+  };
+  ASSERT_EQ(*sync_level(), 2);
+  ASSERT_TRUE(file.db()->transaction(
+      [](Connection& c) { return done(c.exec("INSERT INTO t (k, t, b, n, f) VALUES ('a', 'a', x'', 0, 0)")); },
+      kStoreWait, Database::Sync::relaxed));
+  EXPECT_EQ(*sync_level(), 2);
+  auto failed = file.db()->transaction(
+      [](Connection& c) { return done(c.exec("INSERT INTO t (k, t, b, n, f) VALUES ('a', 'b', x'', 0, 0)")); },
+      kStoreWait, Database::Sync::relaxed);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::conflict);
+  EXPECT_EQ(*sync_level(), 2);
+  auto rows = run([](Connection& c) { return c.query(kSelect, read_row); });
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->size(), 1u);
+}
+
 // Version 4 rewrites usernames an older build stored in another normalisation
 // form: the NFD owner keeps their account (now found by the NFC key), and a
 // row whose NFC key is already taken is left alone and logged.
