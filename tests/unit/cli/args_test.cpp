@@ -92,6 +92,16 @@ TEST(ParseArgs, DashWordWhereAnOperandMayStand) {
   EXPECT_EQ(error_of({"session", "revoke", "ID", "-Xb3k"}),
             "unknown option -Xb3k for \"session revoke\"; cloakroom session revoke --help lists its options");
   EXPECT_TRUE(parse({"session", "revoke", "-h"})->has("help"));
+  // Two dashes too: a word no option could be (an upper-case letter, a digit or '_').
+  auto b = parse({"session", "revoke", "--b3kP0qL9mZ2vR7tYw1aNc"});
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->operands, (std::vector<std::string>{"--b3kP0qL9mZ2vR7tYw1aNc"}));
+  auto k = parse({"session", "revoke", "--_x-abcdefghijklmnopqrstu", "--no-wait"});
+  ASSERT_TRUE(k) << k.error().text();
+  EXPECT_EQ(k->operands, (std::vector<std::string>{"--_x-abcdefghijklmnopqrstu"}));
+  EXPECT_TRUE(k->has("no-wait"));
+  // Lower-case words stay options, so a typo is still named as one.
+  EXPECT_EQ(error_of({"session", "revoke", "--no-wiat"}).rfind("unknown option --no-wiat", 0), 0u);
 }
 
 // A misspelt command names what was probably meant; one with nothing close lists the choices.
