@@ -258,7 +258,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   p->threads = size_thread_pools(p->config, usable_cpus());
   p->stores = std::move(stores);
   set_log_threshold(c.log.level);
-  auto audit = AuditLog::open(c.log.audit, c.log.level);
+  auto audit = AuditLog::open(c.log.audit, c.data_dir, c.log.level);
   if (!audit) return audit.error();
   p->audit = std::move(*audit);
 

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/audit_log.h"
 
 namespace cloakroom::cli {
 
@@ -18,6 +19,9 @@ int config_command(const Args& args) {
   }
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
+  // The file rules serve applies when it opens log.audit (nothing is created here).
+  if (auto audit = check_audit_target(config->log.audit, config->data_dir); !audit)
+    return fail(kExitUsage, audit.error().text());
   // On stderr: stdout stays the effective settings, a file one can keep.
   for (const auto& w : config->warnings) std::cerr << "cloakroom: warning: " << w.sentence() << "\n";
   std::cout << "# the configuration is valid; the settings serve would run with:\n" << config_effective_toml(*config);

@@ -49,7 +49,7 @@ int session_command(const Args& args) {
 
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
-  auto audit = AuditLog::open(config->log.audit, config->log.level);
+  auto audit = AuditLog::open(config->log.audit, config->data_dir, config->log.level);
   if (!audit) return fail(audit.error());
   auto stores = open_existing_stores(*config);
   if (!stores) return fail(stores.error());

@@ -91,7 +91,7 @@ int add_user(const Args& args, const Config& config) {
   auto user = api::make_user(random, clock, name, std::move(*hash), roles);
   if (!user) return fail(kExitUsage, user.error().text());
 
-  auto audit = AuditLog::open(config.log.audit, config.log.level);
+  auto audit = AuditLog::open(config.log.audit, config.data_dir, config.log.level);
   if (!audit) return fail(audit.error());
   // The one command besides serve that may create the data dir; it says where.
   DataDirWatch watch(config);
@@ -114,7 +114,7 @@ int user_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
   if (verb == "add") return add_user(args, *config);
-  auto audit = AuditLog::open(config->log.audit, config->log.level);
+  auto audit = AuditLog::open(config->log.audit, config->data_dir, config->log.level);
   if (!audit) return fail(audit.error());
   auto stores = open_existing_stores(*config);
   if (!stores) return fail(stores.error());

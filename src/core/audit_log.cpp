@@ -43,12 +43,90 @@ std::string audit_reference_markdown() {
 
 void StderrAuditSink::write(std::string_view line) { write_stderr_line(line); }
 
-Result<std::unique_ptr<FileAuditSink>> FileAuditSink::open(std::string path) {
-  // 0600: the log names users, addresses and what they did.
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Error{ErrorCode::config_invalid, "log.audit: cannot open " + path + " for appending: " + std::strerror(errno)};
-  return std::unique_ptr<FileAuditSink>(new FileAuditSink(std::move(path), fd));
+namespace {
+
+// Whom the audit file must belong to: the process's user, or, for root
+// working on a data directory another user owns, that user (so the root CLI
+// never leaves a file the service cannot append to).
+struct AuditOwner {
+  uid_t uid;
+  gid_t gid;
+};
+AuditOwner audit_owner(const std::string& data_dir) {
+  struct stat st{};
+  if (::geteuid() == 0 && !data_dir.empty() && ::stat(data_dir.c_str(), &st) == 0 && st.st_uid != 0)
+    return {st.st_uid, st.st_gid};
+  return {::geteuid(), ::getegid()};
+}
+
+Error audit_refused(const std::string& path, const std::string& why) {
+  return Error{ErrorCode::config_invalid, "log.audit: " + path + " " + why};
+}
+
+// Opens `path` for appending under the rules in the header and returns the
+// fd (or -1 when `create` is false and the file does not exist yet). Why
+// O_NOFOLLOW: a link planted where the log goes would aim root's appends at
+// any file; O_NONBLOCK: a FIFO without reader must be refused, not hang
+// start-up (cleared once the fd is known to be a regular file).
+Result<int> open_audit_file(const std::string& path, const std::string& data_dir, bool create) {
+  const AuditOwner owner = audit_owner(data_dir);
+  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  bool created = false;
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0 && errno == ENOENT && create) {
+    // 0600: the log names users, addresses and what they did. O_EXCL: we know we made it.
+    fd = ::open(path.c_str(), flags | O_CREAT | O_EXCL, 0600);
+    created = fd >= 0;
+    if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), flags);  // another process made it first
+  }
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP) return audit_refused(path, "is a symbolic link; name the file itself");
+    if (err == ENXIO || err == EISDIR) return audit_refused(path, "is not a regular file");
+    if (err == ENOENT && !create) {
+      // config check: serve would create it; the folder must let it.
+      const auto slash = path.rfind('/');
+      const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+      if (::access(dir.c_str(), W_OK | X_OK) == 0) return -1;
+      return Error{ErrorCode::config_invalid,
+                   "log.audit: cannot create " + path + ": " + std::strerror(errno)};
+    }
+    return Error{ErrorCode::config_invalid, "log.audit: cannot open " + path + " for appending: " + std::strerror(err)};
+  }
+  struct stat st{};
+  std::string refusal;
+  if (::fstat(fd, &st) != 0) refusal = std::string("cannot be examined: ") + std::strerror(errno);
+  else if (!S_ISREG(st.st_mode)) refusal = "is not a regular file";
+  else if (created && st.st_uid != owner.uid && ::fchown(fd, owner.uid, owner.gid) != 0)
+    refusal = "was created by root but could not be given to uid " + std::to_string(owner.uid) +
+              " (the data directory's owner): " + std::strerror(errno);
+  else if (!created && st.st_uid != owner.uid)
+    refusal = "belongs to uid " + std::to_string(st.st_uid) + ", not to uid " + std::to_string(owner.uid) +
+              " that cloakroom writes it as; give it to that user or name another file";
+  if (refusal.empty() && ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+    refusal = std::string("cannot be made blocking: ") + std::strerror(errno);
+  if (!refusal.empty()) {
+    ::close(fd);
+    if (created) ::unlink(path.c_str());
+    return audit_refused(path, refusal);
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<void> check_audit_target(const std::string& where, const std::string& data_dir) {
+  if (where == "stderr") return {};
+  auto fd = open_audit_file(where, data_dir, /*create=*/false);
+  if (!fd) return fd.error();
+  if (*fd >= 0) ::close(*fd);
+  return {};
+}
+
+Result<std::unique_ptr<FileAuditSink>> FileAuditSink::open(std::string path, const std::string& data_dir) {
+  auto fd = open_audit_file(path, data_dir, /*create=*/true);
+  if (!fd) return fd.error();
+  return std::unique_ptr<FileAuditSink>(new FileAuditSink(std::move(path), *fd));
 }
 
 FileAuditSink::~FileAuditSink() { ::close(fd_); }
@@ -65,9 +143,10 @@ void FileAuditSink::write(std::string_view line) {
   }
 }
 
-Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& where, LogLevel threshold) {
+Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& where, const std::string& data_dir,
+                                                 LogLevel threshold) {
   if (where == "stderr") return std::make_unique<AuditLog>(std::make_unique<StderrAuditSink>(), threshold);
-  auto file = FileAuditSink::open(where);
+  auto file = FileAuditSink::open(where, data_dir);
   if (!file) return file.error();
   return std::make_unique<AuditLog>(std::move(*file), threshold);
 }

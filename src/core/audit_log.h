@@ -2,7 +2,8 @@
 // The audit log: security events as JSON lines, apart from the operational
 // log and never carrying a credential (no password, token, cookie, secret or hash).
 //
-//   auto audit = AuditLog::open(cfg.log.audit, cfg.log.level);   // "stderr" or a file path
+//   auto audit = AuditLog::open(cfg.log.audit, cfg.data_dir, cfg.log.level);   // "stderr" or a file path
+//   if (auto ok = check_audit_target(cfg.log.audit, cfg.data_dir); !ok) ...   // config check: same rules, creates nothing
 //   audit->record(AuditEvent::login_failed, AuditContext::api(ip, ua, request_id), "",
 //                 {{"username", attempted}, {"reason", "wrong_password"}});
 //   audit->record(AuditEvent::user_disabled, AuditContext::cli(), user.id, {{"username", user.username}});
@@ -107,11 +108,20 @@ class StderrAuditSink final : public AuditSink {
   void write(std::string_view line) override;
 };
 
-// A file opened for appending (created 0600): one write(2) per line, so
-// lines from threads and processes never interleave.
+// log.audit's rules, one function for serve, the CLI and `config check`
+// (which opens nothing new: a missing file only needs a writable folder).
+// Refused, each in one sentence (config_invalid): a symbolic link, anything
+// but a regular file, a file owned by another user than the one it is
+// written as. That user is the process's, except for root when the data
+// directory belongs to another user (the service user): the file is then
+// that user's, so the service can still append what the root CLI created.
+Result<void> check_audit_target(const std::string& where, const std::string& data_dir);
+
+// A file opened for appending (created 0600, by the rules above): one
+// write(2) per line, so lines from threads and processes never interleave.
 class FileAuditSink final : public AuditSink {
  public:
-  static Result<std::unique_ptr<FileAuditSink>> open(std::string path);
+  static Result<std::unique_ptr<FileAuditSink>> open(std::string path, const std::string& data_dir);
   ~FileAuditSink() override;
   void write(std::string_view line) override;
 
@@ -128,8 +138,10 @@ class AuditLog {
   static constexpr std::size_t kUserAgentMax = 256;
 
   AuditLog(std::unique_ptr<AuditSink> sink, LogLevel threshold) : sink_(std::move(sink)), threshold_(threshold) {}
-  // `where` is "stderr" or a file path (config key log.audit).
-  static Result<std::unique_ptr<AuditLog>> open(const std::string& where, LogLevel threshold);
+  // `where` is "stderr" or a file path (config key log.audit); `data_dir`
+  // decides the file's owner when root creates it (check_audit_target).
+  static Result<std::unique_ptr<AuditLog>> open(const std::string& where, const std::string& data_dir,
+                                                LogLevel threshold);
 
   // Writes one line: ts, log, level, event, outcome, actor, user_id (when
   // not empty), ip, user_agent and request_id (when the context has them),

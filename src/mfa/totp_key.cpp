@@ -1,12 +1,15 @@
 #include "mfa/totp_key.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
 
+#include "core/log.h"
 #include "core/private_file.h"
 
 namespace cloakroom {
@@ -16,19 +19,44 @@ Error key_file_error(const std::string& path, const std::string& why) {
   return Error{ErrorCode::io_error, "The TOTP key file " + path + " " + why + "."};
 }
 
+// Why one fd: stat() then open() by name lets the file be swapped in
+// between (a link to another key, a world-readable copy); every check here
+// is on the file actually read. O_NOFOLLOW: a link is refused, not followed.
 Result<KeyEncryptionKey> read_key_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ELOOP) return Error{ErrorCode::config_invalid, "The TOTP key file " + path + " is a symbolic link; "
+                                                                "it must be the file itself."};
+    return key_file_error(path, std::string("cannot be read: ") + std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   struct stat st {};
+  if (::fstat(fd, &st) != 0) return key_file_error(path, std::string("cannot be read: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return Error{ErrorCode::config_invalid, "The TOTP key file " + path + " is not a regular file."};
+  if (st.st_uid != ::geteuid())
+    return Error{ErrorCode::config_invalid, "The TOTP key file " + path + " belongs to uid " +
+                                                std::to_string(st.st_uid) + ", not to uid " +
+                                                std::to_string(::geteuid()) + " that cloakroom runs as; chown it."};
   // Why refuse: a key others can read seals nothing.
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+  if ((st.st_mode & 077) != 0)
     return Error{ErrorCode::config_invalid,
                  "The TOTP key file " + path + " is readable by others; chmod 600 it (it seals the TOTP secrets)."};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return key_file_error(path, "cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  auto key = KeyEncryptionKey::parse(s);
-  sodium_memzero(s.data(), s.size());
+  // Why 4096: the key is 43 characters and a newline; more is not a key file.
+  std::array<char, 4096> buf{};
+  std::size_t len = 0;
+  while (len < buf.size()) {
+    const ssize_t n = ::read(fd, buf.data() + len, buf.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return key_file_error(path, std::string("cannot be read: ") + std::strerror(errno));
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  auto key = KeyEncryptionKey::parse(std::string_view(buf.data(), len));
+  sodium_memzero(buf.data(), buf.size());
   if (!key) return Error{ErrorCode::config_invalid, "The TOTP key in " + path + " " + std::string(key.error().text())};
   return key;
 }
@@ -37,14 +65,26 @@ Result<KeyEncryptionKey> read_key_file(const std::string& path) {
 
 Result<KeyEncryptionKey> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
                                        Random& random) {
-  if (!kek_text.empty()) return KeyEncryptionKey::parse(kek_text);
+  const std::string path = data_dir + "/" + kTotpKeyFile;
+  if (!kek_text.empty()) {
+    // The KEK was set after the file had been the key: what was enrolled
+    // then is sealed under the file, not the KEK (nothing is migrated).
+    struct stat st {};
+    if (!data_dir.empty() && ::lstat(path.c_str(), &st) == 0)
+      log_line("warn", "totp_key_file_left",
+               {{"file", path},
+                {"effect", "TOTP secrets are now sealed under the key-encryption key, but secrets enrolled while "
+                           "this file was the TOTP key are sealed under the file, and the key-encryption key does "
+                           "not open them: keep the file, since users enrolled then lose TOTP for good if it is "
+                           "removed (they need a recovery code or to enrol again)"}});
+    return KeyEncryptionKey::parse(kek_text);
+  }
   if (users_shared)
     return Error{ErrorCode::config_invalid,
                  "TOTP with users in PostgreSQL needs the key-encryption key, so every node opens the same secrets: "
                  "set jwt.key_encryption_key_file or CLOAKROOM_JWT_KEY_ENCRYPTION_KEY."};
-  const std::string path = data_dir + "/" + kTotpKeyFile;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     std::array<unsigned char, KeyEncryptionKey::kBytes> bytes{};
     random.fill(bytes);
     std::string text = base64url_encode(bytes) + "\n";

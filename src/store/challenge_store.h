@@ -15,6 +15,7 @@
 // the store never holds a usable challenge id. Payloads are the caller's
 // (JSON text); they must not hold secrets in the clear. Thread-safe; calls
 // may wait on the network: never from an I/O thread.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,19 @@
 #include "core/result.h"
 
 namespace cloakroom {
+
+// The bound on challenges outstanding in one store (a constant, not a key:
+// nobody tunes it). Why 100,000: a challenge exists only after a right
+// password or for a signed-in request, a few hundred bytes each (tens of MB
+// at most), far above any real burst of flows waiting out their few
+// minutes, yet a flood of such requests cannot grow the store without bound.
+inline constexpr std::size_t kMaxPendingChallenges = 100'000;
+
+// put()'s answer when the bound is reached even after dropping the expired
+// ones: overloaded (503, try again), never an unbounded store.
+inline Error challenges_full() {
+  return Error{ErrorCode::overloaded, "Too many sign-in challenges are pending; try again shortly."};
+}
 
 struct PendingChallenge {
   std::string id_hash;  // SHA-256 of the id the client holds, 32 raw bytes
@@ -36,8 +50,9 @@ class ChallengeStore {
   virtual ~ChallengeStore() = default;
 
   // Keeps a new challenge (attempts starts at 0). A clash of ids is an
-  // internal error: ids are random. `now_ms` lets a bounded store drop
-  // expired ones to make room.
+  // internal error: ids are random. At the store's bound (at most
+  // kMaxPendingChallenges) it first drops the ones expired by `now_ms`, then
+  // refuses with challenges_full() if none had.
   virtual Result<void> put(const PendingChallenge& challenge, long long now_ms) = 0;
   // Counts one attempt and returns the challenge with it; nullopt when none
   // of this kind is kept under id_hash, it expired by `now_ms`, or it had

@@ -129,6 +129,50 @@ class CliTest(unittest.TestCase):
             self.assertEqual([(w["level"], w["key"], w["given"], w["used"]) for w in warned],
                              [("warn", "session.remember_idle_timeout", "10m", "30m")])
 
+    def test_audit_file_rules_are_the_same_for_config_check_serve_and_the_cli(self):
+        """log.audit naming a symbolic link, a directory or another user's file: config check (which used to
+        accept them), serve and a CLI command all refuse it with the same sentence and exit 2."""
+        target = os.path.join(self._tmp.name, "target.log")
+        with open(target, "w"):
+            pass
+        link = os.path.join(self._tmp.name, "audit-link.log")
+        os.symlink(target, link)
+        cases = [(link, f"log.audit: {link} is a symbolic link; name the file itself."),
+                 (self._tmp.name, f"log.audit: {self._tmp.name} is not a regular file.")]
+        if os.geteuid() == 0:
+            theirs = os.path.join(self._tmp.name, "theirs.log")
+            with open(theirs, "w"):
+                pass
+            os.chown(theirs, 65534, 65534)
+            cases.append((theirs, f"log.audit: {theirs} belongs to uid 65534, not to uid 0 that cloakroom writes it "
+                                  "as; give it to that user or name another file."))
+        for path, sentence in cases:
+            for args in (["config", "check"], ["serve", "--listen", "127.0.0.1:0"], ["user", "list"]):
+                with self.subTest(path=path, command=args[0]):
+                    r = self.cli(*args, env={"CLOAKROOM_LOG_AUDIT": path})
+                    self.assert_one_sentence(r, 2)
+                    # The last line: on Redis + PostgreSQL, serve logs its stores before it opens the file.
+                    self.assertEqual(r.stderr.strip().splitlines()[-1], "cloakroom: " + sentence)
+        self.assertEqual(os.path.getsize(target), 0)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_root_cli_gives_a_new_audit_file_to_the_data_dir_owner(self):
+        """The CLI run as root on a data dir the service user owns creates log.audit owned by that user, so
+        the service can still append to it (it used to be root's, and the service could not)."""
+        os.makedirs(self.data, 0o700)
+        os.chown(self.data, 65534, 65534)
+        path = os.path.join(self._tmp.name, "audit.log")
+        env = {"CLOAKROOM_LOG_AUDIT": path}
+        r = self.cli("user", "add", "alice", "--password-stdin", stdin="correct horse\n", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = os.stat(path)
+        self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (65534, 65534, 0o600))
+        self.assertEqual(self.cli("config", "check", env=env).returncode, 0)
+        r = self.cli("user", "disable", "alice", env=env)  # root appends to the service user's file
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(path) as f:
+            self.assertEqual([l.count('"event":"user_') for l in f], [1, 1])
+
     def test_a_signing_kid_naming_no_key_is_a_config_error(self):
         """jwt.signing_kid naming no key stops serve and token mint with exit 2 and one sentence, like
         every other config error (serve used to exit 1)."""

@@ -10,7 +10,7 @@ Result<void> ChallengeStore::put(const PendingChallenge& challenge, long long no
   std::lock_guard lock(mutex_);
   if (held_.size() >= max_held_) purge_locked(now_ms);
   if (held_.size() >= max_held_)
-    return Error{ErrorCode::store_unavailable, "Too many sign-in challenges are pending; try again shortly."};
+    return challenges_full();
   PendingChallenge kept = challenge;
   kept.attempts = 0;
   if (!held_.emplace(challenge.id_hash, std::move(kept)).second)

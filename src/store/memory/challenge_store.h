@@ -4,10 +4,9 @@
 //   memory::ChallengeStore challenges;           // at most 100,000 held
 //   challenges.put({hash, "login", payload, now + 300'000}, now);
 //
-// Memory is bounded: when `max_held` are held, expired ones are dropped; if
-// none has expired, put() is refused (store_unavailable: 503), never an
-// unbounded map. Each challenge exists only after a right password or a
-// signed-in request, so the bound is reached only under a flood of those.
+// Memory is bounded (store/challenge_store.h): when `max_held` are held,
+// expired ones are dropped; if none has expired, put() is refused
+// (overloaded: 503), never an unbounded map.
 #include <mutex>
 #include <unordered_map>
 
@@ -17,7 +16,7 @@ namespace cloakroom::memory {
 
 class ChallengeStore final : public cloakroom::ChallengeStore {
  public:
-  explicit ChallengeStore(std::size_t max_held = 100'000) : max_held_(max_held) {}
+  explicit ChallengeStore(std::size_t max_held = kMaxPendingChallenges) : max_held_(max_held) {}
 
   Result<void> put(const PendingChallenge& challenge, long long now_ms) override;
   Result<std::optional<PendingChallenge>> attempt(const std::string& id_hash, std::string_view kind, long long now_ms,

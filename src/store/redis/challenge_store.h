@@ -19,18 +19,20 @@ namespace cloakroom::redis {
 
 class ChallengeStore final : public cloakroom::ChallengeStore {
  public:
-  ChallengeStore(std::shared_ptr<Client> client, Keys keys);
+  // At most `max_held` outstanding (store/challenge_store.h), counted in `challenges`.
+  ChallengeStore(std::shared_ptr<Client> client, Keys keys, std::size_t max_held = kMaxPendingChallenges);
 
   Result<void> put(const PendingChallenge& challenge, long long now_ms) override;
   Result<std::optional<PendingChallenge>> attempt(const std::string& id_hash, std::string_view kind, long long now_ms,
                                                   int max_attempts) override;
   Result<bool> consume(const std::string& id_hash) override;
-  // Nothing to do: each challenge's TTL removes it.
+  // Nothing to do: each challenge's TTL removes it (put() trims the count).
   Result<std::size_t> purge_expired(long long now_ms) override;
 
  private:
   std::shared_ptr<Client> client_;
   Keys keys_;
+  std::size_t max_held_;
   Script put_, attempt_;
 };
 

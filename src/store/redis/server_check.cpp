@@ -10,6 +10,10 @@ namespace {
 // carry TTLs.
 constexpr std::string_view kNoEviction = "noeviction";
 
+// Why 7.0: PEXPIRETIME (layout.cpp's keep_until) is new in 7.0.
+constexpr int kMinMajor = 7;
+constexpr int kMinMinor = 0;
+
 // Why the server did not answer usably, as the end of a sentence; empty when it did.
 std::string unusable(const Client& client, const Result<std::vector<Reply>>& replies) {
   std::string why;
@@ -23,12 +27,53 @@ std::string unusable(const Client& client, const Result<std::vector<Reply>>& rep
 
 }  // namespace
 
+Result<void> check_version(std::string_view info_server, const std::string& where) {
+  // "redis_version:7.0.15\r\n" among "key:value" lines.
+  constexpr std::string_view kKey = "redis_version:";
+  std::string_view version;
+  for (std::size_t at = 0; at < info_server.size();) {
+    std::size_t end = info_server.find('\n', at);
+    if (end == std::string_view::npos) end = info_server.size();
+    std::string_view line = info_server.substr(at, end - at);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.starts_with(kKey)) version = line.substr(kKey.size());
+    at = end + 1;
+  }
+  int major = -1, minor = -1;
+  if (auto dot = version.find('.'); dot != std::string_view::npos) {
+    auto digits = [](std::string_view d) {
+      if (d.empty() || d.size() > 4 || d.find_first_not_of("0123456789") != std::string_view::npos) return -1;
+      return std::stoi(std::string(d));
+    };
+    major = digits(version.substr(0, dot));
+    const std::string_view rest = version.substr(dot + 1);
+    minor = digits(rest.substr(0, rest.find('.')));
+  }
+  if (major < 0 || minor < 0) {
+    log_line("warn", "redis_version_unchecked",
+             {{"url", where},
+              {"effect", "could not read redis_version from INFO server; cloakroom needs Redis 7.0 or later "
+                         "(its scripts call PEXPIRETIME) and revocations fail on an older one"}});
+    return {};
+  }
+  if (major > kMinMajor || (major == kMinMajor && minor >= kMinMinor)) return {};
+  return Error{ErrorCode::config_invalid,
+               "Redis at " + where + " is version " + std::string(version) +
+                   "; cloakroom needs Redis 7.0 or later (its scripts call PEXPIRETIME, new in 7.0, besides ZADD GT "
+                   "and XTRIM MINID from 6.2), so upgrade it."};
+}
+
 Result<void> check_server(Client& client) {
   // exchange(): an error reply to CONFIG (renamed, forbidden) is an answer here, not a failure.
-  auto replies = client.exchange({{"PING"}, {"CONFIG", "GET", "maxmemory-policy"}});
+  auto replies = client.exchange({{"PING"}, {"CONFIG", "GET", "maxmemory-policy"}, {"INFO", "server"}});
   const std::string where = client.url().display();
   if (std::string why = unusable(client, replies); !why.empty())
     return Error{ErrorCode::store_unavailable, "Cannot use Redis at " + where + ": " + why + "."};
+  const Reply& info = replies->at(2);
+  if (auto version = check_version(info.type == Reply::Type::error ? std::string_view() : std::string_view(info.str),
+                                   where);
+      !version)
+    return version.error();
   const Reply& config = replies->at(1);
   // {"maxmemory-policy", value}
   if (config.type != Reply::Type::array || config.elements.size() != 2) {

@@ -60,13 +60,31 @@ return remove_indexed(KEYS[3], session_key, {KEYS[4], KEYS[5], KEYS[6]}, ARGV[4]
 )lua";
 
 // KEYS[3] by expiry, [4], [5] by last seen (plain, remembered); ARGV[3] now, [4], [5] their idle
-// cutoffs, [6] batch. {removed, 1 when a batch was full (call again)}.
+// cutoffs, [6] batch. {removed, 1 when a batch was full (call again)}. An id
+// taken from any index is removed from all three (drop), whether its hash is
+// there or already gone by TTL. A remembered session still filed in the plain
+// index (written before the indexes split) is idle only past the remembered
+// cutoff: until then it moves to its own index instead of ending.
 constexpr std::string_view kPurge = R"lua(
-local gone, full = {}, 0
-for _, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}, {KEYS[5], ARGV[5]}}) do
+local gone, refile, full = {}, {}, 0
+for i, range in ipairs({{KEYS[3], ARGV[3]}, {KEYS[4], ARGV[4]}, {KEYS[5], ARGV[5]}}) do
   local ids = redis.call('ZRANGEBYSCORE', range[1], '-inf', range[2], 'LIMIT', 0, ARGV[6])
   if #ids == tonumber(ARGV[6]) then full = 1 end
-  for _, id in ipairs(ids) do gone[id] = true end
+  for _, id in ipairs(ids) do
+    local f = i == 2 and redis.call('HMGET', session_key(id), 'remember', 'last_seen_ms', 'expires_ms')
+    if f and f[1] == '1' and tonumber(f[2]) > tonumber(ARGV[5]) and tonumber(f[3]) > tonumber(ARGV[3]) then
+      refile[id] = f
+    else
+      gone[id] = true
+    end
+  end
+end
+for id, f in pairs(refile) do
+  if not gone[id] then
+    redis.call('ZREM', KEYS[4], id)
+    redis.call('ZADD', KEYS[5], f[2], id)
+    keep_until(KEYS[5], f[3])
+  end
 end
 local n = 0
 for id in pairs(gone) do

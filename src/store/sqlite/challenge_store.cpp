@@ -2,13 +2,26 @@
 
 namespace cloakroom::sqlite {
 
-Result<void> ChallengeStore::put(const PendingChallenge& c, long long) {
-  auto inserted = db_->run([&](Connection& conn) {
-    return conn.exec("INSERT INTO challenges (id_hash, kind, payload, expires_ms) VALUES (?1, ?2, ?3, ?4)",
-                     Blob{c.id_hash}, c.kind, c.payload, c.expires_ms);
+Result<void> ChallengeStore::put(const PendingChallenge& c, long long now_ms) {
+  const auto max_held = static_cast<long long>(max_held_);
+  return db_->run([&](Connection& conn) -> Result<void> {
+    // The count is in the insert, so processes sharing the file cannot pass the bound together.
+    for (int round = 0; round < 2; ++round) {
+      auto inserted = conn.exec(
+          "INSERT INTO challenges (id_hash, kind, payload, expires_ms) SELECT ?1, ?2, ?3, ?4 "
+          "WHERE (SELECT COUNT(*) FROM challenges) < ?5",
+          Blob{c.id_hash}, c.kind, c.payload, c.expires_ms, max_held);
+      if (!inserted && inserted.error().code == ErrorCode::conflict)
+        return Error{ErrorCode::internal, "challenge id collision"};
+      if (!inserted) return inserted.error();
+      if (*inserted == 1) return {};
+      if (round == 0) {  // full: make room from the expired ones, then try once more
+        auto purged = conn.exec("DELETE FROM challenges WHERE expires_ms <= ?1", now_ms);
+        if (!purged) return purged.error();
+      }
+    }
+    return challenges_full();
   });
-  if (!inserted && inserted.error().code == ErrorCode::conflict) return Error{ErrorCode::internal, "challenge id collision"};
-  return done(inserted);
 }
 
 Result<std::optional<PendingChallenge>> ChallengeStore::attempt(const std::string& id_hash, std::string_view kind,

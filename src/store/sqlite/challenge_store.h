@@ -1,6 +1,7 @@
 #pragma once
 // sqlite:// challenges (table `challenges`): every process on the file sees
-// them, so a flow's second request may reach another process.
+// them, so a flow's second request may reach another process. At most
+// `max_held` rows (store/challenge_store.h), counted by the insert itself.
 #include <memory>
 
 #include "store/challenge_store.h"
@@ -10,7 +11,8 @@ namespace cloakroom::sqlite {
 
 class ChallengeStore final : public cloakroom::ChallengeStore {
  public:
-  explicit ChallengeStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
+  explicit ChallengeStore(std::shared_ptr<Database> db, std::size_t max_held = kMaxPendingChallenges)
+      : db_(std::move(db)), max_held_(max_held) {}
 
   Result<void> put(const PendingChallenge& challenge, long long now_ms) override;
   Result<std::optional<PendingChallenge>> attempt(const std::string& id_hash, std::string_view kind, long long now_ms,
@@ -20,6 +22,7 @@ class ChallengeStore final : public cloakroom::ChallengeStore {
 
  private:
   std::shared_ptr<Database> db_;
+  const std::size_t max_held_;
 };
 
 }  // namespace cloakroom::sqlite

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -103,7 +104,7 @@ TEST(AuditLog, FileSinkAppendsAndIsOwnerOnly) {
   const std::string path = ::testing::TempDir() + "/cloakroom-audit-" + std::to_string(::getpid()) + ".log";
   ::unlink(path.c_str());
   for (int round = 0; round < 2; ++round) {
-    auto audit = AuditLog::open(path, LogLevel::info);
+    auto audit = AuditLog::open(path, "", LogLevel::info);
     ASSERT_TRUE(audit);
     (*audit)->record(AuditEvent::key_rotated, AuditContext::cli(), "", {{"kid", "k" + std::to_string(round)}});
   }
@@ -119,9 +120,96 @@ TEST(AuditLog, FileSinkAppendsAndIsOwnerOnly) {
 
 // A path that cannot be opened is a configuration error, said in one sentence.
 TEST(AuditLog, UnopenableFileIsAConfigError) {
-  auto audit = AuditLog::open("/nonexistent-dir/audit.log", LogLevel::info);
+  auto audit = AuditLog::open("/nonexistent-dir/audit.log", "", LogLevel::info);
   ASSERT_FALSE(audit);
   EXPECT_EQ(audit.error().code, ErrorCode::config_invalid);
+}
+
+// A scratch folder for the file-rule tests, removed with what it holds.
+struct ScratchDir {
+  std::string path = ::testing::TempDir() + "/cloakroom-audit-dir-" + std::to_string(::getpid());
+  ScratchDir() {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
+};
+
+// A symbolic link at log.audit is refused (it would aim our appends at any
+// file), by serve and by config check alike, and its target is left alone.
+TEST(AuditLog, SymlinkIsRefused) {
+  ScratchDir dir;
+  const std::string target = dir.path + "/target", link = dir.path + "/audit.log";
+  { std::ofstream(target) << "x"; }
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  const std::string want = "log.audit: " + link + " is a symbolic link; name the file itself";
+  auto audit = AuditLog::open(link, "", LogLevel::info);
+  ASSERT_FALSE(audit);
+  EXPECT_EQ(audit.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(audit.error().message, want);
+  auto checked = check_audit_target(link, "");
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().message, want);
+  EXPECT_EQ(std::filesystem::file_size(target), 1u);
+}
+
+// A FIFO (which would hang start-up) and a directory are not regular files.
+TEST(AuditLog, NonRegularFileIsRefused) {
+  ScratchDir dir;
+  const std::string fifo = dir.path + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, dir.path}) {
+    auto audit = AuditLog::open(path, "", LogLevel::info);
+    ASSERT_FALSE(audit) << path;
+    EXPECT_EQ(audit.error().message, "log.audit: " + path + " is not a regular file");
+    auto checked = check_audit_target(path, "");
+    ASSERT_FALSE(checked) << path;
+    EXPECT_EQ(checked.error().message, "log.audit: " + path + " is not a regular file");
+  }
+}
+
+// A file that belongs to another user is refused (they could read or forge
+// the record). Needs root to make such a file; skipped otherwise.
+TEST(AuditLog, FileOfAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  ScratchDir dir;
+  const std::string path = dir.path + "/audit.log";
+  { std::ofstream(path) << ""; }
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  const std::string want = "log.audit: " + path + " belongs to uid 65534, not to uid 0 that cloakroom writes it as; "
+                           "give it to that user or name another file";
+  auto audit = AuditLog::open(path, dir.path, LogLevel::info);
+  ASSERT_FALSE(audit);
+  EXPECT_EQ(audit.error().message, want);
+  auto checked = check_audit_target(path, dir.path);
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().message, want);
+}
+
+// Root (the CLI) creating the file for a data directory the service user
+// owns gives it to that user, so the service can append; root may then
+// append to it too, and config check accepts it.
+TEST(AuditLog, RootCreatesTheFileForTheDataDirOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  ScratchDir dir;
+  const std::string data = dir.path + "/data", path = dir.path + "/audit.log";
+  std::filesystem::create_directories(data);
+  ASSERT_EQ(::chown(data.c_str(), 65534, 65534), 0);
+  EXPECT_TRUE(check_audit_target(path, data));  // missing, in a writable folder: serve would create it
+  EXPECT_FALSE(std::filesystem::exists(path));  // and config check did not
+  for (int round = 0; round < 2; ++round) {
+    auto audit = AuditLog::open(path, data, LogLevel::info);
+    ASSERT_TRUE(audit) << audit.error().message;
+    (*audit)->record(AuditEvent::key_rotated, AuditContext::cli(), "", {{"kid", "k"}});
+  }
+  struct stat st{};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(check_audit_target(path, data));
+  // The same file with root's own data directory belongs to the wrong user.
+  EXPECT_FALSE(check_audit_target(path, dir.path));
 }
 
 // log.level names, any case; log_line honours the threshold.

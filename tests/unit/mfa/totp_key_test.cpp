@@ -82,5 +82,55 @@ TEST_F(TotpKeyTest, RefusesGarbage) {
   EXPECT_NE(key.error().text().find(file()), std::string_view::npos);
 }
 
+// A symbolic link in place of the key file is refused, not followed (the old
+// stat-then-read by name followed it, to any 0600 file).
+TEST_F(TotpKeyTest, RefusesSymlink) {
+  ASSERT_TRUE(open_totp_key("", false, dir, random));
+  const std::string real = dir + "/real.key";
+  ASSERT_EQ(::rename(file().c_str(), real.c_str()), 0);
+  ASSERT_EQ(::symlink(real.c_str(), file().c_str()), 0);
+  auto key = open_totp_key("", false, dir, random);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(key.error().text(), "The TOTP key file " + file() + " is a symbolic link; it must be the file itself.");
+}
+
+// A key file another user owns is refused (they could have chosen the key).
+TEST_F(TotpKeyTest, RefusesAnotherUsersFile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  ASSERT_TRUE(open_totp_key("", false, dir, random));
+  ASSERT_EQ(::chown(file().c_str(), 65534, 65534), 0);
+  auto key = open_totp_key("", false, dir, random);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(key.error().text(), "The TOTP key file " + file() +
+                                    " belongs to uid 65534, not to uid 0 that cloakroom runs as; chown it.");
+}
+
+// A directory in its place is not a key file.
+TEST_F(TotpKeyTest, RefusesNonRegularFile) {
+  std::filesystem::create_directories(file());
+  ::chmod(file().c_str(), 0700);
+  auto key = open_totp_key("", false, dir, random);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().text(), "The TOTP key file " + file() + " is not a regular file.");
+}
+
+// A KEK set after totp.key sealed secrets: a warning names the file and
+// says removing it loses those users' TOTP; without the file, no warning.
+TEST_F(TotpKeyTest, KekOverAnOldKeyFileWarns) {
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(open_totp_key(kKek, false, dir, random));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr().find("totp_key_file_left"), std::string::npos);
+  ASSERT_TRUE(open_totp_key("", false, dir, random));  // the file era
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(open_totp_key(kKek, false, dir, random));
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find(R"("event":"totp_key_file_left")"), std::string::npos) << log;
+  EXPECT_NE(log.find(file()), std::string::npos) << log;
+  EXPECT_NE(log.find("users enrolled then lose TOTP for good if it is removed"), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::exists(file()));  // left alone
+}
+
 }  // namespace
 }  // namespace cloakroom

@@ -16,18 +16,22 @@ namespace cloakroom {
 namespace {
 
 struct MemoryBackend {
-  std::unique_ptr<ChallengeStore> challenges() { return std::make_unique<memory::ChallengeStore>(); }
+  std::unique_ptr<ChallengeStore> challenges(std::size_t max = kMaxPendingChallenges) {
+    return std::make_unique<memory::ChallengeStore>(max);
+  }
 };
 
 struct SqliteBackend {
   testing::TempSqlite file;
-  std::unique_ptr<ChallengeStore> challenges() { return std::make_unique<sqlite::ChallengeStore>(file.db()); }
+  std::unique_ptr<ChallengeStore> challenges(std::size_t max = kMaxPendingChallenges) {
+    return std::make_unique<sqlite::ChallengeStore>(file.db(), max);
+  }
 };
 
 struct RedisBackend {
   testing::RedisSpace space;
-  std::unique_ptr<ChallengeStore> challenges() {
-    return std::make_unique<redis::ChallengeStore>(space.client, space.keys);
+  std::unique_ptr<ChallengeStore> challenges(std::size_t max = kMaxPendingChallenges) {
+    return std::make_unique<redis::ChallengeStore>(space.client, space.keys, max);
   }
 };
 
@@ -116,16 +120,23 @@ TYPED_TEST(ChallengeStoreTest, PurgeKeepsLiveOnes) {
   EXPECT_FALSE(this->store->attempt(this->id('f'), "login", 5000, 5)->has_value());
 }
 
-// The in-process table is bounded: full of live challenges, a new one is
-// refused (503 upstream); once they expire, room is made.
-TEST(MemoryChallengeStore, BoundedAndFailsClosed) {
-  memory::ChallengeStore store(2);
-  ASSERT_TRUE(store.put({"a", "login", "", 5000, 0}, 1000));
-  ASSERT_TRUE(store.put({"b", "login", "", 5000, 0}, 1000));
-  auto full = store.put({"c", "login", "", 5000, 0}, 1000);
+// At the bound, put() first drops the expired challenges to make room; with
+// none expired it answers overloaded (503) and keeps nothing more; a
+// consumed challenge frees its place at once.
+TYPED_TEST(ChallengeStoreTest, BoundedPutPurgesExpiredThenRefusesOverloaded) {
+  auto bounded = this->backend.challenges(3);
+  ASSERT_TRUE(bounded->put(this->challenge(this->id('a'), 2'000), 1000));  // expires first
+  ASSERT_TRUE(bounded->put(this->challenge(this->id('b'), 90'000), 1000));
+  ASSERT_TRUE(bounded->put(this->challenge(this->id('c'), 90'000), 1000));
+  ASSERT_TRUE(bounded->put(this->challenge(this->id('d'), 90'000), 3000));  // a expired: its place is taken
+  auto full = bounded->put(this->challenge(this->id('e'), 90'000), 3000);
   ASSERT_FALSE(full);
-  EXPECT_EQ(full.error().code, ErrorCode::store_unavailable);
-  EXPECT_TRUE(store.put({"c", "login", "", 9000, 0}, 6000));
+  EXPECT_EQ(full.error().code, ErrorCode::overloaded);
+  EXPECT_EQ(full.error().text(), "Too many sign-in challenges are pending; try again shortly.");
+  EXPECT_FALSE(*bounded->attempt(this->id('e'), "login", 3000, 5));  // not kept
+  EXPECT_TRUE(*bounded->attempt(this->id('b'), "login", 3000, 5));   // the others are
+  ASSERT_EQ(*bounded->consume(this->id('b')), true);
+  EXPECT_TRUE(bounded->put(this->challenge(this->id('e'), 90'000), 3000));
 }
 
 }  // namespace

@@ -69,5 +69,46 @@ TEST(RedisServerCheck, AMissingPasswordIsSaid) {
                                         "or USER:PASSWORD@ for an ACL user).");
 }
 
+// INFO server text as Redis sends it (\r\n lines, a "# Server" heading).
+std::string info_of(std::string_view version) {
+  return "# Server\r\nredis_version:" + std::string(version) + "\r\nredis_git_sha1:00000000\r\nredis_mode:standalone\r\n";
+}
+
+// Redis 7.0 and later pass; anything older is refused in one sentence naming
+// the version found, the one needed and the command that needs it.
+TEST(RedisServerCheck, VersionBelowSevenIsRefused) {
+  for (std::string_view ok : {"7.0.0", "7.0.15", "7.2.4", "8.0.1", "10.1.0"}) EXPECT_TRUE(check_version(info_of(ok), "R")) << ok;
+  for (std::string_view old : {"6.2.14", "6.0.20", "5.0.7", "2.8.24"}) {
+    auto checked = check_version(info_of(old), "redis://h:6379/0?prefix=x:");
+    ASSERT_FALSE(checked) << old;
+    EXPECT_EQ(checked.error().code, ErrorCode::config_invalid);
+    EXPECT_EQ(checked.error().text(),
+              "Redis at redis://h:6379/0?prefix=x: is version " + std::string(old) +
+                  "; cloakroom needs Redis 7.0 or later (its scripts call PEXPIRETIME, new in 7.0, besides ZADD GT "
+                  "and XTRIM MINID from 6.2), so upgrade it.");
+  }
+}
+
+// An INFO without a readable version (hidden by a proxy) passes with a warning.
+TEST(RedisServerCheck, UnreadableVersionOnlyWarns) {
+  for (std::string_view info : {std::string_view(), std::string_view("# Server\r\nredis_mode:standalone\r\n"),
+                                std::string_view("redis_version:seven\r\n")}) {
+    ::testing::internal::CaptureStderr();
+    EXPECT_TRUE(check_version(info, "R"));
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("\"event\":\"redis_version_unchecked\""), std::string::npos) << log;
+  }
+}
+
+// The real Redis the tests run (Debian's 7.x) passes the whole check.
+TEST(RedisServerCheck, TheTestRedisVersionPasses) {
+  Client client(*parse_url(testing::SharedRedis::server().url("x:")));
+  auto info = client.command({"INFO", "server"});
+  ASSERT_TRUE(info);
+  EXPECT_NE(info->str.find("redis_version:7."), std::string::npos);
+  EXPECT_TRUE(check_version(info->str, "R"));
+  EXPECT_TRUE(check_server(client));
+}
+
 }  // namespace
 }  // namespace cloakroom::redis
