@@ -12,6 +12,7 @@
 #include "api/health_routes.h"
 #include "api/jwks_routes.h"
 #include "api/page_routes.h"
+#include "api/passkey_routes.h"
 #include "api/password_routes.h"
 #include "token/access_tokens.h"
 #include "token/key_source.h"
@@ -107,6 +108,7 @@ struct App::Parts {
   PasswordHasher hasher;
   std::unique_ptr<LoginThrottles> login_throttles;        // over stores.throttles
   std::unique_ptr<LoginThrottle> refresh_failures_by_ip;
+  std::unique_ptr<LoginThrottle> passkey_options_by_ip;
   http::Router router;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<http::Server> server;
@@ -126,6 +128,7 @@ struct App::Parts {
   std::unique_ptr<AuthApi> auth;
   std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<PasswordApi> password_api;
+  std::unique_ptr<PasskeyApi> passkey_api;
   std::unique_ptr<TokenApi> token_api;
   std::unique_ptr<PagesApi> pages;
   std::unique_ptr<HealthApi> health;
@@ -274,6 +277,13 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   r.add("POST", "/auth/refresh", [parts](http::Request& q) { return parts->token_api->refresh(q); });
   r.add("POST", "/auth/password", [parts](http::Request& q) { return parts->password_api->change(q); });
   r.add("POST", "/auth/password/reset", [parts](http::Request& q) { return parts->password_api->reset(q); });
+  r.add("POST", "/auth/passkeys/register/options",
+        [parts](http::Request& q) { return parts->passkey_api->register_options(q); });
+  r.add("POST", "/auth/passkeys/register", [parts](http::Request& q) { return parts->passkey_api->register_passkey(q); });
+  r.add("GET", "/auth/passkeys", [parts](http::Request& q) { return parts->passkey_api->list(q); });
+  r.add("DELETE", "/auth/passkeys/{id}", [parts](http::Request& q) { return parts->passkey_api->remove(q); });
+  r.add("POST", "/auth/passkeys/login/options", [parts](http::Request& q) { return parts->passkey_api->login_options(q); });
+  r.add("POST", "/auth/passkeys/login", [parts](http::Request& q) { return parts->passkey_api->login(q); });
   r.add("POST", "/auth/logout-all", [parts](http::Request& q) { return parts->session_api->logout_all(q); });
   r.add("GET", "/auth/me", [parts](http::Request& q) { return parts->session_api->me(q); });
   r.add("GET", "/auth/sessions", [parts](http::Request& q) { return parts->session_api->list_sessions(q); });
@@ -312,6 +322,10 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   p->login_throttles = std::make_unique<LoginThrottles>(c.throttle, *p->stores.throttles);
   p->refresh_failures_by_ip = std::make_unique<LoginThrottle>(
       ThrottleRule{"refresh_ip", c.throttle.per_ip, c.throttle.window}, *p->stores.throttles);
+  // Why per_ip: each anonymous passkey options call keeps a challenge row;
+  // an address gets as many as it gets login attempts.
+  p->passkey_options_by_ip = std::make_unique<LoginThrottle>(
+      ThrottleRule{"passkey_options_ip", c.throttle.per_ip, c.throttle.window}, *p->stores.throttles);
   p->follower = std::make_unique<FeedFollower>(
       FollowerDeps{p->stores.feeds, staleness_bounds(c, p->stores), *p->stores.nodes, p->clock, p->freshness,
                    [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
@@ -358,6 +372,9 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   p->password_api = std::make_unique<PasswordApi>(
       PasswordDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool, *p->login_throttles, p->clock,
                    *p->sessions, *p->token_service, *p->tokens, *p->authenticator, *p->csrf, *p->audit});
+  p->passkey_api = std::make_unique<PasskeyApi>(
+      PasskeyDeps{c, *p->stores.users, p->stores.challenges.get(), *p->store_pool, p->clock, p->random,
+                  *p->authenticator, *p->csrf, *p->audit, *p->passkey_options_by_ip, *p->auth});
   p->access = std::make_unique<AccessPolicy>(c);
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(

@@ -65,6 +65,16 @@ void end_oldest_beyond_cap(SessionService& sessions, TokenService& tokens, const
 
 }  // namespace
 
+Result<LoginChoice> read_login_choice(const json::Value& body) {
+  if (auto r = check_choice(body, "mode", {"session", "token"}); !r) return r.error();
+  if (auto r = check_choice(body, "transport", {"cookie", "body"}); !r) return r.error();
+  const json::Value* mode = body.find("mode");
+  const json::Value* transport = body.find("transport");
+  const json::Value* remember = body.find("remember");
+  return LoginChoice{mode && mode->text == "token", !transport || transport->text == "cookie",
+                     remember && remember->boolean};
+}
+
 void write_user(json::Writer& w, std::string_view id, std::string_view username, const std::vector<std::string>& roles) {
   w.begin_object();
   w.key("id"); w.string(id);
@@ -133,14 +143,8 @@ http::Task AuthApi::login(http::Request& req) {
                                      {"transport", json::Type::string, false},
                                      {"remember", json::Type::boolean, false}});
   if (!body) co_return error_response(body.error());
-  if (auto r = check_choice(*body, "mode", {"session", "token"}); !r) co_return error_response(r.error());
-  if (auto r = check_choice(*body, "transport", {"cookie", "body"}); !r) co_return error_response(r.error());
-  const json::Value* mode = body->find("mode");
-  const bool token_mode = mode && mode->text == "token";
-  const json::Value* transport = body->find("transport");
-  const bool cookie_transport = !transport || transport->text == "cookie";
-  const json::Value* remember_field = body->find("remember");
-  const bool remember = remember_field && remember_field->boolean;
+  auto choice = read_login_choice(*body);
+  if (!choice) co_return error_response(choice.error());
   const std::string& username = body->find("username")->text;
   const std::string& password = body->find("password")->text;
   // Size bounds only: a too-short password is simply wrong, but both fields
@@ -229,7 +233,7 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(ErrorCode::account_disabled);
   }
   // This login proved a password; a second step (TOTP, a passkey) adds its own method.
-  co_return co_await complete_login(req, *user, LoginChoice{token_mode, cookie_transport, remember},
+  co_return co_await complete_login(req, *user, *choice,
                                     AuthMethods::password(), [&] {
                                       settle_success();
                                       // A failed upgrade is not a failed login: the old hash still verifies.

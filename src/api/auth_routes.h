@@ -63,6 +63,11 @@ struct LoginChoice {
   bool remember = false;
 };
 
+// The optional "mode", "transport" and "remember" of a login body (the
+// caller declared them: string, string, boolean); invalid_field for a value
+// outside session|token or cookie|body.
+Result<LoginChoice> read_login_choice(const json::Value& body);
+
 class AuthApi {
  public:
   explicit AuthApi(AuthDeps deps) : d_(deps) {}

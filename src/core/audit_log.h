@@ -59,7 +59,18 @@ namespace cloakroom {
   X(password_change_refused, warn, failure, "username",                                                          \
     "POST /auth/password with a wrong current password (it counts against the login throttle).")                 \
   X(password_reset_link_created, info, success, "username expires_at",                                          \
-    "`user reset-link`: a single-use link for the account until `expires_at` (the link itself is never logged).")
+    "`user reset-link`: a single-use link for the account until `expires_at` (the link itself is never logged).") \
+  X(passkey_added, info, success, "passkey_id name user_verified",                                             \
+    "POST /auth/passkeys/register stored a new passkey (`passkey_id`: the base64url credential id).")          \
+  X(passkey_removed, info, success, "passkey_id", "DELETE /auth/passkeys/{id}: the user removed one of theirs.") \
+  X(passkey_login, info, success, "passkey_id user_verified",                                                  \
+    "A passkey sign-in verified; the login_succeeded that follows names the session or family it made.")       \
+  X(passkey_refused, warn, failure, "ceremony reason passkey_id",                                             \
+    "A passkey registration or sign-in was refused: `ceremony` is `register` or `login`, `reason` the check "    \
+    "that failed (`challenge_unknown`, `unknown_credential`, `origin_mismatch`, `signature_invalid`, ...).")     \
+  X(passkey_counter_regressed, warn, refused, "passkey_id stored_count",                                       \
+    "A passkey signed with a counter that did not go up (a cloned authenticator?): refused, and the passkey is " \
+    "flagged on /account.")
 
 enum class AuditEvent {
 #define CLOAKROOM_AUDIT_ENUM(name, level, outcome, fields, when) name,

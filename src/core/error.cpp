@@ -31,6 +31,9 @@ const WireError& wire_error(ErrorCode code) {
     W(second_factor_required, 403, "This resource needs a second factor: sign in again with one.")
     W(csrf_rejected, 403, "Cross-site request refused: send an Origin header matching this server.")
     W(not_implemented, 501, "This feature is not available in this build yet.")
+    W(passkey_refused, 401, "The passkey was not accepted; try again or sign in another way.")
+    W(passkeys_unavailable, 409,
+      "Passkeys need public_url on a host name, not an IP address; use http://localhost:PORT or a domain.")
     W(too_many_attempts, 429, "Too many failed attempts; try again later.")
     W(overloaded, 503, "The server is busy; try again shortly.")
     W(too_many_connections, 503, "The server has too many open connections; try again shortly.")

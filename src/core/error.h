@@ -39,6 +39,8 @@ enum class ErrorCode {
   access_denied,          // forward auth: authenticated, but a rule does not allow this path
   second_factor_required, // forward auth: a rule wants a multi-factor sign-in and this credential has one factor
   not_implemented,        // a SPEC feature this build does not have yet
+  passkey_refused,        // a passkey response did not verify (unknown credential, used challenge, bad signature...)
+  passkeys_unavailable,   // public_url's host is an IP address (WebAuthn needs a domain) or no challenge store
   too_many_attempts,      // login throttle tripped
   overloaded,             // a bounded queue is full: shed load
   too_many_connections,   // http.max_connections reached

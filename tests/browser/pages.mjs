@@ -21,7 +21,7 @@ async function signIn(page, username, password, { remember = false } = {}) {
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
   if (remember) await page.getByLabel("Keep me signed in on this device").check();
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 const sessionRows = (page) => page.locator("#sessions li");
