@@ -58,7 +58,14 @@ namespace cloakroom {
   X(password_change_refused, warn, failure, "username",                                                          \
     "POST /auth/password with a wrong current password (it counts against the login throttle).")                 \
   X(password_reset_link_created, info, success, "username expires_at",                                          \
-    "`user reset-link`: a single-use link for the account until `expires_at` (the link itself is never logged).")
+    "`user reset-link`: a single-use link for the account until `expires_at` (the link itself is never logged).") \
+  X(totp_enabled, info, success, "username",                                                                     \
+    "POST /auth/totp/confirm: the first right code turned TOTP on (ten new recovery codes; none is logged).")      \
+  X(totp_disabled, info, success, "username via",                                                                \
+    "TOTP turned off: DELETE /auth/totp (`via` `code`, `recovery_code` or `password`) or `user reset-2fa` (`cli`).") \
+  X(second_factor_failed, warn, failure, "username step reason",                                                 \
+    "A TOTP or recovery code was refused: `step` is `login`, `confirm` or `disable`; `reason` is `wrong`, "         \
+    "`replayed`, `wrong_password` or `not_enrolled`. Each counts against the login throttle.")
 
 enum class AuditEvent {
 #define CLOAKROOM_AUDIT_ENUM(name, level, outcome, fields, when) name,
