@@ -376,7 +376,7 @@ TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
   ASSERT_TRUE(this->store->create(this->alice()));
   ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
   ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 50, {"h1"}));
-  ASSERT_TRUE(this->store->begin_totp("id-alice", "p", 2));
+  ASSERT_EQ(this->store->begin_totp("id-alice", "p", 2).error().code, ErrorCode::conflict);  // on: refused
   ASSERT_TRUE(this->store->clear_totp("id-alice"));
   auto t = this->store->totp("id-alice");
   EXPECT_EQ(t->secret, "");
