@@ -14,6 +14,9 @@
 #include "api/page_routes.h"
 #include "api/passkey_routes.h"
 #include "api/password_routes.h"
+#include "api/totp_routes.h"
+#include "mfa/totp_key.h"
+#include "mfa/totp_service.h"
 #include "token/access_tokens.h"
 #include "token/key_source.h"
 #include "api/session_routes.h"
@@ -85,6 +88,14 @@ std::vector<std::chrono::milliseconds> staleness_bounds(const Config& c, const S
   return bounds;
 }
 
+// What authenticator apps show above the code: the issuer's host
+// ("auth.example.com" of "https://auth.example.com/"), not a whole URL.
+std::string totp_issuer(std::string_view issuer) {
+  if (auto scheme = issuer.find("://"); scheme != std::string_view::npos) issuer.remove_prefix(scheme + 3);
+  issuer = issuer.substr(0, issuer.find('/'));
+  return issuer.empty() ? std::string("cloakroom") : std::string(issuer);
+}
+
 std::string host_name() {
   char name[256] = {};
   return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("localhost");
@@ -129,6 +140,8 @@ struct App::Parts {
   std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<PasswordApi> password_api;
   std::unique_ptr<PasskeyApi> passkey_api;
+  std::unique_ptr<TotpService> totp;
+  std::unique_ptr<TotpApi> totp_api;
   std::unique_ptr<TokenApi> token_api;
   std::unique_ptr<PagesApi> pages;
   std::unique_ptr<HealthApi> health;
@@ -275,6 +288,10 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   r.add("POST", "/auth/login", [parts](http::Request& q) { return parts->auth->login(q); });
   r.add("POST", "/auth/logout", [parts](http::Request& q) { return parts->session_api->logout(q); });
   r.add("POST", "/auth/refresh", [parts](http::Request& q) { return parts->token_api->refresh(q); });
+  r.add("POST", "/auth/login/second-factor", [parts](http::Request& q) { return parts->auth->second_factor(q); });
+  r.add("POST", "/auth/totp/enroll", [parts](http::Request& q) { return parts->totp_api->enroll(q); });
+  r.add("POST", "/auth/totp/confirm", [parts](http::Request& q) { return parts->totp_api->confirm(q); });
+  r.add("DELETE", "/auth/totp", [parts](http::Request& q) { return parts->totp_api->disable(q); });
   r.add("POST", "/auth/password", [parts](http::Request& q) { return parts->password_api->change(q); });
   r.add("POST", "/auth/password/reset", [parts](http::Request& q) { return parts->password_api->reset(q); });
   r.add("POST", "/auth/passkeys/register/options",
@@ -365,10 +382,20 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   p->authenticator = std::make_unique<Authenticator>(cookie_names(c), *p->sessions, *p->tokens, *p->directory,
                                                      *p->store_pool, p->freshness);
   p->csrf = std::make_unique<CsrfGuard>(c.public_url, *p->metrics, *p->audit);
+  // TOTP secrets are sealed under the KEK, or the data dir's totp.key
+  // (refused with users in PostgreSQL and no KEK: mfa/totp_key.h).
+  if (!p->stores.challenges) return Error{ErrorCode::internal, "The stores came without a challenge store."};
+  auto totp_key = open_totp_key(c.jwt.key_encryption_key, p->stores.keys != nullptr, c.data_dir, p->random);
+  if (!totp_key) return totp_key.error();
+  p->totp = std::make_unique<TotpService>(*p->stores.users, std::move(*totp_key), p->clock, p->random,
+                                          totp_issuer(c.jwt.issuer));
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
                                                *p->login_throttles, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->token_service, *p->authenticator, *p->csrf,
-                                               *p->audit});
+                                               *p->audit, *p->totp, *p->stores.challenges});
+  p->totp_api = std::make_unique<TotpApi>(TotpDeps{*p->stores.users, *p->totp, p->hasher, *p->hash_pool,
+                                                   *p->store_pool, *p->login_throttles, p->clock,
+                                                   *p->authenticator, *p->csrf, *p->audit});
   p->password_api = std::make_unique<PasswordApi>(
       PasswordDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool, *p->login_throttles, p->clock,
                    *p->sessions, *p->token_service, *p->tokens, *p->authenticator, *p->csrf, *p->audit});

@@ -2,6 +2,7 @@
 
 #include "api/cookies.h"
 #include "api/json_body.h"
+#include "api/login_challenge.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
 #include "core/ip_address.h"
@@ -232,14 +233,170 @@ http::Task AuthApi::login(http::Request& req) {
     d_.audit.record(AuditEvent::login_failed, from, user->id, {{"username", username}, {"reason", "account_disabled"}});
     co_return error_response(ErrorCode::account_disabled);
   }
+  // A failed upgrade is not a failed login: the old hash still verifies.
+  auto upgrade = [&] {
+    if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
+  };
+  auto totp = co_await http::on_pool(d_.store_pool, [&] { return d_.users.totp(user->id); });
+  if (!totp) {
+    (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
+    d_.metrics.inc(Counter::login_store_error);
+    co_return error_response(totp.error());  // fail closed: never a login that skipped its second factor
+  }
+  if (!totp->secret.empty())
+    // The attempt's tokens go back, but the (account, address) failures
+    // stay until the second step succeeds: wrong codes add to them.
+    co_return co_await ask_second_factor(req, *user, *choice, [&] {
+      (void)d_.throttles.refund(ip, account, d_.clock.now());
+      upgrade();
+    });
   // This login proved a password; a second step (TOTP, a passkey) adds its own method.
-  co_return co_await complete_login(req, *user, *choice,
-                                    AuthMethods::password(), [&] {
-                                      settle_success();
-                                      // A failed upgrade is not a failed login: the old hash still verifies.
-                                      if (rehashed && d_.users.set_password_hash(user->id, *rehashed))
-                                        d_.metrics.inc(Counter::password_rehashed);
-                                    });
+  co_return co_await complete_login(req, *user, *choice, AuthMethods::password(), [&] {
+    settle_success();
+    upgrade();
+  });
+}
+
+http::Task AuthApi::ask_second_factor(http::Request& req, const User& user, LoginChoice choice,
+                                      std::function<void()> on_store_pool) {
+  const std::string id = random_token(d_.random, 32);
+  const LoginChallenge challenge{user.id, choice.token_mode, choice.cookie_transport, choice.remember,
+                                 client_binding(client_network(req.remote_ip), req.header("user-agent"))};
+  bool passkeys = false;
+  auto put = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
+    on_store_pool();
+    const long long now = unix_millis(d_.clock.now());
+    if (auto keys = d_.users.list_passkeys(user.id); keys) passkeys = !keys->empty();
+    return d_.challenges.put(PendingChallenge{challenge_hash(id), std::string(kLoginChallengeKind), encode(challenge),
+                                              now + kLoginChallengeMs},
+                             now);
+  });
+  if (!put) {
+    d_.metrics.inc(Counter::login_store_error);
+    co_return error_response(put.error());
+  }
+  const WireError& wire = wire_error(ErrorCode::second_factor_required);
+  json::Writer w;
+  w.begin_object();
+  w.key("error"); w.string(wire.code);
+  w.key("message"); w.string("The password is right; finish signing in with a second factor.");
+  w.key("challenge"); w.string(id);
+  w.key("expires_in"); w.number(kLoginChallengeMs / 1000);
+  w.key("methods");
+  w.begin_array();
+  w.string("totp");
+  w.string("recovery_code");
+  if (passkeys) w.string("passkey");
+  w.end_array();
+  w.end_object();
+  // 401, not the 403 forward auth gives this code: nobody is signed in yet.
+  co_return no_store(http::json_response(401, w.take()));
+}
+
+http::Task AuthApi::second_factor(http::Request& req) {
+  if (auto r = d_.csrf.check_foreign_origin(req); !r) co_return error_response(r.error());
+  auto body = read_json_object(req, {{"challenge", json::Type::string, true},
+                                     {"code", json::Type::string, false},
+                                     {"recovery_code", json::Type::string, false}});
+  if (!body) co_return error_response(body.error());
+  const json::Value* code = body->find("code");
+  const json::Value* recovery = body->find("recovery_code");
+  if ((code == nullptr) == (recovery == nullptr))
+    co_return error_response(Error{ErrorCode::invalid_field, "Send exactly one of code and recovery_code."});
+  const std::string& given = code ? code->text : recovery->text;
+  // Why 64: codes are 6 digits and recovery codes 14 characters; nothing longer is one.
+  if (given.empty() || given.size() > 64)
+    co_return error_response(Error{ErrorCode::invalid_field, std::string(code ? "code" : "recovery_code") +
+                                                                 " must be 1 to 64 characters."});
+  const std::string& id = body->find("challenge")->text;
+  const std::string ip = client_network(req.remote_ip);
+  const std::string binding = client_binding(ip, req.header("user-agent"));
+
+  // One store trip: the challenge's attempt (counted first, so racing
+  // guesses cannot pass max_attempts), the binding, the user, the
+  // account's throttle, the code, and the challenge's use when it was right.
+  struct Step {
+    std::optional<LoginChallenge> challenge;  // nullopt: the one answer for unknown, expired, used, other client
+    User user;
+    std::string account;
+    std::optional<long long> wait;
+    TotpVerdict verdict = TotpVerdict::wrong;
+  };
+  auto step = co_await http::on_pool(d_.store_pool, [&]() -> Result<Step> {
+    const SystemTime now = d_.clock.now();
+    Step s;
+    auto pending = d_.challenges.attempt(challenge_hash(id), kLoginChallengeKind, unix_millis(now),
+                                         kLoginChallengeAttempts);
+    if (!pending) return pending.error();
+    if (!*pending) return s;
+    auto c = decode_login_challenge((*pending)->payload);
+    if (!c || c->client != binding) return s;
+    auto user = d_.users.find_by_id(c->user_id);
+    if (!user) {
+      if (user.error().code == ErrorCode::not_found) return s;
+      return user.error();
+    }
+    s.user = std::move(*user);
+    s.challenge = std::move(c);
+    if (s.user.disabled) return s;
+    s.account = username_key(s.user.username);
+    auto wait = d_.throttles.try_acquire(ip, s.account, now);
+    if (!wait) return wait.error();
+    if (*wait) {
+      s.wait = *wait;
+      return s;
+    }
+    auto verdict = code ? d_.totp.verify(s.user.id, given) : d_.totp.use_recovery_code(s.user.id, given);
+    if (!verdict) {
+      (void)d_.throttles.refund(ip, s.account, d_.clock.now());  // no code was checked
+      return verdict.error();
+    }
+    s.verdict = *verdict;
+    if (s.verdict == TotpVerdict::accepted) {
+      auto used = d_.challenges.consume(challenge_hash(id));
+      if (!used) return used.error();
+      if (!*used) s.challenge.reset();  // a racing request with another right code used it first
+    }
+    return s;
+  });
+  if (!step) {
+    d_.metrics.inc(Counter::login_store_error);
+    co_return error_response(step.error());  // fail closed
+  }
+  const AuditContext from = http::audit_context(req);
+  if (!step->challenge) co_return error_response(ErrorCode::invalid_challenge);
+  const User& user = step->user;
+  if (user.disabled) {
+    d_.metrics.inc(Counter::login_disabled);
+    d_.audit.record(AuditEvent::login_failed, from, user.id, {{"username", user.username}, {"reason", "account_disabled"}});
+    co_return error_response(ErrorCode::account_disabled);
+  }
+  if (step->wait) {
+    d_.metrics.inc(Counter::login_throttled);
+    d_.audit.record(AuditEvent::login_throttled, from, user.id,
+                    {{"username", user.username}, {"retry_after", std::to_string(*step->wait)}});
+    co_return error_response(ErrorCode::too_many_attempts).retry_after(*step->wait);
+  }
+  switch (step->verdict) {
+    case TotpVerdict::accepted: break;
+    case TotpVerdict::not_enrolled:  // turned off since the first step: that step is void
+      co_return error_response(ErrorCode::invalid_challenge);
+    case TotpVerdict::wrong:
+    case TotpVerdict::replayed:
+      d_.metrics.inc(Counter::login_invalid);  // the attempt stays spent
+      d_.audit.record(AuditEvent::second_factor_failed, from, user.id,
+                      {{"username", user.username}, {"step", "login"}, {"reason", std::string(to_string(step->verdict))}});
+      co_return error_response(ErrorCode::invalid_code);
+  }
+  // A recovery code is a one-time password too (RFC 8176 `otp`): both
+  // factors were proved, so the credential is multi-factor either way.
+  const LoginChallenge& c = *step->challenge;
+  const std::string account = step->account;
+  co_return co_await complete_login(req, user, LoginChoice{c.token_mode, c.cookie_transport, c.remember},
+                                    AuthMethods::password().with(AuthMethod::otp),
+                                    // By reference, as login's: GCC double-destroys a temporary
+                                    // lambda with owning captures inside co_await.
+                                    [&] { (void)d_.throttles.succeeded(ip, account, d_.clock.now()); });
 }
 
 http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginChoice choice, AuthMethods amr,

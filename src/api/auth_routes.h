@@ -15,6 +15,17 @@
 // already carried is revoked: a login never keeps an old id). Store calls run
 // on the store pool, hashes on the hashing pool: never on the I/O thread.
 //
+// A user with TOTP on does not get the credential for the password alone:
+// the right password puts a login challenge (api/login_challenge.h: 5
+// minutes, 5 attempts, bound to this client) and answers 401
+// second_factor_required with its id and the methods that complete it;
+// POST /auth/login/second-factor {"challenge", "code" | "recovery_code"}
+// then ends in complete_login with the login's own mode and transport.
+// The account's throttle buckets are given back for the right password
+// but its failures are not cleared until the second step succeeds: wrong
+// codes count like wrong passwords (a stolen password buys no free
+// guesses), and every wrong code spends one of the challenge's attempts.
+//
 // complete_login is the one end of every way in (the password, a second
 // factor's step, a passkey): it makes the session or the refresh family with
 // the methods proved (`amr`), ends the credential the client had and the
@@ -32,6 +43,8 @@
 #include "http/router.h"
 #include "metrics/metrics.h"
 #include "core/work_pool.h"
+#include "mfa/totp_service.h"
+#include "store/challenge_store.h"
 #include "password/password_hasher.h"
 #include "session/session_service.h"
 #include "store/user_store.h"
@@ -54,6 +67,8 @@ struct AuthDeps {
   const Authenticator& authenticator;
   const CsrfGuard& csrf;
   const AuditLog& audit;
+  TotpService& totp;
+  ChallengeStore& challenges;
 };
 
 // What the first step of a login asked for; a second step carries it over.
@@ -74,6 +89,8 @@ class AuthApi {
 
   http::Task register_user(http::Request& req);
   http::Task login(http::Request& req);
+  // POST /auth/login/second-factor: the second step of a login that answered second_factor_required.
+  http::Task second_factor(http::Request& req);
 
   // The user proved `amr` (the caller checked it, and that the account is
   // not disabled): answer as a login does. `on_store_pool` runs first, in
@@ -82,6 +99,9 @@ class AuthApi {
                             std::function<void()> on_store_pool = {});
 
  private:
+  // The right password of a user with TOTP on: a challenge instead of a credential.
+  http::Task ask_second_factor(http::Request& req, const User& user, LoginChoice choice,
+                               std::function<void()> on_store_pool);
   AuthDeps d_;
 };
 

@@ -51,6 +51,12 @@ std::span<const CommandSpec> command_table() {
        {"cloakroom user passwd alice      # asks for the password twice",
         "printf '%s\\n' 'a new long password' | cloakroom user passwd alice --password-stdin"},
        user_command},
+      {"user reset-2fa", "NAME", "turn a user's TOTP off and end their sessions and tokens",
+       {kWait, kNoWait},
+       "For a user who lost their authenticator and recovery codes: forgets the TOTP secret and the\n"
+       "recovery codes, and ends the user's sessions, refresh token families and access tokens.\n"
+       "Passkeys are not removed. The password alone signs in again until the user enrols anew.",
+       {"cloakroom user reset-2fa alice"}, user_command},
       {"user reset-link", "NAME", "print a single-use link where the user sets a new password",
        {{"ttl", "DURATION", "how long the link works, 1m to 7d (default 1h)"}},
        "The link is on public_url and is printed on stdout only (never logged); hand it to the user\n"

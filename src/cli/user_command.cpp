@@ -179,6 +179,19 @@ int user_command(const Args& args) {
                                     {"families", std::to_string(ended->families)}});
     message = "changed the password of " + user->username + " and ended " + std::to_string(ended->sessions) +
               " session(s) and " + std::to_string(ended->families) + " refresh token family(ies)";
+  } else if (verb == "reset-2fa") {
+    // The store directly, no TotpService: turning it off needs no key. Then
+    // the user's credentials end: a sign-in that used the lost factor is over.
+    done = users.clear_totp(user->id);
+    if (!done) return store_failure(done.error());
+    auto ended = end_credentials(store_credential_ends(*stores), user->id);
+    if (!ended) return store_failure(ended.error());
+    record(AuditEvent::totp_disabled, {{"username", user->username}, {"via", "cli"}});
+    record(AuditEvent::logout_all, {{"sessions", std::to_string(ended->sessions)},
+                                    {"families", std::to_string(ended->families)}});
+    message = "turned TOTP off for " + user->username + " (secret and recovery codes forgotten; passkeys kept) and "
+              "ended " + std::to_string(ended->sessions) + " session(s) and " + std::to_string(ended->families) +
+              " refresh token family(ies)";
   } else if (verb == "reset-link") {
     SystemClock clock;
     OsRandom random;

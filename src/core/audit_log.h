@@ -70,7 +70,14 @@ namespace cloakroom {
     "that failed (`challenge_unknown`, `unknown_credential`, `origin_mismatch`, `signature_invalid`, ...).")     \
   X(passkey_counter_regressed, warn, refused, "passkey_id stored_count",                                       \
     "A passkey signed with a counter that did not go up (a cloned authenticator?): refused, and the passkey is " \
-    "flagged on /account.")
+    "flagged on /account.") \
+  X(totp_enabled, info, success, "username",                                                                     \
+    "POST /auth/totp/confirm: the first right code turned TOTP on (ten new recovery codes; none is logged).")      \
+  X(totp_disabled, info, success, "username via",                                                                \
+    "TOTP turned off: DELETE /auth/totp (`via` `code`, `recovery_code` or `password`) or `user reset-2fa` (`cli`).") \
+  X(second_factor_failed, warn, failure, "username step reason",                                                 \
+    "A TOTP or recovery code was refused: `step` is `login`, `confirm` or `disable`; `reason` is `wrong`, "         \
+    "`replayed`, `wrong_password` or `not_enrolled`. Each counts against the login throttle.")
 
 enum class AuditEvent {
 #define CLOAKROOM_AUDIT_ENUM(name, level, outcome, fields, when) name,

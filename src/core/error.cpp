@@ -24,6 +24,8 @@ const WireError& wire_error(ErrorCode code) {
     W(refresh_token_reused, 401,
       "This refresh token was already used, so every token of its login has been revoked; log in again.")
     W(invalid_reset_token, 400, "This password reset link is invalid, used or expired; ask for a new one.")
+    W(invalid_code, 401, "The code is incorrect or was used already.")
+    W(invalid_challenge, 401, "This sign-in step is unknown, expired or used up; sign in again.")
     W(account_disabled, 403, "This account is disabled.")
     W(registration_closed, 403, "Registration is closed on this server.")
     W(username_taken, 409, "That username is already taken.")

@@ -32,6 +32,8 @@ enum class ErrorCode {
   invalid_refresh_token,  // refresh: malformed, unknown, expired or revoked refresh token
   refresh_token_reused,   // refresh: an already-rotated token came back; its family is revoked (RFC 9700 §4.14)
   invalid_reset_token,    // password reset: unknown, used or expired link (deliberately the same)
+  invalid_code,           // TOTP: a wrong code, a used one (replay), or a wrong recovery code
+  invalid_challenge,      // login's second step: unknown, expired, used, out of attempts, or another client's challenge (deliberately the same)
   account_disabled,       // correct password, but the account is disabled
   registration_closed,    // auth.registration = false
   username_taken,         // register: the name exists

@@ -105,8 +105,10 @@ class UserStore {
   virtual Result<void> flag_passkey(const std::string& credential_id) = 0;
   // TOTP. A user with nothing stored has a default TotpState (for any id).
   virtual Result<TotpState> totp(const std::string& user_id) = 0;
-  // Keeps `sealed` as the pending secret (replacing an earlier one; a
-  // confirmed secret stays as it is); not_found when there is no such user.
+  // Keeps `sealed` as the pending secret (replacing an earlier one);
+  // not_found when there is no such user; conflict, changing nothing, when a
+  // confirmed secret exists, checked in the same step as the write (so an
+  // enrolment racing a confirm never leaves a pending secret behind).
   virtual Result<void> begin_totp(const std::string& user_id, const std::string& sealed, long long now) = 0;
   // Atomically: when the pending secret is still `pending`, it becomes the
   // confirmed secret with last_step = `step`, and the recovery codes become

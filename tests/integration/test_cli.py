@@ -275,7 +275,7 @@ class CliTest(unittest.TestCase):
         """A misspelt command or option exits 2 naming the word and what was probably meant; a
         made-up verb lists the real ones instead of a usage line for it."""
         self.assert_usage_error(["user", "frobnicate"], 'unknown command "user frobnicate"; the user commands are '
-                                "add, list, disable, enable, passwd, reset-link and roles.")
+                                "add, list, disable, enable, passwd, reset-2fa, reset-link and roles.")
         self.assert_usage_error(["usr", "list"], 'unknown command "usr" (did you mean "user"?); '
                                 "cloakroom --help lists the commands.")
         self.assert_usage_error(["user", "lsit"], 'unknown command "user lsit" (did you mean "user list"?); '

@@ -175,6 +175,98 @@
       submit.disabled = false;
     }
   });
+  // Two-factor authentication: enrol (QR code and key), confirm with a
+  // first code (then the recovery codes, shown once), or turn it off.
+  const totpError = $("totp-error");
+  const totpDone = $("totp-done");
+  const confirmForm = $("totp-confirm-form");
+  const offForm = $("totp-off-form");
+
+  function totpSay(el, text) {
+    totpError.hidden = totpDone.hidden = true;
+    el.textContent = text;
+    el.hidden = false;
+  }
+
+  async function totpCall(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status === 401 && !["invalid_code", "invalid_credentials"].includes((await res.clone().json().catch(() => ({}))).error)) {
+      toLogin();
+      throw new Error("signed out");
+    }
+    const answer = await res.json().catch(() => ({}));
+    if (res.status === 429) throw new Error(`Too many attempts. Try again in ${res.headers.get("Retry-After") || "a few"} seconds.`);
+    if (answer.error === "invalid_code") throw new Error("That code is not right (or was used already).");
+    if (answer.error === "invalid_credentials") throw new Error("That password is wrong.");
+    if (!res.ok) throw new Error(answer.message || `HTTP ${res.status}`);
+    return answer;
+  }
+
+  // The QR code is our own SVG (never user input), parsed as SVG and
+  // imported as nodes: no innerHTML, and no data: URL for the CSP to allow.
+  function showQr(svgText) {
+    const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    const svg = doc.documentElement;
+    const box = $("totp-qr");
+    box.replaceChildren();
+    if (svg.nodeName.toLowerCase() === "svg") box.appendChild(document.importNode(svg, true));
+  }
+
+  $("totp-enroll").addEventListener("click", async () => {
+    try {
+      const e = await totpCall("POST", "/auth/totp/enroll");
+      showQr(e.qr_svg);
+      $("totp-secret").textContent = e.secret;
+      $("totp-recovery").hidden = true;
+      confirmForm.hidden = false;
+      totpError.hidden = totpDone.hidden = true;
+      confirmForm.code.focus();
+    } catch (e) {
+      if (e.message !== "signed out") totpSay(totpError, e.message);
+    }
+  });
+
+  confirmForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const c = await totpCall("POST", "/auth/totp/confirm", { code: confirmForm.code.value.trim() });
+      confirmForm.reset();
+      confirmForm.hidden = true;
+      $("totp-qr").replaceChildren();
+      $("totp-secret").textContent = "";
+      const list = $("totp-codes");
+      list.replaceChildren(...c.recovery_codes.map((code) => {
+        const li = document.createElement("li");
+        li.textContent = code;
+        return li;
+      }));
+      $("totp-recovery").hidden = false;
+      totpError.hidden = totpDone.hidden = true;
+    } catch (e) {
+      if (e.message !== "signed out") totpSay(totpError, e.message);
+    }
+  });
+
+  offForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const proof = offForm.proof.value;
+    if (!proof) return totpSay(totpError, "Enter a code from the app or your password.");
+    try {
+      // Six digits are a code; anything else is the password.
+      await totpCall("DELETE", "/auth/totp", /^[0-9]{6}$/.test(proof) ? { code: proof } : { password: proof });
+      offForm.reset();
+      $("totp-recovery").hidden = true;
+      totpSay(totpDone, "Two-factor authentication is off.");
+    } catch (e) {
+      if (e.message !== "signed out") totpSay(totpError, e.message);
+    }
+  });
+
   $("end-all").addEventListener("click", () => signOut("/auth/logout-all"));
   $("sign-out").addEventListener("click", () => signOut("/auth/logout"));
 

@@ -23,6 +23,77 @@
     return body.message || `Sign-in failed (HTTP ${status}).`;
   }
 
+  // The password was right; a second step with a code (or a recovery code)
+  // finishes the sign-in, with the first step's choices (the server kept them).
+  const second = document.getElementById("second-form");
+  const secondError = document.getElementById("second-error");
+  const secondSubmit = document.getElementById("second-submit");
+  const useRecovery = document.getElementById("use-recovery");
+  let challenge = "";
+  let recovery = false;
+
+  function askSecondFactor(id) {
+    challenge = id;
+    form.hidden = true;
+    second.hidden = false;
+    second.code.focus();
+  }
+
+  useRecovery.addEventListener("click", () => {
+    recovery = !recovery;
+    document.getElementById("code-field").hidden = recovery;
+    document.getElementById("recovery-field").hidden = !recovery;
+    useRecovery.textContent = recovery ? "Use a code from the app instead" : "Use a recovery code instead";
+    (recovery ? second.recovery : second.code).focus();
+  });
+
+  function secondMessage(status, body, retryAfter) {
+    if (status === 401 && body.error === "invalid_code") return "That code is not right (or was used already).";
+    if (status === 401) return "This sign-in expired. Sign in again.";
+    return messageFor(status, body, retryAfter);
+  }
+
+  second.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    secondError.hidden = true;
+    const value = (recovery ? second.recovery.value : second.code.value).trim();
+    if (!value) {
+      secondError.textContent = recovery ? "Enter a recovery code." : "Enter the code from your app.";
+      secondError.hidden = false;
+      return;
+    }
+    secondSubmit.disabled = true;
+    try {
+      const res = await fetch("/auth/login/second-factor", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(recovery ? { challenge, recovery_code: value } : { challenge, code: value }),
+      });
+      if (res.ok) {
+        location.assign(rd);
+        return;
+      }
+      const body = await res.json().catch(() => ({}));
+      if (res.status === 401 && body.error === "invalid_challenge") {
+        // Expired, used up or from elsewhere: back to the password.
+        second.hidden = true;
+        form.hidden = false;
+        showError(secondMessage(res.status, body));
+        form.password.value = "";
+        form.password.focus();
+        return;
+      }
+      secondError.textContent = secondMessage(res.status, body, res.headers.get("Retry-After"));
+      secondError.hidden = false;
+    } catch (e) {
+      secondError.textContent = "Cannot reach the server. Check your connection and try again.";
+      secondError.hidden = false;
+    } finally {
+      secondSubmit.disabled = false;
+    }
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -47,6 +118,10 @@
         return;
       }
       const body = await res.json().catch(() => ({}));
+      if (res.status === 401 && body.error === "second_factor_required" && body.challenge) {
+        askSecondFactor(body.challenge);
+        return;
+      }
       showError(messageFor(res.status, body, res.headers.get("Retry-After")));
       form.password.select();
     } catch (e) {

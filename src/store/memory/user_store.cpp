@@ -1,5 +1,7 @@
 #include "store/memory/user_store.h"
 
+#include "store/totp_refusal.h"
+
 #include <algorithm>
 
 namespace cloakroom {
@@ -149,6 +151,7 @@ Result<void> UserStore::begin_totp(const std::string& user_id, const std::string
   std::lock_guard lock(mu_);
   if (!by_id_.contains(user_id)) return ErrorCode::not_found;
   TotpState& state = totp_[user_id].state;
+  if (!state.secret.empty()) return totp_is_on();
   state.pending = sealed;
   state.pending_created = now;
   return {};

@@ -1,5 +1,7 @@
 #include "store/postgres/user_store.h"
 
+#include "store/totp_refusal.h"
+
 #include <unicode/utf8.h>
 
 #include <algorithm>
@@ -227,11 +229,12 @@ Result<void> UserStore::begin_totp(const std::string& user_id, const std::string
     return c.exec(
         "INSERT INTO cloakroom_totp (user_id, pending, pending_created) "
         "SELECT id, decode($2, 'hex'), $3 FROM cloakroom_users WHERE id = $1 "
-        "ON CONFLICT (user_id) DO UPDATE SET pending = EXCLUDED.pending, pending_created = EXCLUDED.pending_created",
+        "ON CONFLICT (user_id) DO UPDATE SET pending = EXCLUDED.pending, pending_created = EXCLUDED.pending_created "
+        "WHERE length(cloakroom_totp.secret) = 0",
         user_id, to_hex(sealed), now);
   });
   if (!changed) return changed.error();
-  if (*changed == 0) return ErrorCode::not_found;
+  if (*changed == 0) return begin_totp_refused(*this, user_id);
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "store/sqlite/user_store.h"
 
+#include "store/totp_refusal.h"
+
 #include "store/sqlite/change_feed.h"
 
 namespace cloakroom::sqlite {
@@ -172,11 +174,12 @@ Result<void> UserStore::begin_totp(const std::string& user_id, const std::string
   auto changed = db_->run([&](Connection& c) {
     return c.exec(
         "INSERT INTO totp (user_id, pending, pending_created) SELECT id, ?2, ?3 FROM users WHERE id = ?1 "
-        "ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, pending_created = excluded.pending_created",
+        "ON CONFLICT (user_id) DO UPDATE SET pending = excluded.pending, pending_created = excluded.pending_created "
+        "WHERE length(totp.secret) = 0",
         user_id, Blob{sealed}, now);
   });
   if (!changed) return changed.error();
-  if (*changed == 0) return ErrorCode::not_found;
+  if (*changed == 0) return begin_totp_refused(*this, user_id);
   return {};
 }
 

@@ -117,6 +117,7 @@ TEST_F(TotpServiceTest, SealedSecretIsBoundToItsUser) {
   enrolled(alice);
   enrolled(bob);
   const std::string alices = users.totp(alice.id)->secret;
+  ASSERT_TRUE(users.clear_totp(bob.id));  // a confirmed secret refuses a new enrolment
   ASSERT_TRUE(users.begin_totp(bob.id, alices, now()));
   ASSERT_TRUE(*users.confirm_totp(bob.id, alices, 0, {}));
   auto v = service.verify(bob.id, "123456");

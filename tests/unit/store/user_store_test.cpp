@@ -329,10 +329,27 @@ TYPED_TEST(UserStoreTest, TotpStepOnlyMovesForward) {
   EXPECT_EQ(*this->store->accept_totp_step("id-alice", 11), true);
   EXPECT_EQ(*this->store->accept_totp_step("id-alice", 11), false);
   EXPECT_EQ(this->store->totp("id-alice")->last_step, 11);
-  // A new pending enrolment leaves the confirmed secret and its guard alone.
-  ASSERT_TRUE(this->store->begin_totp("id-alice", "s2", 2));
+  // A refused new enrolment leaves the confirmed secret and its guard alone.
+  EXPECT_EQ(this->store->begin_totp("id-alice", "s2", 2).error().code, ErrorCode::conflict);
   EXPECT_EQ(this->store->totp("id-alice")->secret, "s");
   EXPECT_EQ(*this->store->accept_totp_step("id-alice", 12), true);
+}
+
+// Once a secret is confirmed, begin_totp is refused in the same step as its
+// write: an enrolment racing a confirm never leaves a pending secret that a
+// later confirm could swap in for the working one.
+TYPED_TEST(UserStoreTest, TotpBeginRefusedWhileOn) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 10, {"h1"}));
+  EXPECT_EQ(this->store->begin_totp("id-alice", "s2", 2).error().code, ErrorCode::conflict);
+  auto t = this->store->totp("id-alice");
+  EXPECT_EQ(t->pending, "");
+  EXPECT_EQ(t->pending_created, 0);
+  EXPECT_EQ(*this->store->confirm_totp("id-alice", "s2", 11, {"h2"}), false);
+  EXPECT_EQ(this->store->totp("id-alice")->secret, "s");
+  ASSERT_TRUE(this->store->clear_totp("id-alice"));
+  EXPECT_TRUE(this->store->begin_totp("id-alice", "s3", 3));  // off again: enrolment works
 }
 
 // A recovery code works once; a new confirmation replaces every earlier code.
@@ -345,6 +362,8 @@ TYPED_TEST(UserStoreTest, RecoveryCodesAreSingleUse) {
   EXPECT_EQ(*this->store->use_recovery_code("id-alice", "hx"), false);
   EXPECT_EQ(*this->store->use_recovery_code("id-other", "h2"), false);  // codes are per user
   EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 1);
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "", 2, {"h3"}) == false);  // nothing pending: codes stay
+  ASSERT_TRUE(this->store->clear_totp("id-alice"));
   ASSERT_TRUE(this->store->begin_totp("id-alice", "t", 2));
   ASSERT_TRUE(*this->store->confirm_totp("id-alice", "t", 2, {"h3"}));
   EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h2"), false);
@@ -357,7 +376,7 @@ TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
   ASSERT_TRUE(this->store->create(this->alice()));
   ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
   ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 50, {"h1"}));
-  ASSERT_TRUE(this->store->begin_totp("id-alice", "p", 2));
+  ASSERT_EQ(this->store->begin_totp("id-alice", "p", 2).error().code, ErrorCode::conflict);  // on: refused
   ASSERT_TRUE(this->store->clear_totp("id-alice"));
   auto t = this->store->totp("id-alice");
   EXPECT_EQ(t->secret, "");

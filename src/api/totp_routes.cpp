@@ -1,0 +1,224 @@
+#include "api/totp_routes.h"
+
+#include "api/json_body.h"
+#include "core/ip_address.h"
+#include "core/json.h"
+#include "http/audit_context.h"
+#include "http/offload.h"
+#include "identity/credentials_policy.h"
+
+namespace cloakroom::api {
+
+using http::error_response;
+using http::Response;
+
+namespace {
+
+Response no_store(Response r) {
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// Why 64: codes are 6 digits and recovery codes 14 characters; nothing longer is one.
+constexpr std::size_t kCodeMax = 64;
+
+Result<void> check_code_field(std::string_view field, const std::string& value, std::size_t max) {
+  if (value.empty() || value.size() > max)
+    return Error{ErrorCode::invalid_field, std::string(field) + " must be 1 to " + std::to_string(max) + " characters."};
+  return {};
+}
+
+// One attempt from the login throttle's buckets of the account and address,
+// then the caller's user as stored (its name, its password hash). The
+// attempt goes back when the user cannot be read: nothing was checked.
+struct Attempt {
+  std::optional<long long> wait;  // throttled: seconds until an attempt is free
+  User user;
+};
+Result<Attempt> take_attempt(LoginThrottles& throttles, UserStore& users, const Clock& clock, const std::string& ip,
+                             const std::string& account, const std::string& user_id) {
+  auto wait = throttles.try_acquire(ip, account, clock.now());
+  if (!wait) return wait.error();
+  if (*wait) return Attempt{*wait, {}};
+  auto user = users.find_by_id(user_id);
+  if (!user) {
+    (void)throttles.refund(ip, account, clock.now());
+    return user.error();
+  }
+  return Attempt{std::nullopt, std::move(*user)};
+}
+
+Response refused_code(const AuditLog& audit, const AuditContext& from, const User& user, std::string_view step,
+                      std::string_view reason) {
+  audit.record(AuditEvent::second_factor_failed, from, user.id,
+               {{"username", user.username}, {"step", std::string(step)}, {"reason", std::string(reason)}});
+  return error_response(ErrorCode::invalid_code);
+}
+
+}  // namespace
+
+http::Task TotpApi::enroll(http::Request& req) {
+  auto who = co_await d_.authenticator.authenticate(req);
+  if (!who) co_return http::refusal(who.error());
+  if (auto r = d_.csrf.check(req, who->credential); !r) co_return http::refusal(r.error());
+  const std::string user_id = who->principal->user_id;
+  auto enrolled = co_await http::on_pool(d_.store_pool, [&]() -> Result<TotpEnrollment> {
+    auto user = d_.users.find_by_id(user_id);
+    if (!user) return user.error();
+    return d_.totp.begin_enroll(*user);
+  });
+  if (!enrolled) co_return error_response(enrolled.error());  // 409 conflict while TOTP is on
+
+  json::Writer w;
+  w.begin_object();
+  w.key("secret"); w.string(enrolled->secret);
+  w.key("otpauth_uri"); w.string(enrolled->otpauth_uri);
+  w.key("qr_svg"); w.string(enrolled->qr_svg);
+  w.key("expires_in"); w.number(kTotpEnrollSeconds);
+  w.end_object();
+  // The secret is in this answer: no cache keeps it.
+  co_return no_store(http::json_response(200, w.take()));
+}
+
+http::Task TotpApi::confirm(http::Request& req) {
+  auto who = co_await d_.authenticator.authenticate(req);
+  if (!who) co_return http::refusal(who.error());
+  if (auto r = d_.csrf.check(req, who->credential); !r) co_return http::refusal(r.error());
+  auto body = read_json_object(req, {{"code", json::Type::string, true}});
+  if (!body) co_return error_response(body.error());
+  const std::string& code = body->find("code")->text;
+  if (auto r = check_code_field("code", code, kCodeMax); !r) co_return error_response(r.error());
+
+  const std::string user_id = who->principal->user_id;
+  const std::string ip = client_network(req.remote_ip);
+  const std::string account = username_key(who->principal->username);
+  struct Outcome {
+    Attempt attempt;
+    TotpConfirmation confirmation{TotpVerdict::wrong, {}};
+  };
+  auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<Outcome> {
+    auto attempt = take_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
+    if (!attempt) return attempt.error();
+    Outcome o{std::move(*attempt)};
+    if (o.attempt.wait) return o;
+    auto c = d_.totp.confirm(user_id, code);
+    if (!c) {
+      (void)d_.throttles.refund(ip, account, d_.clock.now());
+      return c.error();
+    }
+    o.confirmation = std::move(*c);
+    switch (o.confirmation.verdict) {
+      case TotpVerdict::accepted: (void)d_.throttles.succeeded(ip, account, d_.clock.now()); break;
+      case TotpVerdict::not_enrolled: (void)d_.throttles.refund(ip, account, d_.clock.now()); break;
+      case TotpVerdict::wrong:
+      case TotpVerdict::replayed: break;  // the attempt stays spent
+    }
+    return o;
+  });
+  if (!done) co_return error_response(done.error());
+  if (done->attempt.wait) co_return error_response(ErrorCode::too_many_attempts).retry_after(*done->attempt.wait);
+  const AuditContext from = http::audit_context(req);
+  const User& user = done->attempt.user;
+  switch (done->confirmation.verdict) {
+    case TotpVerdict::accepted: break;
+    case TotpVerdict::not_enrolled:
+      co_return error_response(
+          Error{ErrorCode::conflict, "No enrolment is pending (or it expired): start again with POST /auth/totp/enroll."});
+    case TotpVerdict::wrong:
+    case TotpVerdict::replayed:
+      co_return refused_code(d_.audit, from, user, "confirm", to_string(done->confirmation.verdict));
+  }
+  d_.audit.record(AuditEvent::totp_enabled, from, user.id, {{"username", user.username}});
+
+  json::Writer w;
+  w.begin_object();
+  w.key("status"); w.string("totp_enabled");
+  w.key("recovery_codes");
+  w.begin_array();
+  for (const auto& c : done->confirmation.recovery_codes) w.string(c);
+  w.end_array();
+  w.end_object();
+  co_return no_store(http::json_response(200, w.take()));
+}
+
+http::Task TotpApi::disable(http::Request& req) {
+  auto who = co_await d_.authenticator.authenticate(req);
+  if (!who) co_return http::refusal(who.error());
+  if (auto r = d_.csrf.check(req, who->credential); !r) co_return http::refusal(r.error());
+  auto body = read_json_object(req, {{"code", json::Type::string, false},
+                                     {"recovery_code", json::Type::string, false},
+                                     {"password", json::Type::string, false}});
+  if (!body) co_return error_response(body.error());
+  const json::Value* code = body->find("code");
+  const json::Value* recovery = body->find("recovery_code");
+  const json::Value* password = body->find("password");
+  if (int{code != nullptr} + int{recovery != nullptr} + int{password != nullptr} != 1)
+    co_return error_response(Error{ErrorCode::invalid_field, "Send exactly one of code, recovery_code and password."});
+  const std::string_view via = code ? "code" : recovery ? "recovery_code" : "password";
+  const std::string& proof = (code ? code : recovery ? recovery : password)->text;
+  if (auto r = check_code_field(via, proof, password ? kPasswordMax : kCodeMax); !r) co_return error_response(r.error());
+
+  const std::string user_id = who->principal->user_id;
+  const std::string ip = client_network(req.remote_ip);
+  const std::string account = username_key(who->principal->username);
+  // Codes are checked (and TOTP turned off when right) in one store trip;
+  // a password first goes to the hashing pool.
+  struct Outcome {
+    Attempt attempt;
+    TotpVerdict verdict = TotpVerdict::wrong;
+  };
+  auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<Outcome> {
+    auto attempt = take_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
+    if (!attempt) return attempt.error();
+    Outcome o{std::move(*attempt)};
+    if (o.attempt.wait) return o;
+    Result<TotpVerdict> verdict = TotpVerdict::accepted;  // a password: checked below
+    if (code) verdict = d_.totp.verify(user_id, proof);
+    else if (recovery) verdict = d_.totp.use_recovery_code(user_id, proof);
+    else if (auto status = d_.totp.status(user_id); !status) verdict = status.error();
+    else if (!status->enabled) verdict = TotpVerdict::not_enrolled;
+    if (!verdict) {
+      (void)d_.throttles.refund(ip, account, d_.clock.now());
+      return verdict.error();
+    }
+    o.verdict = *verdict;
+    if (o.verdict == TotpVerdict::not_enrolled) (void)d_.throttles.refund(ip, account, d_.clock.now());
+    if (o.verdict == TotpVerdict::accepted && !password) {
+      if (auto off = d_.totp.disable(user_id); !off) return off.error();
+      (void)d_.throttles.succeeded(ip, account, d_.clock.now());
+    }
+    return o;
+  });
+  if (!done) co_return error_response(done.error());
+  if (done->attempt.wait) co_return error_response(ErrorCode::too_many_attempts).retry_after(*done->attempt.wait);
+  const AuditContext from = http::audit_context(req);
+  const User& user = done->attempt.user;
+  switch (done->verdict) {
+    case TotpVerdict::accepted: break;
+    case TotpVerdict::not_enrolled: co_return error_response(Error{ErrorCode::conflict, "Two-step verification is off."});
+    case TotpVerdict::wrong:
+    case TotpVerdict::replayed: co_return refused_code(d_.audit, from, user, "disable", to_string(done->verdict));
+  }
+  if (password) {
+    bool ok = false;
+    bool ran = co_await http::offload(d_.hash_pool, [&] { ok = d_.hasher.verify_or_dummy(&user.password_hash, proof); });
+    if (!ran) {
+      (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
+      co_return error_response(ErrorCode::overloaded);
+    }
+    if (!ok) {  // the attempt stays spent
+      d_.audit.record(AuditEvent::second_factor_failed, from, user.id,
+                      {{"username", user.username}, {"step", "disable"}, {"reason", "wrong_password"}});
+      co_return error_response(Error{ErrorCode::invalid_credentials, "The password is incorrect."});
+    }
+    auto off = co_await http::on_pool(d_.store_pool, [&] {
+      (void)d_.throttles.succeeded(ip, account, d_.clock.now());
+      return d_.totp.disable(user_id);
+    });
+    if (!off) co_return error_response(off.error());
+  }
+  d_.audit.record(AuditEvent::totp_disabled, from, user.id, {{"username", user.username}, {"via", std::string(via)}});
+  co_return no_store(http::json_response(200, R"({"status":"totp_disabled"})"));
+}
+
+}  // namespace cloakroom::api

@@ -1,0 +1,273 @@
+"""TOTP as a second factor (issue 17 items 2 and 3): enrol, confirm, turn off, and the two-step login
+(POST /auth/login → 401 second_factor_required → POST /auth/login/second-factor).
+Codes are computed here per RFC 6238 (SHA-1, 6 digits, 30 s); the server accepts ±1 step, and each step once."""
+import base64
+import hashlib
+import hmac
+import re
+import struct
+import time
+import unittest
+
+from cloakroom_server import CloakroomServer
+
+
+def totp(secret_b32, step):
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+class Codes:
+    """Right codes, each for a later step than the one before (the server takes each step once): the
+    previous step first, so three are usable within one 30-second step without waiting."""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.next_step = int(time.time()) // 30 - 1
+
+    def next(self):
+        now = int(time.time()) // 30
+        step = max(self.next_step, now - 1)
+        if step > now + 1:  # used up the window: wait for the clock
+            time.sleep((step - 1) * 30 - time.time() + 0.5)
+        self.next_step = step + 1
+        return totp(self.secret, step)
+
+    def wrong(self):
+        now = int(time.time()) // 30
+        right = {totp(self.secret, s) for s in range(now - 2, now + 3)}
+        return next(c for c in ("000000", "111111", "222222", "333333") if c not in right)
+
+
+def sid_from(headers):
+    return re.search(r"__Host-sid=([^;]+)", headers["set-cookie"]).group(1)
+
+
+class TotpTestCase(unittest.TestCase):
+    ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "100", "CLOAKROOM_THROTTLE_PER_IP": "100"}
+
+    def setUp(self):
+        self.srv = CloakroomServer(env=self.ENV).start()
+        self.assertEqual(self.srv.register("alice", "correct horse")[0], 201)
+        self.assertEqual(self.srv.register("bob", "battery staple")[0], 201)
+
+    def tearDown(self):
+        self.srv.__exit__(None, None, None)
+
+    def signed_in(self, sid, method, path, body=None, origin=True):
+        h = {"Cookie": "__Host-sid=" + sid}
+        if origin:
+            h["Origin"] = self.srv.public_url
+        return self.srv.request(method, path, body, headers=h)
+
+    def session(self):
+        status, headers, body = self.srv.login("alice", "correct horse")
+        self.assertEqual(status, 200, body)
+        return sid_from(headers)
+
+    def enrol(self, sid):
+        """TOTP on for alice; returns (Codes, recovery codes)."""
+        status, headers, body = self.signed_in(sid, "POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers["cache-control"], "no-store")
+        codes = Codes(body["secret"])
+        status, _, confirmed = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": codes.next()})
+        self.assertEqual(status, 200, confirmed)
+        return codes, confirmed["recovery_codes"]
+
+    def challenge(self, headers=None, **extra):
+        body = {"username": "alice", "password": "correct horse"}
+        body.update(extra)
+        status, _, answer = self.srv.request("POST", "/auth/login", body, headers=headers)
+        self.assertEqual((status, answer["error"]), (401, "second_factor_required"), answer)
+        return answer["challenge"]
+
+    def second(self, challenge, headers=None, **proof):
+        return self.srv.request("POST", "/auth/login/second-factor", dict(challenge=challenge, **proof),
+                                headers=headers)
+
+
+class EnrolTest(TotpTestCase):
+    def test_enrol_confirm_answers_secret_uri_svg_and_ten_codes(self):
+        """enroll: secret, otpauth URI naming alice, an SVG; again while pending is fine; confirm: 10 distinct
+        recovery codes; enroll once on is 409 conflict; the session's amr stays pwd (confirming is no sign-in)."""
+        sid = self.session()
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(set(body), {"secret", "otpauth_uri", "qr_svg", "expires_in"})
+        self.assertTrue(body["otpauth_uri"].startswith("otpauth://totp/"))
+        self.assertIn("alice", body["otpauth_uri"])
+        self.assertTrue(body["qr_svg"].startswith("<svg"))
+        codes = Codes(body["secret"])
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": codes.wrong()})
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, headers, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": codes.next()})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertEqual(len(set(body["recovery_codes"])), 10)
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll")
+        self.assertEqual((status, body["error"]), (409, "conflict"))
+        status, _, me = self.signed_in(sid, "GET", "/auth/me")
+        self.assertEqual(me["auth"]["amr"], ["pwd"])
+        self.assertEqual(len(self.srv.logs("totp_enabled")), 1)
+        self.assertNotIn(codes.secret, "\n".join(self.srv.log_lines))
+
+    def test_enroll_needs_sign_in_and_same_origin(self):
+        status, _, body = self.srv.request("POST", "/auth/totp/enroll")
+        self.assertEqual((status, body["error"]), (401, "unauthenticated"))
+        status, _, body = self.signed_in(self.session(), "POST", "/auth/totp/enroll", origin=False)
+        self.assertEqual((status, body["error"]), (403, "csrf_rejected"))
+
+    def test_malformed_bodies_are_400(self):
+        sid = self.session()
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": 123456})
+        self.assertEqual((status, body["error"]), (400, "invalid_field"))
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"code": "1", "password": "x"})
+        self.assertEqual((status, body["error"]), (400, "invalid_field"))
+
+
+class TwoStepLoginTest(TotpTestCase):
+    def test_session_cookie_login_needs_the_code_and_answers_as_a_login(self):
+        """A right password answers 401 second_factor_required with a challenge and the methods; the second step
+        with a right code answers the login's own shape (cookie transport) and /auth/me says pwd, otp, mfa."""
+        codes, _ = self.enrol(self.session())
+        status, headers, body = self.srv.login("alice", "correct horse")
+        self.assertEqual(status, 401)
+        self.assertEqual(body["error"], "second_factor_required")
+        self.assertEqual(body["methods"], ["totp", "recovery_code"])
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertNotIn("set-cookie", headers)
+        status, headers, done = self.second(body["challenge"], code=codes.next())
+        self.assertEqual(status, 200, done)
+        self.assertEqual(set(done), {"user", "session"})
+        sid = sid_from(headers)
+        status, _, me = self.signed_in(sid, "GET", "/auth/me")
+        self.assertEqual(me["auth"]["amr"], ["pwd", "otp", "mfa"])
+
+    def test_body_transport_and_token_mode_are_carried_over(self):
+        codes, _ = self.enrol(self.session())
+        _, _, plain = self.srv.login("bob", "battery staple", transport="body")
+        status, _, done = self.second(self.challenge(transport="body"), code=codes.next())
+        self.assertEqual(status, 200, done)
+        self.assertEqual(set(done), set(plain))
+        _, _, plain = self.srv.login("bob", "battery staple", mode="token", transport="body")
+        status, _, done = self.second(self.challenge(mode="token", transport="body"), code=codes.next())
+        self.assertEqual(status, 200, done)
+        self.assertEqual(set(done), set(plain))
+        status, _, me = self.srv.request("GET", "/auth/me", headers={"Authorization": "Bearer " + done["access_token"]})
+        self.assertEqual((status, me["auth"]["amr"]), (200, ["pwd", "otp", "mfa"]))
+
+    def test_replayed_code_and_used_challenge_are_refused(self):
+        codes, _ = self.enrol(self.session())
+        code = codes.next()
+        first = self.challenge()
+        self.assertEqual(self.second(first, code=code)[0], 200)
+        status, _, body = self.second(first, code=codes.next())
+        self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+        status, _, body = self.second(self.challenge(), code=code)
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        self.assertEqual(self.srv.logs("second_factor_failed")[-1]["reason"], "replayed")
+
+    def test_five_wrong_codes_end_the_challenge(self):
+        codes, _ = self.enrol(self.session())
+        challenge = self.challenge()
+        for _ in range(5):
+            status, _, body = self.second(challenge, code=codes.wrong())
+            self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, _, body = self.second(challenge, code=codes.next())
+        self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+
+    def test_challenge_from_another_client_is_refused(self):
+        """Bound to the first step's client: another User-Agent gets the unknown-challenge answer."""
+        codes, _ = self.enrol(self.session())
+        challenge = self.challenge(headers={"User-Agent": "first/1"})
+        status, _, body = self.second(challenge, headers={"User-Agent": "other/1"}, code=codes.next())
+        self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+        status, _, body = self.second("made-up", code=codes.next())
+        self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+
+    def test_recovery_code_works_once(self):
+        codes, recovery = self.enrol(self.session())
+        status, _, done = self.second(self.challenge(transport="body"), recovery_code=recovery[0])
+        self.assertEqual(status, 200, done)
+        status, _, body = self.second(self.challenge(), recovery_code=recovery[0])
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+
+    def test_wrong_password_and_unknown_user_answers_unchanged(self):
+        """For an enrolled user, a wrong password is the same 401 invalid_credentials as an unknown user."""
+        self.enrol(self.session())
+        wrong = self.srv.login("alice", "wrong horse")
+        unknown = self.srv.login("nobody", "wrong horse")
+        self.assertEqual(wrong[0], 401)
+        self.assertEqual((wrong[0], wrong[2]), (unknown[0], unknown[2]))
+        self.assertEqual(wrong[2]["error"], "invalid_credentials")
+
+    def test_disabled_meanwhile_is_refused(self):
+        from cloakroom_server import run_cli
+        codes, _ = self.enrol(self.session())
+        challenge = self.challenge()
+        r = run_cli(["user", "disable", "alice"], self.srv.data_dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status, _, body = self.second(challenge, code=codes.next())
+        self.assertEqual((status, body["error"]), (403, "account_disabled"))
+
+
+class DisableTest(TotpTestCase):
+    def test_off_with_password_then_a_password_login_is_enough(self):
+        sid = self.session()
+        self.enrol(sid)
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"password": "wrong horse"})
+        self.assertEqual((status, body["error"]), (401, "invalid_credentials"))
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"password": "correct horse"})
+        self.assertEqual((status, body), (200, {"status": "totp_disabled"}))
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"password": "correct horse"})
+        self.assertEqual((status, body["error"]), (409, "conflict"))
+        self.assertEqual(self.srv.logs("totp_disabled")[-1]["via"], "password")
+
+    def test_off_with_code(self):
+        sid = self.session()
+        codes, _ = self.enrol(sid)
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"code": codes.wrong()})
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"code": codes.next()})
+        self.assertEqual((status, body), (200, {"status": "totp_disabled"}))
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
+
+
+class ResetCliTest(TotpTestCase):
+    def test_reset_2fa_turns_totp_off_and_ends_sessions(self):
+        """`user reset-2fa alice`: TOTP off (the password alone signs in again), her session ends, audited."""
+        from cloakroom_server import run_cli, eventually
+        sid = self.session()
+        self.enrol(sid)
+        r = run_cli(["user", "reset-2fa", "alice"], self.srv.data_dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("turned TOTP off for alice", r.stdout)
+        eventually(lambda: self.signed_in(sid, "GET", "/auth/me")[0] == 401)
+        self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
+        r = run_cli(["user", "reset-2fa", "nobody"], self.srv.data_dir)
+        self.assertNotEqual(r.returncode, 0)
+
+
+class ThrottleTest(TotpTestCase):
+    ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "6", "CLOAKROOM_THROTTLE_WINDOW": "1h"}
+
+    def test_wrong_codes_count_across_challenges(self):
+        """Wrong codes spend the (account, address) bucket like wrong passwords, and a right password does not
+        clear them: 5 on one challenge and 1 on the next use 6, then 429 with Retry-After."""
+        codes, _ = self.enrol(self.session())
+        first = self.challenge()
+        for _ in range(5):
+            self.assertEqual(self.second(first, code=codes.wrong())[0], 401)
+        second = self.challenge()
+        self.assertEqual(self.second(second, code=codes.wrong())[2]["error"], "invalid_code")
+        status, headers, body = self.second(second, code=codes.wrong())
+        self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
+        self.assertGreaterEqual(int(headers["retry-after"]), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
