@@ -4,6 +4,7 @@
 # change), beside nginx's `return 200` as the ceiling. Runs rotate nginx, A, B
 # so the VM's drift hits all three alike. Prints a markdown table of medians.
 #   bench/ab.sh OLD_BINARY NEW_BINARY
+#   ACCESS_LOG=true bench/ab.sh OLD NEW   # with the access log on (to /dev/null), as `serve` runs by default
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 [[ $# -eq 2 ]] || { echo "usage: bench/ab.sh OLD_BINARY NEW_BINARY" >&2; exit 2; }
@@ -26,7 +27,7 @@ for i in 0 1; do
   port=$(free_port)
   # Threads set explicitly: a build from before thread counts followed
   # taskset would start one per host core and lose on that alone.
-  CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG=false taskset -c "$SERVER_CPU" \
+  CLOAKROOM_HTTP_THREADS=1 CLOAKROOM_HTTP_ACCESS_LOG="${ACCESS_LOG:-false}" taskset -c "$SERVER_CPU" \
     "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>&1 &
   pids+=($!)
   wait_port "$port"

@@ -267,7 +267,7 @@ http::Task AuthApi::ask_second_factor(http::Request& req, const User& user, Logi
     on_store_pool();
     const long long now = unix_millis(d_.clock.now());
     if (auto keys = d_.users.list_passkeys(user.id); keys) passkeys = !keys->empty();
-    return d_.challenges.put(PendingChallenge{challenge_hash(id), std::string(kLoginChallengeKind), encode(challenge),
+    return d_.challenges.put(PendingChallenge{challenge_hash(id, challenge.client), std::string(kLoginChallengeKind), encode(challenge),
                                               now + kLoginChallengeMs},
                              now);
   });
@@ -325,7 +325,7 @@ http::Task AuthApi::second_factor(http::Request& req) {
   auto step = co_await http::on_pool(d_.store_pool, [&]() -> Result<Step> {
     const SystemTime now = d_.clock.now();
     Step s;
-    auto pending = d_.challenges.attempt(challenge_hash(id), kLoginChallengeKind, unix_millis(now),
+    auto pending = d_.challenges.attempt(challenge_hash(id, binding), kLoginChallengeKind, unix_millis(now),
                                          kLoginChallengeAttempts);
     if (!pending) return pending.error();
     if (!*pending) return s;
@@ -353,9 +353,14 @@ http::Task AuthApi::second_factor(http::Request& req) {
     }
     s.verdict = *verdict;
     if (s.verdict == TotpVerdict::accepted) {
-      auto used = d_.challenges.consume(challenge_hash(id));
+      auto used = d_.challenges.consume(challenge_hash(id, binding));
       if (!used) return used.error();
       if (!*used) s.challenge.reset();  // a racing request with another right code used it first
+    } else if (s.verdict == TotpVerdict::not_enrolled) {
+      // TOTP was turned off since the first step: that step is void for
+      // good (turning it on again must not revive it), and no code was checked.
+      (void)d_.challenges.consume(challenge_hash(id, binding));
+      (void)d_.throttles.refund(ip, s.account, d_.clock.now());
     }
     return s;
   });

@@ -11,8 +11,11 @@ std::string client_binding(std::string_view client_network, std::string_view use
          lower_hex(std::string_view(reinterpret_cast<const char*>(ua.data()), ua.size()));
 }
 
-std::string challenge_hash(std::string_view id) {
-  const Sha256 h = sha256(id);
+std::string challenge_hash(std::string_view id, std::string_view binding) {
+  std::string keyed(id);
+  keyed += '\n';
+  keyed += binding;
+  const Sha256 h = sha256(keyed);
   return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 

@@ -4,7 +4,7 @@
 // that did the first step.
 //
 //   LoginChallenge c{user.id, choice, client_binding(client_network(req.remote_ip), req.header("user-agent"))};
-//   store.put({.id_hash = challenge_hash(id), .kind = kLoginChallengeKind, .payload = encode(c), ...}, now);
+//   store.put({.id_hash = challenge_hash(id, c.client), .kind = kLoginChallengeKind, .payload = encode(c), ...}, now);
 //   ... second step ...
 //   auto back = decode_login_challenge(pending->payload);   // nullopt: not ours (fail closed)
 //   if (back->client != client_binding(...)) -> the same answer as an unknown challenge
@@ -39,8 +39,10 @@ struct LoginChallenge {
 
 // "<network> <hex SHA-256 of the User-Agent>".
 std::string client_binding(std::string_view client_network, std::string_view user_agent);
-// The SHA-256 of the id given to the client (32 raw bytes): what the store keeps.
-std::string challenge_hash(std::string_view id);
+// The SHA-256 of the id given to the client and its binding (32 raw bytes):
+// what the store keeps. Another client's request finds no challenge at all,
+// so it cannot spend the owner's attempts.
+std::string challenge_hash(std::string_view id, std::string_view binding);
 std::string encode(const LoginChallenge& challenge);
 // nullopt for anything encode() did not write.
 std::optional<LoginChallenge> decode_login_challenge(std::string_view payload);

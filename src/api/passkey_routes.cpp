@@ -160,7 +160,17 @@ http::Task PasskeyApi::register_options(http::Request& req) {
   const std::string challenge = webauthn::new_challenge(d_.random);
   std::string handle;
   std::vector<std::string> exclude;
+  // Each call keeps a row for five minutes: paid for per user, in the same
+  // bucket size as the anonymous options per address, so one account cannot
+  // fill the challenge store that logins' second steps need too.
+  std::optional<long long> wait;
   auto stored = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
+    auto w = d_.options_by_ip.try_acquire("user:" + me.user_id, d_.clock.now());
+    if (!w) return w.error();
+    if (*w) {
+      wait = *w;
+      return {};
+    }
     auto mine = d_.users.list_passkeys(me.user_id);
     if (!mine) return mine.error();
     // One handle per user: every passkey of theirs carries the same one.
@@ -172,6 +182,7 @@ http::Task PasskeyApi::register_options(http::Request& req) {
                               now);
   });
   if (!stored) co_return error_response(stored.error());
+  if (wait) co_return error_response(ErrorCode::too_many_attempts).retry_after(*wait);
   co_return no_store(http::json_response(
       200, webauthn::creation_options_json({.rp = *rp_, .challenge = challenge, .user_handle = handle,
                                             .user_name = me.username, .display_name = me.username,
@@ -372,9 +383,21 @@ http::Task PasskeyApi::login(http::Request& req) {
   // The user, and the use recorded while the counter is still the one we
   // checked against: of two sign-ins racing with one counter, one wins.
   const long long now_s = unix_seconds(d_.clock.now());
+  bool needs_verification = false;
   auto admitted = co_await http::on_pool(d_.store_pool, [&]() -> Result<User> {
     auto user = d_.users.find_by_id(stored.user_id);
     if (!user || user->disabled) return user;
+    // A user who turned on a second factor gets no one-factor way in: a
+    // passkey that checked no PIN or biometric (a lost security key) is
+    // refused for them, before its use is recorded.
+    if (!verified->user_verified) {
+      auto totp = d_.users.totp(user->id);
+      if (!totp) return totp.error();
+      if (!totp->secret.empty()) {
+        needs_verification = true;
+        return user;
+      }
+    }
     if (auto r = d_.users.record_passkey_use(stored.credential_id, stored.sign_count, verified->sign_count,
                                              verified->backed_up, now_s);
         !r)
@@ -386,6 +409,14 @@ http::Task PasskeyApi::login(http::Request& req) {
     if (code == ErrorCode::conflict) co_return refuse("sign_count_raced", stored.user_id);
     if (code == ErrorCode::not_found) co_return refuse("unknown_credential", stored.user_id);
     co_return error_response(admitted.error());
+  }
+  if (needs_verification && !admitted->disabled) {
+    d_.audit.record(AuditEvent::passkey_refused, from, stored.user_id,
+                    {{"ceremony", "login"}, {"reason", "user_verification_required"}, {"passkey_id", passkey_id}});
+    co_return error_response(Error{ErrorCode::passkey_refused,
+                                   "This account has two-factor authentication on: use a passkey that checks a PIN "
+                                   "or biometric, or sign in with the password and a code."}
+                                 .because("user_verification_required"));
   }
   if (admitted->disabled) {
     d_.audit.record(AuditEvent::login_failed, from, admitted->id,

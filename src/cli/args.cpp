@@ -244,10 +244,12 @@ Result<Args> parse_words(std::span<const CommandSpec> table, const std::vector<s
     const OptionSpec* spec = args.command ? find_option(args.command->options, name, short_form) : nullptr;
     if (!spec) spec = find_option(global_options(), name, short_form);
     if (!spec) {
-      // An id that begins with "--" (session ids and kids are base64url): no
-      // option name has an upper-case letter, a digit or '_', and an id of
-      // 22 characters without one is a 1-in-10^7 draw.
+      // An id that begins with "--" (session ids and kids are base64url),
+      // where a command takes an ID or KID: no option name has an upper-case
+      // letter, a digit or '_', and an id of 22 characters without one is a
+      // 1-in-10^7 draw.
       const bool id_like = !short_form && !value && args.command &&
+                           args.command->operands.find("ID") != std::string_view::npos &&
                            args.operands.size() < operand_count(args.command->operands).max &&
                            std::any_of(name.begin(), name.end(), [](char c) {
                              return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';

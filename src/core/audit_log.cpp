@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "core/json.h"
@@ -103,6 +104,13 @@ Result<int> open_audit_file(const std::string& path, const std::string& data_dir
   else if (!created && st.st_uid != owner.uid)
     refusal = "belongs to uid " + std::to_string(st.st_uid) + ", not to uid " + std::to_string(owner.uid) +
               " that cloakroom writes it as; give it to that user or name another file";
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    // Anyone who may write the file may forge or erase the record.
+    refusal = "can be written by other users (mode " + [&] {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+      return std::string(mode);
+    }() + "); chmod go-w it or name another file";
   if (refusal.empty() && ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
     refusal = std::string("cannot be made blocking: ") + std::strerror(errno);
   if (!refusal.empty()) {

@@ -139,6 +139,12 @@ class CliTest(unittest.TestCase):
         os.symlink(target, link)
         cases = [(link, f"log.audit: {link} is a symbolic link; name the file itself."),
                  (self._tmp.name, f"log.audit: {self._tmp.name} is not a regular file.")]
+        shared = os.path.join(self._tmp.name, "shared.log")
+        with open(shared, "w"):
+            pass
+        os.chmod(shared, 0o666)  # anyone could forge or erase the record
+        cases.append((shared, f"log.audit: {shared} can be written by other users (mode 666); chmod go-w it or "
+                              "name another file."))
         if os.geteuid() == 0:
             theirs = os.path.join(self._tmp.name, "theirs.log")
             with open(theirs, "w"):

@@ -8,6 +8,8 @@ import os
 import socket
 import struct
 import subprocess
+import hmac
+import time
 import unittest
 
 from cryptography.hazmat.primitives import hashes
@@ -287,6 +289,39 @@ class PasskeyThrottleTest(PasskeyTestCase):
         status, headers, body = self.call("POST", "/auth/passkeys/login/options", signed_in=False)
         self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
         self.assertGreaterEqual(int(headers["retry-after"]), 1)
+
+
+    def test_register_options_are_throttled_per_user(self):
+        """Each call keeps a challenge row: one account cannot fill the store that logins' second steps need."""
+        for _ in range(3):
+            status, _, body = self.call("POST", "/auth/passkeys/register/options")
+            self.assertEqual(status, 200, body)
+        status, headers, body = self.call("POST", "/auth/passkeys/register/options")
+        self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
+        self.assertGreaterEqual(int(headers["retry-after"]), 1)
+
+
+class PasskeyWithTotpTest(PasskeyTestCase):
+    def test_a_passkey_without_user_verification_is_refused_when_totp_is_on(self):
+        """With a second factor on, a passkey that checked no PIN or biometric is no way in by itself; one that
+        did still is (two factors)."""
+        self.add_passkey(name="key", uv=False)
+        status, _, enrol = self.call("POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, enrol)
+        secret = base64.b32decode(enrol["secret"] + "=" * (-len(enrol["secret"]) % 8))
+        step = int(time.time()) // 30
+        digest = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
+        offset = digest[-1] & 0x0F
+        code = "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
+        status, _, body = self.call("POST", "/auth/totp/confirm", {"code": code})
+        self.assertEqual(status, 200, body)
+        status, headers, body = self.passkey_login(uv=False)
+        self.assertEqual((status, body["error"]), (401, "passkey_refused"), body)
+        self.assertIn("has two-factor authentication on", body["message"])
+        self.assertNotIn("set-cookie", headers)
+        self.assertEqual(self.refusal(1), "user_verification_required")
+        status, _, body = self.passkey_login(uv=True)
+        self.assertEqual(status, 200, body)
 
 
 class IpPublicUrlTest(unittest.TestCase):

@@ -188,6 +188,29 @@ class TwoStepLoginTest(TotpTestCase):
         status, _, body = self.second("made-up", code=codes.next())
         self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
 
+    def test_another_client_cannot_spend_the_owners_attempts(self):
+        """Five tries from another client find no challenge at all, so the owner still has all of theirs."""
+        codes, _ = self.enrol(self.session())
+        challenge = self.challenge(headers={"User-Agent": "first/1"})
+        for _ in range(6):
+            status, _, body = self.second(challenge, headers={"User-Agent": "thief/1"}, code=codes.wrong())
+            self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+        status, _, body = self.second(challenge, headers={"User-Agent": "first/1"}, code=codes.next())
+        self.assertEqual(status, 200, body)
+
+    def test_turning_totp_off_voids_the_pending_step_for_good(self):
+        """A challenge whose TOTP was turned off is void, and turning TOTP on again does not revive it."""
+        sid = self.session()
+        codes, _ = self.enrol(sid)
+        challenge = self.challenge()
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"password": "correct horse"})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.second(challenge, code=codes.next())
+        self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+        codes, _ = self.enrol(sid)
+        status, _, body = self.second(challenge, code=codes.next())
+        self.assertEqual((status, body["error"]), (401, "invalid_challenge"))
+
     def test_recovery_code_works_once(self):
         codes, recovery = self.enrol(self.session())
         status, _, done = self.second(self.challenge(transport="body"), recovery_code=recovery[0])

@@ -36,8 +36,10 @@ TEST(LoginChallenge, BindingNamesNetworkAndAgent) {
 
 // The store gets 32 raw bytes, never the id the client holds.
 TEST(LoginChallenge, HashIsSha256) {
-  EXPECT_EQ(challenge_hash("abc").size(), 32u);
-  EXPECT_NE(challenge_hash("abc"), challenge_hash("abd"));
+  EXPECT_EQ(challenge_hash("abc", "192.0.2.7 ff").size(), 32u);
+  EXPECT_NE(challenge_hash("abc", "192.0.2.7 ff"), challenge_hash("abd", "192.0.2.7 ff"));
+  // Another client looks under another key: it finds nothing to spend.
+  EXPECT_NE(challenge_hash("abc", "192.0.2.7 ff"), challenge_hash("abc", "192.0.2.8 ff"));
 }
 
 }  // namespace

@@ -100,6 +100,8 @@ TEST(ParseArgs, DashWordWhereAnOperandMayStand) {
   ASSERT_TRUE(k) << k.error().text();
   EXPECT_EQ(k->operands, (std::vector<std::string>{"--_x-abcdefghijklmnopqrstu"}));
   EXPECT_TRUE(k->has("no-wait"));
+  // Only where the operand is an id: elsewhere a capitalised typo is still an unknown option.
+  EXPECT_EQ(error_of({"user", "add", "--Password-stdin"}).rfind("unknown option --Password-stdin", 0), 0u);
   // Lower-case words stay options, so a typo is still named as one.
   EXPECT_EQ(error_of({"session", "revoke", "--no-wiat"}).rfind("unknown option --no-wiat", 0), 0u);
 }
