@@ -90,7 +90,8 @@ http::Task PasswordApi::change(http::Request& req) {
   if (!ok) {
     d_.audit.record(AuditEvent::password_change_refused, http::audit_context(req), user_id,
                     {{"username", user.username}});
-    co_return error_response(ErrorCode::invalid_credentials);  // the attempt stays spent
+    // The attempt stays spent. No username was sent: say which password was wrong.
+    co_return error_response(Error{ErrorCode::invalid_credentials, "The current password is incorrect."});
   }
   if (!hash) co_return error_response(hash.error());
 

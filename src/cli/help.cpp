@@ -64,7 +64,7 @@ std::string overview_help(std::span<const CommandSpec> table, std::string_view v
   out += command_rows(table, "");
   out += "\nglobal options (before or after the command):\n" + columns(option_rows(global_options()));
   out += "\nRun `cloakroom COMMAND --help` (for example `cloakroom user add --help`) for a command's\n"
-         "options and examples. Revoking commands (session revoke, user disable|enable|passwd|roles,\n"
+         "options and examples. Revoking commands (session revoke, user disable|enable|passwd|roles|reset-2fa,\n"
          "key generate|rotate|activate|retire) return once every serving process has applied the change.\n\n";
   out += kExitCodes;
   return out;

@@ -182,6 +182,14 @@ int user_command(const Args& args) {
   } else if (verb == "reset-2fa") {
     // The store directly, no TotpService: turning it off needs no key. Then
     // the user's credentials end: a sign-in that used the lost factor is over.
+    auto state = users.totp(user->id);
+    if (!state) return store_failure(state.error());
+    if (state->secret.empty()) {
+      // Nothing to reset: an unfinished setup is forgotten, nobody is signed out.
+      if (!state->pending.empty())
+        if (auto r = users.clear_totp(user->id); !r) return store_failure(r.error());
+      return fail(kExitNo, user->username + " has no TOTP turned on; nothing was reset and nobody was signed out");
+    }
     done = users.clear_totp(user->id);
     if (!done) return store_failure(done.error());
     auto ended = end_credentials(store_credential_ends(*stores), user->id);

@@ -273,6 +273,13 @@ class ResetCliTest(TotpTestCase):
         self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
         r = run_cli(["user", "reset-2fa", "nobody"], self.srv.data_dir)
         self.assertNotEqual(r.returncode, 0)
+        # Again, now that TOTP is off: nothing to reset, exit 1, and nobody is signed out.
+        status, headers, _ = self.srv.login("alice", "correct horse")
+        self.assertEqual(status, 200)
+        r = run_cli(["user", "reset-2fa", "alice"], self.srv.data_dir)
+        self.assertEqual((r.returncode, r.stderr.strip().splitlines()[-1]),
+                         (1, "cloakroom: alice has no TOTP turned on; nothing was reset and nobody was signed out."))
+        self.assertEqual(self.signed_in(sid_from(headers), "GET", "/auth/me")[0], 200)
 
 
 class ThrottleTest(TotpTestCase):
