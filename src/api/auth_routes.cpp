@@ -15,14 +15,10 @@
 namespace cloakroom::api {
 
 using http::error_response;
+using http::no_store;
 using http::Response;
 
 namespace {
-
-Response no_store(Response r) {
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
 
 Result<void> check_choice(const json::Value& body, std::string_view field, std::initializer_list<std::string_view> allowed) {
   const json::Value* v = body.find(field);
@@ -304,10 +300,8 @@ http::Task AuthApi::second_factor(http::Request& req) {
   if ((code == nullptr) == (recovery == nullptr))
     co_return error_response(Error{ErrorCode::invalid_field, "Send exactly one of code and recovery_code."});
   const std::string& given = code ? code->text : recovery->text;
-  // Why 64: codes are 6 digits and recovery codes 14 characters; nothing longer is one.
-  if (given.empty() || given.size() > 64)
-    co_return error_response(Error{ErrorCode::invalid_field, std::string(code ? "code" : "recovery_code") +
-                                                                 " must be 1 to 64 characters."});
+  if (auto r = check_field_length(code ? "code" : "recovery_code", given, kSecondFactorCodeMax); !r)
+    co_return error_response(r.error());
   const std::string& id = body->find("challenge")->text;
   const std::string ip = client_network(req.remote_ip);
   const std::string binding = client_binding(ip, req.header("user-agent"));

@@ -49,4 +49,10 @@ Result<json::Value> read_json_object(const http::Request& req, std::initializer_
   return doc;
 }
 
+Result<void> check_field_length(std::string_view field, const std::string& value, std::size_t max) {
+  if (value.empty() || value.size() > max)
+    return Error{ErrorCode::invalid_field, std::string(field) + " must be 1 to " + std::to_string(max) + " characters."};
+  return {};
+}
+
 }  // namespace cloakroom::api

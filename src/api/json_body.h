@@ -7,7 +7,9 @@
 //                                      {"remember", json::Type::boolean, false}});
 //   if (!body) return error_response(body.error());
 //   const std::string& name = body->find("username")->text;
+#include <cstddef>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 
 #include "core/json.h"
@@ -23,5 +25,11 @@ struct FieldSpec {
 };
 
 Result<json::Value> read_json_object(const http::Request& req, std::initializer_list<FieldSpec> fields);
+
+// 400 invalid_field "FIELD must be 1 to MAX characters." unless 1 <= size <= max.
+Result<void> check_field_length(std::string_view field, const std::string& value, std::size_t max);
+
+// Why 64: TOTP codes are 6 digits and recovery codes 14 characters; nothing longer is one.
+inline constexpr std::size_t kSecondFactorCodeMax = 64;
 
 }  // namespace cloakroom::api

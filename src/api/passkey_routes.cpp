@@ -16,6 +16,7 @@
 namespace cloakroom::api {
 
 using http::error_response;
+using http::no_store;
 using http::Response;
 
 namespace {
@@ -27,11 +28,6 @@ constexpr std::string_view kLoginKind = "passkey_login";
 constexpr long long kChallengeMs = 5 * 60'000;
 // Why 64: a label the user reads in a list ("YubiKey 5", "Pixel 8").
 constexpr std::size_t kMaxName = 64;
-
-Response no_store(Response r) {
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
 
 std::string hash_of(std::string_view challenge) {
   const Sha256 h = sha256(challenge);

@@ -16,14 +16,10 @@
 namespace cloakroom::api {
 
 using http::error_response;
+using http::no_store;
 using http::Response;
 
 namespace {
-
-Response no_store(Response r) {
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
 
 // The services' way to end credentials: their caches change at once, their
 // stores record the feed entries other processes follow.
@@ -60,22 +56,12 @@ http::Task PasswordApi::change(http::Request& req) {
   const std::string account = username_key(who->principal->username);
   // As a login: the attempt is paid before the hash, in the same buckets,
   // so guessing through this endpoint is no cheaper than through /auth/login.
-  struct Admission {
-    std::optional<long long> wait;
-    Result<User> user = ErrorCode::internal;
-  };
-  auto admitted = co_await http::on_pool(d_.store_pool, [&]() -> Result<Admission> {
-    auto wait = d_.throttles.try_acquire(ip, account, d_.clock.now());
-    if (!wait) return wait.error();
-    if (*wait) return Admission{*wait};
-    Admission a{std::nullopt, d_.users.find_by_id(user_id)};
-    if (!a.user) (void)d_.throttles.refund(ip, account, d_.clock.now());  // no password was checked
-    return a;
+  auto admitted = co_await http::on_pool(d_.store_pool, [&] {
+    return take_signed_in_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
   });
   if (!admitted) co_return error_response(admitted.error());
   if (admitted->wait) co_return error_response(ErrorCode::too_many_attempts).retry_after(*admitted->wait);
-  if (!admitted->user) co_return error_response(admitted->user.error());
-  const User& user = *admitted->user;
+  const User& user = admitted->user;
 
   bool ok = false;
   Result<std::string> hash = Error{ErrorCode::internal};

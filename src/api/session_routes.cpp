@@ -13,15 +13,11 @@
 namespace cloakroom::api {
 
 using http::error_response;
+using http::no_store;
 using http::refusal;
 using http::Response;
 
 namespace {
-
-Response no_store(Response r) {
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
 
 // One entry of GET /auth/sessions: a session or a refresh family. A
 // session also says how long it may go unused (its idle bound: plain or

@@ -10,43 +10,10 @@
 namespace cloakroom::api {
 
 using http::error_response;
+using http::no_store;
 using http::Response;
 
 namespace {
-
-Response no_store(Response r) {
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-// Why 64: codes are 6 digits and recovery codes 14 characters; nothing longer is one.
-constexpr std::size_t kCodeMax = 64;
-
-Result<void> check_code_field(std::string_view field, const std::string& value, std::size_t max) {
-  if (value.empty() || value.size() > max)
-    return Error{ErrorCode::invalid_field, std::string(field) + " must be 1 to " + std::to_string(max) + " characters."};
-  return {};
-}
-
-// One attempt from the login throttle's buckets of the account and address,
-// then the caller's user as stored (its name, its password hash). The
-// attempt goes back when the user cannot be read: nothing was checked.
-struct Attempt {
-  std::optional<long long> wait;  // throttled: seconds until an attempt is free
-  User user;
-};
-Result<Attempt> take_attempt(LoginThrottles& throttles, UserStore& users, const Clock& clock, const std::string& ip,
-                             const std::string& account, const std::string& user_id) {
-  auto wait = throttles.try_acquire(ip, account, clock.now());
-  if (!wait) return wait.error();
-  if (*wait) return Attempt{*wait, {}};
-  auto user = users.find_by_id(user_id);
-  if (!user) {
-    (void)throttles.refund(ip, account, clock.now());
-    return user.error();
-  }
-  return Attempt{std::nullopt, std::move(*user)};
-}
 
 Response refused_code(const AuditLog& audit, const AuditContext& from, const User& user, std::string_view step,
                       std::string_view reason) {
@@ -87,17 +54,17 @@ http::Task TotpApi::confirm(http::Request& req) {
   auto body = read_json_object(req, {{"code", json::Type::string, true}});
   if (!body) co_return error_response(body.error());
   const std::string& code = body->find("code")->text;
-  if (auto r = check_code_field("code", code, kCodeMax); !r) co_return error_response(r.error());
+  if (auto r = check_field_length("code", code, kSecondFactorCodeMax); !r) co_return error_response(r.error());
 
   const std::string user_id = who->principal->user_id;
   const std::string ip = client_network(req.remote_ip);
   const std::string account = username_key(who->principal->username);
   struct Outcome {
-    Attempt attempt;
+    SignedInAttempt attempt;
     TotpConfirmation confirmation{TotpVerdict::wrong, {}};
   };
   auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<Outcome> {
-    auto attempt = take_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
+    auto attempt = take_signed_in_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
     if (!attempt) return attempt.error();
     Outcome o{std::move(*attempt)};
     if (o.attempt.wait) return o;
@@ -156,7 +123,7 @@ http::Task TotpApi::disable(http::Request& req) {
     co_return error_response(Error{ErrorCode::invalid_field, "Send exactly one of code, recovery_code and password."});
   const std::string_view via = code ? "code" : recovery ? "recovery_code" : "password";
   const std::string& proof = (code ? code : recovery ? recovery : password)->text;
-  if (auto r = check_code_field(via, proof, password ? kPasswordMax : kCodeMax); !r) co_return error_response(r.error());
+  if (auto r = check_field_length(via, proof, password ? kPasswordMax : kSecondFactorCodeMax); !r) co_return error_response(r.error());
 
   const std::string user_id = who->principal->user_id;
   const std::string ip = client_network(req.remote_ip);
@@ -164,11 +131,11 @@ http::Task TotpApi::disable(http::Request& req) {
   // Codes are checked (and TOTP turned off when right) in one store trip;
   // a password first goes to the hashing pool.
   struct Outcome {
-    Attempt attempt;
+    SignedInAttempt attempt;
     TotpVerdict verdict = TotpVerdict::wrong;
   };
   auto done = co_await http::on_pool(d_.store_pool, [&]() -> Result<Outcome> {
-    auto attempt = take_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
+    auto attempt = take_signed_in_attempt(d_.throttles, d_.users, d_.clock, ip, account, user_id);
     if (!attempt) return attempt.error();
     Outcome o{std::move(*attempt)};
     if (o.attempt.wait) return o;

@@ -47,4 +47,18 @@ Result<void> LoginThrottles::succeeded(std::string_view ip, std::string_view acc
   return store_.settle({by_ip(ip), by_account(account)}, {by_account_ip(ip, account)}, unix_millis(now));
 }
 
+Result<SignedInAttempt> take_signed_in_attempt(LoginThrottles& throttles, UserStore& users, const Clock& clock,
+                                               const std::string& ip, const std::string& account,
+                                               const std::string& user_id) {
+  auto wait = throttles.try_acquire(ip, account, clock.now());
+  if (!wait) return wait.error();
+  if (*wait) return SignedInAttempt{*wait, {}};
+  auto user = users.find_by_id(user_id);
+  if (!user) {
+    (void)throttles.refund(ip, account, clock.now());
+    return user.error();
+  }
+  return SignedInAttempt{std::nullopt, std::move(*user)};
+}
+
 }  // namespace cloakroom

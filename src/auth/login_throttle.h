@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "store/throttle_store.h"
+#include "store/user_store.h"
 
 namespace cloakroom {
 
@@ -83,5 +84,17 @@ class LoginThrottles {
   const ThrottleRule by_ip_, by_account_ip_, by_account_;
   ThrottleStore& store_;
 };
+
+// A signed-in user's guess (a current password, a TOTP code) is paid like a
+// login's: one attempt from the account's and address's buckets, then the
+// user as stored. The attempt goes back when the user cannot be read:
+// nothing was checked. Calls the stores: run it on the store pool.
+struct SignedInAttempt {
+  std::optional<long long> wait;  // throttled: seconds until an attempt is free
+  User user;
+};
+Result<SignedInAttempt> take_signed_in_attempt(LoginThrottles& throttles, UserStore& users, const Clock& clock,
+                                               const std::string& ip, const std::string& account,
+                                               const std::string& user_id);
 
 }  // namespace cloakroom

@@ -100,6 +100,11 @@ std::string imf_fixdate(long long unix_seconds) {
   return buf;
 }
 
+Response no_store(Response r) {
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 Response error_response(const Error& error) {
   const WireError& w = wire_error(error.code);
   json::Writer out;

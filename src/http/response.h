@@ -50,6 +50,8 @@ std::string imf_fixdate(long long unix_seconds);
 // {"error": code, "message": sentence} with the status wire_error() gives.
 // 503s carry Retry-After: 1 unless the caller sets another.
 Response error_response(const Error& error);
+// `r` with Cache-Control: no-store (answers that carry or reveal a credential).
+Response no_store(Response r);
 
 // The one mapping from a refused check to HTTP, for every handler that
 // authenticates or authorises (the three outcomes of a check, as Envoy's
