@@ -38,12 +38,16 @@ class Freshness {
   void confirm_until(long long deadline) { until_ms_.store(deadline, std::memory_order_relaxed); }
   bool fresh() const { return now_ms() <= until_ms_.load(std::memory_order_relaxed); }
   long long bound_ms() const { return bound_ms_; }
+  // The deadline last confirmed, on now_ms()'s clock.
+  long long fresh_until_ms() const { return until_ms_.load(std::memory_order_relaxed); }
 
   static long long now_ms() {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
   }
+
+ private:
   const long long bound_ms_;
   std::atomic<long long> until_ms_;
 };
