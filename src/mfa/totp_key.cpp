@@ -63,21 +63,24 @@ Result<KeyEncryptionKey> read_key_file(const std::string& path) {
 
 }  // namespace
 
-Result<KeyEncryptionKey> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
-                                       Random& random) {
+Result<TotpKeys> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
+                               Random& random) {
   const std::string path = data_dir + "/" + kTotpKeyFile;
   if (!kek_text.empty()) {
+    auto kek = KeyEncryptionKey::parse(kek_text);
+    if (!kek) return kek.error();
     // The KEK was set after the file had been the key: what was enrolled
-    // then is sealed under the file, not the KEK (nothing is migrated).
+    // then is sealed under the file, so the file keeps opening it.
     struct stat st {};
-    if (!data_dir.empty() && ::lstat(path.c_str(), &st) == 0)
-      log_line("warn", "totp_key_file_left",
-               {{"file", path},
-                {"effect", "TOTP secrets are now sealed under the key-encryption key, but secrets enrolled while "
-                           "this file was the TOTP key are sealed under the file, and the key-encryption key does "
-                           "not open them: keep the file, since users enrolled then lose TOTP for good if it is "
-                           "removed (they need a recovery code or to enrol again)"}});
-    return KeyEncryptionKey::parse(kek_text);
+    if (data_dir.empty() || ::lstat(path.c_str(), &st) != 0) return TotpKeys(std::move(*kek));
+    auto earlier = read_key_file(path);
+    if (!earlier) return earlier.error();
+    log_line("warn", "totp_key_file_left",
+             {{"file", path},
+              {"effect", "new TOTP secrets are sealed under the key-encryption key; secrets enrolled while this "
+                         "file was the TOTP key are still opened with it: keep the file, since users enrolled then "
+                         "lose TOTP for good if it is removed (they need a recovery code or to enrol again)"}});
+    return TotpKeys(std::move(*kek), std::move(*earlier));
   }
   if (users_shared)
     return Error{ErrorCode::config_invalid,
@@ -94,7 +97,16 @@ Result<KeyEncryptionKey> open_totp_key(std::string_view kek_text, bool users_sha
     if (!placed) return key_file_error(path, "cannot be written: " + placed.error().message);
     // false: another process made it first; both then read the one file.
   }
-  return read_key_file(path);
+  auto key = read_key_file(path);
+  if (!key) return key.error();
+  return TotpKeys(std::move(*key));
+}
+
+Result<std::string> TotpKeys::open(std::string_view blob, std::string_view purpose) const {
+  auto opened = seal.open(blob, purpose);
+  if (opened || !earlier) return opened;
+  auto by_earlier = earlier->open(blob, purpose);
+  return by_earlier ? by_earlier : opened;  // the sealing key's reason, when neither opens it
 }
 
 }  // namespace cloakroom

@@ -11,8 +11,14 @@
 // Either way the key lives outside the database it protects: a copy of the
 // database alone does not give the secrets away.
 //
-//   auto key = open_totp_key(config.jwt.key_encryption_key, users_in_postgres, config.data_dir, random);
-//   if (!key) -> exit 2 with key.error().text()
+// A KEK set after users enrolled under totp.key: new secrets are sealed
+// under the KEK, and the file, while it exists, still opens the earlier
+// ones (else those users would lose their second factor).
+//
+//   auto keys = open_totp_key(config.jwt.key_encryption_key, users_in_postgres, config.data_dir, random);
+//   if (!keys) -> exit 2 with keys.error().text()
+//   TotpService totp(users, std::move(*keys), ...);
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,8 +30,21 @@ namespace cloakroom {
 
 inline constexpr char kTotpKeyFile[] = "totp.key";
 
+struct TotpKeys {
+  // Implicit on purpose: one key is a key set with nothing earlier.
+  TotpKeys(KeyEncryptionKey sealing, std::optional<KeyEncryptionKey> earlier_key = std::nullopt)
+      : seal(std::move(sealing)), earlier(std::move(earlier_key)) {}
+  KeyEncryptionKey seal;                    // seals new secrets, and opens them
+  std::optional<KeyEncryptionKey> earlier;  // opens only: totp.key kept beside a later KEK
+
+  // `blob` opened with the sealing key, else with the earlier one.
+  Result<std::string> open(std::string_view blob, std::string_view purpose) const;
+};
+
 // `kek_text`: the configured KEK (already checked by config), empty for none.
-Result<KeyEncryptionKey> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
+// A totp.key that exists beside a KEK must pass the same checks as when it
+// is the key (it opens secrets): a bad one is refused, not skipped.
+Result<TotpKeys> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
                                        Random& random);
 
 }  // namespace cloakroom

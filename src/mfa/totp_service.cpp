@@ -37,12 +37,12 @@ std::string_view to_string(TotpVerdict verdict) {
   unreachable();
 }
 
-TotpService::TotpService(UserStore& users, KeyEncryptionKey key, const Clock& clock, Random& random,
+TotpService::TotpService(UserStore& users, TotpKeys keys, const Clock& clock, Random& random,
                          std::string issuer)
-    : users_(users), key_(std::move(key)), clock_(clock), random_(random), issuer_(std::move(issuer)) {}
+    : users_(users), keys_(std::move(keys)), clock_(clock), random_(random), issuer_(std::move(issuer)) {}
 
 Result<std::string> TotpService::open(const std::string& user_id, const std::string& sealed) const {
-  return key_.open(sealed, purpose(user_id));
+  return keys_.open(sealed, purpose(user_id));
 }
 
 Result<TotpEnrollment> TotpService::begin_enroll(const User& user) {
@@ -52,7 +52,7 @@ Result<TotpEnrollment> TotpService::begin_enroll(const User& user) {
     return Error{ErrorCode::conflict, "Two-step verification is on already; turn it off first."};
   TotpSecret secret = new_totp_secret(random_);
   const std::string_view raw(reinterpret_cast<const char*>(secret.data()), secret.size());
-  const std::string sealed = key_.seal(raw, purpose(user.id), random_);
+  const std::string sealed = keys_.seal.seal(raw, purpose(user.id), random_);
   TotpEnrollment out{base32_encode(secret), otpauth_uri(secret, issuer_, user.username), {}};
   sodium_memzero(secret.data(), secret.size());
   auto svg = qr_svg(out.otpauth_uri);

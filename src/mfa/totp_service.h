@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/key_encryption.h"
 #include "core/random.h"
 #include "core/result.h"
+#include "mfa/totp_key.h"
 #include "store/user_store.h"
 
 namespace cloakroom {
@@ -59,7 +59,7 @@ struct TotpStatus {
 class TotpService {
  public:
   // `issuer`: the name authenticator apps show above the code (jwt.issuer's host, say).
-  TotpService(UserStore& users, KeyEncryptionKey key, const Clock& clock, Random& random, std::string issuer);
+  TotpService(UserStore& users, TotpKeys keys, const Clock& clock, Random& random, std::string issuer);
 
   // A new secret, pending until confirm(); replaces an unconfirmed one.
   // conflict when TOTP is on already: turning it off first (which asks for
@@ -81,7 +81,7 @@ class TotpService {
   Result<std::string> open(const std::string& user_id, const std::string& sealed) const;
 
   UserStore& users_;
-  KeyEncryptionKey key_;
+  TotpKeys keys_;
   const Clock& clock_;
   Random& random_;
   std::string issuer_;

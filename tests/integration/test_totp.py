@@ -4,12 +4,14 @@ Codes are computed here per RFC 6238 (SHA-1, 6 digits, 30 s); the server accepts
 import base64
 import hashlib
 import hmac
+import os
 import re
 import struct
 import time
 import unittest
 
 from cloakroom_server import CloakroomServer
+from stores import TEST_KEK, embedded_store_only
 
 
 def totp(secret_b32, step):
@@ -258,6 +260,37 @@ class DisableTest(TotpTestCase):
         status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"code": codes.next()})
         self.assertEqual((status, body), (200, {"status": "totp_disabled"}))
         self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
+
+
+@embedded_store_only("totp.key exists only without a key-encryption key, which the scale-out stores need")
+class KeyEncryptionKeyLaterTest(TotpTestCase):
+    def test_secrets_enrolled_under_totp_key_still_open_once_a_kek_is_set(self):
+        """alice enrols while <data_dir>/totp.key is the TOTP key; the operator then sets a key-encryption key
+        and restarts. alice's code still completes the login (the file keeps opening what it sealed; it used to
+        be refused), start logs totp_key_file_left, and bob, enrolled afterwards, is sealed under the KEK."""
+        alice_codes, _ = self.enrol(self.session())
+        self.assertTrue(os.path.exists(os.path.join(self.srv.data_dir, "totp.key")))
+        self.srv.env["CLOAKROOM_JWT_KEY_ENCRYPTION_KEY"] = TEST_KEK
+        self.srv.restart()
+        self.assertEqual(len(self.srv.logs("totp_key_file_left")), 1)
+        status, _, done = self.second(self.challenge(), code=alice_codes.next())
+        self.assertEqual(status, 200, done)
+        status, headers, _ = self.srv.login("bob", "battery staple")
+        bob = sid_from(headers)
+        status, _, body = self.signed_in(bob, "POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, body)
+        status, _, confirmed = self.signed_in(bob, "POST", "/auth/totp/confirm", {"code": Codes(body["secret"]).next()})
+        self.assertEqual(status, 200, confirmed)
+        # Without the file, alice's secret no longer opens (refused, never accepted); bob's still does.
+        self.srv.stop()
+        os.rename(os.path.join(self.srv.data_dir, "totp.key"), os.path.join(self.srv.data_dir, "totp.key.moved"))
+        self.srv.log_lines = []
+        self.srv.start()
+        self.assertEqual(self.srv.logs("totp_key_file_left"), [])
+        status, _, answer = self.second(self.challenge(), code=alice_codes.next())
+        self.assertEqual((status, answer["error"]), (500, "decryption_failed"), answer)
+        status, _, answer = self.srv.request("POST", "/auth/login", {"username": "bob", "password": "battery staple"})
+        self.assertEqual((status, answer.get("error")), (401, "second_factor_required"), answer)
 
 
 class ResetCliTest(TotpTestCase):

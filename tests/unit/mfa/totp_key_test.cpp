@@ -35,8 +35,38 @@ TEST_F(TotpKeyTest, KekWhenConfigured) {
     auto key = open_totp_key(kKek, shared, dir, random);
     ASSERT_TRUE(key);
     EXPECT_EQ(*key->open(kek->seal("s", "p", random), "p"), "s");
+    EXPECT_FALSE(key->earlier);
   }
   EXPECT_FALSE(std::filesystem::exists(file()));
+}
+
+// A KEK set after users enrolled under the file: new secrets are sealed
+// under the KEK, and the file still opens the earlier ones (it did not:
+// those users had lost their second factor).
+TEST_F(TotpKeyTest, KekSetLaterKeepsOpeningWhatTheFileSealed) {
+  auto file_key = open_totp_key("", false, dir, random);
+  ASSERT_TRUE(file_key);
+  const std::string before = file_key->seal.seal("enrolled before", "p", random);
+  auto keys = open_totp_key(kKek, false, dir, random);
+  ASSERT_TRUE(keys) << keys.error().text();
+  EXPECT_EQ(*keys->open(before, "p"), "enrolled before");
+  const std::string after = keys->seal.seal("enrolled after", "p", random);
+  EXPECT_EQ(*KeyEncryptionKey::parse(kKek)->open(after, "p"), "enrolled after");  // sealed under the KEK
+  EXPECT_FALSE(file_key->seal.open(after, "p"));
+  auto altered = keys->open(before.substr(0, before.size() - 1) + "x", "p");
+  ASSERT_FALSE(altered);
+  EXPECT_EQ(altered.error().code, ErrorCode::decryption_failed);
+}
+
+// Beside a KEK, the file still opens secrets, so it must pass the same checks.
+TEST_F(TotpKeyTest, KekSetLaterRefusesABadFile) {
+  ASSERT_TRUE(open_totp_key("", false, dir, random));
+  ::chmod(file().c_str(), 0644);
+  auto keys = open_totp_key(kKek, false, dir, random);
+  ASSERT_FALSE(keys);
+  EXPECT_EQ(keys.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(keys.error().text(),
+            "The TOTP key file " + file() + " is readable by others; chmod 600 it (it seals the TOTP secrets).");
 }
 
 // Users in PostgreSQL without a KEK: refused, naming both ways to set one.
@@ -54,7 +84,7 @@ TEST_F(TotpKeyTest, DedicatedFileMadeOnceAndKept) {
   struct stat st {};
   ASSERT_EQ(::stat(file().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  const std::string blob = first->seal("secret", "p", random);
+  const std::string blob = first->seal.seal("secret", "p", random);
   auto again = open_totp_key("", false, dir, random);  // random has moved on: a new key would differ
   ASSERT_TRUE(again);
   EXPECT_EQ(*again->open(blob, "p"), "secret");

@@ -132,6 +132,18 @@ TEST_F(TotpServiceTest, OtherKeyFailsClosed) {
   EXPECT_EQ(other.verify(alice.id, code(secret)).error().code, ErrorCode::decryption_failed);
 }
 
+// A service whose key set holds the earlier key (totp.key beside a later
+// KEK) still verifies what was sealed under it, and seals new secrets under
+// the new key only.
+TEST_F(TotpServiceTest, EarlierKeyStillOpens) {
+  const std::string secret = enrolled(alice);
+  TotpService rekeyed(users, TotpKeys(test_key(8), test_key(7)), clock, random, "cloakroom test");
+  EXPECT_EQ(*rekeyed.verify(alice.id, code(secret)), TotpVerdict::accepted);
+  ASSERT_TRUE(rekeyed.begin_enroll(bob));
+  EXPECT_TRUE(test_key(8).open(users.totp(bob.id)->pending, "cloakroom:totp:v1:" + bob.id));
+  EXPECT_FALSE(test_key(7).open(users.totp(bob.id)->pending, "cloakroom:totp:v1:" + bob.id));
+}
+
 // Each recovery code works once, in any typing; they end with disable().
 TEST_F(TotpServiceTest, RecoveryCodesWorkOnce) {
   enrolled(alice);
