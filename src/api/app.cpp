@@ -406,7 +406,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   p->redirects = std::make_unique<RedirectGuard>(c.public_url, c.forward_auth.allowed_redirect_domains);
   p->session_api = std::make_unique<SessionApi>(
       SessionApiDeps{c, *p->sessions, *p->token_service, *p->authenticator, *p->csrf, *p->stores.users, *p->access,
-                     *p->tokens, *p->redirects, *p->store_pool, *p->audit});
+                     *p->tokens, *p->redirects, *p->store_pool, *p->audit, *p->totp});
   p->token_api = std::make_unique<TokenApi>(TokenApiDeps{c, *p->token_service, *p->authenticator, *p->csrf,
                                                          *p->refresh_failures_by_ip, p->clock, *p->metrics,
                                                          *p->store_pool});

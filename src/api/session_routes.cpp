@@ -1,5 +1,7 @@
 #include "api/session_routes.h"
 
+#include <optional>
+
 #include "api/auth_routes.h"
 #include "api/cookies.h"
 #include "auth/cookie.h"
@@ -125,10 +127,27 @@ http::Task SessionApi::me(http::Request& req) {
   auto who = co_await d_.authenticator.authenticate(req);
   if (!who) co_return refusal(who.error());
   const Principal& p = *who->principal;
+  // Whether TOTP is on lives in the store, not in the cached user: read only
+  // when asked for (the account page), so the plain answer stays a check
+  // that reads no store. A store error fails the request, never a guess.
+  std::optional<TotpStatus> totp;
+  if (query_param(req.target, "factors") == "1") {
+    const std::string& user_id = p.user_id;
+    auto status = co_await http::on_pool(d_.store_pool, [&] { return d_.totp.status(user_id); });
+    if (!status) co_return error_response(status.error());
+    totp = *status;
+  }
   json::Writer w;
   w.begin_object();
   w.key("user");
   write_user(w, p.user_id, p.username, p.roles);
+  if (totp) {
+    w.key("factors");
+    w.begin_object();
+    w.key("totp"); w.boolean(totp->enabled);
+    w.key("recovery_codes_left"); w.number(static_cast<long long>(totp->recovery_codes_left));
+    w.end_object();
+  }
   w.key("auth");
   w.begin_object();
   w.key("mode"); w.string(who->is_session() ? "session" : "token");

@@ -4,7 +4,7 @@
 // forward auth (/auth/verify).
 //
 //   SessionApi api({cfg, sessions, token_service, authenticator, csrf, users, access, tokens, redirects,
-//                   store_pool, audit});
+//                   store_pool, audit, totp});
 //   router.add("POST", "/auth/logout", [&](http::Request& r) { return api.logout(r); });
 //
 // Every handler authenticates first, then applies the CSRF rule to
@@ -18,6 +18,7 @@
 #include "core/audit_log.h"
 #include "core/work_pool.h"
 #include "http/router.h"
+#include "mfa/totp_service.h"
 #include "session/session_service.h"
 #include "store/user_store.h"
 #include "token/token_service.h"
@@ -36,6 +37,7 @@ struct SessionApiDeps {
   const RedirectGuard& redirects;
   WorkPool& store_pool;
   const AuditLog& audit;
+  TotpService& totp;  // /auth/me?factors=1 only: the checks never read it
 };
 
 class SessionApi {
@@ -44,6 +46,8 @@ class SessionApi {
 
   http::Task logout(http::Request& req);
   http::Task logout_all(http::Request& req);
+  // The user and how they signed in, from memory; with ?factors=1 also
+  // the second factors set up (one store read).
   http::Task me(http::Request& req);
   http::Task list_sessions(http::Request& req);
   http::Task delete_session(http::Request& req);

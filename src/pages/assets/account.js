@@ -176,11 +176,25 @@
     }
   });
   // Two-factor authentication: enrol (QR code and key), confirm with a
-  // first code (then the recovery codes, shown once), or turn it off.
+  // first code (then the recovery codes, shown once), or turn it off. Only
+  // the controls for the current state show: set up when off, the state
+  // and "turn off" when on.
   const totpError = $("totp-error");
   const totpDone = $("totp-done");
   const confirmForm = $("totp-confirm-form");
   const offForm = $("totp-off-form");
+
+  // `factors` as GET /auth/me?factors=1 reports it.
+  function showTotp(factors) {
+    const on = factors.totp;
+    $("totp-enroll").hidden = on;
+    $("totp-on").hidden = !on;
+    if (on) confirmForm.hidden = true;
+    else $("totp-recovery").hidden = true;
+    const left = factors.recovery_codes_left;
+    const codes = left === 0 ? "no recovery codes" : left === 1 ? "1 recovery code" : `${left} recovery codes`;
+    $("totp-state").textContent = on ? `Two-factor authentication is on (${codes} left).` : "";
+  }
 
   function totpSay(el, text) {
     totpError.hidden = totpDone.hidden = true;
@@ -227,7 +241,14 @@
       totpError.hidden = totpDone.hidden = true;
       confirmForm.code.focus();
     } catch (e) {
-      if (e.message !== "signed out") totpSay(totpError, e.message);
+      if (e.message === "signed out") return;
+      totpSay(totpError, e.message);
+      // On already (set up from another tab, say): show that instead.
+      try {
+        showTotp((await api("GET", "/auth/me?factors=1")).factors);
+      } catch (_) {
+        // the message above stands
+      }
     }
   });
 
@@ -245,6 +266,7 @@
         li.textContent = code;
         return li;
       }));
+      showTotp({ totp: true, recovery_codes_left: c.recovery_codes.length });
       $("totp-recovery").hidden = false;
       totpError.hidden = totpDone.hidden = true;
     } catch (e) {
@@ -260,7 +282,7 @@
       // Six digits are a code; anything else is the password.
       await totpCall("DELETE", "/auth/totp", /^[0-9]{6}$/.test(proof) ? { code: proof } : { password: proof });
       offForm.reset();
-      $("totp-recovery").hidden = true;
+      showTotp({ totp: false });
       totpSay(totpDone, "Two-factor authentication is off.");
     } catch (e) {
       if (e.message !== "signed out") totpSay(totpError, e.message);
@@ -272,10 +294,11 @@
 
   (async () => {
     try {
-      const me = await api("GET", "/auth/me");
+      const me = await api("GET", "/auth/me?factors=1");
       $("username").textContent = me.user.username;
       $("password-username").value = me.user.username;  // for password managers
       $("roles").textContent = me.user.roles.length ? me.user.roles.join(", ") : "none";
+      showTotp(me.factors);
       await refresh();
     } catch (e) {
       showError(e);
