@@ -8,14 +8,13 @@ import os
 import socket
 import struct
 import subprocess
-import hmac
-import time
 import unittest
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cloakroom_server import CloakroomServer, eventually
+from totp_codes import Codes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER_DIR = os.path.join(HERE, "..", "browser")
@@ -308,12 +307,7 @@ class PasskeyWithTotpTest(PasskeyTestCase):
         self.add_passkey(name="key", uv=False)
         status, _, enrol = self.call("POST", "/auth/totp/enroll")
         self.assertEqual(status, 200, enrol)
-        secret = base64.b32decode(enrol["secret"] + "=" * (-len(enrol["secret"]) % 8))
-        step = int(time.time()) // 30
-        digest = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
-        offset = digest[-1] & 0x0F
-        code = "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
-        status, _, body = self.call("POST", "/auth/totp/confirm", {"code": code})
+        status, _, body = self.call("POST", "/auth/totp/confirm", {"code": Codes(enrol["secret"]).next()})
         self.assertEqual(status, 200, body)
         status, headers, body = self.passkey_login(uv=False)
         self.assertEqual((status, body["error"]), (401, "passkey_refused"), body)

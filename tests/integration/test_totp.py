@@ -1,44 +1,12 @@
 """TOTP as a second factor (issue 17 items 2 and 3): enrol, confirm, turn off, and the two-step login
 (POST /auth/login → 401 second_factor_required → POST /auth/login/second-factor).
-Codes are computed here per RFC 6238 (SHA-1, 6 digits, 30 s); the server accepts ±1 step, and each step once."""
-import base64
-import hashlib
-import hmac
+Codes are computed per RFC 6238 (SHA-1, 6 digits, 30 s; tests/support/totp_codes.py); the server accepts ±1
+step, and each step once."""
 import re
-import struct
-import time
 import unittest
 
 from cloakroom_server import CloakroomServer
-
-
-def totp(secret_b32, step):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
-
-
-class Codes:
-    """Right codes, each for a later step than the one before (the server takes each step once): the
-    previous step first, so three are usable within one 30-second step without waiting."""
-
-    def __init__(self, secret):
-        self.secret = secret
-        self.next_step = int(time.time()) // 30 - 1
-
-    def next(self):
-        now = int(time.time()) // 30
-        step = max(self.next_step, now - 1)
-        if step > now + 1:  # used up the window: wait for the clock
-            time.sleep((step - 1) * 30 - time.time() + 0.5)
-        self.next_step = step + 1
-        return totp(self.secret, step)
-
-    def wrong(self):
-        now = int(time.time()) // 30
-        right = {totp(self.secret, s) for s in range(now - 2, now + 3)}
-        return next(c for c in ("000000", "111111", "222222", "333333") if c not in right)
+from totp_codes import Codes
 
 
 def sid_from(headers):
