@@ -230,8 +230,12 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(ErrorCode::account_disabled);
   }
   // A failed upgrade is not a failed login: the old hash still verifies.
+  // `user` keeps the hash the store holds: a second step is bound to it.
   auto upgrade = [&] {
-    if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) d_.metrics.inc(Counter::password_rehashed);
+    if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) {
+      user->password_hash = std::move(*rehashed);
+      d_.metrics.inc(Counter::password_rehashed);
+    }
   };
   auto totp = co_await http::on_pool(d_.store_pool, [&] { return d_.users.totp(user->id); });
   if (!totp) {
@@ -256,11 +260,12 @@ http::Task AuthApi::login(http::Request& req) {
 http::Task AuthApi::ask_second_factor(http::Request& req, const User& user, LoginChoice choice,
                                       std::function<void()> on_store_pool) {
   const std::string id = random_token(d_.random, 32);
-  const LoginChallenge challenge{user.id, choice.token_mode, choice.cookie_transport, choice.remember,
-                                 client_binding(client_network(req.remote_ip), req.header("user-agent"))};
   bool passkeys = false;
   auto put = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
-    on_store_pool();
+    on_store_pool();  // may upgrade the hash (and `user` with it): bind the challenge after it
+    const LoginChallenge challenge{user.id, choice.token_mode, choice.cookie_transport, choice.remember,
+                                   client_binding(client_network(req.remote_ip), req.header("user-agent")),
+                                   password_fingerprint(user.password_hash)};
     const long long now = unix_millis(d_.clock.now());
     if (auto keys = d_.users.list_passkeys(user.id); keys) passkeys = !keys->empty();
     return d_.challenges.put(PendingChallenge{challenge_hash(id, challenge.client), std::string(kLoginChallengeKind), encode(challenge),
@@ -329,6 +334,11 @@ http::Task AuthApi::second_factor(http::Request& req) {
     if (!user) {
       if (user.error().code == ErrorCode::not_found) return s;
       return user.error();
+    }
+    if (c->password != password_fingerprint(user->password_hash)) {
+      // The password changed since the first step: that step is void for good.
+      (void)d_.challenges.consume(challenge_hash(id, binding));
+      return s;
     }
     s.user = std::move(*user);
     s.challenge = std::move(c);

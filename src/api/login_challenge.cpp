@@ -19,6 +19,11 @@ std::string challenge_hash(std::string_view id, std::string_view binding) {
   return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
+std::string password_fingerprint(std::string_view password_hash) {
+  const Sha256 h = sha256(password_hash);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
 std::string encode(const LoginChallenge& c) {
   json::Writer w;
   w.begin_object();
@@ -27,6 +32,7 @@ std::string encode(const LoginChallenge& c) {
   w.key("cookie_transport"); w.boolean(c.cookie_transport);
   w.key("remember"); w.boolean(c.remember);
   w.key("client"); w.string(c.client);
+  w.key("password"); w.string(c.password);
   w.end_object();
   return w.take();
 }
@@ -45,11 +51,15 @@ std::optional<LoginChallenge> decode_login_challenge(std::string_view payload) {
   };
   const std::string* user_id = text("user_id");
   const std::string* client = text("client");
+  const std::string* password = text("password");
   auto token_mode = flag("token_mode");
   auto cookie_transport = flag("cookie_transport");
   auto remember = flag("remember");
-  if (!user_id || user_id->empty() || !client || !token_mode || !cookie_transport || !remember) return std::nullopt;
-  return LoginChallenge{*user_id, *token_mode, *cookie_transport, *remember, *client};
+  // A challenge without a fingerprint (written before there was one) is refused: it cannot be checked.
+  if (!user_id || user_id->empty() || !client || !password || password->empty() || !token_mode ||
+      !cookie_transport || !remember)
+    return std::nullopt;
+  return LoginChallenge{*user_id, *token_mode, *cookie_transport, *remember, *client, *password};
 }
 
 }  // namespace cloakroom::api

@@ -224,16 +224,18 @@ http::Task SessionApi::verify(http::Request& req) {
     r.log_reason = reason;
     return r;
   };
+  // nginx's auth_request relays only 2xx, 401 and 403: it redirects a
+  // browser on its own, to this (it cannot percent-encode an rd itself).
+  auto naming_login = [&](Response r, bool step_up) {
+    r.headers.emplace_back("X-Auth-Login-URL", login_url(req, step_up));
+    return r;
+  };
   if (!who) {
     // Only a denial sends a browser to log in; an outage is a 503, never a redirect.
     if (who.error().code != ErrorCode::unauthenticated || !browser) co_return refusal(who.error());
     if (d_.config.forward_auth.login_redirect)
       co_return to_login(R"({"status":"login_required"})", false, {});
-    // nginx's auth_request relays only 2xx, 401 and 403: it redirects on its
-    // own, to this (it cannot percent-encode an rd itself).
-    Response r = refusal(who.error());
-    r.headers.emplace_back("X-Auth-Login-URL", login_url(req));
-    co_return r;
+    co_return naming_login(refusal(who.error()), false);
   }
   const Principal& p = *who->principal;
   // Checked with or without rules: disagreeing sources mean a proxy lets
@@ -255,11 +257,14 @@ http::Task SessionApi::verify(http::Request& req) {
         break;
       case Access::denied:
         co_return refusal(Error{ErrorCode::access_denied}.because("rule_denied"));
-      case Access::second_factor_required:
+      case Access::second_factor_required: {
         // Judged from the credential's cached record or its claims: no store read.
         if (browser && d_.config.forward_auth.login_redirect)
           co_return to_login(R"({"status":"second_factor_required"})", true, "second_factor_required");
-        co_return refusal(Error{ErrorCode::second_factor_required}.because("second_factor_required"));
+        Response r = refusal(Error{ErrorCode::second_factor_required}.because("second_factor_required"));
+        if (browser) r = naming_login(std::move(r), true);  // step up behind nginx, as the 401 signs in
+        co_return r;
+      }
     }
   }
   Response r = http::json_response(200, R"({"status":"ok"})");

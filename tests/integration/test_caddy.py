@@ -7,7 +7,7 @@ import re
 import unittest
 import urllib.parse
 
-from forward_auth_checks import HTML, ForwardAuthChecks
+from forward_auth_checks import HTML, STEP_UP_RULE, ForwardAuthChecks
 from proxies import Caddy, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +30,7 @@ class CaddyForwardAuthTest(ForwardAuthChecks, unittest.TestCase):
         cls.origin = f"http://127.0.0.1:{cls.port}"
         cls.start_cloakroom(doc_block("toml").replace("https://app.example.com", cls.origin)
                             + '\n[[access.rule]]\nprefix = "/api"\nmethods = ["POST", "PUT", "PATCH", "DELETE"]\n'
-                              'roles = ["writer"]\n')
+                              'roles = ["writer"]\n\n' + STEP_UP_RULE)
         block = (doc_block("caddyfile").replace("app.example.com {", "http://127.0.0.1:{port} {")
                  .replace("127.0.0.1:8080", f"127.0.0.1:{cls.relay.port}")
                  .replace("127.0.0.1:3000", f"127.0.0.1:{cls.upstream.port}"))

@@ -3,24 +3,12 @@
 import http.server
 import os
 import re
-import socket
-import subprocess
 import threading
 import unittest
 from urllib.parse import quote
 
+from browser import ARTIFACTS, free_port, run_browser_script
 from cloakroom_server import CloakroomServer, eventually
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-BROWSER_DIR = os.path.join(HERE, "..", "browser")
-ARTIFACTS = os.environ.get("CLOAKROOM_ARTIFACTS", os.path.join(HERE, "..", "..", "build", "test-artifacts"))
-CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PagesTestCase(unittest.TestCase):
@@ -198,17 +186,11 @@ class EvilSite(http.server.BaseHTTPRequestHandler):
 
 class BrowserTest(PagesTestCase):
     def test_pages_in_chromium(self):
-        self.assertTrue(os.path.exists(CHROMIUM), "scripts/bootstrap.sh --test (make test) installs Debian's chromium")
-        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER_DIR, check=True, timeout=300)
         evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Evil", (EvilSite,), {"target": self.base}))
         threading.Thread(target=evil.serve_forever, daemon=True).start()
-        os.makedirs(ARTIFACTS, exist_ok=True)
         try:
-            env = dict(os.environ, BASE_URL=self.base, EVIL_URL="http://127.0.0.1:%d" % evil.server_address[1],
-                       ARTIFACTS=os.path.abspath(ARTIFACTS))
-            result = subprocess.run(["node", "pages.mjs"], cwd=BROWSER_DIR, env=env, capture_output=True, text=True,
-                                    timeout=240)
+            result = run_browser_script(self, "pages.mjs", timeout=240, BASE_URL=self.base,
+                                        EVIL_URL="http://127.0.0.1:%d" % evil.server_address[1])
         finally:
             evil.shutdown()
             evil.server_close()

@@ -5,28 +5,15 @@ import base64
 import hashlib
 import json
 import os
-import socket
 import struct
-import subprocess
-import hmac
-import time
 import unittest
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from browser import free_port, run_browser_script
 from cloakroom_server import CloakroomServer, eventually
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-BROWSER_DIR = os.path.join(HERE, "..", "browser")
-ARTIFACTS = os.environ.get("CLOAKROOM_ARTIFACTS", os.path.join(HERE, "..", "..", "build", "test-artifacts"))
-CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from totp_codes import Codes
 
 
 def b64u(data):
@@ -308,12 +295,7 @@ class PasskeyWithTotpTest(PasskeyTestCase):
         self.add_passkey(name="key", uv=False)
         status, _, enrol = self.call("POST", "/auth/totp/enroll")
         self.assertEqual(status, 200, enrol)
-        secret = base64.b32decode(enrol["secret"] + "=" * (-len(enrol["secret"]) % 8))
-        step = int(time.time()) // 30
-        digest = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
-        offset = digest[-1] & 0x0F
-        code = "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
-        status, _, body = self.call("POST", "/auth/totp/confirm", {"code": code})
+        status, _, body = self.call("POST", "/auth/totp/confirm", {"code": Codes(enrol["secret"]).next()})
         self.assertEqual(status, 200, body)
         status, headers, body = self.passkey_login(uv=False)
         self.assertEqual((status, body["error"]), (401, "passkey_refused"), body)
@@ -344,14 +326,7 @@ class IpPublicUrlTest(unittest.TestCase):
 
 class PasskeyBrowserTest(PasskeyTestCase):
     def test_passkeys_in_chromium(self):
-        if not os.path.exists(CHROMIUM):
-            self.skipTest("no Chromium at " + CHROMIUM)
-        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-            self.skipTest("tests/browser/node_modules missing: run npm ci there")
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        env = dict(os.environ, BASE_URL=self.base, ARTIFACTS=ARTIFACTS)
-        result = subprocess.run(["node", "passkeys.mjs"], cwd=BROWSER_DIR, env=env, capture_output=True, text=True,
-                                timeout=180)
+        result = run_browser_script(self, "passkeys.mjs", timeout=180, BASE_URL=self.base)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
 

@@ -5,6 +5,7 @@ import sqlite3
 import unittest
 
 from cloakroom_server import CloakroomServer, run_cli
+from totp_codes import Codes
 
 
 def sid_from(headers):
@@ -13,6 +14,7 @@ def sid_from(headers):
 
 class PasswordTestCase(unittest.TestCase):
     ENV = {}
+    PUBLIC_URL = "https://auth.example.com"  # the reset link's
 
     def setUp(self):
         self.srv = CloakroomServer(env=self.ENV).start()
@@ -42,6 +44,20 @@ class PasswordTestCase(unittest.TestCase):
         if origin:
             h["Origin"] = self.srv.public_url
         return self.srv.request("POST", "/auth/password", {"current_password": current, "new_password": new}, headers=h)
+
+    def link(self, *extra):
+        """The CLI's link, on the configured public_url (the server's own address is not the CLI's business)."""
+        done = run_cli(["user", "reset-link", "alice", *extra], self.srv.data_dir,
+                       env={"CLOAKROOM_PUBLIC_URL": self.PUBLIC_URL})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        url = done.stdout.strip()
+        self.assertRegex(url, "^" + re.escape(self.PUBLIC_URL) + r"/reset\?token=[A-Za-z0-9_-]{43}$")
+        self.assertNotIn(url.split("token=", 1)[1], done.stderr)
+        return url.split("token=", 1)[1]
+
+    def reset(self, token, new="battery staple"):
+        return self.srv.request("POST", "/auth/password/reset", {"token": token, "new_password": new})
+
 
 
 class ChangePasswordTest(PasswordTestCase):
@@ -117,21 +133,6 @@ class ChangePasswordTest(PasswordTestCase):
 
 
 class ResetLinkTest(PasswordTestCase):
-    PUBLIC_URL = "https://auth.example.com"
-
-    def link(self, *extra):
-        """The CLI's link, on the configured public_url (the server's own address is not the CLI's business)."""
-        done = run_cli(["user", "reset-link", "alice", *extra], self.srv.data_dir,
-                       env={"CLOAKROOM_PUBLIC_URL": self.PUBLIC_URL})
-        self.assertEqual(done.returncode, 0, done.stderr)
-        url = done.stdout.strip()
-        self.assertRegex(url, "^" + re.escape(self.PUBLIC_URL) + r"/reset\?token=[A-Za-z0-9_-]{43}$")
-        self.assertNotIn(url.split("token=", 1)[1], done.stderr)
-        return url.split("token=", 1)[1]
-
-    def reset(self, token, new="battery staple"):
-        return self.srv.request("POST", "/auth/password/reset", {"token": token, "new_password": new})
-
     def test_reset_link_end_to_end(self):
         """The CLI prints the URL on stdout (and logs nothing of it); the page sends no-referrer; a POST with the
         token sets the password and ends every session, family and access token; a second use is refused."""
@@ -179,6 +180,60 @@ class ResetLinkTest(PasswordTestCase):
             self.assertEqual(done.stdout, "")
         done = run_cli(["user", "reset-link", "nobody"], self.srv.data_dir)
         self.assertEqual(done.returncode, 1)
+
+
+class PendingSecondStepTest(PasswordTestCase):
+    """A login's second step begun with the old password cannot be finished once the password changed: whoever
+    knew the old password and holds alice's TOTP (or a recovery code) must not sign in after she changed it."""
+    ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "100", "CLOAKROOM_THROTTLE_PER_IP": "100",
+           "CLOAKROOM_PASSWORD_MEMORY_KIB": "64", "CLOAKROOM_PASSWORD_ITERATIONS": "1"}
+
+    def setUp(self):
+        super().setUp()
+        self.sid = self.session()
+        h = {"Cookie": "__Host-sid=" + self.sid, "Origin": self.srv.public_url}
+        status, _, enrol = self.srv.request("POST", "/auth/totp/enroll", headers=h)
+        self.assertEqual(status, 200, enrol)
+        self.codes = Codes(enrol["secret"])
+        status, _, body = self.srv.request("POST", "/auth/totp/confirm", {"code": self.codes.next()}, headers=h)
+        self.assertEqual(status, 200, body)
+
+    def challenge(self, password):
+        status, _, body = self.srv.request("POST", "/auth/login", {"username": "alice", "password": password})
+        self.assertEqual((status, body["error"]), (401, "second_factor_required"), body)
+        return body["challenge"]
+
+    def second(self, challenge):
+        return self.srv.request("POST", "/auth/login/second-factor", {"challenge": challenge, "code": self.codes.next()})
+
+    def assert_void_then_new_password_works(self, old, new_password):
+        status, headers, body = self.second(old)
+        self.assertEqual((status, body.get("error")), (401, "invalid_challenge"), body)
+        self.assertNotIn("set-cookie", headers)
+        status, _, body = self.second(self.challenge(new_password))
+        self.assertEqual(status, 200, body)
+
+    def test_a_password_change_voids_the_pending_second_step(self):
+        old = self.challenge("correct horse")
+        status, _, body = self.change(self.sid, "correct horse", "battery staple")
+        self.assertEqual(status, 200, body)
+        self.assert_void_then_new_password_works(old, "battery staple")
+
+    def test_a_reset_link_voids_the_pending_second_step(self):
+        old = self.challenge("correct horse")
+        status, _, body = self.reset(self.link())
+        self.assertEqual(status, 200, body)
+        self.assert_void_then_new_password_works(old, "battery staple")
+
+    def test_a_rehash_in_the_first_step_is_no_password_change(self):
+        """New hashing parameters: the first step stores a new hash (a new salt) of the same password; its own
+        second step still finishes."""
+        self.srv.stop()
+        self.srv.env.update({"CLOAKROOM_PASSWORD_MEMORY_KIB": "128", "CLOAKROOM_PASSWORD_ITERATIONS": "2"})
+        self.srv.start()
+        status, _, body = self.second(self.challenge("correct horse"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.srv.metric("cloakroom_password_rehashes_total"), 1)
 
 
 if __name__ == "__main__":

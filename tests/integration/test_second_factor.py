@@ -15,6 +15,10 @@ prefix = "/admin"
 second_factor = true
 
 [[access.rule]]
+prefix = "/ops"
+roles = ["ops"]
+
+[[access.rule]]
 prefix = "/"
 """
 
@@ -87,11 +91,23 @@ class RuleTest(SecondFactorTest):
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
             self.assertIn("--amr", r.stderr)
 
-    def test_browser_without_login_redirect_gets_the_403(self):
-        """nginx relays only 401/403: with login_redirect off a browser gets the 403 too."""
-        sid = {"X-Session-ID": self.session()["session_token"]}
-        status, _, body = self.verify(sid, "/admin", accept="text/html")
+    def test_browser_without_login_redirect_gets_the_403_naming_the_step_up_page(self):
+        """nginx relays only 401/403: with login_redirect off a browser gets the 403, and X-Auth-Login-URL names
+        /login?rd=<original>&step_up=1 for nginx to send it to. An API client's 403 names nothing, and neither
+        does a rule_denied 403 (no sign-in helps there)."""
+        sid = {"X-Session-ID": self.session()["session_token"],
+               "X-Original-URL": "https://app.example.com/admin/users?a=1&b=%2F"}
+        status, headers, body = self.verify(sid, "/admin/users?a=1&b=%2F", accept="text/html,application/xhtml+xml")
         self.assertEqual((status, body["error"]), (403, "second_factor_required"))
+        self.assertEqual(headers["x-auth-login-url"], "https://auth.example.com/login?rd=https%3A%2F%2Fapp.example.com"
+                                                      "%2Fadmin%2Fusers%3Fa%3D1%26b%3D%252F&step_up=1")
+        status, headers, body = self.verify(sid, "/admin/users?a=1&b=%2F", accept="application/json")
+        self.assertEqual((status, body["error"]), (403, "second_factor_required"))
+        self.assertNotIn("x-auth-login-url", headers)
+        sid["X-Original-URL"] = "https://app.example.com/ops/x"
+        status, headers, body = self.verify(sid, "/ops/x", accept="text/html")
+        self.assertEqual((status, body["error"]), (403, "access_denied"))
+        self.assertNotIn("x-auth-login-url", headers)
 
 
 class MeTest(SecondFactorTest):

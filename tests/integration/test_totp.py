@@ -1,54 +1,16 @@
 """TOTP as a second factor (issue 17 items 2 and 3): enrol, confirm, turn off, and the two-step login
 (POST /auth/login → 401 second_factor_required → POST /auth/login/second-factor); then the same through the
 pages in Chromium (tests/browser/totp.mjs, driven by playwright-core).
-Codes are computed here per RFC 6238 (SHA-1, 6 digits, 30 s); the server accepts ±1 step, and each step once."""
-import base64
-import hashlib
-import hmac
+Codes are computed per RFC 6238 (SHA-1, 6 digits, 30 s; tests/support/totp_codes.py); the server accepts ±1
+step, and each step once."""
 import os
 import re
-import socket
-import struct
-import subprocess
-import time
 import unittest
 
+from browser import free_port, run_browser_script
 from cloakroom_server import CloakroomServer, eventually
 from stores import TEST_KEK, embedded_store_only
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-BROWSER_DIR = os.path.join(HERE, "..", "browser")
-ARTIFACTS = os.environ.get("CLOAKROOM_ARTIFACTS", os.path.join(HERE, "..", "..", "build", "test-artifacts"))
-CHROMIUM = "/usr/bin/chromium"
-
-
-def totp(secret_b32, step):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
-
-
-class Codes:
-    """Right codes, each for a later step than the one before (the server takes each step once): the
-    previous step first, so three are usable within one 30-second step without waiting."""
-
-    def __init__(self, secret):
-        self.secret = secret
-        self.next_step = int(time.time()) // 30 - 1
-
-    def next(self):
-        now = int(time.time()) // 30
-        step = max(self.next_step, now - 1)
-        if step > now + 1:  # used up the window: wait for the clock
-            time.sleep((step - 1) * 30 - time.time() + 0.5)
-        self.next_step = step + 1
-        return totp(self.secret, step)
-
-    def wrong(self):
-        now = int(time.time()) // 30
-        right = {totp(self.secret, s) for s in range(now - 2, now + 3)}
-        return next(c for c in ("000000", "111111", "222222", "333333") if c not in right)
+from totp_codes import Codes
 
 
 def sid_from(headers):
@@ -372,21 +334,13 @@ class TotpBrowserTest(unittest.TestCase):
     computed code, turn it off: every step through the pages, asserting what they show."""
 
     def test_totp_in_chromium(self):
-        self.assertTrue(os.path.exists(CHROMIUM), "scripts/bootstrap.sh --test (make test) installs Debian's chromium")
-        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER_DIR, check=True, timeout=300)
         # The browser must see the origin public_url names (Origin checks), so the port is chosen here.
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         base = "http://127.0.0.1:%d" % port
         with CloakroomServer(env={"CLOAKROOM_PUBLIC_URL": base}, listen="127.0.0.1:%d" % port) as srv:
             self.assertEqual(srv.register("alice", "correct horse battery")[0], 201)
-            os.makedirs(ARTIFACTS, exist_ok=True)
-            env = dict(os.environ, BASE_URL=base, ARTIFACTS=os.path.abspath(ARTIFACTS))
             # Why 240 s: the flow may wait (once, at most 30 s) for a time step no code has used yet.
-            result = subprocess.run(["node", "totp.mjs"], cwd=BROWSER_DIR, env=env, capture_output=True, text=True,
-                                    timeout=240)
+            result = run_browser_script(self, "totp.mjs", timeout=240, BASE_URL=base)
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
             self.assertIn("totp browser tests passed", result.stdout)
             # The used recovery code, then the code that turned TOTP on: a replay while in its window.

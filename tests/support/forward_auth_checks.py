@@ -3,22 +3,34 @@
     class NginxForwardAuthTest(ForwardAuthChecks, unittest.TestCase):
         @classmethod
         def setUpClass(cls):
-            cls.start_cloakroom(config_toml)   # cls.srv, cls.relay, cls.upstream; three users
+            cls.start_cloakroom(config_toml)   # cls.srv, cls.relay, cls.upstream; three users and dave
             cls.proxy = Nginx(...)             # forwards /auth/verify to cls.relay, the rest to cls.upstream
             cls.sign_in(cls.proxy_login)       # cls.alice (admin), cls.bob (no roles), cls.carol (writer)
+
+The config has the rules of the guides: /admin needs the admin role, writes under /api the writer role,
+/billing a second factor (STEP_UP_RULE). dave is for the step-up check: he turns TOTP on in it.
 
 A mixin, not a TestCase, so it never runs on its own. A class sets `proxy` (a proxies._Proxy) and
 may set `path_trick_statuses` (the refusals it expects beside "not 200") and `underscored_forgeries`.
 """
 import json
+import re
 import urllib.parse
 import uuid
 
 from cloakroom_server import CloakroomServer, run_cli
 from proxies import FORGED, EchoUpstream, RecordingRelay, forgeries
+from totp_codes import Codes
 
 USERS = [("alice", "correct horse", "admin"), ("bob", "battery staple", None), ("carol", "carol's secret", "writer")]
+TOTP_USER = ("dave", "dave's passphrase")
+STEP_UP_RULE = '[[access.rule]]\nprefix = "/billing"\nsecond_factor = true\n'
 HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+def sid_cookie(headers):
+    """The `__Host-sid=...` pair of a login's Set-Cookie."""
+    return re.search(r"(__Host-sid=[^;]+)", headers["set-cookie"]).group(1)
 
 
 class ForwardAuthChecks:
@@ -30,7 +42,7 @@ class ForwardAuthChecks:
     def start_cloakroom(cls, config):
         """cloakroom with `config`, its three users and roles, a relay recording what reaches it, an upstream."""
         cls.srv = CloakroomServer(config_text=config).start()
-        for user, password, _ in USERS:
+        for user, password, _ in USERS + [TOTP_USER + (None,)]:
             cls.srv.register(user, password)
         for user, _, role in USERS:
             if role:
@@ -54,10 +66,11 @@ class ForwardAuthChecks:
     def get(self, path, cookie=None, headers=None, method="GET"):
         return self.proxy.send(path, cookie, headers, method)
 
-    def assert_login_redirect(self, target):
-        """An HTML request for `target` without a session is 302 to our /login, rd the original URL whole."""
+    def assert_login_redirect(self, target, cookie=None):
+        """An HTML request for `target` (without a session, or with a one-factor `cookie` where a rule wants two)
+        is 302 to our /login, rd the original URL whole; the parsed Location."""
         conn = self.proxy.connection()
-        conn.request("GET", target, headers=HTML)
+        conn.request("GET", target, headers=dict(HTML, Cookie=cookie) if cookie else HTML)
         resp = conn.getresponse()
         resp.read()
         conn.close()
@@ -124,3 +137,37 @@ class ForwardAuthChecks:
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["method"], "POST")
         self.assertEqual(self.get("/api/x", self.bob, FORGED)[0], 200)
+
+    def test_second_factor_rule_steps_a_password_session_up(self):
+        """/billing has second_factor = true. dave signed in with his password, then turned TOTP on (the API, a
+        computed RFC 6238 code): his session is one-factor. A browser asking for /billing is sent to /login with
+        step_up=1 and rd the original URL whole; an API client gets 403; paths outside the rule let him through,
+        and the /admin rule's 403 stays a 403. Signed in with password and code, he reaches /billing as dave."""
+        user, password = TOTP_USER
+        status, headers, body = self.proxy.request("POST", "/auth/login", {"username": user, "password": password})
+        self.assertEqual(status, 200, body)
+        one_factor = sid_cookie(headers)
+        signed_in = {"Cookie": one_factor, "Origin": self.origin}
+        status, _, enrol = self.proxy.request("POST", "/auth/totp/enroll", headers=signed_in)
+        self.assertEqual(status, 200, enrol)
+        codes = Codes(enrol["secret"])
+        status, _, body = self.proxy.request("POST", "/auth/totp/confirm", {"code": codes.next()}, headers=signed_in)
+        self.assertEqual(status, 200, body)
+
+        target = "/billing/invoices?month=2026-11&q=a%20b%2Fc"
+        location = self.assert_login_redirect(target, one_factor)
+        self.assertEqual(urllib.parse.parse_qs(location.query)["step_up"], ["1"])
+        self.assertEqual(self.get(target, one_factor, {"Accept": "application/json"})[0], 403)
+        status, body = self.get("/app/x", one_factor, HTML)
+        self.assertEqual((status, json.loads(body)["headers"]["x-auth-user"]), (200, user))
+        self.assertEqual(self.get("/admin/users", one_factor, HTML)[0], 403)
+
+        status, _, first = self.proxy.request("POST", "/auth/login", {"username": user, "password": password})
+        self.assertEqual((status, first["error"]), (401, "second_factor_required"), first)
+        status, headers, body = self.proxy.request("POST", "/auth/login/second-factor",
+                                                   {"challenge": first["challenge"], "code": codes.next()})
+        self.assertEqual(status, 200, body)
+        status, body = self.get(target, sid_cookie(headers), HTML)
+        self.assertEqual(status, 200, body)
+        seen = json.loads(body)
+        self.assertEqual((seen["path"], seen["headers"]["x-auth-user"]), (target, user))
