@@ -4,14 +4,21 @@
     bench/report.py RESULTS_DIR
 
     bench/report.py --scaleout SCALEOUT_MD     # only the scale-out section, from bench/scaleout.sh's output
+    bench/report.py --second-factors MICRO_JSON   # only the second-factor section, from a micro_bench JSON
 
 RESULTS_DIR holds what bench/run.sh collected: micro.json (Google Benchmark),
 compare.tsv (bench/compare.sh), http.md (bench/http.sh), login.md
 (bench/login.sh), tradeoffs.tsv (bench/tradeoffs.sh), scaleout.md
 (bench/scaleout.sh), machine.txt. The prose that does not change with a run
-(what made it fast, caveats) comes from bench/performance-notes.md. Every
-number in the output is from this run; with --scaleout, the scale-out
-section is replaced in place and says when it was measured.
+(what made it fast, caveats) comes from bench/performance-notes.md; the "How
+to run" section is kept from the current docs/PERFORMANCE.md, where it is
+edited. Every number in the output is from this run; with --scaleout or
+--second-factors, that one section is replaced in place and says when it was
+measured.
+
+--second-factors takes the JSON of a run such as
+    micro_bench --benchmark_filter='Totp|Webauthn|BM_PasswordVerify' --benchmark_repetitions=5 \
+                --benchmark_out=sf.json --benchmark_out_format=json
 """
 import json
 import os
@@ -49,18 +56,170 @@ def scaleout_section(table, measured=None):
     return lines
 
 
-if len(sys.argv) == 3 and sys.argv[1] == "--scaleout":
-    import datetime
-    section = "\n".join(scaleout_section(pathlib.Path(sys.argv[2]).read_text(),
-                                         datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")))
-    doc = DOC.read_text()
-    start = doc.find(SCALEOUT_TITLE)
+UNIT_NS = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def fmt_time(nanoseconds):
+    if nanoseconds >= 1e6:
+        return "%.1f ms" % (nanoseconds / 1e6)
+    if nanoseconds >= 1e3:
+        return "%.1f µs" % (nanoseconds / 1e3)
+    return "%.0f ns" % nanoseconds
+
+
+SECOND_FACTORS_TITLE = "## Second factors: TOTP and passkeys"
+
+# (benchmark, what it measures). A row starting "…" is a part of the whole above it.
+SECOND_FACTOR_ROWS = [
+    ("BM_TotpVerify/sqlite", "TOTP code, right, whole `TotpService::verify` on SQLite"),
+    ("BM_TotpStateRead/sqlite", "… read the user's TOTP row"),
+    ("BM_TotpUnseal", "… unseal the secret (XChaCha20-Poly1305)"),
+    ("BM_TotpMatch/0", "… codes of the ±1 window (3 × HMAC-SHA-1), right code"),
+    ("BM_TotpMatch/1", "… the same, wrong code"),
+    ("BM_TotpAcceptStep/sqlite", "… the replay guard: one atomic UPDATE, committed (`synchronous=FULL`)"),
+    ("BM_WebauthnAssertionVerify/ES256", "passkey assertion, whole `verify_assertion`, ES256"),
+    ("BM_WebauthnAssertionVerify/EdDSA", "passkey assertion, EdDSA (Ed25519)"),
+    ("BM_WebauthnAssertionVerify/RS256", "passkey assertion, RS256 (2048-bit)"),
+    ("BM_WebauthnSignatureVerify/ES256", "… the signature alone, ES256"),
+    ("BM_WebauthnSignatureVerify/EdDSA", "… the signature alone, EdDSA"),
+    ("BM_WebauthnSignatureVerify/RS256", "… the signature alone, RS256"),
+    ("BM_WebauthnCoseKeyParse/ES256", "… the stored COSE key made an OpenSSL key, ES256 (with the point's check)"),
+    ("BM_WebauthnCoseKeyParse/EdDSA", "… the same, EdDSA"),
+    ("BM_WebauthnCoseKeyParse/RS256", "… the same, RS256"),
+    ("BM_WebauthnClientDataCheck", "… clientDataJSON parsed and checked"),
+    ("BM_WebauthnAuthDataParse", "… authenticator data parsed"),
+    ("BM_PasswordVerify", "for scale: the password step's Argon2id verify"),
+]
+
+
+def per_second(nanoseconds):
+    """1 s ÷ `nanoseconds`, to three significant figures: 2,490 or 1,450,000."""
+    rate = 1e9 / nanoseconds
+    return "{:,.0f}".format(float("%.3g" % rate))
+
+
+def second_factors_section(benchmarks, measured=None, loaded=False):
+    """The second-factor section from Google Benchmark entries (one run, or repetitions and their aggregates).
+
+    Costs are CPU time per operation (what a core pays; steadier than wall time on a shared VM), the median when
+    the run had repetitions, with the repetitions' spread; wall time shows what waits (the replay guard's fsync)."""
+    medians, reps = {}, {}
+    for b in benchmarks:
+        name = b.get("run_name", b["name"])
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = b
+            continue
+        reps.setdefault(name, []).append(b["cpu_time"] * UNIT_NS[b["time_unit"]])
+        medians.setdefault(name, b)
+
+    def key(name):
+        return name if name in medians else next((n for n in medians if n.startswith(name + "/")), None)
+
+    def cpu(name):
+        b = medians[key(name)]
+        return b["cpu_time"] * UNIT_NS[b["time_unit"]]
+
+    def wall(name):
+        b = medians[key(name)]
+        return b["real_time"] * UNIT_NS[b["time_unit"]]
+
+    rows = [(n, what) for n, what in SECOND_FACTOR_ROWS if key(n)]
+    if not rows:
+        return []
+    n_reps = max(len(reps.get(key(n), [])) for n, _ in rows)
+    lines = [SECOND_FACTORS_TITLE + "\n",
+             "`bench/totp_bench.cpp`, `bench/webauthn_bench.cpp`%s: what the server pays to check a second factor, "
+             "after the challenge and the stored record were looked up. Costs are CPU time per operation%s; wall "
+             "time beside it shows what waits rather than computes. Operations per second per core = 1 s ÷ CPU "
+             "time.%s\n" % (" (run %s)" % measured if measured else "",
+                             ", the median of %d repetitions with their spread" % n_reps if n_reps > 1 else "",
+                             " The machine was loaded (more runnable tasks than cores): every time is inflated "
+                             "against an idle run, so compare rows within this table, not with other sections."
+                             if loaded else ""),
+             "| operation | benchmark | CPU per op | spread (min–max) | wall per op | ops/s per core |",
+             "|---|---|---|---|---|---|"]
+    for n, what in rows:
+        times = reps.get(key(n), [])
+        spread = "%s – %s" % (fmt_time(min(times)), fmt_time(max(times))) if len(times) > 1 else "one run"
+        lines.append("| %s | `%s` | %s | %s | %s | %s |" % (what, key(n), fmt_time(cpu(n)), spread,
+                                                           fmt_time(wall(n)), per_second(cpu(n))))
+    lines.append("")
+    said = []
+    if key("BM_TotpVerify/sqlite") and key("BM_TotpMatch/0") and key("BM_TotpUnseal"):
+        totp = cpu("BM_TotpVerify/sqlite")
+        text = ("A right TOTP code costs the server %s of CPU (%s wall: mostly the replay guard's commit waiting "
+                "for the disk's fsync, as every durable write does; a login's session insert pays the same). The "
+                "cryptography in it is small: the ±1 window's three HMACs %s, unsealing the secret %s; the rest is "
+                "SQLite. A wrong code stops before the write." % (
+                    fmt_time(totp), fmt_time(wall("BM_TotpVerify/sqlite")), fmt_time(cpu("BM_TotpMatch/0")),
+                    fmt_time(cpu("BM_TotpUnseal"))))
+        if key("BM_PasswordVerify"):
+            text += (" Next to the password step's Argon2id verify (%s in the same run) the whole TOTP check is "
+                     "%.1f%%: a second factor adds about that much to a login's CPU."
+                     % (fmt_time(cpu("BM_PasswordVerify")), 100 * totp / cpu("BM_PasswordVerify")))
+        said.append(text)
+    algs = [a for a in ("ES256", "EdDSA", "RS256") if key("BM_WebauthnAssertionVerify/" + a)
+            and key("BM_WebauthnSignatureVerify/" + a) and key("BM_WebauthnCoseKeyParse/" + a)]
+    if algs:
+        parts = ["%s %s (signature %s, key decoding %s)" % (
+            a, fmt_time(cpu("BM_WebauthnAssertionVerify/" + a)), fmt_time(cpu("BM_WebauthnSignatureVerify/" + a)),
+            fmt_time(cpu("BM_WebauthnCoseKeyParse/" + a))) for a in algs]
+        text = ("A passkey assertion costs " + "; ".join(parts) + ": the signature and the key are the cost; "
+                "clientDataJSON and the authenticator data together take about a microsecond.")
+        if "ES256" in algs:
+            ratio = cpu("BM_WebauthnAssertionVerify/ES256") / cpu("BM_WebauthnSignatureVerify/ES256")
+            text += " An ES256 assertion costs %.1f ECDSA P-256 verifies" % ratio
+            # Why 1.8: below it, decoding the key is no longer a second verify's worth.
+            text += (", not one: decoding the stored key runs OpenSSL's full public-key check "
+                     "(`EVP_PKEY_public_check`, whose order check is a scalar multiplication) on every sign-in, "
+                     "besides building the P-256 group." if ratio >= 1.8 else ".")
+        said.append(text)
+    return lines + [s + "\n" for s in said]
+
+
+def replace_section(doc, title, section_lines, before):
+    """`doc` with the section called `title` replaced by `section_lines`, or inserted before `before` when absent."""
+    start = doc.find(title)
     if start < 0:
-        start = end = doc.find("## Notes on the numbers")
+        start = end = doc.find(before)
     else:
         end = doc.find("\n## ", start + 1) + 1
-    DOC.write_text(doc[:start] + section + "\n" + doc[end:])
+    return doc[:start] + "\n".join(section_lines) + "\n" + doc[end:]
+
+
+def section_text(doc, title):
+    """The section called `title` in `doc`, up to the next "## " heading, without trailing blank lines; "" if absent."""
+    start = doc.find(title)
+    if start < 0:
+        return ""
+    end = doc.find("\n## ", start + 1)
+    return doc[start:end if end >= 0 else len(doc)].rstrip() + "\n"
+
+
+def utc_now():
+    import datetime
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+if len(sys.argv) == 3 and sys.argv[1] == "--scaleout":
+    section = scaleout_section(pathlib.Path(sys.argv[2]).read_text(), utc_now())
+    DOC.write_text(replace_section(DOC.read_text(), SCALEOUT_TITLE, section, "## Notes on the numbers"))
     print("rewrote the scale-out section of docs/PERFORMANCE.md")
+    sys.exit(0)
+
+if len(sys.argv) == 3 and sys.argv[1] == "--second-factors":
+    run = json.loads(pathlib.Path(sys.argv[2]).read_text())
+    context = run.get("context", {})
+    measured = context.get("date", utc_now())[:16].replace("T", " ") + " UTC"
+    load = context.get("load_avg", [0])[0]
+    if load:
+        measured += ", load average %.1f at the start" % load
+    section = second_factors_section(run["benchmarks"], measured, load > context.get("num_cpus", 1))
+    if not section:
+        sys.exit("no second-factor benchmarks in " + sys.argv[2])
+    DOC.write_text(replace_section(DOC.read_text(), SECOND_FACTORS_TITLE, section, "## Login"))
+    print("rewrote the second-factor section of docs/PERFORMANCE.md")
     sys.exit(0)
 
 results = pathlib.Path(sys.argv[1])
@@ -71,8 +230,9 @@ def read(name):
 
 
 # --- inputs -----------------------------------------------------------------
+micro_run = json.loads(read("micro.json"))["benchmarks"]
 micro = {}
-for b in json.loads(read("micro.json"))["benchmarks"]:
+for b in micro_run:
     if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
         continue
     name = b.get("run_name", b["name"])
@@ -89,16 +249,7 @@ def find(name):
 def ns(name):
     """Real time of a benchmark in nanoseconds."""
     b = micro[find(name)]
-    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
-    return b["real_time"] * scale
-
-
-def fmt_time(nanoseconds):
-    if nanoseconds >= 1e6:
-        return "%.1f ms" % (nanoseconds / 1e6)
-    if nanoseconds >= 1e3:
-        return "%.1f µs" % (nanoseconds / 1e3)
-    return "%.0f ns" % nanoseconds
+    return b["real_time"] * UNIT_NS[b["time_unit"]]
 
 
 compare = []
@@ -253,6 +404,8 @@ for name, b in micro.items():
     w("| `%s` | %s | %s |" % (name, fmt_time(ns(name)), extra))
 w("")
 
+out.extend(second_factors_section(micro_run))
+
 w("## Login\n")
 w("`bench/login.sh`: `POST /auth/login` at OWASP Argon2id parameters (m=19 MiB, t=2), one connection, one hashing worker.\n")
 w("| scenario | throughput | p50 | p99 | non-2xx |")
@@ -262,6 +415,13 @@ w(read("login.md").strip() + "\n")
 if (results / "scaleout.md").exists():
     out.extend(scaleout_section(read("scaleout.md")))
 
-w((ROOT / "bench" / "performance-notes.md").read_text().strip() + "\n")
+# The notes file opens with a line for its readers; the document takes it from its first section on.
+notes = (ROOT / "bench" / "performance-notes.md").read_text()
+w(notes[notes.find("## "):].strip() + "\n")
+how_to_run = section_text(DOC.read_text(), "## How to run") if DOC.exists() else ""
+if how_to_run:
+    w(how_to_run)
+else:
+    print("docs/PERFORMANCE.md had no \"## How to run\" section to keep", file=sys.stderr)
 DOC.write_text("\n".join(out))
 print("wrote docs/PERFORMANCE.md and docs/performance.svg")

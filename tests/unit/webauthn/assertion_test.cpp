@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/webauthn_test_support.h"
 #include "webauthn/authenticator_data.h"
-#include "webauthn_test_support.h"
 
 namespace cloakroom::webauthn {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "webauthn_test_support.h"
+#include "support/webauthn_test_support.h"
 
 namespace cloakroom::webauthn {
 namespace {

@@ -1,7 +1,8 @@
 #pragma once
-// Builds WebAuthn responses inside tests, as an authenticator and a browser
-// would: OpenSSL keys (ES256, Ed25519, RSA), COSE keys and attestation
-// objects encoded with libcbor, authenticator data and clientDataJSON, signed.
+// Builds WebAuthn responses inside tests and benchmarks (bench/webauthn_bench.cpp),
+// as an authenticator and a browser would: OpenSSL keys (ES256, Ed25519, RSA),
+// COSE keys and attestation objects encoded with libcbor, authenticator data
+// and clientDataJSON, signed. No GoogleTest here, so benchmarks can use it.
 //
 //   TestAuthenticator a(CoseAlg::ES256);
 //   std::string ad = auth_data(rp.id_hash, UP | UV | AT, 0, a.attested("cred-1"));
