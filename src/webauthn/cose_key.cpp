@@ -48,7 +48,10 @@ T openssl_failed(T value) {
 }
 
 // A public key from OpenSSL parameters. An EC point off the curve must never
-// verify anything (invalid-curve attacks): checked. RSA keys are not run
+// verify anything (invalid-curve attacks): checked, with the quick check
+// (on the curve, not infinity, coordinates in range). The full check adds
+// order * point == infinity, which P-256's cofactor of 1 already implies, at
+// the cost of one more scalar multiplication per sign-in. RSA keys are not run
 // through OpenSSL's public check: its SP 800-56B primality test costs ~9 ms
 // per key on every sign-in, and a weak modulus only harms the user whose own
 // authenticator made it; size and parity are checked by the caller.
@@ -62,7 +65,7 @@ Result<std::shared_ptr<EVP_PKEY>, WebauthnError> from_params(const char* type, O
   std::shared_ptr<EVP_PKEY> pkey(raw, EVP_PKEY_free);
   if (!check_point) return pkey;
   std::unique_ptr<EVP_PKEY_CTX, CtxFree> check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) return openssl_failed(WebauthnError::key_weak);
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) return openssl_failed(WebauthnError::key_weak);
   return pkey;
 }
 
