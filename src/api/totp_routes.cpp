@@ -28,6 +28,7 @@ http::Task TotpApi::enroll(http::Request& req) {
   auto who = co_await d_.authenticator.authenticate(req);
   if (!who) co_return http::refusal(who.error());
   if (auto r = d_.csrf.check(req, who->credential); !r) co_return http::refusal(r.error());
+  if (auto r = read_no_fields(req); !r) co_return error_response(r.error());
   const std::string user_id = who->principal->user_id;
   auto enrolled = co_await http::on_pool(d_.store_pool, [&]() -> Result<TotpEnrollment> {
     auto user = d_.users.find_by_id(user_id);

@@ -120,6 +120,22 @@ class EnrolTest(TotpTestCase):
         status, _, body = self.signed_in(self.session(), "POST", "/auth/totp/enroll", origin=False)
         self.assertEqual((status, body["error"]), (403, "csrf_rejected"))
 
+    def test_enroll_takes_no_fields(self):
+        """enroll ignores nothing silently: no body and {} work; a field is 400 unknown_field naming it, and
+        nothing was enrolled (confirm then finds nothing pending: 409)."""
+        sid = self.session()
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll", {"issuer": "Evil"})
+        self.assertEqual((status, body["error"], body["message"]), (400, "unknown_field", 'Unknown field "issuer".'))
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": "123456"})
+        self.assertEqual((status, body["error"]), (409, "conflict"))
+        status, _, body = self.srv.request("POST", "/auth/totp/enroll", raw_body=b"[1]", headers={
+            "Cookie": "__Host-sid=" + sid, "Origin": self.srv.public_url, "Content-Type": "application/json"})
+        self.assertEqual((status, body["error"]), (400, "malformed_json"))
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll", {})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, body)
+
     def test_malformed_bodies_are_400(self):
         sid = self.session()
         status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": 123456})
