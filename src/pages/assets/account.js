@@ -267,6 +267,37 @@
     }
   });
 
+  // New recovery codes (TOTP stays on): a code or the password, as for
+  // turning it off; the new codes are shown once, the old ones are void.
+  const renewForm = $("totp-renew-form");
+  renewForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = $("totp-renew-error");
+    const result = $("totp-renew-result");
+    error.hidden = result.hidden = true;
+    const proof = renewForm.proof.value;
+    if (!proof) {
+      error.textContent = "Enter a code from the app or your password.";
+      error.hidden = false;
+      return;
+    }
+    try {
+      const r = await totpCall("POST", "/auth/totp/recovery-codes",
+        /^[0-9]{6}$/.test(proof) ? { code: proof } : { password: proof });
+      renewForm.reset();
+      $("totp-renew-codes").replaceChildren(...r.recovery_codes.map((code) => {
+        const li = document.createElement("li");
+        li.textContent = code;
+        return li;
+      }));
+      result.hidden = false;
+    } catch (e) {
+      if (e.message === "signed out") return;
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  });
+
   $("end-all").addEventListener("click", () => signOut("/auth/logout-all"));
   $("sign-out").addEventListener("click", () => signOut("/auth/logout"));
 

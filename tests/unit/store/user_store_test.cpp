@@ -371,6 +371,33 @@ TYPED_TEST(UserStoreTest, RecoveryCodesAreSingleUse) {
   EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h3"), true);
 }
 
+// New recovery codes while TOTP stays on: every old code (used or not) is
+// void at once, the new ones each work once; refused while TOTP is off,
+// changing nothing; the secret and the replay guard are untouched.
+TYPED_TEST(UserStoreTest, RecoveryCodesReplacedWhileOn) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", {"n1"}), false);  // nothing stored
+  EXPECT_EQ(*this->store->replace_recovery_codes("nope", {"n1"}), false);
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", {"n1"}), false);  // only pending: off
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 0);
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 40, {"h1", "h2", "h3"}));
+  ASSERT_TRUE(*this->store->use_recovery_code("id-alice", "h1"));
+  const std::vector<std::string> fresh{std::string("n1\0", 3), "n2"};
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", fresh), true);
+  auto t = this->store->totp("id-alice");
+  EXPECT_EQ(t->recovery_codes_left, 2);
+  EXPECT_EQ(t->secret, "s");
+  EXPECT_EQ(t->last_step, 40);
+  for (const char* old : {"h1", "h2", "h3"}) EXPECT_EQ(*this->store->use_recovery_code("id-alice", old), false) << old;
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", fresh[0]), true);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", fresh[0]), false);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "n2"), true);
+  ASSERT_TRUE(this->store->clear_totp("id-alice"));
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", {"n3"}), false);  // off again
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 0);
+}
+
 // Clearing forgets secrets and codes; the guard starts over on re-enrolment.
 TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
   ASSERT_TRUE(this->store->create(this->alice()));
