@@ -113,7 +113,8 @@ http::Task TotpApi::confirm(http::Request& req) {
 }
 
 boost::asio::awaitable<TotpApi::Proof> TotpApi::change_with_proof(http::Request& req, std::string_view step,
-                                                                  bool takes_recovery_code, const FactorChange& change) {
+                                                                  bool takes_recovery_code,
+                                                                  const FactorChange& change) {
   Proof out;
   auto refuse = [&out](Response r) {
     out.refusal = std::move(r);
@@ -131,10 +132,11 @@ boost::asio::awaitable<TotpApi::Proof> TotpApi::change_with_proof(http::Request&
   const json::Value* code = body->find("code");
   const json::Value* recovery = body->find("recovery_code");
   const json::Value* password = body->find("password");
-  if (int{code != nullptr} + int{recovery != nullptr} + int{password != nullptr} != 1)
-    co_return refuse(error_response(Error{ErrorCode::invalid_field, takes_recovery_code
-                                                                        ? "Send exactly one of code, recovery_code and password."
-                                                                        : "Send exactly one of code and password."}));
+  if (int{code != nullptr} + int{recovery != nullptr} + int{password != nullptr} != 1) {
+    const char* what = takes_recovery_code ? "Send exactly one of code, recovery_code and password."
+                                           : "Send exactly one of code and password.";
+    co_return refuse(error_response(Error{ErrorCode::invalid_field, what}));
+  }
   out.via = code ? "code" : recovery ? "recovery_code" : "password";
   const std::string& proof = (code ? code : recovery ? recovery : password)->text;
   if (auto r = check_field_length(out.via, proof, password ? kPasswordMax : kSecondFactorCodeMax); !r)
@@ -180,11 +182,13 @@ boost::asio::awaitable<TotpApi::Proof> TotpApi::change_with_proof(http::Request&
     case TotpVerdict::accepted: break;
     case TotpVerdict::not_enrolled: co_return refuse(error_response(totp_is_off()));
     case TotpVerdict::wrong:
-    case TotpVerdict::replayed: co_return refuse(refused_code(d_.audit, from, out.user, step, to_string(done->verdict)));
+    case TotpVerdict::replayed:
+      co_return refuse(refused_code(d_.audit, from, out.user, step, to_string(done->verdict)));
   }
   if (password) {
     bool ok = false;
-    bool ran = co_await http::offload(d_.hash_pool, [&] { ok = d_.hasher.verify_or_dummy(&out.user.password_hash, proof); });
+    bool ran = co_await http::offload(d_.hash_pool,
+                                      [&] { ok = d_.hasher.verify_or_dummy(&out.user.password_hash, proof); });
     if (!ran) {
       (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
       co_return refuse(error_response(ErrorCode::overloaded));

@@ -29,7 +29,8 @@ Passkey read_passkey(const Statement& st) {
 Result<void> write_recovery_codes(Connection& c, const std::string& user_id, const std::vector<std::string>& hashes) {
   if (auto gone = c.exec("DELETE FROM recovery_codes WHERE user_id = ?1", user_id); !gone) return gone.error();
   for (const auto& h : hashes)
-    if (auto added = c.exec("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)", user_id, Blob{h}); !added)
+    if (auto added = c.exec("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)", user_id, Blob{h});
+        !added)
       return added.error();
   return {};
 }

@@ -437,6 +437,34 @@ TYPED_TEST(UserStoreTest, TotpRacesHaveOneWinner) {
   }
 }
 
+// New recovery codes racing uses of the old ones (on two nodes where the
+// backend has them): every old code is either used before the replacement
+// or refused after it; none survives it, and the new ones are all unused.
+TYPED_TEST(UserStoreTest, RecoveryCodeReplacementRacesUses) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  const std::vector<std::string> old{"o0", "o1", "o2", "o3", "o4", "o5"};
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 1, old));
+  auto peer = this->backend.peer();
+  UserStore* nodes[2] = {this->store.get(), peer ? peer.get() : this->store.get()};
+  std::atomic<bool> replaced{false};
+  std::atomic<int> used_after{0};
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    if (auto r = nodes[0]->replace_recovery_codes("id-alice", {"n0", "n1"}); r && *r) replaced = true;
+  });
+  for (std::size_t i = 0; i < old.size(); ++i)
+    threads.emplace_back([&, i] {
+      const bool after = replaced.load();
+      if (auto won = nodes[1]->use_recovery_code("id-alice", old[i]); won && *won && after) ++used_after;
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(replaced.load());
+  EXPECT_EQ(used_after.load(), 0);
+  for (const auto& h : old) EXPECT_EQ(*this->store->use_recovery_code("id-alice", h), false) << h;
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 2);
+}
+
 // The SQLite file is migrated to the latest schema and survives reopening.
 TEST(SqliteDatabase, MigratesAndPersists) {
   std::string path = ::testing::TempDir() + "/migrate-" + std::to_string(::getpid()) + ".db";
