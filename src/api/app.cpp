@@ -292,6 +292,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   r.add("POST", "/auth/totp/enroll", [parts](http::Request& q) { return parts->totp_api->enroll(q); });
   r.add("POST", "/auth/totp/confirm", [parts](http::Request& q) { return parts->totp_api->confirm(q); });
   r.add("DELETE", "/auth/totp", [parts](http::Request& q) { return parts->totp_api->disable(q); });
+  r.add("POST", "/auth/totp/recovery-codes", [parts](http::Request& q) { return parts->totp_api->recovery_codes(q); });
   r.add("POST", "/auth/password", [parts](http::Request& q) { return parts->password_api->change(q); });
   r.add("POST", "/auth/password/reset", [parts](http::Request& q) { return parts->password_api->reset(q); });
   r.add("POST", "/auth/passkeys/register/options",

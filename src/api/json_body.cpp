@@ -49,6 +49,13 @@ Result<json::Value> read_json_object(const http::Request& req, std::initializer_
   return doc;
 }
 
+Result<void> read_no_fields(const http::Request& req) {
+  if (req.body.empty()) return {};
+  auto body = read_json_object(req, {});
+  if (!body) return body.error();
+  return {};
+}
+
 Result<void> check_field_length(std::string_view field, const std::string& value, std::size_t max) {
   if (value.empty() || value.size() > max)
     return Error{ErrorCode::invalid_field, std::string(field) + " must be 1 to " + std::to_string(max) + " characters."};

@@ -26,6 +26,12 @@ struct FieldSpec {
 
 Result<json::Value> read_json_object(const http::Request& req, std::initializer_list<FieldSpec> fields);
 
+// For an endpoint that takes no fields: an empty body (any media type) or
+// `{}`. Anything else is refused as read_json_object refuses it (a field:
+// 400 unknown_field naming it), so a client that sends one learns it was
+// ignored rather than believing it took effect.
+Result<void> read_no_fields(const http::Request& req);
+
 // 400 invalid_field "FIELD must be 1 to MAX characters." unless 1 <= size <= max.
 Result<void> check_field_length(std::string_view field, const std::string& value, std::size_t max);
 

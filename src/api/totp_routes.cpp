@@ -22,12 +22,16 @@ Response refused_code(const AuditLog& audit, const AuditContext& from, const Use
   return error_response(ErrorCode::invalid_code);
 }
 
+// 409 for a change to a factor that is off (the state, not the request, is wrong).
+Error totp_is_off() { return Error{ErrorCode::conflict, "Two-step verification is off."}; }
+
 }  // namespace
 
 http::Task TotpApi::enroll(http::Request& req) {
   auto who = co_await d_.authenticator.authenticate(req);
   if (!who) co_return http::refusal(who.error());
   if (auto r = d_.csrf.check(req, who->credential); !r) co_return http::refusal(r.error());
+  if (auto r = read_no_fields(req); !r) co_return error_response(r.error());
   const std::string user_id = who->principal->user_id;
   auto enrolled = co_await http::on_pool(d_.store_pool, [&]() -> Result<TotpEnrollment> {
     auto user = d_.users.find_by_id(user_id);
@@ -108,27 +112,40 @@ http::Task TotpApi::confirm(http::Request& req) {
   co_return no_store(http::json_response(200, w.take()));
 }
 
-http::Task TotpApi::disable(http::Request& req) {
+boost::asio::awaitable<TotpApi::Proof> TotpApi::change_with_proof(http::Request& req, std::string_view step,
+                                                                  bool takes_recovery_code,
+                                                                  const FactorChange& change) {
+  Proof out;
+  auto refuse = [&out](Response r) {
+    out.refusal = std::move(r);
+    return std::move(out);
+  };
   auto who = co_await d_.authenticator.authenticate(req);
-  if (!who) co_return http::refusal(who.error());
-  if (auto r = d_.csrf.check(req, who->credential); !r) co_return http::refusal(r.error());
-  auto body = read_json_object(req, {{"code", json::Type::string, false},
-                                     {"recovery_code", json::Type::string, false},
-                                     {"password", json::Type::string, false}});
-  if (!body) co_return error_response(body.error());
+  if (!who) co_return refuse(http::refusal(who.error()));
+  if (auto r = d_.csrf.check(req, who->credential); !r) co_return refuse(http::refusal(r.error()));
+  auto body = takes_recovery_code ? read_json_object(req, {{"code", json::Type::string, false},
+                                                           {"recovery_code", json::Type::string, false},
+                                                           {"password", json::Type::string, false}})
+                                  : read_json_object(req, {{"code", json::Type::string, false},
+                                                           {"password", json::Type::string, false}});
+  if (!body) co_return refuse(error_response(body.error()));
   const json::Value* code = body->find("code");
   const json::Value* recovery = body->find("recovery_code");
   const json::Value* password = body->find("password");
-  if (int{code != nullptr} + int{recovery != nullptr} + int{password != nullptr} != 1)
-    co_return error_response(Error{ErrorCode::invalid_field, "Send exactly one of code, recovery_code and password."});
-  const std::string_view via = code ? "code" : recovery ? "recovery_code" : "password";
+  if (int{code != nullptr} + int{recovery != nullptr} + int{password != nullptr} != 1) {
+    const char* what = takes_recovery_code ? "Send exactly one of code, recovery_code and password."
+                                           : "Send exactly one of code and password.";
+    co_return refuse(error_response(Error{ErrorCode::invalid_field, what}));
+  }
+  out.via = code ? "code" : recovery ? "recovery_code" : "password";
   const std::string& proof = (code ? code : recovery ? recovery : password)->text;
-  if (auto r = check_field_length(via, proof, password ? kPasswordMax : kSecondFactorCodeMax); !r) co_return error_response(r.error());
+  if (auto r = check_field_length(out.via, proof, password ? kPasswordMax : kSecondFactorCodeMax); !r)
+    co_return refuse(error_response(r.error()));
 
   const std::string user_id = who->principal->user_id;
   const std::string ip = client_network(req.remote_ip);
   const std::string account = username_key(who->principal->username);
-  // Codes are checked (and TOTP turned off when right) in one store trip;
+  // Codes are checked (and the change made when right) in one store trip;
   // a password first goes to the hashing pool.
   struct Outcome {
     SignedInAttempt attempt;
@@ -151,41 +168,77 @@ http::Task TotpApi::disable(http::Request& req) {
     o.verdict = *verdict;
     if (o.verdict == TotpVerdict::not_enrolled) (void)d_.throttles.refund(ip, account, d_.clock.now());
     if (o.verdict == TotpVerdict::accepted && !password) {
-      if (auto off = d_.totp.disable(user_id); !off) return off.error();
+      if (auto changed = change(user_id); !changed) return changed.error();
       (void)d_.throttles.succeeded(ip, account, d_.clock.now());
     }
     return o;
   });
-  if (!done) co_return error_response(done.error());
-  if (done->attempt.wait) co_return error_response(ErrorCode::too_many_attempts).retry_after(*done->attempt.wait);
+  if (!done) co_return refuse(error_response(done.error()));
+  if (done->attempt.wait)
+    co_return refuse(error_response(ErrorCode::too_many_attempts).retry_after(*done->attempt.wait));
   const AuditContext from = http::audit_context(req);
-  const User& user = done->attempt.user;
+  out.user = done->attempt.user;
   switch (done->verdict) {
     case TotpVerdict::accepted: break;
-    case TotpVerdict::not_enrolled: co_return error_response(Error{ErrorCode::conflict, "Two-step verification is off."});
+    case TotpVerdict::not_enrolled: co_return refuse(error_response(totp_is_off()));
     case TotpVerdict::wrong:
-    case TotpVerdict::replayed: co_return refused_code(d_.audit, from, user, "disable", to_string(done->verdict));
+    case TotpVerdict::replayed:
+      co_return refuse(refused_code(d_.audit, from, out.user, step, to_string(done->verdict)));
   }
   if (password) {
     bool ok = false;
-    bool ran = co_await http::offload(d_.hash_pool, [&] { ok = d_.hasher.verify_or_dummy(&user.password_hash, proof); });
+    bool ran = co_await http::offload(d_.hash_pool,
+                                      [&] { ok = d_.hasher.verify_or_dummy(&out.user.password_hash, proof); });
     if (!ran) {
       (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
-      co_return error_response(ErrorCode::overloaded);
+      co_return refuse(error_response(ErrorCode::overloaded));
     }
     if (!ok) {  // the attempt stays spent
-      d_.audit.record(AuditEvent::second_factor_failed, from, user.id,
-                      {{"username", user.username}, {"step", "disable"}, {"reason", "wrong_password"}});
-      co_return error_response(Error{ErrorCode::invalid_credentials, "The password is incorrect."});
+      d_.audit.record(AuditEvent::second_factor_failed, from, out.user.id,
+                      {{"username", out.user.username}, {"step", std::string(step)}, {"reason", "wrong_password"}});
+      co_return refuse(error_response(Error{ErrorCode::invalid_credentials, "The password is incorrect."}));
     }
-    auto off = co_await http::on_pool(d_.store_pool, [&] {
+    auto changed = co_await http::on_pool(d_.store_pool, [&] {
       (void)d_.throttles.succeeded(ip, account, d_.clock.now());
-      return d_.totp.disable(user_id);
+      return change(user_id);
     });
-    if (!off) co_return error_response(off.error());
+    if (!changed) co_return refuse(error_response(changed.error()));
   }
-  d_.audit.record(AuditEvent::totp_disabled, from, user.id, {{"username", user.username}, {"via", std::string(via)}});
+  co_return out;
+}
+
+http::Task TotpApi::disable(http::Request& req) {
+  const FactorChange turn_off = [&](const std::string& user_id) { return d_.totp.disable(user_id); };
+  Proof p = co_await change_with_proof(req, "disable", true, turn_off);
+  if (p.refusal) co_return std::move(*p.refusal);
+  d_.audit.record(AuditEvent::totp_disabled, http::audit_context(req), p.user.id,
+                  {{"username", p.user.username}, {"via", std::string(p.via)}});
   co_return no_store(http::json_response(200, R"({"status":"totp_disabled"})"));
+}
+
+http::Task TotpApi::recovery_codes(http::Request& req) {
+  std::vector<std::string> codes;
+  const FactorChange renew = [&](const std::string& user_id) -> Result<void> {
+    auto renewed = d_.totp.renew_recovery_codes(user_id);
+    if (!renewed) return renewed.error();
+    if (renewed->verdict != TotpVerdict::accepted) return totp_is_off();  // turned off since the check
+    codes = std::move(renewed->recovery_codes);
+    return {};
+  };
+  Proof p = co_await change_with_proof(req, "recovery_codes", false, renew);
+  if (p.refusal) co_return std::move(*p.refusal);
+  d_.audit.record(AuditEvent::recovery_codes_renewed, http::audit_context(req), p.user.id,
+                  {{"username", p.user.username}, {"via", std::string(p.via)}});
+
+  json::Writer w;
+  w.begin_object();
+  w.key("recovery_codes");
+  w.begin_array();
+  for (const auto& c : codes) w.string(c);
+  w.end_array();
+  w.end_object();
+  // The codes are in this answer: no cache keeps them.
+  co_return no_store(http::json_response(200, w.take()));
 }
 
 }  // namespace cloakroom::api

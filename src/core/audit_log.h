@@ -75,9 +75,12 @@ namespace cloakroom {
     "POST /auth/totp/confirm: the first right code turned TOTP on (ten new recovery codes; none is logged).")      \
   X(totp_disabled, info, success, "username via",                                                                \
     "TOTP turned off: DELETE /auth/totp (`via` `code`, `recovery_code` or `password`) or `user reset-2fa` (`cli`).") \
+  X(recovery_codes_renewed, info, success, "username via",                                                       \
+    "POST /auth/totp/recovery-codes (`via` `code` or `password`): ten new recovery codes, every earlier one void " \
+    "(none is logged).")                                                                                           \
   X(second_factor_failed, warn, failure, "username step reason",                                                 \
-    "A TOTP or recovery code was refused: `step` is `login`, `confirm` or `disable`; `reason` is `wrong`, "         \
-    "`replayed`, `wrong_password` or `not_enrolled`. Each counts against the login throttle.")
+    "A TOTP or recovery code was refused: `step` is `login`, `confirm`, `disable` or `recovery_codes`; "        \
+    "`reason` is `wrong`, `replayed`, `wrong_password` or `not_enrolled`. Each counts against the login throttle.")
 
 enum class AuditEvent {
 #define CLOAKROOM_AUDIT_ENUM(name, level, outcome, fields, when) name,

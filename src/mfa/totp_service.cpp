@@ -25,6 +25,13 @@ struct Wiped {
   ~Wiped() { sodium_memzero(value.data(), value.size()); }
 };
 
+// What the store keeps of new recovery codes (codes we made: each hashes).
+std::vector<std::string> hashes_of(const std::string& user_id, const std::vector<std::string>& codes) {
+  std::vector<std::string> hashes;
+  for (const auto& c : codes) hashes.push_back(*recovery_code_hash(user_id, c));
+  return hashes;
+}
+
 }  // namespace
 
 std::string_view to_string(TotpVerdict verdict) {
@@ -74,12 +81,18 @@ Result<TotpConfirmation> TotpService::confirm(const std::string& user_id, std::s
   const auto step = match_totp(bytes(secret.value), code, now);
   if (!step) return TotpConfirmation{TotpVerdict::wrong, {}};
   std::vector<std::string> codes = new_recovery_codes(random_);
-  std::vector<std::string> hashes;
-  for (const auto& c : codes) hashes.push_back(*recovery_code_hash(user_id, c));
   // The step is kept as the last accepted one: the code that confirmed is used up.
-  auto confirmed = users_.confirm_totp(user_id, state->pending, *step, hashes);
+  auto confirmed = users_.confirm_totp(user_id, state->pending, *step, hashes_of(user_id, codes));
   if (!confirmed) return confirmed.error();
   if (!*confirmed) return TotpConfirmation{TotpVerdict::not_enrolled, {}};  // another enrolment replaced it
+  return TotpConfirmation{TotpVerdict::accepted, std::move(codes)};
+}
+
+Result<TotpConfirmation> TotpService::renew_recovery_codes(const std::string& user_id) {
+  std::vector<std::string> codes = new_recovery_codes(random_);
+  auto replaced = users_.replace_recovery_codes(user_id, hashes_of(user_id, codes));
+  if (!replaced) return replaced.error();
+  if (!*replaced) return TotpConfirmation{TotpVerdict::not_enrolled, {}};
   return TotpConfirmation{TotpVerdict::accepted, std::move(codes)};
 }
 

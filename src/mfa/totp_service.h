@@ -8,6 +8,7 @@
 //   auto c = totp.confirm(user.id, "287082");  // verdict accepted: c->recovery_codes, shown once
 //   auto v = totp.verify(user.id, code);       // accepted / wrong / replayed / not_enrolled
 //   auto r = totp.use_recovery_code(user.id, "7kq4-m2xd-9hzc");   // accepted once per code
+//   auto n = totp.renew_recovery_codes(user.id);  // after a code or the password: ten new, old ones void
 //   totp.disable(user.id);                     // after the caller checked a code or the password
 //
 // What this does not do: throttle. Callers count each wrong verdict as a
@@ -73,6 +74,10 @@ class TotpService {
   Result<TotpVerdict> verify(const std::string& user_id, std::string_view code);
   // A recovery code instead of a code from the app; each works once.
   Result<TotpVerdict> use_recovery_code(const std::string& user_id, std::string_view code);
+  // Ten new recovery codes for a user with TOTP on, every earlier one void
+  // at once (after the caller checked a code or the password); verdict
+  // not_enrolled, changing nothing, when TOTP is off.
+  Result<TotpConfirmation> renew_recovery_codes(const std::string& user_id);
   Result<TotpStatus> status(const std::string& user_id);
   // Turns TOTP off and forgets the secret and the recovery codes.
   Result<void> disable(const std::string& user_id);

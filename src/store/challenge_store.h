@@ -24,11 +24,14 @@
 
 namespace cloakroom {
 
-// The bound on challenges outstanding in one store (a constant, not a key:
-// nobody tunes it). Why 100,000: a challenge exists only after a right
-// password or for a signed-in request, a few hundred bytes each (tens of MB
-// at most), far above any real burst of flows waiting out their few
-// minutes, yet a flood of such requests cannot grow the store without bound.
+// The bound on challenges of one kind outstanding in one store (a constant,
+// not a key: nobody tunes it). Each kind counts apart, so a flood of one
+// flow cannot starve another: anyone may ask for passkey sign-in options
+// (paid per client network only, and many networks are cheap: an IPv6 /48
+// holds 65,536 /64s), and those must not fill the place of the second steps
+// of logins whose password was right. Why 100,000: a few hundred bytes
+// each (tens of MB per kind at most), far above any real burst of flows
+// waiting out their few minutes, yet no flood grows the store without bound.
 inline constexpr std::size_t kMaxPendingChallenges = 100'000;
 
 // put()'s answer when the bound is reached even after dropping the expired
@@ -50,9 +53,10 @@ class ChallengeStore {
   virtual ~ChallengeStore() = default;
 
   // Keeps a new challenge (attempts starts at 0). A clash of ids is an
-  // internal error: ids are random. At the store's bound (at most
-  // kMaxPendingChallenges) it first drops the ones expired by `now_ms`, then
-  // refuses with challenges_full() if none had.
+  // internal error: ids are random. At the bound for its kind (at most
+  // kMaxPendingChallenges of that kind) it first drops the ones expired by
+  // `now_ms`, then refuses with challenges_full() if none of its kind had;
+  // challenges of other kinds neither count nor are refused.
   virtual Result<void> put(const PendingChallenge& challenge, long long now_ms) = 0;
   // Counts one attempt and returns the challenge with it; nullopt when none
   // of this kind is kept under id_hash, it expired by `now_ms`, or it had

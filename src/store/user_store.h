@@ -124,6 +124,11 @@ class UserStore {
   // Atomically marks the unused recovery code with this hash used: true for
   // exactly one caller; false when there is none, or it was used.
   virtual Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash) = 0;
+  // Atomically, while the user has a confirmed secret: the recovery codes
+  // become `recovery_hashes` (all unused), every earlier one void at once.
+  // false, changing nothing, when TOTP is off (turned off in a race, say).
+  virtual Result<bool> replace_recovery_codes(const std::string& user_id,
+                                              const std::vector<std::string>& recovery_hashes) = 0;
   // Forgets the user's secrets (pending and confirmed) and recovery codes.
   virtual Result<void> clear_totp(const std::string& user_id) = 0;
 

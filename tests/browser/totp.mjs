@@ -104,6 +104,7 @@ try {
   await setUp.waitFor();
   assert.equal(await turnOff.isHidden(), true);
   assert.equal(await totpState.isHidden(), true);
+  assert.equal(await page.locator("#totp-renew-form").isHidden(), true, "no new recovery codes while off");
 
   step("(a) set up TOTP: the key from the page, a code computed from it");
   await setUp.click();
@@ -176,6 +177,17 @@ try {
   signedIn = await me();
   assert.equal(signedIn.body.user.username, "alice");
   assert.deepEqual(signedIn.body.auth.amr, ["pwd", "otp", "mfa"]);
+
+  step("new recovery codes with the password: ten others, shown once, and the count says 10 again");
+  await page.goto(BASE + "/account");
+  await totpState.filter({ hasText: "recovery codes left)." }).waitFor();
+  await page.getByLabel("For new codes: a code from the app, or your password").fill(PASSWORD);
+  await page.getByRole("button", { name: "New recovery codes" }).click();
+  await page.locator("#totp-renew-result").waitFor();
+  const renewed = await page.locator("#totp-renew-codes li").allTextContents();
+  assert.equal(new Set(renewed).size, 10);
+  assert.equal(renewed.filter((c) => recoveryCodes.includes(c)).length, 0, "all new");
+  await totpState.filter({ hasText: "Two-factor authentication is on (10 recovery codes left)." }).waitFor();
 
   step("turn it off with the password: set-up is offered again, and the password alone signs in");
   await page.getByLabel("Turn it off: a code from the app, or your password").fill(PASSWORD);

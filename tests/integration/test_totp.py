@@ -119,6 +119,22 @@ class EnrolTest(TotpTestCase):
         status, _, body = self.signed_in(self.session(), "POST", "/auth/totp/enroll", origin=False)
         self.assertEqual((status, body["error"]), (403, "csrf_rejected"))
 
+    def test_enroll_takes_no_fields(self):
+        """enroll ignores nothing silently: no body and {} work; a field is 400 unknown_field naming it, and
+        nothing was enrolled (confirm then finds nothing pending: 409)."""
+        sid = self.session()
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll", {"issuer": "Evil"})
+        self.assertEqual((status, body["error"], body["message"]), (400, "unknown_field", 'Unknown field "issuer".'))
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": "123456"})
+        self.assertEqual((status, body["error"]), (409, "conflict"))
+        status, _, body = self.srv.request("POST", "/auth/totp/enroll", raw_body=b"[1]", headers={
+            "Cookie": "__Host-sid=" + sid, "Origin": self.srv.public_url, "Content-Type": "application/json"})
+        self.assertEqual((status, body["error"]), (400, "malformed_json"))
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll", {})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, body)
+
     def test_malformed_bodies_are_400(self):
         sid = self.session()
         status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": 123456})
@@ -288,6 +304,105 @@ class KeyEncryptionKeyLaterTest(TotpTestCase):
         self.assertEqual((status, answer["error"]), (500, "decryption_failed"), answer)
         status, _, answer = self.srv.request("POST", "/auth/login", {"username": "bob", "password": "battery staple"})
         self.assertEqual((status, answer.get("error")), (401, "second_factor_required"), answer)
+
+
+class RecoveryCodesTest(TotpTestCase):
+    def renew(self, sid, **proof):
+        return self.signed_in(sid, "POST", "/auth/totp/recovery-codes", proof)
+
+    def test_new_codes_work_and_old_ones_are_refused(self):
+        """With a code, then with the password: ten new codes (no-store), every earlier one refused at the second
+        step, used or not; the new ones work once; TOTP stays on with the same secret; audited with `via`."""
+        sid = self.session()
+        codes, first = self.enrol(sid)
+        self.assertEqual(self.second(self.challenge(), recovery_code=first[0])[0], 200)
+        used = codes.next()
+        status, headers, body = self.renew(sid, code=used)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertEqual(set(body), {"recovery_codes"})
+        second = body["recovery_codes"]
+        self.assertEqual(len(set(second)), 10)
+        self.assertFalse(set(second) & set(first))
+        for old in (first[0], first[1]):
+            status, _, body = self.second(self.challenge(), recovery_code=old)
+            self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, _, body = self.renew(sid, code=used)  # the code that renewed is used up
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        self.assertEqual(self.second(self.challenge(), recovery_code=second[0])[0], 200)
+        status, _, body = self.second(self.challenge(), recovery_code=second[0])
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, _, body = self.renew(sid, password="correct horse")
+        self.assertEqual(status, 200, body)
+        third = body["recovery_codes"]
+        status, _, body = self.second(self.challenge(), recovery_code=second[1])
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        self.assertEqual(self.second(self.challenge(), code=codes.next())[0], 200)  # the app still works
+        self.assertEqual(self.second(self.challenge(), recovery_code=third[9])[0], 200)
+        self.assertEqual([e["via"] for e in self.srv.logs("recovery_codes_renewed")], ["code", "password"])
+        log = "\n".join(self.srv.log_lines)
+        for code in second + third:
+            self.assertNotIn(code, log)
+
+    def test_wrong_proof_is_refused_and_nothing_changes(self):
+        """A wrong code is 401 invalid_code, a wrong password 401 invalid_credentials, both audited with step
+        recovery_codes; the old recovery codes still work."""
+        sid = self.session()
+        codes, recovery = self.enrol(sid)
+        status, _, body = self.renew(sid, code=codes.wrong())
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, _, body = self.renew(sid, password="wrong horse")
+        self.assertEqual((status, body["error"]), (401, "invalid_credentials"))
+        failed = self.srv.logs("second_factor_failed")
+        self.assertEqual([(e["step"], e["reason"]) for e in failed],
+                         [("recovery_codes", "wrong"), ("recovery_codes", "wrong_password")])
+        self.assertEqual(self.srv.logs("recovery_codes_renewed"), [])
+        self.assertEqual(self.second(self.challenge(), recovery_code=recovery[0])[0], 200)
+
+    def test_needs_sign_in_same_origin_and_totp_on(self):
+        sid = self.session()
+        status, _, body = self.srv.request("POST", "/auth/totp/recovery-codes", {"password": "correct horse"})
+        self.assertEqual((status, body["error"]), (401, "unauthenticated"))
+        status, _, body = self.signed_in(sid, "POST", "/auth/totp/recovery-codes", {"password": "correct horse"},
+                                         origin=False)
+        self.assertEqual((status, body["error"]), (403, "csrf_rejected"))
+        for proof in ({"password": "correct horse"}, {"code": "123456"}):  # never on
+            status, _, body = self.renew(sid, **proof)
+            self.assertEqual((status, body["error"], body["message"]),
+                             (409, "conflict", "Two-step verification is off."), proof)
+        codes, _ = self.enrol(sid)
+        status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"code": codes.next()})
+        self.assertEqual(status, 200, body)
+        status, _, body = self.renew(sid, password="correct horse")  # turned off again
+        self.assertEqual((status, body["error"]), (409, "conflict"))
+
+    def test_body_takes_exactly_one_of_code_and_password(self):
+        sid = self.session()
+        self.enrol(sid)
+        status, _, body = self.renew(sid, code="123456", password="correct horse")
+        self.assertEqual((status, body["error"], body["message"]),
+                         (400, "invalid_field", "Send exactly one of code and password."))
+        status, _, body = self.renew(sid)
+        self.assertEqual((status, body["error"]), (400, "invalid_field"))
+        status, _, body = self.renew(sid, recovery_code="abcd-efgh-ijkm")
+        self.assertEqual((status, body["error"]), (400, "unknown_field"))
+
+
+class RecoveryCodesThrottleTest(TotpTestCase):
+    ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "6", "CLOAKROOM_THROTTLE_WINDOW": "1h"}
+
+    def test_wrong_codes_count_against_the_login_throttle(self):
+        """Each wrong code spends an attempt from the (account, address) bucket: six 401s, then 429 with
+        Retry-After, even for the right password."""
+        sid = self.session()
+        codes, _ = self.enrol(sid)
+        for _ in range(6):
+            status, _, body = self.signed_in(sid, "POST", "/auth/totp/recovery-codes", {"code": codes.wrong()})
+            self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, headers, body = self.signed_in(sid, "POST", "/auth/totp/recovery-codes",
+                                               {"password": "correct horse"})
+        self.assertEqual((status, body["error"]), (429, "too_many_attempts"))
+        self.assertGreaterEqual(int(headers["retry-after"]), 1)
 
 
 class ResetCliTest(TotpTestCase):

@@ -104,6 +104,9 @@ class UserStoreDecorator : public Decorator<UserStore> {
   Result<bool> use_recovery_code(const std::string& id, const std::string& hash) override {
     return forward([&] { return inner_.use_recovery_code(id, hash); });
   }
+  Result<bool> replace_recovery_codes(const std::string& id, const std::vector<std::string>& hashes) override {
+    return forward([&] { return inner_.replace_recovery_codes(id, hashes); });
+  }
   Result<void> clear_totp(const std::string& id) override { return forward([&] { return inner_.clear_totp(id); }); }
   Result<void> ping() override { return forward([&] { return inner_.ping(); }); }
 };

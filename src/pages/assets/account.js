@@ -190,7 +190,7 @@
     $("totp-enroll").hidden = on;
     $("totp-on").hidden = !on;
     if (on) confirmForm.hidden = true;
-    else $("totp-recovery").hidden = true;
+    else $("totp-recovery").hidden = $("totp-renew-result").hidden = true;
     const left = factors.recovery_codes_left;
     const codes = left === 0 ? "no recovery codes" : left === 1 ? "1 recovery code" : `${left} recovery codes`;
     $("totp-state").textContent = on ? `Two-factor authentication is on (${codes} left).` : "";
@@ -286,6 +286,39 @@
       totpSay(totpDone, "Two-factor authentication is off.");
     } catch (e) {
       if (e.message !== "signed out") totpSay(totpError, e.message);
+    }
+  });
+
+  // New recovery codes (TOTP stays on): a code or the password, as for
+  // turning it off; the new codes are shown once, the old ones are void.
+  const renewForm = $("totp-renew-form");
+  renewForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = $("totp-renew-error");
+    const result = $("totp-renew-result");
+    error.hidden = result.hidden = true;
+    const proof = renewForm.proof.value;
+    if (!proof) {
+      error.textContent = "Enter a code from the app or your password.";
+      error.hidden = false;
+      return;
+    }
+    try {
+      const r = await totpCall("POST", "/auth/totp/recovery-codes",
+        /^[0-9]{6}$/.test(proof) ? { code: proof } : { password: proof });
+      renewForm.reset();
+      $("totp-renew-codes").replaceChildren(...r.recovery_codes.map((code) => {
+        const li = document.createElement("li");
+        li.textContent = code;
+        return li;
+      }));
+      result.hidden = false;
+      // "N recovery codes left"; the codes are renewed even if this read fails.
+      api("GET", "/auth/me?factors=1").then((me) => showTotp(me.factors), () => {});
+    } catch (e) {
+      if (e.message === "signed out") return;
+      error.textContent = e.message;
+      error.hidden = false;
     }
   });
 

@@ -2,19 +2,38 @@
 
 namespace cloakroom::memory {
 
+void ChallengeStore::erase_locked(std::unordered_map<std::string, PendingChallenge>::iterator it) {
+  auto count = held_by_kind_.find(it->second.kind);
+  if (--count->second == 0) held_by_kind_.erase(count);
+  held_.erase(it);
+}
+
 std::size_t ChallengeStore::purge_locked(long long now_ms) {
-  return std::erase_if(held_, [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
+  std::size_t purged = 0;
+  for (auto it = held_.begin(); it != held_.end();) {
+    auto next = std::next(it);
+    if (it->second.expires_ms <= now_ms) {
+      erase_locked(it);
+      ++purged;
+    }
+    it = next;
+  }
+  return purged;
 }
 
 Result<void> ChallengeStore::put(const PendingChallenge& challenge, long long now_ms) {
   std::lock_guard lock(mutex_);
-  if (held_.size() >= max_held_) purge_locked(now_ms);
-  if (held_.size() >= max_held_)
-    return challenges_full();
+  auto held_of_kind = [&] {
+    auto count = held_by_kind_.find(challenge.kind);
+    return count == held_by_kind_.end() ? std::size_t{0} : count->second;
+  };
+  if (held_of_kind() >= max_per_kind_) purge_locked(now_ms);
+  if (held_of_kind() >= max_per_kind_) return challenges_full();
   PendingChallenge kept = challenge;
   kept.attempts = 0;
   if (!held_.emplace(challenge.id_hash, std::move(kept)).second)
     return Error{ErrorCode::internal, "challenge id collision"};
+  ++held_by_kind_[challenge.kind];
   return {};
 }
 
@@ -24,7 +43,7 @@ Result<std::optional<PendingChallenge>> ChallengeStore::attempt(const std::strin
   auto it = held_.find(id_hash);
   if (it == held_.end() || it->second.kind != kind) return std::optional<PendingChallenge>{};
   if (it->second.expires_ms <= now_ms || it->second.attempts >= max_attempts) {
-    held_.erase(it);
+    erase_locked(it);
     return std::optional<PendingChallenge>{};
   }
   ++it->second.attempts;
@@ -33,7 +52,10 @@ Result<std::optional<PendingChallenge>> ChallengeStore::attempt(const std::strin
 
 Result<bool> ChallengeStore::consume(const std::string& id_hash) {
   std::lock_guard lock(mutex_);
-  return held_.erase(id_hash) > 0;
+  auto it = held_.find(id_hash);
+  if (it == held_.end()) return false;
+  erase_locked(it);
+  return true;
 }
 
 Result<std::size_t> ChallengeStore::purge_expired(long long now_ms) {

@@ -167,8 +167,16 @@ Result<bool> UserStore::confirm_totp(const std::string& user_id, const std::stri
   t.state.pending.clear();
   t.state.pending_created = 0;
   t.state.last_step = step;
-  t.recovery.clear();
-  for (const auto& h : recovery_hashes) t.recovery.emplace(h, false);
+  t.set_recovery(recovery_hashes);
+  return true;
+}
+
+Result<bool> UserStore::replace_recovery_codes(const std::string& user_id,
+                                               const std::vector<std::string>& recovery_hashes) {
+  std::lock_guard lock(mu_);
+  auto it = totp_.find(user_id);
+  if (it == totp_.end() || it->second.state.secret.empty()) return false;
+  it->second.set_recovery(recovery_hashes);
   return true;
 }
 

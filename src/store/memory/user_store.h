@@ -37,6 +37,8 @@ class UserStore final : public cloakroom::UserStore {
                             const std::vector<std::string>& recovery_hashes) override;
   Result<bool> accept_totp_step(const std::string& user_id, long long step) override;
   Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash) override;
+  Result<bool> replace_recovery_codes(const std::string& user_id,
+                                      const std::vector<std::string>& recovery_hashes) override;
   Result<void> clear_totp(const std::string& user_id) override;
   Result<void> ping() override { return {}; }
 
@@ -52,6 +54,11 @@ class UserStore final : public cloakroom::UserStore {
   struct Totp {
     TotpState state;  // recovery_codes_left unused: counted from `recovery`
     std::unordered_map<std::string, bool> recovery;  // code hash -> used
+    // Every earlier code gone, these all unused.
+    void set_recovery(const std::vector<std::string>& hashes) {
+      recovery.clear();
+      for (const auto& h : hashes) recovery.emplace(h, false);
+    }
   };
   std::unordered_map<std::string, Totp> totp_;  // by user id
   struct Reset {

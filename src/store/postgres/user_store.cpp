@@ -39,6 +39,18 @@ Passkey read_passkey(const Row& row) {
                  row.text(10),       row.integer(11),    row.integer(12)};
 }
 
+// Inside the caller's transaction: every earlier recovery code gone, these all unused.
+Result<void> write_recovery_codes(Connection& c, const std::string& user_id, const std::vector<std::string>& hashes) {
+  if (auto gone = c.exec("DELETE FROM cloakroom_recovery_codes WHERE user_id = $1", user_id); !gone)
+    return gone.error();
+  for (const auto& h : hashes)
+    if (auto added = c.exec("INSERT INTO cloakroom_recovery_codes (user_id, code_hash) VALUES ($1, decode($2, 'hex'))",
+                            user_id, to_hex(h));
+        !added)
+      return added.error();
+  return {};
+}
+
 User read_user(const Row& row) {
   return User{row.text(0), row.text(1), row.text(2), split_roles(row.text(3)), row.boolean(4), row.integer(5)};
 }
@@ -251,18 +263,31 @@ Result<bool> UserStore::confirm_totp(const std::string& user_id, const std::stri
         user_id, to_hex(pending), step);
     if (!moved) return moved.error();
     if (*moved == 0) return {};
-    if (auto gone = c.exec("DELETE FROM cloakroom_recovery_codes WHERE user_id = $1", user_id); !gone)
-      return gone.error();
-    for (const auto& h : recovery_hashes)
-      if (auto added = c.exec("INSERT INTO cloakroom_recovery_codes (user_id, code_hash) VALUES ($1, decode($2, 'hex'))",
-                              user_id, to_hex(h));
-          !added)
-        return added.error();
+    if (auto written = write_recovery_codes(c, user_id, recovery_hashes); !written) return written.error();
     confirmed = true;
     return {};
   });
   if (!committed) return committed.error();
   return confirmed;
+}
+
+Result<bool> UserStore::replace_recovery_codes(const std::string& user_id,
+                                               const std::vector<std::string>& recovery_hashes) {
+  if (!storable(user_id)) return false;
+  bool replaced = false;
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    // FOR UPDATE holds the TOTP row to the commit: a racing clear_totp
+    // waits, then removes the new codes too; a racing use of an old code
+    // waits for our DELETE and then finds no row.
+    auto on = c.one("SELECT 1 FROM cloakroom_totp WHERE user_id = $1 AND length(secret) > 0 FOR UPDATE",
+                    [](const Row&) { return true; }, user_id);
+    if (!on) return on.error().code == ErrorCode::not_found ? Result<void>{} : Result<void>{on.error()};
+    if (auto written = write_recovery_codes(c, user_id, recovery_hashes); !written) return written.error();
+    replaced = true;
+    return {};
+  });
+  if (!committed) return committed.error();
+  return replaced;
 }
 
 Result<bool> UserStore::accept_totp_step(const std::string& user_id, long long step) {

@@ -19,8 +19,9 @@ namespace cloakroom::redis {
 
 class ChallengeStore final : public cloakroom::ChallengeStore {
  public:
-  // At most `max_held` outstanding (store/challenge_store.h), counted in `challenges`.
-  ChallengeStore(std::shared_ptr<Client> client, Keys keys, std::size_t max_held = kMaxPendingChallenges);
+  // At most `max_per_kind` of each kind outstanding (store/challenge_store.h),
+  // counted in the kind's `challenges:<kind>` set.
+  ChallengeStore(std::shared_ptr<Client> client, Keys keys, std::size_t max_per_kind = kMaxPendingChallenges);
 
   Result<void> put(const PendingChallenge& challenge, long long now_ms) override;
   Result<std::optional<PendingChallenge>> attempt(const std::string& id_hash, std::string_view kind, long long now_ms,
@@ -32,8 +33,8 @@ class ChallengeStore final : public cloakroom::ChallengeStore {
  private:
   std::shared_ptr<Client> client_;
   Keys keys_;
-  std::size_t max_held_;
-  Script put_, attempt_;
+  std::size_t max_per_kind_;
+  Script put_, attempt_, consume_;
 };
 
 }  // namespace cloakroom::redis

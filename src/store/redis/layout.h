@@ -32,7 +32,8 @@
 //   P nodes           set     node ids                           TTL kNodeTtl, renewed by each heartbeat
 //   P c:<sha256 hex>  hash    a pending challenge (store/challenge_store.h): TTL its expiry + slack
 //                             kind, payload, expires, attempts
-//   P challenges      zset    challenge ids (hex) by expiry     the bound's count; TTL the latest expiry + slack
+//   P challenges:<kind> zset  challenge ids (hex) by expiry     the kind's bound's count; TTL the latest
+//                                                                expiry + slack
 //   P t:<rule>:{<key>} hash   one throttle bucket: tokens, updated TTL the rule's window, renewed by each
 //                                                                change (untouched that long = full again)
 //
@@ -102,7 +103,7 @@ struct Keys {
   std::string node(std::string_view id) const { return prefix + "node:" + std::string(id); }
   std::string nodes() const { return prefix + "nodes"; }
   std::string challenge(std::string_view id_hash_hex) const { return prefix + "c:" + std::string(id_hash_hex); }
-  std::string challenges() const { return prefix + "challenges"; }
+  std::string challenges(std::string_view kind) const { return prefix + "challenges:" + std::string(kind); }
   std::string throttle(std::string_view rule, std::string_view key) const {
     return prefix + "t:" + std::string(rule) + ":{" + std::string(key) + "}";
   }

@@ -1,7 +1,8 @@
 #pragma once
 // sqlite:// challenges (table `challenges`): every process on the file sees
 // them, so a flow's second request may reach another process. At most
-// `max_held` rows (store/challenge_store.h), counted by the insert itself.
+// `max_per_kind` rows of each kind (store/challenge_store.h), counted by the
+// insert itself (on the index by kind).
 #include <memory>
 
 #include "store/challenge_store.h"
@@ -11,8 +12,8 @@ namespace cloakroom::sqlite {
 
 class ChallengeStore final : public cloakroom::ChallengeStore {
  public:
-  explicit ChallengeStore(std::shared_ptr<Database> db, std::size_t max_held = kMaxPendingChallenges)
-      : db_(std::move(db)), max_held_(max_held) {}
+  explicit ChallengeStore(std::shared_ptr<Database> db, std::size_t max_per_kind = kMaxPendingChallenges)
+      : db_(std::move(db)), max_per_kind_(max_per_kind) {}
 
   Result<void> put(const PendingChallenge& challenge, long long now_ms) override;
   Result<std::optional<PendingChallenge>> attempt(const std::string& id_hash, std::string_view kind, long long now_ms,
@@ -22,7 +23,7 @@ class ChallengeStore final : public cloakroom::ChallengeStore {
 
  private:
   std::shared_ptr<Database> db_;
-  const std::size_t max_held_;
+  const std::size_t max_per_kind_;
 };
 
 }  // namespace cloakroom::sqlite

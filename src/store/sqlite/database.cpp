@@ -173,6 +173,11 @@ const std::vector<const char*>& migrations() {
           used       INTEGER NOT NULL DEFAULT 0
         ) STRICT, WITHOUT ROWID;
       )sql",
+      // 11: each kind of challenge has its own bound (challenge_store.h),
+      //     counted per kind by every insert: an index, not a scan.
+      R"sql(
+        CREATE INDEX challenges_by_kind ON challenges (kind);
+      )sql",
   };
   return m;
 }

@@ -25,6 +25,16 @@ Passkey read_passkey(const Statement& st) {
                  st.integer(12)};
 }
 
+// Inside the caller's transaction: every earlier recovery code gone, these all unused.
+Result<void> write_recovery_codes(Connection& c, const std::string& user_id, const std::vector<std::string>& hashes) {
+  if (auto gone = c.exec("DELETE FROM recovery_codes WHERE user_id = ?1", user_id); !gone) return gone.error();
+  for (const auto& h : hashes)
+    if (auto added = c.exec("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)", user_id, Blob{h});
+        !added)
+      return added.error();
+  return {};
+}
+
 User read_user(const Statement& st) {
   return User{st.text(0), st.text(1), st.text(2), split_roles(st.text(3)), st.boolean(4), st.integer(5)};
 }
@@ -193,16 +203,29 @@ Result<bool> UserStore::confirm_totp(const std::string& user_id, const std::stri
         user_id, Blob{pending}, step);
     if (!moved) return moved.error();
     if (*moved == 0) return {};
-    if (auto gone = c.exec("DELETE FROM recovery_codes WHERE user_id = ?1", user_id); !gone) return gone.error();
-    for (const auto& h : recovery_hashes)
-      if (auto added = c.exec("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?1, ?2)", user_id, Blob{h});
-          !added)
-        return added.error();
+    if (auto written = write_recovery_codes(c, user_id, recovery_hashes); !written) return written.error();
     confirmed = true;
     return {};
   });
   if (!committed) return committed.error();
   return confirmed;
+}
+
+Result<bool> UserStore::replace_recovery_codes(const std::string& user_id,
+                                               const std::vector<std::string>& recovery_hashes) {
+  bool replaced = false;
+  // BEGIN IMMEDIATE holds the write lock from the check to the last insert:
+  // no clear_totp or use_recovery_code runs in between.
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    auto on = c.one("SELECT 1 FROM totp WHERE user_id = ?1 AND length(secret) > 0",
+                    [](const Statement&) { return true; }, user_id);
+    if (!on) return on.error().code == ErrorCode::not_found ? Result<void>{} : Result<void>{on.error()};
+    if (auto written = write_recovery_codes(c, user_id, recovery_hashes); !written) return written.error();
+    replaced = true;
+    return {};
+  });
+  if (!committed) return committed.error();
+  return replaced;
 }
 
 Result<bool> UserStore::accept_totp_step(const std::string& user_id, long long step) {

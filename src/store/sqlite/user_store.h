@@ -34,6 +34,8 @@ class UserStore final : public cloakroom::UserStore {
                             const std::vector<std::string>& recovery_hashes) override;
   Result<bool> accept_totp_step(const std::string& user_id, long long step) override;
   Result<bool> use_recovery_code(const std::string& user_id, const std::string& code_hash) override;
+  Result<bool> replace_recovery_codes(const std::string& user_id,
+                                      const std::vector<std::string>& recovery_hashes) override;
   Result<void> clear_totp(const std::string& user_id) override;
   Result<void> ping() override;
 

@@ -52,5 +52,27 @@ TEST(ReadJsonObject, MessagesNameTheField) {
   EXPECT_EQ(read(R"({"username":"a","pasword":"x"})").error().text(), "Unknown field \"pasword\".");
 }
 
+// An endpoint without fields takes an empty body (whatever its type) or {};
+// a field is refused by name, other bodies as read_json_object refuses them.
+TEST(ReadNoFields, EmptyOrEmptyObjectOnly) {
+  auto no_fields = [](std::string_view body, std::string_view type = "application/json") {
+    http::Request req;
+    req.headers = {{"Content-Type", type}};
+    req.body = body;
+    return read_no_fields(req);
+  };
+  EXPECT_TRUE(no_fields(""));
+  EXPECT_TRUE(no_fields("", ""));
+  EXPECT_TRUE(no_fields("{}"));
+  EXPECT_TRUE(no_fields(" { } "));
+  auto field = no_fields(R"({"issuer":"x"})");
+  ASSERT_FALSE(field);
+  EXPECT_EQ(field.error().code, ErrorCode::unknown_field);
+  EXPECT_EQ(field.error().text(), "Unknown field \"issuer\".");
+  EXPECT_EQ(no_fields("[]").error().code, ErrorCode::malformed_json);
+  EXPECT_EQ(no_fields("{").error().code, ErrorCode::malformed_json);
+  EXPECT_EQ(no_fields("{}", "text/plain").error().code, ErrorCode::unsupported_media_type);
+}
+
 }  // namespace
 }  // namespace cloakroom::api

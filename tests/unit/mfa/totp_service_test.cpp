@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+
 #include "mfa/base32.h"
 #include "mfa/totp.h"
 #include "store/memory/user_store.h"
@@ -158,6 +161,29 @@ TEST_F(TotpServiceTest, RecoveryCodesWorkOnce) {
   ASSERT_TRUE(service.disable(alice.id));
   EXPECT_EQ(*service.use_recovery_code(alice.id, recovery[1]), TotpVerdict::not_enrolled);
   EXPECT_FALSE(service.status(alice.id)->enabled);
+}
+
+// Renewed recovery codes: ten new ones that work once each (in any case,
+// like the first), every earlier one void; the app's codes keep working;
+// not_enrolled (nothing changed) while TOTP is off.
+TEST_F(TotpServiceTest, RenewedRecoveryCodesReplaceTheOldOnes) {
+  EXPECT_EQ(service.renew_recovery_codes(alice.id)->verdict, TotpVerdict::not_enrolled);
+  const std::string secret = enrolled(alice);
+  const std::vector<std::string> old = recovery;
+  ASSERT_EQ(*service.use_recovery_code(alice.id, old[0]), TotpVerdict::accepted);
+  auto renewed = service.renew_recovery_codes(alice.id);
+  ASSERT_TRUE(renewed);
+  EXPECT_EQ(renewed->verdict, TotpVerdict::accepted);
+  ASSERT_EQ(renewed->recovery_codes.size(), 10u);
+  for (const auto& c : renewed->recovery_codes)
+    EXPECT_EQ(std::find(old.begin(), old.end(), c), old.end()) << c;
+  EXPECT_EQ(service.status(alice.id)->recovery_codes_left, 10);
+  for (const auto& c : old) EXPECT_EQ(*service.use_recovery_code(alice.id, c), TotpVerdict::wrong) << c;
+  EXPECT_EQ(*service.use_recovery_code(alice.id, renewed->recovery_codes[3]), TotpVerdict::accepted);
+  EXPECT_EQ(*service.use_recovery_code(alice.id, renewed->recovery_codes[3]), TotpVerdict::wrong);
+  EXPECT_EQ(*service.verify(alice.id, code(secret)), TotpVerdict::accepted);
+  EXPECT_EQ(service.renew_recovery_codes(bob.id)->verdict, TotpVerdict::not_enrolled);
+  EXPECT_EQ(service.status(bob.id)->recovery_codes_left, 0);
 }
 
 // Re-enrolling needs TOTP off first; after disable() it starts over.

@@ -139,5 +139,36 @@ TYPED_TEST(ChallengeStoreTest, BoundedPutPurgesExpiredThenRefusesOverloaded) {
   EXPECT_TRUE(bounded->put(this->challenge(this->id('e'), 90'000), 3000));
 }
 
+// Each kind has its own bound: a kind at its bound (a flood of anonymous
+// passkey options, say) leaves room for the others (the second steps of
+// logins); only its own expired ones make room for it, and a consumed one
+// frees its own kind's place.
+TYPED_TEST(ChallengeStoreTest, EachKindHasItsOwnBound) {
+  auto bounded = this->backend.challenges(2);
+  auto of = [](std::string id_hash, std::string kind, long long expires) {
+    return PendingChallenge{std::move(id_hash), std::move(kind), "", expires, 0};
+  };
+  ASSERT_TRUE(bounded->put(of(this->id('a'), "passkey_login", 2'000), 1000));  // expires first
+  ASSERT_TRUE(bounded->put(of(this->id('b'), "passkey_login", 90'000), 1000));
+  EXPECT_EQ(bounded->put(of(this->id('c'), "passkey_login", 90'000), 1000).error().code, ErrorCode::overloaded);
+  ASSERT_TRUE(bounded->put(of(this->id('d'), "login", 90'000), 1000));  // another kind: room of its own
+  ASSERT_TRUE(bounded->put(of(this->id('e'), "login", 90'000), 1000));
+  EXPECT_EQ(bounded->put(of(this->id('f'), "login", 90'000), 1000).error().code, ErrorCode::overloaded);
+  ASSERT_TRUE(bounded->put(of(this->id('g'), "passkey_register", 90'000), 1000));
+  // At 3000 'a' expired: a passkey_login takes its place; logins are still full.
+  ASSERT_TRUE(bounded->put(of(this->id('c'), "passkey_login", 90'000), 3000));
+  EXPECT_EQ(bounded->put(of(this->id('f'), "login", 90'000), 3000).error().code, ErrorCode::overloaded);
+  ASSERT_EQ(*bounded->consume(this->id('d')), true);  // a login done: its place, not another kind's
+  EXPECT_EQ(bounded->put(of(this->id('h'), "passkey_login", 90'000), 3000).error().code, ErrorCode::overloaded);
+  ASSERT_TRUE(bounded->put(of(this->id('f'), "login", 90'000), 3000));
+  // A challenge taken out by attempt() (spent) frees its kind's place too.
+  EXPECT_TRUE(*bounded->attempt(this->id('b'), "passkey_login", 3000, 1));
+  EXPECT_FALSE(*bounded->attempt(this->id('b'), "passkey_login", 3000, 1));
+  ASSERT_TRUE(bounded->put(of(this->id('h'), "passkey_login", 90'000), 3000));
+  for (char c : {'c', 'h'}) EXPECT_TRUE(*bounded->attempt(this->id(c), "passkey_login", 3000, 5)) << c;
+  for (char c : {'e', 'f'}) EXPECT_TRUE(*bounded->attempt(this->id(c), "login", 3000, 5)) << c;
+  EXPECT_TRUE(*bounded->attempt(this->id('g'), "passkey_register", 3000, 5));
+}
+
 }  // namespace
 }  // namespace cloakroom

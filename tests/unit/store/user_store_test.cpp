@@ -371,6 +371,33 @@ TYPED_TEST(UserStoreTest, RecoveryCodesAreSingleUse) {
   EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h3"), true);
 }
 
+// New recovery codes while TOTP stays on: every old code (used or not) is
+// void at once, the new ones each work once; refused while TOTP is off,
+// changing nothing; the secret and the replay guard are untouched.
+TYPED_TEST(UserStoreTest, RecoveryCodesReplacedWhileOn) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", {"n1"}), false);  // nothing stored
+  EXPECT_EQ(*this->store->replace_recovery_codes("nope", {"n1"}), false);
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", {"n1"}), false);  // only pending: off
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 0);
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 40, {"h1", "h2", "h3"}));
+  ASSERT_TRUE(*this->store->use_recovery_code("id-alice", "h1"));
+  const std::vector<std::string> fresh{std::string("n1\0", 3), "n2"};
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", fresh), true);
+  auto t = this->store->totp("id-alice");
+  EXPECT_EQ(t->recovery_codes_left, 2);
+  EXPECT_EQ(t->secret, "s");
+  EXPECT_EQ(t->last_step, 40);
+  for (const char* old : {"h1", "h2", "h3"}) EXPECT_EQ(*this->store->use_recovery_code("id-alice", old), false) << old;
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", fresh[0]), true);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", fresh[0]), false);
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "n2"), true);
+  ASSERT_TRUE(this->store->clear_totp("id-alice"));
+  EXPECT_EQ(*this->store->replace_recovery_codes("id-alice", {"n3"}), false);  // off again
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 0);
+}
+
 // Clearing forgets secrets and codes; the guard starts over on re-enrolment.
 TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
   ASSERT_TRUE(this->store->create(this->alice()));
@@ -408,6 +435,34 @@ TYPED_TEST(UserStoreTest, TotpRacesHaveOneWinner) {
     EXPECT_EQ(steps.load(), 1) << step;
     EXPECT_EQ(codes.load(), step == 2 ? 1 : 0) << step;
   }
+}
+
+// New recovery codes racing uses of the old ones (on two nodes where the
+// backend has them): every old code is either used before the replacement
+// or refused after it; none survives it, and the new ones are all unused.
+TYPED_TEST(UserStoreTest, RecoveryCodeReplacementRacesUses) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  ASSERT_TRUE(this->store->begin_totp("id-alice", "s", 1));
+  const std::vector<std::string> old{"o0", "o1", "o2", "o3", "o4", "o5"};
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", "s", 1, old));
+  auto peer = this->backend.peer();
+  UserStore* nodes[2] = {this->store.get(), peer ? peer.get() : this->store.get()};
+  std::atomic<bool> replaced{false};
+  std::atomic<int> used_after{0};
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    if (auto r = nodes[0]->replace_recovery_codes("id-alice", {"n0", "n1"}); r && *r) replaced = true;
+  });
+  for (std::size_t i = 0; i < old.size(); ++i)
+    threads.emplace_back([&, i] {
+      const bool after = replaced.load();
+      if (auto won = nodes[1]->use_recovery_code("id-alice", old[i]); won && *won && after) ++used_after;
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(replaced.load());
+  EXPECT_EQ(used_after.load(), 0);
+  for (const auto& h : old) EXPECT_EQ(*this->store->use_recovery_code("id-alice", h), false) << h;
+  EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 2);
 }
 
 // The SQLite file is migrated to the latest schema and survives reopening.

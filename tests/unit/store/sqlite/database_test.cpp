@@ -267,7 +267,7 @@ TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
             "remember) VALUES ('s1', x'00', 'u1', 1000, 2000, 9000, '', '', 0)",
             "INSERT INTO refresh_families (id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, "
             "expires_ms, ip, user_agent, remember) VALUES ('f1', 'u1', x'00', x'00', 3, 1100, 5000, 9000, '', '', 0)",
-            "DROP TABLE password_resets", "PRAGMA user_version = 8"})
+            "DROP TABLE password_resets", "DROP INDEX challenges_by_kind", "PRAGMA user_version = 8"})
         if (auto r = c.exec(step); !r) return r.error();
       return {};
     });
