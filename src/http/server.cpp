@@ -222,13 +222,15 @@ struct Server::Impl {
   // ---- one connection -----------------------------------------------------
 
   // Per-connection state. The write buffer is per connection, not per worker:
-  // a write may stay pending while other connections of the worker run.
+  // a write may stay pending while other connections of the worker run. The
+  // reader too, so each request reuses the memory of the one before.
   struct Conn {
-    explicit Conn(tcp::socket socket) : stream(std::move(socket)) {}
+    Conn(tcp::socket socket, const ReaderLimits& limits) : stream(std::move(socket)), reader(limits) {}
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
     std::string remote_ip;
     std::string write_buffer;
+    RequestReader reader;
   };
 
   struct IdleMark {
@@ -245,7 +247,7 @@ struct Server::Impl {
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // send() writes synchronously when the kernel takes it all
     std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
-    Conn c(std::move(socket));
+    Conn c(std::move(socket), limits);
     c.remote_ip = std::move(remote_ip);
 
     while (!w.stopping) {
@@ -266,7 +268,8 @@ struct Server::Impl {
   // connection must end (it is closed here).
   asio::awaitable<bool> one_request(Worker& w, Conn& c) {
     using Progress = RequestReader::Progress;
-    RequestReader reader(limits);
+    RequestReader& reader = c.reader;
+    reader.reset();
     bool header_read = co_await read_until(c, reader, Progress::reading_body);
     auto started = std::chrono::steady_clock::now();
     if (!header_read) {  // closed, timed out or shut down: nobody to answer
