@@ -93,10 +93,11 @@ void append_log_string(std::string& out, std::string_view s) {
 }  // namespace
 
 struct Server::Impl {
+  struct Conn;
   struct Worker {
     asio::io_context ioc{1};
     std::unique_ptr<tcp::acceptor> acceptor;
-    std::unordered_set<beast::tcp_stream*> idle;  // connections waiting for a request
+    std::unordered_set<Conn*> conns;  // open connections; shutdown cancels the idle ones
     bool stopping = false;
     std::string id_prefix;
     std::uint64_t next_id = 0;
@@ -231,13 +232,18 @@ struct Server::Impl {
     std::string remote_ip;
     std::string write_buffer;
     RequestReader reader;
+    bool idle = false;  // waiting for the next request's first byte
   };
 
-  struct IdleMark {
+  // Lists a connection in its worker for its lifetime, once, rather than at
+  // each idle wait: a set insert allocates, and keep-alive waits per request.
+  struct Listed {
     Worker& w;
-    beast::tcp_stream* s;
-    IdleMark(Worker& worker, beast::tcp_stream* stream) : w(worker), s(stream) { w.idle.insert(s); }
-    ~IdleMark() { w.idle.erase(s); }
+    Conn* c;
+    Listed(Worker& worker, Conn* conn) : w(worker), c(conn) { w.conns.insert(c); }
+    ~Listed() { w.conns.erase(c); }
+    Listed(const Listed&) = delete;
+    Listed& operator=(const Listed&) = delete;
   };
 
   // `slot` counts this connection against max_connections until it ends.
@@ -249,13 +255,15 @@ struct Server::Impl {
     std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
     Conn c(std::move(socket), limits);
     c.remote_ip = std::move(remote_ip);
+    Listed listed(w, &c);
 
     while (!w.stopping) {
       // Wait for the first byte of the next request under idle_timeout.
       if (c.buffer.size() == 0) {
-        IdleMark mark(w, &c.stream);
+        c.idle = true;
         c.stream.expires_after(config.idle_timeout);
         auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(4096), use_tuple);
+        c.idle = false;
         if (rec) co_return;  // closed, idle timeout, or shutdown
         c.buffer.commit(n);
       }
@@ -492,7 +500,8 @@ struct Server::Impl {
     w.stopping = true;
     boost::system::error_code ec;
     if (w.acceptor) w.acceptor->close(ec);
-    for (beast::tcp_stream* s : w.idle) s->socket().cancel(ec);
+    for (Conn* c : w.conns)
+      if (c->idle) c->stream.socket().cancel(ec);
   }
 };
 
