@@ -47,6 +47,9 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // Why 4096 (PIPE_BUF): a write to a pipe up to this size is atomic, so a
 // batch of access log lines never interleaves with another thread's line.
 constexpr std::size_t kLogBatchBytes = 4096;
+// Header slots a connection keeps between requests (32 bytes each); a request
+// with more fields allocates its own.
+constexpr std::size_t kKeptHeaderSlots = 32;
 
 // The completion of a connection's coroutine. Nothing on the request path
 // throws by design; should a library still do so, only that connection ends.
@@ -232,6 +235,8 @@ struct Server::Impl {
     std::string remote_ip;
     std::string write_buffer;
     RequestReader reader;
+    // Request::headers between requests: its capacity serves the next one.
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
     bool idle = false;  // waiting for the next request's first byte
   };
 
@@ -345,6 +350,7 @@ struct Server::Impl {
   asio::awaitable<Response> dispatch(Conn& c, const RequestReader& reader, RouteMatch& match,
                                      std::string_view request_id) {
     Request req;
+    req.headers = std::move(c.headers);
     reader.view(req);
     req.params = std::move(match.params);
     // Behind trusted proxies the client is named by X-Forwarded-For.
@@ -352,12 +358,16 @@ struct Server::Impl {
     if (!proxies.empty()) client = proxies.client_address(c.remote_ip, reader.header("X-Forwarded-For"));
     req.remote_ip = proxies.empty() ? std::string_view(c.remote_ip) : std::string_view(client);
     req.request_id = request_id;
+    Response res;
     try {
-      co_return co_await (*match.handler)(req);
+      res = co_await (*match.handler)(req);
     } catch (const std::exception& e) {
       log_line("error", "handler_exception", {{"request_id", request_id}, {"detail", e.what()}});
-      co_return error_response(ErrorCode::internal);
+      res = error_response(ErrorCode::internal);
     }
+    // Kept only when small: an idle connection must not hold a header-limit's worth of slots.
+    if (req.headers.capacity() <= kKeptHeaderSlots) c.headers = std::move(req.headers);
+    co_return res;
   }
 
   // A request the reader refused (bad framing, over a limit): answer and close.
