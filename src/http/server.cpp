@@ -98,9 +98,11 @@ void append_log_string(std::string& out, std::string_view s) {
 struct Server::Impl {
   struct Conn;
   struct Worker {
+    // Open connections; shutdown cancels the idle ones. Declared before ioc:
+    // destroying ioc destroys unfinished connections, which unlist themselves.
+    std::unordered_set<Conn*> conns;
     asio::io_context ioc{1};
     std::unique_ptr<tcp::acceptor> acceptor;
-    std::unordered_set<Conn*> conns;  // open connections; shutdown cancels the idle ones
     bool stopping = false;
     std::string id_prefix;
     std::uint64_t next_id = 0;
