@@ -86,6 +86,37 @@ rotated_medians() {
   for ((i = 0; i < n; i++)); do printf '%s' "${lines[i]}" | median_line; done
 }
 
+# rotated_servers NAME... -- [wrk args]: rotated like rotated_medians, but
+# with one server up at a time. For each run and NAME in turn, the caller's
+# `start_target NAME` starts it in this shell (setting $url and $target_pid),
+# a WARMUP-long wrk run warms it (caches, the session near-cache), one wrk run
+# measures it, and the caller's `stop PID` stops it. An idle server is not free (cloakroom's
+# change feed polls SQLite every few ms), so none shares SERVER_CPU with the
+# one being measured. Sets the array `medians`: one median line per NAME.
+WARMUP=${WARMUP:-2s}
+rotated_servers() {
+  local names=()
+  while [[ $# -gt 0 && $1 != -- ]]; do names+=("$1"); shift; done
+  if [[ $# -gt 0 ]]; then shift; fi
+  local n=${#names[@]} lines=() r k i line
+  for ((r = 0; r < RUNS; r++)); do
+    for ((k = 0; k < n; k++)); do
+      i=$(((r + k) % n))
+      start_target "${names[$i]}"
+      WRK_DURATION=$WARMUP wrk_run "$url" "$@" >/dev/null
+      line=$(wrk_run "$url" "$@")
+      stop "$target_pid"
+      if [[ $(awk '{print $4}' <<<"$line") != 0 ]]; then
+        echo "bench: ${names[$i]} ($url) answered non-2xx responses; the run is worthless" >&2
+        return 1
+      fi
+      lines[i]+="$line"$'\n'
+    done
+  done
+  medians=()
+  for ((i = 0; i < n; i++)); do medians+=("$(printf '%s' "${lines[i]}" | median_line)"); done
+}
+
 # interleaved_medians URL_A URL_B [wrk args] -> two median lines, A then B (A B, B A, ...).
 interleaved_medians() { rotated_medians "$1" "$2" -- "${@:3}"; }
 

@@ -391,9 +391,11 @@ w("CLI latencies are measured with curl polling every ~2 ms plus process start-u
 
 w("## HTTP scenarios against nginx `return 200`\n")
 w("`bench/http.sh`: `/healthz` and `/auth/verify` with the access log on and off, cloakroom with the thread counts "
-  "it chose itself on one core; the first three rows (nginx, the session check, the same with the old default of one "
-  "I/O thread per host core) run rotated; the bearer rows run interleaved against a server with an empty denylist "
-  "and one with 100,000 denylisted tokens and families.\n")
+  "it chose itself on one core, and only one server on that core at a time (an idle cloakroom still polls its change "
+  "feed). The first three rows (nginx, the session check, the same with the old default of one I/O thread per host "
+  "core) run rotated, each run starting its server, warming it for `WARMUP` (2 s), measuring and stopping it; the "
+  "bearer rows alternate the same way between a server with an empty denylist and one with 100,000 denylisted tokens "
+  "and families.\n")
 w(read("http.md").strip() + "\n")
 
 w("## Micro-benchmarks\n")

@@ -1,7 +1,8 @@
 // libFuzzer target for the server's request reader (http/request_reader.h),
 // driven the way server.cpp's connection loop drives it: bytes arrive a read
 // at a time into a buffer, the header is read before the body, and what
-// follows a complete request is read as the next one (keep-alive).
+// follows a complete request is read as the next one (keep-alive), by the
+// same reader after reset().
 // The first input byte picks the limits (the defaults, and the smallest and
 // largest the config accepts), the second the size of each read.
 // Built with BOOST_NO_EXCEPTIONS, so a throw inside Beast aborts here even
@@ -44,8 +45,9 @@ ReaderLimits pick_limits(std::uint8_t b) {
 }
 
 // One request; returns false when the connection would end.
-bool one_request(const ReaderLimits& limits, std::string& buffer, std::string_view& input, std::size_t read_size) {
-  RequestReader reader(limits);
+bool one_request(RequestReader& reader, const ReaderLimits& limits, std::string& buffer, std::string_view& input,
+                 std::size_t read_size) {
+  reader.reset();
   for (Progress goal : {Progress::reading_body, Progress::complete}) {
     for (;;) {
       std::size_t used = reader.feed(buffer);
@@ -101,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t read_size = kReadSizes[data[1] % std::size(kReadSizes)];
   std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
   std::string buffer;
-  for (int i = 0; i < 16 && one_request(limits, buffer, input, read_size); ++i) {
+  RequestReader reader(limits);  // one per connection, as in server.cpp
+  for (int i = 0; i < 16 && one_request(reader, limits, buffer, input, read_size); ++i) {
   }
   return 0;
 }

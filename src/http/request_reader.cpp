@@ -5,9 +5,14 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <array>
+#include <cstddef>
 #include <iterator>
+#include <memory_resource>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "core/ascii.h"
 
@@ -67,16 +72,50 @@ TransferCoding classify_transfer_encoding(std::string_view joined_values) {
   return codings == 1 ? TransferCoding::chunked : TransferCoding::unsupported;
 }
 
+// Beast's fields allocate once per field (and once for the request line);
+// here they take their memory from a buffer inside the reader, released
+// whole by reset(). Why 2 KiB: it holds a typical API or browser request's
+// fields (each costs its name, value and ~70 bytes of bookkeeping) while a
+// connection's idle footprint stays small; a bigger header spills to the heap
+// in a few growing blocks, still within header_bytes.
+constexpr std::size_t kInlineFieldBytes = 2048;
+
 struct RequestReader::Impl {
-  bhttp::request_parser<bhttp::string_body> parser;
+  using Fields = std::pmr::polymorphic_allocator<char>;
+  using Parser = bhttp::request_parser<bhttp::string_body, Fields>;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // A new parser for the next message (Beast's parsers are single-use).
+  void start(const ReaderLimits& limits) {
+    parser.reset();  // first, as its fields live in `memory`
+    memory.release();
+    parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(Fields(&memory)));
+    parser->header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+    parser->body_limit(limits.body_bytes);
+  }
+
+  alignas(std::max_align_t) std::array<std::byte, kInlineFieldBytes> inline_fields;
+  std::pmr::monotonic_buffer_resource memory{inline_fields.data(), inline_fields.size(),
+                                             std::pmr::new_delete_resource()};
+  std::optional<Parser> parser;
 };
 
 RequestReader::RequestReader(ReaderLimits limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
-  impl_->parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
-  impl_->parser.body_limit(limits.body_bytes);
+  impl_->start(limits_);
 }
 
 RequestReader::~RequestReader() = default;
+
+void RequestReader::reset() {
+  impl_->start(limits_);
+  progress_ = Progress::reading_header;
+  error_ = Error{ErrorCode::bad_request};
+  header_consumed_ = 0;
+  header_fields_ = 0;
+}
 
 void RequestReader::fail(Error e) {
   progress_ = Progress::failed;
@@ -84,7 +123,7 @@ void RequestReader::fail(Error e) {
 }
 
 std::size_t RequestReader::feed(std::string_view bytes) {
-  auto& parser = impl_->parser;
+  auto& parser = *impl_->parser;
   std::size_t consumed = 0;
   // Beast throws from inside put() in a few places (a field longer than its
   // 16-bit offsets, allocation failure); a client must never reach them, but
@@ -147,12 +186,12 @@ std::size_t RequestReader::feed(std::string_view bytes) {
 // where the RFC lets a server guess, we refuse and close, since a proxy in
 // front may have guessed differently (request smuggling).
 std::size_t RequestReader::field_count() const {
-  const auto& msg = impl_->parser.get();
+  const auto& msg = impl_->parser->get();
   return static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
 }
 
 bool RequestReader::check_framing() {
-  const auto& msg = impl_->parser.get();
+  const auto& msg = impl_->parser->get();
   std::size_t hosts = msg.count(bhttp::field::host);
   // HTTP/1.0 predates Host: it may omit it, but never send two.
   if (hosts > 1 || (hosts == 0 && msg.version() >= 11)) {
@@ -189,30 +228,30 @@ bool RequestReader::check_framing() {
 
 std::string_view RequestReader::method() const {
   if (progress_ == Progress::reading_header) return {};
-  return impl_->parser.get().method_string();
+  return impl_->parser->get().method_string();
 }
 
 std::string_view RequestReader::target() const {
   if (progress_ == Progress::reading_header) return {};
-  return impl_->parser.get().target();
+  return impl_->parser->get().target();
 }
 
-int RequestReader::version() const { return impl_->parser.get().version(); }
+int RequestReader::version() const { return impl_->parser->get().version(); }
 
 bool RequestReader::is_head() const {
-  return progress_ != Progress::reading_header && impl_->parser.get().method() == bhttp::verb::head;
+  return progress_ != Progress::reading_header && impl_->parser->get().method() == bhttp::verb::head;
 }
 
-bool RequestReader::keep_alive() const { return impl_->parser.get().keep_alive(); }
+bool RequestReader::keep_alive() const { return impl_->parser->get().keep_alive(); }
 
 bool RequestReader::expects_continue() const {
-  return bhttp::token_list(impl_->parser.get()[bhttp::field::expect]).exists("100-continue");
+  return bhttp::token_list(impl_->parser->get()[bhttp::field::expect]).exists("100-continue");
 }
 
-std::string_view RequestReader::header(std::string_view name) const { return impl_->parser.get()[name]; }
+std::string_view RequestReader::header(std::string_view name) const { return impl_->parser->get()[name]; }
 
 void RequestReader::view(Request& out) const {
-  const auto& msg = impl_->parser.get();
+  const auto& msg = impl_->parser->get();
   out.method = method();
   out.target = target();
   out.path = out.target.substr(0, out.target.find('?'));

@@ -3,7 +3,8 @@
 // strict message framing. The connection loop in server.cpp and the fuzz
 // target drive this same code; Beast's parser stays inside request_reader.cpp.
 //
-//   RequestReader reader({.header_bytes = 8192, .body_bytes = 65536});
+//   RequestReader reader({.header_bytes = 8192, .body_bytes = 65536});  // one per connection
+//   reader.reset();                                  // before each request
 //   buffer.consume(reader.feed(bytes_of(buffer)));   // until progress() != reading_header
 //   if (reader.progress() == RequestReader::Progress::failed) -> error_response(reader.error()), close
 //   route on reader.method() / reader.target(); feed more until complete or failed
@@ -12,6 +13,8 @@
 // feed() never throws and never lets more than `header_bytes` of an
 // unfinished line or field block wait for its end, in the header or in a
 // chunked body's size lines and trailer. Trailer fields are refused (400).
+// The header fields live in the reader's own buffer (heap only past it), so a
+// connection's typical request allocates nothing for its header.
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -36,6 +39,10 @@ class RequestReader {
   ~RequestReader();
   RequestReader(const RequestReader&) = delete;
   RequestReader& operator=(const RequestReader&) = delete;
+
+  // Forgets the last request (everything it returned dangles) and starts on
+  // the next one, keeping the reader's memory: a connection reuses one reader.
+  void reset();
 
   // Parses from the start of `bytes` and returns how many it consumed (the
   // caller drops those and calls again with more). Stops at the end of the

@@ -47,6 +47,9 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // Why 4096 (PIPE_BUF): a write to a pipe up to this size is atomic, so a
 // batch of access log lines never interleaves with another thread's line.
 constexpr std::size_t kLogBatchBytes = 4096;
+// Header slots a connection keeps between requests (32 bytes each); a request
+// with more fields allocates its own.
+constexpr std::size_t kKeptHeaderSlots = 32;
 
 // The completion of a connection's coroutine. Nothing on the request path
 // throws by design; should a library still do so, only that connection ends.
@@ -93,10 +96,13 @@ void append_log_string(std::string& out, std::string_view s) {
 }  // namespace
 
 struct Server::Impl {
+  struct Conn;
   struct Worker {
+    // Open connections; shutdown cancels the idle ones. Declared before ioc:
+    // destroying ioc destroys unfinished connections, which unlist themselves.
+    std::unordered_set<Conn*> conns;
     asio::io_context ioc{1};
     std::unique_ptr<tcp::acceptor> acceptor;
-    std::unordered_set<beast::tcp_stream*> idle;  // connections waiting for a request
     bool stopping = false;
     std::string id_prefix;
     std::uint64_t next_id = 0;
@@ -222,20 +228,29 @@ struct Server::Impl {
   // ---- one connection -----------------------------------------------------
 
   // Per-connection state. The write buffer is per connection, not per worker:
-  // a write may stay pending while other connections of the worker run.
+  // a write may stay pending while other connections of the worker run. The
+  // reader too, so each request reuses the memory of the one before.
   struct Conn {
-    explicit Conn(tcp::socket socket) : stream(std::move(socket)) {}
+    Conn(tcp::socket socket, const ReaderLimits& limits) : stream(std::move(socket)), reader(limits) {}
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
     std::string remote_ip;
     std::string write_buffer;
+    RequestReader reader;
+    // Request::headers between requests: its capacity serves the next one.
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+    bool idle = false;  // waiting for the next request's first byte
   };
 
-  struct IdleMark {
+  // Lists a connection in its worker for its lifetime, once, rather than at
+  // each idle wait: a set insert allocates, and keep-alive waits per request.
+  struct Listed {
     Worker& w;
-    beast::tcp_stream* s;
-    IdleMark(Worker& worker, beast::tcp_stream* stream) : w(worker), s(stream) { w.idle.insert(s); }
-    ~IdleMark() { w.idle.erase(s); }
+    Conn* c;
+    Listed(Worker& worker, Conn* conn) : w(worker), c(conn) { w.conns.insert(c); }
+    ~Listed() { w.conns.erase(c); }
+    Listed(const Listed&) = delete;
+    Listed& operator=(const Listed&) = delete;
   };
 
   // `slot` counts this connection against max_connections until it ends.
@@ -245,15 +260,17 @@ struct Server::Impl {
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // send() writes synchronously when the kernel takes it all
     std::string remote_ip = socket.remote_endpoint(ec).address().to_string();
-    Conn c(std::move(socket));
+    Conn c(std::move(socket), limits);
     c.remote_ip = std::move(remote_ip);
+    Listed listed(w, &c);
 
     while (!w.stopping) {
       // Wait for the first byte of the next request under idle_timeout.
       if (c.buffer.size() == 0) {
-        IdleMark mark(w, &c.stream);
+        c.idle = true;
         c.stream.expires_after(config.idle_timeout);
         auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(4096), use_tuple);
+        c.idle = false;
         if (rec) co_return;  // closed, idle timeout, or shutdown
         c.buffer.commit(n);
       }
@@ -266,7 +283,8 @@ struct Server::Impl {
   // connection must end (it is closed here).
   asio::awaitable<bool> one_request(Worker& w, Conn& c) {
     using Progress = RequestReader::Progress;
-    RequestReader reader(limits);
+    RequestReader& reader = c.reader;
+    reader.reset();
     bool header_read = co_await read_until(c, reader, Progress::reading_body);
     auto started = std::chrono::steady_clock::now();
     if (!header_read) {  // closed, timed out or shut down: nobody to answer
@@ -334,6 +352,7 @@ struct Server::Impl {
   asio::awaitable<Response> dispatch(Conn& c, const RequestReader& reader, RouteMatch& match,
                                      std::string_view request_id) {
     Request req;
+    req.headers = std::move(c.headers);
     reader.view(req);
     req.params = std::move(match.params);
     // Behind trusted proxies the client is named by X-Forwarded-For.
@@ -341,12 +360,16 @@ struct Server::Impl {
     if (!proxies.empty()) client = proxies.client_address(c.remote_ip, reader.header("X-Forwarded-For"));
     req.remote_ip = proxies.empty() ? std::string_view(c.remote_ip) : std::string_view(client);
     req.request_id = request_id;
+    Response res;
     try {
-      co_return co_await (*match.handler)(req);
+      res = co_await (*match.handler)(req);
     } catch (const std::exception& e) {
       log_line("error", "handler_exception", {{"request_id", request_id}, {"detail", e.what()}});
-      co_return error_response(ErrorCode::internal);
+      res = error_response(ErrorCode::internal);
     }
+    // Kept only when small: an idle connection must not hold a header-limit's worth of slots.
+    if (req.headers.capacity() <= kKeptHeaderSlots) c.headers = std::move(req.headers);
+    co_return res;
   }
 
   // A request the reader refused (bad framing, over a limit): answer and close.
@@ -489,7 +512,8 @@ struct Server::Impl {
     w.stopping = true;
     boost::system::error_code ec;
     if (w.acceptor) w.acceptor->close(ec);
-    for (beast::tcp_stream* s : w.idle) s->socket().cancel(ec);
+    for (Conn* c : w.conns)
+      if (c->idle) c->stream.socket().cancel(ec);
   }
 };
 

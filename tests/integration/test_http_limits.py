@@ -256,6 +256,22 @@ class HttpLimitsTest(unittest.TestCase):
         _, h, _ = self.srv.request("GET", "/healthz", headers={"X-Request-ID": "a" * 65})  # over 64: ours instead
         self.assertRegex(h["x-request-id"], r"^[A-Za-z0-9_-]+-[0-9a-f]+$")
 
+    def test_keep_alive_request_sees_none_of_the_last_ones_fields(self):
+        """A connection reuses its reader and header slots: the next request starts empty, after a
+        small request, one with more fields than the kept slots and one past the reader's own buffer."""
+        many = b"".join(b"X-F%d: v\r\n" % i for i in range(40))
+        big = b"X-Pad: " + b"p" * 3000 + b"\r\n"
+        for extra in [b"", many, big]:
+            with self.subTest(fields=len(extra)):
+                first = b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Request-ID: first-1\r\n" + extra + b"\r\n"
+                second = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                data, closed = exchange(self.srv.port, first + second)
+                self.assertTrue(closed)
+                ids = re.findall(rb"(?im)^x-request-id: *(\S+)\r$", data)
+                self.assertEqual(data.count(b"HTTP/1.1 200 "), 2, data)
+                self.assertEqual(ids[0], b"first-1")
+                self.assertRegex(ids[1].decode(), r"^[A-Za-z0-9_-]+-[0-9a-f]+$")
+
     def test_access_log_escapes_the_path(self):
         """The access log line stays one valid JSON object for a path with quotes, backslashes and non-ASCII
         bytes (each escaped); the query string is left out."""

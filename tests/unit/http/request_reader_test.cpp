@@ -92,6 +92,58 @@ TEST(RequestReader, LeavesTheNextRequestAlone) {
   EXPECT_EQ(rest, "GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
 }
 
+// One reader serves a connection's requests: reset() forgets the last one
+// (its fields, its failure, its header budget) and reads the next.
+TEST(RequestReader, ResetReadsTheNextRequest) {
+  RequestReader r(limits(1024));
+  std::string rest = drive(r, "GET /a HTTP/1.1\r\nHost: t\r\nX-Old: 1\r\n\r\nPOST /b HTTP/1.1\r\nHost: u\r\n"
+                              "Content-Length: 2\r\n\r\nhi");
+  ASSERT_EQ(r.progress(), Progress::complete);
+  EXPECT_EQ(r.target(), "/a");
+  r.reset();
+  EXPECT_EQ(r.progress(), Progress::reading_header);
+  EXPECT_EQ(r.target(), "");
+  EXPECT_EQ(drive(r, rest), "");
+  ASSERT_EQ(r.progress(), Progress::complete);
+  Request req;
+  r.view(req);
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/b");
+  EXPECT_EQ(req.header("host"), "u");
+  EXPECT_EQ(req.header("x-old"), "");
+  EXPECT_EQ(req.headers.size(), 2u);
+  EXPECT_EQ(req.body, "hi");
+
+  // After a failure too; and each request gets the whole header limit again.
+  r.reset();
+  drive(r, "GET / HTTP/1.1\r\nHost: t\r\nX-Pad: " + std::string(1100, 'a') + "\r\n\r\n");
+  expect_failed(r, ErrorCode::headers_too_large);
+  for (int i = 0; i < 3; ++i) {
+    r.reset();
+    drive(r, "GET /c HTTP/1.1\r\nHost: t\r\nX-Pad: " + std::string(900, 'a') + "\r\n\r\n");
+    ASSERT_EQ(r.progress(), Progress::complete);
+    EXPECT_EQ(r.header("x-pad").size(), 900u);
+  }
+}
+
+// Fields past the reader's own buffer (a few KiB) spill to the heap intact.
+TEST(RequestReader, ReadsFieldsPastItsInlineBuffer) {
+  RequestReader r(limits(65536));
+  std::string input = "GET / HTTP/1.1\r\nHost: t\r\n";
+  for (int i = 0; i < 200; ++i) input += "X-F" + std::to_string(i) + ": " + std::string(100, char('a' + i % 26)) + "\r\n";
+  input += "\r\n";
+  for (int round = 0; round < 2; ++round) {
+    r.reset();
+    drive(r, input);
+    ASSERT_EQ(r.progress(), Progress::complete);
+    Request req;
+    r.view(req);
+    ASSERT_EQ(req.headers.size(), 201u);
+    for (int i = 0; i < 200; ++i)
+      EXPECT_EQ(req.header("x-f" + std::to_string(i)), std::string(100, char('a' + i % 26))) << i;
+  }
+}
+
 // HEAD and Connection: close are reported to the server.
 TEST(RequestReader, ReportsHeadAndClose) {
   RequestReader r(limits());
