@@ -1,6 +1,5 @@
 """Registration and password login: Argon2id, identical failures, throttling, load shedding, disabled users."""
 import concurrent.futures
-import statistics
 import threading
 import time
 import unittest
@@ -154,7 +153,9 @@ class TimingTest(unittest.TestCase):
             for _ in range(9):
                 for username in samples:
                     samples[username].append(timed(username))
-            known, unknown = (statistics.median(samples[u]) for u in ("timed", "no-such-user"))
+            # The fastest of each: load only ever adds time, so the minimum is the cost itself
+            # (a median still failed once under a parallel ctest: 51 ms against 200 ms).
+            known, unknown = (min(samples[u]) for u in ("timed", "no-such-user"))
             self.assertGreater(unknown, known / 3, (known, unknown))
             self.assertLess(unknown, known * 3, (known, unknown))
 
