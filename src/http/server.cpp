@@ -276,6 +276,9 @@ struct Server::Impl {
       }
       bool keep_going = co_await one_request(w, c);
       if (!keep_going) co_return;
+      // Now, not when the next request comes: an idle connection must not
+      // keep this one's body and spilled header memory (up to ~1 MB).
+      c.reader.reset();
     }
   }
 
@@ -283,8 +286,7 @@ struct Server::Impl {
   // connection must end (it is closed here).
   asio::awaitable<bool> one_request(Worker& w, Conn& c) {
     using Progress = RequestReader::Progress;
-    RequestReader& reader = c.reader;
-    reader.reset();
+    RequestReader& reader = c.reader;  // fresh: new per connection, reset() after each answer
     bool header_read = co_await read_until(c, reader, Progress::reading_body);
     auto started = std::chrono::steady_clock::now();
     if (!header_read) {  // closed, timed out or shut down: nobody to answer
