@@ -244,10 +244,12 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(totp.error());  // fail closed: never a login that skipped its second factor
   }
   if (!totp->secret.empty())
-    // The attempt's tokens go back, but the (account, address) failures
-    // stay until the second step succeeds: wrong codes add to them.
+    // The address's and the pair's tokens go back, but the (account,
+    // address) failures stay until the second step succeeds (wrong codes
+    // add to them), and the account's token stays spent: each challenge
+    // costs one (LoginThrottles::challenged).
     co_return co_await ask_second_factor(req, *user, *choice, [&] {
-      (void)d_.throttles.refund(ip, account, d_.clock.now());
+      (void)d_.throttles.challenged(ip, account, d_.clock.now());
       upgrade();
     });
   // This login proved a password; a second step (TOTP, a passkey) adds its own method.

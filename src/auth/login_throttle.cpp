@@ -43,6 +43,10 @@ Result<void> LoginThrottles::overloaded(std::string_view ip, std::string_view ac
   return store_.settle({by_account_ip(ip, account), by_account(account)}, {}, unix_millis(now));
 }
 
+Result<void> LoginThrottles::challenged(std::string_view ip, std::string_view account, SystemTime now) {
+  return store_.settle({by_ip(ip), by_account_ip(ip, account)}, {}, unix_millis(now));
+}
+
 Result<void> LoginThrottles::succeeded(std::string_view ip, std::string_view account, SystemTime now) {
   return store_.settle({by_ip(ip), by_account(account)}, {by_account_ip(ip, account)}, unix_millis(now));
 }

@@ -11,6 +11,7 @@
 //   ... no password checked (503, hash pool full) ... throttles.overloaded(ip, account, now);
 //   ... password wrong ...                          nothing: the attempt stays spent
 //   ... password right ...                          throttles.succeeded(ip, account, now);
+//   ... password right, second step asked for ...   throttles.challenged(ip, account, now);
 //
 // An attempt takes its tokens *before* the hash starts, in one step, so
 // however many guesses arrive at once, no more passwords are checked than
@@ -75,6 +76,13 @@ class LoginThrottles {
   // account tokens go back and the (account, address) failures are cleared.
   // Other addresses' failures against the account stay.
   Result<void> succeeded(std::string_view ip, std::string_view account, SystemTime now);
+  // The password was right and a second step was asked for: the address's
+  // and the pair's tokens go back, the account's stays spent until the
+  // window refills it. Why: each such login leaves a challenge in the shared
+  // store, and a right password is otherwise free, so one account could
+  // fill the store's bound for login challenges and lock every TOTP user
+  // out; this caps it at throttle.per_account challenges per window.
+  Result<void> challenged(std::string_view ip, std::string_view account, SystemTime now);
 
  private:
   Bucket by_ip(std::string_view ip) const { return Bucket{&by_ip_, std::string(ip)}; }

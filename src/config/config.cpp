@@ -351,7 +351,8 @@ const std::vector<KeySpec>& keys() {
               "Failed logins per username from one client address per window before 429 (the strict limit)."),
       INT_KEY("throttle", "per_account", throttle.per_account, 1, 1'000'000,
               "Failed logins per username from all addresses together per window before 429 (distributed "
-              "guessing; also how many failures lock the owner out, so keep it well above per_account_ip)."),
+              "guessing; also how many failures lock the owner out, so keep it well above per_account_ip). "
+              "Each right password that asks for a second step counts too."),
       INT_KEY("throttle", "per_ip", throttle.per_ip, 1, 1'000'000,
               "Failed logins (and, in a separate bucket, refused refreshes) per client address per window before 429."),
       DURATION_KEY("throttle", "window", throttle.window, "Window over which failed logins are counted."),

@@ -427,6 +427,25 @@ class ResetCliTest(TotpTestCase):
         self.assertEqual(self.signed_in(sid_from(headers), "GET", "/auth/me")[0], 200)
 
 
+class ChallengeBudgetTest(TotpTestCase):
+    ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT": "4", "CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "100",
+           "CLOAKROOM_THROTTLE_PER_IP": "100", "CLOAKROOM_THROTTLE_WINDOW": "1h"}
+
+    def test_each_challenge_spends_an_account_token(self):
+        """A right password is free, but one that leads to a second step leaves a challenge in the shared store:
+        it keeps the account's token, so one account cannot fill the store's bound for login challenges (and
+        lock every TOTP user out). per_account = 4: four challenges, then 429 even for the right password; bob,
+        without TOTP, is not affected."""
+        self.enrol(self.session())
+        for _ in range(4):
+            self.challenge()
+        status, headers, body = self.srv.login("alice", "correct horse")
+        self.assertEqual((status, body["error"]), (429, "too_many_attempts"), body)
+        self.assertGreaterEqual(int(headers["retry-after"]), 1)
+        for _ in range(5):
+            self.assertEqual(self.srv.login("bob", "battery staple")[0], 200)
+
+
 class ThrottleTest(TotpTestCase):
     ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "6", "CLOAKROOM_THROTTLE_WINDOW": "1h"}
 

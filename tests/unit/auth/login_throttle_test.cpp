@@ -196,6 +196,21 @@ TYPED_TEST(LoginThrottleTest, SuccessClearsThePairOnly) {
   EXPECT_EQ(wait_of(t.try_acquire("10.0.0.2", "alice", now)), 225);
 }
 
+// A right password that leads to a second step gives the address's and
+// the pair's tokens back but keeps the account's: with per_account = 3,
+// three such logins (from anywhere) and the account waits, while the
+// address is still free for other accounts.
+TYPED_TEST(LoginThrottleTest, ASecondStepChallengeSpendsTheAccountToken) {
+  auto t = this->throttles(1, 1, 3);
+  const auto now = this->clock.now();
+  for (const char* ip : {"10.0.0.1", "10.0.0.1", "10.0.0.2"}) {
+    EXPECT_FALSE(wait_of(t.try_acquire(ip, "alice", now)));
+    settled(t.challenged(ip, "alice", now));
+  }
+  EXPECT_EQ(wait_of(t.try_acquire("10.0.0.3", "alice", now)), 300);  // 15 min / 3 refills one
+  EXPECT_FALSE(wait_of(t.try_acquire("10.0.0.1", "bob", now)));      // the address gave its token back
+}
+
 // The refresh throttle and the login address bucket are different rules:
 // spending one leaves the other whole, even for the same address.
 TYPED_TEST(LoginThrottleTest, RulesNeverShareABucket) {
