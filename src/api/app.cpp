@@ -90,6 +90,9 @@ std::vector<std::chrono::milliseconds> staleness_bounds(const Config& c, const S
 
 // What authenticator apps show above the code: the issuer's host
 // ("auth.example.com" of "https://auth.example.com/"), not a whole URL.
+// The name an authenticator app shows above the code: the host (and port)
+// people reach us at, so public_url's (derived from listen when unset), not
+// jwt.issuer's, which stays http://127.0.0.1:8080 whatever listen says.
 std::string totp_issuer(std::string_view issuer) {
   if (auto scheme = issuer.find("://"); scheme != std::string_view::npos) issuer.remove_prefix(scheme + 3);
   issuer = issuer.substr(0, issuer.find('/'));
@@ -389,7 +392,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   auto totp_key = open_totp_key(c.jwt.key_encryption_key, p->stores.keys != nullptr, c.data_dir, p->random);
   if (!totp_key) return totp_key.error();
   p->totp = std::make_unique<TotpService>(*p->stores.users, std::move(*totp_key), p->clock, p->random,
-                                          totp_issuer(c.jwt.issuer));
+                                          totp_issuer(c.public_url.empty() ? c.jwt.issuer : c.public_url));
   p->auth = std::make_unique<AuthApi>(AuthDeps{c, *p->stores.users, p->hasher, *p->hash_pool, *p->store_pool,
                                                *p->login_throttles, *p->metrics, p->clock, p->random,
                                                *p->sessions, *p->token_service, *p->authenticator, *p->csrf,

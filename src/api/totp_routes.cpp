@@ -23,7 +23,7 @@ Response refused_code(const AuditLog& audit, const AuditContext& from, const Use
 }
 
 // 409 for a change to a factor that is off (the state, not the request, is wrong).
-Error totp_is_off() { return Error{ErrorCode::conflict, "Two-step verification is off."}; }
+Error totp_is_off() { return Error{ErrorCode::conflict, "Two-factor authentication is off."}; }
 
 }  // namespace
 

@@ -56,7 +56,7 @@ Result<TotpEnrollment> TotpService::begin_enroll(const User& user) {
   auto state = users_.totp(user.id);
   if (!state) return state.error();
   if (!state->secret.empty())
-    return Error{ErrorCode::conflict, "Two-step verification is on already; turn it off first."};
+    return Error{ErrorCode::conflict, "Two-factor authentication is on already; turn it off first."};
   TotpSecret secret = new_totp_secret(random_);
   const std::string_view raw(reinterpret_cast<const char*>(secret.data()), secret.size());
   const std::string sealed = keys_.seal.seal(raw, purpose(user.id), random_);

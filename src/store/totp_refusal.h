@@ -10,7 +10,7 @@
 
 namespace cloakroom {
 
-inline Error totp_is_on() { return Error{ErrorCode::conflict, "Two-step verification is on already; turn it off first."}; }
+inline Error totp_is_on() { return Error{ErrorCode::conflict, "Two-factor authentication is on already; turn it off first."}; }
 
 inline Error begin_totp_refused(UserStore& users, const std::string& user_id) {
   auto state = users.totp(user_id);

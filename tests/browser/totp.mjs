@@ -138,6 +138,7 @@ try {
   await secondStep();
   await page.screenshot({ path: `${ARTIFACTS}/login-second-step.png` });
   await page.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await secondForm.getByText("Enter one of the recovery codes you saved when you set up the app.").waitFor();
   await page.getByLabel("Recovery code").fill(recoveryCodes[0]);
   await page.getByRole("button", { name: "Verify" }).click();
   await page.waitForURL(BASE + "/account");

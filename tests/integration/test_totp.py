@@ -69,8 +69,11 @@ class EnrolTest(TotpTestCase):
         status, _, body = self.signed_in(sid, "POST", "/auth/totp/enroll")
         self.assertEqual(status, 200, body)
         self.assertEqual(set(body), {"secret", "otpauth_uri", "qr_svg", "expires_in"})
-        self.assertTrue(body["otpauth_uri"].startswith("otpauth://totp/"))
-        self.assertIn("alice", body["otpauth_uri"])
+        # The app's label: the host and port people reach us at (public_url, here derived from the listen
+        # address), not jwt.issuer's default http://127.0.0.1:8080.
+        host = self.srv.public_url.split("://", 1)[1].replace(":", "%3A")
+        self.assertTrue(body["otpauth_uri"].startswith("otpauth://totp/%s:alice?secret=" % host), body["otpauth_uri"])
+        self.assertIn("&issuer=%s&" % host, body["otpauth_uri"])
         self.assertTrue(body["qr_svg"].startswith("<svg"))
         codes = Codes(body["secret"])
         status, _, body = self.signed_in(sid, "POST", "/auth/totp/confirm", {"code": codes.wrong()})
@@ -369,7 +372,7 @@ class RecoveryCodesTest(TotpTestCase):
         for proof in ({"password": "correct horse"}, {"code": "123456"}):  # never on
             status, _, body = self.renew(sid, **proof)
             self.assertEqual((status, body["error"], body["message"]),
-                             (409, "conflict", "Two-step verification is off."), proof)
+                             (409, "conflict", "Two-factor authentication is off."), proof)
         codes, _ = self.enrol(sid)
         status, _, body = self.signed_in(sid, "DELETE", "/auth/totp", {"code": codes.next()})
         self.assertEqual(status, 200, body)

@@ -31,9 +31,11 @@
   const useRecovery = document.getElementById("use-recovery");
   let challenge = "";
   let recovery = false;
+  let wrongCodes = 0;  // on this challenge: its attempts are few (5)
 
   function askSecondFactor(id) {
     challenge = id;
+    wrongCodes = 0;
     form.hidden = true;
     second.hidden = false;
     second.code.focus();
@@ -44,11 +46,15 @@
     document.getElementById("code-field").hidden = recovery;
     document.getElementById("recovery-field").hidden = !recovery;
     useRecovery.textContent = recovery ? "Use a code from the app instead" : "Use a recovery code instead";
+    document.getElementById("second-prompt").textContent = recovery
+      ? "Enter one of the recovery codes you saved when you set up the app."
+      : "Enter the 6-digit code from your authenticator app.";
     (recovery ? second.recovery : second.code).focus();
   });
 
   function secondMessage(status, body, retryAfter) {
     if (status === 401 && body.error === "invalid_code") return "That code is not right (or was used already).";
+    if (status === 401 && wrongCodes > 0) return "Too many wrong codes for this sign-in. Enter your password again.";
     if (status === 401) return "This sign-in expired. Sign in again.";
     return messageFor(status, body, retryAfter);
   }
@@ -84,6 +90,7 @@
         form.password.focus();
         return;
       }
+      if (body.error === "invalid_code") wrongCodes += 1;
       secondError.textContent = secondMessage(res.status, body, res.headers.get("Retry-After"));
       secondError.hidden = false;
     } catch (e) {
