@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/duration.h"
+#include "core/edit_distance.h"
 #include "core/log.h"
 
 namespace cloakroom::cli {
@@ -112,21 +113,6 @@ Error unknown_option(std::span<const CommandSpec> table, const Args& args, const
       if (find_option(c.options, name, false))
         return usage(sentence + " before a command; a command's options go after its name, as in " + usage_line(c));
   return usage(sentence + "; " + help_pointer(args));
-}
-
-// Optimal string alignment distance: insertions, deletions, substitutions
-// and swaps of neighbours each cost one ("lsit" is one from "list").
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i)
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.size()][b.size()];
 }
 
 }  // namespace

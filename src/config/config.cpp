@@ -13,6 +13,7 @@
 #include "config/config_keys.h"
 #include "config/public_url.h"
 #include "core/ascii.h"
+#include "core/edit_distance.h"
 #include "core/ip_address.h"
 #include "core/key_encryption.h"
 #include "store/store_url_check.h"
@@ -386,22 +387,6 @@ std::string env_name(std::string_view section, std::string_view name) {
   std::string out = "CLOAKROOM_";
   for (char c : dotted(section, name)) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
-}
-
-// Levenshtein distance (names are short: at most 64 bytes are compared).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // " (did you mean session.idle_timeout?)" for a typo of a real key, else "".
@@ -823,6 +808,15 @@ std::string config_effective_toml(const Config& c) {
     if (value == "(none)") out += "# " + std::string(k.name) + ": not set\n";
     else out += std::string(k.name) + " = " + mask_url_password(value) + "\n";
   }
+  // The rules too, in the order they are judged: a check of a step-up or
+  // role rule should show the rule.
+  out += c.access_rules.empty() ? "\n# no [[access.rule]]: access.default decides every request\n" : "";
+  for (const AccessRule& r : c.access_rules) {
+    out += "\n[[access.rule]]\nprefix = \"" + r.prefix + "\"\n";
+    if (!r.methods.empty()) out += "methods = " + show_list(r.methods) + "\n";
+    if (!r.roles.empty()) out += "roles = " + show_list(r.roles) + "\n";
+    if (r.second_factor) out += "second_factor = true\n";
+  }
   return out;
 }
 
@@ -855,6 +849,16 @@ std::string config_example_toml() {
       out += "#" + std::string(k.name) + " = " + value + "\n";
     }
   }
+  out +=
+      "\n# Forward-auth rules for /auth/verify, judged in order, first match wins (none: access.default\n"
+      "# decides). A rule matches a path prefix and, if given, methods; every listed role is required,\n"
+      "# and second_factor = true also requires a multi-factor sign-in (else 403 second_factor_required).\n"
+      "# An example, not a default (there is none):\n"
+      "# [[access.rule]]\n"
+      "# prefix = \"/admin\"\n"
+      "# methods = [\"POST\", \"DELETE\"]  # absent: any method\n"
+      "# roles = [\"admin\"]\n"
+      "# second_factor = true\n";
   return out;
 }
 

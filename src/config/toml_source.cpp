@@ -4,8 +4,11 @@
 // this runs at startup only, never on the request path.
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include "config/config.h"
 #include "config/config_keys.h"
+#include "core/edit_distance.h"
 
 namespace cloakroom {
 namespace {
@@ -48,9 +51,14 @@ Result<void> apply_rules(Config& cfg, const toml::node& node, std::string_view o
     return invalid("Config key access.rule in " + std::string(origin) + " must be written as [[access.rule]] tables.");
   for (const auto& entry : *rules) {
     const toml::table& t = *entry.as_table();
+    static constexpr std::string_view kRuleKeys[] = {"prefix", "methods", "roles", "second_factor"};
     for (const auto& [k, v] : t) {
-      if (k.str() != "prefix" && k.str() != "roles" && k.str() != "methods" && k.str() != "second_factor")
-        return invalid("Unknown config key access.rule." + std::string(k.str()) + " in " + std::string(origin) + ".");
+      if (std::find(std::begin(kRuleKeys), std::end(kRuleKeys), k.str()) != std::end(kRuleKeys)) continue;
+      std::string hint;
+      for (std::string_view known : kRuleKeys)
+        if (edit_distance(k.str(), known) <= 2) hint = " (did you mean access.rule." + std::string(known) + "?)";
+      return invalid("Unknown config key access.rule." + std::string(k.str()) + " in " + std::string(origin) + hint +
+                     ".");
     }
     bool ok = true;
     auto prefix = t["prefix"].value<std::string>();

@@ -104,6 +104,24 @@ TEST(Config, AccessRuleSecondFactor) {
   EXPECT_NE(bad.error().text().find("access.rule.second_factor"), std::string_view::npos) << bad.error().text();
 }
 
+// A typo in a rule's key is refused with the key it was meant to be; the
+// effective settings (config check) list the rules as written, in order.
+TEST(Config, AccessRulesInTyposAndEffectiveSettings) {
+  auto typo = from_toml("[[access.rule]]\nprefix = \"/billing\"\nsecond_facter = true\n");
+  ASSERT_FALSE(typo);
+  EXPECT_EQ(typo.error().text(), "Unknown config key access.rule.second_facter in test.toml "
+                                 "(did you mean access.rule.second_factor?).");
+  auto c = from_toml("[[access.rule]]\nprefix = \"/billing\"\nsecond_factor = true\n"
+                     "[[access.rule]]\nprefix = \"/admin\"\nmethods = [\"post\"]\nroles = [\"admin\", \"ops\"]\n");
+  ASSERT_TRUE(c) << c.error().text();
+  const std::string shown = config_effective_toml(*c);
+  EXPECT_NE(shown.find("\n[[access.rule]]\nprefix = \"/billing\"\nsecond_factor = true\n\n[[access.rule]]\n"
+                       "prefix = \"/admin\"\nmethods = [\"POST\"]\nroles = [\"admin\", \"ops\"]\n"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(config_effective_toml(Config{}).find("# no [[access.rule]]"), std::string::npos);
+}
+
 // An unknown key stops startup with a sentence naming it.
 TEST(Config, UnknownKeyIsNamed) {
   auto c = from_toml("[session]\nidle_timout = \"5m\"\n");
