@@ -4,57 +4,13 @@
 // it off. Run by tests/integration/test_totp.py, which starts cloakroom
 // (BASE_URL) with the user alice. Exits non-zero on the first failure.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
+import { base32, Codes, stepNow } from "./totp_code.mjs";
 
 const BASE = process.env.BASE_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
 const PASSWORD = "correct horse battery";
 const step = (name) => console.log("step:", name);
-
-// RFC 4648 base32 (spaces, case and padding forgiven, as apps do).
-function base32(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const out = [];
-  let value = 0;
-  let bits = 0;
-  for (const c of text.replace(/[\s=]/g, "").toUpperCase()) {
-    const i = alphabet.indexOf(c);
-    assert.ok(i >= 0, `the key on the page is not base32: ${text}`);
-    value = ((value << 5) | i) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-// RFC 6238 with RFC 4226's dynamic truncation: HMAC-SHA1, 6 digits, 30 s steps.
-function totp(key, timeStep) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(timeStep));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
-}
-// RFC 6238 appendix B, SHA-1, T = 59 s (step 1): 94287082, of which 6 digits.
-assert.equal(totp(Buffer.from("12345678901234567890"), 1), "287082");
-
-// The server takes each time step once and accepts one step either side of
-// its own: a code for the current step, or for the next one when the
-// current one was used. Waits (to the next step boundary at most) only
-// when both were used.
-const stepNow = () => Math.floor(Date.now() / 30000);
-let lastUsedStep = -1;
-async function freshCode(key) {
-  const timeStep = Math.max(stepNow(), lastUsedStep + 1);
-  const wait = (timeStep - 1) * 30000 - Date.now() + 500;
-  if (timeStep > stepNow() + 1 && wait > 0) await new Promise((done) => setTimeout(done, Math.min(wait, 31000)));
-  lastUsedStep = timeStep;
-  return totp(key, timeStep);
-}
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -113,9 +69,9 @@ try {
   assert.match(shownKey, /^[A-Z2-7 ]{16,}$/, "the page shows a base32 key");
   assert.equal(await page.locator("#totp-qr svg").count(), 1, "and the QR code");
   await page.screenshot({ path: `${ARTIFACTS}/account-totp-setup.png` });
-  const key = base32(shownKey);
-  const confirmCode = await freshCode(key);
-  const confirmStep = lastUsedStep;
+  const codes = new Codes(base32(shownKey));
+  const confirmCode = await codes.next();
+  const confirmStep = codes.lastUsedStep;
   await page.getByLabel("Code from the app", { exact: true }).fill(confirmCode);
   await page.getByRole("button", { name: "Turn on" }).click();
   await totpState.filter({ hasText: "Two-factor authentication is on (10 recovery codes left)." }).waitFor();
@@ -170,7 +126,7 @@ try {
   const reason = stepNow() <= confirmStep + 1 ? "replayed" : before > confirmStep + 1 ? "wrong" : "unknown";
   console.log("old code refused as:", reason);
   assert.equal((await me()).status, 401);
-  await page.getByLabel("Code", { exact: true }).fill(await freshCode(key));
+  await page.getByLabel("Code", { exact: true }).fill(await codes.next());
   await page.getByRole("button", { name: "Verify" }).click();
   await page.waitForURL(BASE + "/account");
   assert.equal(await page.locator("#username").textContent(), "alice");
