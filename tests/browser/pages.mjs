@@ -3,19 +3,13 @@
 // a page on another origin (EVIL_URL) and gives a directory for screenshots
 // (ARTIFACTS). Exits non-zero on the first failed expectation.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CspWatch, launch, step } from "./harness.mjs";
 
 const BASE = process.env.BASE_URL;
 const EVIL = process.env.EVIL_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
-const step = (name) => console.log("step:", name);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 async function signIn(page, username, password, { remember = false } = {}) {
   await page.getByLabel("Username").fill(username);
@@ -28,10 +22,8 @@ const sessionRows = (page) => page.locator("#sessions li");
 
 try {
   // Every page must work with its CSP: a violation is a failure.
-  const cspViolations = [];
-  const watch = (page) => page.on("console", (m) => {
-    if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
-  });
+  const csp = new CspWatch();
+  const watch = (page) => csp.watch(page);
 
   step("the login page renders and shows errors inline");
   const a = await browser.newContext({ viewport: { width: 900, height: 700 }, userAgent: undefined });
@@ -135,7 +127,7 @@ try {
   await pageC.waitForURL(LOCAL + "/account");
   await sessionRows(pageC).first().waitFor();
 
-  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(csp.violations, []);
   console.log("browser tests passed");
 } finally {
   await browser.close();

@@ -3,26 +3,18 @@
 // starts cloakroom with public_url http://localhost:PORT (BASE_URL; WebAuthn
 // needs a host name) and the user alice. Exits non-zero on the first failure.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CspWatch, launch, step } from "./harness.mjs";
 
 const BASE = process.env.BASE_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
-const step = (name) => console.log("step:", name);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 try {
-  const cspViolations = [];
+  const csp = new CspWatch();
   const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
   const page = await context.newPage();
-  page.on("console", (m) => {
-    if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
-  });
+  csp.watch(page);
   const cdp = await context.newCDPSession(page);
   await cdp.send("WebAuthn.enable");
   const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
@@ -73,7 +65,7 @@ try {
   await page.getByRole("alert").filter({ hasText: "That passkey was not accepted." }).waitFor();
   assert.equal((await me()).status, 401);
 
-  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(csp.violations, []);
   console.log("passkey browser tests passed");
 } finally {
   await browser.close();

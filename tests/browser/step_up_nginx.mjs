@@ -8,7 +8,7 @@
 // STEP_UP_USER (password STEP_UP_PASSWORD), TOTP off. Exits non-zero on the
 // first failure.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CspWatch, launch, step } from "./harness.mjs";
 import { base32, Codes } from "./totp_code.mjs";
 
 const BASE = process.env.BASE_URL;
@@ -16,22 +16,14 @@ const ARTIFACTS = process.env.ARTIFACTS;
 const USERNAME = process.env.STEP_UP_USER;
 const PASSWORD = process.env.STEP_UP_PASSWORD;
 const TARGET = "/billing/invoices?a=1&b=2";
-const step = (name) => console.log("step:", name);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 try {
-  const cspViolations = [];
+  const csp = new CspWatch();
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   const page = await context.newPage();
-  page.on("console", (m) => {
-    if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
-  });
+  csp.watch(page);
   const amr = () => page.evaluate(async () => (await (await fetch("/auth/me")).json()).auth.amr);
   async function passwordStep() {
     await page.getByLabel("Username").fill(USERNAME);
@@ -80,7 +72,7 @@ try {
   assert.ok(seen.headers["x-auth-user-id"], JSON.stringify(seen.headers));
   assert.deepEqual(await amr(), ["pwd", "otp", "mfa"]);
 
-  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(csp.violations, []);
   console.log("step-up through nginx passed");
 } finally {
   await browser.close();

@@ -4,28 +4,20 @@
 // it off. Run by tests/integration/test_totp.py, which starts cloakroom
 // (BASE_URL) with the user alice. Exits non-zero on the first failure.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CspWatch, launch, step } from "./harness.mjs";
 import { base32, Codes, stepNow } from "./totp_code.mjs";
 
 const BASE = process.env.BASE_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
 const PASSWORD = "correct horse battery";
-const step = (name) => console.log("step:", name);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 try {
-  const cspViolations = [];
+  const csp = new CspWatch();
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   const page = await context.newPage();
-  page.on("console", (m) => {
-    if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text());
-  });
+  csp.watch(page);
   const me = () => page.evaluate(async () => {
     const r = await fetch("/auth/me", { credentials: "same-origin" });
     return { status: r.status, body: await r.json() };
@@ -159,7 +151,7 @@ try {
   await setUp.waitFor();
   assert.deepEqual((await me()).body.auth.amr, ["pwd"]);
 
-  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(csp.violations, []);
   console.log("totp browser tests passed");
 } finally {
   await browser.close();
