@@ -8,8 +8,14 @@
 //   auto nodes = registry.list();          // every row, live or not: the reader judges by heartbeat_ms
 //   registry.leave(id);                    // clean shutdown
 //
-// Backends: sqlite:// (tables nodes, node_positions), memory://; Redis
-// next (a hash per node with a TTL, a set of node ids).
+// Backends: sqlite:// (tables nodes, node_positions), memory://, redis://
+// (a hash per node with a TTL, a set of node ids).
+//
+// Clocks: heartbeat_ms is handed out on the reader's clock. The one-host
+// backends keep the node's own stamp. Redis, shared by several hosts, stamps
+// each heartbeat with its own clock (TIME) and hands it out as the same age
+// on the reader's clock, so skew between hosts never makes a live node look
+// gone (a waiting CLI would skip it) or a dead one look live.
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +30,7 @@ struct NodeRecord {
   std::string address;  // what it listens on
   long long pid = 0;
   long long started_ms = 0;
-  long long heartbeat_ms = 0;
+  long long heartbeat_ms = 0;  // on the reader's clock (see above); ignored by Redis's beat
   std::vector<std::pair<std::string, long long>> applied;  // feed name -> position applied
 
   long long applied_on(const std::string& feed) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
 
@@ -31,15 +32,18 @@ if tonumber(ARGV[4]) > 0 then seen = redis.call('XRANGE', KEYS[1], ARGV[4] .. '-
 return {n, last, redis.call('GET', KEYS[3]), seen, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
 )lua";
 
-// KEYS[3] node, [4] node ids; ARGV[3..9] id, host, address, pid, started, heartbeat, ttl;
-// then feed name, position pairs.
+// KEYS[3] node, [4] node ids; ARGV[3..8] id, host, address, pid, started, ttl;
+// then feed name, position pairs. The heartbeat is Redis's clock (NOW), not
+// the node's: nodes on several hosts are judged live by one clock, so a host
+// whose clock runs behind does not look gone (and is not skipped by a
+// waiting CLI while it still accepts what was revoked).
 constexpr std::string_view kBeat = R"lua(
 redis.call('HSET', KEYS[3], 'host', ARGV[4], 'address', ARGV[5], 'pid', ARGV[6], 'started_ms', ARGV[7],
-           'heartbeat_ms', ARGV[8])
-for i = 10, #ARGV - 1, 2 do redis.call('HSET', KEYS[3], 'pos:' .. ARGV[i], ARGV[i + 1]) end
-redis.call('PEXPIRE', KEYS[3], ARGV[9])
+           'heartbeat_ms', num(NOW))
+for i = 9, #ARGV - 1, 2 do redis.call('HSET', KEYS[3], 'pos:' .. ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[3], ARGV[8])
 redis.call('SADD', KEYS[4], ARGV[3])
-redis.call('PEXPIRE', KEYS[4], ARGV[9])
+redis.call('PEXPIRE', KEYS[4], ARGV[8])
 return 1
 )lua";
 
@@ -50,11 +54,12 @@ redis.call('SREM', KEYS[4], ARGV[3])
 return 1
 )lua";
 
-// KEYS[3] node ids; ARGV[3] before (ms). Forgets nodes beaten before it, and ids whose hash ran out.
+// KEYS[3] node ids; ARGV[3] an age (ms). Forgets nodes that have not beaten
+// for longer by Redis's clock, and ids whose hash ran out.
 constexpr std::string_view kPrune = R"lua(
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local beat = redis.call('HGET', node_key(id), 'heartbeat_ms')
-  if not beat or tonumber(beat) < tonumber(ARGV[3]) then
+  if not beat or tonumber(beat) < NOW - tonumber(ARGV[3]) then
     redis.call('DEL', node_key(id))
     redis.call('SREM', KEYS[3], id)
   end
@@ -244,7 +249,6 @@ Result<void> NodeRegistry::beat(const NodeRecord& n) {
                                 n.address,
                                 std::to_string(n.pid),
                                 std::to_string(n.started_ms),
-                                std::to_string(n.heartbeat_ms),
                                 std::to_string(kNodeTtl.count())};
   for (const auto& [feed, position] : n.applied) {
     args.push_back(feed);
@@ -275,13 +279,28 @@ Result<std::vector<NodeRecord>> NodeRegistry::list() {
                               return n;
                             });
   if (!nodes) return nodes.error();
+  // Heartbeats are Redis's clock; readers judge them by their own. Each is
+  // handed out as the same age on the reader's clock.
+  auto clocks = clock_offset();
+  if (!clocks) return clocks.error();
+  for (NodeRecord& n : *nodes) n.heartbeat_ms -= *clocks;
   std::sort(nodes->begin(), nodes->end(),
             [](const NodeRecord& a, const NodeRecord& b) { return std::tie(a.started_ms, a.id) < std::tie(b.started_ms, b.id); });
   return nodes;
 }
 
+Result<long long> NodeRegistry::clock_offset() {
+  auto time = run_.client->command({"TIME"});
+  if (!time) return time.error();
+  const long long local = unix_millis(SystemClock{}.now());
+  if (time->elements.size() != 2) return Error{ErrorCode::store_unavailable}.because("redis_time_unreadable");
+  const long long redis = to_integer(time->elements[0].str) * 1000 + to_integer(time->elements[1].str) / 1000;
+  return redis - local;
+}
+
 Result<void> NodeRegistry::prune(long long before_ms) {
-  auto pruned = run_(prune_, {run_.keys.nodes()}, {std::to_string(before_ms)});
+  const long long age = std::max(0LL, unix_millis(SystemClock{}.now()) - before_ms);
+  auto pruned = run_(prune_, {run_.keys.nodes()}, {std::to_string(age)});
   if (!pruned) return pruned.error();
   return {};
 }

@@ -115,6 +115,9 @@ class NodeRegistry final : public cloakroom::NodeRegistry {
   Result<void> prune(long long before_ms) override;
 
  private:
+  // Redis's clock minus this host's, in ms (TIME, one round trip).
+  Result<long long> clock_offset();
+
   const ScriptRunner run_;
   Script beat_, leave_, prune_;
 };

@@ -280,15 +280,14 @@ TEST(RedisChangeFeed, AFailoverToALaggingReplicaResyncsTheFollower) {
 TEST(RedisNodeRegistry, BeatListLeaveAndPrune) {
   RedisSpace space;
   NodeRegistry registry(space.client, space.keys);
-  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:1", "h", "a:1", 11, 100, 5000, {{"redis://x", 7}, {"sqlite:/d", 3}}}));
-  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:2", "h", "a:2", 12, 200, 900, {{"redis://x", 6}}}));
-  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:3", "h", "a:3", 13, 300, 5000, {}}));
+  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:1", "h", "a:1", 11, 100, 0, {{"redis://x", 7}, {"sqlite:/d", 3}}}));
+  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:2", "h", "a:2", 12, 200, 0, {{"redis://x", 6}}}));
+  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:3", "h", "a:3", 13, 300, 0, {}}));
   auto nodes = registry.list();
   ASSERT_TRUE(nodes);
   ASSERT_EQ(nodes->size(), 3u);
   EXPECT_EQ((*nodes)[0].id, "h/a:1");  // by start time
   EXPECT_EQ((*nodes)[0].pid, 11);
-  EXPECT_EQ((*nodes)[0].heartbeat_ms, 5000);
   EXPECT_EQ((*nodes)[0].applied_on("redis://x"), 7);
   EXPECT_EQ((*nodes)[0].applied_on("sqlite:/d"), 3);
   EXPECT_GT(space.client->command({"PTTL", space.keys.node("h/a:1")})->integer, 0);
@@ -296,9 +295,32 @@ TEST(RedisNodeRegistry, BeatListLeaveAndPrune) {
   ASSERT_TRUE(registry.leave("h/a:3"));
   ASSERT_TRUE(space.client->command({"DEL", space.keys.node("h/a:1")}));  // as if its TTL ran out
   EXPECT_EQ(registry.list()->size(), 1u);  // a hash that ran out is not listed
-  ASSERT_TRUE(registry.prune(1000));       // h/a:2 beat at 900
+  ASSERT_TRUE(space.client->command({"HSET", space.keys.node("h/a:2"), "heartbeat_ms", "900"}));  // long gone
+  ASSERT_TRUE(registry.prune(unix_millis(SystemClock{}.now()) - 60'000));
   EXPECT_TRUE(registry.list()->empty());
   EXPECT_EQ(space.client->command({"SCARD", space.keys.nodes()})->integer, 0);
+}
+
+// Nodes on several hosts are judged by one clock, Redis's: a node whose own
+// clock runs 10 minutes behind (or ahead) is stamped with Redis's time, and
+// a reader sees its heartbeat as just now on the reader's clock. Before, the
+// node's clock was stored: behind, it looked gone, and a waiting CLI skipped
+// it while it still accepted what was revoked.
+TEST(RedisNodeRegistry, HeartbeatsAreStampedAndJudgedByRedisClock) {
+  RedisSpace space;
+  NodeRegistry registry(space.client, space.keys);
+  const long long here = unix_millis(SystemClock{}.now());
+  ASSERT_TRUE(registry.beat(NodeRecord{"h/behind", "h", "behind", 1, here - 600'000, here - 600'000, {}}));
+  ASSERT_TRUE(registry.beat(NodeRecord{"h/ahead", "h", "ahead", 2, here + 600'000, here + 600'000, {}}));
+  auto nodes = registry.list();
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 2u);
+  for (const NodeRecord& n : *nodes) {
+    EXPECT_NEAR(static_cast<double>(n.heartbeat_ms), static_cast<double>(here), 5'000.0) << n.id;
+  }
+  // Forgetting nodes silent for a minute keeps both: they beat just now.
+  ASSERT_TRUE(registry.prune(unix_millis(SystemClock{}.now()) - 60'000));
+  EXPECT_EQ(registry.list()->size(), 2u);
 }
 
 }  // namespace
