@@ -151,19 +151,21 @@ struct App::Parts {
   Freshness freshness;
   std::unique_ptr<FeedFollower> follower;
 
-  // Maintenance: follow the change feed, flush last-seen times, purge.
-  std::thread maintenance;
+  // Two background threads. The follower only follows the change feed (and
+  // reloads keys), so a revocation is applied within a poll interval
+  // whatever else is slow. Housekeeping writes: last-seen times, purges,
+  // feed pruning. Both used to share one thread, where a large last-seen
+  // flush or purge (a write transaction of thousands of rows, or a store
+  // call waiting out its deadline) delayed every revocation behind it.
+  std::thread follower_thread;
+  std::thread housekeeping_thread;
   std::mutex maintenance_mu;
   std::condition_variable maintenance_cv;
   bool maintenance_stop = false;
 
-  void maintain() {
+  void follow() {
     using namespace std::chrono;
-    auto next_flush = steady_clock::now() + seconds(1);
-    // Purge often enough that an expired session leaves the database within
-    // about half an idle timeout, and at least once a minute.
-    const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
-    auto next_purge = steady_clock::now() + purge_every;
+    auto next_reload = steady_clock::now() + seconds(1);
     const auto tick = std::max(milliseconds(1), config.feed.poll_interval);
     auto polled = steady_clock::now();
     std::unique_lock lock(maintenance_mu);
@@ -172,19 +174,36 @@ struct App::Parts {
       // has spent it in poll() already, and sleeping a tick on top would
       // delay every change it wakes for by a tick.
       maintenance_cv.wait_until(lock, polled + tick, [&] { return maintenance_stop; });
-      bool stopping = maintenance_stop;
+      if (maintenance_stop) return;
       lock.unlock();
       polled = steady_clock::now();
       follower->poll();
       if (auto n = stores.counters->revocations_short_of_replicas.exchange(0, std::memory_order_relaxed))
         metrics->inc(Counter::revocations_short_of_replicas, n);
-      auto now = steady_clock::now();
-      if (stopping || now >= next_flush) {
-        sessions->flush_touches();
+      // Here, not in housekeeping: the key set is reloaded on this thread
+      // only (keys_changed entries too), and a file change or a retired
+      // key's end of grace is noticed within a second without a feed entry.
+      if (auto now = steady_clock::now(); now >= next_reload) {
         tokens->reload_if_changed();
-        next_flush = now + seconds(1);
+        next_reload = now + seconds(1);
       }
-      if (now >= next_purge) {
+      lock.lock();
+    }
+  }
+
+  void housekeep() {
+    using namespace std::chrono;
+    // Purge often enough that an expired session leaves the database within
+    // about half an idle timeout, and at least once a minute.
+    const auto purge_every = std::clamp<milliseconds>(config.session.idle_timeout / 2, seconds(1), seconds(60));
+    auto next_purge = steady_clock::now() + purge_every;
+    std::unique_lock lock(maintenance_mu);
+    for (;;) {
+      maintenance_cv.wait_for(lock, seconds(1), [&] { return maintenance_stop; });
+      bool stopping = maintenance_stop;
+      lock.unlock();
+      sessions->flush_touches();  // also the final flush on the way out
+      if (auto now = steady_clock::now(); !stopping && now >= next_purge) {
         sessions->purge_expired();
         token_service->purge_expired();
         if (stores.challenges)
@@ -426,7 +445,8 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
 void App::run() {
   // Here, not in create(): a start that fails (port in use) stays one sentence.
   log_thread_sizing(p_->config, p_->threads);
-  p_->maintenance = std::thread([this] { p_->maintain(); });
+  p_->follower_thread = std::thread([this] { p_->follow(); });
+  p_->housekeeping_thread = std::thread([this] { p_->housekeep(); });
   p_->server->run([this] {
     log_line("info", "listening", {{"address", p_->server->bound_address()}, {"public_url", p_->config.public_url}});
   });
@@ -435,7 +455,8 @@ void App::run() {
     p_->maintenance_stop = true;
   }
   p_->maintenance_cv.notify_all();
-  p_->maintenance.join();  // final flush of last-seen times
+  p_->follower_thread.join();
+  p_->housekeeping_thread.join();  // final flush of last-seen times
   p_->follower->leave();
   log_line("info", "stopped", {});
 }

@@ -3,7 +3,8 @@
 // each feed cheaply, reads and applies new entries in order, remembers how
 // far it got, and tells the node registry (heartbeat + applied positions)
 // so a revoking CLI command can wait until every live process applied it.
-// App runs poll() on its maintenance thread every few milliseconds.
+// App runs poll() on its follower thread every few milliseconds (nothing
+// else runs there but key reloads, so a slow purge never delays a revocation).
 //
 //   FeedFollower follower({stores.feeds, bounds, *stores.nodes, clock, freshness, apply, resync});
 //   follower.start();                    // before caches load: positions = each feed's end
@@ -109,7 +110,7 @@ class FeedFollower {
   long long now_ms() const { return unix_millis(d_.clock.now()); }
 
   FollowerDeps d_;
-  std::vector<Followed> followed_;  // only the maintenance thread writes; status() reads under mu_
+  std::vector<Followed> followed_;  // only the follower thread writes; status() reads under mu_
   mutable std::mutex mu_;
   NodeRecord self_;
   bool joined_ = false;

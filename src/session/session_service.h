@@ -155,7 +155,7 @@ class SessionService {
   // Everything, unknown ids included: the feed could not be replayed (resync).
   void evict_all();
 
-  // Background work (App's maintenance thread).
+  // Background work (App's housekeeping thread).
   void flush_touches();
   void purge_expired();
 

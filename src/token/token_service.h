@@ -109,7 +109,7 @@ class TokenService {
   Result<std::size_t> revoke_user(const std::string& user_id, const std::string& keep = {});
   Result<std::vector<CredentialInfo>> list_user(const std::string& user_id);
 
-  // Background work (App's maintenance thread).
+  // Background work (App's housekeeping thread).
   void purge_expired();
 
   // How long a revoked family's access tokens stay denied: until the last

@@ -72,7 +72,10 @@ class Cluster:
         self.servers = []
 
     def start(self, listen="127.0.0.1:0"):
-        srv = CloakroomServer(data_dir=self.data_dir, config_text=self.config_text, listen=listen)
+        return self.start_with(self.config_text, listen)
+
+    def start_with(self, config_text, listen="127.0.0.1:0"):
+        srv = CloakroomServer(data_dir=self.data_dir, config_text=config_text, listen=listen)
         self.servers.append(srv)
         return srv.start()
 
@@ -435,6 +438,27 @@ class FailClosedTest(ClusterTestCase):
         finally:
             fcntl.lockf(fd, fcntl.LOCK_UN, *WAL_READ_LOCKS)
         self.assert_recovers()
+
+    def test_a_held_write_lock_delays_housekeeping_but_never_the_feed(self):
+        """Another process holds SQLite's write lock for over four staleness bounds (a long purge, a VACUUM, a
+        sqlite3 shell): the feed stays readable, so checks keep answering 200 though the last-seen flush
+        waits out its store wait each second. Both used to run on one thread: the flush held the feed's
+        poll, and checks answered 503 feed_stale."""
+        srv = self.cluster.start_with(FAST_STALENESS + '[session]\nidle_timeout = "10s"\n')  # a touch a second
+        _, token = self.session(srv, "cat")
+        held = sqlite3.connect(self.cluster.db, isolation_level=None, timeout=5)
+        self.addCleanup(held.close)
+        held.execute("BEGIN IMMEDIATE")
+        statuses = []
+        try:
+            deadline = time.monotonic() + 3 * STALENESS + 1.5
+            while time.monotonic() < deadline:  # each check after a second queues a last-seen touch
+                statuses.append(srv.request("GET", "/auth/verify", headers=session_header(token))[0])
+                time.sleep(0.05)
+        finally:
+            held.execute("ROLLBACK")
+        self.assertEqual({s: statuses.count(s) for s in set(statuses)}, {200: len(statuses)})
+        self.assertTrue(srv.logs("session_touch_failed"), "precondition: the flush met the held lock")
 
     def test_database_file_replaced_fails_closed_and_recovers_when_put_back(self):
         """The file (with its -wal and -shm) moved away and another SQLite file put in its place:

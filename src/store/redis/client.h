@@ -10,7 +10,7 @@
 //   auto n = client.eval(bump, {"k"}, {});                     // EVALSHA; SCRIPT LOAD on NOSCRIPT, then again
 //
 // Calls block the calling thread until the replies or a deadline: they run
-// on App's store pool and maintenance thread, never on an I/O thread (the
+// on App's store pool and background threads, never on an I/O thread (the
 // same contract as the SQLite stores). Sockets are non-blocking and every
 // wait is a poll() bounded by the time left, so no call outlives its
 // deadline. A command that waits inside Redis (XREAD BLOCK) is taken in
@@ -68,7 +68,7 @@ class Script {
 };
 
 struct ClientOptions {
-  // Why 4: App's store pool has 4 workers; the maintenance thread waits its turn.
+  // Why 4: App's store pool has 4 workers; the housekeeping thread waits its turn.
   std::size_t connections = 4;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{2000};
