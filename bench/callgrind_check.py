@@ -3,13 +3,20 @@
 
     bench/callgrind_check.py build/cloakroom            # 20,000 requests
     bench/callgrind_check.py OLD_BIN NEW_BIN -n 5000    # one after the other, same method
+    bench/callgrind_check.py build/cloakroom --sessions redis   # sessions in a Redis of its own
 
 One I/O thread, the access log on (to /dev/null), one keep-alive client
 connection sending the request after each answer. Counters are zeroed after
-a warm-up and dumped after N requests; only the I/O thread's file counts (the
-change feed follower polls on its own thread). Prints instructions per
-request, malloc/free calls per request with their direct callers, and the
-heaviest functions by inclusive cost. Counts are steady run to run, unlike
+a warm-up and dumped after N requests. Prints the I/O thread's instructions
+per request, malloc/free calls per request with their direct callers, and the
+heaviest functions by inclusive cost; then every thread's instructions over
+the same span (the change feed follower and the store pool run on their own
+threads). Those are time-driven (a poll every few ms), and valgrind runs the
+requests ~50x slower than natively, so per request they weigh ~50x what they
+do natively: compare them build to build, or as instructions per second.
+--sessions redis starts a redis-server (tests/support/redis_server.py: free
+port, temp dir, 127.0.0.1) and keeps the sessions there, as the scale-out
+nodes do; the session check is still a near-cache hit. Counts are steady run to run, unlike
 req/s on a shared VM, so they compare builds; they leave out the kernel, and
 valgrind's CPU lacks SHA extensions, so OpenSSL's SHA-256 counts high.
 """
@@ -23,6 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+from redis_server import RedisServer  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
@@ -44,9 +54,9 @@ def wait_port(port, seconds=60):
     sys.exit(f"callgrind_check: nothing listens on 127.0.0.1:{port}")
 
 
-def serve(cmd, binary, data, port, **kwargs):
+def serve(cmd, binary, data, port, store_env, **kwargs):
     env = dict(os.environ, CLOAKROOM_HTTP_THREADS="1", CLOAKROOM_HTTP_ACCESS_LOG="true",
-               CLOAKROOM_THROTTLE_PER_IP="1000000")
+               CLOAKROOM_THROTTLE_PER_IP="1000000", **store_env)
     return subprocess.Popen(cmd + [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data],
                             env=env, stdout=subprocess.DEVNULL, **kwargs)
 
@@ -126,17 +136,28 @@ def heaviest(path, n, count=30):
     return rows[:count]
 
 
-def measure(binary, n):
+def measure(binary, n, sessions):
     binary = os.path.abspath(binary)
+    redis = RedisServer().start() if sessions == "redis" else None
+    try:
+        store_env = {"CLOAKROOM_STORE_SESSIONS": redis.url("cg:")} if redis else {}
+        return measure_with(binary, n, store_env)
+    finally:
+        if redis:
+            redis.__exit__(None, None, None)
+
+
+def measure_with(binary, n, store_env):
     with tempfile.TemporaryDirectory() as tmp:
         data, out = os.path.join(tmp, "data"), os.path.join(tmp, "cg")
         os.mkdir(out)
         subprocess.run([binary, "user", "add", "bench", "--role", "admin", "--password-stdin", "--data-dir", data],
-                       input=PASSWORD.encode(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       input=PASSWORD.encode(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=dict(os.environ, **store_env))
         # Log in on a plain server: Argon2id under valgrind takes minutes. The
         # session lives in the data dir, so the cookie holds for the next one.
         port = free_port()
-        plain = serve([], binary, data, port, stderr=subprocess.DEVNULL)
+        plain = serve([], binary, data, port, store_env, stderr=subprocess.DEVNULL)
         try:
             wait_port(port)
             head = request(port, "POST", "/auth/login", {"Content-Type": "application/json"},
@@ -149,25 +170,30 @@ def measure(binary, n):
             sys.exit("callgrind_check: login failed: " + head.splitlines()[0])
         port = free_port()
         server = serve(["valgrind", "--tool=callgrind", "--separate-threads=yes",
-                        f"--callgrind-out-file={out}/cg.%p"], binary, data, port, stderr=subprocess.DEVNULL)
+                        f"--callgrind-out-file={out}/cg.%p"], binary, data, port, store_env,
+                       stderr=subprocess.DEVNULL)
         try:
             wait_port(port)
             checks(port, cookie.group(1), 500)  # warm-up: caches, the session's one store read
             subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True)
+            started = time.monotonic()
             checks(port, cookie.group(1), n)
             subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True)
+            seconds = time.monotonic() - started
         finally:
             server.terminate()
             server.wait()
         # The dump after -d, one file per thread: the I/O thread is the busiest.
         dumps = [f for f in glob.glob(f"{out}/cg.*") if re.search(r"\.\d+-\d+$", f)]
-        path = max(dumps, key=lambda f: parse(f)[0])
-        return parse(path) + (heaviest(path, n),)
+        totals = {f: parse(f)[0] for f in dumps}
+        path = max(dumps, key=totals.get)
+        others = sum(totals.values()) - totals[path]
+        return parse(path) + (heaviest(path, n), others, seconds)
 
 
-def report(binary, n):
-    total, calls, callers, top = measure(binary, n)
-    print(f"## {binary}: {total / n:,.0f} instructions per request (I/O thread, {n} requests)")
+def report(binary, n, sessions):
+    total, calls, callers, top, others, seconds = measure(binary, n, sessions)
+    print(f"## {binary}, sessions in {sessions}: {total / n:,.0f} instructions per request (I/O thread, {n} requests)")
     for fn in ("malloc", "free"):
         print(f"{fn}: {calls[fn] / n:.2f} calls per request")
         for caller, count in callers[fn].most_common(8):
@@ -175,15 +201,19 @@ def report(binary, n):
                 print(f"  {count / n:5.2f}  {caller[:140]}")
     print("heaviest functions, inclusive instructions per request:")
     print("\n".join(top))
+    print(f"every other thread over the same {seconds:.1f} s: {others / n:,.0f} instructions per request "
+          f"under valgrind, {others / seconds:,.0f} per second")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("binaries", nargs="+")
     parser.add_argument("-n", type=int, default=20000, help="requests counted (default 20000)")
+    parser.add_argument("--sessions", choices=("sqlite", "redis"), default="sqlite",
+                        help="the sessions store (default sqlite, in the data dir)")
     args = parser.parse_args()
     for binary in args.binaries:
-        report(binary, args.n)
+        report(binary, args.n, args.sessions)
 
 
 if __name__ == "__main__":

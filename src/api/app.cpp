@@ -172,8 +172,10 @@ struct App::Parts {
     for (;;) {
       // Only what is left of the tick: a feed that waits for news (Redis)
       // has spent it in poll() already, and sleeping a tick on top would
-      // delay every change it wakes for by a tick.
-      maintenance_cv.wait_until(lock, polled + tick, [&] { return maintenance_stop; });
+      // delay every change it wakes for by a tick. Nothing left: no wait at
+      // all (a wait on a passed deadline still costs two futex calls a tick).
+      if (!maintenance_stop && steady_clock::now() < polled + tick)
+        maintenance_cv.wait_until(lock, polled + tick, [&] { return maintenance_stop; });
       if (maintenance_stop) return;
       lock.unlock();
       polled = steady_clock::now();

@@ -192,11 +192,15 @@ Result<bool> ChangeFeed::changed() {
   // The XREAD returns at once when an entry past the counter we saw exists
   // (none is missed between calls); the GET, run when it returns, gives the
   // counter to wait after next, and shows a counter that went backwards.
-  auto replies = waiter.blocking_pipeline(
-      {{"XREAD", "COUNT", "1", "BLOCK", std::to_string(kWaitBlock.count()), "STREAMS", run_.keys.feed(),
-        std::to_string(seen_counter_) + "-0"},
-       {"GET", run_.keys.feed_counter()}},
-      wait_.slice);
+  // Built when the counter moves, not per call: most calls only wait on the
+  // XREAD already in flight, and this runs every tick.
+  if (wait_after_ != seen_counter_) {
+    wait_commands_ = {{"XREAD", "COUNT", "1", "BLOCK", std::to_string(kWaitBlock.count()), "STREAMS",
+                       run_.keys.feed(), std::to_string(seen_counter_) + "-0"},
+                      {"GET", run_.keys.feed_counter()}};
+    wait_after_ = seen_counter_;
+  }
+  auto replies = waiter.blocking_pipeline(wait_commands_, wait_.slice);
   if (!replies) return replies.error();
   if (!*replies) {
     if (waiter.in_flight_for() > kAnswerWithin)

@@ -46,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "store/change_feed.h"
 #include "store/node_registry.h"
@@ -93,6 +94,9 @@ class ChangeFeed final : public cloakroom::ChangeFeed {
   void history_lost(std::string_view detail);
 
   long long seen_counter_ = -1;  // only the follower's thread calls changed()
+  // The XREAD after wait_after_ and the GET of the counter, as changed() sends them.
+  std::vector<Command> wait_commands_;
+  long long wait_after_ = -1;
   std::mutex history_mu_;
   std::string origin_;  // the dataset's origin at the previous bounds()
   // The newest entry read() or bounds() saw, by position and content.

@@ -31,6 +31,14 @@ auto eventually(Call call) {
 // A position a reader applied up to, checked the way FeedFollower checks it.
 bool must_resync(long long position, const FeedBounds& b) { return position < b.first - 1 || position > b.last; }
 
+// How many XREADs this Redis has run (INFO commandstats).
+long long xread_calls(RedisSpace& space) {
+  auto info = space.client->command({"INFO", "commandstats"});
+  const auto& text = info->str;
+  auto at = text.find("cmdstat_xread:calls=");
+  return at == std::string::npos ? 0LL : to_integer(text.substr(at + 20, text.find(',', at) - at - 20));
+}
+
 // Positions are the counter: 1, 2, 3 ..., and changed() says so only after an append.
 TEST(RedisChangeFeed, PositionsCountAndChangedFollowsThem) {
   RedisSpace space;
@@ -50,6 +58,24 @@ TEST(RedisChangeFeed, PositionsCountAndChangedFollowsThem) {
   EXPECT_EQ(feed->bounds()->last, 3);
 }
 
+// After entries moved the counter, the wait is after the new counter: quiet
+// calls keep one XREAD blocking instead of one that returns at once per call
+// (changed() builds its commands when the counter moves, not per call).
+TEST(RedisChangeFeed, ChangedWaitsAfterTheCounterItLastSaw) {
+  RedisSpace space;
+  auto feed = space.feed();
+  ASSERT_TRUE(feed->changed());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(feed->append(Change{Change::Kind::session_revoked, "s" + std::to_string(i)}));
+    bool woken = false;
+    for (int j = 0; j < 400 && !woken; ++j) woken = *feed->changed();  // bounded: 400 slices
+    ASSERT_TRUE(woken) << i;
+  }
+  const long long before = xread_calls(space);
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(*feed->changed()) << i;  // about 50 ms
+  EXPECT_LT(xread_calls(space) - before, 5);                          // not one per call
+}
+
 // changed() waits for news in slices: quiet, each call is false within its
 // slice with one XREAD kept in flight (no command per call); an entry
 // another node writes meanwhile ends the wait.
@@ -57,12 +83,7 @@ TEST(RedisChangeFeed, ChangedWaitsForAnotherNodesEntry) {
   RedisSpace space;
   auto feed = space.feed();
   ASSERT_TRUE(feed->changed());
-  auto calls = [&] {
-    auto info = space.client->command({"INFO", "commandstats"});
-    const auto& text = info->str;
-    auto at = text.find("cmdstat_xread:calls=");
-    return at == std::string::npos ? 0LL : to_integer(text.substr(at + 20, text.find(',', at) - at - 20));
-  };
+  auto calls = [&] { return xread_calls(space); };
   const long long before = calls();
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(*feed->changed()) << i;  // about 50 ms: one XREAD BLOCK 100 in flight
   EXPECT_LT(calls() - before, 5);                                     // not one per call
