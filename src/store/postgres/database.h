@@ -25,7 +25,10 @@
 // pooled connection, connecting, and each round trip. Past it, or when the
 // server cannot be reached, the call fails with store_unavailable (503 +
 // Retry-After on the request path), never an exception and never a hang; a
-// connection that timed out or broke is closed, not reused. After a failed
+// connection that timed out or broke is closed, not reused, and a statement
+// that outlived the deadline is cancelled on the server first (PQcancel,
+// waited for at most 1 s), so it stops rather than waits on for a lock, holds
+// its own, or commits a change the caller was told failed. After a failed
 // connect, new attempts back off exponentially (with jitter) and calls fail
 // at once meanwhile, so a dead server costs a fast 503, not a 2 s wait each.
 // Callers run on the store WorkPool, never on an I/O thread.
