@@ -138,6 +138,28 @@ class Connection {
   PGconn* conn_;
   std::chrono::steady_clock::time_point deadline_;
   bool broken_ = false;
+
+ public:
+  // Parameters gathered at run time, for a statement whose shape depends on
+  // the data (a multi-row INSERT): p.add(id).add(true); c.exec(sql, p).
+  class Params {
+   public:
+    template <class T>
+    Params& add(const T& value) {
+      list_.push_back(param(value));
+      return *this;
+    }
+    std::size_t size() const { return list_.size(); }
+
+   private:
+    friend class Connection;
+    std::vector<Param> list_;
+  };
+  Result<int> exec(const std::string& sql, const Params& params) {
+    auto r = call(sql.c_str(), params.list_);
+    if (!r) return r.error();
+    return changed(r->get());
+  }
 };
 
 // For a write whose count does not matter.
