@@ -121,6 +121,9 @@ std::span<const OptionSpec> global_options() {
   static const std::vector<OptionSpec> kGlobals = {
       {"config", "FILE", "read this TOML file (default: $CLOAKROOM_CONFIG, else none)"},
       {"data-dir", "DIR", "where the users, sessions and keys are kept (default ./cloakroom-data)"},
+      // Why the warning: argv is readable by every local user (ps, /proc/PID/cmdline).
+      {"store-users", "URL", "store.users URL; ps shows it: a password goes in CLOAKROOM_STORE_USERS"},
+      {"store-sessions", "URL", "store.sessions URL; ps shows it: a password goes in CLOAKROOM_STORE_SESSIONS"},
       {"help", "", "show the help of the command named before it", false, false, 'h'},
       {"version", "", "print the version"},
   };
@@ -298,6 +301,8 @@ Result<Config> config_from(const Args& args) {
   if (auto d = args.get("data-dir")) src.flags["data_dir"] = *d;
   if (auto l = args.get("listen")) src.flags["listen"] = *l;
   if (auto u = args.get("public-url")) src.flags["public_url"] = *u;
+  if (auto u = args.get("store-users")) src.flags["store.users"] = *u;
+  if (auto s = args.get("store-sessions")) src.flags["store.sessions"] = *s;
   auto config = load_config(src);
   if (config) set_log_threshold(config->log.level);  // before the command logs anything
   return config;

@@ -7,7 +7,7 @@
 //   if (!args) -> exit 2 with args.error().text()   // unknown command/option, missing NAME...
 //   args->command->path == "user add";  args->operands == {"alice"}
 //   args->all("role") == {"admin", "ops"};   args->has("password-stdin")
-//   // global options (--config, --data-dir, -h/--help, --version) go before or after the command
+//   // global options (--config, --data-dir, --store-users, ..., -h/--help, --version) go before or after the command
 #include <map>
 #include <optional>
 #include <span>
@@ -46,7 +46,8 @@ struct CommandSpec {
   int (*run)(const Args&) = nullptr;
 };
 
-// -h/--help, --version, --config FILE, --data-dir DIR: accepted with any command.
+// -h/--help, --version, --config FILE, --data-dir DIR, --store-users URL,
+// --store-sessions URL: accepted with any command.
 std::span<const OptionSpec> global_options();
 
 struct Args {
@@ -83,7 +84,8 @@ std::vector<std::string_view> closest(std::string_view word, std::span<const std
 std::string usage_line(const CommandSpec& command);
 
 // Config for any command: --config/CLOAKROOM_CONFIG file, environment, and
-// the --data-dir / --listen / --public-url flags (the last two: serve only).
+// the --data-dir / --store-users / --store-sessions / --listen / --public-url
+// flags (the last two: serve and config check only).
 Result<Config> config_from(const Args& args);
 
 // Exit codes fixed by the SPEC.

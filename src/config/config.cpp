@@ -721,11 +721,19 @@ Result<Config> load_config(const ConfigSources& sources) {
                                              config_detail::Source::environment);
         !r)
       return r.error();
+    cfg.origins[dotted(match->section, match->name)] = "environment variable " + name;
   }
   for (const auto& [name, value] : sources.flags) {
+    // "store.users" is key users of [store], given as --store-users.
+    const auto dot = name.find('.');
+    const std::string section = dot == std::string::npos ? "" : name.substr(0, dot);
+    const std::string key = dot == std::string::npos ? name : name.substr(dot + 1);
     std::string flag = name;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    if (auto r = config_detail::apply_key(cfg, "", name, value, "flag --" + flag, config_detail::Source::flag); !r) return r.error();
+    std::replace(flag.begin(), flag.end(), '.', '-');
+    if (auto r = config_detail::apply_key(cfg, section, key, value, "flag --" + flag, config_detail::Source::flag); !r)
+      return r.error();
+    cfg.origins[dotted(section, key)] = "flag --" + flag;
   }
   if (auto r = finish(cfg); !r) return r.error();
   return cfg;
@@ -805,8 +813,11 @@ std::string config_effective_toml(const Config& c) {
       continue;
     }
     const std::string value = k.show(c);
+    // Where a value that overrides the file came from: a flag or the environment.
+    const auto origin = c.origins.find(dotted(k.section, k.name));
+    const std::string from = origin == c.origins.end() ? "" : "  # from " + origin->second;
     if (value == "(none)") out += "# " + std::string(k.name) + ": not set\n";
-    else out += std::string(k.name) + " = " + mask_url_password(value) + "\n";
+    else out += std::string(k.name) + " = " + mask_url_password(value) + from + "\n";
   }
   // The rules too, in the order they are judged: a check of a step-up or
   // role rule should show the rule.
@@ -826,7 +837,8 @@ std::string config_example_toml() {
       "# cloakroom configuration: every key, commented out at its default (generated from the\n"
       "# program's own key table; docs/configuration.md explains each). Uncomment what you change.\n"
       "# Each key can also be set as CLOAKROOM_<SECTION>_<KEY> in the environment, which wins over\n"
-      "# this file; the flags (--listen, --data-dir, serve --public-url) win over both. Check with\n"
+      "# this file; the flags (--data-dir, --store-users, --store-sessions, and serve's --listen and\n"
+      "# --public-url) win over both. Check with\n"
       "# `cloakroom config check --config FILE` before restarting.\n"
       "# Durations: \"500ms\", \"30s\", \"15m\", \"12h\", \"7d\".\n";
   std::string_view section = "\x01";  // no section has this name: the first key opens one

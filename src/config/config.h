@@ -2,6 +2,7 @@
 // The whole configuration, built once at startup and then shared read-only.
 //
 //   ConfigSources src{.file = "cloakroom.toml", .env = environment(), .flags = {{"listen", "0.0.0.0:8080"}}};
+//   // a key in a section: .flags = {{"store.users", "postgres://..."}} (named --store-users in messages)
 //   Result<Config> cfg = load_config(src);
 //   if (!cfg) { std::cerr << cfg.error().text() << "\n"; return 2; }
 //
@@ -150,6 +151,10 @@ struct Config {
   } log;
   // Filled by load_config: values bounded by others (a timeout clamped).
   std::vector<ConfigWarning> warnings;
+  // Filled by load_config: where each key set by a flag or the environment
+  // came from ("store.users" -> "flag --store-users"), for `config check`.
+  // Keys from the file or at their default are not listed.
+  std::map<std::string, std::string> origins;
 };
 
 // The idle bound of a remembered session: session.remember_idle_timeout,
@@ -169,7 +174,8 @@ inline constexpr std::size_t kPasswordMax = 1024;
 struct ConfigSources {
   std::optional<std::string> file;                       // TOML path
   std::vector<std::pair<std::string, std::string>> env;  // CLOAKROOM_* variables
-  std::map<std::string, std::string> flags;              // "listen", "data_dir"
+  // Flag values by key: "listen", "data_dir", "store.users" (flag --store-users).
+  std::map<std::string, std::string> flags;
 };
 
 Result<Config> load_config(const ConfigSources& sources);

@@ -299,6 +299,7 @@ class UserStoreTellingSessionsFeed final : public UserStore {
   UserStoreTellingSessionsFeed(std::unique_ptr<UserStore> inner, std::shared_ptr<ChangeFeed> sessions_feed)
       : inner_(std::move(inner)), feed_(std::move(sessions_feed)) {}
   Result<void> create(const User& user) override { return inner_->create(user); }
+  Result<std::size_t> create_all(std::span<const User> users) override { return inner_->create_all(users); }
   Result<User> find_by_name(const std::string& username) override { return inner_->find_by_name(username); }
   Result<User> find_by_id(const std::string& id) override { return inner_->find_by_id(id); }
   Result<std::vector<User>> list() override { return inner_->list(); }

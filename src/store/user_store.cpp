@@ -11,6 +11,18 @@
 
 namespace cloakroom {
 
+Result<std::size_t> UserStore::create_all(std::span<const User> users) {
+  std::size_t written = 0;
+  for (const User& user : users) {
+    auto there = find_by_id(user.id);
+    if (there) continue;  // the same id: copied before
+    if (there.error().code != ErrorCode::not_found) return there.error();
+    if (auto r = create(user); !r) return r.error();
+    ++written;
+  }
+  return written;
+}
+
 std::string canonical_username(std::string_view username) {
   // Why the scan: ASCII (nearly every name) is already NFC, and ill-formed
   // UTF-8 is left as it is rather than repaired into some other name.

@@ -11,7 +11,9 @@
 // decomposed (e + U+0301). The stored spelling is the NFC form of the one
 // given at registration (canonical_username).
 // Every method is safe to call from several threads at once.
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +74,12 @@ class UserStore {
 
   // username_taken if the name exists (ignoring ASCII case).
   virtual Result<void> create(const User& user) = 0;
+  // For a bulk copy (store migrate): creates each user whose id is not here
+  // yet, in as few round trips as the backend allows (this default: one
+  // create per user), and returns how many it wrote. username_taken when one
+  // clashes by name with another user here; the users before it, or before
+  // its batch, may be written already.
+  virtual Result<std::size_t> create_all(std::span<const User> users);
   // not_found when absent; store_unavailable when the backend fails.
   virtual Result<User> find_by_name(const std::string& username) = 0;
   virtual Result<User> find_by_id(const std::string& id) = 0;

@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 import unittest
@@ -224,6 +225,29 @@ class PostgresUsersTest(unittest.TestCase):
         pg.start()
         self.assertTrue(eventually(lambda: verify(self.srv, sid) == 200, timeout=10))
         self.assertEqual(self.srv.login("alice", "correct horse")[0], 200)
+
+    def test_store_users_as_a_flag(self):
+        """--store-users URL does what CLOAKROOM_STORE_USERS does, for the CLI and serve alike: a user
+        added with the flag is a row in that database and signs in on a server given the same flag
+        (and no variable); `config check` says the flag set it, its password masked."""
+        db, url = fresh_database()
+        with tempfile.TemporaryDirectory(prefix="cloakroom-it-") as tmp:
+            data = os.path.join(tmp, "data")
+            added = run_cli(["user", "add", "dora", "--password-stdin", "--store-users", url], data,
+                            stdin="correct horse\n", env=KEK)
+            self.assertEqual(added.returncode, 0, added.stderr)
+            self.assertEqual(pg.sql("SELECT username FROM cloakroom_users", db), "dora")
+            check = run_cli(["config", "check", "--store-users", url], data, env=KEK)
+            self.assertEqual(check.returncode, 0, check.stderr)
+            self.assertIn(f'users = "postgres://cloakroom:***@127.0.0.1:{pg.port}/{db}"  # from flag --store-users\n',
+                          check.stdout)
+            self.assertNotIn(PASSWORD, check.stdout + check.stderr + added.stdout + added.stderr)
+            with CloakroomServer(env=KEK, args=["--store-users", url], data_dir=data) as srv:
+                status, headers, body = srv.login("dora", "correct horse")
+                self.assertEqual(status, 200, body)
+                self.assertEqual(verify(srv, sid_from(headers)), 200)
+                self.assertEqual(srv.login("dora", "wrong password")[0], 401)
+            self.assertNotIn(PASSWORD, "\n".join(srv.log_lines))
 
     def test_bad_password_is_never_shown(self):
         """A URL PostgreSQL refuses stops serve with one sentence showing the password as ***."""

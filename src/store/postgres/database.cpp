@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <future>
+#include <thread>
 
 #include "core/log.h"
 
@@ -192,6 +194,38 @@ std::string trim(std::string s) {
   return s;
 }
 
+// Why 1 s: a cancel request is one connect and 16 bytes; a server that
+// takes longer is unreachable, and the worker must not wait out TCP's
+// connect timeout (minutes) for it.
+constexpr milliseconds kCancelWait{1000};
+
+// Asks the server to stop the statement running on `conn` (a cancel request
+// on a connection of its own): given up on, it must not keep waiting for a
+// lock, holding the locks it took, or commit later a change the caller was
+// told failed. PQcancel connects and blocks, and has no timeout of its own
+// in libpq 15 (no PQcancelCreate yet): it runs on a thread of its own, which
+// the caller waits for at most kCancelWait and otherwise leaves to finish
+// alone (it owns everything it touches).
+void cancel_statement(PGconn* conn) {
+  PGcancel* cancel = PQgetCancel(conn);
+  if (!cancel) return;
+  auto outcome = std::make_shared<std::promise<std::string>>();  // empty: sent
+  std::future<std::string> sent = outcome->get_future();
+  std::thread([cancel, outcome] {
+    char error[256] = "";
+    const bool ok = PQcancel(cancel, error, sizeof error) == 1;
+    PQfreeCancel(cancel);
+    outcome->set_value(ok ? "" : trim(error));
+  }).detach();
+  if (sent.wait_for(kCancelWait) != std::future_status::ready) {
+    log_line("warn", "postgres_cancel_failed",
+             {{"detail", "the cancel request did not reach PostgreSQL within 1s; the statement may run on"}});
+    return;
+  }
+  if (std::string why = sent.get(); !why.empty())
+    log_line("warn", "postgres_cancel_failed", {{"detail", why}});
+}
+
 }  // namespace
 
 std::string to_hex(std::string_view bytes) { return lower_hex(bytes); }
@@ -273,11 +307,13 @@ Result<short> Connection::wait_for(short events) {
   auto revents = poll_until(PQsocket(conn_), events, deadline_);
   if (!revents) return broke("poll");
   if (*revents == 0) {
-    // The statement's fate is unknown and its answer may still come:
-    // the connection cannot be reused (closing it also aborts the
-    // statement's transaction on the server).
+    // The statement's fate is unknown and its answer may still come: the
+    // connection cannot be reused. Closing it is not enough: a backend
+    // waiting for a lock does not read its socket, so it would wait on
+    // (holding its own locks) and then run. Cancelled first, it stops.
     broken_ = true;
     log_line("warn", "postgres_timeout", {{"detail", "a round trip to PostgreSQL did not finish within the store wait"}});
+    cancel_statement(conn_);
     return Error{ErrorCode::store_unavailable};
   }
   return revents;

@@ -25,7 +25,10 @@
 // pooled connection, connecting, and each round trip. Past it, or when the
 // server cannot be reached, the call fails with store_unavailable (503 +
 // Retry-After on the request path), never an exception and never a hang; a
-// connection that timed out or broke is closed, not reused. After a failed
+// connection that timed out or broke is closed, not reused, and a statement
+// that outlived the deadline is cancelled on the server first (PQcancel,
+// waited for at most 1 s), so it stops rather than waits on for a lock, holds
+// its own, or commits a change the caller was told failed. After a failed
 // connect, new attempts back off exponentially (with jitter) and calls fail
 // at once meanwhile, so a dead server costs a fast 503, not a 2 s wait each.
 // Callers run on the store WorkPool, never on an I/O thread.
@@ -135,6 +138,28 @@ class Connection {
   PGconn* conn_;
   std::chrono::steady_clock::time_point deadline_;
   bool broken_ = false;
+
+ public:
+  // Parameters gathered at run time, for a statement whose shape depends on
+  // the data (a multi-row INSERT): p.add(id).add(true); c.exec(sql, p).
+  class Params {
+   public:
+    template <class T>
+    Params& add(const T& value) {
+      list_.push_back(param(value));
+      return *this;
+    }
+    std::size_t size() const { return list_.size(); }
+
+   private:
+    friend class Connection;
+    std::vector<Param> list_;
+  };
+  Result<int> exec(const std::string& sql, const Params& params) {
+    auto r = call(sql.c_str(), params.list_);
+    if (!r) return r.error();
+    return changed(r->get());
+  }
 };
 
 // For a write whose count does not matter.

@@ -85,6 +85,37 @@ Result<void> UserStore::create(const User& user) {
   return done(inserted);
 }
 
+// Why 500: 3,500 parameters and ~60 kB of SQL text a statement, far below
+// libpq's 65,535 parameters, while 10,000 users take 20 round trips, not 10,000.
+constexpr std::size_t kInsertBatch = 500;
+
+Result<std::size_t> UserStore::create_all(std::span<const User> users) {
+  std::size_t written = 0;
+  for (std::size_t start = 0; start < users.size(); start += kInsertBatch) {
+    const auto batch = users.subspan(start, std::min(kInsertBatch, users.size() - start));
+    // One statement a batch: all of it or none. An id already here is
+    // skipped (idempotent); a name already here under another id is a
+    // unique violation of username_key, and the batch is not written.
+    std::string statement =
+        "INSERT INTO cloakroom_users (id, username, username_key, password_hash, roles, disabled, created_at) VALUES ";
+    Connection::Params params;
+    for (const User& user : batch) {
+      const std::size_t n = params.size();
+      auto at = [&](std::size_t i) { return "$" + std::to_string(n + i); };
+      statement += (n == 0 ? "(" : ", (") + at(1) + ", " + at(2) + ", " + at(3) + ", " + at(4) + ", string_to_array(" +
+                   at(5) + ", ','), " + at(6) + ", " + at(7) + ")";
+      params.add(user.id).add(user.username).add(username_key(user.username)).add(user.password_hash);
+      params.add(join_roles(user.roles)).add(user.disabled).add(user.created_at);
+    }
+    statement += " ON CONFLICT (id) DO NOTHING";
+    auto inserted = db_->run([&](Connection& c) { return c.exec(statement, params); });
+    if (!inserted && inserted.error().code == ErrorCode::conflict) return ErrorCode::username_taken;
+    if (!inserted) return inserted.error();
+    written += static_cast<std::size_t>(*inserted);
+  }
+  return written;
+}
+
 Result<User> UserStore::find_by_name(const std::string& username) {
   const std::string key = username_key(username);
   if (!storable(key)) return ErrorCode::not_found;

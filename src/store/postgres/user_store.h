@@ -18,6 +18,8 @@ class UserStore final : public cloakroom::UserStore {
   explicit UserStore(std::shared_ptr<Database> db) : db_(std::move(db)) {}
 
   Result<void> create(const User& user) override;
+  // A multi-row INSERT ... ON CONFLICT (id) DO NOTHING per 500 users.
+  Result<std::size_t> create_all(std::span<const User> users) override;
   Result<User> find_by_name(const std::string& username) override;
   Result<User> find_by_id(const std::string& id) override;
   Result<std::vector<User>> list() override;

@@ -54,6 +54,20 @@ TEST(ParseArgs, GlobalsAnywhere) {
   EXPECT_EQ(b->get("data-dir"), "D");
 }
 
+// The store URLs are global options too, and config_from takes them as the
+// keys store.users and store.sessions.
+TEST(ParseArgs, StoreUrlFlagsAreGlobal) {
+  auto a = parse({"--store-users", "memory://", "user", "list", "--store-sessions=sqlite:///tmp/s.db"});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->get("store-users"), "memory://");
+  EXPECT_EQ(a->get("store-sessions"), "sqlite:///tmp/s.db");
+  auto config = config_from(*a);
+  ASSERT_TRUE(config) << config.error().text();
+  EXPECT_EQ(config->store.users, "memory://");
+  EXPECT_EQ(config->store.sessions, "sqlite:///tmp/s.db");
+  EXPECT_EQ(config->origins.at("store.users"), "flag --store-users");
+}
+
 // Repeated options keep every value; switches take none; operands are apart from the command words.
 TEST(ParseArgs, RepeatedAndSwitchOptions) {
   auto a = parse({"user", "add", "alice", "--role", "admin", "--password-stdin", "--role", "ops"});

@@ -251,6 +251,47 @@ TEST(Config, PrecedenceFlagEnvFile) {
   std::remove(path.c_str());
 }
 
+// The store URLs take the same order (flag > env > file) from --store-users /
+// --store-sessions, and `config check` says which flag or variable won,
+// passwords masked.
+TEST(Config, StoreUrlFlagsWinAndSayWhere) {
+  std::string path = ::testing::TempDir() + "/store_flags.toml";
+  std::ofstream(path) << "[store]\nusers = \"sqlite:///file/u.db\"\nsessions = \"sqlite:///file/s.db\"\n";
+  ConfigSources src;
+  src.file = path;
+  src.env = {{"CLOAKROOM_STORE_USERS", "sqlite:///env/u.db"}};
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->store.users, "sqlite:///env/u.db");
+  EXPECT_EQ(c->store.sessions, "sqlite:///file/s.db");
+  src.flags["store.users"] = "postgres://app:hunter2@127.0.0.1:5432/users";
+  src.flags["store.sessions"] = "redis://:s3cret@127.0.0.1:6379/0";
+  c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->store.users, "postgres://app:hunter2@127.0.0.1:5432/users");
+  EXPECT_EQ(c->store.sessions, "redis://:s3cret@127.0.0.1:6379/0");
+  const std::string shown = config_effective_toml(*c);
+  EXPECT_NE(shown.find("users = \"postgres://app:***@127.0.0.1:5432/users\"  # from flag --store-users\n"),
+            std::string::npos) << shown;
+  EXPECT_NE(shown.find("sessions = \"redis://:***@127.0.0.1:6379/0\"  # from flag --store-sessions\n"),
+            std::string::npos) << shown;
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos);
+  EXPECT_EQ(shown.find("s3cret"), std::string::npos);
+  src.flags.erase("store.users");
+  c = load_config(src);
+  ASSERT_TRUE(c);
+  EXPECT_NE(config_effective_toml(*c).find("users = \"sqlite:///env/u.db\"  # from environment variable "
+                                           "CLOAKROOM_STORE_USERS\n"),
+            std::string::npos);
+  // A bad one is refused naming the flag, never quoting the URL.
+  src.flags["store.users"] = "postgres://app:hunter2@h/db?nonsense=1";
+  auto bad = load_config(src);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().text(), "Config key store.users (flag --store-users) is not a valid libpq connection URI "
+                                "(invalid URI query parameter: \"nonsense\").");
+  std::remove(path.c_str());
+}
+
 // Environment values are parsed per type; unknown CLOAKROOM_* names are errors.
 TEST(Config, EnvironmentIsTypedAndStrict) {
   ConfigSources src;

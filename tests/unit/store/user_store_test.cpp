@@ -172,6 +172,41 @@ TYPED_TEST(UserStoreTest, ListsInCreationOrder) {
   EXPECT_TRUE(this->store->ping());
 }
 
+// create_all (store migrate's bulk copy) writes every new user with its
+// fields, across more than one batch, skips an id already here, and refuses
+// a name held by another id as username_taken.
+TYPED_TEST(UserStoreTest, CreateAllCopiesNewUsersOnly) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  std::vector<User> users{this->alice()};
+  for (int i = 0; i < 600; ++i)
+    users.push_back(User{"id-" + std::to_string(i), "user" + std::to_string(i), "$argon2id$h" + std::to_string(i),
+                         i % 2 ? std::vector<std::string>{"ops"} : std::vector<std::string>{}, i % 3 == 0,
+                         1700000000 + i});
+  auto written = this->store->create_all(users);
+  ASSERT_TRUE(written) << written.error().text();
+  EXPECT_EQ(*written, 600u);
+  auto all = this->store->list();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 601u);
+  auto u = this->store->find_by_name("USER599");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->id, "id-599");
+  EXPECT_EQ(u->password_hash, "$argon2id$h599");
+  EXPECT_EQ(u->roles, std::vector<std::string>{"ops"});
+  EXPECT_FALSE(u->disabled);
+  EXPECT_EQ(u->created_at, 1700000599);
+  EXPECT_TRUE(this->store->find_by_id("id-0")->disabled);
+  // Again: nothing new.
+  written = this->store->create_all(users);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(*written, 0u);
+  User clash = this->alice();
+  clash.id = "id-other";
+  clash.username = "alice";
+  EXPECT_EQ(this->store->create_all(std::vector<User>{clash}).error().code, ErrorCode::username_taken);
+  EXPECT_EQ(this->store->find_by_id("id-other").error().code, ErrorCode::not_found);
+}
+
 // disabled_ids() lists exactly the disabled users, and follows set_disabled.
 TYPED_TEST(UserStoreTest, DisabledIdsFollowSetDisabled) {
   User b = this->alice();

@@ -163,6 +163,34 @@ TEST(PostgresDatabase, PoolAndRoundTripsAreBounded) {
   EXPECT_TRUE(db->run([](Connection& c) { return c.exec("SELECT 1"); }));
 }
 
+// A statement given up at its deadline is cancelled on the server, not
+// only abandoned: an UPDATE queued behind another connection's row lock
+// leaves no statement of ours waiting (and so none holding locks), and
+// does not run once the lock is released.
+TEST(PostgresDatabase, ATimedOutStatementIsCancelledOnTheServer) {
+  TempPostgres database;
+  postgres::UserStore users(database.db());
+  ASSERT_TRUE(users.create(User{"u1", "alice", "h", {}, false, 1}));
+  RawConnection holder(database.url()), watcher(database.url());
+  ASSERT_TRUE(holder.ok() && watcher.ok());
+  ASSERT_TRUE(holder.exec("BEGIN"));
+  ASSERT_TRUE(holder.exec("SELECT 1 FROM cloakroom_users WHERE id = 'u1' FOR UPDATE"));
+
+  auto blocked = database.db()->run(
+      [](Connection& c) { return c.exec("UPDATE cloakroom_users SET disabled = true WHERE id = 'u1'"); }, 200ms);
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().code, ErrorCode::store_unavailable);
+  EXPECT_TRUE(watcher.eventually("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                                 "application_name = 'cloakroom' AND state = 'active'",
+                                 0));
+  ASSERT_TRUE(holder.exec("COMMIT"));
+  // Had it only been left waiting, it would take the row now and commit.
+  ASSERT_TRUE(watcher.eventually("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                                 "application_name = 'cloakroom' AND state = 'active'",
+                                 0));
+  EXPECT_EQ(watcher.number("SELECT count(*) FROM cloakroom_users WHERE disabled"), 0);
+}
+
 // The password is never in an error message or a log line, whether the
 // server refuses it, nobody listens, or libpq cannot parse the URL.
 TEST(PostgresDatabase, ErrorsNeverShowThePassword) {
