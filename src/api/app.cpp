@@ -236,6 +236,15 @@ struct App::Parts {
     return {};
   }
 
+  // What the heartbeat says of the signing keys: those in force, and
+  // whether the last changed set was refused (see NodeRecord::keys).
+  HeldKeys held_keys() const {
+    if (!tokens) return {};
+    std::vector<std::string> kids;
+    for (const jose::Jwk& k : tokens->keys()->keys()) kids.push_back(k.kid());
+    return HeldKeys::of(kids, tokens->reload_refused());
+  }
+
   // The feed cannot be replayed: start over from the store.
   Result<void> resync() {
     sessions->evict_all();
@@ -270,6 +279,8 @@ struct App::Parts {
       }
       case GaugeId::feed_age_seconds: return static_cast<double>(follower->unanswered_ms()) / 1000.0;
       case GaugeId::heartbeat_age_seconds: return static_cast<double>(follower->heartbeat_age_ms()) / 1000.0;
+      case GaugeId::keys_held: return static_cast<double>(tokens->keys()->keys().size());
+      case GaugeId::keys_reload_refused: return tokens->reload_refused() ? 1 : 0;
       case GaugeId::count_: break;
     }
     return 0;
@@ -370,7 +381,8 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
       ThrottleRule{"passkey_options_ip", c.throttle.per_ip, c.throttle.window}, *p->stores.throttles);
   p->follower = std::make_unique<FeedFollower>(
       FollowerDeps{p->stores.feeds, staleness_bounds(c, p->stores), *p->stores.nodes, p->clock, p->freshness,
-                   [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
+                   [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); },
+                   [parts] { return parts->held_keys(); }});
   // Before anything is loaded: an entry written meanwhile is replayed, not missed.
   if (auto started = p->follower->start(); !started) return started.error();
   // Users are few and every session check needs its user: all of them now.

@@ -175,6 +175,9 @@ void FeedFollower::beat(long long now) {
     std::lock_guard lock(mu_);
     for (const Followed& f : followed_) record.applied.emplace_back(f.feed->name(), f.position);
   }
+  // After the positions: a key set reloaded by an entry is never reported
+  // later than that entry's position.
+  if (d_.held_keys) record.keys = d_.held_keys();
   // A missed heartbeat is retried an interval later; the registry only informs
   // waiters. Logged when it starts and stops failing, not on every try.
   last_beat_try_ms_ = now;

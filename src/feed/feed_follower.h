@@ -2,7 +2,8 @@
 // Keeps one process in step with every change feed of its stores: polls
 // each feed cheaply, reads and applies new entries in order, remembers how
 // far it got, and tells the node registry (heartbeat + applied positions)
-// so a revoking CLI command can wait until every live process applied it.
+// so a revoking CLI command can wait until every live process applied it
+// (and a key command, until each holds the key: deps.held_keys).
 // App runs poll() on its follower thread every few milliseconds (nothing
 // else runs there but key reloads, so a slow purge never delays a revocation).
 //
@@ -50,6 +51,9 @@ struct FollowerDeps {
   std::function<Result<void>(const Change&)> apply;
   // Drops caches and reloads mirrored state.
   std::function<Result<void>()> resync;
+  // The signing keys this process verifies with, sent with each heartbeat
+  // (read after the entries it covers were applied); empty: none reported.
+  std::function<HeldKeys()> held_keys = {};
 };
 
 struct NodeIdentity {

@@ -94,6 +94,10 @@ class AccessTokens {
   // with a logged reason (keys_reload_failed), and the keys in use stay.
   // One thread only (App's follower thread).
   bool reload_if_changed();
+  // True from a refused reload of a changed set (not a store that did not
+  // answer: that is retried) until a later change loads: this process then
+  // verifies with an older set than the one kept. Any thread.
+  bool reload_refused() const { return refused_.load(std::memory_order_relaxed); }
   // How long a retired key keeps verifying: the longest an access token it
   // signed can still be accepted (jwt.access_ttl + jwt.leeway).
   static std::chrono::seconds retirement_grace(const Config& config);
@@ -107,6 +111,7 @@ class AccessTokens {
   jose::TokenPolicy policy_;
   std::atomic<std::shared_ptr<const jose::KeySet>> keys_;  // in force
   jose::KeySet stored_;  // as last read, retired keys included (follower thread only)
+  std::atomic<bool> refused_{false};
   KeySource* source_;
   jose::VerifiedTokenCache<VerifiedAccessToken> cache_;
   struct IdentityEntry {

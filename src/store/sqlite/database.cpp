@@ -178,6 +178,13 @@ const std::vector<const char*>& migrations() {
       R"sql(
         CREATE INDEX challenges_by_kind ON challenges (kind);
       )sql",
+      // 12: the signing keys each serving process verifies with (HeldKeys in
+      //     node_registry.h): its kids, space-separated, and whether it
+      //     refused the last key set it read. '' from an older process.
+      R"sql(
+        ALTER TABLE nodes ADD COLUMN kids TEXT NOT NULL DEFAULT '';
+        ALTER TABLE nodes ADD COLUMN keys_refused INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return m;
 }

@@ -172,6 +172,31 @@ TEST(FeedFollower, HeartbeatsCarryThePosition) {
   EXPECT_TRUE(registry.list()->empty());
 }
 
+// The heartbeat carries the keys the process holds as they are after the
+// entries it reports applied: a key change applied shows in the beat that
+// first reports its position, never a beat later.
+TEST(FeedFollower, HeartbeatsCarryTheKeysHeldAfterApplying) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry registry;
+  testing::FakeClock clock{SystemTime{} + std::chrono::seconds(1'800'000'000)};
+  Freshness freshness{milliseconds(2000)};
+  HeldKeys held = HeldKeys::of({"old"}, false);
+  FeedFollower follower(FollowerDeps{{feed}, {}, registry, clock, freshness,
+                                     [&](const Change& c) -> Result<void> {
+                                       if (c.kind == Change::Kind::keys_changed) held = HeldKeys::of({"old", "new"}, false);
+                                       return {};
+                                     },
+                                     [] { return Result<void>{}; }, [&] { return held; }});
+  ASSERT_TRUE(follower.start());
+  follower.join(NodeIdentity{"host", "127.0.0.1:1", 42});
+  EXPECT_EQ(registry.list()->at(0).keys.kids, std::vector<std::string>{"old"});
+  ASSERT_TRUE(feed->append(Change{Change::Kind::keys_changed}));
+  follower.poll();
+  const NodeRecord n = registry.list()->at(0);
+  EXPECT_EQ(n.applied_on(feed->name()), 1);
+  EXPECT_TRUE(n.keys.holds("new"));
+}
+
 // A feed that was pruned past the position, or went backwards, is not
 // replayed: the caller resyncs and following restarts at the feed's end.
 TEST(FeedFollower, ResyncsWhenTheFeedCannotBeReplayed) {

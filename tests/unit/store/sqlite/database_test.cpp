@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "support/temp_sqlite.h"
@@ -267,7 +268,8 @@ TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
             "remember) VALUES ('s1', x'00', 'u1', 1000, 2000, 9000, '', '', 0)",
             "INSERT INTO refresh_families (id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, "
             "expires_ms, ip, user_agent, remember) VALUES ('f1', 'u1', x'00', x'00', 3, 1100, 5000, 9000, '', '', 0)",
-            "DROP TABLE password_resets", "DROP INDEX challenges_by_kind", "PRAGMA user_version = 8"})
+            "DROP TABLE password_resets", "DROP INDEX challenges_by_kind", "ALTER TABLE nodes DROP COLUMN kids",
+            "ALTER TABLE nodes DROP COLUMN keys_refused", "PRAGMA user_version = 8"})
         if (auto r = c.exec(step); !r) return r.error();
       return {};
     });
@@ -284,6 +286,36 @@ TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
   ASSERT_TRUE(family);
   EXPECT_EQ(family->amr, AuthMethods::password());
   EXPECT_EQ(family->auth_time_ms, 1100);
+  db->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+// Migration 12 adds the keys a node reports (HeldKeys); a row beaten by an
+// older process reads back as one that reports none, not as one that holds none.
+TEST(SqliteDatabase, MigrationToTwelveReadsOldNodesAsReportingNoKeys) {
+  const std::string path = ::testing::TempDir() + "/cloakroom-kids-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db);
+    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
+      for (const char* step :
+           {"ALTER TABLE nodes DROP COLUMN kids", "ALTER TABLE nodes DROP COLUMN keys_refused",
+            "INSERT INTO nodes (id, host, address, pid, started_ms, heartbeat_ms) VALUES ('h/a:1', 'h', 'a:1', 7, 1, 2)",
+            "PRAGMA user_version = 11"})
+        if (auto r = c.exec(step); !r) return r.error();
+      return {};
+    });
+    ASSERT_TRUE(seeded) << seeded.error().text();
+  }
+  auto db = Database::open(path);
+  ASSERT_TRUE(db) << db.error().text();
+  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
+  auto nodes = NodeRegistry(*db).list();
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_FALSE((*nodes)[0].keys.reported_any());
+  EXPECT_FALSE((*nodes)[0].keys.refused);
   db->reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
