@@ -441,13 +441,14 @@ http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginCh
         // read sees the new hash (the credential is revoked here, through
         // the service, so the change feed carries it), or the change writes
         // its hash after this read, so after the create, and its ends find
-        // the credential. The token never reached the client either way.
+        // the credential. A re-read rather than a create conditional on a
+        // credentials epoch: no new column in every backend's session and
+        // token stores. A refused login's token never reaches the client.
         auto current = d_.users.find_by_id(user.id);
         if (!current || current->password_hash != user.password_hash) {
-          const std::string made_id(id_of(*made));
-          if (auto r = revoke_new(made_id); r && *r)
-            d_.audit.record(AuditEvent::login_failed, from, user.id,
-                            {{"username", user.username}, {"reason", "password_changed"}});
+          (void)revoke_new(std::string(id_of(*made)));
+          d_.audit.record(AuditEvent::login_failed, from, user.id,
+                          {{"username", user.username}, {"reason", "password_changed"}});
           if (!current && current.error().code != ErrorCode::not_found)
             return decltype(made)(current.error());  // fail closed: the credential is ended all the same
           password_went = true;
