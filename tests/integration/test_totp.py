@@ -7,8 +7,9 @@ import os
 import re
 import unittest
 
-from browser import free_port, run_browser_script
+from browser import run_browser_script
 from cloakroom_server import CloakroomServer, eventually
+from ports import free_port
 from stores import TEST_KEK, embedded_store_only
 from totp_codes import Codes
 

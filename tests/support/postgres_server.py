@@ -16,10 +16,11 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
+
+from ports import free_port
 
 BIN = "/usr/lib/postgresql/15/bin"
 USER = "cloakroom"
@@ -37,12 +38,6 @@ def scratch_root():
     except OSError:
         pass
     return "/tmp"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresServer:
