@@ -227,7 +227,6 @@ TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
-
 }  // namespace
 }  // namespace cloakroom::sqlite
 
