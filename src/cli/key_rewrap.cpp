@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "core/audit_log.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "mfa/totp_key.h"
@@ -46,6 +47,8 @@ int key_rewrap_command(const Args& args) {
     return fail(kExitUsage, "key rewrap seals under the key-encryption key, and none is set: set "
                             "jwt.key_encryption_key_file or CLOAKROOM_JWT_KEY_ENCRYPTION_KEY (and the previous one as "
                             "jwt.previous_key_encryption_key_file or CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY)");
+  auto audit = AuditLog::open(config->log.audit, config->data_dir, config->log.level);
+  if (!audit) return fail(audit.error());
   auto stores = open_existing_stores(*config);
   if (!stores) return stores_failure(stores.error());
   OsRandom random;
@@ -75,6 +78,10 @@ int key_rewrap_command(const Args& args) {
                              ", so it was left as it is (the user can sign in with a recovery code, or an operator "
                              "can run user reset-2fa)");
 
+  const std::string sets = std::to_string(key_sets), secrets = std::to_string(rewrapped->resealed),
+                    left = std::to_string(rewrapped->left), unopened = std::to_string(rewrapped->unopened.size());
+  (*audit)->record(AuditEvent::key_rewrapped, AuditContext::cli(), "",
+                   {{"key_sets", sets}, {"totp_seals", secrets}, {"left", left}, {"unopened", unopened}});
   std::cout << "resealed " << counted(key_sets, "key set", "key sets")
             << (stores->keys ? "" : " (the keys file is not sealed: it is plaintext, mode 0600, by design)") << " and "
             << counted(rewrapped->resealed, "TOTP secret", "TOTP secrets") << "; " << rewrapped->left

@@ -3,6 +3,7 @@
 pages in Chromium (tests/browser/totp.mjs, driven by playwright-core).
 Codes are computed per RFC 6238 (SHA-1, 6 digits, 30 s; tests/support/totp_codes.py); the server accepts ±1
 step, and each step once."""
+import json
 import os
 import re
 import unittest
@@ -351,7 +352,10 @@ class KeyEncryptionKeyRotationTest(TotpTestCase):
             "removed",
             "nothing is sealed under the previous key-encryption key any more: remove it from every node's "
             "configuration (jwt.previous_key_encryption_key_file, CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY)"])
-        self.assertEqual(r.stderr, "")
+        # Its one audit line (log.audit unset: stderr), with the counts.
+        audit = [json.loads(line) for line in r.stderr.splitlines()]
+        self.assertEqual([(a["event"], a["actor"], a["key_sets"], a["totp_seals"], a["left"], a["unopened"])
+                          for a in audit], [("key_rewrapped", "cli", "0", "2", "0", "0")])
         r = run_cli(["key", "rewrap"], self.srv.data_dir, env=rotating)
         self.assertEqual((r.returncode, r.stdout.splitlines()[0]),
                          (0, "resealed 0 key sets (the keys file is not sealed: it is plaintext, mode 0600, by "
@@ -368,10 +372,12 @@ class KeyEncryptionKeyRotationTest(TotpTestCase):
 
         r = run_cli(["key", "rewrap"], self.srv.data_dir, env={"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": self.THIRD_KEK})
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertRegex(r.stderr, r"^cloakroom: The TOTP secret of 2 users \(id \S+, \S+\) opens under neither the "
+        sentence, audit_line = r.stderr.splitlines()
+        self.assertRegex(sentence, r"^cloakroom: The TOTP secret of 2 users \(id \S+, \S+\) opens under neither the "
                                    r"current nor the previous key-encryption key, so it was left as it is "
                                    r"\(the user can sign in with a recovery code, or an operator can run user "
-                                   r"reset-2fa\)\.\n$")
+                                   r"reset-2fa\)\.$")
+        self.assertEqual(json.loads(audit_line)["unopened"], "2")
         self.assertEqual(r.stdout.splitlines()[0][-len("2 left under the previous key"):], "2 left under the previous key")
         for text in (TEST_KEK, self.NEW_KEK, self.THIRD_KEK):
             self.assertNotIn(text, r.stdout + r.stderr)
