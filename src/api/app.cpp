@@ -422,7 +422,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   // TOTP secrets are sealed under the KEK, or the data dir's totp.key
   // (refused with users in PostgreSQL and no KEK: mfa/totp_key.h).
   if (!p->stores.challenges) return Error{ErrorCode::internal, "The stores came without a challenge store."};
-  auto totp_key = open_totp_key(c.jwt.key_encryption_key, p->stores.keys != nullptr, c.data_dir, p->random);
+  auto totp_key = open_totp_key(c.jwt.key_encryption_key, c.jwt.previous_key_encryption_key, p->stores.keys != nullptr, c.data_dir, p->random);
   if (!totp_key) return totp_key.error();
   p->totp = std::make_unique<TotpService>(*p->stores.users, std::move(*totp_key), p->clock, p->random,
                                           totp_issuer(c.public_url.empty() ? c.jwt.issuer : c.public_url));

@@ -27,6 +27,7 @@ int user_command(const Args& args);             // user_command.cpp
 int password_command(const Args& args);         // password_command.cpp
 int session_command(const Args& args);          // session_command.cpp
 int key_command(const Args& args);              // key_command.cpp
+int key_rewrap_command(const Args& args);       // key_rewrap.cpp
 int token_command(const Args& args);            // token_command.cpp
 int node_command(const Args& args);             // node_command.cpp
 int store_command(const Args& args);            // store_command.cpp

@@ -50,6 +50,9 @@ namespace cloakroom {
   X(key_rotated, info, success, "kid",                                                                              \
     "A key became the signing key (`key rotate`, `key activate`, `key generate --activate`).")                      \
   X(key_retired, info, success, "kid", "`key retire` (it verifies for a grace period, or not at all with --now).")  \
+  X(key_rewrapped, info, success, "key_sets totp_seals left unopened",                                              \
+    "`key rewrap` sealed the key set and TOTP secrets again under the current key-encryption key; `left` are "     \
+    "still under an earlier key, `unopened` (users) open under none.")                                              \
   X(user_created, info, success, "username", "POST /auth/register or `user add`.")                                 \
   X(user_disabled, info, success, "username", "`user disable`.")                                                    \
   X(user_enabled, info, success, "username", "`user enable`.")                                                      \
