@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string_view>
+#include <initializer_list>
 #include <tuple>
 #include <vector>
 
@@ -254,17 +255,49 @@ TEST(SqliteDatabase, FailsWhileTheFileIsNotTheOneOpened) {
   EXPECT_NE(log.find("database_file_back"), std::string::npos) << log;
 }
 
+// A file taken back to an older schema: `steps` run on a fresh file at the
+// latest version (undo later migrations, insert old rows, set user_version),
+// then it is opened again, which runs the migrations from there.
+class RewoundFile {
+ public:
+  explicit RewoundFile(const std::string& name)
+      : path_(::testing::TempDir() + "/cloakroom-" + name + "-" + std::to_string(::getpid()) + ".db") {
+    remove();
+  }
+  ~RewoundFile() {
+    db.reset();
+    remove();
+  }
+  void rewind_and_reopen(std::initializer_list<const char*> steps) {
+    {
+      auto fresh = Database::open(path_);
+      ASSERT_TRUE(fresh);
+      auto rewound = (*fresh)->run([&](Connection& c) -> Result<void> {
+        for (const char* step : steps)
+          if (auto r = c.exec(step); !r) return r.error();
+        return {};
+      });
+      ASSERT_TRUE(rewound) << rewound.error().text();
+    }
+    auto reopened = Database::open(path_);
+    ASSERT_TRUE(reopened) << reopened.error().text();
+    db = *reopened;
+    EXPECT_EQ(db->schema_version(), latest_schema_version());
+  }
+  std::shared_ptr<Database> db;
+
+ private:
+  void remove() {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+  }
+  std::string path_;
+};
+
 // Version 7 records how each session and refresh family signed in; rows
 // from before read as password logins at their creation.
 TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
-  const std::string path = ::testing::TempDir() + "/cloakroom-amr-" + std::to_string(::getpid()) + ".db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  {
-    auto db = Database::open(path);
-    ASSERT_TRUE(db);
-    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
-      for (const char* step :
-           {"ALTER TABLE sessions DROP COLUMN amr", "ALTER TABLE sessions DROP COLUMN auth_time_ms",
+  RewoundFile file("amr");
+  file.rewind_and_reopen({"ALTER TABLE sessions DROP COLUMN amr", "ALTER TABLE sessions DROP COLUMN auth_time_ms",
             "ALTER TABLE refresh_families DROP COLUMN amr", "ALTER TABLE refresh_families DROP COLUMN auth_time_ms",
             "INSERT INTO sessions (id, secret_hash, user_id, created_ms, last_seen_ms, expires_ms, ip, user_agent, "
             "remember) VALUES ('s1', x'00', 'u1', 1000, 2000, 9000, '', '', 0)",
@@ -272,97 +305,58 @@ TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
             "expires_ms, ip, user_agent, remember) VALUES ('f1', 'u1', x'00', x'00', 3, 1100, 5000, 9000, '', '', 0)",
             "DROP TABLE password_resets", "DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
             "DROP TRIGGER challenges_count_rekind", "DROP TABLE challenge_counts", "ALTER TABLE nodes DROP COLUMN kids",
-            "ALTER TABLE nodes DROP COLUMN keys_refused", "PRAGMA user_version = 8"})
-        if (auto r = c.exec(step); !r) return r.error();
-      return {};
-    });
-    ASSERT_TRUE(seeded) << seeded.error().text();
-  }
-  auto db = Database::open(path);
-  ASSERT_TRUE(db) << db.error().text();
-  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
-  auto session = SessionStore(*db).find("s1");
+            "ALTER TABLE nodes DROP COLUMN keys_refused", "PRAGMA user_version = 8"});
+  if (HasFatalFailure()) return;
+  auto session = SessionStore(file.db).find("s1");
   ASSERT_TRUE(session);
   EXPECT_EQ(session->amr, AuthMethods::password());
   EXPECT_EQ(session->auth_time_ms, 1000);
-  auto family = TokenStore(*db).find_family("f1");
+  auto family = TokenStore(file.db).find_family("f1");
   ASSERT_TRUE(family);
   EXPECT_EQ(family->amr, AuthMethods::password());
   EXPECT_EQ(family->auth_time_ms, 1100);
-  db->reset();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 // Migration 12 adds the keys a node reports (HeldKeys); a row beaten by an
 // older process reads back as one that reports none, not as one that holds none.
 TEST(SqliteDatabase, MigrationToTwelveReadsOldNodesAsReportingNoKeys) {
-  const std::string path = ::testing::TempDir() + "/cloakroom-kids-" + std::to_string(::getpid()) + ".db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  {
-    auto db = Database::open(path);
-    ASSERT_TRUE(db);
-    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
-      for (const char* step :
-           {"DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
+  RewoundFile file("kids");
+  file.rewind_and_reopen({"DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
             "DROP TRIGGER challenges_count_rekind", "DROP TABLE challenge_counts",
             "CREATE INDEX challenges_by_kind ON challenges (kind)",
             "ALTER TABLE nodes DROP COLUMN kids", "ALTER TABLE nodes DROP COLUMN keys_refused",
             "INSERT INTO nodes (id, host, address, pid, started_ms, heartbeat_ms) VALUES ('h/a:1', 'h', 'a:1', 7, 1, 2)",
-            "PRAGMA user_version = 11"})
-        if (auto r = c.exec(step); !r) return r.error();
-      return {};
-    });
-    ASSERT_TRUE(seeded) << seeded.error().text();
-  }
-  auto db = Database::open(path);
-  ASSERT_TRUE(db) << db.error().text();
-  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
-  auto nodes = NodeRegistry(*db).list();
+            "PRAGMA user_version = 11"});
+  if (HasFatalFailure()) return;
+  auto nodes = NodeRegistry(file.db).list();
   ASSERT_TRUE(nodes);
   ASSERT_EQ(nodes->size(), 1u);
   EXPECT_FALSE((*nodes)[0].keys.reported_any());
   EXPECT_FALSE((*nodes)[0].keys.refused);
-  db->reset();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 // Version 13 counts challenges per kind in a table its triggers keep: a
 // file from version 12 with challenges pending starts with their counts,
 // and the bound holds against them at once.
 TEST(SqliteDatabase, MigrationToThirteenCountsThePendingChallenges) {
-  const std::string path = ::testing::TempDir() + "/cloakroom-counts-" + std::to_string(::getpid()) + ".db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  {
-    auto db = Database::open(path);
-    ASSERT_TRUE(db);
-    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
-      for (const char* step :
-           {"DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
+  RewoundFile file("counts");
+  file.rewind_and_reopen({"DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
             "DROP TRIGGER challenges_count_rekind", "DROP TABLE challenge_counts",
             "CREATE INDEX challenges_by_kind ON challenges (kind)", "PRAGMA user_version = 12",
             "INSERT INTO challenges (id_hash, kind, payload, expires_ms) VALUES (x'01', 'login', '', 9000), "
-            "(x'02', 'login', '', 9000), (x'03', 'passkey_login', '', 9000)"})
-        if (auto r = c.exec(step); !r) return r.error();
-      return {};
-    });
-    ASSERT_TRUE(seeded) << seeded.error().text();
-  }
-  auto db = Database::open(path);
-  ASSERT_TRUE(db) << db.error().text();
-  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
-  auto counts = (*db)->run([](Connection& c) {
+            "(x'02', 'login', '', 9000), (x'03', 'passkey_login', '', 9000)"});
+  if (HasFatalFailure()) return;
+  auto counts = file.db->run([](Connection& c) {
     return c.query("SELECT kind, n FROM challenge_counts ORDER BY kind",
                    [](const Statement& st) { return std::pair{st.text(0), st.integer(1)}; });
   });
   ASSERT_TRUE(counts);
   EXPECT_EQ(*counts, (std::vector<std::pair<std::string, long long>>{{"login", 2}, {"passkey_login", 1}}));
-  ChallengeStore bounded(*db, 2);
+  ChallengeStore bounded(file.db, 2);
   auto full = bounded.put({std::string(32, 'x'), "login", "", 9000, 0}, 1000);
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error().code, ErrorCode::overloaded);
   EXPECT_TRUE(bounded.put({std::string(32, 'y'), "passkey_login", "", 9000, 0}, 1000));
-  db->reset();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 }  // namespace
