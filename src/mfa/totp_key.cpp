@@ -109,4 +109,20 @@ Result<std::string> TotpKeys::open(std::string_view blob, std::string_view purpo
   return by_earlier ? by_earlier : opened;  // the sealing key's reason, when neither opens it
 }
 
+Result<std::string> TotpKeys::resealed(std::string_view blob, std::string_view purpose, Random& random) const {
+  auto opened = seal.open(blob, purpose);
+  if (opened) {
+    sodium_memzero(opened->data(), opened->size());
+    return std::string(blob);
+  }
+  if (!earlier) return opened.error();
+  auto by_earlier = earlier->open(blob, purpose);
+  if (!by_earlier) return opened.error();
+  std::string again = seal.seal(*by_earlier, purpose, random);
+  sodium_memzero(by_earlier->data(), by_earlier->size());
+  return again;
+}
+
+std::string totp_purpose(const std::string& user_id) { return "cloakroom:totp:v1:" + user_id; }
+
 }  // namespace cloakroom

@@ -39,7 +39,16 @@ struct TotpKeys {
 
   // `blob` opened with the sealing key, else with the earlier one.
   Result<std::string> open(std::string_view blob, std::string_view purpose) const;
+  // `blob` as the sealing key opens it: unchanged when it does already,
+  // else opened with the earlier key and sealed again (store migrate moves
+  // secrets enrolled under totp.key to the KEK, which every node has). The
+  // sealing key's error when neither key opens it.
+  Result<std::string> resealed(std::string_view blob, std::string_view purpose, Random& random) const;
 };
+
+// What a TOTP secret of this user is sealed for (the associated data): a
+// sealed secret copied into another user's row does not open there.
+std::string totp_purpose(const std::string& user_id);
 
 // `kek_text`: the configured KEK (already checked by config), empty for none.
 // A totp.key that exists beside a KEK must pass the same checks as when it
