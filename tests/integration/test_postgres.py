@@ -505,7 +505,8 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
         """alice has TOTP on (a code and a recovery code used), bob a passkey (used once), carol neither.
         After the move, a node on PostgreSQL with a data dir of its own (no totp.key: the KEK alone) asks
         alice for her second factor and takes a computed code, not the used recovery code or step; bob signs
-        in with the same authenticator, its counter going on; a second run copies nothing."""
+        in with the same authenticator, its counter going on; their sessions (--to-sessions) keep their amr;
+        a second run copies nothing."""
         for name, pw in (("alice", "correct horse"), ("bob", "battery staple"), ("carol", "correct horse")):
             self.assertEqual(self.old.register(name, pw)[0], 201)
         alice = self.cookie("alice", "correct horse")
@@ -515,7 +516,9 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
         status, _, confirmed = self.call("POST", "/auth/totp/confirm", {"code": codes.next()}, cookie=alice)
         self.assertEqual(status, 200, confirmed)
         recovery = confirmed["recovery_codes"]
-        self.assertEqual(self.second(code=codes.next())[0], 200)
+        status, headers, _ = self.second(code=codes.next())
+        self.assertEqual(status, 200)
+        alice_2fa = headers["set-cookie"].split(";")[0]
         self.assertEqual(self.second(recovery_code=recovery[0])[0], 200)
         bob = self.cookie("bob", "battery staple")
         auth = SoftAuthenticator("localhost", self.base)
@@ -524,16 +527,28 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
         status, _, added = self.call("POST", "/auth/passkeys/register",
                                      {"credential": auth.create(options), "name": "laptop"}, cookie=bob)
         self.assertEqual(status, 201, added)
-        self.assertEqual(self.passkey_login(auth, 1)[0], 200)
+        status, headers, _ = self.passkey_login(auth, 1)
+        self.assertEqual(status, 200)
+        bob_passkey = headers["set-cookie"].split(";")[0]
 
         db, url = fresh_database()
-        first = run_cli(["store", "migrate", "--to-users", url], self.old.data_dir, env=dict(KEK, **self.env))
+        new_data = tempfile.TemporaryDirectory(prefix="cloakroom-it-")
+        self.addCleanup(new_data.cleanup)
+        sessions = "sqlite://" + new_data.name + "/sessions.db"
+        migrate = ["store", "migrate", "--to-users", url, "--to-sessions", sessions]
+        first = run_cli(migrate, self.old.data_dir, env=dict(KEK, **self.env))
         self.assertEqual(first.returncode, 0, first.stderr)
         self.old.stop()
-        self.srv = self.new = CloakroomServer(env=dict(KEK, CLOAKROOM_STORE_USERS=url, **self.env),
-                                              listen="127.0.0.1:%d" % self.port).start()
+        self.srv = self.new = CloakroomServer(env=dict(KEK, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions,
+                                                       **self.env),
+                                              listen="127.0.0.1:%d" % self.port, data_dir=new_data.name).start()
         self.addCleanup(self.new.__exit__, None, None, None)
-        self.assertNotEqual(self.new.data_dir, self.old.data_dir)
+        self.assertFalse(os.path.exists(os.path.join(new_data.name, "totp.key")))
+
+        # Sessions keep how their users signed in: two factors each.
+        for cookie, amr in ((alice_2fa, ["pwd", "otp", "mfa"]), (bob_passkey, ["hwk", "user", "mfa"])):
+            status, _, me = self.call("GET", "/auth/me", cookie=cookie)
+            self.assertEqual((status, me["auth"]["amr"]), (200, amr), me)
 
         # alice: a password alone is not enough; the used step and recovery code stay used; a new code works.
         status, _, body = self.new.login("alice", "correct horse")
@@ -556,15 +571,14 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
         self.assertEqual((status, body["error"]), (401, "passkey_refused"))
         self.assertEqual(self.new.login("carol", "correct horse")[0], 200)
 
-        self.assertEqual(first.stdout.strip().splitlines(),
+        self.assertEqual(first.stdout.strip().splitlines()[:4],
                          ["users: 3 copied, 0 already in the target",
                           "TOTP second factors: 1 copied, 0 already in the target",
                           "passkeys: 1 copied, 0 already in the target",
                           "  (1 TOTP secret(s) sealed again, from totp.key to the key-encryption key that every "
-                          "node of the target has)",
-                          "signing keys: 1 copied, 0 already in the target",
-                          "verified: the target holds all 3 users, 1 TOTP second factors, 1 passkeys and "
-                          "1 signing keys of the source"])
+                          "node of the target has)"])
+        self.assertRegex(first.stdout, r"verified: the target holds all 3 users, 1 TOTP second factors, 1 passkeys, "
+                                       r"\d+ sessions, .* and 1 signing keys of the source\n$")
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_recovery_codes", db), "9")  # 10, less the used one
         again = run_cli(["store", "migrate", "--to-users", url], self.old.data_dir, env=dict(KEK, **self.env))
         self.assertEqual(again.returncode, 0, again.stderr)

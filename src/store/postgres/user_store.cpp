@@ -250,8 +250,10 @@ Result<std::vector<TotpRecord>> UserStore::list_totp() {
   std::vector<TotpRecord> rows;
   std::vector<std::pair<std::string, std::string>> codes;
   bool hex_ok = true;
-  // One transaction: the codes read belong to the secrets read.
+  // One snapshot (REPEATABLE READ: read committed would take one per
+  // statement), so the codes read belong to the secrets read.
   auto read = db_->transaction([&](Connection& c) -> Result<void> {
+    if (auto level = c.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); !level) return level.error();
     auto r = c.query(
         "SELECT user_id, encode(pending, 'hex'), pending_created, encode(secret, 'hex'), last_step "
         "FROM cloakroom_totp WHERE length(secret) > 0 OR length(pending) > 0 ORDER BY user_id COLLATE \"C\"",

@@ -471,7 +471,7 @@ TYPED_TEST(UserStoreTest, TotpAndPasskeysListedAndImportedWhole) {
   ASSERT_TRUE(this->store->begin_totp("id-carol", "gone", 5));
   ASSERT_TRUE(this->store->clear_totp("id-carol"));  // off: not listed
   ASSERT_TRUE(this->store->add_passkey(passkey("c2", "id-bob", 20)));
-  ASSERT_TRUE(this->store->add_passkey(passkey(std::string("\x00c1", 3), "id-alice", 10)));
+  ASSERT_TRUE(this->store->add_passkey(passkey(std::string("\0c1", 3), "id-alice", 10)));
   ASSERT_TRUE(this->store->record_passkey_use("c2", 4294967295LL, 4294967295LL, true, 1700000001));
 
   auto totp = this->store->list_totp();
@@ -495,7 +495,7 @@ TYPED_TEST(UserStoreTest, TotpAndPasskeysListedAndImportedWhole) {
   ASSERT_TRUE(passkeys) << passkeys.error().text();
   ASSERT_EQ(passkeys->size(), 2u);
   std::sort(passkeys->begin(), passkeys->end(), [](const auto& x, const auto& y) { return x.user_id < y.user_id; });
-  EXPECT_EQ((*passkeys)[0].credential_id, std::string("\x00c1", 3));
+  EXPECT_EQ((*passkeys)[0].credential_id, std::string("\0c1", 3));
   EXPECT_EQ((*passkeys)[0].public_key, std::string("\xa5\x01\x02\x03\x26\x00", 6));
   EXPECT_EQ((*passkeys)[1].credential_id, "c2");
   EXPECT_EQ((*passkeys)[1].last_used_at, 1700000001);
