@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <unistd.h>
 
@@ -151,42 +152,68 @@ struct App::Parts {
   Freshness freshness;
   std::unique_ptr<FeedFollower> follower;
 
-  // Two background threads. The follower only follows the change feed (and
-  // reloads keys), so a revocation is applied within a poll interval
-  // whatever else is slow. Housekeeping writes: last-seen times, purges,
-  // feed pruning. Both used to share one thread, where a large last-seen
-  // flush or purge (a write transaction of thousands of rows, or a store
-  // call waiting out its deadline) delayed every revocation behind it.
-  std::thread follower_thread;
+  // Background threads. One per change feed only follows that feed (the
+  // users' also reloads keys, the sessions' also writes heartbeats), so a
+  // revocation is applied within a poll interval whatever else is slow: a
+  // hung PostgreSQL makes each users' feed poll and key reload wait out its
+  // deadline (2 s), which on a shared thread delayed the sessions' feed past
+  // feed.max_staleness and failed valid sessions closed. Housekeeping
+  // writes: last-seen times, purges, feed pruning; sharing a thread with the
+  // feeds, a large flush or purge delayed every revocation behind it.
+  std::vector<std::thread> feed_threads;
   std::thread housekeeping_thread;
   std::mutex maintenance_mu;
   std::condition_variable maintenance_cv;
   bool maintenance_stop = false;
+  // AccessTokens reloads on one thread at a time. Its periodic reload runs
+  // on the users' feed thread, which also carries keys_changed (key sources
+  // write to feeds.front(), store_url.h), so this is uncontended; it keeps
+  // that true should another feed ever carry one.
+  std::mutex keys_mu;
+  // resync() replaces mirrored state wholesale from a snapshot; an entry
+  // applied meanwhile on another feed's thread would be lost under it.
+  // Two locks, not one: a revocation (sessions' feed) never waits behind a
+  // user refresh stuck on a hung users' store.
+  std::mutex directory_mu;    // UserDirectory refresh / reload
+  std::mutex revocations_mu;  // RevocationList entries / load
 
-  void follow() {
+  void reload_keys() {
+    std::lock_guard lock(keys_mu);
+    tokens->reload_if_changed();
+  }
+
+  void follow(std::size_t feed) {
     using namespace std::chrono;
+    // feeds.front() is the users' feed and feeds.back() the sessions' (one
+    // and the same with one store); the node registry lives beside the sessions'.
+    const bool keys_here = feed == 0;
+    const bool heartbeat_here = feed + 1 == follower->feeds();
     auto next_reload = steady_clock::now() + seconds(1);
     const auto tick = std::max(milliseconds(1), config.feed.poll_interval);
     auto polled = steady_clock::now();
     std::unique_lock lock(maintenance_mu);
     for (;;) {
       // Only what is left of the tick: a feed that waits for news (Redis)
-      // has spent it in poll() already, and sleeping a tick on top would
-      // delay every change it wakes for by a tick. Nothing left: no wait at
-      // all (a wait on a passed deadline still costs two futex calls a tick).
+      // has spent it in poll_feed() already, and sleeping a tick on top
+      // would delay every change it wakes for by a tick. Nothing left: no
+      // wait at all (a wait on a passed deadline still costs two futex calls).
       if (!maintenance_stop && steady_clock::now() < polled + tick)
         maintenance_cv.wait_until(lock, polled + tick, [&] { return maintenance_stop; });
       if (maintenance_stop) return;
       lock.unlock();
       polled = steady_clock::now();
-      follower->poll();
-      if (auto n = stores.counters->revocations_short_of_replicas.exchange(0, std::memory_order_relaxed))
-        metrics->inc(Counter::revocations_short_of_replicas, n);
-      // Here, not in housekeeping: the key set is reloaded on this thread
-      // only (keys_changed entries too), and a file change or a retired
-      // key's end of grace is noticed within a second without a feed entry.
-      if (auto now = steady_clock::now(); now >= next_reload) {
-        tokens->reload_if_changed();
+      follower->poll_feed(feed);
+      if (heartbeat_here) {
+        follower->heartbeat();
+        if (auto n = stores.counters->revocations_short_of_replicas.exchange(0, std::memory_order_relaxed))
+          metrics->inc(Counter::revocations_short_of_replicas, n);
+      }
+      // Here, not in housekeeping: a file change or a retired key's end of
+      // grace is noticed within a second without a feed entry. On the users'
+      // feed's thread: the keys live in the users' store, and a hung one
+      // delays only its own feed.
+      if (auto now = steady_clock::now(); keys_here && now >= next_reload) {
+        reload_keys();
         next_reload = now + seconds(1);
       }
       lock.lock();
@@ -225,24 +252,50 @@ struct App::Parts {
     switch (c.kind) {
       case Change::Kind::session_revoked: sessions->evict(c.subject); return {};
       case Change::Kind::user_sessions_revoked: sessions->evict_user(c.subject); return {};
-      case Change::Kind::family_revoked:
+      case Change::Kind::family_revoked: {
+        std::lock_guard lock(revocations_mu);
         revocations.add(Revocation{Revocation::Kind::family, c.subject, c.value});
         return {};
-      case Change::Kind::token_denied: revocations.add(Revocation{Revocation::Kind::token, c.subject, c.value}); return {};
-      case Change::Kind::epoch_raised: revocations.raise_epoch(c.subject, c.value); return {};
-      case Change::Kind::user_changed: return directory->refresh(c.subject);
-      case Change::Kind::keys_changed: tokens->reload_if_changed(); return {};
+      }
+      case Change::Kind::token_denied: {
+        std::lock_guard lock(revocations_mu);
+        revocations.add(Revocation{Revocation::Kind::token, c.subject, c.value});
+        return {};
+      }
+      case Change::Kind::epoch_raised: {
+        std::lock_guard lock(revocations_mu);
+        revocations.raise_epoch(c.subject, c.value);
+        return {};
+      }
+      case Change::Kind::user_changed: {
+        std::lock_guard lock(directory_mu);
+        return directory->refresh(c.subject);
+      }
+      case Change::Kind::keys_changed: reload_keys(); return {};
     }
     return {};
+  }
+
+  // What the heartbeat says of the signing keys: those in force, and
+  // whether the last changed set was refused (see NodeRecord::keys).
+  HeldKeys held_keys() const {
+    if (!tokens) return {};
+    std::vector<std::string> kids;
+    for (const jose::Jwk& k : tokens->keys()->keys()) kids.push_back(k.kid());
+    return HeldKeys::of(kids, tokens->reload_refused());
   }
 
   // The feed cannot be replayed: start over from the store.
   Result<void> resync() {
     sessions->evict_all();
-    if (auto r = directory->reload(); !r) return r;
+    {
+      std::lock_guard lock(directory_mu);
+      if (auto r = directory->reload(); !r) return r;
+    }
     // Again: a fill that ran between the two may have cached a session
     // holding a slot reload() just dropped, which no refresh would reach.
     sessions->evict_all();
+    std::lock_guard lock(revocations_mu);
     return token_service->load();
   }
 
@@ -270,6 +323,8 @@ struct App::Parts {
       }
       case GaugeId::feed_age_seconds: return static_cast<double>(follower->unanswered_ms()) / 1000.0;
       case GaugeId::heartbeat_age_seconds: return static_cast<double>(follower->heartbeat_age_ms()) / 1000.0;
+      case GaugeId::keys_held: return static_cast<double>(tokens->keys()->keys().size());
+      case GaugeId::keys_reload_refused: return tokens->reload_refused() ? 1 : 0;
       case GaugeId::count_: break;
     }
     return 0;
@@ -370,7 +425,8 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
       ThrottleRule{"passkey_options_ip", c.throttle.per_ip, c.throttle.window}, *p->stores.throttles);
   p->follower = std::make_unique<FeedFollower>(
       FollowerDeps{p->stores.feeds, staleness_bounds(c, p->stores), *p->stores.nodes, p->clock, p->freshness,
-                   [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); }});
+                   [parts](const Change& change) { return parts->apply(change); }, [parts] { return parts->resync(); },
+                   [parts] { return parts->held_keys(); }});
   // Before anything is loaded: an entry written meanwhile is replayed, not missed.
   if (auto started = p->follower->start(); !started) return started.error();
   // Users are few and every session check needs its user: all of them now.
@@ -410,7 +466,7 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
   // TOTP secrets are sealed under the KEK, or the data dir's totp.key
   // (refused with users in PostgreSQL and no KEK: mfa/totp_key.h).
   if (!p->stores.challenges) return Error{ErrorCode::internal, "The stores came without a challenge store."};
-  auto totp_key = open_totp_key(c.jwt.key_encryption_key, p->stores.keys != nullptr, c.data_dir, p->random);
+  auto totp_key = open_totp_key(c.jwt.key_encryption_key, c.jwt.previous_key_encryption_key, p->stores.keys != nullptr, c.data_dir, p->random);
   if (!totp_key) return totp_key.error();
   p->totp = std::make_unique<TotpService>(*p->stores.users, std::move(*totp_key), p->clock, p->random,
                                           totp_issuer(c.public_url.empty() ? c.jwt.issuer : c.public_url));
@@ -447,7 +503,8 @@ Result<std::unique_ptr<App>> App::wire(const Config& config, Stores stores, bool
 void App::run() {
   // Here, not in create(): a start that fails (port in use) stays one sentence.
   log_thread_sizing(p_->config, p_->threads);
-  p_->follower_thread = std::thread([this] { p_->follow(); });
+  for (std::size_t i = 0; i < p_->follower->feeds(); ++i)
+    p_->feed_threads.emplace_back([this, i] { p_->follow(i); });
   p_->housekeeping_thread = std::thread([this] { p_->housekeep(); });
   p_->server->run([this] {
     log_line("info", "listening", {{"address", p_->server->bound_address()}, {"public_url", p_->config.public_url}});
@@ -457,7 +514,7 @@ void App::run() {
     p_->maintenance_stop = true;
   }
   p_->maintenance_cv.notify_all();
-  p_->follower_thread.join();
+  for (std::thread& t : p_->feed_threads) t.join();
   p_->housekeeping_thread.join();  // final flush of last-seen times
   p_->follower->leave();
   log_line("info", "stopped", {});

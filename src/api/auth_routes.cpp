@@ -403,15 +403,18 @@ http::Task AuthApi::second_factor(http::Request& req) {
   // factors were proved, so the credential is multi-factor either way.
   const LoginChallenge& c = *step->challenge;
   const std::string account = step->account;
+  // A password changed since the first step voids it here too, with the
+  // same answer as the fingerprint check above.
   co_return co_await complete_login(req, user, LoginChoice{c.token_mode, c.cookie_transport, c.remember},
                                     AuthMethods::password().with(AuthMethod::otp),
                                     // By reference, as login's: GCC double-destroys a temporary
                                     // lambda with owning captures inside co_await.
-                                    [&] { (void)d_.throttles.succeeded(ip, account, d_.clock.now()); });
+                                    [&] { (void)d_.throttles.succeeded(ip, account, d_.clock.now()); },
+                                    ErrorCode::invalid_challenge);
 }
 
 http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginChoice choice, AuthMethods amr,
-                                   std::function<void()> on_store_pool) {
+                                   std::function<void()> on_store_pool, ErrorCode password_changed) {
   const AuditContext from = http::audit_context(req);
   // The session or refresh family this client had before (if any) ends
   // here: one login, one id. Checked now (a session not cached here costs a
@@ -421,13 +424,37 @@ http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginCh
   // Everything below touches the store: one trip to the store pool, which
   // brackets creating the new credential (`create`, returning a Result) with
   // the throttle settlement and the hash upgrade before it and, after it,
-  // the ends of the credential the client had and of the oldest beyond
-  // session.max_per_user.
-  auto store_trip = [&](auto create, auto id_of) {
-    return http::on_pool(d_.store_pool, [&, create, id_of] {
+  // the password's re-check (`revoke_new` ends the credential when it
+  // fails), the ends of the credential the client had and of the oldest
+  // beyond session.max_per_user.
+  bool password_went = false;  // the re-check refused: the password changed since the login's check
+  auto store_trip = [&](auto create, auto id_of, auto revoke_new) {
+    return http::on_pool(d_.store_pool, [&, create, id_of, revoke_new] {
       if (on_store_pool) on_store_pool();
       auto made = create();
       if (!made) return made;
+      if (amr.has(AuthMethod::pwd)) {
+        // Why the hash is read again after the create, not only checked
+        // before it: a password change (or reset) that commits between the
+        // login's check and the create ends the user's credentials before
+        // this one exists, and nothing would end it after. Now either this
+        // read sees the new hash (the credential is revoked here, through
+        // the service, so the change feed carries it), or the change writes
+        // its hash after this read, so after the create, and its ends find
+        // the credential. A re-read rather than a create conditional on a
+        // credentials epoch: no new column in every backend's session and
+        // token stores. A refused login's token never reaches the client.
+        auto current = d_.users.find_by_id(user.id);
+        if (!current || current->password_hash != user.password_hash) {
+          (void)revoke_new(std::string(id_of(*made)));
+          d_.audit.record(AuditEvent::login_failed, from, user.id,
+                          {{"username", user.username}, {"reason", "password_changed"}});
+          if (!current && current.error().code != ErrorCode::not_found)
+            return decltype(made)(current.error());  // fail closed: the credential is ended all the same
+          password_went = true;
+          return decltype(made)(Error{password_changed});
+        }
+      }
       const std::string old_id(previous ? previous->session_id_view() : std::string_view());
       if (previous && previous->is_session()) {
         if (auto r = d_.sessions.revoke(old_id); r && *r)
@@ -445,9 +472,10 @@ http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginCh
   };
   if (choice.token_mode) {
     auto issued = co_await store_trip([&] { return d_.tokens.issue(user, req.remote_ip, user_agent, choice.remember, amr); },
-                                      [](const IssuedTokens& t) -> std::string_view { return t.family.id; });
+                                      [](const IssuedTokens& t) -> std::string_view { return t.family.id; },
+                                      [&](const std::string& id) { return d_.tokens.revoke_family(id); });
     if (!issued) {
-      d_.metrics.inc(Counter::login_store_error);
+      d_.metrics.inc(password_went ? Counter::login_invalid : Counter::login_store_error);
       co_return error_response(issued.error());
     }
     d_.metrics.inc(Counter::login_success);
@@ -455,9 +483,10 @@ http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginCh
     co_return token_response(d_.config, d_.authenticator.names(), *issued, choice.cookie_transport);
   }
   auto session = co_await store_trip([&] { return d_.sessions.create(user, req.remote_ip, user_agent, choice.remember, amr); },
-                                     [](const NewSession& n) -> std::string_view { return n.info.id; });
+                                     [](const NewSession& n) -> std::string_view { return n.info.id; },
+                                     [&](const std::string& id) { return d_.sessions.revoke(id); });
   if (!session) {
-    d_.metrics.inc(Counter::login_store_error);
+    d_.metrics.inc(password_went ? Counter::login_invalid : Counter::login_store_error);
     co_return error_response(session.error());
   }
   d_.metrics.inc(Counter::login_success);

@@ -30,6 +30,10 @@
 // factor's step, a passkey): it makes the session or the refresh family with
 // the methods proved (`amr`), ends the credential the client had and the
 // oldest beyond session.max_per_user, and answers as the login would have.
+// A credential won with a password stands only if that password is still
+// the user's once the credential exists: a password change (or reset) that
+// committed after the login's check ends it again (revoked, and the
+// login's refusal for a changed password).
 #include <functional>
 
 #include "auth/authenticator.h"
@@ -95,8 +99,13 @@ class AuthApi {
   // The user proved `amr` (the caller checked it, and that the account is
   // not disabled): answer as a login does. `on_store_pool` runs first, in
   // the same store-pool trip (throttle settlement, a rehash, a challenge's use).
+  // When `amr` holds a password, `user.password_hash` (read after
+  // on_store_pool) is the hash it was checked against: if the store holds
+  // another once the credential is made, the credential is revoked and the
+  // answer is `password_changed`.
   http::Task complete_login(http::Request& req, const User& user, LoginChoice choice, AuthMethods amr,
-                            std::function<void()> on_store_pool = {});
+                            std::function<void()> on_store_pool = {},
+                            ErrorCode password_changed = ErrorCode::invalid_credentials);
 
  private:
   // The right password of a user with TOTP on: a challenge instead of a credential.

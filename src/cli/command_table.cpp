@@ -116,6 +116,12 @@ std::span<const CommandSpec> command_table() {
        "A retired key verifies for jwt.access_ttl + jwt.leeway more, so the tokens it signed live out\n"
        "their time; then every serving process drops it. The signing key cannot be retired: rotate first.",
        {"cloakroom key retire \"$KID\"", "cloakroom key retire \"$KID\" --now"}, key_command},
+      {"key rewrap", "", "seal every secret kept at rest again under the current key-encryption key", {},
+       "The step of a key-encryption key rotation once every node runs with the new key as current and\n"
+       "the old one as previous: reseals the shared key set (PostgreSQL; every node reloads it) and every\n"
+       "TOTP secret sealed under the previous key or totp.key, in batches of 500 users per transaction.\n"
+       "Rerunnable. Exit 1 naming what opens under neither key. See docs/security.md.",
+       {"cloakroom key rewrap", "cloakroom key rewrap --config /etc/cloakroom/cloakroom.toml"}, key_rewrap_command},
 
       {"token mint", "", "sign an access token for a user (for tests and scripts)",
        {{"sub", "NAME", "the user, by name", false, true},

@@ -6,11 +6,15 @@
 //
 //   return run(argc, argv);                     // main()
 //   if (args.verb() == "add") ...               // inside user_command
+#include <functional>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "cli/args.h"
 #include "config/store_urls.h"
 #include "identity/password_change.h"
+#include "store/node_registry.h"
 
 namespace cloakroom::cli {
 
@@ -23,6 +27,7 @@ int user_command(const Args& args);             // user_command.cpp
 int password_command(const Args& args);         // password_command.cpp
 int session_command(const Args& args);          // session_command.cpp
 int key_command(const Args& args);              // key_command.cpp
+int key_rewrap_command(const Args& args);       // key_rewrap.cpp
 int token_command(const Args& args);            // token_command.cpp
 int node_command(const Args& args);             // node_command.cpp
 int store_command(const Args& args);            // store_command.cpp
@@ -33,7 +38,17 @@ int config_command(const Args& args);           // config_command.cpp
 // everywhere), for at most --wait (default 2s; --no-wait skips). Prints "in
 // force on N of N serving processes" and returns kExitOk, or names the
 // processes that lag and returns kExitNo. node_command.cpp
-int confirm_applied(Stores& stores, const Args& args);
+//
+// `also` (key commands): what a live process that has applied the change
+// must further report in its heartbeat, e.g. holding a new key. It returns
+// nullopt when the process is there, else why not; `settled` when waiting
+// cannot help (it refused the set), so the wait ends at once.
+struct NotYet {
+  std::string why;  // "refused the new key set ..."
+  bool settled = false;
+};
+using NodeCondition = std::function<std::optional<NotYet>(const NodeRecord&)>;
+int confirm_applied(Stores& stores, const Args& args, const NodeCondition& also = {});
 
 // The stores' way to end a user's credentials (identity/password_change.h);
 // each store records its change feed entry. session_command.cpp

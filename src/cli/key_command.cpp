@@ -2,6 +2,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
@@ -27,13 +28,35 @@ struct Keys {
   const AuditLog& audit;
 };
 
+// Why a live process that applied a key change is not yet where `want`
+// says (holding `kid`, or no longer holding it), from its heartbeat; nullopt
+// when it is. Every key change also needs the process to have taken the new
+// set: one that refused it (keys_reload_failed: say, a jwt.signing_kid of
+// its own naming a key the set retired) verifies with the keys it had.
+enum class Want { loaded, holds, dropped };
+std::optional<NotYet> key_state(const NodeRecord& n, Want want, const std::string& kid) {
+  const bool still = n.keys.holds(kid);
+  if (n.keys.refused)
+    return NotYet{"refused the new key set (see its log: keys_reload_failed) and still verifies with the keys it had" +
+                      (want == Want::dropped && still ? ", " + kid + " among them" : std::string()),
+                  true};
+  if (want == Want::loaded) return std::nullopt;
+  if (!n.keys.reported_any())
+    return NotYet{"does not report which keys it holds (a cloakroom older than this command); upgrade it", true};
+  if (want == Want::holds && !still) return NotYet{"does not hold " + kid + ": still verifying with the old set"};
+  if (want == Want::dropped && still) return NotYet{"still verifies with " + kid};
+  return std::nullopt;
+}
+
 // One change to the kept key set, under the source's lock, recorded on the
 // change feed by the source itself; then the wait until every live serving
-// process has applied it (confirm_applied), or exit 1 naming those that have
-// not. Retired keys whose grace has passed go on the way: no process
-// verifies with them any more, so their private halves need not be kept.
+// process has applied it and holds the set it made (confirm_applied with
+// key_state: `want` of `kid`), or exit 1 naming those that do not. Retired
+// keys whose grace has passed go on the way: no process verifies with them
+// any more, so their private halves need not be kept.
 int change_and_wait(Keys& k, const std::function<Result<jose::KeySet>(const jose::KeySet&)>& change,
-                    const std::function<void(const jose::KeySet&)>& report = {}) {
+                    const std::function<void(const jose::KeySet&)>& report = {}, Want want = Want::loaded,
+                    const std::string& kid = {}) {
   const long long cutoff = now_seconds() - AccessTokens::retirement_grace(k.config).count();
   auto kept = k.source.update([&](const jose::KeySet& stored) -> Result<jose::KeySet> {
     auto next = change(stored);
@@ -42,20 +65,21 @@ int change_and_wait(Keys& k, const std::function<Result<jose::KeySet>(const jose
   });
   if (!kept) return key_failure(kept.error());
   if (report) report(*kept);
-  return confirm_applied(k.stores, k.args);
+  return confirm_applied(k.stores, k.args, [&](const NodeRecord& n) { return key_state(n, want, kid); });
 }
 
 // Publish, then activate: `kid` is already kept as a verification key (or
 // is being published now, by `publish`). Only once every live serving
-// process has loaded it (so each one verifies what any other signs with it)
-// does it become the signing key, announced and waited for again. If the
-// first wait fails, the key stays verify-only.
+// process reports holding it (so each one verifies what any other signs
+// with it; having applied the feed entry is not enough, as a process may
+// have refused the set) does it become the signing key, announced and
+// waited for again. If the first wait fails, the key stays verify-only.
 int publish_then_activate(Keys& k, const std::string& kid,
                           const std::function<Result<jose::KeySet>(const jose::KeySet&)>& publish,
                           const std::function<void(const jose::KeySet&)>& report = {}) {
-  if (int published = change_and_wait(k, publish, report); published != kExitOk)
+  if (int published = change_and_wait(k, publish, report, Want::holds, kid); published != kExitOk)
     return fail(kExitNo, "key " + kid + " was not activated: it stays a verification key and nothing signs with it. "
-                         "Once every serving process runs, activate it with: cloakroom key activate " + kid);
+                         "Once every serving process runs and holds it, activate it with: cloakroom key activate " + kid);
   const std::string& signing_kid = k.config.jwt.signing_kid;
   return change_and_wait(
       k,
@@ -142,6 +166,7 @@ int key_command(const Args& args) {
     const bool at_once = args.has("now");
     const long long now = now_seconds();
     long long retired_at = 0;
+    // --now: in force once no live process verifies with it any more.
     return change_and_wait(
         k,
         [&](const jose::KeySet& stored) -> Result<jose::KeySet> {
@@ -161,7 +186,8 @@ int key_command(const Args& args) {
           else
             std::cout << "retired " << kid << "; tokens it signed verify until " << rfc3339((retired_at + grace) * 1000)
                       << " (jwt.access_ttl + jwt.leeway), then every serving process drops it (--now drops it at once)\n";
-        });
+        },
+        at_once ? Want::dropped : Want::loaded, kid);
   }
 
   jose::Alg alg = keys->active() ? keys->active()->alg() : jose::Alg::ES256;

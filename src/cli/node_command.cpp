@@ -28,9 +28,16 @@ std::string age(long long ms) {
   return out.str();
 }
 
+// How many signing keys the process verifies with; "refused" when it runs
+// with an older set than the one kept; "-" from an older cloakroom.
+std::string keys_column(const HeldKeys& keys) {
+  if (!keys.reported_any()) return "-";
+  return std::to_string(keys.kids.size()) + (keys.refused ? " refused" : "");
+}
+
 }  // namespace
 
-int confirm_applied(Stores& stores, const Args& args) {
+int confirm_applied(Stores& stores, const Args& args, const NodeCondition& also) {
   if (args.has("no-wait")) return kExitOk;
   std::chrono::milliseconds bound = kDefaultWait;
   // The parser checked --wait before the command wrote anything (args.cpp).
@@ -49,7 +56,8 @@ int confirm_applied(Stores& stores, const Args& args) {
     if (!nodes) return fail(kExitNo, "the change was made, but the node registry cannot be read: " + std::string(nodes.error().text()));
     const long long now = now_ms();
     std::size_t alive = 0;
-    std::vector<const NodeRecord*> lagging;
+    // Each process not there yet, with why when its heartbeat says.
+    std::vector<std::pair<const NodeRecord*, std::optional<NotYet>>> lagging;
     for (const NodeRecord& n : *nodes) {
       if (!live(n, now)) continue;
       ++alive;
@@ -61,31 +69,35 @@ int confirm_applied(Stores& stores, const Args& args) {
           return fail(kExitNo, "the change is stored in " + feed + ", but the running server " + n.id +
                                    " does not read that store, so it will never apply it; run this command with "
                                    "the servers' configuration (--config, CLOAKROOM_STORE_USERS / _SESSIONS)");
-      for (const auto& [feed, position] : targets)
-        if (n.applied_on(feed) < position) {
-          lagging.push_back(&n);
-          break;
-        }
+      const bool behind = std::any_of(targets.begin(), targets.end(),
+                                      [&](const auto& t) { return n.applied_on(t.first) < t.second; });
+      // Judged only once it has applied the change: before, its keys are not yet the new ones.
+      if (behind) lagging.emplace_back(&n, std::nullopt);
+      else if (also)
+        if (auto not_yet = also(n)) lagging.emplace_back(&n, std::move(not_yet));
     }
     if (lagging.empty()) {
       if (alive == 0) std::cout << "no serving process is running; the change applies to every process that starts\n";
       else std::cout << "in force on " << alive << " of " << alive << " serving process" << (alive == 1 ? "" : "es") << "\n";
       return kExitOk;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    const bool settled = std::all_of(lagging.begin(), lagging.end(), [](const auto& l) { return l.second && l.second->settled; });
+    if (settled || std::chrono::steady_clock::now() >= deadline) {
       std::string who;
-      for (const NodeRecord* n : lagging)
-        who += (who.empty() ? "" : ", ") + n->id + " (pid " + std::to_string(n->pid) + ", heartbeat " +
-               age(now - n->heartbeat_ms) + " ago)";
+      for (const auto& [n, not_yet] : lagging)
+        who += (who.empty() ? "" : "; ") + n->id + " (pid " + std::to_string(n->pid) + ", heartbeat " +
+               age(now - n->heartbeat_ms) + " ago)" + (not_yet ? ": " + not_yet->why : "");
+      const std::string when = settled ? "" : " after " + format_duration(bound);
       return fail(kExitNo, "the change is stored and in force on " + std::to_string(alive - lagging.size()) + " of " +
-                               std::to_string(alive) + " serving processes, but after " + format_duration(bound) +
-                               " these have not applied it yet: " + who);
+                               std::to_string(alive) + " serving processes, but" + when + " these have not applied it " +
+                               (settled ? "and will not: " : "yet: ") + who);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 
-// `node list`: the serving processes the registry knows, live or gone.
+// `node list`: the serving processes the registry knows, live or gone, with
+// how far each applied the feeds and how many signing keys it holds.
 int node_command(const Args& args) {
   auto config = config_from(args);
   if (!config) return fail(kExitUsage, config.error().text());
@@ -101,7 +113,8 @@ int node_command(const Args& args) {
   if (!nodes) return fail(kExitNo, nodes.error().text());
   const long long now = now_ms();
   std::cout << std::left << std::setw(40) << "NODE" << std::setw(9) << "PID" << std::setw(8) << "STATUS" << std::setw(12)
-            << "HEARTBEAT" << std::setw(12) << "APPLIED" << std::setw(8) << "LAG" << "STARTED\n";
+            << "HEARTBEAT" << std::setw(12) << "APPLIED" << std::setw(8) << "LAG" << std::setw(12) << "KEYS"
+            << "STARTED\n";
   for (const NodeRecord& n : *nodes) {
     long long applied = 0, lag = 0;
     for (const auto& [feed, last] : ends) {
@@ -110,7 +123,7 @@ int node_command(const Args& args) {
     }
     std::cout << std::setw(40) << n.id << std::setw(9) << n.pid << std::setw(8) << (live(n, now) ? "live" : "gone")
               << std::setw(12) << (age(now - n.heartbeat_ms) + " ago") << std::setw(12) << applied << std::setw(8) << lag
-              << rfc3339(n.started_ms) << "\n";
+              << std::setw(12) << keys_column(n.keys) << rfc3339(n.started_ms) << "\n";
   }
   if (nodes->empty()) std::cout << "(no serving process has registered)\n";
   return kExitOk;

@@ -17,6 +17,8 @@
 // Idempotent: a record the target already holds (by id) is skipped, so a
 // second run copies nothing and says so. Before writing anything it refuses
 // a target that holds a different user (another id) under a source user's name.
+#include <sodium.h>
+
 #include <functional>
 #include <iostream>
 #include <map>
@@ -226,24 +228,27 @@ std::optional<std::string> passkey_clash(const FactorCopy& f) {
   return std::nullopt;
 }
 
-// TOTP secrets enrolled under <data dir>/totp.key (no KEK then) are sealed
-// again under the key-encryption key for a shared target: its nodes open
-// secrets with the KEK alone, and have no totp.key. A secret the KEK opens
-// already is copied as stored. A secret neither key opens (it did not open
-// in the source either) is copied as stored, and said.
+// TOTP secrets not sealed under the key-encryption key yet (enrolled under
+// <data dir>/totp.key, no KEK then, or under the previous KEK) are sealed
+// again under it for a shared target: its nodes open secrets with the KEK
+// alone, and have no totp.key. One the KEK seals already is copied as
+// stored. One no key here opens (it did not open in the source either) is
+// copied as stored, and said.
 Result<void> reseal_for_shared_target(FactorCopy& f, const Config& config, Random& random) {
-  auto keys = open_totp_key(config.jwt.key_encryption_key, false, config.data_dir, random);
-  if (!keys) return keys.error();
+  auto ring = open_totp_key(config.jwt.key_encryption_key, config.jwt.previous_key_encryption_key, false,
+                            config.data_dir, random, /*quiet=*/true);
+  if (!ring) return ring.error();
   std::size_t unopened = 0;
   auto reseal = [&](std::string& sealed, const std::string& user_id) {
-    if (sealed.empty()) return;
-    auto again = keys->resealed(sealed, totp_purpose(user_id), random);
-    if (!again) {
+    if (sealed.empty() || ring->is_current(sealed)) return;
+    auto plain = ring->open(sealed, totp_purpose(user_id));
+    if (!plain) {
       ++unopened;
       return;
     }
-    if (*again != sealed) ++f.resealed;
-    sealed = std::move(*again);
+    sealed = ring->seal(*plain, totp_purpose(user_id), random);
+    sodium_memzero(plain->data(), plain->size());
+    ++f.resealed;
   };
   for (TotpRecord& r : f.totp.source) {
     if (f.totp_users.count(r.user_id)) continue;  // copied before: skipped anyway
@@ -251,8 +256,9 @@ Result<void> reseal_for_shared_target(FactorCopy& f, const Config& config, Rando
     reseal(r.state.pending, r.user_id);
   }
   if (unopened)
-    std::cout << "note: " << unopened << " TOTP secret(s) open with neither the key-encryption key nor "
-              << kTotpKeyFile << " here; copied as stored (their users need a recovery code or to enrol again)\n";
+    std::cout << "note: " << unopened << " TOTP secret(s) open with no key here (the key-encryption key, the "
+              << "previous one, " << kTotpKeyFile << "); copied as stored (their users need a recovery code or to "
+              << "enrol again)\n";
   return {};
 }
 
@@ -454,8 +460,8 @@ int store_command(const Args& args) {
   if (done) done = step(factors.totp);
   if (done) done = step(factors.passkeys);
   if (done && factors.resealed)
-    std::cout << "  (" << factors.resealed << " TOTP secret(s) sealed again, from " << kTotpKeyFile
-              << " to the key-encryption key that every node of the target has)\n";
+    std::cout << "  (" << factors.resealed
+              << " TOTP secret(s) sealed again under the key-encryption key, which every node of the target has)\n";
   if (done && session_target) done = step(sessions.sessions);
   if (done && session_target) done = step(sessions.families);
   if (done && session_target) done = step(sessions.denials);

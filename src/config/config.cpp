@@ -258,6 +258,30 @@ const std::vector<KeySpec>& keys() {
                 return {};
               },
               [](const Config&) -> std::string { return "(none)"; }, /*environment_only=*/true},
+      KeySpec{"jwt", "previous_key_encryption_key_file", Kind::string, 0, 0,
+              "While rotating the key-encryption key: file holding the one before (same rules). What was sealed "
+              "under it still opens; new seals use the current one; `cloakroom key rewrap` reseals the rest. Or "
+              "set CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& s = std::get<std::string>(t);
+                if (s.empty()) return invalid("must not be empty");
+                c.jwt.previous_key_encryption_key_file = s;
+                return {};
+              },
+              [](const Config& c) -> std::string {
+                return c.jwt.previous_key_encryption_key_file.empty()
+                           ? "(none)"
+                           : "\"" + c.jwt.previous_key_encryption_key_file + "\"";
+              }},
+      KeySpec{"jwt", "previous_key_encryption_key", Kind::string, 0, 0,
+              "The previous key-encryption key itself, from the environment only: 32 random bytes, base64url.",
+              [](Config& c, const Typed& t) -> Result<void> {
+                const auto& s = std::get<std::string>(t);
+                if (auto kek = KeyEncryptionKey::parse(s); !kek) return kek.error();
+                c.jwt.previous_key_encryption_key = s;
+                return {};
+              },
+              [](const Config&) -> std::string { return "(none)"; }, /*environment_only=*/true},
       KeySpec{"access", "default", Kind::string, 0, 0,
               "Forward auth when no [[access.rule]] matches: \"authenticated\" (any valid credential) or \"deny\" "
               "(any case).",
@@ -541,15 +565,18 @@ bool is_inside(const std::string& path, const std::string& dir) {
   return true;
 }
 
-// jwt.key_encryption_key_file into jwt.key_encryption_key, checked like the
-// environment variable; one source only. Messages never show the key.
-Result<void> read_key_encryption_key(Config& c) {
-  const std::string& path = c.jwt.key_encryption_key_file;
+// A key-encryption key file (jwt.key_encryption_key_file, or the previous
+// one's) into its key (`key`), checked like the environment variable; one
+// source only. `what` names it in messages ("key-encryption key", "previous
+// key-encryption key"), `name` is its config key without "_file". Messages
+// never show the key.
+Result<void> read_key_encryption_key(const Config& c, const std::string& path, std::string& key,
+                                     const std::string& what, const std::string& name) {
   if (path.empty()) return {};
-  if (!c.jwt.key_encryption_key.empty())
-    return invalid("Set the key-encryption key once: CLOAKROOM_JWT_KEY_ENCRYPTION_KEY or jwt.key_encryption_key_file, "
-                   "not both.");
-  const std::string named = "The key-encryption key file " + path + " (jwt.key_encryption_key_file) ";
+  const std::string file_key = "jwt." + name + "_file";
+  if (!key.empty())
+    return invalid("Set the " + what + " once: " + env_name("jwt", name) + " or " + file_key + ", not both.");
+  const std::string named = "The " + what + " file " + path + " (" + file_key + ") ";
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return invalid(named + "cannot be read: " + std::strerror(errno) + ".");
   // Why: the key opens every private key in the store; as strict as the keys file.
@@ -566,10 +593,26 @@ Result<void> read_key_encryption_key(Config& c) {
   if (in.bad()) return invalid(named + "cannot be read.");
   text.resize(static_cast<std::size_t>(in.gcount()));
   auto kek = KeyEncryptionKey::parse(text);
-  if (!kek)
-    return invalid("The key-encryption key in " + path + " (jwt.key_encryption_key_file) " +
-                   std::string(kek.error().text()) + ".");
-  c.jwt.key_encryption_key = text;
+  if (!kek) return invalid("The " + what + " in " + path + " (" + file_key + ") " + std::string(kek.error().text()) + ".");
+  key = text;
+  return {};
+}
+
+// Both key-encryption keys. A previous one alone would seal nothing new and
+// leave the server without the key it seals under: refused.
+Result<void> read_key_encryption_keys(Config& c) {
+  auto& jwt = c.jwt;
+  if (auto r = read_key_encryption_key(c, jwt.key_encryption_key_file, jwt.key_encryption_key, "key-encryption key",
+                                       "key_encryption_key");
+      !r)
+    return r;
+  if (auto r = read_key_encryption_key(c, jwt.previous_key_encryption_key_file, jwt.previous_key_encryption_key,
+                                       "previous key-encryption key", "previous_key_encryption_key");
+      !r)
+    return r;
+  if (!jwt.previous_key_encryption_key.empty() && jwt.key_encryption_key.empty())
+    return invalid("A previous key-encryption key is set without a current one: set jwt.key_encryption_key_file or "
+                   "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY to the key that seals from now on.");
   return {};
 }
 
@@ -613,7 +656,7 @@ Result<void> finish(Config& c) {
   for (const auto& a : c.jwt.audience)
     if (a == c.forward_auth.identity_audience)
       return invalid("Config key forward_auth.identity_audience = \"" + a + "\" must differ from every jwt.audience value.");
-  if (auto r = read_key_encryption_key(c); !r) return r;
+  if (auto r = read_key_encryption_keys(c); !r) return r;
   if (c.cookie.same_site == SameSite::none && !c.cookie.secure)
     return invalid("Config key cookie.same_site = \"None\" requires cookie.secure = true (browsers reject it otherwise).");
   c.warnings = clamp_warnings(c);
@@ -635,7 +678,7 @@ Result<void> apply_key(Config& cfg, std::string_view section, std::string_view k
   if (k->environment_only && source != Source::environment)
     return invalid("Config key " + dotted(section, key) + " (" + std::string(origin) +
                    ") is a secret and is read from the environment only: set " + env_name(section, key) +
-                   (k->name == "key_encryption_key" ? " or point jwt.key_encryption_key_file at a file" : "") + ".");
+                   (k->name.ends_with("key_encryption_key") ? " or point " + dotted(section, key) + "_file at a file" : "") + ".");
   // "Config key K = VALUE (origin) must be ...": the key, what was given (never
   // a secret's value) and what is allowed, in one sentence.
   auto named = [&](const Error& e) {

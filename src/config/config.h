@@ -125,6 +125,10 @@ struct Config {
     // parse it with KeyEncryptionKey::parse (already checked). Empty: none.
     std::string key_encryption_key;
     std::string key_encryption_key_file;
+    // While the KEK is rotated: the one before, which only opens (never
+    // seals); same sources and rules. Empty: none.
+    std::string previous_key_encryption_key;
+    std::string previous_key_encryption_key_file;
   } jwt;
   std::vector<AccessRule> access_rules;
   struct {

@@ -27,8 +27,9 @@ namespace cloakroom {
   X(login_succeeded, info, success, "mode credential_id",                                                           \
     "A login made a session or a refresh family (`credential_id`: its public id, never the token).")                \
   X(login_failed, warn, failure, "username reason",                                                                 \
-    "A login was refused: `reason` is `unknown_user`, `wrong_password` or `account_disabled`; `username` is the "   \
-    "name tried, left out when unknown (often a password typed into it).")                                                                          \
+    "A login was refused: `reason` is `unknown_user`, `wrong_password`, `account_disabled` or `password_changed` " \
+    "(the password changed while the login was under way: the credential it had just made is revoked); "        \
+    "`username` is the name tried, left out when unknown (often a password typed into it).")                      \
   X(login_throttled, warn, refused, "username retry_after",                                                         \
     "A login was refused with 429 before any password check; `retry_after` in seconds.")                            \
   X(logout, info, success, "mode credential_id", "POST /auth/logout ended the caller's session or refresh family.") \
@@ -49,6 +50,9 @@ namespace cloakroom {
   X(key_rotated, info, success, "kid",                                                                              \
     "A key became the signing key (`key rotate`, `key activate`, `key generate --activate`).")                      \
   X(key_retired, info, success, "kid", "`key retire` (it verifies for a grace period, or not at all with --now).")  \
+  X(key_rewrapped, info, success, "key_sets totp_seals left unopened",                                              \
+    "`key rewrap` sealed the key set and TOTP secrets again under the current key-encryption key; `left` are "     \
+    "still under an earlier key, `unopened` (users) open under none.")                                              \
   X(user_created, info, success, "username", "POST /auth/register or `user add`.")                                 \
   X(user_disabled, info, success, "username", "`user disable`.")                                                    \
   X(user_enabled, info, success, "username", "`user enable`.")                                                      \

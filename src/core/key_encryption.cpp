@@ -110,4 +110,29 @@ Result<std::string> KeyEncryptionKey::open(std::string_view blob, std::string_vi
   return plain;
 }
 
+bool KeyEncryptionKey::checks(std::string_view blob) const {
+  return blob.size() >= kHeaderBytes && static_cast<unsigned char>(blob[0]) == kVersion &&
+         sodium_memcmp(bytes(blob) + 1, check_.data(), kCheckBytes) == 0;
+}
+
+Result<KeyRing> parse_key_ring(std::string_view current, std::string_view previous) {
+  auto kek = KeyEncryptionKey::parse(current);
+  if (!kek) return Error{ErrorCode::config_invalid, "The key-encryption key " + std::string(kek.error().text()) + "."};
+  KeyRing ring(std::move(*kek));
+  if (previous.empty()) return ring;
+  auto earlier = KeyEncryptionKey::parse(previous);
+  if (!earlier)
+    return Error{ErrorCode::config_invalid,
+                 "The previous key-encryption key " + std::string(earlier.error().text()) + "."};
+  ring.add_opener(std::move(*earlier));
+  return ring;
+}
+
+Result<std::string> KeyRing::open(std::string_view blob, std::string_view purpose) const {
+  if (!current_.checks(blob))
+    for (const auto& opener : openers_)
+      if (opener.checks(blob)) return opener.open(blob, purpose);
+  return current_.open(blob, purpose);  // its own blob, or its sentence for format / other_key
+}
+
 }  // namespace cloakroom

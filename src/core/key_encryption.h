@@ -10,6 +10,11 @@
 //   std::string blob = kek->seal(jwks_text, "cloakroom:jwks:v1", random);
 //   auto plain = kek->open(blob, "cloakroom:jwks:v1");  // decryption_failed, one sentence, on any mismatch
 //
+//   KeyRing ring(std::move(*kek));                   // seals with this one
+//   ring.add_opener(std::move(*previous));           // during a KEK rotation: opens only
+//   ring.open(old_blob, purpose);                    // the blob's key check picks the key
+//   if (!ring.is_current(blob)) reseal(...);         // `key rewrap`
+//
 // XChaCha20-Poly1305 (libsodium, IETF construction) with a random 192-bit
 // nonce per seal: random nonces of that size never repeat in practice.
 // The blob is   version (1) | key check (8) | nonce (24) | ciphertext | tag (16),
@@ -23,6 +28,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/random.h"
 #include "core/result.h"
@@ -50,10 +56,45 @@ class KeyEncryptionKey {
   // under another key, altered, or sealed for another purpose (the error's
   // reason: "format", "other_key", "altered").
   Result<std::string> open(std::string_view blob, std::string_view purpose) const;
+  // Whether `blob`'s key check is this key's (cheap: no decryption). An
+  // altered blob may still say true; open() is what checks.
+  bool checks(std::string_view blob) const;
 
  private:
   std::array<unsigned char, kBytes> key_{};
   std::array<unsigned char, 8> check_{};  // the key check stored in each blob
 };
+
+// The key that seals, and keys that only open: an earlier KEK while a
+// rotation is under way (jwt.previous_key_encryption_key_file), the TOTP key
+// file kept beside a KEK set later. Each blob names its key by its key
+// check, so open() asks one key, never tries them all in turn.
+class KeyRing {
+ public:
+  // Implicit on purpose: one key is a ring with nothing earlier.
+  KeyRing(KeyEncryptionKey current) : current_(std::move(current)) {}  // NOLINT(google-explicit-constructor)
+  // A key that opens what was sealed under it and seals nothing.
+  void add_opener(KeyEncryptionKey opener) { openers_.push_back(std::move(opener)); }
+  std::size_t openers() const { return openers_.size(); }
+
+  // Always under the current key.
+  std::string seal(std::string_view plaintext, std::string_view purpose, Random& random) const {
+    return current_.seal(plaintext, purpose, random);
+  }
+  // Opened by the key whose check the blob carries; decryption_failed
+  // "other_key" when no key here has it (the current key's sentence), else
+  // the reasons of KeyEncryptionKey::open.
+  Result<std::string> open(std::string_view blob, std::string_view purpose) const;
+  // Sealed under the current key already (by its key check): `key rewrap` skips it.
+  bool is_current(std::string_view blob) const { return current_.checks(blob); }
+
+ private:
+  KeyEncryptionKey current_;
+  std::vector<KeyEncryptionKey> openers_;
+};
+
+// The configured KEK (`current`) with the previous one, if any (`previous`
+// empty: none) as an opener; config_invalid naming which one is bad.
+Result<KeyRing> parse_key_ring(std::string_view current, std::string_view previous);
 
 }  // namespace cloakroom

@@ -136,29 +136,33 @@ bool FeedFollower::follow(Followed& f, bool check_bounds) {
   return false;
 }
 
-void FeedFollower::poll() {
+void FeedFollower::poll_feed(std::size_t i) {
+  Followed& f = followed_[i];
   const long long now = now_ms();
-  const bool check_bounds = now >= next_bounds_check_ms_;
-  if (check_bounds) next_bounds_check_ms_ = now + kBoundsEveryMs;
-  bool ok = true;
-  long long fresh_until = std::numeric_limits<long long>::max();
-  for (Followed& f : followed_) {
-    if (follow(f, check_bounds)) {
-      std::lock_guard lock(mu_);
-      f.answered_ms = Freshness::now_ms();
-    } else {
-      ok = false;
-    }
-    fresh_until = std::min(fresh_until, f.answered_ms + f.bound_ms);
+  const bool check_bounds = now >= f.next_bounds_check_ms;
+  if (check_bounds) f.next_bounds_check_ms = now + kBoundsEveryMs;
+  const bool ok = follow(f, check_bounds);
+  {
+    // Under mu_: two feeds' threads each confirming a minimum taken apart
+    // could move the deadline back to one the other had already passed.
+    std::lock_guard lock(mu_);
+    if (ok) f.answered_ms = Freshness::now_ms();
+    long long fresh_until = std::numeric_limits<long long>::max();
+    for (const Followed& g : followed_) fresh_until = std::min(fresh_until, g.answered_ms + g.bound_ms);
+    d_.freshness.confirm_until(fresh_until);
   }
-  d_.freshness.confirm_until(fresh_until);
-  if (ok == failing_) {
-    failing_ = !ok;
+  if (ok == f.failing) {
+    f.failing = !ok;
     log_line(ok ? "info" : "warn", ok ? "feed_recovered" : "feed_unreadable",
-             {{"detail", ok ? "the change feed answers again" : "the change feed cannot be read; checks fail closed once "
-                                                                 "it has been unreadable for longer than the staleness bound"}});
+             {{"feed", f.feed->name()},
+              {"detail", ok ? "the change feed answers again" : "the change feed cannot be read; checks fail closed once "
+                                                                 "it has been unreadable for longer than its staleness bound"}});
   }
+}
+
+void FeedFollower::heartbeat() {
   if (!joined_) return;
+  const long long now = now_ms();
   // After a failed heartbeat, wait an interval before the next try, moved or not.
   const bool due = now - std::max(last_beat_ms_, last_beat_try_ms_) >= kHeartbeatEvery.count();
   if ((moved_ && !beat_failing_) || due) beat(now);
@@ -168,13 +172,24 @@ void FeedFollower::poll() {
   }
 }
 
+void FeedFollower::poll() {
+  for (std::size_t i = 0; i < followed_.size(); ++i) poll_feed(i);
+  heartbeat();
+}
+
 void FeedFollower::beat(long long now) {
+  // Cleared before the positions are read: an entry applied meanwhile on
+  // another feed's thread sets it again and is reported next tick.
+  const bool moved = moved_.exchange(false);
   NodeRecord record = self_;
   record.heartbeat_ms = now;
   {
     std::lock_guard lock(mu_);
     for (const Followed& f : followed_) record.applied.emplace_back(f.feed->name(), f.position);
   }
+  // After the positions: a key set reloaded by an entry is never reported
+  // later than that entry's position.
+  if (d_.held_keys) record.keys = d_.held_keys();
   // A missed heartbeat is retried an interval later; the registry only informs
   // waiters. Logged when it starts and stops failing, not on every try.
   last_beat_try_ms_ = now;
@@ -186,8 +201,10 @@ void FeedFollower::beat(long long now) {
     else
       log_line("info", "heartbeat_recovered", {{"node", self_.id}});
   }
-  if (!beaten) return;
-  moved_ = false;
+  if (!beaten) {
+    if (moved) moved_ = true;
+    return;
+  }
   std::lock_guard lock(mu_);
   last_beat_ms_ = now;
 }

@@ -83,7 +83,9 @@ namespace cloakroom {
   X(feed_lag_entries, "cloakroom_feed_lag_entries", "Change feed entries written but not yet applied here, at the last check (the largest over its feeds).") \
   X(feed_lag_seconds, "cloakroom_feed_lag_seconds", "Age of the newest change feed entry when this process applied it: how late revocations arrive.") \
   X(feed_age_seconds, "cloakroom_feed_age_seconds", "Time since the change feed that has gone longest unread was last read; past its staleness bound checks answer 503.") \
-  X(heartbeat_age_seconds, "cloakroom_node_heartbeat_age_seconds", "Time since this process last wrote its heartbeat to the node registry.")
+  X(heartbeat_age_seconds, "cloakroom_node_heartbeat_age_seconds", "Time since this process last wrote its heartbeat to the node registry.") \
+  X(keys_held, "cloakroom_keys_held", "Signing keys this process verifies with (the node registry reports their kids; `cloakroom node list` the count).") \
+  X(keys_reload_refused, "cloakroom_keys_reload_refused", "1 while this process runs with an older signing key set than the one kept, because it refused the newer one (logged as keys_reload_failed); key commands do not count it as holding the new keys.")
 
 enum class GaugeId {
 #define CLOAKROOM_ENUM(name, metric, help) name,

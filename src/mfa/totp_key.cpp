@@ -63,24 +63,27 @@ Result<KeyEncryptionKey> read_key_file(const std::string& path) {
 
 }  // namespace
 
-Result<TotpKeys> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
-                               Random& random) {
+Result<KeyRing> open_totp_key(std::string_view kek_text, std::string_view previous_kek_text, bool users_shared,
+                              const std::string& data_dir, Random& random, bool quiet) {
   const std::string path = data_dir + "/" + kTotpKeyFile;
   if (!kek_text.empty()) {
-    auto kek = KeyEncryptionKey::parse(kek_text);
-    if (!kek) return kek.error();
+    auto keks = parse_key_ring(kek_text, previous_kek_text);
+    if (!keks) return keks.error();
     // The KEK was set after the file had been the key: what was enrolled
     // then is sealed under the file, so the file keeps opening it.
     struct stat st {};
-    if (data_dir.empty() || ::lstat(path.c_str(), &st) != 0) return TotpKeys(std::move(*kek));
+    if (data_dir.empty() || ::lstat(path.c_str(), &st) != 0) return keks;
     auto earlier = read_key_file(path);
     if (!earlier) return earlier.error();
-    log_line("warn", "totp_key_file_left",
-             {{"file", path},
-              {"effect", "new TOTP secrets are sealed under the key-encryption key; secrets enrolled while this "
-                         "file was the TOTP key are still opened with it: keep the file, since users enrolled then "
-                         "lose TOTP for good if it is removed (they need a recovery code or to enrol again)"}});
-    return TotpKeys(std::move(*kek), std::move(*earlier));
+    if (!quiet)
+      log_line("warn", "totp_key_file_left",
+               {{"file", path},
+                {"effect", "new TOTP secrets are sealed under the key-encryption key; secrets enrolled while this "
+                           "file was the TOTP key are still opened with it: run `cloakroom key rewrap` to reseal "
+                           "them under the key-encryption key, then remove the file (removing it before loses "
+                           "those users' TOTP for good)"}});
+    keks->add_opener(std::move(*earlier));
+    return keks;
   }
   if (users_shared)
     return Error{ErrorCode::config_invalid,
@@ -99,28 +102,7 @@ Result<TotpKeys> open_totp_key(std::string_view kek_text, bool users_shared, con
   }
   auto key = read_key_file(path);
   if (!key) return key.error();
-  return TotpKeys(std::move(*key));
-}
-
-Result<std::string> TotpKeys::open(std::string_view blob, std::string_view purpose) const {
-  auto opened = seal.open(blob, purpose);
-  if (opened || !earlier) return opened;
-  auto by_earlier = earlier->open(blob, purpose);
-  return by_earlier ? by_earlier : opened;  // the sealing key's reason, when neither opens it
-}
-
-Result<std::string> TotpKeys::resealed(std::string_view blob, std::string_view purpose, Random& random) const {
-  auto opened = seal.open(blob, purpose);
-  if (opened) {
-    sodium_memzero(opened->data(), opened->size());
-    return std::string(blob);
-  }
-  if (!earlier) return opened.error();
-  auto by_earlier = earlier->open(blob, purpose);
-  if (!by_earlier) return opened.error();
-  std::string again = seal.seal(*by_earlier, purpose, random);
-  sodium_memzero(by_earlier->data(), by_earlier->size());
-  return again;
+  return KeyRing(std::move(*key));
 }
 
 std::string totp_purpose(const std::string& user_id) { return "cloakroom:totp:v1:" + user_id; }

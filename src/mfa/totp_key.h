@@ -13,12 +13,13 @@
 //
 // A KEK set after users enrolled under totp.key: new secrets are sealed
 // under the KEK, and the file, while it exists, still opens the earlier
-// ones (else those users would lose their second factor).
+// ones (else those users would lose their second factor), as does the
+// previous KEK while one is rotated. `cloakroom key rewrap` reseals both
+// kinds under the KEK; the file can then go.
 //
-//   auto keys = open_totp_key(config.jwt.key_encryption_key, users_in_postgres, config.data_dir, random);
+//   auto keys = open_totp_key(kek, previous_kek, users_in_postgres, config.data_dir, random);
 //   if (!keys) -> exit 2 with keys.error().text()
 //   TotpService totp(users, std::move(*keys), ...);
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,30 +31,16 @@ namespace cloakroom {
 
 inline constexpr char kTotpKeyFile[] = "totp.key";
 
-struct TotpKeys {
-  // Implicit on purpose: one key is a key set with nothing earlier.
-  TotpKeys(KeyEncryptionKey sealing, std::optional<KeyEncryptionKey> earlier_key = std::nullopt)
-      : seal(std::move(sealing)), earlier(std::move(earlier_key)) {}
-  KeyEncryptionKey seal;                    // seals new secrets, and opens them
-  std::optional<KeyEncryptionKey> earlier;  // opens only: totp.key kept beside a later KEK
-
-  // `blob` opened with the sealing key, else with the earlier one.
-  Result<std::string> open(std::string_view blob, std::string_view purpose) const;
-  // `blob` as the sealing key opens it: unchanged when it does already,
-  // else opened with the earlier key and sealed again (store migrate moves
-  // secrets enrolled under totp.key to the KEK, which every node has). The
-  // sealing key's error when neither key opens it.
-  Result<std::string> resealed(std::string_view blob, std::string_view purpose, Random& random) const;
-};
+// `kek_text`, `previous_kek_text`: the configured KEKs (already checked by
+// config), empty for none. A totp.key that exists beside a KEK must pass
+// the same checks as when it is the key (it opens secrets): a bad one is
+// refused, not skipped. `quiet`: no totp_key_file_left warning (`key
+// rewrap`, which is what retires the file, says it itself).
+Result<KeyRing> open_totp_key(std::string_view kek_text, std::string_view previous_kek_text, bool users_shared,
+                              const std::string& data_dir, Random& random, bool quiet = false);
 
 // What a TOTP secret of this user is sealed for (the associated data): a
 // sealed secret copied into another user's row does not open there.
 std::string totp_purpose(const std::string& user_id);
-
-// `kek_text`: the configured KEK (already checked by config), empty for none.
-// A totp.key that exists beside a KEK must pass the same checks as when it
-// is the key (it opens secrets): a bad one is refused, not skipped.
-Result<TotpKeys> open_totp_key(std::string_view kek_text, bool users_shared, const std::string& data_dir,
-                                       Random& random);
 
 }  // namespace cloakroom

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "core/unreachable.h"
 #include "mfa/base32.h"
 #include "mfa/qr_svg.h"
@@ -42,7 +44,7 @@ std::string_view to_string(TotpVerdict verdict) {
   unreachable();
 }
 
-TotpService::TotpService(UserStore& users, TotpKeys keys, const Clock& clock, Random& random,
+TotpService::TotpService(UserStore& users, KeyRing keys, const Clock& clock, Random& random,
                          std::string issuer)
     : users_(users), keys_(std::move(keys)), clock_(clock), random_(random), issuer_(std::move(issuer)) {}
 
@@ -57,7 +59,7 @@ Result<TotpEnrollment> TotpService::begin_enroll(const User& user) {
     return Error{ErrorCode::conflict, "Two-factor authentication is on already; turn it off first."};
   TotpSecret secret = new_totp_secret(random_);
   const std::string_view raw(reinterpret_cast<const char*>(secret.data()), secret.size());
-  const std::string sealed = keys_.seal.seal(raw, purpose(user.id), random_);
+  const std::string sealed = keys_.seal(raw, purpose(user.id), random_);
   TotpEnrollment out{base32_encode(secret), otpauth_uri(secret, issuer_, user.username), {}};
   sodium_memzero(secret.data(), secret.size());
   auto svg = qr_svg(out.otpauth_uri);
@@ -129,5 +131,51 @@ Result<TotpStatus> TotpService::status(const std::string& user_id) {
 }
 
 Result<void> TotpService::disable(const std::string& user_id) { return users_.clear_totp(user_id); }
+
+Result<TotpRewrap> TotpService::rewrap(std::size_t batch) {
+  batch = std::max<std::size_t>(batch, 1);  // a page of none would never end
+  TotpRewrap out;
+  std::string after;
+  for (;;) {
+    auto page = users_.sealed_totp(after, batch);
+    if (!page) return page.error();
+    std::vector<TotpReseal> reseals;
+    for (const auto& row : *page) {
+      bool unopened = false;
+      for (const bool pending : {true, false}) {
+        const std::string& was = pending ? row.pending : row.secret;
+        if (was.empty() || keys_.is_current(was)) continue;
+        auto opened = open(row.user_id, was);
+        if (!opened) {
+          unopened = true;
+          continue;
+        }
+        const Wiped secret{std::move(*opened)};
+        reseals.push_back({row.user_id, pending, was, keys_.seal(secret.value, purpose(row.user_id), random_)});
+      }
+      if (unopened) out.unopened.push_back(row.user_id);
+    }
+    if (!reseals.empty()) {
+      auto changed = users_.reseal_totp(reseals);
+      if (!changed) return changed.error();
+      out.resealed += *changed;
+    }
+    if (page->size() < batch) break;
+    after = page->back().user_id;
+  }
+  // What is left, counted afresh: a reseal that lost a race, a write by a
+  // node still sealing under the old key, the unopened.
+  after.clear();
+  for (;;) {
+    auto page = users_.sealed_totp(after, batch);
+    if (!page) return page.error();
+    for (const auto& row : *page)
+      for (const std::string* sealed : {&row.pending, &row.secret})
+        if (!sealed->empty() && !keys_.is_current(*sealed)) ++out.left;
+    if (page->size() < batch) break;
+    after = page->back().user_id;
+  }
+  return out;
+}
 
 }  // namespace cloakroom

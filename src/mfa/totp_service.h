@@ -10,6 +10,7 @@
 //   auto r = totp.use_recovery_code(user.id, "7kq4-m2xd-9hzc");   // accepted once per code
 //   auto n = totp.renew_recovery_codes(user.id);  // after a code or the password: ten new, old ones void
 //   totp.disable(user.id);                     // after the caller checked a code or the password
+//   auto w = totp.rewrap(500);                 // `key rewrap`: every secret under the current key
 //
 // What this does not do: throttle. Callers count each wrong verdict as a
 // failed attempt per account (auth/login_throttle.h, as for passwords) and
@@ -52,6 +53,15 @@ struct TotpConfirmation {
   std::vector<std::string> recovery_codes;  // when accepted: shown once, stored hashed
 };
 
+// What rewrap() did: secrets (pending or confirmed) sealed again under the
+// current key, those still under an earlier one afterwards, and the users
+// whose secret opens under no key of the ring (ids only, never a secret).
+struct TotpRewrap {
+  std::size_t resealed = 0;
+  std::size_t left = 0;
+  std::vector<std::string> unopened;
+};
+
 struct TotpStatus {
   bool enabled = false;
   int recovery_codes_left = 0;
@@ -60,7 +70,7 @@ struct TotpStatus {
 class TotpService {
  public:
   // `issuer`: the name authenticator apps show above the code (jwt.issuer's host, say).
-  TotpService(UserStore& users, TotpKeys keys, const Clock& clock, Random& random, std::string issuer);
+  TotpService(UserStore& users, KeyRing keys, const Clock& clock, Random& random, std::string issuer);
 
   // A new secret, pending until confirm(); replaces an unconfirmed one.
   // conflict when TOTP is on already: turning it off first (which asks for
@@ -81,12 +91,21 @@ class TotpService {
   Result<TotpStatus> status(const std::string& user_id);
   // Turns TOTP off and forgets the secret and the recovery codes.
   Result<void> disable(const std::string& user_id);
+  // Reseals every secret sealed under an earlier key of the ring (previous
+  // KEK, totp.key) under the current one, `batch` users per page and per
+  // transaction; a secret that opens with no key is counted in `unopened`
+  // and left as it is. Then counts, without decrypting, what is still under
+  // an earlier key (a write by a node not restarted yet, say). Idempotent.
+  // Why not on verify as well: during a rolling restart a node that has
+  // only the old KEK could no longer open a secret resealed by one that
+  // has the new one; this is run once every node has both.
+  Result<TotpRewrap> rewrap(std::size_t batch);
 
  private:
   Result<std::string> open(const std::string& user_id, const std::string& sealed) const;
 
   UserStore& users_;
-  TotpKeys keys_;
+  KeyRing keys_;
   const Clock& clock_;
   Random& random_;
   std::string issuer_;

@@ -353,6 +353,12 @@ class UserStoreTellingSessionsFeed final : public UserStore {
     return inner_->replace_recovery_codes(id, hashes);
   }
   Result<void> clear_totp(const std::string& id) override { return inner_->clear_totp(id); }
+  Result<std::vector<SealedTotp>> sealed_totp(const std::string& after, std::size_t limit) override {
+    return inner_->sealed_totp(after, limit);
+  }
+  Result<std::size_t> reseal_totp(const std::vector<TotpReseal>& reseals) override {
+    return inner_->reseal_totp(reseals);
+  }
   Result<void> ping() override { return inner_->ping(); }
 
  private:

@@ -75,6 +75,21 @@ struct TotpRecord {
 std::vector<TotpRecord> with_recovery_codes(std::vector<TotpRecord> rows,
                                             const std::vector<std::pair<std::string, std::string>>& codes);
 
+// `key rewrap` reads the sealed secrets a page at a time (sealed_totp) and
+// keeps each resealed one only while it is still the one it read
+// (reseal_totp): a user who enrols again or turns TOTP off meanwhile wins.
+struct SealedTotp {
+  std::string user_id;
+  std::string pending;  // sealed; empty: none
+  std::string secret;   // sealed; empty: none
+};
+struct TotpReseal {
+  std::string user_id;
+  bool pending = false;  // the pending secret, else the confirmed one
+  std::string was;       // sealed, as read (not empty)
+  std::string now;       // the same secret sealed under the current key
+};
+
 // A password reset link (`user reset-link`): only the SHA-256 of its token
 // is stored (lower-case hex), so a copy of the store opens no account.
 struct PasswordReset {
@@ -154,6 +169,14 @@ class UserStore {
                                               const std::vector<std::string>& recovery_hashes) = 0;
   // Forgets the user's secrets (pending and confirmed) and recovery codes.
   virtual Result<void> clear_totp(const std::string& user_id) = 0;
+  // Up to `limit` users with TOTP state, ids after `after` ("" for the
+  // first page) in byte order: a bounded page, so `key rewrap` never holds
+  // the whole table (nor one transaction over it).
+  virtual Result<std::vector<SealedTotp>> sealed_totp(const std::string& after, std::size_t limit) = 0;
+  // In one transaction: each secret still `was` becomes `now` (nothing else
+  // changes: last_step, recovery codes). How many changed; one changed
+  // meanwhile is left as it is.
+  virtual Result<std::size_t> reseal_totp(const std::vector<TotpReseal>& reseals) = 0;
 
   // For a bulk copy (store migrate). Every user's passkeys (this default:
   // list(), then list_passkeys for each user; the SQL stores use one query).

@@ -160,9 +160,13 @@ bool AccessTokens::reload_if_changed() {
       // Keep serving with the keys we have; say why the new set was refused.
       log_line("error", "keys_reload_failed",
                {{"keys", source_->where()}, {"detail", changed.error().text()}, {"kept", "the keys in use"}});
+      // A store that did not answer is asked again (the source reports the
+      // kept set once it does); anything else stands until the set changes.
+      if (changed.error().code != ErrorCode::store_unavailable) refused_.store(true, std::memory_order_relaxed);
     } else if (*changed) {
       stored_ = std::move(**changed);
       reloaded = true;
+      refused_.store(false, std::memory_order_relaxed);
       log_line("info", "keys_reloaded", {{"keys", source_->where()}});
     }
   }

@@ -5,7 +5,7 @@
 //   AccessTokens tokens(cfg, keys, clock, random, revocations, source.get());  // source: where `keys` came from
 //   auto jwt = tokens.mint_access(user_id, username, roles, family_id, amr, auth_time_ms);  // header {"alg","kid","typ":"at+jwt"}
 //   auto claims = tokens.verify(bearer);                             // cache hit: a hash lookup
-//   tokens.reload_if_changed();                                      // follower thread, once a second
+//   tokens.reload_if_changed();                                      // users' feed thread, once a second
 //
 // Keys in force: the stored set (the keys file) without the retired keys
 // whose grace (jwt.access_ttl + jwt.leeway after their retirement) has
@@ -92,8 +92,12 @@ class AccessTokens {
   // keys whose grace has passed (logged as key_dropped); true when the keys
   // in force changed. A changed set passes the startup checks or is refused
   // with a logged reason (keys_reload_failed), and the keys in use stay.
-  // One thread only (App's follower thread).
+  // One thread at a time (App's users' feed thread, or keys_changed under App's keys_mu).
   bool reload_if_changed();
+  // True from a refused reload of a changed set (not a store that did not
+  // answer: that is retried) until a later change loads: this process then
+  // verifies with an older set than the one kept. Any thread.
+  bool reload_refused() const { return refused_.load(std::memory_order_relaxed); }
   // How long a retired key keeps verifying: the longest an access token it
   // signed can still be accepted (jwt.access_ttl + jwt.leeway).
   static std::chrono::seconds retirement_grace(const Config& config);
@@ -106,7 +110,8 @@ class AccessTokens {
   const RevocationList& revocations_;
   jose::TokenPolicy policy_;
   std::atomic<std::shared_ptr<const jose::KeySet>> keys_;  // in force
-  jose::KeySet stored_;  // as last read, retired keys included (follower thread only)
+  jose::KeySet stored_;  // as last read, retired keys included (the reloading thread only)
+  std::atomic<bool> refused_{false};
   KeySource* source_;
   jose::VerifiedTokenCache<VerifiedAccessToken> cache_;
   struct IdentityEntry {

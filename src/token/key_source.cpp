@@ -58,6 +58,9 @@ class FileKeySource final : public KeySource {
     return kept;
   }
 
+  // The keys file is plaintext (mode 0600) by design: nothing to reseal.
+  Result<bool> reseal() override { return false; }
+
   const std::string& where() const override { return where_; }
 
  private:
@@ -85,8 +88,8 @@ class FileKeySource final : public KeySource {
 // holds only the sealed blob; it is opened here, in this process.
 class SealedKeySource final : public KeySource {
  public:
-  SealedKeySource(std::shared_ptr<KeyStore> store, KeyEncryptionKey kek, std::string signing_kid)
-      : store_(std::move(store)), kek_(std::move(kek)), signing_kid_(std::move(signing_kid)),
+  SealedKeySource(std::shared_ptr<KeyStore> store, KeyRing keks, std::string signing_kid)
+      : store_(std::move(store)), keks_(std::move(keks)), signing_kid_(std::move(signing_kid)),
         where_("key set in " + store_->name()) {}
 
   Result<jose::KeySet> load_or_create(bool* created) override {
@@ -121,7 +124,7 @@ class SealedKeySource final : public KeySource {
 
   Result<bool> create(const jose::KeySet& keys) override {
     if (auto ok = jose::check_signer(keys, where_); !ok) return ok.error();
-    const std::string ours = kek_.seal(keys.to_jwks(true), kSealedKeySet, random_);
+    const std::string ours = keks_.seal(keys.to_jwks(true), kSealedKeySet, random_);
     auto stored = store_->create(ours);
     if (!stored) return unreadable(stored.error());
     return stored->sealed == ours;
@@ -149,10 +152,22 @@ class SealedKeySource final : public KeySource {
       if (!next) return next.error();
       if (auto ok = jose::check_signer(*next, where_); !ok) return ok.error();
       kept = *next;
-      return kek_.seal(next->to_jwks(true), kSealedKeySet, random_);
+      return keks_.seal(next->to_jwks(true), kSealedKeySet, random_);
     });
     if (!written) return written.error().code == ErrorCode::store_unavailable ? unreadable(written.error()) : written.error();
     return kept;
+  }
+
+  Result<bool> reseal() override {
+    auto stored = store_->load();
+    if (!stored && stored.error().code == ErrorCode::not_found) return false;
+    if (!stored) return unreadable(stored.error());
+    if (keks_.is_current(stored->sealed)) return false;
+    // Through update: the same checks, a new version and keys_changed, so
+    // every node reloads (the set itself is unchanged).
+    auto kept = update([](const jose::KeySet& keys) -> Result<jose::KeySet> { return keys; });
+    if (!kept) return kept.error();
+    return true;
   }
 
   const std::string& where() const override { return where_; }
@@ -172,7 +187,7 @@ class SealedKeySource final : public KeySource {
   // Opens and checks a stored blob. A wrong key-encryption key says so: a
   // node with another key refuses to start, and never makes a set of its own.
   Result<jose::KeySet> open(const SealedKeys& stored) const {
-    auto text = kek_.open(stored.sealed, kSealedKeySet);
+    auto text = keks_.open(stored.sealed, kSealedKeySet);
     if (!text) {
       if (text.error().reason == "other_key")
         return invalid("was sealed under another key-encryption key than this node's; give every node the same one "
@@ -183,7 +198,7 @@ class SealedKeySource final : public KeySource {
   }
 
   std::shared_ptr<KeyStore> store_;
-  KeyEncryptionKey kek_;
+  KeyRing keks_;  // the current KEK, and the previous one while a rotation is under way
   const std::string signing_kid_, where_;
   OsRandom random_;
   long long version_ = -1;  // of the set last loaded
@@ -203,11 +218,11 @@ Result<std::unique_ptr<KeySource>> open_key_source(const Config& config, const S
                  "The signing keys in " + stores.keys->name() + " are kept encrypted for every node, so this node "
                  "needs the key-encryption key: set jwt.key_encryption_key_file or CLOAKROOM_JWT_KEY_ENCRYPTION_KEY, "
                  "the same on every node."};
-  auto kek = KeyEncryptionKey::parse(config.jwt.key_encryption_key);
-  // load_config checked it already; a Config built by hand may not have been.
-  if (!kek) return Error{ErrorCode::config_invalid, "The key-encryption key " + std::string(kek.error().text()) + "."};
+  // load_config checked them already; a Config built by hand may not have been.
+  auto keks = parse_key_ring(config.jwt.key_encryption_key, config.jwt.previous_key_encryption_key);
+  if (!keks) return keks.error();
   return std::unique_ptr<KeySource>(
-      std::make_unique<SealedKeySource>(stores.keys, std::move(*kek), config.jwt.signing_kid));
+      std::make_unique<SealedKeySource>(stores.keys, std::move(*keks), config.jwt.signing_kid));
 }
 
 }  // namespace cloakroom

@@ -51,6 +51,11 @@ class KeySource {
   // `change` gets the kept set and returns the one to keep, which must pass
   // the checks above. Records keys_changed. Returns what was kept.
   virtual Result<jose::KeySet> update(const std::function<Result<jose::KeySet>(const jose::KeySet&)>& change) = 0;
+  // `key rewrap`: a set sealed under an earlier key-encryption key is sealed
+  // again under the current one, through update (keys_changed): true; false
+  // when it is current already, none is kept, or it is not sealed at all
+  // (the keys file, plaintext 0600 by design).
+  virtual Result<bool> reseal() = 0;
   // For messages and logs: "keys file /var/lib/cloakroom/keys.jwks.json",
   // "key set in postgres:db:5432/auth".
   virtual const std::string& where() const = 0;
@@ -63,7 +68,8 @@ class KeySource {
 std::unique_ptr<KeySource> file_key_source(const Config& config, std::shared_ptr<ChangeFeed> feed);
 
 // stores.keys when the users' store keeps the signing keys (PostgreSQL): it
-// needs the key-encryption key (config_invalid, one sentence, without it);
+// needs the key-encryption key (config_invalid, one sentence, without it),
+// and opens a set sealed under jwt.previous_key_encryption_key too;
 // else the keys file, announced on the users' feed.
 Result<std::unique_ptr<KeySource>> open_key_source(const Config& config, const Stores& stores);
 

@@ -8,7 +8,8 @@ import unittest
 import urllib.parse
 
 from forward_auth_checks import HTML, STEP_UP_RULE, ForwardAuthChecks
-from proxies import Caddy, free_port
+from ports import free_port
+from proxies import Caddy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.path.join(HERE, "..", "..", "docs", "deploy-caddy.md")

@@ -248,5 +248,76 @@ class RetireTest(ClusterTestCase):
         return token
 
 
+class RefusedKeySetTest(ClusterTestCase):
+    """A process that refuses a reloaded key set keeps verifying with the set it had, so it does not
+    count as holding the new one. B is started pinned to the first key (jwt.signing_kid, as an
+    operator might leave one node's configuration after an incident). Once that key is retired in
+    the kept set, B refuses every later set ("names a retired key (...) as the signing key") and
+    keeps the keys it holds; A and the CLI, without the pin, accept them."""
+
+    def setUp(self):
+        self.cluster = Cluster()
+        self.addCleanup(self.cluster.close)
+        self.a = self.cluster.start()
+        self.register(self.a, "ann")
+        self.first = kid_of(self.tokens(self.a, "ann")["access_token"])
+        self.b = self.cluster.start(env={"CLOAKROOM_JWT_SIGNING_KID": self.first})
+        r = self.cluster.cli("key", "rotate")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # B takes this set: its pinned key is in it
+        self.second = r.stdout.split("now signing with ", 1)[1].split()[0]
+
+    def test_a_key_a_process_refused_is_never_activated(self):
+        """`key retire FIRST` is stored but B refuses the set (exit 1, names B, says it refused); the
+        next `key rotate` publishes a third key B never loads: it exits 1 naming B, the key stays
+        verify-only, A keeps signing with the second key, and B verifies A's new tokens (on main
+        the rotation activated the third key and B answered 401 kid_unknown to A's tokens)."""
+        retire = self.cluster.cli("key", "retire", self.first)
+        rotate = self.cluster.cli("key", "rotate", "--wait", "10s")  # refusal ends the wait at once
+        token = self.tokens(self.a, "ann")["access_token"]
+        self.assertEqual(check(self.b, bearer(token))[::2], (200, None),
+                         f"B refused A's token signed with {kid_of(token)}; rotate said: {rotate.stdout + rotate.stderr}")
+        self.assertEqual(kid_of(token), self.second)
+        refused = f"(pid {self.b.proc.pid}, "
+        why = "refused the new key set (see its log: keys_reload_failed) and still verifies with the keys it had"
+        self.assertEqual(retire.returncode, 1, retire.stdout + retire.stderr)
+        self.assertIn(refused, retire.stderr)
+        self.assertIn(why, retire.stderr)
+        self.assertNotIn(f"(pid {self.a.proc.pid}, ", retire.stderr)
+        self.assertEqual(rotate.returncode, 1, rotate.stdout + rotate.stderr)
+        self.assertIn(refused, rotate.stderr)
+        self.assertIn(why, rotate.stderr)
+        self.assertIn("was not activated: it stays a verification key and nothing signs with it", rotate.stderr)
+        third = rotate.stdout.split("new verification key ", 1)[1].split()[0]
+        self.assertNotIn("now signing", rotate.stdout)
+        self.assertEqual(key_list(self.cluster)[third], "verifies only")
+        self.assertNotIn(third, published_kids(self.b))
+        # `key activate` applies the same check later.
+        r = self.cluster.cli("key", "activate", third)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(refused, r.stderr)
+        self.assertEqual(kid_of(self.tokens(self.a, "ann")["access_token"]), self.second)
+        # Seen by an operator: B holds fewer keys and says it refused; its metrics agree.
+        self.assertEqual(self.cluster.nodes()[self.b.port][6], "2 refused")
+        self.assertEqual(self.cluster.nodes()[self.a.port][6], "3")
+        self.assertEqual(self.b.metric("cloakroom_keys_reload_refused"), 1)
+        self.assertEqual(self.b.metric("cloakroom_keys_held"), 2)
+        self.assertEqual(self.a.metric("cloakroom_keys_reload_refused"), 0)
+        # Once per change B refused: the retirement, the rotation's publication, the activate's (an unchanged set, rewritten).
+        self.assertEqual(len(self.b.logs("keys_reload_failed")), 3, self.b.log_lines)
+
+    def test_retire_now_is_not_in_force_while_a_process_still_holds_the_key(self):
+        """`key retire FIRST --now`: B refuses the set without its pinned key and still verifies (and
+        signs) with FIRST, so the command exits 1 naming B instead of reporting it in force."""
+        r = self.cluster.cli("key", "retire", self.first, "--now")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertNotIn("in force on", r.stdout)
+        self.assertIn(f"(pid {self.b.proc.pid}, ", r.stderr)
+        self.assertIn("refused the new key set (see its log: keys_reload_failed) and still verifies with the keys it "
+                      f"had, {self.first} among them", r.stderr)
+        self.assertNotIn(f"(pid {self.a.proc.pid}, ", r.stderr)
+        self.assertIn(self.first, published_kids(self.b))
+        self.assertNotIn(self.first, published_kids(self.a))
+
+
 if __name__ == "__main__":
     unittest.main()

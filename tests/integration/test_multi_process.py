@@ -58,7 +58,7 @@ def poll_until_refused(srv, headers, bound=FEED_BOUND):
     return status, reason, waited
 
 
-NODE_ROW = re.compile(r"^(\S+)\s+(\d+)\s+(live|gone)\s+([\d.]+ s ago)\s+(\d+)\s+(\d+)\s+(\S+)$")
+NODE_ROW = re.compile(r"^(\S+)\s+(\d+)\s+(live|gone)\s+([\d.]+ s ago)\s+(\d+)\s+(\d+)\s+(\d+(?: refused)?)\s+(\S+)$")
 
 
 class Cluster:
@@ -71,11 +71,11 @@ class Cluster:
         self.config_text = config_text
         self.servers = []
 
-    def start(self, listen="127.0.0.1:0"):
-        return self.start_with(self.config_text, listen)
+    def start(self, listen="127.0.0.1:0", env=None):
+        return self.start_with(self.config_text, listen, env)
 
-    def start_with(self, config_text, listen="127.0.0.1:0"):
-        srv = CloakroomServer(data_dir=self.data_dir, config_text=config_text, listen=listen)
+    def start_with(self, config_text, listen="127.0.0.1:0", env=None):
+        srv = CloakroomServer(data_dir=self.data_dir, config_text=config_text, listen=listen, env=env)
         self.servers.append(srv)
         return srv.start()
 
@@ -94,15 +94,15 @@ class Cluster:
         return run_cli(list(args) + extra, self.data_dir, env=env)
 
     def nodes(self):
-        """`node list` as {port: (id, pid, status, heartbeat, applied, lag)}."""
+        """`node list` as {port: (id, pid, status, heartbeat, applied, lag, keys)}; keys: "3", "2 refused"."""
         r = self.cli("node", "list")
         assert r.returncode == 0, r.stderr
         rows = {}
         for line in r.stdout.splitlines()[1:]:
             m = NODE_ROW.match(line.strip())
             if m:
-                node_id, pid, status, beat, applied, lag, _ = m.groups()
-                rows[int(node_id.rsplit(":", 1)[1])] = (node_id, int(pid), status, beat, int(applied), int(lag))
+                node_id, pid, status, beat, applied, lag, keys, _ = m.groups()
+                rows[int(node_id.rsplit(":", 1)[1])] = (node_id, int(pid), status, beat, int(applied), int(lag), keys)
         return rows
 
     @property
@@ -304,7 +304,7 @@ class SharedClusterTest(ClusterTestCase):
         nodes = self.cluster.nodes()
         for srv in self.all:
             self.assertIn(srv.port, nodes)
-            node_id, pid, status, _, applied, lag = nodes[srv.port]
+            node_id, pid, status, _, applied, lag, _ = nodes[srv.port]
             self.assertEqual((pid, status, lag), (srv.proc.pid, "live", 0), node_id)
             self.assertGreater(applied, 0)
 
@@ -364,7 +364,7 @@ class RestartTest(ClusterTestCase):
         self.assert_check(self.b, bearer(t["access_token"]), 401, "revoked", "access token of a revoked family")
         self.assert_check(self.b, session_header(token), 401, "session_unknown", "revoked session")
         # B registered (and beat) before it listened, with the feed's end as its position.
-        node_id, pid, status, _, _, lag = self.cluster.nodes()[self.b.port]
+        node_id, pid, status, _, _, lag, _ = self.cluster.nodes()[self.b.port]
         self.assertEqual((pid, status, lag), (self.b.proc.pid, "live", 0), node_id)
         return self.b.logs("feed_resumed")
 

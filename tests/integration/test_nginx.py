@@ -10,7 +10,8 @@ import unittest
 from browser import run_browser_script
 from cloakroom_server import CloakroomServer, eventually
 from forward_auth_checks import ForwardAuthChecks
-from proxies import Nginx, free_port
+from ports import free_port
+from proxies import Nginx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.path.join(HERE, "..", "..", "docs", "deploy-nginx.md")

@@ -7,8 +7,9 @@ import threading
 import unittest
 from urllib.parse import quote
 
-from browser import ARTIFACTS, free_port, run_browser_script
+from browser import ARTIFACTS, run_browser_script
 from cloakroom_server import CloakroomServer, eventually
+from ports import free_port
 
 
 class PagesTestCase(unittest.TestCase):

@@ -11,8 +11,9 @@ import unittest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from browser import free_port, run_browser_script
+from browser import run_browser_script
 from cloakroom_server import CloakroomServer, eventually
+from ports import free_port
 from totp_codes import Codes
 
 

@@ -13,8 +13,8 @@ import threading
 import time
 import unittest
 
-from browser import free_port
 from cloakroom_server import CloakroomServer, eventually, run_cli
+from ports import free_port
 from postgres_server import PASSWORD, PostgresServer
 from redis_server import RedisServer
 from stores import TEST_KEK
@@ -206,6 +206,46 @@ class PostgresUsersTest(unittest.TestCase):
         self.assertEqual(verify(self.srv, sid), 200)
         self.assertEqual(self.srv.request("GET", "/auth/verify", headers=bearer)[0], 200)
         self.assertTrue(self.srv.logs("postgres_reachable"))
+
+    def test_postgres_hung_does_not_stall_checks(self):
+        """PostgreSQL hung (postmaster and backends SIGSTOPped: connections accepted, nothing
+        answers), not down: every PostgreSQL call waits out its deadline. For ~3 x feed.max_staleness
+        an existing session and a bearer token (SQLite sessions, keys in memory) must verify 200 on
+        every check: the users' feed poll and the key reload that hang must not delay the sessions'
+        feed, which is healthy. A login answers 503 + Retry-After within its deadline, not never.
+        Resumed: logins work again."""
+        self.srv.register("alice", "correct horse")
+        _, headers, _ = self.srv.login("alice", "correct horse")
+        sid = sid_from(headers)
+        _, _, tokens = self.srv.login("alice", "correct horse", mode="token", transport="body")
+        credentials = {"session": {"Cookie": "__Host-sid=" + sid},
+                       "bearer": {"Authorization": "Bearer " + tokens["access_token"]}}
+        poller = CredentialPoller([self.srv], credentials)
+        pg.pause()
+        try:
+            poller.start()
+            conn = self.srv.connection(timeout=20)  # a hang would raise socket.timeout, not wait forever
+            started = time.monotonic()
+            status, headers, body = self.srv.request("POST", "/auth/login",
+                                                     {"username": "alice", "password": "correct horse"}, conn=conn)
+            conn.close()
+            print(f"\nlogin while PostgreSQL hung: {status} after {time.monotonic() - started:.1f} s")
+            self.assertEqual(status, 503, body)
+            self.assertEqual(body["error"], "store_unavailable")
+            self.assertIn("retry-after", headers)
+            self.assertNotIn("set-cookie", headers)
+            time.sleep(6)  # 3 x feed.max_staleness (2 s)
+        finally:
+            poller.stop()
+            pg.resume()
+        counts = {label: dict(c) for (label, _), c in poller.statuses.items()}
+        print(f"while PostgreSQL hung: {poller.summary()}: {counts}")
+        for label in credentials:
+            self.assertGreater(counts[label][200], 0, counts)
+            self.assertEqual(set(counts[label]), {200}, counts)  # no 503 feed_stale, no 401
+        self.assertEqual(poller.unreachable, 0)
+        self.assertTrue(eventually(lambda: self.srv.login("alice", "correct horse")[0] == 200, timeout=10))
+        self.assertEqual(verify(self.srv, sid), 200)
 
     def test_checks_fail_closed_once_the_users_feed_is_stale(self):
         """With feed.users_max_staleness at 2 s, a session check answers 503 + Retry-After once the
@@ -575,8 +615,8 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
                          ["users: 3 copied, 0 already in the target",
                           "TOTP second factors: 1 copied, 0 already in the target",
                           "passkeys: 1 copied, 0 already in the target",
-                          "  (1 TOTP secret(s) sealed again, from totp.key to the key-encryption key that every "
-                          "node of the target has)"])
+                          "  (1 TOTP secret(s) sealed again under the key-encryption key, which every node of "
+                          "the target has)"])
         self.assertRegex(first.stdout, r"verified: the target holds all 3 users, 1 TOTP second factors, 1 passkeys, "
                                        r"\d+ sessions, .* and 1 signing keys of the source\n$")
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_recovery_codes", db), "9")  # 10, less the used one

@@ -15,23 +15,17 @@ server's 127.0.0.1 port.
 """
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import unittest
 
 from cloakroom_server import BIN, CloakroomServer
+from ports import free_port
 
 README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
 HEADING = "## Five-minute tour"
 EXPECT = re.compile(r"(?:^|\s)# → (.*)$")
 MARK = "\x1e"  # printed on its own line before each command, with the command's README line
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tour_commands(readme_text):

@@ -5,10 +5,13 @@ byte-identical; a rotation under load is never refused anywhere; a node without 
 key, or with another one, refuses to start and makes no key set of its own; and the database holds
 no private key material in the clear (a pg_dump, scanned for every private member of every key,
 which the test reads by opening the sealed set itself with libsodium and the key-encryption key).
+A rotation of the key-encryption key itself (new key as current, old as previous, `key rewrap`, old key
+dropped) keeps every token and TOTP login working.
 One PostgreSQL 15 server for the whole file (tests/support/postgres_server.py)."""
 import itertools
 import json
 import os
+import re
 import tempfile
 import threading
 import unittest
@@ -19,9 +22,11 @@ from redis_server import RedisServer
 from stores import TEST_KEK, b64url_decode, open_sealed
 from test_keys import Load, kid_of
 from test_multi_process import PASSWORD, bearer
+from totp_codes import Codes
 
 KEK_TEXT = TEST_KEK
 OTHER_KEK_TEXT = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+THIRD_KEK_TEXT = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 pg = None
@@ -208,6 +213,97 @@ class SharedKeysTest(unittest.TestCase):
         # Nor does anything else in the database open with another key.
         with self.assertRaises(AssertionError):
             open_sealed(sealed, OTHER_KEK_TEXT)
+
+    def test_rotating_the_kek_keeps_tokens_and_totp_logins_working(self):
+        """Users enrolled in TOTP and the key set sealed under KEK1; a node given KEK2 alone refuses to
+        start (one sentence). Both nodes restarted, one after the other, with KEK2 as current and KEK1 as
+        previous: the earlier access token and TOTP logins still work. `key rewrap` reseals the key set
+        (through its update: a new version, which opens with KEK2 only) and both TOTP secrets; run again,
+        it has nothing to do. Restarted with KEK2 only: still working. A rewrap with a key that opens
+        nothing exits 1 naming what, and changes nothing."""
+        a, b = self.start_nodes(2)
+        for name in ("ann", "bob", "cid"):
+            self.assertEqual(a.register(name, PASSWORD)[0], 201)
+        codes = {name: enrol_totp(a, name) for name in ("ann", "bob")}
+        status, _, body = b.login("cid", PASSWORD, mode="token", transport="body")
+        self.assertEqual(status, 200, body)
+        token = body["access_token"]
+        before = self.stored()
+
+        env = {k: v for k, v in self.env.items() if k != "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY"}
+        r = run_cli(["serve", "--listen", "127.0.0.1:0"], os.path.join(self.scratch.name, "early"),
+                    env=dict(env, CLOAKROOM_JWT_KEY_ENCRYPTION_KEY=OTHER_KEK_TEXT))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertRegex(r.stderr.strip().splitlines()[-1],
+                         r"^cloakroom: The key set in postgres:\S+ was sealed under another key-encryption key than "
+                         r"this node's; give every node the same one \(jwt.key_encryption_key_file or "
+                         r"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY\)\.$")
+
+        rotating = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": OTHER_KEK_TEXT,
+                    "CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY": KEK_TEXT}
+        for srv in (a, b):  # a rolling restart
+            srv.env.update(rotating)
+            srv.restart()
+        self.assertEqual(self.stored(), before)  # starting reseals nothing
+        for srv in (a, b):
+            self.assertEqual(srv.request("GET", "/auth/verify", headers=bearer(token))[0], 200)
+        self.assertEqual(totp_login(a, "ann", codes["ann"])[0], 200)
+        self.assertEqual(totp_login(b, "bob", codes["bob"])[0], 200)
+
+        r = self.cli("key", "rewrap", **rotating)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0], "resealed 1 key set and 2 TOTP secrets; 0 left under the previous key")
+        version, sealed = self.stored()
+        self.assertEqual(version, before[0] + 1)
+        self.assertEqual(open_sealed(sealed, OTHER_KEK_TEXT), open_sealed(before[1], KEK_TEXT))
+        with self.assertRaises(AssertionError):
+            open_sealed(sealed, KEK_TEXT)
+        r = self.cli("key", "rewrap", **rotating)
+        self.assertEqual((r.returncode, r.stdout.splitlines()[0]),
+                         (0, "resealed 0 key sets and 0 TOTP secrets; 0 left under the previous key"), r.stderr)
+        self.assertEqual(self.stored()[0], version)
+
+        for srv in (a, b):
+            del srv.env["CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY"]
+            srv.restart()
+            self.assertEqual(srv.request("GET", "/auth/verify", headers=bearer(token))[0], 200)
+        self.assertEqual(totp_login(b, "ann", codes["ann"])[0], 200)
+        self.assertEqual(totp_login(a, "bob", codes["bob"])[0], 200)
+
+        r = self.cli("key", "rewrap", CLOAKROOM_JWT_KEY_ENCRYPTION_KEY=THIRD_KEK_TEXT,
+                     CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY=KEK_TEXT)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = [line for line in r.stderr.splitlines() if not line.startswith("{")]  # the audit line aside
+        self.assertEqual(len(lines), 2, r.stderr)
+        self.assertRegex(lines[0], r"^cloakroom: The key set in postgres:\S+ was sealed under another key-encryption key")
+        self.assertRegex(lines[1], r"^cloakroom: The TOTP secret of 2 users \(id \S+, \S+\) opens under neither the "
+                                   r"current nor the previous key-encryption key, so it was left as it is")
+        self.assertEqual(self.stored()[0], version)
+        for text in (KEK_TEXT, OTHER_KEK_TEXT, THIRD_KEK_TEXT):
+            self.assertNotIn(text, r.stdout + r.stderr)
+
+
+def enrol_totp(srv, username):
+    """TOTP on for `username` (password PASSWORD); returns its Codes."""
+    status, headers, body = srv.login(username, PASSWORD)
+    assert status == 200, body
+    h = {"Cookie": "__Host-sid=" + re.search(r"__Host-sid=([^;]+)", headers["set-cookie"]).group(1),
+         "Origin": srv.public_url}
+    status, _, body = srv.request("POST", "/auth/totp/enroll", headers=h)
+    assert status == 200, body
+    codes = Codes(body["secret"])
+    status, _, body = srv.request("POST", "/auth/totp/confirm", {"code": codes.next()}, headers=h)
+    assert status == 200, body
+    return codes
+
+
+def totp_login(srv, username, codes):
+    """Password, then the next code: (status, body) of the second step."""
+    status, _, answer = srv.request("POST", "/auth/login", {"username": username, "password": PASSWORD})
+    assert (status, answer.get("error")) == (401, "second_factor_required"), answer
+    status, _, body = srv.request("POST", "/auth/login/second-factor",
+                                  {"challenge": answer["challenge"], "code": codes.next()})
+    return status, body
 
 
 def key_list_of(result):

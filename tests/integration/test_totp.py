@@ -3,12 +3,14 @@
 pages in Chromium (tests/browser/totp.mjs, driven by playwright-core).
 Codes are computed per RFC 6238 (SHA-1, 6 digits, 30 s; tests/support/totp_codes.py); the server accepts ±1
 step, and each step once."""
+import json
 import os
 import re
 import unittest
 
-from browser import free_port, run_browser_script
-from cloakroom_server import CloakroomServer, eventually
+from browser import run_browser_script
+from cloakroom_server import CloakroomServer, eventually, run_cli
+from ports import free_port
 from stores import TEST_KEK, embedded_store_only
 from totp_codes import Codes
 
@@ -307,6 +309,79 @@ class KeyEncryptionKeyLaterTest(TotpTestCase):
         self.assertEqual((status, answer["error"]), (500, "decryption_failed"), answer)
         status, _, answer = self.srv.request("POST", "/auth/login", {"username": "bob", "password": "battery staple"})
         self.assertEqual((status, answer.get("error")), (401, "second_factor_required"), answer)
+
+
+@embedded_store_only("the keys file and totp.key are the embedded store's; test_shared_keys.py covers PostgreSQL")
+class KeyEncryptionKeyRotationTest(TotpTestCase):
+    NEW_KEK = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+    THIRD_KEK = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"
+
+    def login_with(self, username, password, codes):
+        status, _, answer = self.srv.request("POST", "/auth/login", {"username": username, "password": password})
+        self.assertEqual((status, answer.get("error")), (401, "second_factor_required"), answer)
+        return self.second(answer["challenge"], code=codes.next())[0]
+
+    def test_rewrap_moves_totp_key_and_previous_kek_secrets_under_the_new_kek(self):
+        """alice enrols under <data_dir>/totp.key, bob under KEK1. With KEK2 as current and KEK1 as previous
+        both still sign in; `key rewrap` reseals both secrets under KEK2 (the keys file stays plaintext, by
+        design) and says totp.key can go; rerun, it has nothing to do. With KEK2 alone and totp.key gone, both
+        still sign in. A rewrap under a key that opens nothing exits 1 naming the users, changing nothing."""
+        alice = self.enrol(self.session())[0]
+        self.srv.env["CLOAKROOM_JWT_KEY_ENCRYPTION_KEY"] = TEST_KEK
+        self.srv.restart()
+        status, headers, _ = self.srv.login("bob", "battery staple")
+        bob_sid = sid_from(headers)
+        status, _, body = self.signed_in(bob_sid, "POST", "/auth/totp/enroll")
+        self.assertEqual(status, 200, body)
+        bob = Codes(body["secret"])
+        self.assertEqual(self.signed_in(bob_sid, "POST", "/auth/totp/confirm", {"code": bob.next()})[0], 200)
+
+        rotating = {"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": self.NEW_KEK,
+                    "CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY": TEST_KEK}
+        self.srv.env.update(rotating)
+        self.srv.restart()
+        self.assertEqual(self.login_with("alice", "correct horse", alice), 200)
+        self.assertEqual(self.login_with("bob", "battery staple", bob), 200)
+
+        r = run_cli(["key", "rewrap"], self.srv.data_dir, env=rotating)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        key_file = os.path.join(os.path.abspath(self.srv.data_dir), "totp.key")
+        self.assertEqual(r.stdout.splitlines(), [
+            "resealed 0 key sets (the keys file is not sealed: it is plaintext, mode 0600, by design) and 2 TOTP "
+            "secrets; 0 left under the previous key or totp.key",
+            f"every TOTP secret is sealed under the key-encryption key: {key_file} opens nothing now and can be "
+            "removed",
+            "nothing is sealed under the previous key-encryption key any more: remove it from every node's "
+            "configuration (jwt.previous_key_encryption_key_file, CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY)"])
+        # Its one audit line (log.audit unset: stderr), with the counts.
+        audit = [json.loads(line) for line in r.stderr.splitlines()]
+        self.assertEqual([(a["event"], a["actor"], a["key_sets"], a["totp_seals"], a["left"], a["unopened"])
+                          for a in audit], [("key_rewrapped", "cli", "0", "2", "0", "0")])
+        r = run_cli(["key", "rewrap"], self.srv.data_dir, env=rotating)
+        self.assertEqual((r.returncode, r.stdout.splitlines()[0]),
+                         (0, "resealed 0 key sets (the keys file is not sealed: it is plaintext, mode 0600, by "
+                             "design) and 0 TOTP secrets; 0 left under the previous key or totp.key"), r.stderr)
+
+        self.srv.stop()
+        os.remove(key_file)
+        del self.srv.env["CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY"]
+        self.srv.log_lines = []
+        self.srv.start()
+        self.assertEqual(self.srv.logs("totp_key_file_left"), [])
+        self.assertEqual(self.login_with("alice", "correct horse", alice), 200)
+        self.assertEqual(self.login_with("bob", "battery staple", bob), 200)
+
+        r = run_cli(["key", "rewrap"], self.srv.data_dir, env={"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY": self.THIRD_KEK})
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        sentence, audit_line = r.stderr.splitlines()
+        self.assertRegex(sentence, r"^cloakroom: The TOTP secret of 2 users \(id \S+, \S+\) opens under neither the "
+                                   r"current nor the previous key-encryption key, so it was left as it is "
+                                   r"\(the user can sign in with a recovery code, or an operator can run user "
+                                   r"reset-2fa\)\.$")
+        self.assertEqual(json.loads(audit_line)["unopened"], "2")
+        self.assertEqual(r.stdout.splitlines()[0][-len("2 left under the previous key"):], "2 left under the previous key")
+        for text in (TEST_KEK, self.NEW_KEK, self.THIRD_KEK):
+            self.assertNotIn(text, r.stdout + r.stderr)
 
 
 class RecoveryCodesTest(TotpTestCase):

@@ -1,7 +1,7 @@
 """Runs one of tests/browser/*.mjs (playwright-core driving Debian's Chromium) against a server the
 test started, for test_pages, test_totp and test_passkeys.
 
-    port = free_port()                   # the browser must see the origin public_url names
+    port = free_port()                   # from ports.py: the browser must see the origin public_url names
     with CloakroomServer(env={"CLOAKROOM_PUBLIC_URL": base}, listen=f"127.0.0.1:{port}") as srv:
         result = run_browser_script(self, "totp.mjs", BASE_URL=base)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -9,7 +9,6 @@ test started, for test_pages, test_totp and test_passkeys.
 Screenshots and traces go to ARTIFACTS (build/test-artifacts unless CLOAKROOM_ARTIFACTS says).
 """
 import os
-import socket
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -17,12 +16,6 @@ BROWSER_DIR = os.path.join(HERE, "..", "browser")
 ARTIFACTS = os.path.abspath(
     os.environ.get("CLOAKROOM_ARTIFACTS", os.path.join(HERE, "..", "..", "build", "test-artifacts")))
 CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_browser_script(test, script, timeout=240, **env):

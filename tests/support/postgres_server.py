@@ -5,6 +5,7 @@
     pg.sql("SELECT count(*) FROM cloakroom_users", "users_1")   # -> "1"
     pg.dump("users_1")                       # pg_dump's SQL text: every row of every table
     pg.stop(); pg.start()                    # a restart: same port, same data
+    pg.pause(); pg.resume()                  # hung, not down: SIGSTOP/SIGCONT postmaster and backends
     pg.destroy()                             # stop by pid, remove the directory
 
 initdb and postgres run as the `postgres` system user when the tests run as
@@ -16,10 +17,11 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
+
+from ports import free_port
 
 BIN = "/usr/lib/postgresql/15/bin"
 USER = "cloakroom"
@@ -37,12 +39,6 @@ def scratch_root():
     except OSError:
         pass
     return "/tmp"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresServer:
@@ -101,12 +97,41 @@ class PostgresServer:
         """Fast shutdown by pid: clients are disconnected at once."""
         if self.proc is None or self.proc.poll() is not None:
             return
+        self.resume()  # a paused server would not hear SIGINT
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+    def _processes(self):
+        """The postmaster's pid and its children's (backends, checkpointer, ...), from /proc."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])  # after "(comm)": state, ppid
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == self.proc.pid:
+                pids.append(int(entry))
+        return pids
+
+    def pause(self):
+        """A hung server, not a stopped one: connections are accepted by the kernel but nothing
+        answers. Postmaster first (so it forks no new backend), then every child: stopping only
+        the postmaster leaves open connections answering."""
+        self.proc.send_signal(signal.SIGSTOP)
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self):
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
+        self.proc.send_signal(signal.SIGCONT)
 
     def destroy(self):
         self.stop()

@@ -23,14 +23,9 @@ import threading
 import time
 
 from cloakroom_server import CloakroomServer
+from ports import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, timeout=10, proc=None):

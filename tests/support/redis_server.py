@@ -19,14 +19,10 @@ import subprocess
 import tempfile
 import time
 
+from ports import free_port
+
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_CLI = "/usr/bin/redis-cli"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:
@@ -44,7 +40,7 @@ class RedisServer:
         restart = self.port is not None  # a restart keeps its port: the servers under test name it
         for attempt in range(1 if restart else 5):
             if not restart:
-                self.port = _free_port()
+                self.port = free_port()
             args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                     "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log"), "--daemonize", "no",
                     "--repl-diskless-sync-delay", "0"]  # a replica's first sync would wait 5 s for more

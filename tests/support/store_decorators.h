@@ -16,6 +16,8 @@
 //
 // A decorator refers to the store and switch it was given: they must outlive it.
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -111,6 +113,12 @@ class UserStoreDecorator : public Decorator<UserStore> {
     return forward([&] { return inner_.replace_recovery_codes(id, hashes); });
   }
   Result<void> clear_totp(const std::string& id) override { return forward([&] { return inner_.clear_totp(id); }); }
+  Result<std::vector<SealedTotp>> sealed_totp(const std::string& after, std::size_t limit) override {
+    return forward([&] { return inner_.sealed_totp(after, limit); });
+  }
+  Result<std::size_t> reseal_totp(const std::vector<TotpReseal>& reseals) override {
+    return forward([&] { return inner_.reseal_totp(reseals); });
+  }
   Result<void> ping() override { return forward([&] { return inner_.ping(); }); }
 };
 
@@ -244,6 +252,51 @@ class SwitchableUserStore : public UserStoreDecorator {
   int find_calls = 0;
 };
 
+// A step a test makes happen once, at a chosen point of a request (armed
+// before the request, taken by the store call that reaches the point).
+class OneShotGap {
+ public:
+  void arm(std::function<void()> step) {
+    std::lock_guard lock(mu_);
+    step_ = std::move(step);
+  }
+  // Runs the armed step, if any, and disarms it (so a call the step makes itself passes).
+  void run() {
+    std::function<void()> step;
+    {
+      std::lock_guard lock(mu_);
+      step = std::exchange(step_, nullptr);
+    }
+    if (step) step();
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void()> step_;
+};
+
+// A user store that runs its gap right after a user read (find_by_id or
+// find_by_name) returns from the store: the request is paused between what
+// it read and what it does next, while the gap makes another change land
+// there (a password change racing a login, say). It runs on the store-pool
+// thread.
+class GappedUserStore : public UserStoreDecorator {
+ public:
+  GappedUserStore(UserStore& inner, const std::atomic<bool>* failing, OneShotGap& gap)
+      : UserStoreDecorator(inner, failing), gap_(gap) {}
+  Result<User> find_by_name(const std::string& name) override {
+    return after(UserStoreDecorator::find_by_name(name));
+  }
+  Result<User> find_by_id(const std::string& id) override { return after(UserStoreDecorator::find_by_id(id)); }
+
+ private:
+  Result<User> after(Result<User> read) {
+    gap_.run();
+    return read;
+  }
+  OneShotGap& gap_;
+};
+
 // Memory stores, one switch per store, and the decorators over them.
 class FailingStores {
  public:
@@ -251,10 +304,12 @@ class FailingStores {
     std::atomic<bool> users{false}, sessions{false}, tokens{false}, feed{false}, throttles{false};
   };
   Switches failing;
+  // Armed: runs once, right after the next user read (GappedUserStore).
+  OneShotGap after_user_read;
 
   // A fresh set of decorators over the same memory stores (one set per App).
   Stores stores() {
-    return Stores{std::make_unique<UserStoreDecorator>(users_, &failing.users),
+    return Stores{std::make_unique<GappedUserStore>(users_, &failing.users, after_user_read),
                   std::make_unique<SessionStoreDecorator>(sessions_, &failing.sessions),
                   std::make_unique<TokenStoreDecorator>(tokens_, &failing.tokens),
                   {std::make_shared<ChangeFeedDecorator>(*feed_, &failing.feed)},

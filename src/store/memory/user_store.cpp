@@ -218,5 +218,29 @@ Result<void> UserStore::clear_totp(const std::string& user_id) {
   return {};
 }
 
+Result<std::vector<SealedTotp>> UserStore::sealed_totp(const std::string& after, std::size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<SealedTotp> page;
+  for (const auto& [id, t] : totp_)
+    if (id > after) page.push_back({id, t.state.pending, t.state.secret});
+  std::sort(page.begin(), page.end(), [](const SealedTotp& a, const SealedTotp& b) { return a.user_id < b.user_id; });
+  if (page.size() > limit) page.resize(limit);
+  return page;
+}
+
+Result<std::size_t> UserStore::reseal_totp(const std::vector<TotpReseal>& reseals) {
+  std::lock_guard lock(mu_);
+  std::size_t changed = 0;
+  for (const auto& r : reseals) {
+    auto it = totp_.find(r.user_id);
+    if (it == totp_.end() || r.was.empty()) continue;
+    std::string& kept = r.pending ? it->second.state.pending : it->second.state.secret;
+    if (kept != r.was) continue;
+    kept = r.now;
+    ++changed;
+  }
+  return changed;
+}
+
 }  // namespace memory
 }  // namespace cloakroom

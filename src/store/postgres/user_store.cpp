@@ -399,6 +399,49 @@ Result<void> UserStore::clear_totp(const std::string& user_id) {
   });
 }
 
+Result<std::vector<SealedTotp>> UserStore::sealed_totp(const std::string& after, std::size_t limit) {
+  struct Hexed {
+    std::string user_id, pending, secret;
+  };
+  // COLLATE "C": byte order, as the other stores page, whatever the database's locale.
+  auto rows = db_->run([&](Connection& c) {
+    return c.query(
+        "SELECT user_id, encode(pending, 'hex'), encode(secret, 'hex') FROM cloakroom_totp "
+        "WHERE user_id COLLATE \"C\" > $1 ORDER BY user_id COLLATE \"C\" LIMIT $2",
+        [](const Row& r) { return Hexed{r.text(0), r.text(1), r.text(2)}; }, after, static_cast<long long>(limit));
+  });
+  if (!rows) return rows.error();
+  std::vector<SealedTotp> page;
+  page.reserve(rows->size());
+  for (auto& row : *rows) {
+    auto pending = from_hex(row.pending);
+    auto secret = from_hex(row.secret);
+    if (!pending || !secret) return Error{ErrorCode::internal, "The stored TOTP secret is not hex."};
+    page.push_back({std::move(row.user_id), std::move(*pending), std::move(*secret)});
+  }
+  return page;
+}
+
+Result<std::size_t> UserStore::reseal_totp(const std::vector<TotpReseal>& reseals) {
+  std::size_t changed = 0;
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    changed = 0;  // a retried transaction counts afresh
+    for (const auto& r : reseals) {
+      auto n = r.pending ? c.exec("UPDATE cloakroom_totp SET pending = decode($3, 'hex') "
+                                  "WHERE user_id = $1 AND pending = decode($2, 'hex')",
+                                  r.user_id, to_hex(r.was), to_hex(r.now))
+                         : c.exec("UPDATE cloakroom_totp SET secret = decode($3, 'hex') "
+                                  "WHERE user_id = $1 AND secret = decode($2, 'hex')",
+                                  r.user_id, to_hex(r.was), to_hex(r.now));
+      if (!n) return n.error();
+      changed += static_cast<std::size_t>(*n);
+    }
+    return {};
+  });
+  if (!committed) return committed.error();
+  return changed;
+}
+
 Result<void> UserStore::ping() {
   auto primary = db_->run(
       [](Connection& c) { return c.one("SELECT NOT pg_is_in_recovery()", [](const Row& r) { return r.boolean(0); }); },

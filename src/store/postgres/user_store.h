@@ -47,6 +47,8 @@ class UserStore final : public cloakroom::UserStore {
   Result<bool> replace_recovery_codes(const std::string& user_id,
                                       const std::vector<std::string>& recovery_hashes) override;
   Result<void> clear_totp(const std::string& user_id) override;
+  Result<std::vector<SealedTotp>> sealed_totp(const std::string& after, std::size_t limit) override;
+  Result<std::size_t> reseal_totp(const std::vector<TotpReseal>& reseals) override;
   // Reachable, and a primary (a standby cannot take a login's writes).
   Result<void> ping() override;
 

@@ -32,15 +32,16 @@ if tonumber(ARGV[4]) > 0 then seen = redis.call('XRANGE', KEYS[1], ARGV[4] .. '-
 return {n, last, redis.call('GET', KEYS[3]), seen, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)}
 )lua";
 
-// KEYS[3] node, [4] node ids; ARGV[3..8] id, host, address, pid, started, ttl;
-// then feed name, position pairs. The heartbeat is Redis's clock (NOW), not
-// the node's: nodes on several hosts are judged live by one clock, so a host
-// whose clock runs behind does not look gone (and is not skipped by a
-// waiting CLI while it still accepts what was revoked).
+// KEYS[3] node, [4] node ids; ARGV[3..10] id, host, address, pid, started, ttl,
+// kids (space-separated), keys refused (0/1); then feed name, position pairs.
+// The heartbeat is Redis's clock (NOW), not the node's: nodes on several
+// hosts are judged live by one clock, so a host whose clock runs behind does
+// not look gone (and is not skipped by a waiting CLI while it still accepts
+// what was revoked).
 constexpr std::string_view kBeat = R"lua(
 redis.call('HSET', KEYS[3], 'host', ARGV[4], 'address', ARGV[5], 'pid', ARGV[6], 'started_ms', ARGV[7],
-           'heartbeat_ms', num(NOW))
-for i = 9, #ARGV - 1, 2 do redis.call('HSET', KEYS[3], 'pos:' .. ARGV[i], ARGV[i + 1]) end
+           'heartbeat_ms', num(NOW), 'kids', ARGV[9], 'keys_refused', ARGV[10])
+for i = 11, #ARGV - 1, 2 do redis.call('HSET', KEYS[3], 'pos:' .. ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', KEYS[3], ARGV[8])
 redis.call('SADD', KEYS[4], ARGV[3])
 redis.call('PEXPIRE', KEYS[4], ARGV[8])
@@ -253,7 +254,9 @@ Result<void> NodeRegistry::beat(const NodeRecord& n) {
                                 n.address,
                                 std::to_string(n.pid),
                                 std::to_string(n.started_ms),
-                                std::to_string(kNodeTtl.count())};
+                                std::to_string(kNodeTtl.count()),
+                                n.keys.joined(),
+                                n.keys.refused ? "1" : "0"};
   for (const auto& [feed, position] : n.applied) {
     args.push_back(feed);
     args.push_back(std::to_string(position));
@@ -275,8 +278,14 @@ Result<std::vector<NodeRecord>> NodeRegistry::list() {
   // A node whose hash ran out by TTL is left out; prune forgets the id.
   auto nodes = read_records(*run_.client, to_strings(*ids), [&](const std::string& id) { return run_.keys.node(id); },
                             [](const std::string& id, const Fields& f) {
-                              NodeRecord n{id, f.text("host"), f.text("address"), f.integer("pid"),
-                                           f.integer("started_ms"), f.integer("heartbeat_ms"), {}};
+                              NodeRecord n{id,
+                                           f.text("host"),
+                                           f.text("address"),
+                                           f.integer("pid"),
+                                           f.integer("started_ms"),
+                                           f.integer("heartbeat_ms"),
+                                           {},
+                                           HeldKeys::from_joined(f.text("kids"), f.integer("keys_refused") != 0)};
                               for (const auto& [field, value] : f.all())
                                 if (field.starts_with(kPositionField))
                                   n.applied.emplace_back(field.substr(kPositionField.size()), to_integer(value));

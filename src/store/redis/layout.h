@@ -28,7 +28,8 @@
 //   P feed            stream  the change feed, ids "<n>-0"       MAXLEN ~ kFeedMaxLen, pruned by age
 //   P feed:n          string  the last position handed out      one integer
 //   P feed:origin     string  random, set once per dataset      one value; a new one = data was lost
-//   P node:<id>       hash    a serving process + positions     TTL kNodeTtl, renewed by each heartbeat
+//   P node:<id>       hash    a serving process, its positions  TTL kNodeTtl, renewed by each heartbeat
+//                             ("pos:<feed>") and kids held
 //   P nodes           set     node ids                           TTL kNodeTtl, renewed by each heartbeat
 //   P c:<sha256 hex>  hash    a pending challenge (store/challenge_store.h): TTL its expiry + slack
 //                             kind, payload, expires, attempts

@@ -5,11 +5,14 @@ namespace cloakroom::sqlite {
 Result<void> ChallengeStore::put(const PendingChallenge& c, long long now_ms) {
   const auto max_per_kind = static_cast<long long>(max_per_kind_);
   return db_->run([&](Connection& conn) -> Result<void> {
-    // The count is in the insert, so processes sharing the file cannot pass the bound together.
+    // The bound is checked in the insert, so processes sharing the file
+    // cannot pass it together; the count is a row kept by triggers in the
+    // same statements (schema 12: challenge_counts), so checking it is one
+    // key lookup however many are pending.
     for (int round = 0; round < 2; ++round) {
       auto inserted = conn.exec(
           "INSERT INTO challenges (id_hash, kind, payload, expires_ms) SELECT ?1, ?2, ?3, ?4 "
-          "WHERE (SELECT COUNT(*) FROM challenges WHERE kind = ?2) < ?5",
+          "WHERE COALESCE((SELECT n FROM challenge_counts WHERE kind = ?2), 0) < ?5",
           Blob{c.id_hash}, c.kind, c.payload, c.expires_ms, max_per_kind);
       if (!inserted && inserted.error().code == ErrorCode::conflict)
         return Error{ErrorCode::internal, "challenge id collision"};

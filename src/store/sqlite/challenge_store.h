@@ -1,8 +1,9 @@
 #pragma once
 // sqlite:// challenges (table `challenges`): every process on the file sees
 // them, so a flow's second request may reach another process. At most
-// `max_per_kind` rows of each kind (store/challenge_store.h), counted by the
-// insert itself (on the index by kind).
+// `max_per_kind` rows of each kind (store/challenge_store.h), checked by the
+// insert itself against a per-kind counter (table `challenge_counts`) that
+// triggers keep in the statements that insert and delete challenges.
 #include <memory>
 
 #include "store/challenge_store.h"

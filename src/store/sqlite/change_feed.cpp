@@ -84,10 +84,13 @@ Result<void> NodeRegistry::beat(const NodeRecord& n) {
   return db_->transaction(
       [&](Connection& c) -> Result<void> {
         auto upserted = c.exec(
-            "INSERT INTO nodes (id, host, address, pid, started_ms, heartbeat_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+            "INSERT INTO nodes (id, host, address, pid, started_ms, heartbeat_ms, kids, keys_refused) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
             "ON CONFLICT (id) DO UPDATE SET host = excluded.host, address = excluded.address, pid = excluded.pid, "
-            "started_ms = excluded.started_ms, heartbeat_ms = excluded.heartbeat_ms",
-            n.id, n.host, n.address, n.pid, n.started_ms, n.heartbeat_ms);
+            "started_ms = excluded.started_ms, heartbeat_ms = excluded.heartbeat_ms, kids = excluded.kids, "
+            "keys_refused = excluded.keys_refused",
+            n.id, n.host, n.address, n.pid, n.started_ms, n.heartbeat_ms, n.keys.joined(),
+            static_cast<long long>(n.keys.refused));
         if (!upserted) return upserted.error();
         for (const auto& [feed, position] : n.applied)
           if (auto r = c.exec(
@@ -115,11 +118,13 @@ Result<void> NodeRegistry::leave(const std::string& id) {
 
 Result<std::vector<NodeRecord>> NodeRegistry::list() {
   return db_->run([](Connection& c) -> Result<std::vector<NodeRecord>> {
-    auto nodes = c.query("SELECT id, host, address, pid, started_ms, heartbeat_ms FROM nodes ORDER BY started_ms, id",
-                         [](const Statement& row) {
-                           return NodeRecord{row.text(0),    row.text(1),    row.text(2), row.integer(3),
-                                             row.integer(4), row.integer(5), {}};
-                         });
+    auto nodes = c.query(
+        "SELECT id, host, address, pid, started_ms, heartbeat_ms, kids, keys_refused FROM nodes "
+        "ORDER BY started_ms, id",
+        [](const Statement& row) {
+          return NodeRecord{row.text(0),    row.text(1),    row.text(2), row.integer(3),
+                            row.integer(4), row.integer(5), {},          HeldKeys::from_joined(row.text(6), row.integer(7) != 0)};
+        });
     if (!nodes) return nodes.error();
     auto positions = c.query("SELECT node_id, feed, position FROM node_positions", [](const Statement& row) {
       return std::make_pair(row.text(0), std::make_pair(row.text(1), row.integer(2)));

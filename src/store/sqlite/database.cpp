@@ -178,6 +178,38 @@ const std::vector<const char*>& migrations() {
       R"sql(
         CREATE INDEX challenges_by_kind ON challenges (kind);
       )sql",
+      // 12: the signing keys each serving process verifies with (HeldKeys in
+      //     node_registry.h): its kids, space-separated, and whether it
+      //     refused the last key set it read. '' from an older process.
+      R"sql(
+        ALTER TABLE nodes ADD COLUMN kids TEXT NOT NULL DEFAULT '';
+        ALTER TABLE nodes ADD COLUMN keys_refused INTEGER NOT NULL DEFAULT 0;
+      )sql",
+      // 13: the per-kind challenge bound read from a counter, not
+      //     counted on each insert (COUNT(*) over the kind index walked up
+      //     to 100,000 entries while holding the write lock). Triggers keep
+      //     the counter in the statement that inserts or deletes a row, so
+      //     every path (put, attempt, consume, purge, another process, an
+      //     operator's sqlite3 shell) keeps it right; the kind index had no
+      //     other reader.
+      R"sql(
+        CREATE TABLE challenge_counts (
+          kind TEXT PRIMARY KEY,
+          n    INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO challenge_counts (kind, n) SELECT kind, COUNT(*) FROM challenges GROUP BY kind;
+        CREATE TRIGGER challenges_count_insert AFTER INSERT ON challenges BEGIN
+          INSERT INTO challenge_counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER challenges_count_delete AFTER DELETE ON challenges BEGIN
+          UPDATE challenge_counts SET n = n - 1 WHERE kind = OLD.kind;
+        END;
+        CREATE TRIGGER challenges_count_rekind AFTER UPDATE OF kind ON challenges BEGIN
+          UPDATE challenge_counts SET n = n - 1 WHERE kind = OLD.kind;
+          INSERT INTO challenge_counts (kind, n) VALUES (NEW.kind, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1;
+        END;
+        DROP INDEX challenges_by_kind;
+      )sql",
   };
   return m;
 }

@@ -284,6 +284,32 @@ Result<void> UserStore::clear_totp(const std::string& user_id) {
   });
 }
 
+Result<std::vector<SealedTotp>> UserStore::sealed_totp(const std::string& after, std::size_t limit) {
+  return db_->run([&](Connection& c) {
+    return c.query("SELECT user_id, pending, secret FROM totp WHERE user_id > ?1 ORDER BY user_id LIMIT ?2",
+                   [](const Statement& st) { return SealedTotp{st.text(0), st.text(1), st.text(2)}; }, after,
+                   static_cast<long long>(limit));
+  });
+}
+
+Result<std::size_t> UserStore::reseal_totp(const std::vector<TotpReseal>& reseals) {
+  std::size_t changed = 0;
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    changed = 0;  // a retried transaction counts afresh
+    for (const auto& r : reseals) {
+      auto n = r.pending ? c.exec("UPDATE totp SET pending = ?3 WHERE user_id = ?1 AND pending = ?2", r.user_id,
+                                  Blob{r.was}, Blob{r.now})
+                         : c.exec("UPDATE totp SET secret = ?3 WHERE user_id = ?1 AND secret = ?2", r.user_id,
+                                  Blob{r.was}, Blob{r.now});
+      if (!n) return n.error();
+      changed += static_cast<std::size_t>(*n);
+    }
+    return {};
+  });
+  if (!committed) return committed.error();
+  return changed;
+}
+
 Result<void> UserStore::ping() {
   // Why a write probe: in WAL mode reads succeed while another process holds
   // the write lock, yet logins and logouts would fail; ready means writable.

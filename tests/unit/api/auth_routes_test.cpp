@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
+#include "mfa/base32.h"
+#include "mfa/totp.h"
 #include "support/app_under_test.h"
 
 namespace cloakroom::api {
@@ -120,6 +124,94 @@ TEST(AuthRoutes, LoginIsThrottledPerAccountAndAddress) {
   EXPECT_EQ(refused.status, 429) << refused.body;
   EXPECT_EQ(testing::header_values(refused, "Retry-After"), std::vector<std::string>{"180"});  // 15 min / 5
   EXPECT_EQ(metric(t, "cloakroom_password_checks_total"), t.config.throttle.per_account_ip);
+}
+
+constexpr const char* kNewPassword = "a different horse battery";
+
+// The credentials GET /auth/sessions lists for the owner of `cookie`.
+std::size_t credentials_listed(const AppUnderTest& t, const std::string& cookie) {
+  auto r = t.send({.path = "/auth/sessions", .headers = {{"Cookie", cookie}}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::size_t n = 0;
+  for (auto at = r.body.find("\"current\":"); at != std::string::npos; at = r.body.find("\"current\":", at + 1)) ++n;
+  return n;
+}
+
+// The password change a racing request makes, from the user's own session `cookie`.
+void change_password(const AppUnderTest& t, const std::string& cookie) {
+  auto r = t.send({.method = "POST", .path = "/auth/password",
+                   .headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}, t.origin()},
+                   .body = std::string(R"({"current_password":")") + kPassword + R"(","new_password":")" +
+                           kNewPassword + "\"}"});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// The TOTP code of `secret` (base32) for the step `ahead` steps after now's.
+std::string totp_now(const std::string& secret, long long ahead = 0) {
+  auto key = base32_decode(secret);
+  EXPECT_TRUE(key);
+  if (!key) return "";
+  const auto* bytes = reinterpret_cast<const unsigned char*>(key->data());
+  return totp_code({bytes, key->size()}, totp_step(static_cast<long long>(std::time(nullptr))) + ahead);
+}
+
+// A password change that commits between a login's check of the password
+// and the creation of its credential: the credential is made after the
+// change ended the user's others, so it must not outlive the change. The
+// store pauses the login right after the user read its check uses, and the
+// change lands in that gap. Here the password alone, in session and token
+// mode: 401 invalid_credentials, as for the now wrong password (before the
+// fix: 200, and a credential that outlived the change).
+TEST(AuthRoutes, APasswordChangeRacingALoginEndsTheCredentialItMade) {
+  for (const char* mode : {"", R"(,"mode":"token","transport":"body")"}) {
+    SCOPED_TRACE(*mode ? "token mode" : "session mode");
+    AppUnderTest t;
+    ASSERT_EQ(t.register_user("ann", kPassword).status, 201);
+    const std::string own = cookie_pair(t.login("ann", kPassword), "__Host-sid");  // the changer's session
+    ASSERT_FALSE(own.empty());
+
+    t.backing.after_user_read.arm([&] { change_password(t, own); });
+    auto login = t.login("ann", kPassword, mode);
+    EXPECT_EQ(login.status, 401) << login.body;
+    EXPECT_EQ(testing::json_text(login, {"error"}), "invalid_credentials");
+    EXPECT_TRUE(header_values(login, "Set-Cookie").empty());
+    EXPECT_EQ(credentials_listed(t, own), 1u) << "a credential outlived the password change";
+    EXPECT_EQ(t.login("ann", kNewPassword, mode).status, 200);  // the new password signs in
+  }
+}
+
+// The same race at a login's TOTP second step, paused after the read its
+// fingerprint check uses: 401 invalid_challenge, the answer that check
+// gives for a changed password (before the fix: 200, as above).
+TEST(AuthRoutes, APasswordChangeRacingASecondStepEndsTheCredentialItMade) {
+  for (const char* mode : {"", R"(,"mode":"token","transport":"body")"}) {
+    SCOPED_TRACE(*mode ? "token mode" : "session mode");
+    AppUnderTest t;
+    ASSERT_EQ(t.register_user("ann", kPassword).status, 201);
+    const std::string own = cookie_pair(t.login("ann", kPassword), "__Host-sid");
+    ASSERT_FALSE(own.empty());
+    auto enrolled = t.send({.method = "POST", .path = "/auth/totp/enroll", .headers = {{"Cookie", own}, t.origin()}});
+    ASSERT_EQ(enrolled.status, 200) << enrolled.body;
+    const std::string secret = testing::json_text(enrolled, {"secret"});
+    testing::TestRequest confirm = AppUnderTest::post_json("/auth/totp/confirm", R"({"code":")" + totp_now(secret) + "\"}");
+    confirm.headers.push_back({"Cookie", own});
+    confirm.headers.push_back(t.origin());
+    ASSERT_EQ(t.send(confirm).status, 200);
+
+    auto first = t.login("ann", kPassword, mode);
+    ASSERT_EQ(first.status, 401) << first.body;
+    ASSERT_EQ(testing::json_text(first, {"error"}), "second_factor_required");
+    const std::string challenge = testing::json_text(first, {"challenge"});
+
+    t.backing.after_user_read.arm([&] { change_password(t, own); });
+    // The step after now's: past the step the confirmation used (the replay guard).
+    auto second = t.send(AppUnderTest::post_json(
+        "/auth/login/second-factor", R"({"challenge":")" + challenge + R"(","code":")" + totp_now(secret, 1) + "\"}"));
+    EXPECT_EQ(second.status, 401) << second.body;
+    EXPECT_EQ(testing::json_text(second, {"error"}), "invalid_challenge");
+    EXPECT_TRUE(header_values(second, "Set-Cookie").empty());
+    EXPECT_EQ(credentials_listed(t, own), 1u) << "a credential outlived the password change";
+  }
 }
 
 }  // namespace

@@ -643,6 +643,64 @@ TEST(Config, KeyEncryptionKeyFile) {
                                          " (jwt.key_encryption_key_file) cannot be read: No such file or directory.");
 }
 
+// The previous key-encryption key (a KEK rotation) goes through the same
+// loader: from its own file (the same 0600 and format checks, naming its own
+// key) or its own environment variable, once; never without a current key.
+TEST(Config, PreviousKeyEncryptionKey) {
+  constexpr const char* kOld = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+  const std::string path = ::testing::TempDir() + "/old-kek-" + std::to_string(::getpid());
+  auto write = [&](const std::string& text, mode_t mode) {
+    std::ofstream(path, std::ios::trunc) << text;
+    ::chmod(path.c_str(), mode);
+  };
+  ConfigSources src;
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", kKek}, {"CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY_FILE", path}};
+  write(std::string(kOld) + "\n", 0600);
+  auto c = load_config(src);
+  ASSERT_TRUE(c) << c.error().text();
+  EXPECT_EQ(c->jwt.key_encryption_key, kKek);
+  EXPECT_EQ(c->jwt.previous_key_encryption_key, std::string(kOld) + "\n");
+
+  write(kOld, 0640);
+  auto readable = load_config(src);
+  ASSERT_FALSE(readable);
+  EXPECT_EQ(readable.error().text(), "The previous key-encryption key file " + path +
+                                         " (jwt.previous_key_encryption_key_file) is readable by other users; run "
+                                         "chmod 600 on it.");
+  write("c2hvcnQta2V5LTE2Ynl0ZQ", 0600);
+  auto short_key = load_config(src);
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().text(), "The previous key-encryption key in " + path +
+                                          " (jwt.previous_key_encryption_key_file) must be 32 random bytes in "
+                                          "base64url, but it decodes to 16 bytes " + std::string(kHowToMake) + ".");
+  write(kOld, 0600);
+  src.env.emplace_back("CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY", kOld);
+  auto both = load_config(src);
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().text(), "Set the previous key-encryption key once: CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY "
+                                 "or jwt.previous_key_encryption_key_file, not both.");
+  std::remove(path.c_str());
+
+  src.env = {{"CLOAKROOM_JWT_KEY_ENCRYPTION_KEY", kKek}, {"CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY", kOld}};
+  auto from_env = load_config(src);
+  ASSERT_TRUE(from_env) << from_env.error().text();
+  EXPECT_EQ(from_env->jwt.previous_key_encryption_key, kOld);
+
+  src.env = {{"CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY", kOld}};
+  auto alone = load_config(src);
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(alone.error().text(),
+            "A previous key-encryption key is set without a current one: set jwt.key_encryption_key_file or "
+            "CLOAKROOM_JWT_KEY_ENCRYPTION_KEY to the key that seals from now on.");
+
+  auto in_file = from_toml(std::string("[jwt]\nprevious_key_encryption_key = \"") + kOld + "\"\n");
+  ASSERT_FALSE(in_file);
+  EXPECT_EQ(in_file.error().text(),
+            "Config key jwt.previous_key_encryption_key (test.toml) is a secret and is read from the environment "
+            "only: set CLOAKROOM_JWT_PREVIOUS_KEY_ENCRYPTION_KEY or point jwt.previous_key_encryption_key_file at a "
+            "file.");
+}
+
 // jwt.key_encryption_key_file inside the data dir is refused (one sentence),
 // however either path is spelled: a trailing "/", "..", a symlinked data dir.
 // A sibling directory sharing the data dir's name as a prefix is outside.

@@ -114,5 +114,58 @@ TEST(KeyEncryption, BadKeysAreRefusedWithoutEchoingThem) {
   }
 }
 
+// During a KEK rotation: what was sealed under the previous key still opens
+// (its key check picks it), new seals are under the current key only.
+TEST(KeyRing, OpensWithPreviousSealsWithCurrent) {
+  OsRandom random;
+  const std::string old_blob = kek(kOtherKekText).seal(kSecret, kPurpose, random);
+  auto ring = parse_key_ring(kKekText, kOtherKekText);
+  ASSERT_TRUE(ring) << ring.error().text();
+  EXPECT_EQ(ring->openers(), 1u);
+  EXPECT_EQ(*ring->open(old_blob, kPurpose), kSecret);
+  EXPECT_FALSE(ring->is_current(old_blob));
+  const std::string fresh = ring->seal(kSecret, kPurpose, random);
+  EXPECT_TRUE(ring->is_current(fresh));
+  EXPECT_EQ(*kek().open(fresh, kPurpose), kSecret);                          // under the current key
+  EXPECT_EQ(kek(kOtherKekText).open(fresh, kPurpose).error().reason, "other_key");  // not the previous one
+  EXPECT_EQ(*ring->open(fresh, kPurpose), kSecret);
+  // The purpose is still checked with the previous key.
+  EXPECT_EQ(ring->open(old_blob, "cloakroom:totp:v1:x").error().reason, "altered");
+}
+
+// A blob under neither key is refused as sealed under another key (the
+// current key's sentence), never tried and never garbage; without a
+// previous key the old blob is refused the same way.
+TEST(KeyRing, NeitherKeyIsRefused) {
+  OsRandom random;
+  const std::string stranger =
+      kek("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc").seal(kSecret, kPurpose, random);
+  auto ring = parse_key_ring(kKekText, kOtherKekText);
+  ASSERT_TRUE(ring);
+  auto opened = ring->open(stranger, kPurpose);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::decryption_failed);
+  EXPECT_EQ(opened.error().reason, "other_key");
+  EXPECT_EQ(opened.error().text(), "The sealed data was sealed under a different key-encryption key.");
+  EXPECT_FALSE(ring->is_current(stranger));
+  EXPECT_EQ(ring->open("x", kPurpose).error().reason, "format");
+
+  auto current_only = parse_key_ring(kKekText, "");
+  ASSERT_TRUE(current_only);
+  EXPECT_EQ(current_only->openers(), 0u);
+  EXPECT_EQ(current_only->open(kek(kOtherKekText).seal(kSecret, kPurpose, random), kPurpose).error().reason,
+            "other_key");
+}
+
+// A bad previous key is named as the previous one, its text never shown.
+TEST(KeyRing, BadPreviousKeyIsNamed) {
+  auto ring = parse_key_ring(kKekText, "c2hvcnQta2V5LTE2Ynl0ZQ");
+  ASSERT_FALSE(ring);
+  EXPECT_EQ(ring.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(ring.error().text(),
+            "The previous key-encryption key must be 32 random bytes in base64url, but it decodes to 16 bytes "
+            "(make one with: head -c32 /dev/urandom | basenc --base64url).");
+}
+
 }  // namespace
 }  // namespace cloakroom

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <latch>
+#include <thread>
+
 #include "store/memory/change_feed.h"
 #include "store/sqlite/change_feed.h"
 #include "support/fake_clock.h"
@@ -172,6 +175,31 @@ TEST(FeedFollower, HeartbeatsCarryThePosition) {
   EXPECT_TRUE(registry.list()->empty());
 }
 
+// The heartbeat carries the keys the process holds as they are after the
+// entries it reports applied: a key change applied shows in the beat that
+// first reports its position, never a beat later.
+TEST(FeedFollower, HeartbeatsCarryTheKeysHeldAfterApplying) {
+  auto feed = std::make_shared<memory::ChangeFeed>();
+  memory::NodeRegistry registry;
+  testing::FakeClock clock{SystemTime{} + std::chrono::seconds(1'800'000'000)};
+  Freshness freshness{milliseconds(2000)};
+  HeldKeys held = HeldKeys::of({"old"}, false);
+  FeedFollower follower(FollowerDeps{{feed}, {}, registry, clock, freshness,
+                                     [&](const Change& c) -> Result<void> {
+                                       if (c.kind == Change::Kind::keys_changed) held = HeldKeys::of({"old", "new"}, false);
+                                       return {};
+                                     },
+                                     [] { return Result<void>{}; }, [&] { return held; }});
+  ASSERT_TRUE(follower.start());
+  follower.join(NodeIdentity{"host", "127.0.0.1:1", 42});
+  EXPECT_EQ(registry.list()->at(0).keys.kids, std::vector<std::string>{"old"});
+  ASSERT_TRUE(feed->append(Change{Change::Kind::keys_changed}));
+  follower.poll();
+  const NodeRecord n = registry.list()->at(0);
+  EXPECT_EQ(n.applied_on(feed->name()), 1);
+  EXPECT_TRUE(n.keys.holds("new"));
+}
+
 // A feed that was pruned past the position, or went backwards, is not
 // replayed: the caller resyncs and following restarts at the feed's end.
 TEST(FeedFollower, ResyncsWhenTheFeedCannotBeReplayed) {
@@ -241,6 +269,55 @@ TEST(FeedFollower, EachFeedAgesAgainstItsOwnBound) {
   std::this_thread::sleep_for(milliseconds(20));
   follower.poll();
   EXPECT_FALSE(freshness.fresh());  // the sessions' feed has no slack
+}
+
+// A users' feed whose backend hangs (a stopped PostgreSQL: each call waits
+// out its deadline) blocks only its own poll_feed(): on another thread the
+// sessions' feed is read, applied and confirmed fresh meanwhile. Polled in
+// turn on one thread, the hang delayed the sessions' feed past its bound.
+TEST(FeedFollower, AFeedThatHangsDoesNotHoldUpAnother) {
+  struct Hanging : testing::ChangeFeedDecorator {
+    using ChangeFeedDecorator::ChangeFeedDecorator;
+    Result<bool> changed() override {
+      if (hang) {
+        entered.count_down();
+        release.wait();
+      }
+      return inner_.changed();
+    }
+    std::atomic<bool> hang{false};
+    std::latch entered{1}, release{1};
+  };
+  memory::ChangeFeed users_inner, sessions_inner;
+  auto users = std::make_shared<Hanging>(users_inner);
+  auto sessions = std::make_shared<testing::ChangeFeedDecorator>(sessions_inner);
+  memory::NodeRegistry registry;
+  testing::FakeClock clock;
+  Freshness freshness{milliseconds(0)};
+  std::vector<std::string> applied;
+  FeedFollower follower(FollowerDeps{{users, sessions}, {milliseconds(60'000), milliseconds(0)}, registry, clock,
+                                     freshness,
+                                     [&](const Change& c) -> Result<void> {
+                                       applied.push_back(c.subject);
+                                       return {};
+                                     },
+                                     []() -> Result<void> { return {}; }});
+  ASSERT_TRUE(follower.start());
+  users->hang = true;
+  std::thread users_thread([&] { follower.poll_feed(0); });
+  users->entered.wait();  // the users' poll is stuck inside the store call
+  ASSERT_TRUE(sessions_inner.append(revoked("a")));
+  std::this_thread::sleep_for(milliseconds(20));  // past the coarse clock's resolution
+  const long long before_poll = Freshness::now_ms();
+  follower.poll_feed(1);
+  EXPECT_EQ(applied, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(follower.status().at(1).position, 1);
+  // Confirmed up to the sessions' feed's deadline (no slack) although the
+  // users' poll has not returned; a deadline, not fresh(): see above.
+  EXPECT_GE(freshness.fresh_until_ms(), before_poll);
+  users->release.count_down();
+  users_thread.join();
+  EXPECT_EQ(follower.status().at(0).position, 0);
 }
 
 // A registry that cannot be written is retried once per heartbeat interval,

@@ -140,11 +140,78 @@ TEST_F(TotpServiceTest, OtherKeyFailsClosed) {
 // the new key only.
 TEST_F(TotpServiceTest, EarlierKeyStillOpens) {
   const std::string secret = enrolled(alice);
-  TotpService rekeyed(users, TotpKeys(test_key(8), test_key(7)), clock, random, "cloakroom test");
+  KeyRing keys(test_key(8));
+  keys.add_opener(test_key(7));
+  TotpService rekeyed(users, std::move(keys), clock, random, "cloakroom test");
   EXPECT_EQ(*rekeyed.verify(alice.id, code(secret)), TotpVerdict::accepted);
   ASSERT_TRUE(rekeyed.begin_enroll(bob));
   EXPECT_TRUE(test_key(8).open(users.totp(bob.id)->pending, "cloakroom:totp:v1:" + bob.id));
   EXPECT_FALSE(test_key(7).open(users.totp(bob.id)->pending, "cloakroom:totp:v1:" + bob.id));
+}
+
+// rewrap() reseals every secret (pending and confirmed) sealed under an
+// earlier key, page by page, leaves the rest and last_step alone, and a
+// second run has nothing to do; codes keep working under the new key alone.
+TEST_F(TotpServiceTest, RewrapResealsUnderTheCurrentKey) {
+  const std::string secret = enrolled(alice);  // under key 7
+  const User carol{"id-carol", "carol", "h", {}, false, 1};
+  ASSERT_TRUE(users.create(carol));
+  ASSERT_TRUE(service.begin_enroll(carol));  // pending, under key 7
+  KeyRing keys(test_key(8));
+  keys.add_opener(test_key(7));
+  TotpService rotated(users, std::move(keys), clock, random, "cloakroom test");
+  const std::string bob_secret = rotated.begin_enroll(bob)->secret;  // under key 8 already
+  ASSERT_EQ(rotated.confirm(bob.id, code(bob_secret))->verdict, TotpVerdict::accepted);
+  const long long alice_step = users.totp(alice.id)->last_step;
+
+  auto w = rotated.rewrap(1);  // a page per user: the paging is exercised
+  ASSERT_TRUE(w) << w.error().text();
+  EXPECT_EQ(w->resealed, 2u);  // alice's secret, carol's pending one; bob's was current
+  EXPECT_EQ(w->left, 0u);
+  EXPECT_TRUE(w->unopened.empty());
+  EXPECT_EQ(users.totp(alice.id)->last_step, alice_step);
+  EXPECT_EQ(users.totp(alice.id)->recovery_codes_left, 10);
+  EXPECT_TRUE(test_key(8).open(users.totp(carol.id)->pending, "cloakroom:totp:v1:" + carol.id));
+
+  TotpService new_key_only(users, test_key(8), clock, random, "cloakroom test");
+  EXPECT_EQ(*new_key_only.verify(alice.id, code(secret)), TotpVerdict::accepted);
+  auto again = new_key_only.rewrap(500);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->resealed, 0u);
+  EXPECT_EQ(again->left, 0u);
+}
+
+// A secret that opens under no key of the ring is named by its user id,
+// left as it is and counted as left; the others are resealed all the same.
+TEST_F(TotpServiceTest, RewrapNamesWhatOpensUnderNoKey) {
+  enrolled(alice);  // under key 7
+  TotpService stranger(users, test_key(9), clock, random, "cloakroom test");
+  ASSERT_TRUE(stranger.begin_enroll(bob));  // under key 9, which the ring below lacks
+  KeyRing keys(test_key(8));
+  keys.add_opener(test_key(7));
+  TotpService rotated(users, std::move(keys), clock, random, "cloakroom test");
+  const std::string bob_pending = users.totp(bob.id)->pending;
+  auto w = rotated.rewrap(500);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->resealed, 1u);
+  EXPECT_EQ(w->left, 1u);
+  EXPECT_EQ(w->unopened, std::vector<std::string>{bob.id});
+  EXPECT_EQ(users.totp(bob.id)->pending, bob_pending);
+}
+
+// The store keeps a reseal only while the secret is still the one read: a
+// user who enrolled again meanwhile keeps the new secret.
+TEST_F(TotpServiceTest, ResealLosesToAConcurrentChange) {
+  enrolled(alice);
+  const std::string read = users.totp(alice.id)->secret;
+  ASSERT_TRUE(users.clear_totp(alice.id));
+  ASSERT_TRUE(service.begin_enroll(alice));
+  auto changed = users.reseal_totp({TotpReseal{alice.id, false, read, "resealed"},
+                                    TotpReseal{alice.id, true, read, "resealed"}});
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(*changed, 0u);
+  EXPECT_TRUE(users.totp(alice.id)->secret.empty());
+  EXPECT_NE(users.totp(alice.id)->pending, "resealed");
 }
 
 // Each recovery code works once, in any typing; they end with disable().

@@ -434,6 +434,45 @@ TYPED_TEST(UserStoreTest, RecoveryCodesReplacedWhileOn) {
   EXPECT_EQ(this->store->totp("id-alice")->recovery_codes_left, 0);
 }
 
+// `key rewrap` pages through the sealed secrets in id byte order, bounded
+// by the limit; a reseal replaces a secret only while it is still the one
+// read (binary bytes intact) and leaves last_step and recovery codes alone.
+TYPED_TEST(UserStoreTest, TotpSealedPagesAndReseals) {
+  const std::string bytes("\x01\x00\xff-s", 5);
+  for (const char* id : {"id-b", "id-a", "id-C"}) {
+    ASSERT_TRUE(this->store->create(User{id, std::string("user-") + id, "h", {}, false, 1}));
+    ASSERT_TRUE(this->store->begin_totp(id, bytes + id, 1));
+  }
+  ASSERT_TRUE(*this->store->confirm_totp("id-a", bytes + "id-a", 70, {"h1"}));
+  auto first = this->store->sealed_totp("", 2);
+  ASSERT_TRUE(first) << first.error().text();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].user_id, "id-C");  // byte order: 'C' < 'a'
+  EXPECT_EQ((*first)[0].pending, bytes + "id-C");
+  EXPECT_EQ((*first)[1].user_id, "id-a");
+  EXPECT_EQ((*first)[1].secret, bytes + "id-a");
+  EXPECT_EQ((*first)[1].pending, "");
+  auto rest = this->store->sealed_totp("id-a", 2);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].user_id, "id-b");
+  EXPECT_TRUE(this->store->sealed_totp("id-b", 2)->empty());
+
+  auto changed = this->store->reseal_totp({TotpReseal{"id-a", false, bytes + "id-a", bytes + "new-a"},
+                                           TotpReseal{"id-b", true, bytes + "id-b", bytes + "new-b"},
+                                           TotpReseal{"id-C", true, "not what is kept", "x"},
+                                           TotpReseal{"id-C", false, bytes + "id-C", "x"}});  // it is pending
+  ASSERT_TRUE(changed) << changed.error().text();
+  EXPECT_EQ(*changed, 2u);
+  auto a = this->store->totp("id-a");
+  EXPECT_EQ(a->secret, bytes + "new-a");
+  EXPECT_EQ(a->last_step, 70);
+  EXPECT_EQ(a->recovery_codes_left, 1);
+  EXPECT_EQ(this->store->totp("id-b")->pending, bytes + "new-b");
+  EXPECT_EQ(this->store->totp("id-C")->pending, bytes + "id-C");
+  EXPECT_EQ(this->store->totp("id-C")->secret, "");
+  EXPECT_EQ(*this->store->reseal_totp({}), 0u);
+}
+
 // Clearing forgets secrets and codes; the guard starts over on re-enrolment.
 TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
   ASSERT_TRUE(this->store->create(this->alice()));

@@ -99,7 +99,8 @@ TEST_F(AccessTokensTest, TokensWithoutSidOrEpoch) {
 // Hot reload of jwt.keys applies the startup checks: a file others can read
 // or one whose active key is public-only is refused with a logged reason,
 // the keys in use stay (tokens keep minting and verifying), and fixing the
-// file (even by chmod alone) is picked up.
+// file (even by chmod alone) is picked up. reload_refused() says so from
+// the refusal until a change loads.
 TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(::testing::TempDir()) / ("reload-" + std::to_string(::getpid()));
@@ -124,6 +125,7 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   auto source = file_key_source(config, nullptr);
   AccessTokens tokens{config, *source->load_or_create(nullptr), clock, rng, revocations, source.get()};
   EXPECT_FALSE(tokens.reload_if_changed());  // unchanged
+  EXPECT_FALSE(tokens.reload_refused());
 
   // 1. A new key in a file others can read: refused, logged, old keys kept.
   jose::KeySet second({*jose::Jwk::generate(jose::Alg::ES256)});
@@ -134,6 +136,7 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   EXPECT_NE(log.find("keys_reload_failed"), std::string::npos) << log;
   EXPECT_NE(log.find("is readable by other users"), std::string::npos) << log;
   EXPECT_EQ(tokens.keys()->active()->kid(), first_kid);
+  EXPECT_TRUE(tokens.reload_refused());  // what the heartbeat reports: an older set than the one kept
   auto jwt = tokens.mint_access("u1", "alice", {}, "f1", AuthMethods::password(), 0);
   ASSERT_TRUE(jwt);
   EXPECT_TRUE(tokens.verify(*jwt));
@@ -141,6 +144,7 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   ::testing::internal::CaptureStderr();
   EXPECT_FALSE(tokens.reload_if_changed());
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_TRUE(tokens.reload_refused());  // still, until a change loads
 
   // 2. chmod 600 alone (only ctime changes) fixes it. The loop is bounded:
   // it only waits for the file system clock to tick.
@@ -154,6 +158,7 @@ TEST(AccessTokensReload, RefusesWhatStartupRefuses) {
   }
   EXPECT_TRUE(tokens.reload_if_changed());
   EXPECT_EQ(tokens.keys()->active()->kid(), second.active()->kid());
+  EXPECT_FALSE(tokens.reload_refused());
 
   // 3. An active key without its private part: refused, signing goes on.
   jose::KeySet third({*jose::Jwk::generate(jose::Alg::ES256)});

@@ -53,9 +53,10 @@ class FakeKeyStore final : public KeyStore {
 class SealedKeySourceTest : public ::testing::Test {
  protected:
   // A node: the shared store, and this node's key-encryption key (empty: none).
-  Result<std::unique_ptr<KeySource>> node(const std::string& kek = kKek) {
+  Result<std::unique_ptr<KeySource>> node(const std::string& kek = kKek, const std::string& previous = "") {
     Config config;
     config.jwt.key_encryption_key = kek;
+    config.jwt.previous_key_encryption_key = previous;
     Stores stores;
     stores.keys = store;
     return open_key_source(config, stores);
@@ -115,6 +116,43 @@ TEST_F(SealedKeySourceTest, WithoutOrWithAnotherKekANodeRefuses) {
   auto altered = (*node())->load_or_create(nullptr);
   ASSERT_FALSE(altered);
   EXPECT_EQ(altered.error().text(), "The key set in postgres:db:5432/auth does not decrypt: it was altered, or is not a key set.");
+}
+
+// A KEK rotation: a node with the new key as current and the old one as
+// previous opens the set (its key check picks the old key) without
+// changing it; reseal() seals it under the new key through update (the next
+// version: every node reloads), once; then the new key alone opens it, and
+// a node with neither key still refuses with the same sentence.
+TEST_F(SealedKeySourceTest, PreviousKekOpensAndResealMovesTheSet) {
+  auto old_keys = (*node())->load_or_create(nullptr);
+  ASSERT_TRUE(old_keys);
+  const SealedKeys before = *store->row;
+  auto rotating = std::move(*node(kOtherKek, kKek));
+  auto opened = rotating->load_or_create(nullptr);
+  ASSERT_TRUE(opened) << opened.error().text();
+  EXPECT_EQ(opened->to_jwks(true), old_keys->to_jwks(true));
+  EXPECT_EQ(store->row->version, before.version);  // opening reseals nothing
+
+  auto resealed = rotating->reseal();
+  ASSERT_TRUE(resealed) << resealed.error().text();
+  EXPECT_TRUE(*resealed);
+  EXPECT_EQ(store->row->version, before.version + 1);
+  EXPECT_TRUE(KeyEncryptionKey::parse(kOtherKek)->checks(store->row->sealed));
+  EXPECT_FALSE(*rotating->reseal());  // rerun: nothing to do, no new version
+  EXPECT_EQ(store->row->version, before.version + 1);
+
+  auto new_only = (*node(kOtherKek))->load_or_create(nullptr);
+  ASSERT_TRUE(new_only) << new_only.error().text();
+  EXPECT_EQ(new_only->to_jwks(true), old_keys->to_jwks(true));
+  auto old_only = (*node(kKek))->load_or_create(nullptr);
+  ASSERT_FALSE(old_only);
+  EXPECT_EQ(old_only.error().text(),
+            "The key set in postgres:db:5432/auth was sealed under another key-encryption key than this node's; give "
+            "every node the same one (jwt.key_encryption_key_file or CLOAKROOM_JWT_KEY_ENCRYPTION_KEY).");
+  auto neither = (*node("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc", kKek))->reseal();
+  ASSERT_FALSE(neither);
+  EXPECT_EQ(neither.error().code, ErrorCode::config_invalid);
+  EXPECT_EQ(store->row->version, before.version + 1);
 }
 
 // A change through one node (the CLI) is stored sealed with the next
@@ -195,6 +233,10 @@ TEST(FileKeySource, UpdateRecordsKeysChangedAndReloadFindsIt) {
   ASSERT_TRUE(reloaded);
   ASSERT_TRUE(*reloaded);
   EXPECT_NE((*reloaded)->find(fresh.kid()), nullptr);
+  // The keys file is plaintext (0600) by design: reseal has nothing to do
+  // and announces nothing.
+  EXPECT_FALSE(*cli->reseal());
+  EXPECT_EQ(feed->read(0, 10)->size(), 1u);
   fs::remove_all(dir);
 }
 

@@ -8,7 +8,10 @@
 #include <fstream>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
+#include "store/sqlite/challenge_store.h"
+#include "store/sqlite/change_feed.h"
 #include "store/sqlite/session_store.h"
 #include "store/sqlite/token_store.h"
 #include "support/temp_sqlite.h"
@@ -197,7 +200,7 @@ TEST(SqliteDatabase, MigrationToFourStoresUsernamesInNfc) {
       for (const char* undo : {"ALTER TABLE sessions DROP COLUMN amr", "ALTER TABLE sessions DROP COLUMN auth_time_ms",
                                "ALTER TABLE refresh_families DROP COLUMN amr",
                                "ALTER TABLE refresh_families DROP COLUMN auth_time_ms",
-                               "DROP TABLE password_resets", "DROP TABLE recovery_codes", "DROP TABLE totp", "DROP TABLE passkeys", "DROP TABLE challenges", "DROP TABLE node_positions", "DROP TABLE nodes",
+                               "DROP TABLE password_resets", "DROP TABLE recovery_codes", "DROP TABLE totp", "DROP TABLE passkeys", "DROP TABLE challenges", "DROP TABLE challenge_counts", "DROP TABLE node_positions", "DROP TABLE nodes",
                                "ALTER TABLE events DROP COLUMN value",
                                "PRAGMA user_version = 3"})
         if (auto r = c.exec(undo); !r) return r.error();
@@ -267,7 +270,9 @@ TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
             "remember) VALUES ('s1', x'00', 'u1', 1000, 2000, 9000, '', '', 0)",
             "INSERT INTO refresh_families (id, user_id, chain_key, current_hash, generation, created_ms, rotated_ms, "
             "expires_ms, ip, user_agent, remember) VALUES ('f1', 'u1', x'00', x'00', 3, 1100, 5000, 9000, '', '', 0)",
-            "DROP TABLE password_resets", "DROP INDEX challenges_by_kind", "PRAGMA user_version = 8"})
+            "DROP TABLE password_resets", "DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
+            "DROP TRIGGER challenges_count_rekind", "DROP TABLE challenge_counts", "ALTER TABLE nodes DROP COLUMN kids",
+            "ALTER TABLE nodes DROP COLUMN keys_refused", "PRAGMA user_version = 8"})
         if (auto r = c.exec(step); !r) return r.error();
       return {};
     });
@@ -284,6 +289,78 @@ TEST(SqliteDatabase, MigrationToNineReadsOldRowsAsPasswordAtCreation) {
   ASSERT_TRUE(family);
   EXPECT_EQ(family->amr, AuthMethods::password());
   EXPECT_EQ(family->auth_time_ms, 1100);
+  db->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+// Migration 12 adds the keys a node reports (HeldKeys); a row beaten by an
+// older process reads back as one that reports none, not as one that holds none.
+TEST(SqliteDatabase, MigrationToTwelveReadsOldNodesAsReportingNoKeys) {
+  const std::string path = ::testing::TempDir() + "/cloakroom-kids-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db);
+    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
+      for (const char* step :
+           {"DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
+            "DROP TRIGGER challenges_count_rekind", "DROP TABLE challenge_counts",
+            "CREATE INDEX challenges_by_kind ON challenges (kind)",
+            "ALTER TABLE nodes DROP COLUMN kids", "ALTER TABLE nodes DROP COLUMN keys_refused",
+            "INSERT INTO nodes (id, host, address, pid, started_ms, heartbeat_ms) VALUES ('h/a:1', 'h', 'a:1', 7, 1, 2)",
+            "PRAGMA user_version = 11"})
+        if (auto r = c.exec(step); !r) return r.error();
+      return {};
+    });
+    ASSERT_TRUE(seeded) << seeded.error().text();
+  }
+  auto db = Database::open(path);
+  ASSERT_TRUE(db) << db.error().text();
+  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
+  auto nodes = NodeRegistry(*db).list();
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_FALSE((*nodes)[0].keys.reported_any());
+  EXPECT_FALSE((*nodes)[0].keys.refused);
+  db->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+// Version 13 counts challenges per kind in a table its triggers keep: a
+// file from version 12 with challenges pending starts with their counts,
+// and the bound holds against them at once.
+TEST(SqliteDatabase, MigrationToThirteenCountsThePendingChallenges) {
+  const std::string path = ::testing::TempDir() + "/cloakroom-counts-" + std::to_string(::getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db);
+    auto seeded = (*db)->run([&](Connection& c) -> Result<void> {
+      for (const char* step :
+           {"DROP TRIGGER challenges_count_insert", "DROP TRIGGER challenges_count_delete",
+            "DROP TRIGGER challenges_count_rekind", "DROP TABLE challenge_counts",
+            "CREATE INDEX challenges_by_kind ON challenges (kind)", "PRAGMA user_version = 12",
+            "INSERT INTO challenges (id_hash, kind, payload, expires_ms) VALUES (x'01', 'login', '', 9000), "
+            "(x'02', 'login', '', 9000), (x'03', 'passkey_login', '', 9000)"})
+        if (auto r = c.exec(step); !r) return r.error();
+      return {};
+    });
+    ASSERT_TRUE(seeded) << seeded.error().text();
+  }
+  auto db = Database::open(path);
+  ASSERT_TRUE(db) << db.error().text();
+  EXPECT_EQ((*db)->schema_version(), latest_schema_version());
+  auto counts = (*db)->run([](Connection& c) {
+    return c.query("SELECT kind, n FROM challenge_counts ORDER BY kind",
+                   [](const Statement& st) { return std::pair{st.text(0), st.integer(1)}; });
+  });
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(*counts, (std::vector<std::pair<std::string, long long>>{{"login", 2}, {"passkey_login", 1}}));
+  ChallengeStore bounded(*db, 2);
+  auto full = bounded.put({std::string(32, 'x'), "login", "", 9000, 0}, 1000);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ErrorCode::overloaded);
+  EXPECT_TRUE(bounded.put({std::string(32, 'y'), "passkey_login", "", 9000, 0}, 1000));
   db->reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
