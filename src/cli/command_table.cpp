@@ -82,12 +82,13 @@ std::span<const CommandSpec> command_table() {
       {"node list", "", "list the serving processes: heartbeat, applied change feed position, lag", {}, "",
        {"cloakroom node list"}, node_command},
 
-      {"store migrate", "", "copy the users (and sessions, tokens, signing keys) into other stores",
+      {"store migrate", "", "copy the users, their TOTP and passkeys (and sessions, tokens, signing keys) elsewhere",
        {{"to-users", "URL", "where the users go, e.g. postgres://USER:PASSWORD@HOST:PORT/DB", false, true},
         {"to-sessions", "URL", "where sessions, refresh families, denylist and epochs go, e.g. redis://HOST:PORT/DB"}},
        "Copies what the configured stores hold, keeping ids, so nobody is logged out. A target that\n"
        "keeps the signing keys (PostgreSQL) gets the key set, sealed: it needs the key-encryption key.\n"
-       "Rerunnable: what the target holds already is skipped. See docs/scale-out.md.",
+       "Rerunnable: what the target holds already is skipped. Not copied: sign-in challenges and password\n"
+       "reset links in flight (short-lived; issue a new link). See docs/scale-out.md.",
        {"cloakroom store migrate --to-users 'postgres://cloakroom:pw@db/cloakroom'",
         "cloakroom store migrate --to-users 'postgres://cloakroom:pw@db/cloakroom' --to-sessions redis://cache:6379/0"},
        store_command},

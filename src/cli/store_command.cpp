@@ -4,14 +4,21 @@
 //
 //   cloakroom store migrate --to-users 'postgres://cloakroom:pw@db/cloakroom'
 //   users: 1200 copied, 0 already in the target
-//   verified: the target holds all 1200 users of the source
+//   TOTP second factors: 85 copied, 0 already in the target
+//   passkeys: 40 copied, 0 already in the target
+//   verified: the target holds all 1200 users, 85 TOTP second factors, 40 passkeys and ...
 //
-// Copies keep ids, so sessions and tokens that name a user id stay valid.
+// Copies keep ids, so sessions and tokens that name a user id stay valid,
+// and second factors go with their users (a user with TOTP on must not sign
+// in with a password alone after the move). Sign-in challenges and password
+// reset links in flight are not copied: short-lived, started again.
 // A target that keeps the signing keys (PostgreSQL) gets the key set too,
 // sealed under the key-encryption key, so access tokens keep verifying.
 // Idempotent: a record the target already holds (by id) is skipped, so a
 // second run copies nothing and says so. Before writing anything it refuses
 // a target that holds a different user (another id) under a source user's name.
+#include <sodium.h>
+
 #include <functional>
 #include <iostream>
 #include <map>
@@ -22,6 +29,8 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "core/clock.h"
+#include "core/random.h"
+#include "mfa/totp_key.h"
 #include "session/session_service.h"
 #include "token/key_source.h"
 
@@ -160,6 +169,97 @@ void report_drift(UserCopy& u) {
   std::cout << "note: " << drifted.size() << " user(s) changed in the source since they were copied (disabled, roles "
             << "or password), and the target keeps its own state: " << names
             << "; repeat those changes against the target (cloakroom user ...)\n";
+}
+
+// What else a user owns in the users' store: TOTP (sealed secret, replay
+// guard, unused recovery codes) and passkeys (sign counts and all). Copied
+// after the users (a PostgreSQL TOTP row needs its user), keyed by user id
+// and credential id; a user's TOTP already in the target is kept as it is.
+struct FactorCopy {
+  Kind<TotpRecord> totp;
+  Kind<Passkey> passkeys;
+  std::set<std::string> totp_users;
+  std::map<std::string, std::string> passkey_owner;  // credential id -> user id, the target's
+  std::size_t resealed = 0;
+};
+
+void describe_factors(FactorCopy& f, UserStore& target) {
+  f.totp.noun = "TOTP second factors";
+  f.totp.snapshot = [&f, &target]() -> Result<void> {
+    auto there = target.list_totp();
+    if (!there) return there.error();
+    f.totp_users.clear();
+    for (const auto& r : *there) f.totp_users.insert(r.user_id);
+    return {};
+  };
+  f.totp.held = [&f](const TotpRecord& r) -> Result<bool> { return f.totp_users.count(r.user_id) > 0; };
+  f.totp.put = [&target](const TotpRecord& r) -> Result<void> {
+    auto written = target.import_totp(r);
+    if (!written) return written.error();
+    if (!*written)
+      return Error{ErrorCode::conflict, "a user being copied turned on TOTP in the target while copying; run the "
+                                        "command again"};
+    return {};
+  };
+  f.passkeys.noun = "passkeys";
+  f.passkeys.snapshot = [&f, &target]() -> Result<void> {
+    auto there = target.list_all_passkeys();
+    if (!there) return there.error();
+    f.passkey_owner.clear();
+    for (const auto& p : *there) f.passkey_owner[p.credential_id] = p.user_id;
+    return {};
+  };
+  f.passkeys.held = [&f](const Passkey& p) -> Result<bool> {
+    auto it = f.passkey_owner.find(p.credential_id);
+    return it != f.passkey_owner.end() && it->second == p.user_id;
+  };
+  f.passkeys.put = [&target](const Passkey& p) { return target.add_passkey(p); };
+}
+
+// A passkey the target holds for another user: the credential id is unique
+// across users, so it could not be copied; refused before anything is written.
+std::optional<std::string> passkey_clash(const FactorCopy& f) {
+  for (const Passkey& p : f.passkeys.source) {
+    auto it = f.passkey_owner.find(p.credential_id);
+    if (it != f.passkey_owner.end() && it->second != p.user_id)
+      return "the target holds a passkey of user id " + it->second + " with the credential id of one of user id " +
+             p.user_id + " here; nothing was written";
+  }
+  return std::nullopt;
+}
+
+// TOTP secrets not sealed under the key-encryption key yet (enrolled under
+// <data dir>/totp.key, no KEK then, or under the previous KEK) are sealed
+// again under it for a shared target: its nodes open secrets with the KEK
+// alone, and have no totp.key. One the KEK seals already is copied as
+// stored. One no key here opens (it did not open in the source either) is
+// copied as stored, and said.
+Result<void> reseal_for_shared_target(FactorCopy& f, const Config& config, Random& random) {
+  auto ring = open_totp_key(config.jwt.key_encryption_key, config.jwt.previous_key_encryption_key, false,
+                            config.data_dir, random, /*quiet=*/true);
+  if (!ring) return ring.error();
+  std::size_t unopened = 0;
+  auto reseal = [&](std::string& sealed, const std::string& user_id) {
+    if (sealed.empty() || ring->is_current(sealed)) return;
+    auto plain = ring->open(sealed, totp_purpose(user_id));
+    if (!plain) {
+      ++unopened;
+      return;
+    }
+    sealed = ring->seal(*plain, totp_purpose(user_id), random);
+    sodium_memzero(plain->data(), plain->size());
+    ++f.resealed;
+  };
+  for (TotpRecord& r : f.totp.source) {
+    if (f.totp_users.count(r.user_id)) continue;  // copied before: skipped anyway
+    reseal(r.state.secret, r.user_id);
+    reseal(r.state.pending, r.user_id);
+  }
+  if (unopened)
+    std::cout << "note: " << unopened << " TOTP secret(s) open with no key here (the key-encryption key, the "
+              << "previous one, " << kTotpKeyFile << "); copied as stored (their users need a recovery code or to "
+              << "enrol again)\n";
+  return {};
 }
 
 // Sessions, refresh families, denylist entries and epochs, from `from` to `to`.
@@ -323,6 +423,22 @@ int store_command(const Args& args) {
   // Read now, before any write: what the target held before this run.
   report_drift(users);
 
+  FactorCopy factors;
+  describe_factors(factors, *target->users);
+  auto totp = source->users->list_totp();
+  if (!totp) return failed(totp.error());
+  factors.totp.source = std::move(*totp);
+  auto passkeys = source->users->list_all_passkeys();
+  if (!passkeys) return failed(passkeys.error());
+  factors.passkeys.source = std::move(*passkeys);
+  if (auto s = factors.passkeys.snapshot(); !s) return failed(s.error());
+  if (auto s = factors.totp.snapshot(); !s) return failed(s.error());
+  if (auto clash = passkey_clash(factors)) return fail(kExitNo, *clash);
+  OsRandom random;
+  // A shared target (PostgreSQL) keeps the signing keys, so the KEK is set (checked above).
+  if (target->keys)
+    if (auto r = reseal_for_shared_target(factors, *config, random); !r) return failed(r.error());
+
   SessionCopy sessions;
   if (session_target)
     if (auto d = describe_sessions(sessions, *source, *session_target, now_ms(), idle_bounds(*config)); !d)
@@ -341,6 +457,11 @@ int store_command(const Args& args) {
     return {};
   };
   Result<void> done = step(users.kind);
+  if (done) done = step(factors.totp);
+  if (done) done = step(factors.passkeys);
+  if (done && factors.resealed)
+    std::cout << "  (" << factors.resealed
+              << " TOTP secret(s) sealed again under the key-encryption key, which every node of the target has)\n";
   if (done && session_target) done = step(sessions.sessions);
   if (done && session_target) done = step(sessions.families);
   if (done && session_target) done = step(sessions.denials);

@@ -105,4 +105,6 @@ Result<KeyRing> open_totp_key(std::string_view kek_text, std::string_view previo
   return KeyRing(std::move(*key));
 }
 
+std::string totp_purpose(const std::string& user_id) { return "cloakroom:totp:v1:" + user_id; }
+
 }  // namespace cloakroom

@@ -39,4 +39,8 @@ inline constexpr char kTotpKeyFile[] = "totp.key";
 Result<KeyRing> open_totp_key(std::string_view kek_text, std::string_view previous_kek_text, bool users_shared,
                               const std::string& data_dir, Random& random, bool quiet = false);
 
+// What a TOTP secret of this user is sealed for (the associated data): a
+// sealed secret copied into another user's row does not open there.
+std::string totp_purpose(const std::string& user_id);
+
 }  // namespace cloakroom

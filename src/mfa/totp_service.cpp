@@ -13,9 +13,7 @@
 namespace cloakroom {
 namespace {
 
-// The user id is part of what is authenticated: a sealed secret copied into
-// another user's row does not open there.
-std::string purpose(const std::string& user_id) { return "cloakroom:totp:v1:" + user_id; }
+std::string purpose(const std::string& user_id) { return totp_purpose(user_id); }
 
 std::span<const unsigned char> bytes(const std::string& s) {
   return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};

@@ -323,6 +323,9 @@ class UserStoreTellingSessionsFeed final : public UserStore {
   Result<std::vector<Passkey>> list_passkeys(const std::string& user_id) override {
     return inner_->list_passkeys(user_id);
   }
+  Result<std::vector<Passkey>> list_all_passkeys() override { return inner_->list_all_passkeys(); }
+  Result<std::vector<TotpRecord>> list_totp() override { return inner_->list_totp(); }
+  Result<bool> import_totp(const TotpRecord& record) override { return inner_->import_totp(record); }
   Result<void> delete_passkey(const std::string& user_id, const std::string& id) override {
     return inner_->delete_passkey(user_id, id);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
@@ -21,6 +22,44 @@ Result<std::size_t> UserStore::create_all(std::span<const User> users) {
     ++written;
   }
   return written;
+}
+
+Result<std::vector<Passkey>> UserStore::list_all_passkeys() {
+  auto users = list();
+  if (!users) return users.error();
+  std::vector<Passkey> all;
+  for (const User& user : *users) {
+    auto theirs = list_passkeys(user.id);
+    if (!theirs) return theirs.error();
+    all.insert(all.end(), theirs->begin(), theirs->end());
+  }
+  return all;
+}
+
+std::vector<TotpRecord> with_recovery_codes(std::vector<TotpRecord> rows,
+                                            const std::vector<std::pair<std::string, std::string>>& codes) {
+  std::map<std::string, TotpRecord*> by_user;
+  for (TotpRecord& r : rows) by_user[r.user_id] = &r;
+  for (const auto& [user_id, hash] : codes)
+    if (auto it = by_user.find(user_id); it != by_user.end()) it->second->recovery_hashes.push_back(hash);
+  for (TotpRecord& r : rows) r.state.recovery_codes_left = static_cast<int>(r.recovery_hashes.size());
+  return rows;
+}
+
+Result<bool> UserStore::import_totp(const TotpRecord& record) {
+  auto here = totp(record.user_id);
+  if (!here) return here.error();
+  if (!here->secret.empty() || !here->pending.empty()) return false;
+  const TotpState& s = record.state;
+  if (s.secret.empty()) {
+    if (s.pending.empty()) return false;  // nothing to write
+    if (auto begun = begin_totp(record.user_id, s.pending, s.pending_created); !begun) return begun.error();
+    return true;
+  }
+  // The confirmed secret goes in as a pending one and is confirmed at once,
+  // with the source's replay guard: the one write path that sets a secret.
+  if (auto begun = begin_totp(record.user_id, s.secret, 0); !begun) return begun.error();
+  return confirm_totp(record.user_id, s.secret, s.last_step, record.recovery_hashes);
 }
 
 std::string canonical_username(std::string_view username) {

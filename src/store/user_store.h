@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -59,6 +60,20 @@ struct TotpState {
   long long last_step = -1;        // the last accepted time step: the replay guard
   int recovery_codes_left = 0;     // unused recovery codes
 };
+
+// A user's TOTP factor whole, for a bulk copy (store migrate): the state as
+// stored (secrets still sealed) and the hashes of the unused recovery codes.
+// Used codes are not carried: they open nothing anywhere.
+struct TotpRecord {
+  std::string user_id;
+  TotpState state;                           // recovery_codes_left: recovery_hashes.size()
+  std::vector<std::string> recovery_hashes;  // unused, in no particular order
+};
+
+// `rows` with each (user id, code hash) of `codes` put in its user's row
+// (codes of users without a row are dropped): for the stores' list_totp.
+std::vector<TotpRecord> with_recovery_codes(std::vector<TotpRecord> rows,
+                                            const std::vector<std::pair<std::string, std::string>>& codes);
 
 // `key rewrap` reads the sealed secrets a page at a time (sealed_totp) and
 // keeps each resealed one only while it is still the one it read
@@ -162,6 +177,18 @@ class UserStore {
   // changes: last_step, recovery codes). How many changed; one changed
   // meanwhile is left as it is.
   virtual Result<std::size_t> reseal_totp(const std::vector<TotpReseal>& reseals) = 0;
+
+  // For a bulk copy (store migrate). Every user's passkeys (this default:
+  // list(), then list_passkeys for each user; the SQL stores use one query).
+  virtual Result<std::vector<Passkey>> list_all_passkeys();
+  // Every TOTP row that holds a secret (pending or confirmed), with its unused recovery codes.
+  virtual Result<std::vector<TotpRecord>> list_totp() = 0;
+  // Writes `record` for a user with no TOTP secret here (pending or
+  // confirmed): the confirmed secret with its replay guard and recovery
+  // codes, or else the pending one. false, changing nothing, when the user
+  // has one already; not_found when there is no such user. This default
+  // uses begin_totp and confirm_totp (not atomic: for an offline copy).
+  virtual Result<bool> import_totp(const TotpRecord& record);
 
   // Cheap round trip for /readyz: fails when a write could not start now.
   virtual Result<void> ping() = 0;

@@ -14,9 +14,12 @@ import time
 import unittest
 
 from cloakroom_server import CloakroomServer, eventually, run_cli
+from ports import free_port
 from postgres_server import PASSWORD, PostgresServer
 from redis_server import RedisServer
 from stores import TEST_KEK
+from test_passkeys import SoftAuthenticator
+from totp_codes import Codes
 
 pg = None
 _names = itertools.count(1)
@@ -381,12 +384,15 @@ class StoreMigrateTest(unittest.TestCase):
         db, url = fresh_database()
         r = self.migrate("--to-users", url, "--to-sessions", sessions)
         self.assertEqual(r.returncode, 0, r.stderr)
-        for line in ("users: 4 copied, 0 already in the target", "sessions: 3 copied, 0 already in the target",
+        for line in ("users: 4 copied, 0 already in the target",
+                     "TOTP second factors: 0 copied, 0 already in the target",
+                     "passkeys: 0 copied, 0 already in the target", "sessions: 3 copied, 0 already in the target",
                      "refresh token families: 2 copied, 0 already in the target",
                      "denylist entries: 1 copied, 0 already in the target",
                      "token epochs: 1 copied, 0 already in the target",
                      "signing keys: 1 copied, 0 already in the target",
-                     "verified: the target holds all 4 users, 3 sessions, 2 refresh token families, "
+                     "verified: the target holds all 4 users, 0 TOTP second factors, 0 passkeys, 3 sessions, "
+                     "2 refresh token families, "
                      "1 denylist entries, 1 token epochs and 1 signing keys of the source"):
             self.assertIn(line, r.stdout)
         self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_users", db), "4")
@@ -424,8 +430,11 @@ class StoreMigrateTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip().splitlines(),
                          ["users: 4 copied, 0 already in the target",
+                          "TOTP second factors: 0 copied, 0 already in the target",
+                          "passkeys: 0 copied, 0 already in the target",
                           "signing keys: 1 copied, 0 already in the target",
-                          "verified: the target holds all 4 users and 1 signing keys of the source"])
+                          "verified: the target holds all 4 users, 0 TOTP second factors, 0 passkeys and 1 signing "
+                          "keys of the source"])
         self.new = CloakroomServer(data_dir=self.data, env=dict(KEK, CLOAKROOM_STORE_USERS=url)).start()
         self.assertEqual(verify(self.new, self.alice_sid), 200)
         self.assertEqual(verify(self.old, self.alice_sid), 200)
@@ -492,6 +501,134 @@ class StoreMigrateTest(unittest.TestCase):
         self.assertEqual(refused.returncode, 1)
         self.assertIn("postgres://cloakroom:***@", refused.stderr)
         self.assertNotIn("Not-The-Pw-123", refused.stderr + refused.stdout)
+
+
+class StoreMigrateSecondFactorsTest(unittest.TestCase):
+    """TOTP and passkeys move with their users (issue 14 item 5 after issue 17): nobody who turned on
+    a second factor signs in with a password alone after the move, or loses a passkey."""
+    ENV = {"CLOAKROOM_THROTTLE_PER_ACCOUNT_IP": "100", "CLOAKROOM_THROTTLE_PER_IP": "100"}
+
+    def setUp(self):
+        # WebAuthn needs a host name: reached at 127.0.0.1, public_url says localhost (one port for both servers).
+        self.port = free_port()
+        self.base = "http://localhost:%d" % self.port
+        self.env = dict(self.ENV, CLOAKROOM_PUBLIC_URL=self.base)
+        self.old = CloakroomServer(env=self.env, listen="127.0.0.1:%d" % self.port).start()  # no KEK: totp.key
+        self.addCleanup(self.old.__exit__, None, None, None)
+        self.srv = self.old
+
+    def call(self, method, path, body=None, cookie=None):
+        headers = {"Origin": self.base}
+        if cookie:
+            headers["Cookie"] = cookie
+        return self.srv.request(method, path, body, headers=headers)
+
+    def cookie(self, name, password):
+        status, headers, body = self.srv.login(name, password)
+        self.assertEqual(status, 200, body)
+        return headers["set-cookie"].split(";")[0]
+
+    def challenge(self):
+        status, _, body = self.srv.request("POST", "/auth/login", {"username": "alice", "password": "correct horse"})
+        self.assertEqual((status, body.get("error")), (401, "second_factor_required"), body)
+        return body["challenge"]
+
+    def second(self, **proof):
+        return self.srv.request("POST", "/auth/login/second-factor", dict(challenge=self.challenge(), **proof))
+
+    def passkey_login(self, auth, count):
+        status, _, options = self.call("POST", "/auth/passkeys/login/options")
+        self.assertEqual(status, 200, options)
+        return self.call("POST", "/auth/passkeys/login", {"credential": auth.get(options, count=count)})
+
+    def test_totp_and_passkeys_move_and_keep_working(self):
+        """alice has TOTP on (a code and a recovery code used), bob a passkey (used once), carol neither.
+        After the move, a node on PostgreSQL with a data dir of its own (no totp.key: the KEK alone) asks
+        alice for her second factor and takes a computed code, not the used recovery code or step; bob signs
+        in with the same authenticator, its counter going on; their sessions (--to-sessions) keep their amr;
+        a second run copies nothing."""
+        for name, pw in (("alice", "correct horse"), ("bob", "battery staple"), ("carol", "correct horse")):
+            self.assertEqual(self.old.register(name, pw)[0], 201)
+        alice = self.cookie("alice", "correct horse")
+        status, _, enrol = self.call("POST", "/auth/totp/enroll", cookie=alice)
+        self.assertEqual(status, 200, enrol)
+        codes = Codes(enrol["secret"])
+        status, _, confirmed = self.call("POST", "/auth/totp/confirm", {"code": codes.next()}, cookie=alice)
+        self.assertEqual(status, 200, confirmed)
+        recovery = confirmed["recovery_codes"]
+        status, headers, _ = self.second(code=codes.next())
+        self.assertEqual(status, 200)
+        alice_2fa = headers["set-cookie"].split(";")[0]
+        self.assertEqual(self.second(recovery_code=recovery[0])[0], 200)
+        bob = self.cookie("bob", "battery staple")
+        auth = SoftAuthenticator("localhost", self.base)
+        status, _, options = self.call("POST", "/auth/passkeys/register/options", cookie=bob)
+        self.assertEqual(status, 200, options)
+        status, _, added = self.call("POST", "/auth/passkeys/register",
+                                     {"credential": auth.create(options), "name": "laptop"}, cookie=bob)
+        self.assertEqual(status, 201, added)
+        status, headers, _ = self.passkey_login(auth, 1)
+        self.assertEqual(status, 200)
+        bob_passkey = headers["set-cookie"].split(";")[0]
+
+        db, url = fresh_database()
+        new_data = tempfile.TemporaryDirectory(prefix="cloakroom-it-")
+        self.addCleanup(new_data.cleanup)
+        sessions = "sqlite://" + new_data.name + "/sessions.db"
+        migrate = ["store", "migrate", "--to-users", url, "--to-sessions", sessions]
+        first = run_cli(migrate, self.old.data_dir, env=dict(KEK, **self.env))
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.old.stop()
+        self.srv = self.new = CloakroomServer(env=dict(KEK, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions,
+                                                       **self.env),
+                                              listen="127.0.0.1:%d" % self.port, data_dir=new_data.name).start()
+        self.addCleanup(self.new.__exit__, None, None, None)
+        self.assertFalse(os.path.exists(os.path.join(new_data.name, "totp.key")))
+
+        # Sessions keep how their users signed in: two factors each.
+        for cookie, amr in ((alice_2fa, ["pwd", "otp", "mfa"]), (bob_passkey, ["hwk", "user", "mfa"])):
+            status, _, me = self.call("GET", "/auth/me", cookie=cookie)
+            self.assertEqual((status, me["auth"]["amr"]), (200, amr), me)
+
+        # alice: a password alone is not enough; the used step and recovery code stay used; a new code works.
+        status, _, body = self.new.login("alice", "correct horse")
+        self.assertEqual((status, body.get("error")), (401, "second_factor_required"), body)
+        self.assertEqual(body["methods"], ["totp", "recovery_code"])
+        self.assertEqual(pg.sql("SELECT last_step FROM cloakroom_totp", db), str(codes.next_step - 1))
+        status, _, body = self.second(recovery_code=recovery[0])
+        self.assertEqual((status, body["error"]), (401, "invalid_code"))
+        status, headers, body = self.second(code=codes.next())
+        self.assertEqual(status, 200, body)
+        status, _, me = self.call("GET", "/auth/me", cookie=headers["set-cookie"].split(";")[0])
+        self.assertEqual(me["auth"]["amr"], ["pwd", "otp", "mfa"])
+        self.assertEqual(self.second(recovery_code=recovery[1])[0], 200)
+        # bob: the same authenticator; the counter went on from 1, so 1 again is a clone's and refused.
+        self.assertEqual(pg.sql("SELECT sign_count FROM cloakroom_passkeys", db), "1")
+        status, _, body = self.passkey_login(auth, 2)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["user"]["username"], "bob")
+        status, _, body = self.passkey_login(auth, 2)
+        self.assertEqual((status, body["error"]), (401, "passkey_refused"))
+        self.assertEqual(self.new.login("carol", "correct horse")[0], 200)
+
+        self.assertEqual(first.stdout.strip().splitlines()[:4],
+                         ["users: 3 copied, 0 already in the target",
+                          "TOTP second factors: 1 copied, 0 already in the target",
+                          "passkeys: 1 copied, 0 already in the target",
+                          "  (1 TOTP secret(s) sealed again under the key-encryption key, which every node of "
+                          "the target has)"])
+        self.assertRegex(first.stdout, r"verified: the target holds all 3 users, 1 TOTP second factors, 1 passkeys, "
+                                       r"\d+ sessions, .* and 1 signing keys of the source\n$")
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_recovery_codes", db), "9")  # 10, less the used one
+        again = run_cli(["store", "migrate", "--to-users", url], self.old.data_dir, env=dict(KEK, **self.env))
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(again.stdout.strip().splitlines(),
+                         ["users: 0 copied, 3 already in the target",
+                          "TOTP second factors: 0 copied, 1 already in the target",
+                          "passkeys: 0 copied, 1 already in the target",
+                          "signing keys: 0 copied, 1 already in the target",
+                          "nothing to copy: the target already holds all 3 users, 1 TOTP second factors, 1 passkeys "
+                          "and 1 signing keys of the source"])
 
 
 if __name__ == "__main__":

@@ -84,6 +84,9 @@ class UserStoreDecorator : public Decorator<UserStore> {
   Result<std::vector<Passkey>> list_passkeys(const std::string& user_id) override {
     return forward([&] { return inner_.list_passkeys(user_id); });
   }
+  Result<std::vector<Passkey>> list_all_passkeys() override { return forward([&] { return inner_.list_all_passkeys(); }); }
+  Result<std::vector<TotpRecord>> list_totp() override { return forward([&] { return inner_.list_totp(); }); }
+  Result<bool> import_totp(const TotpRecord& r) override { return forward([&] { return inner_.import_totp(r); }); }
   Result<void> delete_passkey(const std::string& user_id, const std::string& id) override {
     return forward([&] { return inner_.delete_passkey(user_id, id); });
   }

@@ -137,6 +137,20 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
   it->second.flagged = true;
   return {};
 }
+Result<std::vector<TotpRecord>> UserStore::list_totp() {
+  std::lock_guard lock(mu_);
+  std::vector<TotpRecord> out;
+  for (const auto& [user_id, t] : totp_) {
+    if (t.state.secret.empty() && t.state.pending.empty()) continue;
+    TotpRecord r{user_id, t.state, {}};
+    for (const auto& [hash, used] : t.recovery)
+      if (!used) r.recovery_hashes.push_back(hash);
+    r.state.recovery_codes_left = static_cast<int>(r.recovery_hashes.size());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Result<TotpState> UserStore::totp(const std::string& user_id) {
   std::lock_guard lock(mu_);
   auto it = totp_.find(user_id);

@@ -31,6 +31,7 @@ class UserStore final : public cloakroom::UserStore {
   Result<void> record_passkey_use(const std::string& credential_id, long long expected_count, long long new_count,
                                   bool backed_up, long long used_at) override;
   Result<void> flag_passkey(const std::string& credential_id) override;
+  Result<std::vector<TotpRecord>> list_totp() override;
   Result<TotpState> totp(const std::string& user_id) override;
   Result<void> begin_totp(const std::string& user_id, const std::string& sealed, long long now) override;
   Result<bool> confirm_totp(const std::string& user_id, const std::string& pending, long long step,

@@ -31,6 +31,10 @@ constexpr auto kFindPasskey =
     sql("SELECT ", kPasskeyColumns, " FROM cloakroom_passkeys WHERE credential_id = decode($1, 'hex')");
 constexpr auto kListPasskeys = sql("SELECT ", kPasskeyColumns,
                                    " FROM cloakroom_passkeys WHERE user_id = $1 ORDER BY created_at, credential_id");
+// COLLATE "C": byte order, as SQLite sorts.
+constexpr auto kListAllPasskeys = sql("SELECT ", kPasskeyColumns,
+                                      " FROM cloakroom_passkeys ORDER BY user_id COLLATE \"C\", created_at, "
+                                      "credential_id");
 
 Passkey read_passkey(const Row& row) {
   auto bytes = [&](int column) { return from_hex(row.text(column)).value_or(std::string()); };
@@ -236,6 +240,47 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
     if (*n == 0) return ErrorCode::not_found;
     return {};
   });
+}
+
+Result<std::vector<Passkey>> UserStore::list_all_passkeys() {
+  return db_->run([&](Connection& c) { return c.query(kListAllPasskeys, read_passkey); });
+}
+
+Result<std::vector<TotpRecord>> UserStore::list_totp() {
+  std::vector<TotpRecord> rows;
+  std::vector<std::pair<std::string, std::string>> codes;
+  bool hex_ok = true;
+  // One snapshot (REPEATABLE READ: read committed would take one per
+  // statement), so the codes read belong to the secrets read.
+  auto read = db_->transaction([&](Connection& c) -> Result<void> {
+    if (auto level = c.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); !level) return level.error();
+    auto r = c.query(
+        "SELECT user_id, encode(pending, 'hex'), pending_created, encode(secret, 'hex'), last_step "
+        "FROM cloakroom_totp WHERE length(secret) > 0 OR length(pending) > 0 ORDER BY user_id COLLATE \"C\"",
+        [](const Row& row) {
+          return TotpRecord{row.text(0), TotpState{row.text(1), row.integer(2), row.text(3), row.integer(4), 0}, {}};
+        });
+    if (!r) return r.error();
+    rows = std::move(*r);
+    auto k = c.query("SELECT user_id, encode(code_hash, 'hex') FROM cloakroom_recovery_codes WHERE NOT used",
+                     [](const Row& row) { return std::pair(row.text(0), row.text(1)); });
+    if (!k) return k.error();
+    codes = std::move(*k);
+    return {};
+  });
+  if (!read) return read.error();
+  auto unhex = [&hex_ok](std::string& s) {
+    auto bytes = from_hex(s);
+    hex_ok = hex_ok && bytes.has_value();
+    s = bytes.value_or(std::string());
+  };
+  for (TotpRecord& r : rows) {
+    unhex(r.state.pending);
+    unhex(r.state.secret);
+  }
+  for (auto& code : codes) unhex(code.second);
+  if (!hex_ok) return Error{ErrorCode::internal, "A stored TOTP secret or recovery code is not hex."};
+  return with_recovery_codes(std::move(rows), codes);
 }
 
 Result<TotpState> UserStore::totp(const std::string& user_id) {

@@ -18,6 +18,8 @@ constexpr char kPasskeyColumns[] =
 constexpr auto kFindPasskey = sql("SELECT ", kPasskeyColumns, " FROM passkeys WHERE credential_id = ?1");
 constexpr auto kListPasskeys =
     sql("SELECT ", kPasskeyColumns, " FROM passkeys WHERE user_id = ?1 ORDER BY created_at, credential_id");
+constexpr auto kListAllPasskeys =
+    sql("SELECT ", kPasskeyColumns, " FROM passkeys ORDER BY user_id, created_at, credential_id");
 
 Passkey read_passkey(const Statement& st) {
   return Passkey{st.text(0), st.text(1), st.text(2), st.text(3), static_cast<int>(st.integer(4)), st.integer(5),
@@ -163,6 +165,35 @@ Result<void> UserStore::flag_passkey(const std::string& credential_id) {
     if (*n == 0) return ErrorCode::not_found;
     return {};
   });
+}
+
+Result<std::vector<Passkey>> UserStore::list_all_passkeys() {
+  return db_->run([&](Connection& c) {
+    return c.query(kListAllPasskeys, read_passkey);
+  });
+}
+
+Result<std::vector<TotpRecord>> UserStore::list_totp() {
+  std::vector<TotpRecord> rows;
+  std::vector<std::pair<std::string, std::string>> codes;
+  // One transaction: the codes read belong to the secrets read.
+  auto read = db_->transaction([&](Connection& c) -> Result<void> {
+    auto r = c.query(
+        "SELECT user_id, pending, pending_created, secret, last_step FROM totp "
+        "WHERE length(secret) > 0 OR length(pending) > 0 ORDER BY user_id",
+        [](const Statement& st) {
+          return TotpRecord{st.text(0), TotpState{st.text(1), st.integer(2), st.text(3), st.integer(4), 0}, {}};
+        });
+    if (!r) return r.error();
+    rows = std::move(*r);
+    auto k = c.query("SELECT user_id, code_hash FROM recovery_codes WHERE used = 0 ORDER BY user_id",
+                     [](const Statement& st) { return std::pair(st.text(0), st.text(1)); });
+    if (!k) return k.error();
+    codes = std::move(*k);
+    return {};
+  });
+  if (!read) return read.error();
+  return with_recovery_codes(std::move(rows), codes);
 }
 
 Result<TotpState> UserStore::totp(const std::string& user_id) {

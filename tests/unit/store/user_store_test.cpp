@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <atomic>
 #include <optional>
@@ -487,6 +488,79 @@ TYPED_TEST(UserStoreTest, TotpClearForgetsEverything) {
   EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h1"), false);
   EXPECT_EQ(*this->store->accept_totp_step("id-alice", 60), false);
   EXPECT_TRUE(this->store->clear_totp("id-alice"));  // nothing to clear is fine
+}
+
+// For store migrate: list_totp gives every TOTP row that holds a secret
+// (pending or confirmed) with its unused recovery codes only; list_all_passkeys
+// every user's passkeys; import_totp writes one into a store whose user has
+// none, replay guard and codes included, and refuses (false) when it has one.
+TYPED_TEST(UserStoreTest, TotpAndPasskeysListedAndImportedWhole) {
+  User bob = this->alice();
+  bob.id = "id-bob";
+  bob.username = "bob";
+  User carol = this->alice();
+  carol.id = "id-carol";
+  carol.username = "carol";
+  for (const User& u : {this->alice(), bob, carol}) ASSERT_TRUE(this->store->create(u));
+  const std::string sealed("\x01\0sealed\xff", 9);
+  ASSERT_TRUE(this->store->begin_totp("id-alice", sealed, 1));
+  ASSERT_TRUE(*this->store->confirm_totp("id-alice", sealed, 77, {std::string("h1\0", 3), "h2", "h3"}));
+  ASSERT_TRUE(*this->store->use_recovery_code("id-alice", "h2"));
+  ASSERT_TRUE(this->store->begin_totp("id-bob", "pending", 500));  // enrolling: pending only
+  ASSERT_TRUE(this->store->begin_totp("id-carol", "gone", 5));
+  ASSERT_TRUE(this->store->clear_totp("id-carol"));  // off: not listed
+  ASSERT_TRUE(this->store->add_passkey(passkey("c2", "id-bob", 20)));
+  ASSERT_TRUE(this->store->add_passkey(passkey(std::string("\0c1", 3), "id-alice", 10)));
+  ASSERT_TRUE(this->store->record_passkey_use("c2", 4294967295LL, 4294967295LL, true, 1700000001));
+
+  auto totp = this->store->list_totp();
+  ASSERT_TRUE(totp) << totp.error().text();
+  ASSERT_EQ(totp->size(), 2u);
+  std::sort(totp->begin(), totp->end(), [](const auto& a, const auto& b) { return a.user_id < b.user_id; });
+  TotpRecord a = (*totp)[0], b = (*totp)[1];
+  EXPECT_EQ(a.user_id, "id-alice");
+  EXPECT_EQ(a.state.secret, sealed);
+  EXPECT_EQ(a.state.pending, "");
+  EXPECT_EQ(a.state.last_step, 77);
+  EXPECT_EQ(a.state.recovery_codes_left, 2);
+  std::sort(a.recovery_hashes.begin(), a.recovery_hashes.end());
+  EXPECT_EQ(a.recovery_hashes, (std::vector<std::string>{std::string("h1\0", 3), "h3"}));
+  EXPECT_EQ(b.user_id, "id-bob");
+  EXPECT_EQ(b.state.secret, "");
+  EXPECT_EQ(b.state.pending, "pending");
+  EXPECT_EQ(b.state.pending_created, 500);
+  EXPECT_TRUE(b.recovery_hashes.empty());
+  auto passkeys = this->store->list_all_passkeys();
+  ASSERT_TRUE(passkeys) << passkeys.error().text();
+  ASSERT_EQ(passkeys->size(), 2u);
+  std::sort(passkeys->begin(), passkeys->end(), [](const auto& x, const auto& y) { return x.user_id < y.user_id; });
+  EXPECT_EQ((*passkeys)[0].credential_id, std::string("\0c1", 3));
+  EXPECT_EQ((*passkeys)[0].public_key, std::string("\xa5\x01\x02\x03\x26\x00", 6));
+  EXPECT_EQ((*passkeys)[1].credential_id, "c2");
+  EXPECT_EQ((*passkeys)[1].last_used_at, 1700000001);
+  EXPECT_TRUE((*passkeys)[1].backed_up);
+
+  // Into a fresh store of the same backend, as store migrate does.
+  this->store.reset();
+  this->store = this->backend.make();
+  for (const User& u : {this->alice(), bob}) ASSERT_TRUE(this->store->create(u));
+  EXPECT_EQ(this->store->import_totp(TotpRecord{"id-nobody", a.state, {}}).error().code, ErrorCode::not_found);
+  EXPECT_EQ(*this->store->import_totp(a), true);
+  EXPECT_EQ(*this->store->import_totp(b), true);
+  EXPECT_EQ(*this->store->import_totp(a), false);  // held already: unchanged
+  auto t = this->store->totp("id-alice");
+  EXPECT_EQ(t->secret, sealed);
+  EXPECT_EQ(t->pending, "");
+  EXPECT_EQ(t->last_step, 77);
+  EXPECT_EQ(t->recovery_codes_left, 2);
+  EXPECT_EQ(*this->store->accept_totp_step("id-alice", 77), false);  // the replay guard came along
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h2"), false);  // used stays used
+  EXPECT_EQ(*this->store->use_recovery_code("id-alice", "h3"), true);
+  t = this->store->totp("id-bob");
+  EXPECT_EQ(t->pending, "pending");
+  EXPECT_EQ(t->pending_created, 500);
+  EXPECT_EQ(t->secret, "");
+  EXPECT_EQ(this->store->list_totp()->size(), 2u);
 }
 
 // Two nodes (a second connection to the same data, or threads on the one
