@@ -87,8 +87,11 @@ std::span<const CommandSpec> command_table() {
         {"to-sessions", "URL", "where sessions, refresh families, denylist and epochs go, e.g. redis://HOST:PORT/DB"}},
        "Copies what the configured stores hold, keeping ids, so nobody is logged out. A target that\n"
        "keeps the signing keys (PostgreSQL) gets the key set, sealed: it needs the key-encryption key.\n"
-       "Rerunnable: what the target holds already is skipped. Not copied: sign-in challenges and password\n"
-       "reset links in flight (short-lived; issue a new link). See docs/scale-out.md.",
+       "Rerun it before the switch to copy what is new: what the target holds already is skipped. Once\n"
+       "the target has changed since the last copy (a session revoked or a passkey removed there), a rerun\n"
+       "is refused (exit 1): it would bring those back. The last copy is recorded in DATA_DIR/migrated.json;\n"
+       "delete it to copy anyway. Not copied: sign-in challenges and password reset links in flight\n"
+       "(short-lived; issue a new link). See docs/scale-out.md.",
        {"cloakroom store migrate --to-users 'postgres://cloakroom:pw@db/cloakroom'",
         "cloakroom store migrate --to-users 'postgres://cloakroom:pw@db/cloakroom' --to-sessions redis://cache:6379/0"},
        store_command},

@@ -17,18 +17,28 @@
 // Idempotent: a record the target already holds (by id) is skipped, so a
 // second run copies nothing and says so. Before writing anything it refuses
 // a target that holds a different user (another id) under a source user's name.
+// After a copy, <data dir>/migrated.json records the targets as it left them
+// (the sessions' feed position, a digest of the users' second factors); a
+// later run refuses a target changed since (a session revoked there, a
+// passkey removed there): copying again would bring those back.
 #include <sodium.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <set>
 #include <span>
+#include <sstream>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "core/clock.h"
+#include "core/digest.h"
+#include "core/json.h"
+#include "core/private_file.h"
 #include "core/random.h"
 #include "mfa/totp_key.h"
 #include "session/session_service.h"
@@ -375,6 +385,93 @@ std::optional<std::string> key_clash(const KeyCopy& k) {
   return std::nullopt;
 }
 
+// What the last copy left in each target, kept in the SOURCE data dir so a
+// rerun can tell a target nothing touched (safe: copying again only adds
+// what is new in the source) from one changed since (a session revoked
+// there by the CLI or a serving process): the copy's "missing" records would
+// then be the revoked ones. Keyed by the feed's name, which has no password.
+// The sessions' target: its change feed's last position (every revocation
+// moves it). The users' target: a digest of which users have TOTP and which
+// passkeys it holds, since removing one writes no feed entry; a user
+// disabled or changed there is not undone by a rerun (a held user is
+// skipped), so its feed moving is no reason to refuse.
+constexpr const char* kMarkerFile = "migrated.json";
+
+struct Mark {
+  std::optional<long long> feed;  // a sessions' target
+  std::string factors;            // a users' target: hex digest
+};
+using Marks = std::map<std::string, Mark>;
+
+std::string marker_path(const Config& config) { return (std::filesystem::path(config.data_dir) / kMarkerFile).string(); }
+
+// No file: no copy was recorded (a first run). An unreadable one is refused.
+Result<Marks> read_marks(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Marks{};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = json::parse(text.str(), {.max_bytes = 1 << 20});
+  const json::Value* targets = parsed ? parsed->find("targets") : nullptr;
+  if (!targets || !targets->is_object())
+    return Error{ErrorCode::conflict, path + " is not a record of an earlier copy; nothing was copied (delete it to "
+                                             "copy as on a first run)"};
+  Marks marks;
+  for (const json::Member& m : targets->members) {
+    Mark& mark = marks[m.name];
+    if (const json::Value* feed = m.value.find("feed")) mark.feed = feed->as_int64();
+    if (const json::Value* factors = m.value.find("factors"); factors && factors->is_string())
+      mark.factors = factors->text;
+  }
+  return marks;
+}
+
+Result<void> write_marks(const std::string& path, const Marks& marks) {
+  json::Writer w;
+  w.begin_object();
+  w.key("targets");
+  w.begin_object();
+  for (const auto& [name, mark] : marks) {
+    w.key(name);
+    w.begin_object();
+    if (mark.feed) {
+      w.key("feed");
+      w.number(*mark.feed);
+    }
+    if (!mark.factors.empty()) {
+      w.key("factors");
+      w.string(mark.factors);
+    }
+    w.end_object();
+  }
+  w.end_object();
+  w.end_object();
+  auto placed = write_private_file(path, w.str() + "\n", /*replace=*/true);
+  if (!placed) return placed.error();
+  return {};
+}
+
+// Which users have TOTP and which passkeys the target holds, at the last snapshot.
+std::string factors_digest(const FactorCopy& f) {
+  std::string all;
+  for (const auto& id : f.totp_users) all += "t " + id + "\n";
+  for (const auto& [credential, user] : f.passkey_owner) all += "p " + lower_hex(credential) + " " + user + "\n";
+  const Sha256 h = sha256(all);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+Result<long long> feed_last(ChangeFeed& feed) {
+  auto b = feed.bounds();
+  if (!b) return b.error();
+  return b->last;
+}
+
+std::string changed_since(const std::string& name, const std::string& what, const std::string& path) {
+  return "the target " + name + " has changed since the last copy (" + what +
+         "): copying again would bring back what was revoked or removed there, so nothing was copied; the last copy "
+         "already holds everything from before the switch (to copy anyway, delete " + path + ")";
+}
+
 }  // namespace
 
 int store_command(const Args& args) {
@@ -444,6 +541,26 @@ int store_command(const Args& args) {
     if (auto d = describe_sessions(sessions, *source, *session_target, now_ms(), idle_bounds(*config)); !d)
       return failed(d.error());
 
+  // A target changed since the last copy is refused before anything is written.
+  const std::string marker = marker_path(*config);
+  auto marks = read_marks(marker);
+  if (!marks) return failed(marks.error());
+  const std::string& users_name = target->feeds[0]->name();
+  if (auto it = marks->find(users_name); it != marks->end() && !it->second.factors.empty() &&
+                                           it->second.factors != factors_digest(factors))
+    return fail(kExitNo, changed_since(users_name, "TOTP or passkeys added or removed there", marker));
+  if (session_target) {
+    const std::string& name = session_target->feeds[0]->name();
+    auto last = feed_last(*session_target->feeds[0]);
+    if (!last) return failed(last.error());
+    if (auto it = marks->find(name); it != marks->end() && it->second.feed && *it->second.feed != *last)
+      return fail(kExitNo, changed_since(name,
+                                         *last < *it->second.feed
+                                             ? "its change feed went backwards: it lost data, or is another store"
+                                             : "revocations or changes made there by serving processes",
+                                         marker));
+  }
+
   // Each kind: copy what is missing, then read the target back and count.
   std::vector<Tally> tallies;
   std::vector<std::size_t> held;
@@ -497,6 +614,17 @@ int store_command(const Args& args) {
   }
   if (!missing.empty())
     return fail(kExitNo, "after copying, the target lacks " + missing + " of the source; run the command again");
+
+  // Recorded after the copy's own writes (the factors as count_held last read them).
+  (*marks)[users_name].factors = factors_digest(factors);
+  if (session_target) {
+    auto last = feed_last(*session_target->feeds[0]);
+    if (!last) return failed(last.error());
+    (*marks)[session_target->feeds[0]->name()].feed = *last;
+  }
+  if (auto w = write_marks(marker, *marks); !w)
+    return fail(kExitNo, "the copy is complete and verified, but recording it in " + marker + " failed (" +
+                             std::string(w.error().text()) + "), so a later run could not refuse a target changed since");
   if (total_copied == 0) std::cout << "nothing to copy: the target already holds all " << summary << " of the source\n";
   else std::cout << "verified: the target holds all " << summary << " of the source\n";
   return kExitOk;

@@ -346,6 +346,56 @@ class StoreMigrateTest(unittest.TestCase):
         with RedisServer() as redis:
             self.migrate_everything(redis.url("it:"))
 
+    def test_rerun_after_revocations_on_the_target_is_refused(self):
+        """After the switch, a session and a refresh family revoked on the targets (the CLI), then
+        `store migrate` again: refused with one sentence and exit 1 before writing anything (it would
+        copy the revoked ones back); both stay refused. The same after `session revoke --user`.
+        Deleting migrated.json (the documented override) makes it copy again."""
+        for name in ("alice", "bob"):
+            self.assertEqual(self.old.register(name, "correct horse")[0], 201)
+        _, headers, _ = self.old.login("alice", "correct horse")
+        alice = sid_from(headers)
+        _, _, bob = self.old.login("bob", "correct horse", mode="token", transport="body")
+        with RedisServer() as redis:
+            db, url = fresh_database()
+            sessions = redis.url("it:")
+            first = self.migrate("--to-users", url, "--to-sessions", sessions)
+            self.assertEqual(first.returncode, 0, first.stderr)
+            self.assertEqual(os.stat(os.path.join(self.data, "migrated.json")).st_mode & 0o777, 0o600)
+            with open(os.path.join(self.data, "migrated.json")) as marker:
+                self.assertNotIn(PASSWORD, marker.read())
+            self.old.stop()
+            env = dict(KEK, CLOAKROOM_STORE_USERS=url, CLOAKROOM_STORE_SESSIONS=sessions)
+            self.new = CloakroomServer(data_dir=self.data, env=env).start()
+            self.assertEqual(verify(self.new, alice), 200)
+            for revoke in (["session", "revoke", alice.split(".")[0]], ["session", "revoke", bob["session"]["id"]]):
+                r = run_cli(revoke, self.data, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            eventually(lambda: verify(self.new, alice) == 401, timeout=5)
+
+            again = self.migrate("--to-users", url, "--to-sessions", sessions)
+            self.assertEqual((again.returncode, again.stdout), (1, ""), again.stderr)
+            self.assertIn("has changed since the last copy (revocations or changes made there by serving processes): "
+                          "copying again would bring back what was revoked or removed there, so nothing was copied; "
+                          "the last copy already holds everything from before the switch (to copy anyway, delete "
+                          + os.path.join(self.data, "migrated.json") + ")", again.stderr)
+            self.assertEqual(verify(self.new, alice), 401)
+            self.assertEqual(self.new.request("POST", "/auth/refresh", {"refresh_token": bob["refresh_token"]})[0], 401)
+
+            # Every session of a user, revoked there: the same refusal.
+            _, headers, _ = self.new.login("bob", "correct horse")
+            self.assertEqual(run_cli(["session", "revoke", "--user", "bob"], self.data, env=env).returncode, 0)
+            again = self.migrate("--to-users", url, "--to-sessions", sessions)
+            self.assertEqual((again.returncode, again.stdout), (1, ""), again.stderr)
+            self.assertEqual(verify(self.new, alice), 401)
+
+            # The override: without the record, a run copies as a first one (and writes a new record).
+            os.remove(os.path.join(self.data, "migrated.json"))
+            forced = self.migrate("--to-users", url, "--to-sessions", sessions)
+            self.assertEqual(forced.returncode, 0, forced.stderr)
+            self.assertIn("sessions: 1 copied", forced.stdout)
+            self.assertEqual(self.migrate("--to-users", url, "--to-sessions", sessions).returncode, 0)
+
     def start_polling(self):
         """A CredentialPoller on the old server over every credential a client holds (two cookie-less
         header sessions, the cookie session, two bearer access tokens); the test adds the new server."""
