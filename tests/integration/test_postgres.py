@@ -596,7 +596,7 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
         After the move, a node on PostgreSQL with a data dir of its own (no totp.key: the KEK alone) asks
         alice for her second factor and takes a computed code, not the used recovery code or step; bob signs
         in with the same authenticator, its counter going on; their sessions (--to-sessions) keep their amr;
-        a second run copies nothing."""
+        a second run copies nothing; once bob removed his passkey on the target, a third is refused."""
         for name, pw in (("alice", "correct horse"), ("bob", "battery staple"), ("carol", "correct horse")):
             self.assertEqual(self.old.register(name, pw)[0], 201)
         alice = self.cookie("alice", "correct horse")
@@ -679,6 +679,20 @@ class StoreMigrateSecondFactorsTest(unittest.TestCase):
                           "signing keys: 0 copied, 1 already in the target",
                           "nothing to copy: the target already holds all 3 users, 1 TOTP second factors, 1 passkeys "
                           "and 1 signing keys of the source"])
+
+        # bob removes his passkey on the target: a rerun would copy it back, and is refused instead.
+        status, headers, body = self.passkey_login(auth, 3)
+        self.assertEqual(status, 200, body)
+        bob_now = headers["set-cookie"].split(";")[0]
+        status, _, listed = self.call("GET", "/auth/passkeys", cookie=bob_now)
+        self.assertEqual(status, 200, listed)
+        status, _, body = self.call("DELETE", "/auth/passkeys/" + listed["passkeys"][0]["id"], cookie=bob_now)
+        self.assertEqual((status, body), (200, {"status": "removed"}))
+        refused = run_cli(["store", "migrate", "--to-users", url], self.old.data_dir, env=dict(KEK, **self.env))
+        self.assertEqual((refused.returncode, refused.stdout), (1, ""), refused.stderr)
+        self.assertIn("has changed since the last copy (TOTP or passkeys added or removed there): copying again "
+                      "would bring back what was revoked or removed there, so nothing was copied", refused.stderr)
+        self.assertEqual(pg.sql("SELECT count(*) FROM cloakroom_passkeys", db), "0")
 
 
 if __name__ == "__main__":
