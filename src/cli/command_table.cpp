@@ -83,7 +83,7 @@ std::span<const CommandSpec> command_table() {
        {"cloakroom node list"}, node_command},
 
       {"store migrate", "", "copy the users, their TOTP and passkeys (and sessions, tokens, signing keys) elsewhere",
-       {{"to-users", "URL", "where the users go, e.g. postgres://USER:PASSWORD@HOST:PORT/DB", false, true},
+       {{"to-users", "URL", "where the users go, e.g. postgres://USER@HOST:PORT/DB (password from ~/.pgpass or PGPASSWORD)", false, true},
         {"to-sessions", "URL", "where sessions, refresh families, denylist and epochs go, e.g. redis://HOST:PORT/DB"}},
        "Copies what the configured stores hold, keeping ids, so nobody is logged out. A target that\n"
        "keeps the signing keys (PostgreSQL) gets the key set, sealed: it needs the key-encryption key.\n"

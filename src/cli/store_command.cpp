@@ -63,6 +63,14 @@ struct Kind {
   std::function<Result<std::size_t>(std::span<const Record>)> put_all;
 };
 
+// "1 user", "2 users": the nouns are plurals, one gets the singular.
+std::string counted(std::size_t n, const std::string& plural) {
+  std::string noun = plural;
+  if (n == 1 && noun.ends_with("ies")) noun.replace(noun.size() - 3, 3, "y");  // entries, families
+  else if (n == 1 && noun.ends_with('s')) noun.pop_back();
+  return std::to_string(n) + " " + noun;
+}
+
 struct Tally {
   std::string noun;
   std::size_t total = 0;
@@ -266,7 +274,7 @@ Result<void> reseal_for_shared_target(FactorCopy& f, const Config& config, Rando
     reseal(r.state.pending, r.user_id);
   }
   if (unopened)
-    std::cout << "note: " << unopened << " TOTP secret(s) open with no key here (the key-encryption key, the "
+    std::cout << "note: no key here opens " << counted(unopened, "TOTP secrets") << " (the key-encryption key, the "
               << "previous one, " << kTotpKeyFile << "); copied as stored (their users need a recovery code or to "
               << "enrol again)\n";
   return {};
@@ -577,8 +585,8 @@ int store_command(const Args& args) {
   if (done) done = step(factors.totp);
   if (done) done = step(factors.passkeys);
   if (done && factors.resealed)
-    std::cout << "  (" << factors.resealed
-              << " TOTP secret(s) sealed again under the key-encryption key, which every node of the target has)\n";
+    std::cout << "  (" << counted(factors.resealed, "TOTP secrets")
+              << " sealed again under the key-encryption key, which every node of the target has)\n";
   if (done && session_target) done = step(sessions.sessions);
   if (done && session_target) done = step(sessions.families);
   if (done && session_target) done = step(sessions.denials);
@@ -607,10 +615,9 @@ int store_command(const Args& args) {
   for (std::size_t i = 0; i < tallies.size(); ++i) {
     const Tally& t = tallies[i];
     total_copied += t.copied;
-    summary += (i == 0 ? "" : i + 1 == tallies.size() ? " and " : ", ") + std::to_string(t.total) + " " + t.noun;
+    summary += (i == 0 ? "" : i + 1 == tallies.size() ? " and " : ", ") + counted(t.total, t.noun);
     if (held[i] != t.total)
-      missing += (missing.empty() ? "" : ", ") + std::to_string(t.total - held[i]) + " of " + std::to_string(t.total) +
-                 " " + t.noun;
+      missing += (missing.empty() ? "" : ", ") + std::to_string(t.total - held[i]) + " of " + counted(t.total, t.noun);
   }
   if (!missing.empty())
     return fail(kExitNo, "after copying, the target lacks " + missing + " of the source; run the command again");

@@ -842,6 +842,17 @@ std::string mask_url_password(std::string value) {
   return value;
 }
 
+namespace {
+// A key `config check` shows but serve does not read with this
+// configuration: with the users in PostgreSQL the signing keys are kept
+// there, sealed under the KEK, and jwt.keys is never opened.
+std::string unused_note(const Config& c, std::string_view section, std::string_view name) {
+  const bool users_in_postgres = c.store.users.starts_with("postgres://") || c.store.users.starts_with("postgresql://");
+  if (users_in_postgres && section == "jwt" && name == "keys") return "  # not used: the signing keys are in PostgreSQL";
+  return "";
+}
+}  // namespace
+
 std::string config_effective_toml(const Config& c) {
   std::string out;
   std::string_view section = "\x01";
@@ -860,7 +871,8 @@ std::string config_effective_toml(const Config& c) {
     const auto origin = c.origins.find(dotted(k.section, k.name));
     const std::string from = origin == c.origins.end() ? "" : "  # from " + origin->second;
     if (value == "(none)") out += "# " + std::string(k.name) + ": not set\n";
-    else out += std::string(k.name) + " = " + mask_url_password(value) + from + "\n";
+    else
+      out += std::string(k.name) + " = " + mask_url_password(value) + from + unused_note(c, k.section, k.name) + "\n";
   }
   // The rules too, in the order they are judged: a check of a step-up or
   // role rule should show the rule.

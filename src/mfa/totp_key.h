@@ -7,7 +7,8 @@
 //   - else, with users in PostgreSQL, none: refused (config_invalid), since
 //     each node would make its own key and could not open the others' secrets;
 //   - else the dedicated key file <data dir>/totp.key (32 random bytes,
-//     base64url, mode 0600), made on first use.
+//     base64url, mode 0600), made by the first open_totp_key() with no
+//     KEK (serve's start), before anyone enrols.
 // Either way the key lives outside the database it protects: a copy of the
 // database alone does not give the secrets away.
 //

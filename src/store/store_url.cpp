@@ -225,8 +225,9 @@ constexpr Backend kBackends[] = {
        return {};
      }},
     // Users only. The second spelling is libpq's alias; no form, so
-    // messages list postgres:// once.
-    {"postgres://", "postgres://USER:PASSWORD@HOST:PORT/DB", true, open_postgres_users, nullptr, postgres::check_url},
+    // messages list postgres:// once. The form has no password: a message
+    // may be read as the way to write a --store-users flag, which `ps` shows.
+    {"postgres://", "postgres://USER@HOST:PORT/DB", true, open_postgres_users, nullptr, postgres::check_url},
     {"postgresql://", "", true, open_postgres_users, nullptr, postgres::check_url},
 };
 

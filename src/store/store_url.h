@@ -2,7 +2,7 @@
 // Opens the stores the config URLs name, through one table of backends by
 // URL scheme (store_url.cpp): "sqlite://PATH" or "memory://" in this build,
 // "redis://HOST:PORT/DB" for the session side, and for the users
-// "postgres://USER:PASSWORD@HOST:PORT/DB" (a libpq URI).
+// "postgres://USER@HOST:PORT/DB" (a libpq URI).
 // store.users gives the users; store.sessions gives the sessions, the token
 // state, the throttle buckets and the node registry beside them. Each
 // backend brings the change feed its stores record into: one when both URLs

@@ -425,8 +425,10 @@ Result<std::shared_ptr<Database>> Database::open(const std::string& url, int poo
       std::lock_guard lock(db->mu_);
       detail = db->last_error_;
     }
-    return Error{ErrorCode::store_unavailable, "Cannot prepare the PostgreSQL database " + db->redacted_ + ": " +
-                                                   (detail.empty() ? "see the log" : detail) + "."};
+    if (detail.empty()) detail = "see the log";
+    // Why: libpq's messages may end in their own '?' ("... accepting TCP/IP connections?").
+    if (detail.back() != '.' && detail.back() != '?') detail += '.';
+    return Error{ErrorCode::store_unavailable, "Cannot prepare the PostgreSQL database " + db->redacted_ + ": " + detail};
   }
   return db;
 }

@@ -192,7 +192,7 @@ TEST(Config, StoreUrlErrorsListTheBackends) {
   for (auto [toml, text] :
        {Case{"[store]\nusers = \"redis://localhost\"",
              "store.users (test.toml) names a backend that cannot hold users; use sqlite://PATH, memory:// or "
-             "postgres://USER:PASSWORD@HOST:PORT/DB."},
+             "postgres://USER@HOST:PORT/DB."},
         Case{"[store]\nsessions = \"postgresql://db/x\"",
              "store.sessions (test.toml) names a backend that cannot hold sessions; use sqlite://PATH, memory:// or "
              "redis://HOST:PORT/DB."},
@@ -206,9 +206,9 @@ TEST(Config, StoreUrlErrorsListTheBackends) {
              "store.users (test.toml) is not a valid libpq connection URI (invalid URI query parameter: "
              "\"nonsense\")."},
         Case{"[store]\nusers = \"sqlite://\"",
-             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."},
+             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER@HOST:PORT/DB."},
         Case{"[store]\nusers = \"memory://x\"",
-             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB."}}) {
+             "store.users (test.toml) must be sqlite://PATH, memory:// or postgres://USER@HOST:PORT/DB."}}) {
     auto c = from_toml(toml);
     ASSERT_FALSE(c) << toml;
     EXPECT_EQ(c.error().code, ErrorCode::config_invalid);
@@ -771,6 +771,20 @@ TEST(Config, EffectiveSettingsMaskPasswords) {
   EXPECT_NE(masked.find("users = \"postgres://u@db/cl?sslmode=require&password=***\""), std::string::npos) << masked;
   EXPECT_NE(masked.find("sessions = \"redis://:***@cache:6379/0\""), std::string::npos) << masked;
   EXPECT_EQ(masked.find("S3cretPG"), std::string::npos);
+}
+
+// With the users in PostgreSQL the signing keys are kept there: jwt.keys is
+// shown, but said not to be used; with SQLite users it is shown plain.
+TEST(Config, EffectiveSettingsSayJwtKeysUnusedWithPostgresUsers) {
+  Config c;
+  ASSERT_TRUE(apply_toml(c, "[store]\nusers = \"postgres://app@127.0.0.1:5432/users\"\n[jwt]\nkeys = \"/d/keys.jwks.json\"\n",
+                         "test.toml"));
+  EXPECT_NE(config_effective_toml(c).find("keys = \"/d/keys.jwks.json\"  # not used: the signing keys are in PostgreSQL\n"),
+            std::string::npos)
+      << config_effective_toml(c);
+  Config s;
+  ASSERT_TRUE(apply_toml(s, "[jwt]\nkeys = \"/d/keys.jwks.json\"\n", "test.toml"));
+  EXPECT_EQ(config_effective_toml(s).find("not used"), std::string::npos) << config_effective_toml(s);
 }
 
 // The example parses as TOML and changes nothing: every key is commented out at its default.

@@ -176,9 +176,20 @@ TEST_F(StoreUrl, PostgresFailureHidesThePassword) {
   EXPECT_EQ(malformed.error().text().find("The-Password"), std::string::npos) << malformed.error().text();
 }
 
+// An unreachable server: libpq's own question ends the sentence, with no
+// '.' after its '?' ("... accepting TCP/IP connections?.").
+TEST_F(StoreUrl, PostgresUnreachableEndsOnLibpqsQuestion) {
+  auto stores = open_stores({"postgresql://cloakroom@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2",
+                             "memory://", cfg.data_dir});
+  ASSERT_FALSE(stores);
+  EXPECT_EQ(stores.error().code, ErrorCode::store_unavailable);
+  const std::string text(stores.error().text());
+  EXPECT_TRUE(text.ends_with("connections?")) << text;
+}
+
 // The check lists the forms per slot and tells planned backends apart.
 TEST(StoreUrlCheck, ListsTheFormsThisBuildHas) {
-  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH, memory:// or postgres://USER:PASSWORD@HOST:PORT/DB");
+  EXPECT_EQ(store_url_forms(StoreSlot::users), "sqlite://PATH, memory:// or postgres://USER@HOST:PORT/DB");
   EXPECT_EQ(store_url_forms(StoreSlot::sessions), "sqlite://PATH, memory:// or redis://HOST:PORT/DB");
   EXPECT_TRUE(check_store_url("memory://", StoreSlot::users));
   EXPECT_TRUE(check_store_url("sqlite:///var/lib/x.db", StoreSlot::sessions));
@@ -195,7 +206,7 @@ TEST(StoreUrlCheck, ListsTheFormsThisBuildHas) {
   ASSERT_FALSE(redis_users);
   EXPECT_EQ(redis_users.error().text(),
             "names a backend that cannot hold users; use sqlite://PATH, memory:// or "
-            "postgres://USER:PASSWORD@HOST:PORT/DB");
+            "postgres://USER@HOST:PORT/DB");
   for (auto url : {"sqlite://", "memory://x", "SQLITE://x", "x", "redis://"}) {
     auto r = check_store_url(url, StoreSlot::sessions);
     ASSERT_FALSE(r) << url;
