@@ -230,13 +230,37 @@ http::Task AuthApi::login(http::Request& req) {
     co_return error_response(ErrorCode::account_disabled);
   }
   // A failed upgrade is not a failed login: the old hash still verifies.
-  // `user` keeps the hash the store holds: a second step is bound to it.
-  auto upgrade = [&] {
-    if (rehashed && d_.users.set_password_hash(user->id, *rehashed)) {
-      user->password_hash = std::move(*rehashed);
-      d_.metrics.inc(Counter::password_rehashed);
+  // `user` keeps the hash this login knows the store holds: a second step is
+  // bound to it and the post-create re-check compares with it. Why a
+  // compare-and-set (a trip of its own, once per user): a password change
+  // that landed since the read must not be overwritten by a hash of the old
+  // password. When the write does not apply, the stored hash is checked
+  // against the typed password: it verifies when another login of the same
+  // password upgraded first (that login's hash is kept; both go on), not
+  // after a change to another password (`user` keeps the hash this login
+  // verified, so the re-check sees the change and refuses it). Accepting
+  // "the hash it verified or the hash it wrote" could not tell those apart.
+  if (rehashed) {
+    std::optional<std::string> instead;  // the hash the store holds when ours did not apply
+    (void)co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
+      auto written = d_.users.set_password_hash_if(user->id, user->password_hash, *rehashed);
+      if (!written) return written.error();
+      if (*written) {
+        user->password_hash = std::move(*rehashed);
+        d_.metrics.inc(Counter::password_rehashed);
+        return {};
+      }
+      auto now_there = d_.users.find_by_id(user->id);
+      if (!now_there) return now_there.error();
+      instead = std::move(now_there->password_hash);
+      return {};
+    });
+    if (instead) {
+      bool same_password = false;
+      bool checked = co_await http::offload(d_.hash_pool, [&] { same_password = d_.hasher.verify(*instead, password); });
+      if (checked && same_password) user->password_hash = std::move(*instead);
     }
-  };
+  }
   auto totp = co_await http::on_pool(d_.store_pool, [&] { return d_.users.totp(user->id); });
   if (!totp) {
     (void)co_await http::on_pool(d_.store_pool, [&] { return d_.throttles.refund(ip, account, d_.clock.now()); });
@@ -250,13 +274,9 @@ http::Task AuthApi::login(http::Request& req) {
     // costs one (LoginThrottles::challenged).
     co_return co_await ask_second_factor(req, *user, *choice, [&] {
       (void)d_.throttles.challenged(ip, account, d_.clock.now());
-      upgrade();
     });
   // This login proved a password; a second step (TOTP, a passkey) adds its own method.
-  co_return co_await complete_login(req, *user, *choice, AuthMethods::password(), [&] {
-    settle_success();
-    upgrade();
-  });
+  co_return co_await complete_login(req, *user, *choice, AuthMethods::password(), [&] { settle_success(); });
 }
 
 http::Task AuthApi::ask_second_factor(http::Request& req, const User& user, LoginChoice choice,
@@ -264,7 +284,7 @@ http::Task AuthApi::ask_second_factor(http::Request& req, const User& user, Logi
   const std::string id = random_token(d_.random, 32);
   bool passkeys = false;
   auto put = co_await http::on_pool(d_.store_pool, [&]() -> Result<void> {
-    on_store_pool();  // may upgrade the hash (and `user` with it): bind the challenge after it
+    on_store_pool();
     const LoginChallenge challenge{user.id, choice.token_mode, choice.cookie_transport, choice.remember,
                                    client_binding(client_network(req.remote_ip), req.header("user-agent")),
                                    password_fingerprint(user.password_hash)};
@@ -423,7 +443,7 @@ http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginCh
   const std::string_view user_agent = req.header("user-agent");
   // Everything below touches the store: one trip to the store pool, which
   // brackets creating the new credential (`create`, returning a Result) with
-  // the throttle settlement and the hash upgrade before it and, after it,
+  // the throttle settlement before it and, after it,
   // the password's re-check (`revoke_new` ends the credential when it
   // fails), the ends of the credential the client had and of the oldest
   // beyond session.max_per_user.

@@ -98,7 +98,7 @@ class AuthApi {
 
   // The user proved `amr` (the caller checked it, and that the account is
   // not disabled): answer as a login does. `on_store_pool` runs first, in
-  // the same store-pool trip (throttle settlement, a rehash, a challenge's use).
+  // the same store-pool trip (throttle settlement, a challenge's use).
   // When `amr` holds a password, `user.password_hash` (read after
   // on_store_pool) is the hash it was checked against: if the store holds
   // another once the credential is made, the credential is revoked and the

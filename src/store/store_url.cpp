@@ -310,6 +310,12 @@ class UserStoreTellingSessionsFeed final : public UserStore {
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
     return told(id, inner_->set_password_hash(id, hash));
   }
+  Result<bool> set_password_hash_if(const std::string& id, const std::string& expected,
+                                    const std::string& hash) override {
+    auto written = inner_->set_password_hash_if(id, expected, hash);
+    if (written && *written) (void)told(id, {});  // a write that did not apply changed nothing to tell
+    return written;
+  }
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
     return told(id, inner_->set_roles(id, roles));
   }

@@ -116,6 +116,13 @@ class UserStore {
   virtual Result<std::vector<User>> list() = 0;
   virtual Result<void> set_disabled(const std::string& id, bool disabled) = 0;
   virtual Result<void> set_password_hash(const std::string& id, const std::string& hash) = 0;
+  // Compare-and-set: stores `hash` only while the user's hash is still
+  // `expected`, so a login's upgrade of the hash it verified cannot undo a
+  // password change that landed meanwhile. true when written (with the
+  // same user_changed entry as set_password_hash); false when the stored
+  // hash differs or the user is gone.
+  virtual Result<bool> set_password_hash_if(const std::string& id, const std::string& expected,
+                                            const std::string& hash) = 0;
   virtual Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) = 0;
   virtual Result<void> add_password_reset(const PasswordReset& reset) = 0;
   // Marks the reset used and returns its user id, in one step, so a link

@@ -67,6 +67,10 @@ class UserStoreDecorator : public Decorator<UserStore> {
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
     return forward([&] { return inner_.set_password_hash(id, hash); });
   }
+  Result<bool> set_password_hash_if(const std::string& id, const std::string& expected,
+                                    const std::string& hash) override {
+    return forward([&] { return inner_.set_password_hash_if(id, expected, hash); });
+  }
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
     return forward([&] { return inner_.set_roles(id, roles); });
   }

@@ -82,6 +82,15 @@ Result<void> UserStore::set_disabled(const std::string& id, bool disabled) {
 Result<void> UserStore::set_password_hash(const std::string& id, const std::string& hash) {
   return update(id, [&](User& u) { u.password_hash = hash; });
 }
+Result<bool> UserStore::set_password_hash_if(const std::string& id, const std::string& expected,
+                                            const std::string& hash) {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second.password_hash != expected) return false;
+  it->second.password_hash = hash;
+  if (auto r = feed_->append(Change{Change::Kind::user_changed, id}); !r) return r.error();
+  return true;
+}
 Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::string>& roles) {
   return update(id, [&](User& u) { u.roles = roles; });
 }

@@ -20,6 +20,8 @@ class UserStore final : public cloakroom::UserStore {
   Result<std::vector<User>> list() override;
   Result<void> set_disabled(const std::string& id, bool disabled) override;
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override;
+  Result<bool> set_password_hash_if(const std::string& id, const std::string& expected,
+                                    const std::string& hash) override;
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override;
   Result<void> add_password_reset(const PasswordReset& reset) override;
   Result<std::string> use_password_reset(const std::string& token_hash, long long now_ms) override;

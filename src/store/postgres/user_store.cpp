@@ -153,6 +153,24 @@ Result<void> UserStore::set_disabled(const std::string& id, bool disabled) {
 Result<void> UserStore::set_password_hash(const std::string& id, const std::string& hash) {
   return update("UPDATE cloakroom_users SET password_hash = $1, updated_at = now() WHERE id = $2", id, hash);
 }
+Result<bool> UserStore::set_password_hash_if(const std::string& id, const std::string& expected,
+                                            const std::string& hash) {
+  if (!storable(id)) return false;
+  bool written = false;
+  // One UPDATE: under READ COMMITTED a racing write makes this one wait for
+  // the row and re-check password_hash = $3 against the committed value.
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    auto changed = c.exec(
+        "UPDATE cloakroom_users SET password_hash = $1, updated_at = now() WHERE id = $2 AND password_hash = $3", hash,
+        id, expected);
+    if (!changed) return changed.error();
+    if (*changed == 0) return {};
+    written = true;
+    return record_change(c, Change::Kind::user_changed, id);
+  });
+  if (!committed) return committed.error();
+  return written;
+}
 Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::string>& roles) {
   return update("UPDATE cloakroom_users SET roles = string_to_array($1, ','), updated_at = now() WHERE id = $2", id,
                 join_roles(roles));

@@ -85,6 +85,19 @@ Result<void> UserStore::set_disabled(const std::string& id, bool disabled) {
 Result<void> UserStore::set_password_hash(const std::string& id, const std::string& hash) {
   return update("UPDATE users SET password_hash = ?1 WHERE id = ?2", id, hash);
 }
+Result<bool> UserStore::set_password_hash_if(const std::string& id, const std::string& expected,
+                                            const std::string& hash) {
+  bool written = false;
+  auto committed = db_->transaction([&](Connection& c) -> Result<void> {
+    auto changed = c.exec("UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3", hash, id, expected);
+    if (!changed) return changed.error();
+    if (*changed == 0) return {};
+    written = true;
+    return record_change(c, Change::Kind::user_changed, id);
+  });
+  if (!committed) return committed.error();
+  return written;
+}
 Result<void> UserStore::set_roles(const std::string& id, const std::vector<std::string>& roles) {
   return update("UPDATE users SET roles = ?1 WHERE id = ?2", id, join_roles(roles));
 }

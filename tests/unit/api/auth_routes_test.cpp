@@ -6,6 +6,7 @@
 
 #include "mfa/base32.h"
 #include "mfa/totp.h"
+#include "password/password_hasher.h"
 #include "support/app_under_test.h"
 
 namespace cloakroom::api {
@@ -211,6 +212,67 @@ TEST(AuthRoutes, APasswordChangeRacingASecondStepEndsTheCredentialItMade) {
     EXPECT_EQ(testing::json_text(second, {"error"}), "invalid_challenge");
     EXPECT_TRUE(header_values(second, "Set-Cookie").empty());
     EXPECT_EQ(credentials_listed(t, own), 1u) << "a credential outlived the password change";
+  }
+}
+
+// Gives `username` a hash of kPassword made with older Argon2 settings than
+// the app's (one more iteration), so the next login with it upgrades the hash.
+void give_old_parameter_hash(AppUnderTest& t, const std::string& username) {
+  auto stores = t.backing.stores();
+  auto user = stores.users->find_by_name(username);
+  ASSERT_TRUE(user);
+  const PasswordHasher older({.memory_kib = t.config.password.memory_kib, .iterations = t.config.password.iterations + 1});
+  auto old_hash = older.hash(kPassword);
+  ASSERT_TRUE(old_hash);
+  ASSERT_TRUE(stores.users->set_password_hash(user->id, *old_hash));
+}
+
+// A login that upgrades an old-parameter hash, with a password change
+// landing between its read of the hash and its write of the upgrade: the
+// upgrade must not overwrite the change's hash with one of the old password.
+// The login is refused as the re-check refuses it (401 invalid_credentials),
+// the new password works and the old one does not (before the fix: the
+// login 200, the new password 401 and the old one 200).
+TEST(AuthRoutes, AnUpgradingLoginDoesNotUndoARacingPasswordChange) {
+  for (const char* mode : {"", R"(,"mode":"token","transport":"body")"}) {
+    SCOPED_TRACE(*mode ? "token mode" : "session mode");
+    AppUnderTest t;
+    ASSERT_EQ(t.register_user("ann", kPassword).status, 201);
+    const std::string own = cookie_pair(t.login("ann", kPassword), "__Host-sid");  // the changer's session
+    ASSERT_FALSE(own.empty());
+    give_old_parameter_hash(t, "ann");
+
+    t.backing.after_user_read.arm([&] { change_password(t, own); });
+    auto login = t.login("ann", kPassword, mode);
+    EXPECT_EQ(login.status, 401) << login.body;
+    EXPECT_EQ(testing::json_text(login, {"error"}), "invalid_credentials");
+    EXPECT_TRUE(header_values(login, "Set-Cookie").empty());
+    EXPECT_EQ(metric(t, "cloakroom_password_rehashes_total"), 0);
+    EXPECT_EQ(credentials_listed(t, own), 1u) << "a credential outlived the password change";
+    EXPECT_EQ(t.login("ann", kNewPassword, mode).status, 200) << "the login undid the password change";
+    EXPECT_EQ(t.login("ann", kPassword, mode).status, 401);
+  }
+}
+
+// Two logins of the same user upgrade the same old hash at once: the second
+// one's write does not apply, yet both sign in (the hash the first wrote
+// verifies the second's password), and the hash is upgraded once. Here the
+// second login runs whole in the gap after the first's read.
+TEST(AuthRoutes, TwoUpgradingLoginsAtOnceBothSignIn) {
+  for (const char* mode : {"", R"(,"mode":"token","transport":"body")"}) {
+    SCOPED_TRACE(*mode ? "token mode" : "session mode");
+    AppUnderTest t;
+    ASSERT_EQ(t.register_user("ann", kPassword).status, 201);
+    give_old_parameter_hash(t, "ann");
+
+    http::Response inner;
+    t.backing.after_user_read.arm([&] { inner = t.login("ann", kPassword, mode); });
+    auto outer = t.login("ann", kPassword, mode);
+    EXPECT_EQ(inner.status, 200) << inner.body;
+    EXPECT_EQ(outer.status, 200) << outer.body;
+    EXPECT_EQ(metric(t, "cloakroom_password_rehashes_total"), 1);
+    EXPECT_EQ(t.login("ann", kPassword, mode).status, 200);
+    EXPECT_EQ(metric(t, "cloakroom_password_rehashes_total"), 1);  // upgraded for good
   }
 }
 

@@ -52,6 +52,14 @@ class UsersIntoFeed final : public testing::UserStoreDecorator {
   Result<void> set_password_hash(const std::string& id, const std::string& hash) override {
     return recorded(id, inner_.set_password_hash(id, hash));
   }
+  Result<bool> set_password_hash_if(const std::string& id, const std::string& expected,
+                                    const std::string& hash) override {
+    auto written = inner_.set_password_hash_if(id, expected, hash);
+    if (written && *written) {
+      if (auto r = recorded(id, {}); !r) return r.error();
+    }
+    return written;
+  }
   Result<void> set_roles(const std::string& id, const std::vector<std::string>& roles) override {
     return recorded(id, inner_.set_roles(id, roles));
   }
@@ -176,14 +184,16 @@ TYPED_TEST(UserChangeFeedTest, UserStoreRecordsEveryChange) {
   ASSERT_TRUE(s.users.set_roles("u1", {"ops"}));
   EXPECT_EQ(s.users.set_roles("nobody", {}).error().code, ErrorCode::not_found);  // no change, no entry
   ASSERT_TRUE(s.users.set_password_hash("u1", "h2"));
+  EXPECT_FALSE(*s.users.set_password_hash_if("u1", "h", "h3"));  // not applied: no entry
+  EXPECT_TRUE(*s.users.set_password_hash_if("u1", "h2", "h3"));  // a login's upgrade: an entry, as before
   ASSERT_TRUE(s.feed->append(Change{Change::Kind::keys_changed}));
 
   auto got = this->all();
-  ASSERT_EQ(got.size(), 4u);
+  ASSERT_EQ(got.size(), 5u);
   for (std::size_t i = 0; i < got.size(); ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(got[i].change.kind, i < 3 ? Change::Kind::user_changed : Change::Kind::keys_changed);
-    EXPECT_EQ(got[i].change.subject, i < 3 ? "u1" : "");
+    EXPECT_EQ(got[i].change.kind, i < 4 ? Change::Kind::user_changed : Change::Kind::keys_changed);
+    EXPECT_EQ(got[i].change.subject, i < 4 ? "u1" : "");
     EXPECT_TRUE(got[i].known);
     EXPECT_GT(got[i].change.at_ms, 1'700'000'000'000);  // a wall-clock time in ms
     if (i > 0) {

@@ -158,6 +158,32 @@ TYPED_TEST(UserStoreTest, UpdatesApply) {
   EXPECT_EQ(u->username, "Alice");
 }
 
+// The hash moves only from the value the caller read: an upgrade from a
+// hash a password change has replaced since does not apply (false) and
+// leaves the change's hash; neither does one for a user who is gone.
+TYPED_TEST(UserStoreTest, PasswordHashIfIsCompareAndSet) {
+  ASSERT_TRUE(this->store->create(this->alice()));
+  auto stale = this->store->set_password_hash_if("id-alice", "$argon2id$other", "$argon2id$upgrade");
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(*stale);
+  EXPECT_EQ(this->store->find_by_id("id-alice")->password_hash, "$argon2id$hash");
+
+  auto applied = this->store->set_password_hash_if("id-alice", "$argon2id$hash", "$argon2id$upgrade");
+  ASSERT_TRUE(applied);
+  EXPECT_TRUE(*applied);
+  EXPECT_EQ(this->store->find_by_id("id-alice")->password_hash, "$argon2id$upgrade");
+
+  // A second upgrader that read the same old hash loses to the first.
+  auto second = this->store->set_password_hash_if("id-alice", "$argon2id$hash", "$argon2id$second");
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(this->store->find_by_id("id-alice")->password_hash, "$argon2id$upgrade");
+
+  auto gone = this->store->set_password_hash_if("nope", "$argon2id$hash", "$argon2id$upgrade");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+}
+
 // list() returns every user, oldest first.
 TYPED_TEST(UserStoreTest, ListsInCreationOrder) {
   User b = this->alice();
