@@ -16,6 +16,7 @@
 #include "core/edit_distance.h"
 #include "core/ip_address.h"
 #include "core/key_encryption.h"
+#include "core/url_userinfo.h"
 #include "store/store_url_check.h"
 
 extern char** environ;
@@ -817,17 +818,12 @@ std::string comment_lines(std::string_view text) {
 
 }  // namespace
 
-// A URL's secrets as "***": the userinfo password (up to the last '@' of
-// the authority: Redis passwords may hold one) and any password-like query
+// A URL's secrets as "***": the userinfo password (up to the URL's last
+// '@': see core/url_userinfo.h) and any password-like query
 // parameter (libpq takes ?password= and ?sslpassword=).
 std::string mask_url_password(std::string value) {
-  const auto scheme = value.find("://");
-  if (scheme == std::string::npos) return value;
-  const auto authority_end = value.find_first_of("/?#", scheme + 3);
-  const auto at = value.rfind('@', authority_end == std::string::npos ? value.size() : authority_end);
-  const auto colon = value.find(':', scheme + 3);
-  if (at != std::string::npos && at > scheme && colon != std::string::npos && colon < at)
-    value.replace(colon + 1, at - colon - 1, "***");
+  if (value.find("://") == std::string::npos) return value;
+  if (auto span = url_password_span(value)) value.replace(span->first, span->second - span->first, "***");
   for (std::size_t q = value.find('?'); q != std::string::npos && q < value.size();) {
     const std::size_t start = q + 1, eq = value.find('=', start), end = value.find('&', start);
     if (eq != std::string::npos && (end == std::string::npos || eq < end)) {

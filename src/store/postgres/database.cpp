@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/url_userinfo.h"
 
 namespace cloakroom::postgres {
 namespace {
@@ -160,18 +161,17 @@ std::string percent_decode(std::string_view s) {
 }
 
 // Where the passwords sit in a URL: [begin, end) spans of the text.
-// Wider than libpq on purpose: the user info ends at the last '@' before
-// the query, so a password with an unescaped '/' or '@' is still found.
+// Wider than libpq on purpose (core/url_userinfo.h): the user info ends at
+// the URL's last '@', so a password with an unescaped '/', '?', '#' or '@'
+// is still found whole.
 std::vector<std::pair<std::size_t, std::size_t>> password_spans(std::string_view url) {
   std::vector<std::pair<std::size_t, std::size_t>> spans;
-  const std::size_t scheme = url.find("://");
-  const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
-  const std::size_t query = url.find('?', start);
-  const std::size_t at = url.substr(0, query).rfind('@');
-  if (at != std::string_view::npos && at >= start) {
-    const std::size_t colon = url.substr(0, at).find(':', start);
-    if (colon != std::string_view::npos) spans.emplace_back(colon + 1, at);
+  std::size_t query_from = 0;
+  if (auto span = url_password_span(url)) {
+    spans.push_back(*span);
+    query_from = span->second;  // a '?' in the password starts no query
   }
+  const std::size_t query = url.find('?', query_from);
   if (query == std::string_view::npos) return spans;
   for (std::size_t p = query + 1; p < url.size();) {
     std::size_t end = url.find('&', p);
@@ -259,7 +259,22 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
+namespace {
+// libpq ends the password at the first '@' or '/' (and ignores '?' and '#'
+// there): a password holding either would be read in part as the host, port
+// or database, which connect errors and log names then show. Empty: fine.
+std::string ambiguous_password(std::string_view url) {
+  auto span = url_password_span(url);
+  if (!span || url.substr(span->first, span->second - span->first).find_first_of("@/") == std::string_view::npos)
+    return "";
+  return "an unescaped '@' or '/' in its password (or after its host) would make libpq read part of the password as "
+         "the host or the database; write them as %40 and %2F";
+}
+}  // namespace
+
 Result<void> check_url(std::string_view url) {
+  if (std::string why = ambiguous_password(url); !why.empty())
+    return Error{ErrorCode::config_invalid, "is not a valid libpq connection URI (" + why + ")"};
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(std::string(url).c_str(), &err);
   if (options) {
@@ -384,6 +399,10 @@ Result<void> Connection::commit() {
 
 Database::Database(std::string url, int pool_size)
     : url_(std::move(url)), pool_size_(std::max(1, pool_size)), redacted_(redact_url(url_)) {
+  if (url_error_ = ambiguous_password(url_); !url_error_.empty()) {
+    name_ = "postgres:" + redacted_;
+    return;
+  }
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(url_.c_str(), &err);
   if (!options) {

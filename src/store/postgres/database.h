@@ -238,7 +238,8 @@ std::optional<std::string> from_hex(std::string_view hex);
 // The latest schema version this build knows.
 int latest_schema_version();
 
-// ok when libpq can parse `url`; else config_invalid with a phrase that
+// ok when libpq can parse `url` as written (no unescaped '@' or '/' in the
+// password: see database.cpp); else config_invalid with a phrase that
 // never quotes the URL or its password (config adds the key: "Config key
 // store.users is not a valid libpq connection URI (...)").
 Result<void> check_url(std::string_view url);

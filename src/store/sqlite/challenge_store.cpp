@@ -7,7 +7,7 @@ Result<void> ChallengeStore::put(const PendingChallenge& c, long long now_ms) {
   return db_->run([&](Connection& conn) -> Result<void> {
     // The bound is checked in the insert, so processes sharing the file
     // cannot pass it together; the count is a row kept by triggers in the
-    // same statements (schema 12: challenge_counts), so checking it is one
+    // same statements (schema 13: challenge_counts), so checking it is one
     // key lookup however many are pending.
     for (int round = 0; round < 2; ++round) {
       auto inserted = conn.exec(

@@ -787,6 +787,35 @@ TEST(Config, EffectiveSettingsSayJwtKeysUnusedWithPostgresUsers) {
   EXPECT_EQ(config_effective_toml(s).find("not used"), std::string::npos) << config_effective_toml(s);
 }
 
+// A password holding '?', '#', '@', '/' or %40 is masked whole in what
+// `config check` prints; a PostgreSQL one with an unescaped '@' or '/' (which
+// libpq would misread) is refused without echoing it.
+TEST(Config, EffectiveSettingsMaskPasswordsWithUrlCharacters) {
+  for (const char* users : {"postgres://bob:s3cr?et@127.0.0.1:1/db", "postgres://bob:s3cr#et@127.0.0.1:1/db",
+                            "postgres://bob:s3cr%40et@127.0.0.1:1/db"}) {
+    Config c;
+    ASSERT_TRUE(apply_toml(c, "[store]\nusers = \"" + std::string(users) + "\"\n", "test.toml")) << users;
+    const std::string shown = config_effective_toml(c);
+    EXPECT_NE(shown.find("users = \"postgres://bob:***@127.0.0.1:1/db\""), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("s3cr"), std::string::npos) << shown;
+  }
+  for (const char* sessions : {"redis://:s3cr?et@127.0.0.1:1/0", "redis://:s3cr#et@127.0.0.1:1/0",
+                               "redis://:s3cr/et@127.0.0.1:1/0", "redis://:s3cr@et@127.0.0.1:1/0"}) {
+    Config c;
+    ASSERT_TRUE(apply_toml(c, "[store]\nsessions = \"" + std::string(sessions) + "\"\n", "test.toml")) << sessions;
+    const std::string shown = config_effective_toml(c);
+    EXPECT_NE(shown.find("sessions = \"redis://:***@127.0.0.1:1/0\""), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("s3cr"), std::string::npos) << shown;
+  }
+  for (const char* users : {"postgres://bob:s3cr/et@127.0.0.1:1/db", "postgres://bob:s3cr@et@127.0.0.1:1/db"}) {
+    Config c;
+    auto applied = apply_toml(c, "[store]\nusers = \"" + std::string(users) + "\"\n", "test.toml");
+    ASSERT_FALSE(applied) << users;
+    EXPECT_EQ(applied.error().text().find("s3cr"), std::string::npos) << applied.error().text();
+    EXPECT_NE(applied.error().text().find("write them as %40 and %2F"), std::string::npos) << applied.error().text();
+  }
+}
+
 // The example parses as TOML and changes nothing: every key is commented out at its default.
 TEST(Config, ExampleIsTheDefaults) {
   Config c;

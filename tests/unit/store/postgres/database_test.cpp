@@ -234,5 +234,50 @@ TEST(PostgresUrl, RedactsThePassword) {
   EXPECT_EQ(postgres::scrub("token \"p%40ss\" and p@ss", "postgres://u:p%40ss@h/db"), "token \"***\" and ***");
 }
 
+// A password may hold '?' or '#' as they are (libpq reads them), '@' and
+// '/' only escaped: the redaction and the log name never show any of it,
+// and an unescaped '@' or '/' (which libpq would take for the host or the
+// database) is refused without quoting the URL.
+TEST(PostgresUrl, PasswordsWithUrlCharactersNeverShow) {
+  using postgres::redact_url;
+  EXPECT_EQ(redact_url("postgres://bob:s3cr?et@127.0.0.1:1/db"), "postgres://bob:***@127.0.0.1:1/db");
+  EXPECT_EQ(redact_url("postgres://bob:s3cr#et@127.0.0.1:1/db"), "postgres://bob:***@127.0.0.1:1/db");
+  EXPECT_EQ(redact_url("postgres://bob:s3cr?et@h:1/db?sslmode=require&password=x"),
+            "postgres://bob:***@h:1/db?sslmode=require&password=***");
+  EXPECT_EQ(redact_url("postgres://bob:s3cr/et@127.0.0.1:1/db"), "postgres://bob:***@127.0.0.1:1/db");
+  EXPECT_EQ(redact_url("postgres://bob:s3cr@et@127.0.0.1:1/db"), "postgres://bob:***@127.0.0.1:1/db");
+  EXPECT_EQ(redact_url("postgres://bob:s3cr%40et@127.0.0.1:1/db"), "postgres://bob:***@127.0.0.1:1/db");
+  for (const char* url : {"postgres://bob:s3cr?et@127.0.0.1:1/db", "postgres://bob:s3cr#et@127.0.0.1:1/db",
+                          "postgres://bob:s3cr%40et@127.0.0.1:1/db", "postgres://bob:s3cr%2Fet@127.0.0.1:1/db"}) {
+    EXPECT_TRUE(postgres::check_url(url)) << url;
+    Database db(url, 1);
+    EXPECT_EQ(db.name(), "postgres:127.0.0.1:1/db") << url;
+    EXPECT_EQ(db.redacted_url(), "postgres://bob:***@127.0.0.1:1/db") << url;
+  }
+  // libpq reads the password of the '?' and '#' cases whole.
+  for (const char* url : {"postgres://bob:s3cr?et@127.0.0.1:1/db", "postgres://bob:s3cr#et@127.0.0.1:1/db"}) {
+    PQconninfoOption* options = PQconninfoParse(url, nullptr);
+    ASSERT_NE(options, nullptr);
+    std::string password;
+    for (PQconninfoOption* o = options; o->keyword; ++o)
+      if (std::string_view(o->keyword) == "password" && o->val) password = o->val;
+    PQconninfoFree(options);
+    EXPECT_EQ(password, std::string(url).substr(15, 7)) << url;
+  }
+  for (const char* url : {"postgres://bob:s3cr/et@127.0.0.1:1/db", "postgres://bob:s3cr@et@127.0.0.1:1/db"}) {
+    auto checked = postgres::check_url(url);
+    ASSERT_FALSE(checked) << url;
+    EXPECT_EQ(checked.error().text(),
+              "is not a valid libpq connection URI (an unescaped '@' or '/' in its password (or after its host) would "
+              "make libpq read part of the password as the host or the database; write them as %40 and %2F)");
+    auto opened = Database::open(url, 1);
+    ASSERT_FALSE(opened) << url;
+    EXPECT_EQ(opened.error().code, ErrorCode::config_invalid);
+    EXPECT_EQ(opened.error().text().find("s3cr"), std::string::npos) << opened.error().text();
+    EXPECT_EQ(opened.error().text().find("et@"), std::string::npos) << opened.error().text();
+    EXPECT_EQ(Database(url, 1).name(), "postgres:postgres://bob:***@127.0.0.1:1/db") << url;
+  }
+}
+
 }  // namespace
 }  // namespace cloakroom

@@ -45,6 +45,23 @@ TEST(RedisUrl, PasswordsKeepTheirCharacters) {
   EXPECT_EQ(encoded->password, "100%@x");
 }
 
+// '?', '#', '@', '/' and %40 in a password: read whole, never displayed.
+TEST(RedisUrl, PasswordsWithUrlCharactersNeverShow) {
+  for (auto [url, password] : {std::pair{"redis://app:s3cr?et@h:1/0?prefix=p:", "s3cr?et"},
+                               std::pair{"redis://app:s3cr#et@h:1/0?prefix=p:", "s3cr#et"},
+                               std::pair{"redis://app:s3cr@et@h:1/0?prefix=p:", "s3cr@et"},
+                               std::pair{"redis://app:s3cr/et@h:1/0?prefix=p:", "s3cr/et"},
+                               std::pair{"redis://app:s3cr%40et@h:1/0?prefix=p:", "s3cr@et"},
+                               std::pair{"redis://app:s?3/c#r@et@h:1/0?prefix=p:", "s?3/c#r@et"}}) {
+    auto parsed = parse_url(url);
+    ASSERT_TRUE(parsed) << url << ": " << parsed.error().text();
+    EXPECT_EQ(parsed->password, password) << url;
+    EXPECT_EQ(parsed->host, "h") << url;
+    EXPECT_EQ(parsed->display(), "redis://app:***@h:1/0?prefix=p:") << url;
+    EXPECT_EQ(parsed->endpoint(), "redis://h:1/0?prefix=p:") << url;
+  }
+}
+
 // display() masks the password; endpoint() drops the credentials altogether.
 TEST(RedisUrl, DisplayNeverShowsThePassword) {
   auto url = parse_url("redis://app:s3cret@h:1/3?prefix=p:");
