@@ -49,6 +49,11 @@ struct NotYet {
 };
 using NodeCondition = std::function<std::optional<NotYet>(const NodeRecord&)>;
 int confirm_applied(Stores& stores, const Args& args, const NodeCondition& also = {});
+// What a key command waits for of each process's heartbeat (key_command.cpp):
+// having loaded the changed set, holding `kid`, or no longer holding it.
+// nullopt when the process is there; settled when waiting cannot help.
+enum class KeyWant { loaded, holds, dropped };
+std::optional<NotYet> key_state(const NodeRecord& n, KeyWant want, const std::string& kid);
 
 // The stores' way to end a user's credentials (identity/password_change.h);
 // each store records its change feed entry. session_command.cpp

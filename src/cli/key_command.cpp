@@ -28,25 +28,35 @@ struct Keys {
   const AuditLog& audit;
 };
 
+}  // namespace
+
 // Why a live process that applied a key change is not yet where `want`
 // says (holding `kid`, or no longer holding it), from its heartbeat; nullopt
 // when it is. Every key change also needs the process to have taken the new
 // set: one that refused it (keys_reload_failed: say, a jwt.signing_kid of
 // its own naming a key the set retired) verifies with the keys it had.
-enum class Want { loaded, holds, dropped };
-std::optional<NotYet> key_state(const NodeRecord& n, Want want, const std::string& kid) {
+std::optional<NotYet> key_state(const NodeRecord& n, KeyWant want, const std::string& kid) {
   const bool still = n.keys.holds(kid);
   if (n.keys.refused)
     return NotYet{"refused the new key set (see its log: keys_reload_failed) and still verifies with the keys it had" +
-                      (want == Want::dropped && still ? ", " + kid + " among them" : std::string()),
+                      (want == KeyWant::dropped && still ? ", " + kid + " among them" : std::string()),
                   true};
-  if (want == Want::loaded) return std::nullopt;
+  if (want == KeyWant::loaded) return std::nullopt;
   if (!n.keys.reported_any())
     return NotYet{"does not report which keys it holds (a cloakroom older than this command); upgrade it", true};
-  if (want == Want::holds && !still) return NotYet{"does not hold " + kid + ": still verifying with the old set"};
-  if (want == Want::dropped && still) return NotYet{"still verifies with " + kid};
+  // Why settled: its heartbeat will never list more, so waiting cannot tell.
+  if (!still && n.keys.truncated)
+    return NotYet{"holds more than " + std::to_string(HeldKeys::kMaxKids) + " keys and reports only the first " +
+                      std::to_string(HeldKeys::kMaxKids) + ", so whether it verifies with " + kid +
+                      " is unknown; retire old keys until the set holds at most " +
+                      std::to_string(HeldKeys::kMaxKids),
+                  true};
+  if (want == KeyWant::holds && !still) return NotYet{"does not hold " + kid + ": still verifying with the old set"};
+  if (want == KeyWant::dropped && still) return NotYet{"still verifies with " + kid};
   return std::nullopt;
 }
+
+namespace {
 
 // One change to the kept key set, under the source's lock, recorded on the
 // change feed by the source itself; then the wait until every live serving
@@ -55,13 +65,21 @@ std::optional<NotYet> key_state(const NodeRecord& n, Want want, const std::strin
 // keys whose grace has passed go on the way: no process verifies with them
 // any more, so their private halves need not be kept.
 int change_and_wait(Keys& k, const std::function<Result<jose::KeySet>(const jose::KeySet&)>& change,
-                    const std::function<void(const jose::KeySet&)>& report = {}, Want want = Want::loaded,
+                    const std::function<void(const jose::KeySet&)>& report = {}, KeyWant want = KeyWant::loaded,
                     const std::string& kid = {}) {
   const long long cutoff = now_seconds() - AccessTokens::retirement_grace(k.config).count();
   auto kept = k.source.update([&](const jose::KeySet& stored) -> Result<jose::KeySet> {
     auto next = change(stored);
     if (!next) return next;
-    return next->without_retired_before(cutoff);
+    jose::KeySet pruned = next->without_retired_before(cutoff);
+    // Why refuse: a heartbeat lists at most kMaxKids kids, so with more no
+    // wait could tell whether a process holds (or dropped) a given key.
+    if (const std::size_t n = pruned.keys().size(); n > HeldKeys::kMaxKids && n > stored.keys().size())
+      return Error{ErrorCode::config_invalid, "the key set would hold " + std::to_string(n) + " keys, more than the " +
+                                                  std::to_string(HeldKeys::kMaxKids) +
+                                                  " a serving process reports; retire old keys first (cloakroom key "
+                                                  "retire KID)"};
+    return pruned;
   });
   if (!kept) return key_failure(kept.error());
   if (report) report(*kept);
@@ -77,7 +95,7 @@ int change_and_wait(Keys& k, const std::function<Result<jose::KeySet>(const jose
 int publish_then_activate(Keys& k, const std::string& kid,
                           const std::function<Result<jose::KeySet>(const jose::KeySet&)>& publish,
                           const std::function<void(const jose::KeySet&)>& report = {}) {
-  if (int published = change_and_wait(k, publish, report, Want::holds, kid); published != kExitOk)
+  if (int published = change_and_wait(k, publish, report, KeyWant::holds, kid); published != kExitOk)
     return fail(kExitNo, "key " + kid + " was not activated: it stays a verification key and nothing signs with it. "
                          "Once every serving process runs and holds it, activate it with: cloakroom key activate " + kid);
   const std::string& signing_kid = k.config.jwt.signing_kid;
@@ -187,7 +205,7 @@ int key_command(const Args& args) {
             std::cout << "retired " << kid << "; tokens it signed verify until " << rfc3339((retired_at + grace) * 1000)
                       << " (jwt.access_ttl + jwt.leeway), then every serving process drops it (--now drops it at once)\n";
         },
-        at_once ? Want::dropped : Want::loaded, kid);
+        at_once ? KeyWant::dropped : KeyWant::loaded, kid);
   }
 
   jose::Alg alg = keys->active() ? keys->active()->alg() : jose::Alg::ES256;

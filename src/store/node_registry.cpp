@@ -7,9 +7,12 @@
 #include "jose/base64url.h"
 
 namespace cloakroom {
+namespace {
+constexpr std::string_view kTruncatedMark = "+";
+}  // namespace
 
 HeldKeys HeldKeys::of(const std::vector<std::string>& kids, bool refused) {
-  HeldKeys held{{}, refused};
+  HeldKeys held{{}, refused, kids.size() > kMaxKids};
   const std::size_t n = std::min(kids.size(), kMaxKids);
   held.kids.reserve(n);
   for (std::size_t i = 0; i < n; ++i) held.kids.push_back(reported(kids[i]));
@@ -30,14 +33,17 @@ bool HeldKeys::holds(std::string_view kid) const {
 std::string HeldKeys::joined() const {
   std::string out;
   for (const std::string& kid : kids) (out.empty() ? out : out += ' ') += kid;
+  if (truncated) (out.empty() ? out : out += ' ') += kTruncatedMark;
   return out;
 }
 
 HeldKeys HeldKeys::from_joined(std::string_view joined, bool refused) {
   HeldKeys held{{}, refused};
-  while (!joined.empty() && held.kids.size() < kMaxKids) {
+  while (!joined.empty()) {
     const std::size_t space = joined.find(' ');
-    if (space != 0) held.kids.emplace_back(joined.substr(0, space));
+    const std::string_view kid = joined.substr(0, space);
+    if (kid == kTruncatedMark || (!kid.empty() && held.kids.size() == kMaxKids)) held.truncated = true;
+    else if (!kid.empty()) held.kids.emplace_back(kid);
     if (space == std::string_view::npos) break;
     joined.remove_prefix(space + 1);
   }

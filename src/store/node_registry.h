@@ -47,15 +47,20 @@ struct HeldKeys {
   // The last changed key set this process read was refused (keys_reload_failed):
   // it verifies with an older set than the one kept, until a later change loads.
   bool refused = false;
+  // The set held more than kMaxKids keys: kids lists the first kMaxKids, so
+  // a kid missing from it may still be held (unknown, not "dropped").
+  bool truncated = false;
 
-  // Bounded as above; a set with more than kMaxKids keys reports its first kMaxKids.
+  // Bounded as above; a set with more than kMaxKids keys reports its first
+  // kMaxKids and says it is truncated.
   static HeldKeys of(const std::vector<std::string>& kids, bool refused);
   // A kid as reported: itself when base64url of at most kMaxKidChars, else
   // "~" + base64url(SHA-256(kid)) (not base64url, so never another key's kid).
   static std::string reported(std::string_view kid);
   bool holds(std::string_view kid) const;
   // The kids space-separated, as a column or a hash field keeps them
-  // (reported kids hold no space); and back.
+  // (reported kids hold no space), then " +" when truncated ('+' is neither
+  // base64url nor '~': never a kid; no schema change); and back.
   std::string joined() const;
   static HeldKeys from_joined(std::string_view joined, bool refused);
   // An older cloakroom's heartbeat says nothing of its keys (a process always holds one).

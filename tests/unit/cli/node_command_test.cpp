@@ -77,6 +77,32 @@ TEST_F(ConfirmApplied, JudgesOnlyProcessesThatAppliedAndEndsAtOnceWhenSettled) {
   EXPECT_NE(said.find("ago): refused the new key set"), std::string::npos) << said;
 }
 
+// A process whose key set is past what a heartbeat lists (65 keys, say):
+// a kid missing from its list is unknown, not dropped or absent. `key retire
+// KID --now` must not be acknowledged for it, nor a publish judged "not yet"
+// for ever; both end at once with the true reason.
+TEST_F(ConfirmApplied, AKidPastATruncatedListIsUnknown) {
+  std::vector<std::string> kids;
+  for (std::size_t i = 0; i <= HeldKeys::kMaxKids; ++i) kids.push_back("kid" + std::to_string(i));
+  beat("a", 1, HeldKeys::of(kids, false));
+  const std::string unknown =
+      "ago): holds more than 64 keys and reports only the first 64, so whether it verifies with kid64 is unknown; "
+      "retire old keys until the set holds at most 64";
+  for (KeyWant want : {KeyWant::dropped, KeyWant::holds}) {
+    std::string said;
+    EXPECT_EQ(confirm([&](const NodeRecord& n) { return key_state(n, want, "kid64"); }, &said), kExitNo);
+    EXPECT_NE(said.find("these have not applied it and will not: a (pid 7, "), std::string::npos) << said;
+    EXPECT_NE(said.find(unknown), std::string::npos) << said;
+  }
+  // A kid it lists is judged as before; a kid it does not list, on a list that is whole, is dropped.
+  std::string said;
+  EXPECT_EQ(confirm([](const NodeRecord& n) { return key_state(n, KeyWant::holds, "kid3"); }, &said), kExitOk) << said;
+  kids.pop_back();
+  beat("a", 1, HeldKeys::of(kids, false));
+  EXPECT_EQ(confirm([](const NodeRecord& n) { return key_state(n, KeyWant::dropped, "kid64"); }, &said), kExitOk)
+      << said;
+}
+
 // --no-wait returns before anything is judged, as for any revoking command.
 TEST_F(ConfirmApplied, NoWaitJudgesNothing) {
   beat("a", 0, HeldKeys::of({"k1"}, true));

@@ -46,6 +46,30 @@ TEST(HeldKeys, IsBoundedAndRoundTripsThroughItsJoinedForm) {
   EXPECT_FALSE(HeldKeys::from_joined("", false).reported_any());
 }
 
+// A set past kMaxKids says so (a kid missing from the list may be held):
+// the flag rides in the joined form as a last " +", which no kid can be,
+// and a joined form longer than kMaxKids (an older writer) reads as truncated.
+TEST(HeldKeys, SaysWhenItsListIsTruncated) {
+  std::vector<std::string> kids;
+  for (std::size_t i = 0; i < HeldKeys::kMaxKids; ++i) kids.push_back("kid" + std::to_string(i));
+  const HeldKeys full = HeldKeys::of(kids, false);
+  EXPECT_FALSE(full.truncated);
+  EXPECT_EQ(full.joined().find('+'), std::string::npos);
+  EXPECT_FALSE(HeldKeys::from_joined(full.joined(), false).truncated);
+  kids.push_back("kid64");
+  const HeldKeys over = HeldKeys::of(kids, false);
+  EXPECT_TRUE(over.truncated);
+  EXPECT_EQ(over.kids.size(), HeldKeys::kMaxKids);
+  EXPECT_TRUE(over.joined().ends_with(" kid63 +")) << over.joined();
+  const HeldKeys back = HeldKeys::from_joined(over.joined(), false);
+  EXPECT_TRUE(back.truncated);
+  EXPECT_EQ(back.kids, over.kids);
+  EXPECT_FALSE(back.holds("+"));
+  std::string longer = full.joined() + " kid64";
+  EXPECT_TRUE(HeldKeys::from_joined(longer, false).truncated);
+  EXPECT_EQ(HeldKeys::from_joined(longer, false).kids, full.kids);
+}
+
 // Each backend behind NodeRegistry, as open_stores makes it.
 struct MemoryRegistry {
   static constexpr const char* kName = "Memory";
@@ -93,6 +117,17 @@ TYPED_TEST(NodeRegistryTest, ListsTheKeysOfTheLastBeat) {
   EXPECT_TRUE((*nodes)[1].keys.refused);
   EXPECT_FALSE((*nodes)[2].keys.reported_any());
   EXPECT_EQ((*nodes)[0].applied_on("feed-a"), 5);
+  EXPECT_FALSE((*nodes)[0].keys.truncated);
+
+  // A truncated report keeps its flag through the backend.
+  std::vector<std::string> many;
+  for (std::size_t i = 0; i <= HeldKeys::kMaxKids; ++i) many.push_back("kid" + std::to_string(i));
+  ASSERT_TRUE(registry.beat(NodeRecord{"h/a:3", "h", "a:3", 12, 300, 1000, {{"feed-a", 5}}, HeldKeys::of(many, false)}));
+  nodes = registry.list();
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 3u);
+  EXPECT_TRUE((*nodes)[2].keys.truncated);
+  EXPECT_EQ((*nodes)[2].keys.kids.size(), HeldKeys::kMaxKids);
 
   ASSERT_TRUE(registry.beat(NodeRecord{"h/a:2", "h", "a:2", 11, 200, 1500, {{"feed-a", 6}},
                                        HeldKeys::of({kThumbprint, "key one"}, false)}));
