@@ -5,9 +5,11 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <future>
+#include <system_error>
 #include <thread>
 
 #include "core/log.h"
@@ -206,17 +208,43 @@ constexpr milliseconds kCancelWait{1000};
 // in libpq 15 (no PQcancelCreate yet): it runs on a thread of its own, which
 // the caller waits for at most kCancelWait and otherwise leaves to finish
 // alone (it owns everything it touches).
+// Why 4: a cancel left running is blocked on a server that accepts but does
+// not answer; more of them would only pile up threads (each timed-out
+// statement makes one) until creating one fails. Past the cap the statement
+// is given up on without a cancel, as before cancels were sent.
+constexpr int kMaxCancelsInFlight = 4;
+
 void cancel_statement(PGconn* conn) {
+  // Process-wide on purpose: the cap bounds this process's threads, whatever
+  // pool or connection asked.
+  static std::atomic<int> in_flight{0};
+  if (in_flight.fetch_add(1) >= kMaxCancelsInFlight) {
+    in_flight.fetch_sub(1);
+    log_line("warn", "postgres_cancel_failed",
+             {{"detail", "earlier cancel requests are still waiting for PostgreSQL; this statement was not cancelled"}});
+    return;
+  }
   PGcancel* cancel = PQgetCancel(conn);
-  if (!cancel) return;
+  if (!cancel) {
+    in_flight.fetch_sub(1);
+    return;
+  }
   auto outcome = std::make_shared<std::promise<std::string>>();  // empty: sent
   std::future<std::string> sent = outcome->get_future();
-  std::thread([cancel, outcome] {
-    char error[256] = "";
-    const bool ok = PQcancel(cancel, error, sizeof error) == 1;
+  try {
+    std::thread([cancel, outcome] {
+      char error[256] = "";
+      const bool ok = PQcancel(cancel, error, sizeof error) == 1;
+      PQfreeCancel(cancel);
+      in_flight.fetch_sub(1);
+      outcome->set_value(ok ? "" : trim(error));
+    }).detach();
+  } catch (const std::system_error&) {  // no thread to be had: give up on the cancel, not the process
     PQfreeCancel(cancel);
-    outcome->set_value(ok ? "" : trim(error));
-  }).detach();
+    in_flight.fetch_sub(1);
+    log_line("warn", "postgres_cancel_failed", {{"detail", "no thread could be started to send the cancel request"}});
+    return;
+  }
   if (sent.wait_for(kCancelWait) != std::future_status::ready) {
     log_line("warn", "postgres_cancel_failed",
              {{"detail", "the cancel request did not reach PostgreSQL within 1s; the statement may run on"}});
