@@ -5,6 +5,7 @@
 #include "api/login_challenge.h"
 #include "api/session_routes.h"
 #include "api/token_routes.h"
+#include "core/digest.h"
 #include "core/ip_address.h"
 #include "core/log.h"
 #include "http/audit_context.h"
@@ -357,7 +358,7 @@ http::Task AuthApi::second_factor(http::Request& req) {
       if (user.error().code == ErrorCode::not_found) return s;
       return user.error();
     }
-    if (c->password != password_fingerprint(user->password_hash)) {
+    if (!constant_time_equal(c->password, password_fingerprint(user->password_hash))) {
       // The password changed since the first step: that step is void for good.
       (void)d_.challenges.consume(challenge_hash(id, binding));
       return s;
@@ -465,7 +466,7 @@ http::Task AuthApi::complete_login(http::Request& req, const User& user, LoginCh
         // credentials epoch: no new column in every backend's session and
         // token stores. A refused login's token never reaches the client.
         auto current = d_.users.find_by_id(user.id);
-        if (!current || current->password_hash != user.password_hash) {
+        if (!current || !constant_time_equal(current->password_hash, user.password_hash)) {
           (void)revoke_new(std::string(id_of(*made)));
           d_.audit.record(AuditEvent::login_failed, from, user.id,
                           {{"username", user.username}, {"reason", "password_changed"}});

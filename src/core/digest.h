@@ -20,5 +20,7 @@ std::string lower_hex(std::string_view bytes);
 
 // Constant-time comparison of equal-length byte strings (false when lengths differ).
 bool constant_time_equal(std::span<const unsigned char> a, std::span<const unsigned char> b);
+// The same for text (a stored hash, a challenge as sent).
+bool constant_time_equal(std::string_view a, std::string_view b);
 
 }  // namespace cloakroom

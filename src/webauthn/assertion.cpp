@@ -7,13 +7,6 @@
 #include "webauthn/cose_key.h"
 
 namespace cloakroom::webauthn {
-namespace {
-
-std::span<const unsigned char> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
-}
-
-}  // namespace
 
 Result<AssertionResult, WebauthnError> verify_assertion(const AssertionResponse& response, const RelyingParty& rp,
                                                         const StoredCredential& stored) {
@@ -24,7 +17,7 @@ Result<AssertionResult, WebauthnError> verify_assertion(const AssertionResponse&
   // The caller looked the credential up by this id; a mismatch is a caller bug or a swap.
   if (response.credential_id != stored.credential_id) return WebauthnError::credential_id_invalid;
   // §7.2 step 6: a userHandle, when sent, must be the credential's owner.
-  if (!response.user_handle.empty() && !constant_time_equal(bytes_of(response.user_handle), bytes_of(stored.user_handle)))
+  if (!response.user_handle.empty() && !constant_time_equal(response.user_handle, stored.user_handle))
     return WebauthnError::user_handle_mismatch;
   if (auto ok = check_client_data(response.client_data_json, Ceremony::get, response.expected_challenge, rp); !ok)
     return ok.error();

@@ -6,13 +6,6 @@
 #include "jose/base64url.h"
 
 namespace cloakroom::webauthn {
-namespace {
-
-std::span<const unsigned char> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
-}
-
-}  // namespace
 
 Result<void, WebauthnError> check_client_data(std::string_view client_data_json, Ceremony ceremony,
                                               std::string_view expected_challenge, const RelyingParty& rp) {
@@ -30,7 +23,7 @@ Result<void, WebauthnError> check_client_data(std::string_view client_data_json,
   if (type->text != (ceremony == Ceremony::create ? "webauthn.create" : "webauthn.get"))
     return WebauthnError::type_mismatch;
   auto sent = jose::base64url_decode(challenge->text);
-  if (!sent || !constant_time_equal(bytes_of(*sent), bytes_of(expected_challenge)) || expected_challenge.empty())
+  if (!sent || !constant_time_equal(*sent, expected_challenge) || expected_challenge.empty())
     return WebauthnError::challenge_mismatch;
   if (origin->text != rp.origin) return WebauthnError::origin_mismatch;
   if (cross && cross->boolean) return WebauthnError::cross_origin;
